@@ -1,0 +1,39 @@
+package nudge
+
+import "time"
+
+// Lender is a tenant: every record belongs to exactly one lender.
+type Lender struct {
+	ID   string
+	Name string
+	// Language is the default language for borrowers who state none.
+	Language string
+	// Timezone runs the lender's cron schedule and blackout calendar.
+	Timezone string
+	// Profile is the compliance profile name (us, cn, or a lender profile).
+	Profile   string
+	CreatedAt time.Time
+}
+
+// Role is what an API key may do.
+type Role string
+
+// Roles, from most to least powerful.
+const (
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleViewer   Role = "viewer"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleOperator || r == RoleViewer }
+
+// APIKey is a lender's credential. Only the hash of the secret is stored.
+type APIKey struct {
+	ID        string
+	Lender    string
+	Role      Role
+	Hash      string
+	CreatedAt time.Time
+	RevokedAt time.Time
+}

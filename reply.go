@@ -1,0 +1,74 @@
+package nudge
+
+import "time"
+
+// Intent is what a borrower's answer means.
+type Intent string
+
+// Intents understood from SMS replies, keypad input, speech and web forms.
+const (
+	IntentOptOut       Intent = "opt_out"
+	IntentOptIn        Intent = "opt_in"
+	IntentHelp         Intent = "help"
+	IntentPromise      Intent = "promise"
+	IntentPaid         Intent = "paid"
+	IntentWrongNumber  Intent = "wrong_number"
+	IntentTalkToPerson Intent = "talk_to_person"
+	IntentUnknown      Intent = "unknown" // needs a person
+)
+
+// Reply is one answer from a borrower on any channel.
+type Reply struct {
+	ID        string
+	Lender    string
+	AccountID string
+	Channel   ChannelKind
+	From      string
+	To        string
+	Body      string
+	Intent    Intent
+	// ProviderID de-duplicates provider retries (Twilio MessageSid, …).
+	ProviderID  string
+	NeedsPerson bool
+	CreatedAt   time.Time
+}
+
+// PromiseStatus is where a promise to pay stands.
+type PromiseStatus string
+
+// Promise statuses.
+const (
+	PromisePending  PromiseStatus = "pending"
+	PromiseKept     PromiseStatus = "kept"
+	PromiseBroken   PromiseStatus = "broken"
+	PromiseCanceled PromiseStatus = "canceled"
+)
+
+// Promise is a borrower's promise to pay an amount by a date.
+type Promise struct {
+	ID        string
+	Lender    string
+	AccountID string
+	// Amount is a decimal string; it equals the amount due when the borrower named none.
+	Amount   string
+	Currency string
+	// Due is the promised date in the borrower's time zone.
+	Due       Date
+	Status    PromiseStatus
+	Channel   ChannelKind
+	ReplyID   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OptOut stops one address on one channel for one lender, until an opt-in
+// from the same address. After erasure only AddressHash remains.
+type OptOut struct {
+	Lender      string
+	Channel     ChannelKind
+	Address     string
+	AddressHash string
+	Source      string // sms_keyword, voice_keypad, email_link, web, api, provider_21610
+	Reason      string
+	CreatedAt   time.Time
+}

@@ -1,0 +1,169 @@
+package nudge
+
+import (
+	"context"
+	"time"
+)
+
+// CapCount selects which earlier attempts a CapLimit counts.
+type CapCount string
+
+// What a cap counts.
+const (
+	CountAll        CapCount = "all"        // every attempt on the channel
+	CountCalls      CapCount = "calls"      // voice attempts that count as calls (AttemptStatus.CountsAsCall)
+	CountUnanswered CapCount = "unanswered" // voice attempts that reached no person
+)
+
+// CapLimit is one rolling frequency cap that claiming an attempt must respect:
+// at most Max attempts on Channel within Window before the claim instant.
+type CapLimit struct {
+	Channel ChannelKind
+	Window  time.Duration
+	Max     int
+	Count   CapCount
+	// PerAddress counts attempts to the same address only (CN: per contact);
+	// otherwise every attempt on the account's channel counts.
+	PerAddress bool
+	Reason     Reason
+	Rule       string
+}
+
+// CadenceVersion is one stored version of a lender's cadence file.
+type CadenceVersion struct {
+	Lender    string
+	Name      string
+	Version   int
+	Source    []byte
+	Active    bool
+	CreatedAt time.Time
+}
+
+// LenderStore keeps lenders and their API keys.
+type LenderStore interface {
+	UpsertLender(ctx context.Context, l Lender) error
+	GetLender(ctx context.Context, id string) (Lender, error)
+	ListLenders(ctx context.Context) ([]Lender, error)
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+}
+
+// AccountStore keeps accounts, their contacts and holds, and when each next needs planning.
+type AccountStore interface {
+	// UpsertAccounts writes all accounts in one transaction (all or nothing)
+	// and marks each for planning at now.
+	UpsertAccounts(ctx context.Context, accounts []Account, now time.Time) error
+	GetAccount(ctx context.Context, lender, id string) (Account, error)
+	// DueAccounts returns up to limit accounts whose next action is at or before
+	// at, using the next_action_at index: the cost grows with what is due.
+	DueAccounts(ctx context.Context, at time.Time, limit int) ([]Account, error)
+	// SetNextAction sets when the account next needs planning; a zero time means never.
+	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
+	SetAccountStatus(ctx context.Context, lender, id string, status AccountStatus, now time.Time) error
+	AddHold(ctx context.Context, lender, id string, h Hold, now time.Time) error
+	ClearHold(ctx context.Context, lender, id string, kind HoldKind, now time.Time) error
+	// SetContactState marks an address wrong-party or undeliverable (or usable again).
+	SetContactState(ctx context.Context, lender, id string, channel ChannelKind, address string, state ContactState) error
+	// AccountsByAddress finds the accounts with a contact at address on channel.
+	AccountsByAddress(ctx context.Context, channel ChannelKind, address string) ([]Account, error)
+}
+
+// CadenceStore keeps versions of lenders' cadence files.
+type CadenceStore interface {
+	// PutCadence stores a new version and returns its number (1, 2, …).
+	PutCadence(ctx context.Context, lender, name string, source []byte, now time.Time) (int, error)
+	ActivateCadence(ctx context.Context, lender, name string, version int) error
+	GetCadence(ctx context.Context, lender, name string, version int) (CadenceVersion, error)
+	ListCadences(ctx context.Context, lender string) ([]CadenceVersion, error)
+	// ActiveCadences returns the active version of every cadence of the lender.
+	ActiveCadences(ctx context.Context, lender string) ([]CadenceVersion, error)
+}
+
+// ReminderStore is the ledger of planned reminders.
+type ReminderStore interface {
+	// InsertReminders inserts reminders under their natural key, ignoring those
+	// that exist, and returns the ones it inserted.
+	InsertReminders(ctx context.Context, rs []Reminder) ([]Reminder, error)
+	GetReminder(ctx context.Context, id string) (Reminder, error)
+	// SetReminderStatus moves a reminder that is not yet terminal; it returns
+	// ErrConflict when the reminder is already terminal.
+	SetReminderStatus(ctx context.Context, id string, status ReminderStatus, reason Reason, nextAt, now time.Time) error
+	// PendingReminders returns non-terminal reminders whose NextAt is at or before at,
+	// to catch up after downtime or a lost queue.
+	PendingReminders(ctx context.Context, at time.Time, limit int) ([]Reminder, error)
+	// CancelReminders cancels every non-terminal reminder of the account and returns their ids.
+	CancelReminders(ctx context.Context, lender, accountID string, reason Reason, now time.Time) ([]string, error)
+	ListReminders(ctx context.Context, lender, accountID string) ([]Reminder, error)
+	// CountRemindersByStatus counts a lender's reminders by status ("" = every lender).
+	CountRemindersByStatus(ctx context.Context, lender string) (map[ReminderStatus]int, error)
+}
+
+// AttemptStore records attempts and provider outcomes.
+type AttemptStore interface {
+	// ClaimAttempt inserts a in status sending, atomically checking limits
+	// against earlier attempts. It returns the stored attempt; when an attempt
+	// for the reminder and channel exists it returns that one and ErrAlreadyClaimed;
+	// when a limit is reached it returns ErrCapReached wrapped with the limit's reason.
+	ClaimAttempt(ctx context.Context, a Attempt, limits []CapLimit) (Attempt, error)
+	GetAttempt(ctx context.Context, id string) (Attempt, error)
+	AttemptByProviderID(ctx context.Context, providerID string) (Attempt, error)
+	// UpdateAttempt applies u if it does not move the status to a lower rank; it
+	// reports whether anything changed.
+	UpdateAttempt(ctx context.Context, id string, u AttemptUpdate) (bool, error)
+	// AttemptHistory returns the account's attempts created at or after since, oldest first.
+	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]Attempt, error)
+	ListAttempts(ctx context.Context, lender string, since time.Time) ([]Attempt, error)
+}
+
+// AttemptUpdate changes an attempt; empty fields are left alone.
+type AttemptUpdate struct {
+	Status       AttemptStatus
+	ProviderID   string
+	Reason       Reason
+	ErrorCode    string
+	AnsweredBy   string
+	Conversation bool
+	SentAt       time.Time
+	At           time.Time
+}
+
+// ResponseStore records what borrowers said and promised, and who opted out.
+type ResponseStore interface {
+	// InsertReply stores a reply once per ProviderID; it reports whether it was new.
+	InsertReply(ctx context.Context, r Reply) (bool, error)
+	ListReplies(ctx context.Context, lender string, needsPerson bool) ([]Reply, error)
+	InsertPromise(ctx context.Context, p Promise) error
+	// ActivePromise returns the account's pending promise, or ErrNotFound.
+	ActivePromise(ctx context.Context, lender, accountID string) (Promise, error)
+	SetPromiseStatus(ctx context.Context, id string, status PromiseStatus, now time.Time) error
+	// PendingPromisesDueBefore returns pending promises whose date is before d.
+	PendingPromisesDueBefore(ctx context.Context, d Date) ([]Promise, error)
+	ListPromises(ctx context.Context, lender, accountID string) ([]Promise, error)
+	// AddOptOut records an opt-out; it reports whether it was new.
+	AddOptOut(ctx context.Context, o OptOut) (bool, error)
+	// RemoveOptOut records an opt-in; it reports whether an opt-out existed.
+	RemoveOptOut(ctx context.Context, lender string, channel ChannelKind, address string) (bool, error)
+	IsOptedOut(ctx context.Context, lender string, channel ChannelKind, address string) (bool, error)
+	ListOptOuts(ctx context.Context, lender string) ([]OptOut, error)
+}
+
+// LogStore is the append-only event log and the audit log.
+type LogStore interface {
+	AppendEvent(ctx context.Context, e Event) error
+	Events(ctx context.Context, lender, accountID string) ([]Event, error)
+	AppendAudit(ctx context.Context, a AuditEntry) error
+	ListAudit(ctx context.Context, lender string) ([]AuditEntry, error)
+}
+
+// Store is the whole system of record.
+type Store interface {
+	LenderStore
+	AccountStore
+	CadenceStore
+	ReminderStore
+	AttemptStore
+	ResponseStore
+	LogStore
+	Ping(ctx context.Context) error
+	Close() error
+}
