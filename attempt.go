@@ -9,6 +9,7 @@ type AttemptStatus string
 // Attempt statuses shared by every channel.
 const (
 	AttemptSending     AttemptStatus = "sending"     // claimed; the provider may be called
+	AttemptRetrying    AttemptStatus = "retrying"    // the provider refused it transiently; it will be tried again
 	AttemptSent        AttemptStatus = "sent"        // the provider accepted it
 	AttemptDelivered   AttemptStatus = "delivered"   // the handset or mailbox got it
 	AttemptUndelivered AttemptStatus = "undelivered" // the carrier could not deliver it
@@ -25,6 +26,7 @@ const (
 
 var attemptRank = map[AttemptStatus]int{
 	AttemptSending:     0,
+	AttemptRetrying:    0,
 	AttemptUnknown:     1,
 	AttemptSent:        2,
 	AttemptRinging:     3,

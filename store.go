@@ -117,6 +117,9 @@ type AttemptStore interface {
 
 // AttemptUpdate changes an attempt; empty fields are left alone.
 type AttemptUpdate struct {
+	// From, when set, makes the update conditional: it applies only while the
+	// attempt's current status is From (compare-and-set, e.g. retrying → sending).
+	From         AttemptStatus
 	Status       AttemptStatus
 	ProviderID   string
 	Reason       Reason
