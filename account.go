@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // AccountStatus is where a loan account stands.
@@ -134,6 +135,9 @@ type Account struct {
 	DueDate   Date          `json:"due_date"`
 	Status    AccountStatus `json:"status"`
 	Holds     []Hold        `json:"holds"`
+	// NextActionAt is when the planner next looks at the account; set by the
+	// store, never part of the document.
+	NextActionAt time.Time `json:"-"`
 }
 
 // ContactsFor returns the contacts of the account on channel c, in document order.

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the whole configuration of a Nudge process. It is read from a YAML
+// file (--config) and then from NUDGE_* environment variables, which win: the
+// key twilio.auth_token is NUDGE_TWILIO_AUTH_TOKEN. Every secret also has a
+// *_file variant (twilio.auth_token_file, NUDGE_TWILIO_AUTH_TOKEN_FILE) naming
+// a file that holds it. Secrets are never printed.
+type Config struct {
+	// Database is sqlite:///path/nudge.db or postgres://user@host/db.
+	Database string `yaml:"database"`
+	// Addr is where the HTTP server listens.
+	Addr string `yaml:"addr"`
+	// PublicURL is the address the outside world (Twilio, borrowers) uses to reach Addr.
+	PublicURL string `yaml:"public_url"`
+	// Lender is the default lender for commands that take one.
+	Lender string `yaml:"lender"`
+	// Templates is a lender override directory for the template pack.
+	Templates string `yaml:"templates"`
+	// Cadences are cadence files or directories loaded on start.
+	Cadences []string `yaml:"cadences"`
+	// Profiles are lender compliance profile files.
+	Profiles []string `yaml:"profiles"`
+
+	Redis     RedisConfig     `yaml:"redis"`
+	Scheduler SchedulerConfig `yaml:"scheduler"`
+	Worker    WorkerConfig    `yaml:"worker"`
+	Twilio    TwilioConfig    `yaml:"twilio"`
+	SMTP      SMTPConfig      `yaml:"smtp"`
+	Log       LogConfig       `yaml:"log"`
+}
+
+// RedisConfig says where the work queue lives.
+type RedisConfig struct {
+	Addr     string `yaml:"addr"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// PasswordFile names a file holding the password.
+	PasswordFile string `yaml:"password_file" secret:"Password"`
+	DB           int    `yaml:"db"`
+	// SentinelMaster, with SentinelAddrs, selects Redis Sentinel for failover.
+	SentinelMaster string   `yaml:"sentinel_master"`
+	SentinelAddrs  []string `yaml:"sentinel_addrs"`
+}
+
+// SchedulerConfig tunes the cron scheduler.
+type SchedulerConfig struct {
+	// Spec is the robfig/cron schedule of planning ticks.
+	Spec string `yaml:"spec"`
+	// Batch is the most accounts planned per query.
+	Batch int `yaml:"batch"`
+}
+
+// WorkerConfig tunes the Asynq worker.
+type WorkerConfig struct {
+	Concurrency     int           `yaml:"concurrency"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// TwilioConfig configures SMS and voice through Twilio.
+type TwilioConfig struct {
+	AccountSID string `yaml:"account_sid"`
+	AuthToken  string `yaml:"auth_token"`
+	// AuthTokenFile names a file holding the auth token.
+	AuthTokenFile       string `yaml:"auth_token_file" secret:"AuthToken"`
+	MessagingServiceSID string `yaml:"messaging_service_sid"`
+	From                string `yaml:"from"`
+	// BaseURL is empty for Twilio itself, or the address of a simulator.
+	BaseURL string `yaml:"base_url"`
+}
+
+// SMTPConfig configures email.
+type SMTPConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// PasswordFile names a file holding the password.
+	PasswordFile string `yaml:"password_file" secret:"Password"`
+	From         string `yaml:"from"`
+	// TLS is "starttls" (default), "tls" or "none".
+	TLS string `yaml:"tls"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// WithDefaults returns c with every empty setting filled with its default.
+func (c Config) WithDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.Scheduler.Spec == "" {
+		c.Scheduler.Spec = "@every 1m"
+	}
+	if c.Scheduler.Batch == 0 {
+		c.Scheduler.Batch = 1000
+	}
+	if c.Worker.Concurrency == 0 {
+		c.Worker.Concurrency = 20
+	}
+	if c.Worker.ShutdownTimeout == 0 {
+		c.Worker.ShutdownTimeout = 25 * time.Second
+	}
+	if c.SMTP.TLS == "" {
+		c.SMTP.TLS = "starttls"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	return c
+}
+
+// LoadConfig reads path (when not empty), then the environment, then secret
+// files, and fills defaults. Unknown keys in the file are errors.
+func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
+	var c Config
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
+			return c, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "NUDGE", env); err != nil {
+		return c, err
+	}
+	if err := readSecretFiles(reflect.ValueOf(&c).Elem(), ""); err != nil {
+		return c, err
+	}
+	return c.WithDefaults(), nil
+}
+
+// applyEnv sets every field from NUDGE_<PATH> when that variable exists.
+func applyEnv(v reflect.Value, prefix string, env func(string) (string, bool)) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := prefix + "_" + strings.ToUpper(yamlName(f))
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, env); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := env(name)
+		if !ok {
+			continue
+		}
+		if err := setField(fv, s); err != nil {
+			return fmt.Errorf("environment %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// readSecretFiles fills each secret from the file its *_file setting names.
+func readSecretFiles(v reflect.Value, path string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := yamlName(f)
+		if path != "" {
+			key = path + "." + key
+		}
+		if f.Type.Kind() == reflect.Struct {
+			if err := readSecretFiles(v.Field(i), key); err != nil {
+				return err
+			}
+			continue
+		}
+		target := f.Tag.Get("secret")
+		file := v.Field(i).String()
+		if target == "" || file == "" {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		v.FieldByName(target).SetString(strings.TrimSpace(string(data)))
+	}
+	return nil
+}
+
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
+}
+
+func setField(v reflect.Value, s string) error {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		v.SetInt(int64(n))
+	case reflect.Int64:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 30s", s)
+		}
+		v.SetInt(int64(d))
+	case reflect.Slice:
+		var parts []string
+		for p := range strings.SplitSeq(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		v.Set(reflect.ValueOf(parts))
+	default:
+		return errors.New("unsupported setting type")
+	}
+	return nil
+}

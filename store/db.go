@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	// The pgx database/sql driver, registered as "pgx".
+	_ "github.com/jackc/pgx/v5/stdlib"
+	// The pure-Go SQLite driver, registered as "sqlite".
+	_ "modernc.org/sqlite"
+
+	"github.com/nudgehq/nudge"
+)
+
+// Backend names the SQL engine behind a DB.
+type Backend string
+
+// The supported backends.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// DefaultPostgresMaxConns is the connection pool size used for PostgreSQL
+// unless the URL sets pool_max_conns.
+const DefaultPostgresMaxConns = 10
+
+// SQLiteBusyTimeout is the busy_timeout, in milliseconds, set on every SQLite
+// connection: how long a writer waits for another process's write lock.
+const SQLiteBusyTimeout = 10000
+
+// DB is the SQL system of record. It implements nudge.Store and is safe for
+// concurrent use.
+type DB struct {
+	backend Backend
+	// read serves queries outside write transactions.
+	read *sql.DB
+	// write serves writes. For SQLite it holds one connection whose
+	// transactions begin with BEGIN IMMEDIATE; for PostgreSQL it is read.
+	write *sql.DB
+
+	rowsRead atomic.Int64
+}
+
+var _ nudge.Store = (*DB)(nil)
+
+// Open connects to the database named by rawURL without changing its schema;
+// call Migrate before use. Accepted forms:
+//
+//	sqlite:///abs/path/nudge.db   (also sqlite:relative.db, file:/abs/path.db)
+//	sqlite::memory:               (one private in-memory database)
+//	postgres://user@host:5432/db?sslmode=disable   (also postgresql://)
+//
+// A PostgreSQL URL may carry pool_max_conns=N to size the connection pool
+// (DefaultPostgresMaxConns otherwise). Open pings the database.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		db, err = openPostgres(rawURL)
+	case strings.HasPrefix(rawURL, "sqlite:"), strings.HasPrefix(rawURL, "file:"):
+		db, err = openSQLite(rawURL)
+	default:
+		return nil, fmt.Errorf("open store: unsupported database URL scheme in %q (want sqlite:///path or postgres://…)", redactURL(rawURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redactURL(rawURL), err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", redactURL(rawURL), err)
+	}
+	return db, nil
+}
+
+// SQLitePath returns the file path named by a sqlite: or file: URL, or
+// ":memory:" for an in-memory database.
+func SQLitePath(rawURL string) (string, error) {
+	rest, ok := strings.CutPrefix(rawURL, "sqlite:")
+	if !ok {
+		rest, ok = strings.CutPrefix(rawURL, "file:")
+	}
+	if !ok {
+		return "", fmt.Errorf("sqlite URL %q: want the sqlite: or file: scheme", rawURL)
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		return "", fmt.Errorf("sqlite URL %q: query parameters are not supported (the store sets its own pragmas)", rawURL)
+	}
+	switch {
+	case rest == ":memory:" || rest == "//:memory:":
+		return ":memory:", nil
+	case strings.HasPrefix(rest, "///"):
+		rest = rest[2:]
+	case strings.HasPrefix(rest, "//"):
+		// sqlite://relative/path or sqlite://localhost/abs/path.
+		host, path, _ := strings.Cut(rest[2:], "/")
+		if host == "localhost" {
+			rest = "/" + path
+		} else {
+			rest = rest[2:]
+		}
+	}
+	p, err := url.PathUnescape(rest)
+	if err != nil {
+		return "", fmt.Errorf("sqlite URL %q: %w", rawURL, err)
+	}
+	if p == "" {
+		return "", fmt.Errorf("sqlite URL %q: missing database path", rawURL)
+	}
+	return p, nil
+}
+
+func sqliteDSN(path string, immediate bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(SQLiteBusyTimeout)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	if path != ":memory:" {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	if immediate {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(rawURL string) (*DB, error) {
+	path, err := SQLitePath(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if path == ":memory:" {
+		// One connection serves reads and writes: every connection to
+		// :memory: would otherwise be a different database.
+		w, err := sql.Open("sqlite", sqliteDSN(path, true))
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		return &DB{backend: SQLite, read: w, write: w}, nil
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	r, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{backend: SQLite, read: r, write: w}, nil
+}
+
+func openPostgres(rawURL string) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres URL: %w", err)
+	}
+	maxConns := DefaultPostgresMaxConns
+	q := u.Query()
+	if v := q.Get("pool_max_conns"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("postgres URL: pool_max_conns=%q is not a positive integer", v)
+		}
+		maxConns = n
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+	}
+	p, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(maxConns)
+	p.SetMaxIdleConns(maxConns)
+	return &DB{backend: Postgres, read: p, write: p}, nil
+}
+
+// redactURL hides the password of a database URL for error messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// Backend reports which SQL engine the DB uses.
+func (db *DB) Backend() Backend { return db.backend }
+
+// RowsRead reports how many account rows the DB has read since Open, across
+// GetAccount, DueAccounts and AccountsByAddress. Tests use it to check that
+// planning reads only what is due.
+func (db *DB) RowsRead() int64 { return db.rowsRead.Load() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", db.backend, err)
+	}
+	if db.write != db.read {
+		if err := db.write.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s writer: %w", db.backend, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.read.Close()
+	if db.write != db.read {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// inTx runs fn in a write transaction and commits when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// lock takes a transaction-scoped lock named key. On SQLite the transaction
+// already holds the database write lock (BEGIN IMMEDIATE), so it does nothing.
+func (db *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
+	if db.backend != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", key); err != nil {
+		return fmt.Errorf("advisory lock %q: %w", key, err)
+	}
+	return nil
+}
+
+// forUpdate is the row-lock suffix for a SELECT inside a write transaction.
+func (db *DB) forUpdate() string {
+	if db.backend == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}

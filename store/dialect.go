@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// maxParams bounds the bound parameters of one statement (SQLite allows
+// 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// rebind turns ? placeholders into $1, $2, … for PostgreSQL. Queries in this
+// package never put a ? inside a string literal.
+func (db *DB) rebind(q string) string {
+	if db.backend != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, db.rebind(query), args...)
+}
+
+func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, db.rebind(query), args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, db.rebind(query), args...)
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// valuesRows returns "(?, ?), (?, ?)" for rows rows of cols columns.
+func valuesRows(rows, cols int) string {
+	one := "(" + placeholders(cols) + ")"
+	var b strings.Builder
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+// tv converts a time for storage: NULL when zero, otherwise UTC truncated to
+// the microsecond, as unix microseconds (SQLite) or a timestamp (PostgreSQL).
+func (db *DB) tv(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Microsecond)
+	if db.backend == Postgres {
+		return t
+	}
+	return t.UnixMicro()
+}
+
+// dv converts a date for storage: NULL when zero, otherwise YYYY-MM-DD.
+func dv(d nudge.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String()
+}
+
+// zeroCycle stands for a zero cycle date in the reminders natural key, which
+// must not be NULL for the unique constraint to hold.
+const zeroCycle = "0001-01-01"
+
+func cycleValue(d nudge.Date) string {
+	if d.IsZero() {
+		return zeroCycle
+	}
+	return d.String()
+}
+
+// timeCol scans a stored time (unix microseconds or a timestamp) into a UTC
+// time.Time; NULL becomes the zero time.
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.UnixMicro(v).UTC()
+	case time.Time:
+		*c.t = v.UTC()
+	default:
+		return fmt.Errorf("scan time: unsupported source type %T", src)
+	}
+	return nil
+}
+
+// dateCol scans a stored date (text or a timestamp) into a nudge.Date; NULL
+// and the zero cycle become the zero Date.
+type dateCol struct{ d *nudge.Date }
+
+// Scan implements sql.Scanner.
+func (c dateCol) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case nil:
+		*c.d = nudge.Date{}
+		return nil
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case time.Time:
+		s = v.Format(nudge.DateLayout)
+	default:
+		return fmt.Errorf("scan date: unsupported source type %T", src)
+	}
+	if len(s) > len(nudge.DateLayout) {
+		s = s[:len(nudge.DateLayout)]
+	}
+	if s == "" || s == zeroCycle {
+		*c.d = nudge.Date{}
+		return nil
+	}
+	d, err := nudge.ParseDate(s)
+	if err != nil {
+		return fmt.Errorf("scan date: %w", err)
+	}
+	*c.d = d
+	return nil
+}
+
+// rowsAffected returns the affected row count of res, wrapping errors.
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
+}

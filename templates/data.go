@@ -1,0 +1,100 @@
+package templates
+
+import (
+	"github.com/nudgehq/nudge"
+)
+
+// DefaultPromiseOfferDays is how many days after today DataFor offers as the
+// promise-to-pay date (voice menu option 1) when the account is not yet due
+// later than that.
+const DefaultPromiseOfferDays = 7
+
+// Data is what a template sees. Templates refer to its fields (.LenderName,
+// .DaysLate, …) and format money and dates with the locale-aware functions
+// described in the package documentation ({{money .Amount}}, {{date .DueDate}}).
+type Data struct {
+	// BorrowerName is the borrower's name as the lender gave it.
+	BorrowerName string
+	// LenderName is the name the borrower knows the lender (or collector) by.
+	LenderName string
+	// Amount is the amount due as a decimal string ("412.50"); never a float.
+	Amount string
+	// Currency is the ISO 4217 code of Amount and PromiseAmount ("USD").
+	Currency string
+	// DueDate is the due date of the cycle being reminded.
+	DueDate nudge.Date
+	// DaysLate is how many days the payment is past due (0 when not late).
+	DaysLate int
+	// Link is the borrower's self-service link; templates leave it out when empty.
+	Link string
+	// UnsubscribeURL is the one-click unsubscribe link every email must carry.
+	UnsubscribeURL string
+	// Disclosure asks for the Reg F §1006.18(e) debt-collector disclosure
+	// (third-party collectors only).
+	Disclosure bool
+	// FirstContact selects the first-communication variant of the disclosure.
+	FirstContact bool
+	// PromiseDate is the date offered for a promise to pay (voice menu), or
+	// the promised date in a confirmation or broken-promise message.
+	PromiseDate nudge.Date
+	// PromiseAmount is the promised amount as a decimal string; templates
+	// fall back to Amount when it is empty.
+	PromiseAmount string
+	// HelpPhone is the lender's help line (E.164), used by help texts.
+	HelpPhone string
+	// AgentPhone is the number to reach a person or to call back (E.164).
+	AgentPhone string
+	// CallerName is the natural person named in a limited-content voicemail;
+	// optional.
+	CallerName string
+	// Extra holds lender-specific fields for lender templates ({{.Extra.plan}});
+	// a key a template names that is missing is a render error.
+	Extra map[string]string
+}
+
+// DataFor fills Data from an account: borrower and lender names, amount,
+// currency, due date, days late (never negative) as of today, and an offered
+// promise date (the later of the due date and today plus
+// DefaultPromiseOfferDays) with the full amount. Callers set the rest (Link,
+// UnsubscribeURL, Disclosure, FirstContact, phones) on the result.
+func DataFor(acct nudge.Account, lenderName string, today nudge.Date) Data {
+	days := acct.DaysPastDue(today)
+	if days < 0 {
+		days = 0
+	}
+	offer := today.AddDays(DefaultPromiseOfferDays)
+	if acct.DueDate.After(offer) {
+		offer = acct.DueDate
+	}
+	return Data{
+		BorrowerName:  acct.Borrower.Name,
+		LenderName:    lenderName,
+		Amount:        acct.AmountDue,
+		Currency:      acct.Currency,
+		DueDate:       acct.DueDate,
+		DaysLate:      days,
+		PromiseDate:   offer,
+		PromiseAmount: acct.AmountDue,
+	}
+}
+
+// SampleData returns fixed, complete example data: Validate renders every
+// template with it, and previews may show it.
+func SampleData() Data {
+	return Data{
+		BorrowerName:   "Jordan Lee",
+		LenderName:     "Sample Auto Finance",
+		Amount:         "412.50",
+		Currency:       "USD",
+		DueDate:        nudge.MustDate("2026-06-01"),
+		DaysLate:       5,
+		Link:           "https://pay.example.com/a/SAMPLE",
+		UnsubscribeURL: "https://pay.example.com/u/SAMPLE-TOKEN",
+		PromiseDate:    nudge.MustDate("2026-06-12"),
+		PromiseAmount:  "412.50",
+		HelpPhone:      "+18005550100",
+		AgentPhone:     "+18005550199",
+		CallerName:     "Alex Kim",
+		Extra:          map[string]string{},
+	}
+}

@@ -1,0 +1,153 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bojanz/currency"
+	"github.com/goodsign/monday"
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/language"
+
+	"github.com/nudgehq/nudge"
+)
+
+// Formatter formats money, dates and phone numbers for one locale. Money comes
+// from CLDR through github.com/bojanz/currency; dates use the CLDR-derived
+// long date layouts and month names of github.com/goodsign/monday, chosen by
+// golang.org/x/text/language matching; phone numbers use libphonenumber
+// (github.com/nyaruka/phonenumbers). A Formatter is safe for concurrent use.
+type Formatter struct {
+	tag    language.Tag
+	money  *currency.Formatter
+	date   monday.Locale
+	layout string
+	region string
+}
+
+// mondayMatcher matches a language tag to the locales monday knows.
+var mondayLocales, mondayMatcher = func() ([]monday.Locale, language.Matcher) {
+	// Put en_US first so that it is the matcher's default.
+	locs := []monday.Locale{monday.LocaleEnUS}
+	tags := []language.Tag{language.AmericanEnglish}
+	for _, l := range monday.ListLocales() {
+		if l == monday.LocaleEnUS {
+			continue
+		}
+		t, err := language.Parse(strings.ReplaceAll(string(l), "_", "-"))
+		if err != nil {
+			continue
+		}
+		locs = append(locs, l)
+		tags = append(tags, t)
+	}
+	return locs, language.NewMatcher(tags)
+}()
+
+// isoDateLayout is used for languages that no date library covers.
+const isoDateLayout = nudge.DateLayout
+
+// NewFormatter returns a Formatter for the BCP 47 tag locale (en, es-MX, zh-CN).
+func NewFormatter(locale string) (*Formatter, error) {
+	tag, err := language.Parse(locale)
+	if err != nil {
+		return nil, fmt.Errorf("locale %q: %w", locale, err)
+	}
+	return newFormatter(tag), nil
+}
+
+func newFormatter(tag language.Tag) *Formatter {
+	f := &Formatter{tag: tag, money: currency.NewFormatter(currency.NewLocale(tag.String())), layout: isoDateLayout}
+	if _, idx, conf := mondayMatcher.Match(tag); conf >= language.High {
+		f.date = mondayLocales[idx]
+		if l, ok := monday.LongFormatsByLocale[f.date]; ok {
+			f.layout = l
+		}
+	}
+	if r, conf := tag.Region(); conf >= language.Low {
+		f.region = r.String()
+	}
+	return f
+}
+
+// Locale returns the BCP 47 tag the Formatter formats for.
+func (f *Formatter) Locale() string { return f.tag.String() }
+
+// Money formats the decimal string amount in the ISO 4217 currency code, such
+// as "$412.50" (en), "412,50 US$" (es) or "US$412.50" (zh-CN).
+func (f *Formatter) Money(amount, code string) (string, error) {
+	if strings.TrimSpace(amount) == "" {
+		return "", errors.New("money: amount is empty")
+	}
+	if code == "" {
+		return "", errors.New("money: currency is empty")
+	}
+	a, err := currency.NewAmount(strings.TrimSpace(amount), strings.ToUpper(code))
+	if err != nil {
+		return "", fmt.Errorf("money: %w", err)
+	}
+	return f.money.Format(a), nil
+}
+
+// Date formats d as a long date: "June 1, 2026" (en), "1 de junio de 2026"
+// (es), "2026年6月1日" (zh-CN). Languages without date data get 2026-06-01.
+func (f *Formatter) Date(d nudge.Date) (string, error) {
+	if d.IsZero() {
+		return "", errors.New("date: date is empty")
+	}
+	t := d.In(time.UTC, 12, 0)
+	if f.date == "" {
+		return t.Format(f.layout), nil
+	}
+	return monday.Format(t, f.layout, f.date), nil
+}
+
+// Phone formats an E.164 number for reading: in national form when the number
+// belongs to the locale's region, in international form otherwise. A number
+// that cannot be parsed is returned as given.
+func (f *Formatter) Phone(number string) (string, error) {
+	number = strings.TrimSpace(number)
+	if number == "" {
+		return "", errors.New("phone: number is empty")
+	}
+	n, err := phonenumbers.Parse(number, f.region)
+	if err != nil {
+		return number, nil //nolint:nilerr // an unparseable number is shown as the lender wrote it
+	}
+	if phonenumbers.GetRegionCodeForNumber(n) == f.region {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL), nil
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL), nil
+}
+
+// SpokenDigits formats a phone number for text-to-speech: each digit apart,
+// groups separated by commas so the voice pauses ("8 0 0, 5 5 5, 0 1 0 0").
+func (f *Formatter) SpokenDigits(number string) (string, error) {
+	p, err := f.Phone(number)
+	if err != nil {
+		return "", err
+	}
+	var groups []string
+	for _, g := range strings.FieldsFunc(p, func(r rune) bool { return r < '0' || r > '9' }) {
+		groups = append(groups, strings.Join(strings.Split(g, ""), " "))
+	}
+	if len(groups) == 0 {
+		return "", fmt.Errorf("phone: %q has no digits", number)
+	}
+	return strings.Join(groups, ", "), nil
+}
+
+// KeypadDate formats d as the four digits month then day that a borrower
+// enters on the keypad, spaced for speech ("0 6, 1 2" for June 12).
+func (f *Formatter) KeypadDate(d nudge.Date) (string, error) {
+	if d.IsZero() {
+		return "", errors.New("keypad date: date is empty")
+	}
+	return fmt.Sprintf("%d %d, %d %d", int(d.Month)/10, int(d.Month)%10, d.Day/10, d.Day%10), nil
+}
+
+// plainSpaces replaces the no-break spaces CLDR puts in money and dates with
+// ordinary spaces, so that an SMS stays in GSM-7 and speech is unaffected.
+var plainSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2009", " ")
