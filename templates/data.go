@@ -25,6 +25,11 @@ type Data struct {
 	DueDate nudge.Date
 	// DaysLate is how many days the payment is past due (0 when not late).
 	DaysLate int
+	// Country is the borrower's ISO 3166-1 alpha-2 country, from the
+	// account's address; optional. It selects the regional formats of the
+	// borrower's language (es in the US formats money as "$412.50") and shows
+	// phone numbers of that country in national form.
+	Country string
 	// Link is the borrower's self-service link; templates leave it out when empty.
 	Link string
 	// UnsubscribeURL is the one-click unsubscribe link every email must carry.
@@ -52,7 +57,8 @@ type Data struct {
 	Extra map[string]string
 }
 
-// DataFor fills Data from an account: borrower and lender names, amount,
+// DataFor fills Data from an account: borrower and lender names, country,
+// amount,
 // currency, due date, days late (never negative) as of today, and an offered
 // promise date (the later of the due date and today plus
 // DefaultPromiseOfferDays) with the full amount. Callers set the rest (Link,
@@ -66,8 +72,13 @@ func DataFor(acct nudge.Account, lenderName string, today nudge.Date) Data {
 	if acct.DueDate.After(offer) {
 		offer = acct.DueDate
 	}
+	country := ""
+	if acct.Address != nil {
+		country = acct.Address.Country
+	}
 	return Data{
 		BorrowerName:  acct.Borrower.Name,
+		Country:       country,
 		LenderName:    lenderName,
 		Amount:        acct.AmountDue,
 		Currency:      acct.Currency,
@@ -86,6 +97,7 @@ func SampleData() Data {
 		LenderName:     "Sample Auto Finance",
 		Amount:         "412.50",
 		Currency:       "USD",
+		Country:        "US",
 		DueDate:        nudge.MustDate("2026-06-01"),
 		DaysLate:       5,
 		Link:           "https://pay.example.com/a/SAMPLE",

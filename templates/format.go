@@ -58,6 +58,34 @@ func NewFormatter(locale string) (*Formatter, error) {
 	return newFormatter(tag), nil
 }
 
+// formatterFor returns the Formatter for tag and a borrower in country (ISO
+// 3166-1 alpha-2, optional): when tag names no region of its own the
+// country's regional formats are used (es for a borrower in the US formats
+// "$412.50"), and phone numbers of that country are shown in national form.
+func formatterFor(tag language.Tag, country string) *Formatter {
+	if country == "" {
+		return newFormatter(tag)
+	}
+	region, err := language.ParseRegion(country)
+	if err != nil {
+		return newFormatter(tag)
+	}
+	if _, conf := tag.Region(); conf != language.Exact {
+		parts := []any{region}
+		base, _ := tag.Base()
+		parts = append(parts, base)
+		if script, conf := tag.Script(); conf == language.Exact {
+			parts = append(parts, script)
+		}
+		if t, err := language.Compose(parts...); err == nil {
+			tag = t
+		}
+	}
+	f := newFormatter(tag)
+	f.region = region.String()
+	return f
+}
+
 func newFormatter(tag language.Tag) *Formatter {
 	f := &Formatter{tag: tag, money: currency.NewFormatter(currency.NewLocale(tag.String())), layout: isoDateLayout}
 	if _, idx, conf := mondayMatcher.Match(tag); conf >= language.High {

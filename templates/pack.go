@@ -176,10 +176,8 @@ func loadSources(override fs.FS, origin string) (*Pack, error) {
 		}
 	}
 	p, err := compile(sources)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
+	// Validate what did compile too, so one run names every bad file.
+	if err := errors.Join(err, p.Validate()); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -224,7 +222,9 @@ func readSources(fsys fs.FS, origin string, sources map[string]source) error {
 	return errors.Join(errs...)
 }
 
-// compile parses every source into a Pack.
+// compile parses every source into a Pack. On error it also returns the
+// templates that compiled, leaving out every template (in a locale) with a
+// part that did not.
 func compile(sources map[string]source) (*Pack, error) {
 	p := &Pack{templates: map[key]map[string]*localized{}, commons: map[string][]source{}}
 	var errs []error
@@ -277,11 +277,16 @@ func compile(sources map[string]source) (*Pack, error) {
 		t := texttemplate.New("").Funcs(stubFuncs).Option("missingkey=error")
 		for _, c := range commons {
 			if _, err := t.New(c.origin).Parse(c.body); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", c.origin, err))
+				errs = append(errs, fileError(c.origin, err))
 				badCommon[loc] = true
 			}
 		}
 	}
+	type failure struct {
+		k      key
+		locale string
+	}
+	failed := map[failure]bool{}
 	for _, ps := range parts {
 		if badCommon[ps.locale] {
 			continue
@@ -289,6 +294,7 @@ func compile(sources map[string]source) (*Pack, error) {
 		compiled, err := p.parsePart(ps.locale, ps.part, ps.src)
 		if err != nil {
 			errs = append(errs, err)
+			failed[failure{ps.k, ps.locale}] = true
 			continue
 		}
 		byLocale := p.templates[ps.k]
@@ -303,10 +309,13 @@ func compile(sources map[string]source) (*Pack, error) {
 		}
 		l.parts[ps.part] = compiled
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	for f := range failed {
+		delete(p.templates[f.k], f.locale)
+		if len(p.templates[f.k]) == 0 {
+			delete(p.templates, f.k)
+		}
 	}
-	return p, nil
+	return p, errors.Join(errs...)
 }
 
 // parsePart parses one part with the shared blocks of its locale.
@@ -314,22 +323,22 @@ func (p *Pack) parsePart(locale, name string, src source) (*part, error) {
 	pt := &part{src: src}
 	t, err := texttemplate.New(src.origin).Funcs(stubFuncs).Option("missingkey=error").Parse(src.body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src.origin, err)
+		return nil, fileError(src.origin, err)
 	}
 	for _, c := range p.commons[locale] {
 		if _, err := t.New(c.origin).Parse(c.body); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.origin, err)
+			return nil, fileError(c.origin, err)
 		}
 	}
 	pt.text = t
 	if name == PartHTML {
 		h, err := htmltemplate.New(src.origin).Funcs(htmltemplate.FuncMap(stubFuncs)).Option("missingkey=error").Parse(src.body)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", src.origin, err)
+			return nil, fileError(src.origin, err)
 		}
 		for _, c := range p.commons[locale] {
 			if _, err := h.New(c.origin).Parse(c.body); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.origin, err)
+				return nil, fileError(c.origin, err)
 			}
 		}
 		pt.html = h
@@ -376,4 +385,13 @@ func (p *Pack) Locales(name string, ch nudge.ChannelKind) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// fileError names the file origin in err, unless the template package
+// already did ("template: <file>:<line>: …").
+func fileError(origin string, err error) error {
+	if strings.Contains(err.Error(), origin) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", origin, err)
 }

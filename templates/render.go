@@ -1,0 +1,187 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/nudgehq/nudge"
+)
+
+// Rendered is a template rendered for one borrower.
+type Rendered struct {
+	// Name and Channel identify the template.
+	Name    string
+	Channel nudge.ChannelKind
+	// Locale is the pack locale whose text was used ("es").
+	Locale string
+	// FormatLocale is the BCP 47 tag money and dates were formatted for: the
+	// borrower's regional variant of Locale when one was asked for ("es-US"),
+	// else Locale.
+	FormatLocale string
+	// Subject is the email subject (email only).
+	Subject string
+	// Text is the SMS body or the email text part.
+	Text string
+	// HTML is the email HTML part (email only).
+	HTML string
+	// Parts holds the voice script by part name (voice only; see VoiceParts).
+	Parts map[string]string
+	// Segments, Encoding and Length describe the SMS body (SMS only); see
+	// CountSegments. Callers enforce a lender's segment limit.
+	Segments int
+	Encoding Encoding
+	Length   int
+}
+
+// stubFuncs declares the template functions at parse time; Render binds the
+// real, locale-aware ones.
+var stubFuncs = texttemplate.FuncMap{
+	"money":  func(string) (string, error) { return "", errors.New("money: not bound") },
+	"date":   func(nudge.Date) (string, error) { return "", errors.New("date: not bound") },
+	"phone":  func(string) (string, error) { return "", errors.New("phone: not bound") },
+	"digits": func(string) (string, error) { return "", errors.New("digits: not bound") },
+	"keypad": func(nudge.Date) (string, error) { return "", errors.New("keypad: not bound") },
+}
+
+// funcs returns the template functions bound to f and the data's currency.
+// Text output gets ordinary spaces instead of CLDR's no-break spaces.
+func funcs(f *Formatter, currency string, plain bool) map[string]any {
+	clean := func(s string, err error) (string, error) {
+		if plain {
+			s = plainSpaces.Replace(s)
+		}
+		return s, err
+	}
+	return map[string]any{
+		"money":  func(amount string) (string, error) { return clean(f.Money(amount, currency)) },
+		"date":   func(d nudge.Date) (string, error) { return clean(f.Date(d)) },
+		"phone":  func(n string) (string, error) { return clean(f.Phone(n)) },
+		"digits": f.SpokenDigits,
+		"keypad": f.KeypadDate,
+	}
+}
+
+// Render renders the template name for channel ch in the best locale for
+// langs (the borrower's language, then the lender's default: see Locales),
+// falling back to FallbackLocale. It returns ErrNoTemplate when the pack has
+// no such template and ErrSMSTooLong when an SMS body exceeds MaxSMSChars;
+// a field or map key the template names but d lacks is an error.
+func (p *Pack) Render(name string, ch nudge.ChannelKind, langs []string, d Data) (Rendered, error) {
+	byLocale, ok := p.templates[key{name, ch}]
+	if !ok {
+		return Rendered{}, fmt.Errorf("template %q for %s: %w", name, ch, ErrNoTemplate)
+	}
+	available := make([]string, 0, len(byLocale))
+	for loc := range byLocale {
+		available = append(available, loc)
+	}
+	locale, tag, ok := match(available, langs)
+	if !ok {
+		return Rendered{}, fmt.Errorf("template %q for %s: no locale for %v among %v: %w", name, ch, langs, p.Locales(name, ch), ErrNoTemplate)
+	}
+	return p.render(byLocale[locale], name, ch, formatterFor(tag, d.Country), d)
+}
+
+// render renders one localized template with formatter f.
+func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Formatter, d Data) (Rendered, error) {
+	r := Rendered{Name: name, Channel: ch, Locale: l.locale, FormatLocale: f.Locale()}
+	switch ch {
+	case nudge.SMS:
+		text, err := l.parts[PartText].exec(f, d, "")
+		if err != nil {
+			return Rendered{}, err
+		}
+		r.Text = text
+		if n := utf16Len(text); n > MaxSMSChars {
+			return Rendered{}, fmt.Errorf("%s: %d characters, over Twilio's %d: %w", l.parts[PartText].src.origin, n, MaxSMSChars, ErrSMSTooLong)
+		}
+		r.Segments, r.Encoding, r.Length = CountSegments(text)
+	case nudge.Email:
+		subject, err := l.parts[PartSubject].exec(f, d, "")
+		if err != nil {
+			return Rendered{}, err
+		}
+		if strings.ContainsAny(subject, "\r\n") {
+			return Rendered{}, fmt.Errorf("%s: subject has a line break", l.parts[PartSubject].src.origin)
+		}
+		if subject == "" {
+			return Rendered{}, fmt.Errorf("%s: subject is empty", l.parts[PartSubject].src.origin)
+		}
+		text, err := l.parts[PartText].exec(f, d, "")
+		if err != nil {
+			return Rendered{}, err
+		}
+		html, err := l.parts[PartHTML].execHTML(f, d, "")
+		if err != nil {
+			return Rendered{}, err
+		}
+		r.Subject, r.Text, r.HTML = subject, squeezeBlankLines(text), html
+	case nudge.Voice:
+		r.Parts = make(map[string]string, len(l.parts))
+		for name, pt := range l.parts {
+			s, err := pt.exec(f, d, "")
+			if err != nil {
+				return Rendered{}, err
+			}
+			r.Parts[name] = s
+		}
+	default:
+		return Rendered{}, fmt.Errorf("template %q: unknown channel %q", name, ch)
+	}
+	return r, nil
+}
+
+// exec runs the part (or, when block is set, the shared block of that name)
+// with text/template and trims the result.
+func (pt *part) exec(f *Formatter, d Data, block string) (string, error) {
+	t, err := pt.text.Clone()
+	if err != nil {
+		return "", fileError(pt.src.origin, err)
+	}
+	t.Funcs(funcs(f, d.Currency, true))
+	var b strings.Builder
+	if block == "" {
+		err = t.Execute(&b, d)
+	} else {
+		err = t.ExecuteTemplate(&b, block, d)
+	}
+	if err != nil {
+		return "", fileError(pt.src.origin, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// execHTML is exec with html/template, for the HTML part.
+func (pt *part) execHTML(f *Formatter, d Data, block string) (string, error) {
+	t, err := pt.html.Clone()
+	if err != nil {
+		return "", fileError(pt.src.origin, err)
+	}
+	t.Funcs(htmltemplate.FuncMap(funcs(f, d.Currency, false)))
+	var b strings.Builder
+	if block == "" {
+		err = t.Execute(&b, d)
+	} else {
+		err = t.ExecuteTemplate(&b, block, d)
+	}
+	if err != nil {
+		return "", fileError(pt.src.origin, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+var blankLines = regexp.MustCompile(`\n[ \t]*(\n[ \t]*)+\n`)
+
+// squeezeBlankLines trims trailing spaces from lines and leaves at most one
+// blank line between paragraphs, so optional sections leave no gaps.
+func squeezeBlankLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return blankLines.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
+}

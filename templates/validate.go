@@ -1,0 +1,189 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/nudgehq/nudge"
+)
+
+// optOutKeywords are the words an opt-out instruction must name (COMPLIANCE.md).
+var optOutKeywords = []string{"STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT", "ALTO", "BAJA", "TD", "退订", "取消"}
+
+// debtParts are the voice parts that must say nothing about a debt: the
+// limited-content voicemail (Reg F §1006.2(j)) and the wrong-party message.
+var debtParts = []string{PartLimitedVoicemail, PartWrongParty}
+
+// disclosureParts are the voice parts that must carry the disclosure.
+var disclosureParts = []string{PartMessage, PartVoicemail}
+
+// Validate checks every template of the pack in every locale: each has the
+// parts its channel needs and renders with SampleData; every SMS (except
+// OptOutConfirmSMS) contains the locale's opt-out text; every email's text and
+// HTML parts contain the unsubscribe link; SMS, email and the voice message
+// and voicemail carry the debt-collector disclosure when Data.Disclosure is
+// set (both variants); the limited-content voicemail and the wrong-party
+// message mention neither the amount, the due date, the disclosure nor (for
+// the voicemail) the lender. Errors name the file.
+func (p *Pack) Validate() error {
+	var errs []error
+	keys := make([]key, 0, len(p.templates))
+	for k := range p.templates {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].name != keys[j].name {
+			return keys[i].name < keys[j].name
+		}
+		return keys[i].ch < keys[j].ch
+	})
+	for _, k := range keys {
+		for _, loc := range p.Locales(k.name, k.ch) {
+			errs = append(errs, p.validateOne(k, p.templates[k][loc])...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Pack) validateOne(k key, l *localized) []error {
+	var errs []error
+	for _, want := range channelParts[k.ch] {
+		if _, ok := l.parts[want]; !ok {
+			errs = append(errs, fmt.Errorf("%s: missing %s part %q of template %q", filepath.Join(l.dir, k.name+"."+want+".tmpl"), k.ch, want, k.name))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	sample := SampleData()
+	for _, k := range extraKeys(l) {
+		sample.Extra[k] = "sample " + k
+	}
+	f := formatterFor(language.Make(l.locale), sample.Country)
+	if _, err := p.render(l, k.name, k.ch, f, sample); err != nil {
+		return []error{err}
+	}
+	anyPart := l.parts[channelParts[k.ch][0]]
+
+	// Opt-out text and unsubscribe link.
+	switch k.ch {
+	case nudge.SMS:
+		if k.name != OptOutConfirmSMS {
+			errs = append(errs, p.checkOptOut(l, f, sample)...)
+		}
+	case nudge.Email:
+		r, _ := p.render(l, k.name, k.ch, f, sample)
+		if !strings.Contains(r.Text, sample.UnsubscribeURL) {
+			errs = append(errs, fmt.Errorf("%s: email text does not contain the unsubscribe link {{.UnsubscribeURL}}", l.parts[PartText].src.origin))
+		}
+		if !strings.Contains(r.HTML, sample.UnsubscribeURL) {
+			errs = append(errs, fmt.Errorf("%s: email HTML does not contain the unsubscribe link {{.UnsubscribeURL}}", l.parts[PartHTML].src.origin))
+		}
+	}
+
+	// Disclosure, in both variants.
+	for _, first := range []bool{false, true} {
+		d := sample
+		d.Disclosure, d.FirstContact = true, first
+		variant := "subsequent"
+		if first {
+			variant = "first-contact"
+		}
+		want, err := anyPart.exec(f, d, BlockDisclosure)
+		if err != nil || want == "" {
+			errs = append(errs, fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block for the %s disclosure (in %s/<file>.tmpl): %v", anyPart.src.origin, l.locale, BlockDisclosure, variant, l.locale, err))
+			break
+		}
+		r, err := p.render(l, k.name, k.ch, f, d)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("with the %s disclosure: %w", variant, err))
+			continue
+		}
+		need := map[string]string{}
+		switch k.ch {
+		case nudge.SMS:
+			need[PartText] = r.Text
+		case nudge.Email:
+			need[PartText] = r.Text
+			html, err := l.parts[PartHTML].execHTML(f, d, BlockDisclosure)
+			if err == nil && !strings.Contains(r.HTML, html) {
+				errs = append(errs, fmt.Errorf("%s: email HTML lacks the %s debt-collector disclosure %q", l.parts[PartHTML].src.origin, variant, html))
+			}
+		case nudge.Voice:
+			for _, pn := range disclosureParts {
+				need[pn] = r.Parts[pn]
+			}
+			errs = append(errs, p.checkNoDebt(l, f, d, r, want)...)
+		}
+		for _, pn := range sortedKeys(need) {
+			if !strings.Contains(need[pn], want) {
+				errs = append(errs, fmt.Errorf("%s: lacks the %s debt-collector disclosure %q", l.parts[pn].src.origin, variant, want))
+			}
+		}
+	}
+	return errs
+}
+
+// checkOptOut checks that an SMS renders the locale's opt-out block and that
+// the block names an opt-out keyword.
+func (p *Pack) checkOptOut(l *localized, f *Formatter, d Data) []error {
+	pt := l.parts[PartText]
+	want, err := pt.exec(f, d, BlockOptOut)
+	if err != nil || want == "" {
+		return []error{fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block (in %s/<file>.tmpl): %v", pt.src.origin, l.locale, BlockOptOut, l.locale, err)}
+	}
+	upper := strings.ToUpper(want)
+	if !slices.ContainsFunc(optOutKeywords, func(k string) bool { return strings.Contains(upper, k) }) {
+		return []error{fmt.Errorf("%s: opt-out text %q of locale %s names no opt-out keyword (%s)", pt.src.origin, want, l.locale, strings.Join(optOutKeywords, ", "))}
+	}
+	text, err := pt.exec(f, d, "")
+	if err != nil {
+		return []error{err}
+	}
+	if !strings.Contains(text, want) {
+		return []error{fmt.Errorf("%s: SMS does not contain the opt-out text %q", pt.src.origin, want)}
+	}
+	return nil
+}
+
+// checkNoDebt checks that the parts that may be heard by someone other than
+// the borrower reveal nothing about a debt.
+func (p *Pack) checkNoDebt(l *localized, f *Formatter, d Data, r Rendered, disclosure string) []error {
+	var errs []error
+	amount, _ := f.Money(d.Amount, d.Currency)
+	due, _ := f.Date(d.DueDate)
+	forbidden := map[string]string{
+		"the amount":     plainSpaces.Replace(amount),
+		"the raw amount": d.Amount,
+		"the due date":   plainSpaces.Replace(due),
+		"the disclosure": disclosure,
+	}
+	for _, pn := range debtParts {
+		checks := maps.Clone(forbidden)
+		if pn == PartLimitedVoicemail {
+			checks["the lender's name"] = d.LenderName
+		}
+		for _, what := range sortedKeys(checks) {
+			if s := checks[what]; s != "" && strings.Contains(r.Parts[pn], s) {
+				errs = append(errs, fmt.Errorf("%s: must not mention %s (%q): it may be heard by someone other than the borrower", l.parts[pn].src.origin, what, s))
+			}
+		}
+	}
+	return errs
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
