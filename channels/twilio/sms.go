@@ -1,0 +1,220 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/twilio/twilio-go/client"
+	api "github.com/twilio/twilio-go/rest/api/v2010"
+
+	nudge "github.com/nudgehq/nudge"
+)
+
+var _ nudge.Sender = (*SMS)(nil)
+
+// SMS sends text messages through Twilio. It is safe for concurrent use.
+type SMS struct {
+	cfg       Config
+	base      http.RoundTripper
+	target    *url.URL
+	statusURL string
+}
+
+// Option changes how New builds an SMS sender.
+type Option func(*SMS)
+
+// WithTransport sets the HTTP transport under the sender (default
+// http.DefaultTransport). Requests are still rewritten to Config.BaseURL.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(s *SMS) { s.base = rt }
+}
+
+// New checks cfg (after filling defaults and reading AuthTokenFile) and
+// returns a sender.
+func New(cfg Config, opts ...Option) (*SMS, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.loadSecrets(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("twilio config: %w", err)
+	}
+	s := &SMS{cfg: cfg, base: http.DefaultTransport, statusURL: cfg.PublicURL + StatusCallbackPath}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("twilio.base_url: %w", err)
+		}
+		s.target = u
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// StatusCallbackURL is the URL Twilio posts message status callbacks to; the
+// web package validates signatures against it.
+func (s *SMS) StatusCallbackURL() string { return s.statusURL }
+
+// Send creates a Twilio message for m and returns its SID and status. Errors
+// are *nudge.ProviderError values classified by Classify.
+func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
+	if m.Channel != "" && m.Channel != nudge.SMS {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonProviderFailed,
+			Err: fmt.Errorf("twilio sms: message %s is for channel %q", m.AttemptID, m.Channel)}
+	}
+	if strings.TrimSpace(m.To) == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonNoContact, Undeliverable: true,
+			Err: fmt.Errorf("twilio sms: message %s has no To number", m.AttemptID)}
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonRenderFailed,
+			Err: fmt.Errorf("twilio sms: message %s has an empty body", m.AttemptID)}
+	}
+	route := s.route(m)
+	params := &api.CreateMessageParams{}
+	params.SetTo(m.To)
+	params.SetBody(m.Text)
+	params.SetStatusCallback(s.statusURL)
+	if route.MessagingServiceSID != "" {
+		params.SetMessagingServiceSid(route.MessagingServiceSID)
+	}
+	if route.From != "" {
+		params.SetFrom(route.From)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	rt := &transport{ctx: ctx, base: s.base, target: s.target}
+	c := &client.Client{
+		Credentials: client.NewCredentials(s.cfg.AccountSID, s.cfg.AuthToken),
+		HTTPClient: &http.Client{
+			Transport: rt,
+			Timeout:   s.cfg.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}
+	c.SetAccountSid(s.cfg.AccountSID)
+	msg, err := api.NewApiServiceWithClient(c).CreateMessage(params)
+	if err != nil {
+		return nudge.SendResult{}, s.sendError(ctx, rt, m, err)
+	}
+	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
+			Err: fmt.Errorf("twilio sms: create message for attempt %s: answer without a sid", m.AttemptID)}
+	}
+	status := nudge.AttemptSent
+	if msg.Status != nil {
+		if st := StatusFromTwilio(*msg.Status); st != "" {
+			status = st
+		}
+	}
+	return nudge.SendResult{ProviderID: *msg.Sid, Status: status}, nil
+}
+
+func (s *SMS) sendError(ctx context.Context, rt *transport, m *nudge.Message, err error) error {
+	var rest *client.TwilioRestError
+	var v1 *client.RestErrorV1
+	if !errors.As(err, &rest) && !errors.As(err, &v1) {
+		if code := rt.lastStatus(); code >= 300 {
+			err = &httpStatusError{code: code, err: err}
+		} else if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w: %w", ctxErr, err)
+		}
+	}
+	pe := Classify(err)
+	pe.Err = fmt.Errorf("twilio sms: create message for attempt %s: %w", m.AttemptID, pe.Err)
+	return pe
+}
+
+// SenderRate returns the rate-limiter key and messages-per-second budget of
+// the sender m would go out from: "twilio:sms:" plus the Messaging Service
+// SID or sender number, and the configured MPS or a default for the kind of
+// sender (DefaultShortCodeMPS, DefaultTollFreeMPS, DefaultLongCodeMPS).
+func (s *SMS) SenderRate(m *nudge.Message) (key string, perSecond float64) {
+	r := s.route(m)
+	id := r.MessagingServiceSID
+	if id == "" {
+		id = r.From
+	}
+	mps := r.MPS
+	if mps == 0 {
+		mps = defaultMPS(r)
+	}
+	return "twilio:sms:" + id, mps
+}
+
+// route picks the sender for m: the most specific route matching the lender
+// and the destination's region (lender beats country), else the default.
+func (s *SMS) route(m *nudge.Message) SenderRoute {
+	region := Region(m.To)
+	best, bestScore := -1, -1
+	for i, r := range s.cfg.Senders {
+		if r.Lender != "" && r.Lender != m.Lender {
+			continue
+		}
+		if r.Country != "" && r.Country != region {
+			continue
+		}
+		score := 0
+		if r.Lender != "" {
+			score += 2
+		}
+		if r.Country != "" {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	if best >= 0 {
+		return s.cfg.Senders[best]
+	}
+	return SenderRoute{From: s.cfg.From, MessagingServiceSID: s.cfg.MessagingServiceSID, MPS: s.cfg.MPS}
+}
+
+// Region returns the ISO 3166-1 alpha-2 region of an E.164 number ("US",
+// "MX", "CN"), or "" when the number cannot be parsed.
+func Region(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	r := phonenumbers.GetRegionCodeForNumber(n)
+	if r == "ZZ" {
+		return ""
+	}
+	return r
+}
+
+func defaultMPS(r SenderRoute) float64 {
+	if r.MessagingServiceSID == "" {
+		switch {
+		case shortCodePattern.MatchString(r.From):
+			return DefaultShortCodeMPS
+		case isTollFree(r.From):
+			return DefaultTollFreeMPS
+		}
+	}
+	return DefaultLongCodeMPS
+}
+
+// isTollFree reports whether from is a North American toll-free number.
+func isTollFree(from string) bool {
+	if !strings.HasPrefix(from, "+1") || len(from) != 12 {
+		return false
+	}
+	switch from[2:5] {
+	case "800", "833", "844", "855", "866", "877", "888":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,276 @@
+package twilio_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	nudge "github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/channels/twiliosim"
+)
+
+type smsBundle struct {
+	sim    *twiliosim.Sim
+	server *httptest.Server
+	cfg    twilio.Config
+	sms    *twilio.SMS
+}
+
+// setup starts a simulator whose borrowers all stay silent and a sender
+// pointed at it; mod adjusts the sender's configuration.
+func setup(t *testing.T, mod func(*twilio.Config)) *smsBundle {
+	t.Helper()
+	sim := twiliosim.New(twiliosim.Config{
+		AccountSID: testSID, AuthToken: testToken, Speed: 1e6,
+		Mix: []twiliosim.Weight{{Behaviour: twiliosim.BehaviourSilent, Weight: 1}},
+	})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() {
+		srv.Close()
+		require.NoError(t, sim.Close())
+	})
+	cfg := validConfig()
+	cfg.BaseURL = srv.URL
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := twilio.New(cfg)
+	require.NoError(t, err)
+	return &smsBundle{sim: sim, server: srv, cfg: cfg, sms: s}
+}
+
+func message(to, lender string) *nudge.Message {
+	return &nudge.Message{AttemptID: "att-1", Lender: lender, Channel: nudge.SMS, To: to, Text: "Hi, your payment of $200 is due Friday. Reply STOP to opt out."}
+}
+
+func TestSendThroughSim(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	res, err := b.sms.Send(context.Background(), message("+14155550123", "acme"))
+	require.NoError(t, err)
+	require.Regexp(t, `^SM[0-9a-f]{32}$`, res.ProviderID)
+	require.Equal(t, nudge.AttemptSent, res.Status)
+
+	msgs := b.sim.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, res.ProviderID, msgs[0].SID)
+	require.Equal(t, "+14155550100", msgs[0].From)
+	require.Equal(t, "+14155550123", msgs[0].To)
+	require.Equal(t, "https://nudge.example.com/webhooks/twilio/sms/status", msgs[0].StatusCallback)
+	require.Equal(t, 1, b.sim.CreateCount("+14155550123"))
+}
+
+func TestSendRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *twilio.Config) {
+		c.Senders = []twilio.SenderRoute{
+			{Country: "MX", From: "+525500000001"},
+			{Lender: "acme", MessagingServiceSID: testService},
+			{Lender: "acme", Country: "MX", From: "+525500000002"},
+		}
+	})
+	tests := []struct {
+		name        string
+		to          string
+		lender      string
+		wantFrom    string
+		wantService string
+	}{
+		{name: "default sender", to: "+14155550123", lender: "other", wantFrom: "+14155550100"},
+		{name: "country route", to: "+525512345678", lender: "other", wantFrom: "+525500000001"},
+		{name: "lender route", to: "+14155550124", lender: "acme", wantService: testService},
+		{name: "lender and country route", to: "+525512345679", lender: "acme", wantFrom: "+525500000002"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := b.sms.Send(context.Background(), message(tt.to, tt.lender))
+			require.NoError(t, err)
+			m, ok := b.sim.Message(res.ProviderID)
+			require.True(t, ok)
+			require.Equal(t, tt.wantFrom, m.From)
+			require.Equal(t, tt.wantService, m.MessagingServiceSID)
+		})
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		to            string
+		prepare       func(b *smsBundle)
+		mod           func(*twilio.Config)
+		retry         bool
+		optOut        bool
+		undeliverable bool
+		code          string
+	}{
+		{name: "opted out", to: "+14155550130", prepare: func(b *smsBundle) { b.sim.OptOut("+14155550100", "+14155550130") }, optOut: true, code: "21610"},
+		{name: "invalid number", to: "+15555555555", undeliverable: true, code: "21211"},
+		{name: "rate limited", to: "+14155550131", prepare: func(b *smsBundle) { b.sim.FailCreates("+14155550131", 1, 429, 20429) }, retry: true, code: "20429"},
+		{name: "server error", to: "+14155550132", prepare: func(b *smsBundle) { b.sim.FailCreates("+14155550132", 1, 500, 20500) }, retry: true, code: "20500"},
+		{name: "bad credentials", to: "+14155550133", mod: func(c *twilio.Config) { c.AuthToken = "wrongtoken" }, retry: true, code: "20003"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, tt.mod)
+			if tt.prepare != nil {
+				tt.prepare(b)
+			}
+			_, err := b.sms.Send(context.Background(), message(tt.to, "acme"))
+			pe, ok := nudge.AsProviderError(err)
+			require.True(t, ok, "want a ProviderError, got %v", err)
+			require.Equal(t, tt.code, pe.Code)
+			require.Equal(t, tt.retry, pe.Retry)
+			require.Equal(t, tt.optOut, pe.OptOut)
+			require.Equal(t, tt.undeliverable, pe.Undeliverable)
+		})
+	}
+}
+
+func TestSendRetriesAfterInjectedFailure(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.sim.FailCreates("+14155550140", 1, 503, 20503)
+	_, err := b.sms.Send(context.Background(), message("+14155550140", "acme"))
+	pe, ok := nudge.AsProviderError(err)
+	require.True(t, ok)
+	require.True(t, pe.Retry)
+	res, err := b.sms.Send(context.Background(), message("+14155550140", "acme"))
+	require.NoError(t, err)
+	require.NotEmpty(t, res.ProviderID)
+	require.Equal(t, 2, b.sim.CreateCount("+14155550140"))
+}
+
+func TestSendUndecodableServerError(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html>bad gateway</html>"))
+	}))
+	t.Cleanup(srv.Close)
+	c := validConfig()
+	c.BaseURL = srv.URL
+	s, err := twilio.New(c)
+	require.NoError(t, err)
+	_, err = s.Send(context.Background(), message("+14155550123", "acme"))
+	pe, ok := nudge.AsProviderError(err)
+	require.True(t, ok)
+	require.True(t, pe.Retry)
+	require.Equal(t, "502", pe.Code)
+}
+
+func TestSendTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() {
+		close(release)
+		srv.Close()
+	})
+	c := validConfig()
+	c.BaseURL = srv.URL
+	c.Timeout = 50 * time.Millisecond
+	s, err := twilio.New(c)
+	require.NoError(t, err)
+	_, err = s.Send(context.Background(), message("+14155550123", "acme"))
+	pe, ok := nudge.AsProviderError(err)
+	require.True(t, ok)
+	require.True(t, pe.Retry)
+	require.Equal(t, "network", pe.Code)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.Send(ctx, message("+14155550123", "acme"))
+	pe, ok = nudge.AsProviderError(err)
+	require.True(t, ok)
+	require.True(t, pe.Retry)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestSendRejectsBadMessage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	tests := []struct {
+		name string
+		m    *nudge.Message
+	}{
+		{name: "email channel", m: &nudge.Message{Channel: nudge.Email, To: "+14155550123", Text: "x"}},
+		{name: "no To", m: &nudge.Message{Channel: nudge.SMS, Text: "x"}},
+		{name: "empty body", m: &nudge.Message{Channel: nudge.SMS, To: "+14155550123"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := b.sms.Send(context.Background(), tt.m)
+			pe, ok := nudge.AsProviderError(err)
+			require.True(t, ok)
+			require.False(t, pe.Retry)
+		})
+	}
+	require.Empty(t, b.sim.Messages())
+}
+
+func TestSenderRate(t *testing.T) {
+	t.Parallel()
+	c := validConfig()
+	c.Senders = []twilio.SenderRoute{
+		{Lender: "tollfree", From: "+18005550100"},
+		{Lender: "short", From: "12345"},
+		{Lender: "service", MessagingServiceSID: testService},
+		{Lender: "tuned", From: "+14155550111", MPS: 25},
+	}
+	s, err := twilio.New(c)
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		lender  string
+		wantKey string
+		wantMPS float64
+	}{
+		{name: "long code default", lender: "other", wantKey: "twilio:sms:+14155550100", wantMPS: twilio.DefaultLongCodeMPS},
+		{name: "toll free", lender: "tollfree", wantKey: "twilio:sms:+18005550100", wantMPS: twilio.DefaultTollFreeMPS},
+		{name: "short code", lender: "short", wantKey: "twilio:sms:12345", wantMPS: twilio.DefaultShortCodeMPS},
+		{name: "messaging service", lender: "service", wantKey: "twilio:sms:" + testService, wantMPS: twilio.DefaultLongCodeMPS},
+		{name: "configured", lender: "tuned", wantKey: "twilio:sms:+14155550111", wantMPS: 25},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key, mps := s.SenderRate(message("+14155550123", tt.lender))
+			require.Equal(t, tt.wantKey, key)
+			require.InDelta(t, tt.wantMPS, mps, 1e-9)
+		})
+	}
+}
+
+func TestRegion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "US", in: "+14155550123", want: "US"},
+		{name: "MX", in: "+525512345678", want: "MX"},
+		{name: "CN", in: "+8613800138000", want: "CN"},
+		{name: "garbage", in: "hello", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, twilio.Region(tt.in))
+		})
+	}
+}

@@ -1,0 +1,217 @@
+package twiliosim
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Call is one outbound call the simulator holds.
+type Call struct {
+	SID        string
+	AccountSID string
+	To         string
+	From       string
+	// URL and Method fetch the call's TwiML; Twiml is inline TwiML instead.
+	URL    string
+	Method string
+	Twiml  string
+	// StatusCallback receives the events in StatusCallbackEvents
+	// ("completed" only when none were asked for).
+	StatusCallback       string
+	StatusCallbackMethod string
+	StatusCallbackEvents []string
+	// MachineDetection is "Enable", "DetectMessageEnd" or "".
+	MachineDetection string
+	Status           string
+	// AnsweredBy is set when MachineDetection was asked for and the call was answered.
+	AnsweredBy string
+	// Duration is in seconds, set when the call completes.
+	Duration int
+	// Said collects the text of every <Say> the borrower heard.
+	Said []string
+	// Inputs are the digits or speech the borrower gave, one per answered <Gather>.
+	Inputs []string
+	// Error describes why the conversation stopped early (a TwiML fetch failed).
+	Error       string
+	DateCreated time.Time
+	DateUpdated time.Time
+	StartTime   time.Time
+	EndTime     time.Time
+}
+
+func (c *Call) clone() Call {
+	out := *c
+	out.StatusCallbackEvents = slices.Clone(c.StatusCallbackEvents)
+	out.Said = slices.Clone(c.Said)
+	out.Inputs = slices.Clone(c.Inputs)
+	return out
+}
+
+// callJSON is the call resource as Twilio returns it.
+type callJSON struct {
+	AccountSID      string            `json:"account_sid"`
+	AnsweredBy      *string           `json:"answered_by"`
+	APIVersion      string            `json:"api_version"`
+	CallerName      *string           `json:"caller_name"`
+	DateCreated     string            `json:"date_created"`
+	DateUpdated     string            `json:"date_updated"`
+	Direction       string            `json:"direction"`
+	Duration        *string           `json:"duration"`
+	EndTime         *string           `json:"end_time"`
+	ForwardedFrom   *string           `json:"forwarded_from"`
+	From            string            `json:"from"`
+	FromFormatted   string            `json:"from_formatted"`
+	GroupSID        *string           `json:"group_sid"`
+	ParentCallSID   *string           `json:"parent_call_sid"`
+	PhoneNumberSID  *string           `json:"phone_number_sid"`
+	Price           *string           `json:"price"`
+	PriceUnit       string            `json:"price_unit"`
+	QueueTime       string            `json:"queue_time"`
+	SID             string            `json:"sid"`
+	StartTime       *string           `json:"start_time"`
+	Status          string            `json:"status"`
+	SubresourceURIs map[string]string `json:"subresource_uris"`
+	To              string            `json:"to"`
+	ToFormatted     string            `json:"to_formatted"`
+	TrunkSID        *string           `json:"trunk_sid"`
+	URI             string            `json:"uri"`
+}
+
+func (c *Call) json() callJSON {
+	uri := fmt.Sprintf("/%s/Accounts/%s/Calls/%s", APIVersion, c.AccountSID, c.SID)
+	j := callJSON{
+		AccountSID:    c.AccountSID,
+		AnsweredBy:    optional(c.AnsweredBy),
+		APIVersion:    APIVersion,
+		DateCreated:   rfc2822(c.DateCreated),
+		DateUpdated:   rfc2822(c.DateUpdated),
+		Direction:     "outbound-api",
+		From:          c.From,
+		FromFormatted: c.From,
+		PriceUnit:     "USD",
+		QueueTime:     "0",
+		SID:           c.SID,
+		Status:        c.Status,
+		SubresourceURIs: map[string]string{
+			"notifications": uri + "/Notifications.json",
+			"recordings":    uri + "/Recordings.json",
+			"events":        uri + "/Events.json",
+		},
+		To:          c.To,
+		ToFormatted: c.To,
+		URI:         uri + ".json",
+	}
+	if !c.StartTime.IsZero() {
+		j.StartTime = optional(rfc2822(c.StartTime))
+	}
+	if !c.EndTime.IsZero() {
+		j.EndTime = optional(rfc2822(c.EndTime))
+		j.Duration = optional(fmt.Sprint(c.Duration))
+	}
+	return j
+}
+
+var callEvents = []string{"initiated", "ringing", "answered", "completed"}
+
+func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r) {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Invalid form body")
+		return
+	}
+	f := r.PostForm
+	to := strings.TrimSpace(f.Get("To"))
+	if to == "" {
+		writeError(w, http.StatusBadRequest, 21201, "No 'To' number is specified")
+		return
+	}
+	s.mu.Lock()
+	s.creates[to]++
+	s.mu.Unlock()
+	if ft, ok := s.takeFault(to); ok {
+		writeError(w, ft.status, ft.code, "Injected failure")
+		return
+	}
+	from, target, twiml := f.Get("From"), f.Get("Url"), f.Get("Twiml")
+	method := strings.ToUpper(f.Get("Method"))
+	if method == "" {
+		method = http.MethodPost
+	}
+	cbMethod := strings.ToUpper(f.Get("StatusCallbackMethod"))
+	if cbMethod == "" {
+		cbMethod = http.MethodPost
+	}
+	events := f["StatusCallbackEvent"]
+	switch {
+	case from == "":
+		writeError(w, http.StatusBadRequest, 21213, "No 'From' number is specified")
+		return
+	case !validSender(from) || (len(s.cfg.Numbers) > 0 && !slices.Contains(s.cfg.Numbers, from)):
+		writeError(w, http.StatusBadRequest, 21210, fmt.Sprintf("The source phone number provided, %s, is not yet verified for your account.", from))
+		return
+	case target == "" && twiml == "" && f.Get("ApplicationSid") == "":
+		writeError(w, http.StatusBadRequest, 21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required.")
+		return
+	case target != "" && !validCallbackURL(target):
+		writeError(w, http.StatusBadRequest, 21205, fmt.Sprintf("Url is not a valid URL: %s", target))
+		return
+	case method != http.MethodGet && method != http.MethodPost, cbMethod != http.MethodGet && cbMethod != http.MethodPost:
+		writeError(w, http.StatusBadRequest, 21207, "Method and StatusCallbackMethod must be GET or POST.")
+		return
+	case f.Get("StatusCallback") != "" && !validCallbackURL(f.Get("StatusCallback")):
+		writeError(w, http.StatusBadRequest, 21609, fmt.Sprintf("The StatusCallback URL %s is not a valid URL.", f.Get("StatusCallback")))
+		return
+	case !validPhone(to):
+		writeError(w, http.StatusBadRequest, 21217, fmt.Sprintf("Phone number %s does not appear to be valid.", to))
+		return
+	}
+	for _, e := range events {
+		if !slices.Contains(callEvents, e) {
+			writeError(w, http.StatusBadRequest, 21626, fmt.Sprintf("Invalid StatusCallbackEvent %q.", e))
+			return
+		}
+	}
+	if len(events) == 0 {
+		events = []string{"completed"}
+	}
+	now := s.cfg.Clock.Now()
+	c := &Call{
+		SID: newSID("CA"), AccountSID: s.cfg.AccountSID, To: to, From: from,
+		URL: target, Method: method, Twiml: twiml,
+		StatusCallback: f.Get("StatusCallback"), StatusCallbackMethod: cbMethod, StatusCallbackEvents: events,
+		MachineDetection: f.Get("MachineDetection"),
+		Status:           "queued", DateCreated: now, DateUpdated: now,
+	}
+	s.mu.Lock()
+	s.calls[c.SID] = c
+	s.callOrder = append(s.callOrder, c.SID)
+	resp := c.json()
+	s.mu.Unlock()
+	s.notify()
+	s.spawn(func() { s.runCall(c.SID) })
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (s *Sim) fetchCall(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r) {
+		return
+	}
+	sid := strings.TrimSuffix(r.PathValue("Sid"), ".json")
+	s.mu.Lock()
+	c, ok := s.calls[sid]
+	var resp callJSON
+	if ok {
+		resp = c.json()
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, 20404, fmt.Sprintf("The requested resource %s was not found", r.URL.Path))
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,131 @@
+package twiliosim_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	api "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/nudgehq/nudge/channels/twiliosim"
+)
+
+const menu = `<?xml version="1.0" encoding="UTF-8"?>
+<Response>
+  <Gather numDigits="1" action="/voice/gather" input="dtmf">
+    <Say>Press 1 to promise a payment.</Say>
+  </Gather>
+  <Say>We did not get your answer. Goodbye.</Say>
+</Response>`
+
+const thanks = `<Response><Say>Thank you.</Say><Hangup/></Response>`
+
+func TestCallConversation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		borrower   twiliosim.Borrower
+		events     []string
+		wantEvents []string // CallStatus of each status callback
+		answeredBy string
+		said       []string
+		inputs     []string
+		final      string
+	}{
+		{
+			name:       "human presses 1",
+			borrower:   twiliosim.Borrower{Call: twiliosim.CallHuman, Digits: []string{"1"}},
+			events:     []string{"initiated", "ringing", "answered", "completed"},
+			wantEvents: []string{"initiated", "ringing", "in-progress", "completed"},
+			answeredBy: "human",
+			said:       []string{"Press 1 to promise a payment.", "Thank you."},
+			inputs:     []string{"1"},
+			final:      "completed",
+		},
+		{
+			name:       "voicemail gives no input",
+			borrower:   twiliosim.Borrower{Behaviour: twiliosim.BehaviourPromise, Call: twiliosim.CallMachine},
+			wantEvents: []string{"completed"},
+			answeredBy: "machine_end_beep",
+			said:       []string{"Press 1 to promise a payment.", "We did not get your answer. Goodbye."},
+			final:      "completed",
+		},
+		{
+			name:       "generated keys from behaviour",
+			borrower:   twiliosim.Borrower{Behaviour: twiliosim.BehaviourPaid},
+			wantEvents: []string{"completed"},
+			answeredBy: "human",
+			said:       []string{"Press 1 to promise a payment.", "Thank you."},
+			inputs:     []string{"2"},
+			final:      "completed",
+		},
+		{
+			name:       "no answer",
+			borrower:   twiliosim.Borrower{Call: twiliosim.CallNoAnswer},
+			events:     []string{"ringing", "completed"},
+			wantEvents: []string{"ringing", "no-answer"},
+			final:      "no-answer",
+		},
+		{
+			name:       "busy",
+			borrower:   twiliosim.Borrower{Call: twiliosim.CallBusy},
+			wantEvents: []string{"busy"},
+			final:      "busy",
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, nil)
+			b.app.twiml["/voice"] = menu
+			b.app.twiml["/voice/gather"] = thanks
+			to := "+1415555020" + string(rune('0'+i))
+			b.sim.Script(to, tt.borrower)
+
+			params := &api.CreateCallParams{}
+			params.SetTo(to)
+			params.SetFrom(from)
+			params.SetUrl(b.app.url("/voice"))
+			params.SetStatusCallback(b.app.url("/voice/status"))
+			params.SetMachineDetection("Enable")
+			if tt.events != nil {
+				params.SetStatusCallbackEvent(tt.events)
+			}
+			created, err := b.restClient(t).CreateCall(params)
+			require.NoError(t, err)
+			require.Regexp(t, `^CA[0-9a-f]{32}$`, *created.Sid)
+			require.Equal(t, "queued", *created.Status)
+			require.NoError(t, b.sim.Idle(ctx(t)))
+
+			var statuses []string
+			for _, h := range b.app.hooksOn("/voice/status") {
+				require.NoError(t, h.SigErr)
+				require.Equal(t, *created.Sid, h.Form.Get("CallSid"))
+				statuses = append(statuses, h.Form.Get("CallStatus"))
+			}
+			require.Equal(t, tt.wantEvents, statuses)
+
+			for _, h := range b.app.hooksOn("/voice") {
+				require.NoError(t, h.SigErr)
+				require.Equal(t, "in-progress", h.Form.Get("CallStatus"))
+				require.Equal(t, tt.answeredBy, h.Form.Get("AnsweredBy"))
+			}
+			var digits []string
+			for _, h := range b.app.hooksOn("/voice/gather") {
+				require.NoError(t, h.SigErr)
+				digits = append(digits, h.Form.Get("Digits"))
+			}
+			require.Equal(t, tt.inputs, digits)
+
+			c, ok := b.sim.Call(*created.Sid)
+			require.True(t, ok)
+			require.Equal(t, tt.final, c.Status)
+			require.Equal(t, tt.said, c.Said)
+			require.Equal(t, tt.inputs, c.Inputs)
+			require.Empty(t, c.Error)
+
+			fetched, err := b.restClient(t).FetchCall(*created.Sid, nil)
+			require.NoError(t, err)
+			require.Equal(t, tt.final, *fetched.Status)
+		})
+	}
+}
