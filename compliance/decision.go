@@ -39,7 +39,7 @@ type Input struct {
 type Decision struct {
 	Action Action `json:"action"`
 	// Until is set for Defer: the next instant the send is allowed.
-	Until time.Time `json:"until,omitzero"`
+	Until  time.Time    `json:"until,omitzero"`
 	Reason nudge.Reason `json:"reason,omitempty"`
 	// Rule names the source of the rule (e.g. "12 CFR 1006.6(b)(1)(i)").
 	Rule string `json:"rule,omitempty"`

@@ -1,0 +1,355 @@
+package compliance
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+// maxDeferSteps bounds the search for an instant that satisfies the window,
+// every cap and the conversation block at once.
+const maxDeferSteps = 64
+
+// Decide answers whether the reminder described by in may go out at in.At:
+// Send (with the caps the attempt claim must respect in Limits), Defer (with
+// the instant it becomes allowed in Until) or Suppress (with the reason).
+// Every outcome names the rule behind it and explains itself in one sentence
+// in the profile's language.
+//
+// Checks run in this order, and the first that refuses gives the reason:
+// account status, holds, opt-out, contact (missing, wrong party,
+// undeliverable, workplace email, consent), claimed payment, pending promise,
+// time zones, then the time window, blackout dates, frequency caps and the
+// Regulation F conversation block. Those last four defer rather than
+// suppress: Until is the first instant at which all of them are satisfied
+// at once, given the same history. A nil Profile means the built-in us profile.
+func Decide(in Input) Decision {
+	p := in.Profile
+	if p == nil {
+		p = usProfile()
+	}
+	a := in.Account
+	ch := in.Channel
+	e := explainer{lang: p.Language, channel: ch}
+	d := Decision{Profile: p.Name, Overrides: relevantOverrides(p, a, ch)}
+
+	pl, zoneErr := place(p, a, ch)
+	d.Zones = pl.zones
+	e.zones = pl.zones
+	e.window = pl.window
+
+	suppress := func(reason nudge.Reason, rule string) Decision {
+		d.Action = Suppress
+		d.Reason = reason
+		d.Rule = rule
+		d.Explanation = e.sentence(reason, Suppress)
+		return d
+	}
+
+	switch a.Status {
+	case nudge.StatusPaid:
+		return suppress(nudge.ReasonAccountPaid, RuleAccountStatus)
+	case nudge.StatusClosed, nudge.StatusChargedOff:
+		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus)
+	}
+	for _, h := range a.Holds {
+		if p.HoldSuppresses(h.Kind, ch) {
+			e.hold = string(h.Kind)
+			return suppress(nudge.ReasonHold, holdRule(p, h.Kind))
+		}
+	}
+	if in.OptedOut {
+		return suppress(nudge.ReasonOptedOut, p.rule(nudge.ReasonOptedOut, ch))
+	}
+	ct, found := findContact(a, ch, in.Address)
+	if !found || !ch.Valid() {
+		return suppress(nudge.ReasonNoContact, RuleContactState)
+	}
+	switch ct.State {
+	case nudge.ContactWrongParty:
+		return suppress(nudge.ReasonWrongParty, RuleContactState)
+	case nudge.ContactUndeliverable:
+		return suppress(nudge.ReasonUndeliverable, RuleContactState)
+	}
+	if ch == nudge.Email && ct.Workplace {
+		return suppress(nudge.ReasonWorkplaceEmail, p.rule(nudge.ReasonWorkplaceEmail, ch))
+	}
+	if p.RequireConsent[ch] && !ct.Consent {
+		return suppress(nudge.ReasonNoConsent, p.rule(nudge.ReasonNoConsent, ch))
+	}
+	if in.PaymentClaimed {
+		return suppress(nudge.ReasonPaymentClaimed, RulePaymentClaimed)
+	}
+	if promiseActive(in.Promise, pl.locs, in.At) {
+		e.date = in.Promise.Due.String()
+		return suppress(nudge.ReasonPromiseActive, RulePromise)
+	}
+	if zoneErr != nil {
+		r := ReasonOf(zoneErr)
+		if r == nudge.ReasonUnknownTimezone {
+			e.zone = strings.TrimSpace(a.Borrower.Timezone)
+			return suppress(r, RuleTimezone)
+		}
+		return suppress(r, p.rule(r, ch))
+	}
+
+	var (
+		first     nudge.Reason
+		firstRule string
+		t         = in.At
+	)
+	block := func(reason nudge.Reason, rule string) {
+		if first == "" {
+			first, firstRule = reason, rule
+		}
+	}
+	stable := false
+	for range maxDeferSteps {
+		n, err := openAt(p, pl, t)
+		if err != nil {
+			r := ReasonOf(err)
+			if first != "" {
+				// The window closes for good only after another limit: report that limit.
+				r = first
+			}
+			return suppress(r, p.rule(r, ch))
+		}
+		if n.After(t) {
+			if inWindow(pl, t) {
+				block(nudge.ReasonBlackout, RuleLenderBlackout)
+			} else {
+				block(nudge.ReasonQuietHours, p.rule(nudge.ReasonQuietHours, ch))
+			}
+			t = n
+		}
+		if l, free, ok := capBlocks(p.Caps[ch], in.History, in.Address, t); ok {
+			block(l.Reason, l.Rule)
+			if first == l.Reason && e.capLimit == nil {
+				e.capLimit = &l
+			}
+			t = free
+			continue
+		}
+		if ch == nudge.Voice && p.ConversationBlockDays > 0 {
+			if end, ok := conversationBlock(in.History, pl.locs, p.ConversationBlockDays, t); ok {
+				block(nudge.ReasonConversation, p.rule(nudge.ReasonConversation, ch))
+				e.days = p.ConversationBlockDays
+				t = end
+				continue
+			}
+		}
+		stable = true
+		break
+	}
+	if !stable {
+		return suppress(first, firstRule)
+	}
+	if first == "" {
+		d.Action = Send
+		d.Limits = slices.Clone(p.Caps[ch])
+		d.Rule = p.rule(nudge.ReasonQuietHours, ch)
+		d.Explanation = e.sentence("", Send)
+		return d
+	}
+	d.Action = Defer
+	d.Until = t.UTC()
+	d.Reason = first
+	d.Rule = firstRule
+	e.until = t
+	if len(pl.locs) > 0 {
+		e.untilLoc = pl.locs[0]
+	}
+	d.Explanation = e.sentence(first, Defer)
+	return d
+}
+
+// findContact returns the account's contact at address on channel ch.
+func findContact(a nudge.Account, ch nudge.ChannelKind, address string) (nudge.Contact, bool) {
+	for _, c := range a.Contacts {
+		if c.Channel == ch && sameAddress(ch, c.Address, address) {
+			return c, true
+		}
+	}
+	return nudge.Contact{}, false
+}
+
+func sameAddress(ch nudge.ChannelKind, a, b string) bool {
+	if ch == nudge.Email {
+		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	}
+	return strings.TrimSpace(a) == strings.TrimSpace(b)
+}
+
+// promiseActive reports whether a pending promise's date has not yet passed
+// at instant at in some candidate zone (reminders pause through the promised date).
+func promiseActive(pr *nudge.Promise, locs []*time.Location, at time.Time) bool {
+	if pr == nil || pr.Status != nudge.PromisePending || pr.Due.IsZero() {
+		return false
+	}
+	if len(locs) == 0 {
+		locs = []*time.Location{time.UTC}
+	}
+	for _, loc := range locs {
+		if !nudge.DateOf(at.In(loc)).After(pr.Due) {
+			return true
+		}
+	}
+	return false
+}
+
+// inWindow reports whether t lies inside the window in every candidate zone,
+// ignoring blackout dates.
+func inWindow(pl placement, t time.Time) bool {
+	n, ok := nextOpen(pl.locs, pl.window, nil, t, t)
+	return ok && n.Equal(t)
+}
+
+// Counts reports whether attempt a counts toward limit l for a send to address.
+func Counts(l nudge.CapLimit, a nudge.Attempt, address string) bool {
+	if a.Channel != l.Channel {
+		return false
+	}
+	if l.PerAddress && !sameAddress(a.Channel, a.Address, address) {
+		return false
+	}
+	switch l.Count {
+	case nudge.CountCalls:
+		return a.Status.CountsAsCall()
+	case nudge.CountUnanswered:
+		return a.Unanswered()
+	}
+	return true
+}
+
+func attemptTime(a nudge.Attempt) time.Time {
+	if a.CreatedAt.IsZero() {
+		return a.SentAt
+	}
+	return a.CreatedAt
+}
+
+// capBlocks reports the first limit that history already fills at t, and the
+// instant at which enough counted attempts have left its window. An attempt
+// counts toward a window ending at t while t-Window < CreatedAt.
+func capBlocks(limits []nudge.CapLimit, history []nudge.Attempt, address string, t time.Time) (nudge.CapLimit, time.Time, bool) {
+	for _, l := range limits {
+		if l.Max < 0 || l.Window <= 0 {
+			continue
+		}
+		from := t.Add(-l.Window)
+		var times []time.Time
+		for _, a := range history {
+			at := attemptTime(a)
+			if at.After(from) && Counts(l, a, address) {
+				times = append(times, at)
+			}
+		}
+		if len(times) < l.Max {
+			continue
+		}
+		slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
+		free := times[len(times)-l.Max].Add(l.Window)
+		if l.Max == 0 || !free.After(t) {
+			// Max 0 never frees; keep the channel closed for a full window.
+			free = t.Add(l.Window)
+		}
+		return l, free, true
+	}
+	return nudge.CapLimit{}, time.Time{}, false
+}
+
+// conversationBlock reports whether t falls within days (the conversation day
+// being day 1) after a voice conversation in history, in any candidate zone,
+// and when the block ends.
+func conversationBlock(history []nudge.Attempt, locs []*time.Location, days int, t time.Time) (time.Time, bool) {
+	var end time.Time
+	for _, a := range history {
+		if a.Channel != nudge.Voice || !a.Conversation {
+			continue
+		}
+		at := attemptTime(a)
+		for _, loc := range locs {
+			e := nudge.DateOf(at.In(loc)).AddDays(days).In(loc, 0, 0)
+			if e.After(end) {
+				end = e
+			}
+		}
+	}
+	if t.Before(end) {
+		return end, true
+	}
+	return time.Time{}, false
+}
+
+// relevantOverrides lists the profile's overrides that bear on a decision for
+// account a on channel ch.
+func relevantOverrides(p *Profile, a nudge.Account, ch nudge.ChannelKind) []Override {
+	prefixes := []string{"windows." + string(ch), "caps." + string(ch), "require_consent." + string(ch), "fallback"}
+	if ch == nudge.Voice {
+		prefixes = append(prefixes, "conversation_block_days", "limited_content_voicemail")
+	}
+	for _, h := range a.Holds {
+		prefixes = append(prefixes, "hold_scope."+string(h.Kind))
+	}
+	return p.overridesFor(prefixes...)
+}
+
+// holdRule names the rule behind a hold of kind k.
+func holdRule(p *Profile, k nudge.HoldKind) string {
+	if p.Base == "us" {
+		switch k {
+		case nudge.HoldCeaseCommunication:
+			return "12 CFR 1006.6(c)(1)"
+		case nudge.HoldAttorney:
+			return "12 CFR 1006.6(b)(2)"
+		case nudge.HoldDispute:
+			return "15 U.S.C. 1692g(b)"
+		case nudge.HoldBankruptcy:
+			return "11 U.S.C. 362(a)"
+		}
+	}
+	return RuleLenderHold + " (" + string(k) + ")"
+}
+
+// rule names the rule behind a reason on channel ch under profile p.
+func (p *Profile) rule(r nudge.Reason, ch nudge.ChannelKind) string {
+	us := p.Base != "cn"
+	switch r {
+	case nudge.ReasonQuietHours, nudge.ReasonNoCommonWindow:
+		if us {
+			return RuleUSTime
+		}
+		if ch == nudge.Voice {
+			return RuleCNTime
+		}
+		return RuleCNTimeNIFA
+	case nudge.ReasonBlackout:
+		return RuleLenderBlackout
+	case nudge.ReasonConversation:
+		return RuleUSConversation
+	case nudge.ReasonOptedOut:
+		if !us {
+			return RuleCNOptOut
+		}
+		if ch == nudge.Voice {
+			return RuleUSOptOutVoice
+		}
+		return RuleUSOptOutText
+	case nudge.ReasonNoConsent:
+		if !us {
+			return RuleCNConsent
+		}
+		if ch == nudge.Voice {
+			return RuleUSCallConsent
+		}
+		return RuleUSTextConsent
+	case nudge.ReasonWorkplaceEmail:
+		if us {
+			return RuleUSWorkplace
+		}
+		return "Nudge policy: no workplace email"
+	}
+	return "Nudge policy: " + string(r)
+}
