@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/account"
+	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/schedules"
+	"github.com/nudgehq/nudge/templates"
+)
+
+func (a *app) cadenceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cadence",
+		Short: "Validate, describe and preview cadence files",
+	}
+	cmd.AddCommand(a.cadenceValidateCmd(), a.cadenceSchemaCmd(), a.cadencePreviewCmd())
+	return cmd
+}
+
+// rules loads the template pack and the compliance profiles the configuration names.
+func (a *app) rules(cfg Config) (*templates.Pack, *compliance.Registry, error) {
+	pack := templates.Default()
+	if cfg.Templates != "" {
+		p, err := templates.Load(cfg.Templates)
+		if err != nil {
+			return nil, nil, err
+		}
+		pack = p
+	}
+	var profiles []*compliance.Profile
+	for _, path := range cfg.Profiles {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("profile: %w", err)
+		}
+		p, err := compliance.ParseProfile(path, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		profiles = append(profiles, p)
+	}
+	return pack, compliance.NewRegistry(profiles...), nil
+}
+
+// parseOptions are the cadence parse options for a pack and registry.
+func parseOptions(pack *templates.Pack, reg *compliance.Registry) []schedules.Option {
+	return []schedules.Option{
+		schedules.WithTemplates(pack),
+		schedules.WithProfiles(func(name string) bool { _, err := reg.Lookup(name); return err == nil }),
+	}
+}
+
+func (a *app) cadenceValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check cadence files; print every problem as file:line:col: message",
+		Long:  "Check cadence files against the format, the template pack and the compliance profiles. Every problem of every file is printed as file:line:col: message; the exit status is 1 when there is any.",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			pack, reg, err := a.rules(cfg)
+			if err != nil {
+				return err
+			}
+			problems := schedules.ValidateFiles(args, parseOptions(pack, reg)...)
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+			}
+			if len(problems) > 0 {
+				return exitError{1}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d file(s) valid\n", len(args))
+			return nil
+		},
+	}
+}
+
+func (a *app) cadenceSchemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of cadence files",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := schedules.Schema()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return err
+		},
+	}
+}
+
+func (a *app) cadencePreviewCmd() *cobra.Command {
+	var accountPath, at, lenderName, lenderLang string
+	cmd := &cobra.Command{
+		Use:   "preview FILE --account ACCOUNT.json [--at RFC3339]",
+		Short: "Show every step of a cadence for one account: date, channel, message, segments",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			pack, reg, err := a.rules(cfg)
+			if err != nil {
+				return err
+			}
+			c, err := schedules.ParseFile(args[0], parseOptions(pack, reg)...)
+			if err != nil {
+				return err
+			}
+			acct, err := readAccount(accountPath)
+			if err != nil {
+				return err
+			}
+			now, err := parseAt(at)
+			if err != nil {
+				return err
+			}
+			profile, err := reg.Lookup(c.Profile)
+			if err != nil {
+				return err
+			}
+			if lenderName == "" {
+				lenderName = acct.Lender
+			}
+			if lenderLang == "" {
+				lenderLang = c.Language
+			}
+			return preview(cmd.OutOrStdout(), c, pack, profile, acct, now, lenderName, lenderLang)
+		},
+	}
+	cmd.Flags().StringVar(&accountPath, "account", "", "account document (JSON, see docs/accounts.md)")
+	cmd.Flags().StringVar(&at, "at", "", "the instant to preview at (RFC 3339; default now)")
+	cmd.Flags().StringVar(&lenderName, "lender-name", "", "the lender name shown in messages (default: the account's lender)")
+	cmd.Flags().StringVar(&lenderLang, "lender-language", "", "the lender's default language (default: the cadence's)")
+	_ = cmd.MarkFlagRequired("account")
+	return cmd
+}
+
+// preview prints every step of c for acct: when it would go, on which
+// channel, the rendered message and its SMS segments.
+func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *compliance.Profile, acct nudge.Account, now time.Time, lenderName, lenderLang string) error {
+	loc := schedules.PrimaryLocation(acct, profile)
+	today := nudge.DateOf(now.In(loc))
+	data := templates.DataFor(acct, lenderName, today)
+	data.Disclosure = profile.Collector == compliance.ThirdParty
+	langs := templates.Locales(acct.Borrower.Language, lenderLang)
+	zones, _ := compliance.CandidateZones(acct, profile)
+	fmt.Fprintf(w, "cadence %s (profile %s) for account %s/%s, zones %s, at %s\n\n",
+		c.Name, c.Profile, acct.Lender, acct.ID, strings.Join(zones, ", "), now.UTC().Format(time.RFC3339))
+
+	type row struct {
+		step    schedules.Step
+		cycle   nudge.Date
+		broken  bool
+		heading string
+	}
+	var rows []row
+	for _, s := range c.Steps {
+		rows = append(rows, row{step: s, cycle: acct.DueDate, heading: fmt.Sprintf("day %+d", s.Day)})
+	}
+	for _, s := range c.BrokenPromise {
+		rows = append(rows, row{step: s, cycle: today, broken: true, heading: fmt.Sprintf("%d day(s) after a broken promise (dated %s here)", s.Day, today)})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, r := range rows {
+		day := r.cycle.AddDays(r.step.Day)
+		preferred := day.In(loc, r.step.At.Hour, r.step.At.Minute)
+		sends := "no allowed time"
+		if t, err := compliance.NextAllowed(profile, acct, r.step.Channel, preferred); err == nil {
+			sends = t.In(loc).Format("2006-01-02 15:04 MST")
+		}
+		d := data
+		d.DaysLate = max(0, day.DaysSince(acct.DueDate))
+		out, err := pack.Render(r.step.Template, r.step.Channel, langs, d)
+		if err != nil {
+			return fmt.Errorf("step %s: %w", r.step.ID, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintf(tw, "step\t%s (%s)\n", r.step.ID, r.heading)
+		fmt.Fprintf(tw, "date\t%s, preferred %s, sends %s\n", day, r.step.At, sends)
+		fmt.Fprintf(tw, "channel\t%s, template %s, locale %s\n", r.step.Channel, r.step.Template, out.Locale)
+		switch r.step.Channel {
+		case nudge.SMS:
+			fmt.Fprintf(tw, "segments\t%d (%s, %d characters)\n", out.Segments, out.Encoding, out.Length)
+			fmt.Fprintf(tw, "message\t%s\n", out.Text)
+		case nudge.Email:
+			fmt.Fprintf(tw, "subject\t%s\n", out.Subject)
+			fmt.Fprintf(tw, "message\t%s\n", indent(out.Text))
+		case nudge.Voice:
+			for _, part := range voicePartsOf(out) {
+				fmt.Fprintf(tw, "%s\t%s\n", part, out.Parts[part])
+			}
+		}
+	}
+	return tw.Flush()
+}
+
+func voicePartsOf(r templates.Rendered) []string {
+	var parts []string
+	for _, p := range templates.VoiceParts {
+		if _, ok := r.Parts[p]; ok {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}
+
+func indent(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n\t")
+}
+
+// readAccount reads one account document from path.
+func readAccount(path string) (nudge.Account, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nudge.Account{}, err
+	}
+	acct, err := account.Parse(data)
+	if err != nil {
+		return nudge.Account{}, fmt.Errorf("%s:\n%w", path, err)
+	}
+	return acct, nil
+}
+
+// parseAt reads an RFC 3339 instant, or returns now when s is empty.
+func parseAt(s string) (time.Time, error) {
+	if s == "" {
+		return nudge.SystemClock.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is not an RFC 3339 instant like 2026-03-08T12:00:00Z", s)
+	}
+	return t.UTC(), nil
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+

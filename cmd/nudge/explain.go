@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+func (a *app) explainCmd() *cobra.Command {
+	var accountPath, channel, at, historyPath, profileName, address string
+	var text, optedOut bool
+	cmd := &cobra.Command{
+		Use:   "explain --account FILE.json --channel sms|voice|email [--at RFC3339] [--history FILE.ndjson] [--profile NAME] [--text]",
+		Short: "Explain the compliance decision for an account, a channel and an instant",
+		Long: `Explain prints the send-time compliance decision for an account on a channel at an
+instant: send, defer (with the instant it becomes allowed) or suppress, with the reason,
+the rule behind it, a one-sentence explanation and the candidate time zones used.
+--history gives earlier attempts as NDJSON (see docs/compliance.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			_, reg, err := a.rules(cfg)
+			if err != nil {
+				return err
+			}
+			acct, err := readAccount(accountPath)
+			if err != nil {
+				return err
+			}
+			ch, err := nudge.ParseChannel(channel)
+			if err != nil {
+				return fmt.Errorf("--channel: %w", err)
+			}
+			now, err := parseAt(at)
+			if err != nil {
+				return err
+			}
+			if profileName == "" {
+				profileName = defaultProfileFor(acct)
+			}
+			profile, err := reg.Lookup(profileName)
+			if err != nil {
+				return fmt.Errorf("--profile: %w", err)
+			}
+			var history []nudge.Attempt
+			if historyPath != "" {
+				f, err := os.Open(historyPath)
+				if err != nil {
+					return err
+				}
+				history, err = compliance.ReadHistory(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", historyPath, err)
+				}
+			}
+			if address == "" {
+				if cs := acct.ContactsFor(ch); len(cs) > 0 {
+					address = cs[0].Address
+				}
+			}
+			d := compliance.Decide(compliance.Input{
+				Account: acct, Channel: ch, Address: address, At: now,
+				History: history, OptedOut: optedOut, Profile: profile,
+			})
+			if text {
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), d.Text())
+				return err
+			}
+			return writeJSON(cmd.OutOrStdout(), d)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&accountPath, "account", "", "account document (JSON, see docs/accounts.md)")
+	f.StringVar(&channel, "channel", "", "sms, voice or email")
+	f.StringVar(&at, "at", "", "the instant of the decision (RFC 3339; default now)")
+	f.StringVar(&historyPath, "history", "", "earlier attempts, one JSON object a line")
+	f.StringVar(&profileName, "profile", "", "compliance profile (us, cn or a lender profile; default from the account's country)")
+	f.StringVar(&address, "address", "", "the contact address to decide for (default: the account's first on the channel)")
+	f.BoolVar(&optedOut, "opted-out", false, "treat the address as opted out")
+	f.BoolVar(&text, "text", false, "print a sentence instead of JSON")
+	_ = cmd.MarkFlagRequired("account")
+	_ = cmd.MarkFlagRequired("channel")
+	return cmd
+}
+
+// defaultProfileFor picks cn for accounts in China and us otherwise.
+func defaultProfileFor(a nudge.Account) string {
+	if (a.Address != nil && a.Address.Country == "CN") || a.Borrower.Timezone == "Asia/Shanghai" {
+		return "cn"
+	}
+	return "us"
+}

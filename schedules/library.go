@@ -1,0 +1,99 @@
+package schedules
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// Versioned is a parsed cadence with the version it was stored under.
+type Versioned struct {
+	*Cadence
+	Version int
+}
+
+// CadenceStore is the part of the store the Library reads.
+type CadenceStore interface {
+	ActiveCadences(ctx context.Context, lender string) ([]nudge.CadenceVersion, error)
+	GetCadence(ctx context.Context, lender, name string, version int) (nudge.CadenceVersion, error)
+}
+
+// Library serves lenders' active cadences and their compliance profiles from
+// the store, parsing each stored version once.
+type Library struct {
+	store    CadenceStore
+	opts     []Option
+	profiles *compliance.Registry
+
+	mu     sync.Mutex
+	parsed map[string]*Cadence // lender/name/version → cadence
+}
+
+// NewLibrary returns a Library over store. opts are the parse options (the
+// template pack and known profiles) used to parse stored versions.
+func NewLibrary(store CadenceStore, profiles *compliance.Registry, opts ...Option) *Library {
+	return &Library{store: store, opts: opts, profiles: profiles, parsed: map[string]*Cadence{}}
+}
+
+// Cadences returns the lender's active cadences in name order.
+func (l *Library) Cadences(ctx context.Context, lender string) ([]Versioned, error) {
+	vs, err := l.store.ActiveCadences(ctx, lender)
+	if err != nil {
+		return nil, fmt.Errorf("loading cadences of %s: %w", lender, err)
+	}
+	out := make([]Versioned, 0, len(vs))
+	for _, v := range vs {
+		c, err := l.parse(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Versioned{Cadence: c, Version: v.Version})
+	}
+	return out, nil
+}
+
+// Cadence returns one version of a lender's cadence.
+func (l *Library) Cadence(ctx context.Context, lender, name string, version int) (*Cadence, error) {
+	key := fmt.Sprintf("%s/%s/%d", lender, name, version)
+	l.mu.Lock()
+	c, ok := l.parsed[key]
+	l.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	v, err := l.store.GetCadence(ctx, lender, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("loading cadence %s: %w", key, err)
+	}
+	return l.parse(v)
+}
+
+// Profile returns the compliance profile of a lender's cadence version.
+func (l *Library) Profile(ctx context.Context, lender, name string, version int) (*compliance.Profile, error) {
+	c, err := l.Cadence(ctx, lender, name, version)
+	if err != nil {
+		return nil, err
+	}
+	return l.profiles.Lookup(c.Profile)
+}
+
+// Profiles returns the registry profiles are looked up in.
+func (l *Library) Profiles() *compliance.Registry { return l.profiles }
+
+func (l *Library) parse(v nudge.CadenceVersion) (*Cadence, error) {
+	key := fmt.Sprintf("%s/%s/%d", v.Lender, v.Name, v.Version)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.parsed[key]; ok {
+		return c, nil
+	}
+	c, err := Parse(key, v.Source, l.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("stored cadence %s no longer parses: %w", key, err)
+	}
+	l.parsed[key] = c
+	return c, nil
+}
