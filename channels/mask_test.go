@@ -13,7 +13,7 @@ func TestMask(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{name: "us phone", in: "+14155550123", want: "+1*******23"},
+		{name: "us phone", in: "+14155550123", want: "+1********23"},
 		{name: "uk phone", in: "+447911123456", want: "+44********56"},
 		{name: "china mobile", in: "+8613812345678", want: "+86*********78"},
 		{name: "three digit code", in: "+353861234567", want: "+353*******67"},

@@ -27,7 +27,7 @@ func TestSendPrintsMaskedMessage(t *testing.T) {
 		{
 			name:    "sms",
 			msg:     nudge.Message{AttemptID: "att_1", ReminderID: "rem_1", Channel: nudge.SMS, To: "+14155550123", Locale: "en", Text: "Your payment is due."},
-			want:    []string{"[console-1] sms to +1*******23", "attempt att_1", "  | Your payment is due."},
+			want:    []string{"[console-1] sms to +1********23", "attempt att_1", "  | Your payment is due."},
 			notWant: "4155550123",
 		},
 		{

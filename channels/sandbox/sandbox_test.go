@@ -23,8 +23,10 @@ func TestSenderRecordsAndScripts(t *testing.T) {
 	}{
 		{name: "accepts by default", to: []string{"+1", "+2"}, wantErrs: []bool{false, false}, wantCodes: []string{"", ""}},
 		{
-			name:      "fails an address",
-			script:    func(s *sandbox.Sender) { s.FailAddress("+2", sandbox.Permanent("21610", nudge.ReasonOptedOut, true, false)) },
+			name: "fails an address",
+			script: func(s *sandbox.Sender) {
+				s.FailAddress("+2", sandbox.Permanent("21610", nudge.ReasonOptedOut, true, false))
+			},
 			to:        []string{"+1", "+2", "+2"},
 			wantErrs:  []bool{false, true, true},
 			wantCodes: []string{"", "21610", "21610"},

@@ -1,0 +1,139 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nudgehq/nudge"
+)
+
+// Enqueuer defaults.
+const (
+	// DefaultMaxRetry is how many times a transient failure is retried.
+	DefaultMaxRetry = 5
+	// DefaultTaskTimeout bounds one run of a reminder task.
+	DefaultTaskTimeout = 2 * time.Minute
+	// DefaultRetention keeps a finished task (and its TaskID) for a while, so
+	// that a late duplicate enqueue is recognised as a conflict.
+	DefaultRetention = time.Hour
+)
+
+// EnqueuerConfig tunes the options of every reminder task.
+type EnqueuerConfig struct {
+	MaxRetry  int
+	Timeout   time.Duration
+	Retention time.Duration
+}
+
+// WithDefaults returns c with zero fields set to the defaults.
+func (c EnqueuerConfig) WithDefaults() EnqueuerConfig {
+	if c.MaxRetry <= 0 {
+		c.MaxRetry = DefaultMaxRetry
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTaskTimeout
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
+	}
+	return c
+}
+
+// Enqueuer puts reminder tasks on their channel's queue and removes them.
+// It is safe for concurrent use.
+type Enqueuer struct {
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	cfg       EnqueuerConfig
+}
+
+// NewEnqueuer returns an Enqueuer over rdb. The caller keeps ownership of rdb
+// and closes it.
+func NewEnqueuer(rdb redis.UniversalClient, cfg EnqueuerConfig) *Enqueuer {
+	return &Enqueuer{
+		client:    asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+		cfg:       cfg.WithDefaults(),
+	}
+}
+
+// Inspector returns the Asynq inspector, for dashboards and tests.
+func (e *Enqueuer) Inspector() *asynq.Inspector { return e.inspector }
+
+// Enqueue puts r on its channel's queue to run at processAt, with the
+// reminder id as TaskID. A task with that id already queued means another
+// replica got there first: that is success. A task with that id left in the
+// archive (its retries used up) is replaced, so that a reminder still due
+// runs again.
+func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time.Time) error {
+	task, err := NewReminderTask(r.Channel, r.ID)
+	if err != nil {
+		return fmt.Errorf("enqueue reminder %s: %w", r.ID, err)
+	}
+	queue, err := QueueFor(r.Channel)
+	if err != nil {
+		return fmt.Errorf("enqueue reminder %s: %w", r.ID, err)
+	}
+	opts := []asynq.Option{
+		asynq.Queue(queue),
+		asynq.TaskID(r.ID),
+		asynq.ProcessAt(processAt),
+		asynq.MaxRetry(e.cfg.MaxRetry),
+		asynq.Timeout(e.cfg.Timeout),
+		asynq.Retention(e.cfg.Retention),
+	}
+	for range 2 {
+		_, err = e.client.EnqueueContext(ctx, task, opts...)
+		if err == nil || errors.Is(err, asynq.ErrDuplicateTask) {
+			return nil
+		}
+		if !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue reminder %s on %s: %w", r.ID, queue, err)
+		}
+		info, ierr := e.inspector.GetTaskInfo(queue, r.ID)
+		if ierr != nil || info.State != asynq.TaskStateArchived {
+			// Queued, running or just finished elsewhere: success.
+			return nil
+		}
+		if derr := e.inspector.DeleteTask(queue, r.ID); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("enqueue reminder %s on %s: replace archived task: %w", r.ID, queue, derr)
+		}
+	}
+	return nil
+}
+
+// Cancel deletes the queued (pending, scheduled or retrying) tasks of the
+// reminders ids on channel ch's queue. Tasks that are missing or running are
+// left alone: a running task re-checks the account before it sends.
+func (e *Enqueuer) Cancel(ctx context.Context, ch nudge.ChannelKind, ids ...string) error {
+	queue, err := QueueFor(ch)
+	if err != nil {
+		return fmt.Errorf("cancel tasks: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cancel tasks on %s: %w", queue, err)
+		}
+		if err := e.inspector.DeleteTask(queue, id); err != nil && !e.ignorableDelete(queue, id, err) {
+			errs = append(errs, fmt.Errorf("cancel task %s on %s: %w", id, queue, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Enqueuer) ignorableDelete(queue, id string, err error) bool {
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return true
+	}
+	info, ierr := e.inspector.GetTaskInfo(queue, id)
+	if ierr != nil {
+		return errors.Is(ierr, asynq.ErrTaskNotFound) || errors.Is(ierr, asynq.ErrQueueNotFound)
+	}
+	return info.State == asynq.TaskStateActive || info.State == asynq.TaskStateCompleted
+}

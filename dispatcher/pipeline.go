@@ -1,0 +1,299 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// Store is the part of the system of record the pipeline reads and writes.
+// nudge.Store satisfies it.
+type Store interface {
+	GetReminder(ctx context.Context, id string) (nudge.Reminder, error)
+	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
+	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
+	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error)
+	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
+	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
+	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
+	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
+	AppendEvent(ctx context.Context, e nudge.Event) error
+}
+
+// Profiles finds the compliance profile that applies to a lender's cadence.
+type Profiles interface {
+	Profile(ctx context.Context, lender, cadence string) (*compliance.Profile, error)
+}
+
+// ProfilesFunc adapts a function to Profiles.
+type ProfilesFunc func(ctx context.Context, lender, cadence string) (*compliance.Profile, error)
+
+// Profile calls f.
+func (f ProfilesFunc) Profile(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
+	return f(ctx, lender, cadence)
+}
+
+// RenderInput is what a Renderer is given to build one message.
+type RenderInput struct {
+	Reminder nudge.Reminder
+	Account  nudge.Account
+	// Attempt is the claimed attempt; Attempt.Channel and Attempt.Address say
+	// where the message goes (the fallback channel when the primary had no
+	// usable address).
+	Attempt  nudge.Attempt
+	Decision compliance.Decision
+}
+
+// Renderer builds the message for a claimed attempt.
+type Renderer interface {
+	Render(ctx context.Context, in RenderInput) (*nudge.Message, error)
+}
+
+// RendererFunc adapts a function to a Renderer.
+type RendererFunc func(ctx context.Context, in RenderInput) (*nudge.Message, error)
+
+// Render calls f.
+func (f RendererFunc) Render(ctx context.Context, in RenderInput) (*nudge.Message, error) {
+	return f(ctx, in)
+}
+
+// Limiter takes tokens from a shared per-sender bucket; *RateLimiter is one.
+type Limiter interface {
+	Take(ctx context.Context, key string, perSecond float64, burst int) (ok bool, wait time.Duration, err error)
+}
+
+// Pipeline defaults.
+const (
+	// DefaultSendTimeout bounds one provider call.
+	DefaultSendTimeout = 30 * time.Second
+	// DefaultMaxRateWait is the longest the pipeline waits in-process for a
+	// token; a longer wait reschedules the task.
+	DefaultMaxRateWait = time.Second
+	// DefaultHistoryWindow is how far back attempts are loaded for the caps
+	// (7-day rules plus a day of margin for time zones).
+	DefaultHistoryWindow = 8 * 24 * time.Hour
+)
+
+// PipelineConfig holds the pipeline's dependencies and settings.
+type PipelineConfig struct {
+	// Store is required.
+	Store Store
+	// Profiles is required.
+	Profiles Profiles
+	// Renderer is required.
+	Renderer Renderer
+	// Senders maps each channel to its provider; a channel without one fails
+	// its reminders with reason provider_failed.
+	Senders map[nudge.ChannelKind]nudge.Sender
+	// Limiter and SenderRate rate-limit sends per sender; with either nil
+	// there is no limit. SenderRate names the bucket of a message and its
+	// rate; a rate of zero or less means unlimited.
+	Limiter    Limiter
+	SenderRate func(m *nudge.Message) (key string, perSecond float64)
+	// RateBurst is the bucket size; default 1.
+	RateBurst int
+	// MaxRateWait is the longest in-process wait for a token.
+	MaxRateWait time.Duration
+	// SendTimeout bounds one provider call.
+	SendTimeout time.Duration
+	// HistoryWindow is how far back attempts are loaded for the caps.
+	HistoryWindow time.Duration
+	// Decide is the compliance check; default compliance.Decide.
+	Decide func(compliance.Input) compliance.Decision
+	// Clock is required.
+	Clock nudge.Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with zero optional fields set to the defaults.
+func (c PipelineConfig) WithDefaults() PipelineConfig {
+	if c.RateBurst <= 0 {
+		c.RateBurst = 1
+	}
+	if c.MaxRateWait <= 0 {
+		c.MaxRateWait = DefaultMaxRateWait
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = DefaultSendTimeout
+	}
+	if c.HistoryWindow <= 0 {
+		c.HistoryWindow = DefaultHistoryWindow
+	}
+	if c.Decide == nil {
+		c.Decide = compliance.Decide
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c PipelineConfig) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("pipeline config: missing store")
+	case c.Profiles == nil:
+		return errors.New("pipeline config: missing profiles")
+	case c.Renderer == nil:
+		return errors.New("pipeline config: missing renderer")
+	case c.Clock == nil:
+		return errors.New("pipeline config: missing clock")
+	}
+	return nil
+}
+
+// Pipeline handles reminder tasks: it re-checks, claims, renders, rate-limits
+// and sends one reminder, recording each step. It is an asynq.Handler and is
+// safe for concurrent use.
+type Pipeline struct {
+	cfg    PipelineConfig
+	stages []stage
+	// sleep waits for d or until ctx is done; replaced in tests.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Compile-time checks of what the lead wires together.
+var (
+	_ asynq.Handler    = (*Pipeline)(nil)
+	_ Store            = nudge.Store(nil)
+	_ Limiter          = (*RateLimiter)(nil)
+	_ TaskCanceler     = (*Enqueuer)(nil)
+	_ ReminderCanceler = nudge.Store(nil)
+)
+
+// NewPipeline checks cfg and returns a Pipeline.
+func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, sleep: sleepCtx}
+	p.stages = []stage{
+		{"load", p.load},
+		{"account", p.account},
+		{"decide", p.decide},
+		{"claim", p.claim},
+		{"render", p.render},
+		{"rate_limit", p.rateLimit},
+		{"send", p.send},
+	}
+	return p, nil
+}
+
+// stage is one step of the pipeline. It returns stop=true when the reminder
+// needs nothing more, or an error for the task server to act on.
+type stage struct {
+	name string
+	exec func(ctx context.Context, j *job) (stop bool, err error)
+}
+
+// job is the state one reminder carries through the stages.
+type job struct {
+	reminderID string
+	reminder   nudge.Reminder
+	account    nudge.Account
+	// channel and address are where the message goes.
+	channel  nudge.ChannelKind
+	address  string
+	optedOut bool
+	// prior is an attempt left retrying by an earlier run.
+	prior    *nudge.Attempt
+	decision compliance.Decision
+	attempt  nudge.Attempt
+	// claimed is true once the attempt is ours in status sending.
+	claimed bool
+	message *nudge.Message
+	log     *slog.Logger
+}
+
+// ProcessTask implements asynq.Handler for the reminder task types.
+func (p *Pipeline) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	pl, err := ParsePayload(t.Payload())
+	if err != nil {
+		return fmt.Errorf("task %s: %w: %w", t.Type(), asynq.SkipRetry, err)
+	}
+	return p.Process(ctx, pl.ReminderID)
+}
+
+// Process runs the pipeline for one reminder. A nil error means the reminder
+// needs nothing more from this task; a *DelayError asks for the same task
+// again later; any other error is a failure to retry with back-off, unless it
+// wraps asynq.SkipRetry.
+func (p *Pipeline) Process(ctx context.Context, reminderID string) error {
+	j := &job{reminderID: reminderID, log: p.cfg.Logger.With("reminder", reminderID)}
+	for _, s := range p.stages {
+		stop, err := s.exec(ctx, j)
+		if err != nil {
+			p.release(ctx, j)
+			var d *DelayError
+			if !errors.As(err, &d) {
+				j.log.Warn("reminder stage failed", "stage", s.name, "err", err)
+			}
+			return fmt.Errorf("reminder %s: %s: %w", reminderID, s.name, err)
+		}
+		if stop {
+			return nil
+		}
+	}
+	return nil
+}
+
+// release hands a claimed attempt back (sending → retrying) when a stage
+// fails before the provider is called, so the next run may send it. When the
+// release itself fails the attempt stays sending and the next run marks it
+// unknown: never sent twice.
+func (p *Pipeline) release(ctx context.Context, j *job) {
+	if !j.claimed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := p.cfg.Store.UpdateAttempt(ctx, j.attempt.ID, nudge.AttemptUpdate{
+		From: nudge.AttemptSending, Status: nudge.AttemptRetrying, At: p.cfg.Clock.Now(),
+	}); err != nil {
+		j.log.Error("release attempt", "attempt", j.attempt.ID, "err", err)
+	}
+}
+
+// AttemptID returns the id of the attempt for reminderID on channel c. It is
+// derived, so every run and replica claims the same attempt.
+func AttemptID(reminderID string, c nudge.ChannelKind) string {
+	return "att_" + strings.TrimPrefix(reminderID, "rem_") + "_" + string(c)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryState reports how many failures the running task has had and how
+// many it may have; ok is false outside an Asynq server.
+func retryState(ctx context.Context) (retried, maxRetry int, ok bool) {
+	if v, found := ctx.Value(retryStateKey{}).([2]int); found {
+		return v[0], v[1], true
+	}
+	n, ok1 := asynq.GetRetryCount(ctx)
+	m, ok2 := asynq.GetMaxRetry(ctx)
+	return n, m, ok1 && ok2
+}
+
+// retryStateKey lets tests that call Process directly say which run it is.
+type retryStateKey struct{}

@@ -1,0 +1,98 @@
+package dispatcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+)
+
+func TestRateLimiterNeverExceedsRate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		rate  float64
+		burst int
+	}{
+		{name: "toll-free 3 per second", rate: 3, burst: 1},
+		{name: "ten per second", rate: 10, burst: 1},
+		{name: "burst of five", rate: 5, burst: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rdb := testRedis(t, false)
+			clock := nudge.NewFixedClock(noon)
+			lim := NewRateLimiter(rdb, clock)
+			key := fmt.Sprintf("test-%s-%d", t.Name(), time.Now().UnixNano())
+			// Twenty takers hammer the bucket at 100 instants spread over one
+			// simulated second.
+			var granted atomic.Int64
+			for step := range 100 {
+				clock.Set(noon.Add(time.Duration(step) * 10 * time.Millisecond))
+				var wg sync.WaitGroup
+				for range 20 {
+					wg.Go(func() {
+						ok, wait, err := lim.Take(context.Background(), key, tt.rate, tt.burst)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if ok {
+							granted.Add(1)
+						} else if wait <= 0 || wait > time.Second {
+							t.Errorf("wait %v out of range", wait)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			// Over [0, 1 s): the initial burst plus what refilled since.
+			want := int64(tt.burst) + int64(tt.rate*0.99)
+			require.Equal(t, want, granted.Load())
+		})
+	}
+}
+
+func TestRateLimiterWait(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t, false)
+	clock := nudge.NewFixedClock(noon)
+	lim := NewRateLimiter(rdb, clock)
+	key := fmt.Sprintf("wait-%d", time.Now().UnixNano())
+	ok, _, err := lim.Take(context.Background(), key, 4, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, wait, err := lim.Take(context.Background(), key, 4, 1)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, 250*time.Millisecond, wait)
+	clock.Advance(wait)
+	ok, _, err = lim.Take(context.Background(), key, 4, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	_, _, err = lim.Take(context.Background(), key, 0, 1)
+	require.ErrorContains(t, err, "must be positive")
+}
+
+func TestRateLimiterServerTime(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t, false)
+	lim := NewRateLimiter(rdb, nil)
+	key := fmt.Sprintf("time-%d", time.Now().UnixNano())
+	ok, _, err := lim.Take(context.Background(), key, 1, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, wait, err := lim.Take(context.Background(), key, 1, 1)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Greater(t, wait, time.Duration(0))
+	require.LessOrEqual(t, wait, time.Second)
+}

@@ -1,0 +1,104 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// event returns an event about j's reminder (and attempt, once claimed).
+func (p *Pipeline) event(j *job, kind nudge.EventKind, reason nudge.Reason, detail any) nudge.Event {
+	e := nudge.Event{
+		Lender:     j.reminder.Key.Lender,
+		AccountID:  j.reminder.Key.AccountID,
+		ReminderID: j.reminder.ID,
+		AttemptID:  j.attempt.ID,
+		Kind:       kind,
+		Reason:     reason,
+		At:         p.cfg.Clock.Now(),
+	}
+	if detail != nil {
+		if b, err := json.Marshal(detail); err == nil {
+			e.Detail = b
+		}
+	}
+	return e
+}
+
+// record appends e to the event log.
+func (p *Pipeline) record(ctx context.Context, e nudge.Event) error {
+	if err := p.cfg.Store.AppendEvent(ctx, e); err != nil {
+		return fmt.Errorf("record %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// recordAfterSend appends e once the provider may have been called: the
+// outcome is already on the attempt, so a failed log write is logged rather
+// than retried (a retry could only mirror the attempt).
+func (p *Pipeline) recordAfterSend(ctx context.Context, j *job, e nudge.Event) {
+	if err := p.record(ctx, e); err != nil {
+		j.log.Error("record event after send", "kind", e.Kind, "err", err)
+	}
+}
+
+// recordDecision appends a decision event: the action, reason, rule, and
+// the decision's explanation and zones as detail.
+func (p *Pipeline) recordDecision(ctx context.Context, j *job, d compliance.Decision) error {
+	e := p.event(j, nudge.EventDecision, d.Reason, d)
+	e.Action = string(d.Action)
+	e.Rule = d.Rule
+	return p.record(ctx, e)
+}
+
+// attemptDetail is the detail of an attempt event.
+type attemptDetail struct {
+	Status     nudge.AttemptStatus `json:"status"`
+	Channel    nudge.ChannelKind   `json:"channel,omitempty"`
+	ProviderID string              `json:"provider_id,omitempty"`
+	ErrorCode  string              `json:"error_code,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	Note       string              `json:"note,omitempty"`
+}
+
+// attemptEvent returns an attempt event for j's attempt.
+func (p *Pipeline) attemptEvent(j *job, reason nudge.Reason, d attemptDetail) nudge.Event {
+	if d.Channel == "" {
+		d.Channel = j.attempt.Channel
+	}
+	return p.event(j, nudge.EventAttempt, reason, d)
+}
+
+// finish moves the reminder to status. A reminder that another run already
+// finished is left as it is.
+func (p *Pipeline) finish(ctx context.Context, j *job, status nudge.ReminderStatus, reason nudge.Reason) error {
+	err := p.cfg.Store.SetReminderStatus(ctx, j.reminder.ID, status, reason, j.reminder.NextAt, p.cfg.Clock.Now())
+	if errors.Is(err, nudge.ErrConflict) {
+		j.log.Info("reminder already final", "want", status)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("set reminder %s %s: %w", j.reminder.ID, status, err)
+	}
+	return nil
+}
+
+// updateAttempt applies u to the attempt with id and records an attempt event.
+func (p *Pipeline) updateAttempt(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail) error {
+	u.At = p.cfg.Clock.Now()
+	if _, err := p.cfg.Store.UpdateAttempt(ctx, id, u); err != nil {
+		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, err)
+	}
+	d.Status = u.Status
+	if d.ErrorCode == "" {
+		d.ErrorCode = u.ErrorCode
+	}
+	e := p.attemptEvent(j, u.Reason, d)
+	e.AttemptID = id
+	p.recordAfterSend(ctx, j, e)
+	return nil
+}

@@ -1,0 +1,119 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// claim records the attempt as sending before the provider is called; the
+// store checks the decision's caps atomically. An attempt that already
+// exists is resumed when an earlier run left it retrying, and otherwise
+// settles the reminder without calling the provider again.
+func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
+	r := j.reminder
+	if _, ok := p.cfg.Senders[j.channel]; !ok {
+		why := fmt.Sprintf("no sender is configured for channel %s", j.channel)
+		if err := p.record(ctx, p.event(j, nudge.EventAttempt, nudge.ReasonProviderFailed,
+			attemptDetail{Status: nudge.AttemptFailed, Channel: j.channel, ErrorCode: "no_sender", Note: why})); err != nil {
+			return false, err
+		}
+		if err := p.closePrior(ctx, j, nudge.ReasonProviderFailed, why); err != nil {
+			return false, err
+		}
+		return true, p.finish(ctx, j, nudge.ReminderFailed, nudge.ReasonProviderFailed)
+	}
+	if j.prior != nil && j.prior.Channel != j.channel {
+		if err := p.closePrior(ctx, j, nudge.ReasonCanceled, "the reminder moved to channel "+string(j.channel)); err != nil {
+			return false, err
+		}
+	}
+	now := p.cfg.Clock.Now()
+	want := nudge.Attempt{
+		ID:         AttemptID(r.ID, j.channel),
+		ReminderID: r.ID,
+		Lender:     r.Key.Lender,
+		AccountID:  r.Key.AccountID,
+		Channel:    j.channel,
+		Address:    j.address,
+		Status:     nudge.AttemptSending,
+		Zones:      j.decision.Zones,
+		Profile:    j.decision.Profile,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	got, err := p.cfg.Store.ClaimAttempt(ctx, want, j.decision.Limits)
+	switch {
+	case err == nil:
+		j.attempt, j.claimed = got, true
+		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptSending}))
+	case errors.Is(err, nudge.ErrCapReached):
+		return true, p.capReached(ctx, j, err)
+	case errors.Is(err, nudge.ErrAlreadyClaimed):
+		if got.Status != nudge.AttemptRetrying {
+			return true, p.settle(ctx, j, got)
+		}
+		changed, err := p.cfg.Store.UpdateAttempt(ctx, got.ID, nudge.AttemptUpdate{
+			From: nudge.AttemptRetrying, Status: nudge.AttemptSending, At: now,
+		})
+		if err != nil {
+			return false, fmt.Errorf("resume attempt %s: %w", got.ID, err)
+		}
+		if !changed {
+			cur, err := p.cfg.Store.GetAttempt(ctx, got.ID)
+			if err != nil {
+				return false, fmt.Errorf("reload attempt %s: %w", got.ID, err)
+			}
+			return true, p.settle(ctx, j, cur)
+		}
+		j.prior = nil
+		got.Status = nudge.AttemptSending
+		j.attempt, j.claimed = got, true
+		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone,
+			attemptDetail{Status: nudge.AttemptSending, Note: "resumed after a transient failure"}))
+	}
+	return false, fmt.Errorf("claim attempt %s: %w", want.ID, err)
+}
+
+// capReached records the store's refusal as a suppress decision.
+func (p *Pipeline) capReached(ctx context.Context, j *job, err error) error {
+	reason, rule := capReason(err, j.decision.Limits)
+	d := compliance.Decision{
+		Action:      compliance.Suppress,
+		Reason:      reason,
+		Rule:        rule,
+		Explanation: "A frequency cap was reached when the attempt was claimed: " + err.Error(),
+		Zones:       j.decision.Zones,
+		Profile:     j.decision.Profile,
+	}
+	j.decision = d
+	if err := p.recordDecision(ctx, j, d); err != nil {
+		return err
+	}
+	if err := p.closePrior(ctx, j, reason, d.Explanation); err != nil {
+		return err
+	}
+	return p.finish(ctx, j, nudge.ReminderSuppressed, reason)
+}
+
+// capReason finds which cap the store reported: the store wraps
+// ErrCapReached with the limit's reason, so the first limit whose reason
+// appears in the message is it; frequency_cap when none does.
+func capReason(err error, limits []nudge.CapLimit) (nudge.Reason, string) {
+	msg := err.Error()
+	for _, l := range limits {
+		if l.Reason != "" && strings.Contains(msg, string(l.Reason)) {
+			return l.Reason, l.Rule
+		}
+	}
+	for _, r := range []nudge.Reason{nudge.ReasonCallCap, nudge.ReasonUnansweredCap, nudge.ReasonConversation} {
+		if strings.Contains(msg, string(r)) {
+			return r, RuleDispatcher
+		}
+	}
+	return nudge.ReasonFrequencyCap, RuleDispatcher
+}

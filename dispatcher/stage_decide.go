@@ -1,0 +1,84 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// RuleDispatcher names decisions the pipeline makes itself (a cap reached
+// at claim time, no address to send to).
+const RuleDispatcher = "nudge dispatcher"
+
+// decide gathers what compliance needs, asks it, and records the decision.
+// Suppress finishes the reminder with the reason; defer marks it deferred
+// and returns a DelayError so the same task runs again at the allowed
+// instant (or expires it when that instant is past its moment).
+func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
+	r := j.reminder
+	now := p.cfg.Clock.Now()
+	history, err := p.cfg.Store.AttemptHistory(ctx, r.Key.Lender, r.Key.AccountID, now.Add(-p.cfg.HistoryWindow))
+	if err != nil {
+		return false, fmt.Errorf("load attempt history: %w", err)
+	}
+	// An attempt of this very reminder left retrying is the one about to be
+	// resumed: it must not count against its own caps.
+	history = slices.DeleteFunc(history, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
+	var promise *nudge.Promise
+	pr, err := p.cfg.Store.ActivePromise(ctx, r.Key.Lender, r.Key.AccountID)
+	switch {
+	case err == nil:
+		promise = &pr
+	case !errors.Is(err, nudge.ErrNotFound):
+		return false, fmt.Errorf("load active promise: %w", err)
+	}
+	profile, err := p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
+	if err != nil {
+		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, err)
+	}
+	d := p.cfg.Decide(compliance.Input{
+		Account:  j.account,
+		Channel:  j.channel,
+		Address:  j.address,
+		At:       now,
+		History:  history,
+		OptedOut: j.optedOut,
+		Promise:  promise,
+		Profile:  profile,
+	})
+	if d.Action == compliance.Send && j.address == "" {
+		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,
+			Explanation: fmt.Sprintf("The account has no %s contact.", j.channel), Zones: d.Zones, Profile: d.Profile}
+	}
+	j.decision = d
+	if err := p.recordDecision(ctx, j, d); err != nil {
+		return false, err
+	}
+	switch d.Action {
+	case compliance.Send:
+		return false, nil
+	case compliance.Suppress:
+		if err := p.closePrior(ctx, j, d.Reason, d.Explanation); err != nil {
+			return false, err
+		}
+		return true, p.finish(ctx, j, nudge.ReminderSuppressed, d.Reason)
+	case compliance.Defer:
+		if !r.ExpiresAt.IsZero() && d.Until.After(r.ExpiresAt) {
+			return true, p.expire(ctx, j, "the next allowed instant is after the reminder's moment")
+		}
+		j.reminder.NextAt = d.Until
+		err := p.cfg.Store.SetReminderStatus(ctx, r.ID, nudge.ReminderDeferred, d.Reason, d.Until, now)
+		if errors.Is(err, nudge.ErrConflict) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("defer reminder until %s: %w", d.Until.Format("2006-01-02T15:04:05Z07:00"), err)
+		}
+		return false, &DelayError{Kind: ErrDeferred, Delay: d.Until.Sub(now), Reason: d.Reason}
+	}
+	return false, fmt.Errorf("compliance returned unknown action %q", d.Action)
+}

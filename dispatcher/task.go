@@ -1,0 +1,101 @@
+package dispatcher
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/nudgehq/nudge"
+)
+
+// Task types.
+const (
+	TypeReminderSMS   = "reminder:sms"
+	TypeReminderVoice = "reminder:voice"
+	TypeReminderEmail = "reminder:email"
+	// TypeReplyConfirm is reserved for confirmations of borrower replies,
+	// which go on the critical queue.
+	TypeReplyConfirm = "reply:confirm"
+)
+
+// Queue names.
+const (
+	QueueCritical = "critical"
+	QueueSMS      = "sms"
+	QueueVoice    = "voice"
+	QueueEmail    = "email"
+)
+
+// DefaultQueues maps each queue to its weight. Priorities are weighted, not
+// strict: with every queue busy, critical gets 6 of 12 turns, sms 3, voice 2
+// and email 1, so no queue starves.
+var DefaultQueues = map[string]int{
+	QueueCritical: 6,
+	QueueSMS:      3,
+	QueueVoice:    2,
+	QueueEmail:    1,
+}
+
+// ReminderQueues lists the queues that carry reminder tasks.
+var ReminderQueues = []string{QueueSMS, QueueVoice, QueueEmail}
+
+// Payload is the JSON body of a reminder task.
+type Payload struct {
+	ReminderID string `json:"reminder_id"`
+}
+
+// TaskType returns the task type for reminders on channel c.
+func TaskType(c nudge.ChannelKind) (string, error) {
+	switch c {
+	case nudge.SMS:
+		return TypeReminderSMS, nil
+	case nudge.Voice:
+		return TypeReminderVoice, nil
+	case nudge.Email:
+		return TypeReminderEmail, nil
+	}
+	return "", fmt.Errorf("no task type for channel %q", c)
+}
+
+// QueueFor returns the queue for reminders on channel c.
+func QueueFor(c nudge.ChannelKind) (string, error) {
+	switch c {
+	case nudge.SMS:
+		return QueueSMS, nil
+	case nudge.Voice:
+		return QueueVoice, nil
+	case nudge.Email:
+		return QueueEmail, nil
+	}
+	return "", fmt.Errorf("no queue for channel %q", c)
+}
+
+// NewReminderTask returns the task that sends reminder id on channel c.
+// Options such as the queue and TaskID are added by the Enqueuer.
+func NewReminderTask(c nudge.ChannelKind, id string) (*asynq.Task, error) {
+	typ, err := TaskType(c)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, fmt.Errorf("reminder task: empty reminder id")
+	}
+	b, err := json.Marshal(Payload{ReminderID: id})
+	if err != nil {
+		return nil, fmt.Errorf("reminder task %s: encode payload: %w", id, err)
+	}
+	return asynq.NewTask(typ, b), nil
+}
+
+// ParsePayload decodes a reminder task's payload.
+func ParsePayload(b []byte) (Payload, error) {
+	var p Payload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Payload{}, fmt.Errorf("reminder task payload: %w", err)
+	}
+	if p.ReminderID == "" {
+		return Payload{}, fmt.Errorf("reminder task payload: missing reminder_id")
+	}
+	return p, nil
+}
