@@ -11,8 +11,12 @@ type Lender struct {
 	// Timezone runs the lender's cron schedule and blackout calendar.
 	Timezone string
 	// Profile is the compliance profile name (us, cn, or a lender profile).
-	Profile   string
-	CreatedAt time.Time
+	Profile string
+	// HelpPhone is the number borrowers are told to call (E.164).
+	HelpPhone string
+	// AgentPhone is where a voice call is transferred to reach a person (E.164).
+	AgentPhone string
+	CreatedAt  time.Time
 }
 
 // Role is what an API key may do.

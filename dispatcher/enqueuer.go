@@ -25,6 +25,10 @@ const (
 
 // EnqueuerConfig tunes the options of every reminder task.
 type EnqueuerConfig struct {
+	// Clock is the pipeline's clock. Process instants are turned into delays
+	// against it, so a clock that runs ahead of the wall clock (a simulation)
+	// still schedules tasks at the right moment. Nil means the wall clock.
+	Clock     nudge.Clock
 	MaxRetry  int
 	Timeout   time.Duration
 	Retention time.Duration
@@ -40,6 +44,9 @@ func (c EnqueuerConfig) WithDefaults() EnqueuerConfig {
 	}
 	if c.Retention <= 0 {
 		c.Retention = DefaultRetention
+	}
+	if c.Clock == nil {
+		c.Clock = nudge.SystemClock
 	}
 	return c
 }
@@ -82,7 +89,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 	opts := []asynq.Option{
 		asynq.Queue(queue),
 		asynq.TaskID(r.ID),
-		asynq.ProcessAt(processAt),
+		asynq.ProcessIn(processAt.Sub(e.cfg.Clock.Now())),
 		asynq.MaxRetry(e.cfg.MaxRetry),
 		asynq.Timeout(e.cfg.Timeout),
 		asynq.Retention(e.cfg.Retention),

@@ -31,6 +31,9 @@ func (db *DB) UpsertAccounts(ctx context.Context, accounts []nudge.Account, now 
 	if len(accounts) == 0 {
 		return nil
 	}
+	if now.IsZero() {
+		return errors.New("upsert accounts: now is required")
+	}
 	batch := dedupAccounts(accounts)
 	for i := range batch {
 		a := &batch[i]
@@ -384,6 +387,11 @@ func (db *DB) GetAccount(ctx context.Context, lender, id string) (nudge.Account,
 	return accts[0], nil
 }
 
+// dueAccountsQuery reads due accounts in next_action_at index order.
+const dueAccountsQuery = `SELECT ` + accountCols + ` FROM accounts
+WHERE next_action_at IS NOT NULL AND next_action_at <= ?
+ORDER BY next_action_at, lender, id LIMIT ?`
+
 // DueAccounts returns up to limit accounts of every lender whose next action
 // is at or before at, earliest first. It reads through the next_action_at
 // index, so its cost grows with what is due, not with the portfolio.
@@ -391,9 +399,7 @@ func (db *DB) DueAccounts(ctx context.Context, at time.Time, limit int) ([]nudge
 	if limit <= 0 {
 		return nil, nil
 	}
-	accts, err := db.loadAccounts(ctx, db.read, `SELECT `+accountCols+` FROM accounts
-WHERE next_action_at IS NOT NULL AND next_action_at <= ?
-ORDER BY next_action_at, lender, id LIMIT ?`, db.tv(at), limit)
+	accts, err := db.loadAccounts(ctx, db.read, dueAccountsQuery, db.tv(at), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due accounts at %s: %w", at.UTC().Format(time.RFC3339), err)
 	}

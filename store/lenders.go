@@ -10,24 +10,25 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
-const lenderCols = "id, name, language, timezone, profile, created_at"
+const lenderCols = "id, name, language, timezone, profile, help_phone, agent_phone, created_at"
 
 func scanLender(s interface{ Scan(...any) error }) (nudge.Lender, error) {
 	var l nudge.Lender
-	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, timeCol{&l.CreatedAt})
+	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, &l.HelpPhone, &l.AgentPhone, timeCol{&l.CreatedAt})
 	return l, err
 }
 
-// UpsertLender creates the lender or updates its name, language, time zone
-// and profile; the creation time of an existing lender is kept.
+// UpsertLender creates the lender or updates its name, language, time zone,
+// profile and phone numbers; the creation time of an existing lender is kept.
 func (db *DB) UpsertLender(ctx context.Context, l nudge.Lender) error {
 	if l.ID == "" {
 		return errors.New("upsert lender: id is required")
 	}
-	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
-    timezone = excluded.timezone, profile = excluded.profile`,
-		l.ID, l.Name, l.Language, l.Timezone, l.Profile, db.tv(l.CreatedAt))
+    timezone = excluded.timezone, profile = excluded.profile,
+    help_phone = excluded.help_phone, agent_phone = excluded.agent_phone`,
+		l.ID, l.Name, l.Language, l.Timezone, l.Profile, l.HelpPhone, l.AgentPhone, db.tv(l.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("upsert lender %s: %w", l.ID, err)
 	}

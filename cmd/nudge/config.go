@@ -24,14 +24,17 @@ type Config struct {
 	Addr string `yaml:"addr"`
 	// PublicURL is the address the outside world (Twilio, borrowers) uses to reach Addr.
 	PublicURL string `yaml:"public_url"`
-	// Lender is the default lender for commands that take one.
-	Lender string `yaml:"lender"`
+	// Secret signs the links sent to borrowers (unsubscribe, self-service); at least 32 bytes.
+	Secret string `yaml:"secret"`
+	// SecretFile names a file holding the secret.
+	SecretFile string `yaml:"secret_file" secret:"Secret"`
 	// Templates is a lender override directory for the template pack.
 	Templates string `yaml:"templates"`
-	// Cadences are cadence files or directories loaded on start.
-	Cadences []string `yaml:"cadences"`
 	// Profiles are lender compliance profile files.
 	Profiles []string `yaml:"profiles"`
+	// Lenders are the tenants this deployment serves, with their cadence files.
+	// They are written to the database on start (not settable from the environment).
+	Lenders []LenderConfig `yaml:"lenders"`
 
 	Redis     RedisConfig     `yaml:"redis"`
 	Scheduler SchedulerConfig `yaml:"scheduler"`
@@ -39,6 +42,23 @@ type Config struct {
 	Twilio    TwilioConfig    `yaml:"twilio"`
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Log       LogConfig       `yaml:"log"`
+}
+
+// LenderConfig describes one lender and the cadence files it runs.
+type LenderConfig struct {
+	ID string `yaml:"id"`
+	// Name is how messages name the lender.
+	Name string `yaml:"name"`
+	// Language is the default language of its borrowers (en, es, zh-CN).
+	Language string `yaml:"language"`
+	// Timezone is where its blackout calendar and office hours are read.
+	Timezone string `yaml:"timezone"`
+	// HelpPhone is the number borrowers are told to call.
+	HelpPhone string `yaml:"help_phone"`
+	// AgentPhone is where a call is transferred to reach a person.
+	AgentPhone string `yaml:"agent_phone"`
+	// Cadences are cadence files; a changed file becomes a new active version on start.
+	Cadences []string `yaml:"cadences"`
 }
 
 // RedisConfig says where the work queue lives.
@@ -231,6 +251,9 @@ func setField(v reflect.Value, s string) error {
 		}
 		v.SetInt(int64(d))
 	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return errors.New("lists of objects are set in the config file only")
+		}
 		var parts []string
 		for p := range strings.SplitSeq(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -66,6 +66,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.migrateCmd(),
 		a.cadenceCmd(),
 		a.explainCmd(),
+		a.serveCmd(),
+		a.apiCmd(),
+		a.schedulerCmd(),
+		a.workerCmd(),
+		a.demoCmd(),
 	)
 	return root
 }

@@ -38,7 +38,7 @@ CREATE TABLE accounts (
     updated_at          TIMESTAMPTZ,
     PRIMARY KEY (lender, id)
 );
-CREATE INDEX accounts_next_action ON accounts (next_action_at) WHERE next_action_at IS NOT NULL;
+CREATE INDEX accounts_next_action ON accounts (next_action_at, lender, id) WHERE next_action_at IS NOT NULL;
 
 CREATE TABLE contacts (
     lender     TEXT NOT NULL,

@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/channels/sandbox"
+	"github.com/nudgehq/nudge/examples"
+)
+
+// demoOptions are the flags of `nudge demo`.
+type demoOptions struct {
+	duration time.Duration
+	accounts int
+	seed     uint64
+	report   string
+	export   string
+	addr     string
+	at       string
+}
+
+func (a *app) demoCmd() *cobra.Command {
+	var o demoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole product on embedded defaults: SQLite, an in-process Redis, example cadences, a synthetic portfolio",
+		Long: `demo runs Nudge with nothing installed: SQLite in a temporary directory, an in-process
+Redis, the example cadences (US and Chinese) and a synthetic portfolio of borrowers across
+time zones and languages, some on hold, some opted out, some with a promise to pay. The
+scheduler, the workers and the HTTP endpoints run in this process until Ctrl-C or --duration.
+The demo's clock starts today at 16:30 UTC (--at changes it): late morning on the US east
+coast, early morning in the west, past midnight in China.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.report != "" && o.report != "json" && o.report != "text" {
+				return fmt.Errorf("--report %q: want json or text", o.report)
+			}
+			return a.runDemo(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	f.IntVar(&o.accounts, "accounts", 500, "size of the synthetic portfolio")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic portfolio, for reproducible runs")
+	f.StringVar(&o.report, "report", "text", "print a report at the end: text or json")
+	f.StringVar(&o.export, "export", "", "write reminders.ndjson and attempts.ndjson to this directory")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the HTTP endpoints listen")
+	f.StringVar(&o.at, "at", "", "the instant the demo's clock starts at (RFC 3339; default today 16:30 UTC)")
+	return cmd
+}
+
+// demoSecret makes a fresh link-signing secret for one demo run.
+func demoSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// runDemo runs the demo until ctx is done or o.duration passes.
+func (a *app) runDemo(ctx context.Context, o demoOptions) error {
+	if o.accounts <= 0 {
+		return fmt.Errorf("--accounts must be positive, got %d", o.accounts)
+	}
+	start := demoStart(time.Now())
+	if o.at != "" {
+		t, err := parseAt(o.at)
+		if err != nil {
+			return err
+		}
+		start = t
+	}
+	offset := time.Until(start)
+	clock := nudge.ClockFunc(func() time.Time { return time.Now().Add(offset).UTC() })
+
+	dir, err := os.MkdirTemp("", "nudge-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	logFile, err := os.Create(filepath.Join(dir, "nudge.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return fmt.Errorf("in-process redis: %w", err)
+	}
+	defer mr.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	stopFF := fastForward(mr)
+	defer stopFF()
+
+	secret, err := demoSecret()
+	if err != nil {
+		return err
+	}
+	cfg := Config{
+		Database: "sqlite://" + filepath.Join(dir, "nudge.db"),
+		Addr:     o.addr,
+		Secret:   secret,
+		Lenders: []LenderConfig{
+			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101"},
+			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001"},
+		},
+		Scheduler: SchedulerConfig{Spec: "@every 10s"},
+		Worker:    WorkerConfig{Concurrency: 10, ShutdownTimeout: 5 * time.Second},
+		Log:       LogConfig{Level: "info", Format: "json"},
+	}.WithDefaults()
+	us, err := examples.FS.ReadFile("us-auto.yaml")
+	if err != nil {
+		return err
+	}
+	cn, err := examples.FS.ReadFile("cn-auto.yaml")
+	if err != nil {
+		return err
+	}
+	demoApp := *a
+	demoApp.stderr = logFile
+	senders := map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sandbox.New(), nudge.Voice: sandbox.New(), nudge.Email: sandbox.New()}
+	rt, err := demoApp.newRuntime(ctx, cfg, runtimeOptions{
+		clock: clock, rdb: rdb, senders: senders,
+		cadences: map[string][]cadenceSource{
+			demoLenderUS: {{name: "examples/us-auto.yaml", data: us}},
+			demoLenderCN: {{name: "examples/cn-auto.yaml", data: cn}},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	now := clock.Now()
+	p, err := genPortfolio(o.accounts, o.seed, nudge.DateOf(now))
+	if err != nil {
+		return err
+	}
+	if err := seedPortfolio(ctx, rt, p, now); err != nil {
+		return err
+	}
+	ln, err := rt.listen()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, http://%s (health: /healthz, /readyz), logs in %s\n",
+		o.accounts, now.Format(time.RFC3339), ln.Addr(), logFile.Name())
+
+	runCtx, cancel := context.WithCancel(ctx)
+	if o.duration > 0 {
+		runCtx, cancel = context.WithTimeout(ctx, o.duration)
+	}
+	defer cancel()
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		progress(runCtx, a.stderr, rt, time.Now())
+	}()
+	err = runRoles(runCtx,
+		func(ctx context.Context) error { return rt.runAPI(ctx, ln) },
+		rt.runScheduler,
+		rt.runWorker,
+	)
+	<-progressDone
+	fmt.Fprintln(a.stderr)
+	if err != nil {
+		return err
+	}
+	// Report with a fresh context: the run's has ended.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer rcancel()
+	rep, err := buildReport(rctx, rt, p)
+	if err != nil {
+		return err
+	}
+	if o.export != "" {
+		if err := exportRun(rctx, rt, p, o.export); err != nil {
+			return err
+		}
+	}
+	if o.report == "json" {
+		return writeJSON(a.stdout, rep)
+	}
+	return rep.writeText(a.stdout)
+}
+
+// fastForward advances the in-process Redis's TTLs with the wall clock, as a
+// real server would, until the returned function is called.
+func fastForward(mr *miniredis.Miniredis) func() {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				mr.FastForward(time.Second)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// seedPortfolio writes the synthetic accounts, opt-outs and promises.
+func seedPortfolio(ctx context.Context, rt *runtime, p demoPortfolio, now time.Time) error {
+	if err := rt.db.UpsertAccounts(ctx, p.Accounts, now); err != nil {
+		return err
+	}
+	for _, o := range p.OptOuts {
+		o.CreatedAt = now
+		if _, err := rt.db.AddOptOut(ctx, o); err != nil {
+			return err
+		}
+	}
+	for _, pr := range p.Promises {
+		pr.CreatedAt, pr.UpdatedAt = now, now
+		if err := rt.db.InsertPromise(ctx, pr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// progress prints a one-line live summary every second until ctx is done.
+func progress(ctx context.Context, w io.Writer, rt *runtime, began time.Time) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		counts, err := rt.db.CountRemindersByStatus(ctx, "")
+		if err != nil {
+			continue
+		}
+		var parts []string
+		for _, s := range []nudge.ReminderStatus{nudge.ReminderQueued, nudge.ReminderDeferred, nudge.ReminderSent,
+			nudge.ReminderSuppressed, nudge.ReminderExpired, nudge.ReminderFailed, nudge.ReminderUnknown} {
+			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
+		}
+		fmt.Fprintf(w, "\r[%3.0fs] reminders: %s   ", time.Since(began).Seconds(), strings.Join(parts, " · "))
+	}
+}
+
+// demoReport is what `nudge demo --report json` prints.
+type demoReport struct {
+	Reminders  map[nudge.ReminderStatus]int                      `json:"reminders"`
+	Attempts   map[nudge.ChannelKind]map[nudge.AttemptStatus]int `json:"attempts"`
+	Suppressed map[nudge.Reason]int                              `json:"suppressed"`
+	Deferred   int                                               `json:"deferred"`
+	Promises   int                                               `json:"promises"`
+	OptOuts    int                                               `json:"opt_outs"`
+}
+
+// buildReport counts what the run did.
+func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport, error) {
+	rep := demoReport{
+		Attempts:   map[nudge.ChannelKind]map[nudge.AttemptStatus]int{},
+		Suppressed: map[nudge.Reason]int{},
+	}
+	var err error
+	if rep.Reminders, err = rt.db.CountRemindersByStatus(ctx, ""); err != nil {
+		return rep, err
+	}
+	for _, lender := range []string{demoLenderUS, demoLenderCN} {
+		atts, err := rt.db.ListAttempts(ctx, lender, time.Time{})
+		if err != nil {
+			return rep, err
+		}
+		for _, at := range atts {
+			if rep.Attempts[at.Channel] == nil {
+				rep.Attempts[at.Channel] = map[nudge.AttemptStatus]int{}
+			}
+			rep.Attempts[at.Channel][at.Status]++
+		}
+		opts, err := rt.db.ListOptOuts(ctx, lender)
+		if err != nil {
+			return rep, err
+		}
+		rep.OptOuts += len(opts)
+	}
+	for _, a := range p.Accounts {
+		rs, err := rt.db.ListReminders(ctx, a.Lender, a.ID)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range rs {
+			if r.Status == nudge.ReminderSuppressed {
+				rep.Suppressed[r.Reason]++
+			}
+		}
+		evs, err := rt.db.Events(ctx, a.Lender, a.ID)
+		if err != nil {
+			return rep, err
+		}
+		deferred := map[string]bool{}
+		for _, e := range evs {
+			if e.Kind == nudge.EventDecision && e.Action == "defer" {
+				deferred[e.ReminderID] = true
+			}
+		}
+		rep.Deferred += len(deferred)
+		ps, err := rt.db.ListPromises(ctx, a.Lender, a.ID)
+		if err != nil {
+			return rep, err
+		}
+		rep.Promises += len(ps)
+	}
+	return rep, nil
+}
+
+func (r demoReport) writeText(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("reminders:")
+	for _, k := range sortedKeys(r.Reminders) {
+		fmt.Fprintf(&b, " %s %d", k, r.Reminders[k])
+	}
+	b.WriteString("\nattempts:")
+	for _, ch := range sortedKeys(r.Attempts) {
+		fmt.Fprintf(&b, "\n  %s:", ch)
+		for _, s := range sortedKeys(r.Attempts[ch]) {
+			fmt.Fprintf(&b, " %s %d", s, r.Attempts[ch][s])
+		}
+	}
+	b.WriteString("\nsuppressed:")
+	for _, k := range sortedKeys(r.Suppressed) {
+		fmt.Fprintf(&b, " %s %d", k, r.Suppressed[k])
+	}
+	fmt.Fprintf(&b, "\ndeferred: %d\npromises: %d\nopt-outs: %d\n", r.Deferred, r.Promises, r.OptOuts)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// exportedReminder is one line of reminders.ndjson.
+type exportedReminder struct {
+	ID        string               `json:"id"`
+	Key       string               `json:"reminder_key"`
+	AccountID string               `json:"account_id"`
+	Channel   nudge.ChannelKind    `json:"channel"`
+	Template  string               `json:"template"`
+	DueAt     time.Time            `json:"due_at"`
+	ExpiresAt time.Time            `json:"expires_at"`
+	Status    nudge.ReminderStatus `json:"status"`
+	Reason    nudge.Reason         `json:"reason,omitempty"`
+}
+
+// exportedAttempt is one line of attempts.ndjson.
+type exportedAttempt struct {
+	ReminderKey string              `json:"reminder_key"`
+	AccountID   string              `json:"account_id"`
+	Channel     nudge.ChannelKind   `json:"channel"`
+	Address     string              `json:"address"`
+	Zones       []string            `json:"zones"`
+	Profile     string              `json:"profile"`
+	SentAt      *time.Time          `json:"sent_at"`
+	Status      nudge.AttemptStatus `json:"status"`
+	Reason      nudge.Reason        `json:"reason,omitempty"`
+}
+
+// exportRun writes reminders.ndjson and attempts.ndjson into dir.
+func exportRun(ctx context.Context, rt *runtime, p demoPortfolio, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	rf, err := os.Create(filepath.Join(dir, "reminders.ndjson"))
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	af, err := os.Create(filepath.Join(dir, "attempts.ndjson"))
+	if err != nil {
+		return err
+	}
+	defer af.Close()
+	renc, aenc := json.NewEncoder(rf), json.NewEncoder(af)
+	for _, a := range p.Accounts {
+		rs, err := rt.db.ListReminders(ctx, a.Lender, a.ID)
+		if err != nil {
+			return err
+		}
+		keys := map[string]string{}
+		for _, r := range rs {
+			keys[r.ID] = r.Key.String()
+			if err := renc.Encode(exportedReminder{ID: r.ID, Key: r.Key.String(), AccountID: a.ID, Channel: r.Channel,
+				Template: r.Template, DueAt: r.DueAt, ExpiresAt: r.ExpiresAt, Status: r.Status, Reason: r.Reason}); err != nil {
+				return err
+			}
+		}
+		atts, err := rt.db.AttemptHistory(ctx, a.Lender, a.ID, time.Time{})
+		if err != nil {
+			return err
+		}
+		for _, at := range atts {
+			e := exportedAttempt{ReminderKey: keys[at.ReminderID], AccountID: a.ID, Channel: at.Channel,
+				Address: channels.Mask(at.Address), Zones: at.Zones, Profile: at.Profile, Status: at.Status, Reason: at.Reason}
+			if !at.SentAt.IsZero() {
+				t := at.SentAt.UTC()
+				e.SentAt = &t
+			}
+			if err := aenc.Encode(e); err != nil {
+				return err
+			}
+		}
+	}
+	return errors.Join(rf.Sync(), af.Sync())
+}

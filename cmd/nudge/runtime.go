@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/console"
+	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/schedules"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/templates"
+	"github.com/nudgehq/nudge/web"
+)
+
+// runtime is one Nudge process's shared machinery; the roles (api, scheduler,
+// worker) are built from it.
+type runtime struct {
+	cfg    Config
+	logger *slog.Logger
+	clock  nudge.Clock
+	db     *store.DB
+	rdb    redis.UniversalClient
+	pack   *templates.Pack
+	reg    *compliance.Registry
+	lib    *schedules.Library
+	enq    *dispatcher.Enqueuer
+	links  *link.Signer
+
+	senders    map[nudge.ChannelKind]nudge.Sender
+	senderRate func(*nudge.Message) (string, float64)
+	// routes are extra HTTP handlers (webhooks of in-process simulators…).
+	routes map[string]http.Handler
+}
+
+// cadenceSource is one cadence file's name and bytes.
+type cadenceSource struct {
+	name string
+	data []byte
+}
+
+// runtimeOptions let the demo and tests replace what a deployment configures.
+type runtimeOptions struct {
+	clock   nudge.Clock
+	rdb     redis.UniversalClient
+	senders map[nudge.ChannelKind]nudge.Sender
+	// cadences replace the lenders' cadence files (by lender id).
+	cadences map[string][]cadenceSource
+}
+
+func newLogger(cfg LogConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", cfg.Level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.Format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log.format %q: want json or text", cfg.Format)
+}
+
+// newRuntime opens the database (applying migrations), connects to Redis,
+// loads templates, profiles, lenders and cadences, and builds the senders.
+func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt *runtime, err error) {
+	logger, err := newLogger(cfg.Log, a.stderr)
+	if err != nil {
+		return nil, err
+	}
+	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock, routes: map[string]http.Handler{}}
+	if rt.clock == nil {
+		rt.clock = nudge.SystemClock
+	}
+	defer func() {
+		if err != nil {
+			rt.Close()
+		}
+	}()
+	if rt.db, err = openStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if rt.rdb = o.rdb; rt.rdb == nil {
+		if rt.rdb, err = connectRedis(ctx, cfg.Redis); err != nil {
+			return nil, err
+		}
+	}
+	if rt.pack, rt.reg, err = a.rules(cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.Secret) < link.MinKeyLength {
+		return nil, fmt.Errorf("secret: set secret or secret_file (NUDGE_SECRET, NUDGE_SECRET_FILE) to at least %d random bytes; it signs borrowers' links", link.MinKeyLength)
+	}
+	if rt.links, err = link.NewSigner([]byte(cfg.Secret)); err != nil {
+		return nil, err
+	}
+	if err := rt.syncLenders(ctx, o.cadences); err != nil {
+		return nil, err
+	}
+	rt.lib = schedules.NewLibrary(rt.db, rt.reg, parseOptions(rt.pack, rt.reg)...)
+	rt.enq = dispatcher.NewEnqueuer(rt.rdb, dispatcher.EnqueuerConfig{Clock: rt.clock})
+	if err := rt.buildSenders(o.senders); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// connectRedis connects to the configured Redis (or Sentinel) and pings it.
+func connectRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, error) {
+	if cfg.Addr == "" && len(cfg.SentinelAddrs) == 0 {
+		return nil, errors.New("no Redis configured: set redis.addr (NUDGE_REDIS_ADDR) or redis.sentinel_addrs; " +
+			"Nudge never falls back to an in-memory Redis outside `nudge demo`")
+	}
+	opts := &redis.UniversalOptions{
+		Addrs: []string{cfg.Addr}, Username: cfg.Username, Password: cfg.Password, DB: cfg.DB,
+	}
+	if len(cfg.SentinelAddrs) > 0 {
+		opts.Addrs, opts.MasterName = cfg.SentinelAddrs, cfg.SentinelMaster
+	}
+	rdb := redis.NewUniversalClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis at %s: %w", strings.Join(opts.Addrs, ","), err)
+	}
+	return rdb, nil
+}
+
+// syncLenders writes the configured lenders and makes each changed cadence
+// file a new active version.
+func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenceSource) error {
+	opts := parseOptions(rt.pack, rt.reg)
+	for i, lc := range rt.cfg.Lenders {
+		if lc.ID == "" {
+			return fmt.Errorf("lenders[%d].id is required", i)
+		}
+		l := nudge.Lender{ID: lc.ID, Name: lc.Name, Language: lc.Language, Timezone: lc.Timezone,
+			HelpPhone: lc.HelpPhone, AgentPhone: lc.AgentPhone, CreatedAt: rt.clock.Now()}
+		if l.Name == "" {
+			l.Name = l.ID
+		}
+		if err := rt.db.UpsertLender(ctx, l); err != nil {
+			return fmt.Errorf("lenders[%d]: %w", i, err)
+		}
+		sources, ok := override[lc.ID]
+		if !ok {
+			for _, path := range lc.Cadences {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("lenders[%d].cadences: %w", i, err)
+				}
+				sources = append(sources, cadenceSource{name: path, data: data})
+			}
+		}
+		active, err := rt.db.ActiveCadences(ctx, lc.ID)
+		if err != nil {
+			return err
+		}
+		for _, src := range sources {
+			c, err := schedules.Parse(src.name, src.data, opts...)
+			if err != nil {
+				return err
+			}
+			if sameSource(active, c.Name, src.data) {
+				continue
+			}
+			v, err := rt.db.PutCadence(ctx, lc.ID, c.Name, src.data, rt.clock.Now())
+			if err != nil {
+				return err
+			}
+			if err := rt.db.ActivateCadence(ctx, lc.ID, c.Name, v); err != nil {
+				return err
+			}
+			rt.logger.Info("cadence activated", "lender", lc.ID, "cadence", c.Name, "version", v)
+		}
+	}
+	return nil
+}
+
+func sameSource(active []nudge.CadenceVersion, name string, data []byte) bool {
+	for _, v := range active {
+		if v.Name == name {
+			return bytes.Equal(v.Source, data)
+		}
+	}
+	return false
+}
+
+// buildSenders picks a sender per channel: the given ones, Twilio for SMS when
+// configured, and the console otherwise (with a warning).
+func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error {
+	rt.senders = map[nudge.ChannelKind]nudge.Sender{}
+	for ch, s := range given {
+		rt.senders[ch] = s
+	}
+	rt.senderRate = func(m *nudge.Message) (string, float64) {
+		return "default:" + string(m.Channel), 50
+	}
+	if _, ok := rt.senders[nudge.SMS]; !ok && rt.cfg.Twilio.AccountSID != "" {
+		sms, err := twilio.New(twilio.Config{
+			AccountSID: rt.cfg.Twilio.AccountSID, AuthToken: rt.cfg.Twilio.AuthToken,
+			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From,
+			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL,
+		})
+		if err != nil {
+			return err
+		}
+		rt.senders[nudge.SMS] = sms
+		base := rt.senderRate
+		rt.senderRate = func(m *nudge.Message) (string, float64) {
+			if m.Channel == nudge.SMS {
+				return sms.SenderRate(m)
+			}
+			return base(m)
+		}
+	}
+	for _, ch := range nudge.Channels {
+		if _, ok := rt.senders[ch]; !ok {
+			rt.logger.Warn("no provider configured: messages are printed, not sent", "channel", ch)
+			rt.senders[ch] = console.New(os.Stdout)
+		}
+	}
+	return nil
+}
+
+// Close releases what the runtime opened.
+func (rt *runtime) Close() {
+	if rt.rdb != nil {
+		rt.rdb.Close()
+	}
+	if rt.db != nil {
+		rt.db.Close()
+	}
+}
+
+// planner builds the scheduler's Planner.
+func (rt *runtime) planner() *schedules.Planner {
+	return &schedules.Planner{
+		Store: rt.db, Cadences: rt.lib, Enqueuer: rt.enq, Clock: rt.clock,
+		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch,
+	}
+}
+
+// profiles finds the compliance profile of a lender's active cadence.
+func (rt *runtime) profiles() dispatcher.Profiles {
+	return dispatcher.ProfilesFunc(func(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
+		cads, err := rt.lib.Cadences(ctx, lender)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cads {
+			if c.Name == cadence {
+				return rt.reg.Lookup(c.Profile)
+			}
+		}
+		return nil, fmt.Errorf("cadence %s of lender %s is not active", cadence, lender)
+	})
+}
+
+// pipeline builds the worker's send pipeline.
+func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
+	profiles := rt.profiles()
+	return dispatcher.NewPipeline(dispatcher.PipelineConfig{
+		Store:    rt.db,
+		Profiles: profiles,
+		Renderer: &dispatcher.TemplateRenderer{
+			Pack: rt.pack, Store: rt.db, Profiles: profiles, Links: rt.links,
+			PublicURL: rt.cfg.PublicURL, Clock: rt.clock,
+			TemplateFor: func(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error) {
+				c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+				if err != nil {
+					return "", err
+				}
+				step, _, ok := c.Step(r.Key.Step)
+				if !ok {
+					return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
+				}
+				return step.TemplateFor(ch), nil
+			},
+		},
+		Senders:    rt.senders,
+		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
+		SenderRate: rt.senderRate,
+		Clock:      rt.clock,
+		Logger:     rt.logger,
+	})
+}
+
+// handler builds the HTTP handler of the api role.
+func (rt *runtime) handler() http.Handler {
+	srv := web.NewServer(rt.logger, map[string]web.Pinger{
+		"database": rt.db,
+		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
+	})
+	for pattern, h := range rt.routes {
+		srv.Handle(pattern, h)
+	}
+	return srv
+}
+
+// role is one long-running part of a process.
+type role func(ctx context.Context) error
+
+// runScheduler ticks the planner until ctx is done.
+func (rt *runtime) runScheduler(ctx context.Context) error {
+	r, err := schedules.NewRunner(ctx, rt.cfg.Scheduler.Spec, time.UTC, rt.planner())
+	if err != nil {
+		return err
+	}
+	r.Start()
+	<-ctx.Done()
+	r.Stop()
+	return nil
+}
+
+// runWorker processes reminder tasks until ctx is done, then finishes or
+// requeues in-flight work within worker.shutdown_timeout.
+func (rt *runtime) runWorker(ctx context.Context) error {
+	p, err := rt.pipeline()
+	if err != nil {
+		return err
+	}
+	srv := dispatcher.NewServer(rt.rdb, p, dispatcher.ServerConfig{
+		Concurrency: rt.cfg.Worker.Concurrency, ShutdownTimeout: rt.cfg.Worker.ShutdownTimeout, Logger: rt.logger,
+	})
+	return srv.Run(ctx)
+}
+
+// runAPI serves HTTP on addr until ctx is done.
+func (rt *runtime) runAPI(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: rt.handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	}
+}
+
+// listen opens the api role's listener on cfg.Addr.
+func (rt *runtime) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", rt.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("addr %s: %w", rt.cfg.Addr, err)
+	}
+	return ln, nil
+}
+
+// runRoles runs roles until ctx is done or one fails; a failure stops the others.
+func runRoles(ctx context.Context, roles ...role) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(roles))
+	for i, r := range roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = r(ctx); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,95 @@
+package reply
+
+import (
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+// DefaultMaxPromiseDays is the promise horizon used when Context.MaxPromiseDays
+// is zero or negative: a promise may name a date at most this many days after
+// the borrower's today.
+const DefaultMaxPromiseDays = 30
+
+// MaxAmountFactor bounds a promised amount: an amount above MaxAmountFactor
+// times the amount due is treated as unclear, and the reply needs a person.
+const MaxAmountFactor = 10
+
+// Context is what Parse knows about the borrower and the message they answer.
+type Context struct {
+	// Now is the instant the reply arrived.
+	Now time.Time
+	// Location is the borrower's time zone; relative and year-less dates are
+	// read in it. Nil means Now's own location.
+	Location *time.Location
+	// Language is the borrower's language tag (en, es, zh-CN, en-GB, …). It
+	// decides the order of numeric dates when Country is empty and breaks
+	// ties when detecting the reply's language.
+	Language string
+	// Country is the borrower's ISO 3166 country code. Month-first countries
+	// (US and its territories, PH, CA, CN, TW, JP, KR, MN) read 12/05 as
+	// December 5; every other country reads it as 12 May.
+	Country string
+	// AmountDue is the amount due as a decimal string ("200" or "200.50"). A
+	// promise that names no amount promises this amount.
+	AmountDue string
+	// Currency is the ISO 4217 code of AmountDue; it sets the number of
+	// fraction digits of amounts (2 when empty or unknown).
+	Currency string
+	// MaxPromiseDays is the lender's promise horizon in days from today;
+	// zero or negative means DefaultMaxPromiseDays.
+	MaxPromiseDays int
+	// Menu maps the keys of a numbered menu offered in the reminder ("Reply 1
+	// to promise the full amount by 12/05") to what each key means.
+	Menu map[string]MenuOption
+}
+
+// MenuOption is what one key of a reminder's menu means.
+type MenuOption struct {
+	// Intent is the intent the key stands for.
+	Intent nudge.Intent
+	// Date is the promised date, for a promise option.
+	Date nudge.Date
+	// Amount is the promised amount, for a promise option; empty means the
+	// amount due.
+	Amount string
+}
+
+// Result is what a reply means.
+type Result struct {
+	// Intent is what the borrower wants; IntentUnknown means a person must read
+	// the reply.
+	Intent nudge.Intent
+	// Amount is the promised amount, normalised to the currency's fraction
+	// digits ("200" becomes "200.00"); set only for promises. It is empty when
+	// the borrower named no amount and Context.AmountDue is not a decimal.
+	Amount string
+	// Date is the promised date in the borrower's time zone; set only for
+	// promises, never before the borrower's today.
+	Date nudge.Date
+	// Keyword is the upper-cased keyword ("STOP", "OPT OUT", "退订") when the
+	// whole reply was an opt-out, opt-in or help keyword; empty otherwise,
+	// including for opt-outs written as a sentence ("please stop texting me"),
+	// which carriers and Twilio do not act on by themselves.
+	Keyword string
+	// TooFar reports a promise dated beyond the horizon: the intent stays
+	// IntentPromise and the caller asks for an earlier date.
+	TooFar bool
+	// Past reports a promise naming a date before today: such a reply is not
+	// a promise, its intent is IntentUnknown and it carries no date.
+	Past bool
+	// Language is the language the reply is written in (en, es or zh-CN), or
+	// empty when the reply has no words that tell.
+	Language string
+}
+
+// Parse reads a borrower's free-text reply (an SMS, a speech result or a web
+// form comment) and returns its intent. It does no I/O and reads no clock: the
+// instant and the borrower's zone come from c. The grammar is described in
+// the package documentation.
+func Parse(text string, c Context) Result {
+	p := newParser(text, c)
+	r := p.parse()
+	r.Language = p.language()
+	return r
+}

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+const attemptCols = `id, reminder_id, lender, account_id, channel, address, status, reason, error_code, provider_id,
+    zones, profile, answered_by, conversation, created_at, sent_at, updated_at`
+
+const attemptColCount = 17
+
+// CapError is returned by ClaimAttempt when a frequency cap is reached. It
+// matches nudge.ErrCapReached with errors.Is; errors.As gives the limit.
+type CapError struct {
+	// Limit is the cap that was reached.
+	Limit nudge.CapLimit
+	// Count is how many earlier attempts the cap counted.
+	Count int
+}
+
+// Error names the reason, the rule and the count.
+func (e *CapError) Error() string {
+	msg := fmt.Sprintf("%s: %s", nudge.ErrCapReached, e.Limit.Reason)
+	if e.Limit.Rule != "" {
+		msg += " (" + e.Limit.Rule + ")"
+	}
+	return msg + fmt.Sprintf(": %d %s attempts on %s within %s, max %d",
+		e.Count, e.Limit.Count, e.Limit.Channel, e.Limit.Window, e.Limit.Max)
+}
+
+// Unwrap returns nudge.ErrCapReached.
+func (e *CapError) Unwrap() error { return nudge.ErrCapReached }
+
+func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
+	var (
+		a                              nudge.Attempt
+		channel, status, reason, zones string
+	)
+	err := s.Scan(&a.ID, &a.ReminderID, &a.Lender, &a.AccountID, &channel, &a.Address, &status, &reason,
+		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation,
+		timeCol{&a.CreatedAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
+	if err != nil {
+		return nudge.Attempt{}, err
+	}
+	a.Channel, a.Status, a.Reason = nudge.ChannelKind(channel), nudge.AttemptStatus(status), nudge.Reason(reason)
+	if zones != "" && zones != "null" {
+		if err := json.Unmarshal([]byte(zones), &a.Zones); err != nil {
+			return nudge.Attempt{}, fmt.Errorf("attempt %s zones: %w", a.ID, err)
+		}
+	}
+	if len(a.Zones) == 0 {
+		a.Zones = nil
+	}
+	return a, nil
+}
+
+// ClaimAttempt inserts a, in status sending unless a.Status says otherwise,
+// after checking limits against earlier attempts, all in one transaction
+// that excludes concurrent claims for the same account (and address) across
+// processes. a.CreatedAt is the claim instant; an empty a.ID gets a new id.
+//
+// When an attempt for the reminder and channel exists it returns that one
+// and nudge.ErrAlreadyClaimed. When a limit is reached it returns a
+// *CapError, which matches nudge.ErrCapReached. A limit counts the account's
+// attempts on its channel created after a.CreatedAt minus its window; with
+// PerAddress it counts the lender's attempts to a.Address on the channel,
+// whichever account they were for.
+func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
+	switch {
+	case a.ReminderID == "" || a.Lender == "" || a.AccountID == "":
+		return nudge.Attempt{}, errors.New("claim attempt: reminder, lender and account are required")
+	case !a.Channel.Valid():
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: unknown channel %q", a.ReminderID, a.Channel)
+	case a.CreatedAt.IsZero():
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: created_at is required", a.ReminderID)
+	}
+	if a.ID == "" {
+		a.ID = newID("att")
+	}
+	if a.Status == "" {
+		a.Status = nudge.AttemptSending
+	}
+	if a.Status.Rank() < 0 {
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: unknown status %q", a.ReminderID, a.Status)
+	}
+	a.CreatedAt, a.SentAt, a.UpdatedAt = truncUTC(a.CreatedAt), truncUTC(a.SentAt), truncUTC(a.UpdatedAt)
+	if a.UpdatedAt.IsZero() {
+		a.UpdatedAt = a.CreatedAt
+	}
+	zones, err := json.Marshal(a.Zones)
+	if err != nil {
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
+	}
+	if a.Zones == nil {
+		zones = []byte("[]")
+	}
+
+	var existing nudge.Attempt
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lock(ctx, tx, "account/"+a.Lender+"/"+a.AccountID); err != nil {
+			return err
+		}
+		for _, l := range limits {
+			if l.PerAddress {
+				if err := db.lock(ctx, tx, "address/"+a.Lender+"/"+string(l.Channel)+"/"+a.Address); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
+			a.ReminderID, string(a.Channel)))
+		switch {
+		case err == nil:
+			existing = prev
+			return nudge.ErrAlreadyClaimed
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("look up claim: %w", err)
+		}
+		for _, l := range limits {
+			if err := db.checkCap(ctx, tx, a, l); err != nil {
+				return err
+			}
+		}
+		res, err := db.exec(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES (`+placeholders(attemptColCount)+`)
+ON CONFLICT (reminder_id, channel) DO NOTHING`,
+			a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
+			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation,
+			db.tv(a.CreatedAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		n, err := rowsAffected(res)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			// A concurrent claim under another lender or account won the
+			// reminder; report it like any earlier claim.
+			prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
+				a.ReminderID, string(a.Channel)))
+			if err != nil {
+				return fmt.Errorf("look up claim: %w", err)
+			}
+			existing = prev
+			return nudge.ErrAlreadyClaimed
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, nudge.ErrAlreadyClaimed):
+		return existing, fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, nudge.ErrAlreadyClaimed)
+	case err != nil:
+		var capErr *CapError
+		if errors.As(err, &capErr) {
+			return nudge.Attempt{}, capErr
+		}
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, err)
+	}
+	return a, nil
+}
+
+// checkCap returns a *CapError when l is reached for a.
+func (db *DB) checkCap(ctx context.Context, tx *sql.Tx, a nudge.Attempt, l nudge.CapLimit) error {
+	if l.Max <= 0 {
+		return &CapError{Limit: l}
+	}
+	since := a.CreatedAt.Add(-l.Window)
+	q := `SELECT status, answered_by FROM attempts WHERE lender = ? AND account_id = ? AND channel = ? AND created_at > ?`
+	args := []any{a.Lender, a.AccountID, string(l.Channel), db.tv(since)}
+	if l.PerAddress {
+		q = `SELECT status, answered_by FROM attempts WHERE lender = ? AND channel = ? AND address = ? AND created_at > ?`
+		args = []any{a.Lender, string(l.Channel), a.Address, db.tv(since)}
+	}
+	rows, err := db.query(ctx, tx, q, args...)
+	if err != nil {
+		return fmt.Errorf("count attempts for %s: %w", l.Reason, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var prev nudge.Attempt
+		var status string
+		if err := rows.Scan(&status, &prev.AnsweredBy); err != nil {
+			return fmt.Errorf("count attempts for %s: %w", l.Reason, err)
+		}
+		prev.Status = nudge.AttemptStatus(status)
+		if capCounts(l.Count, &prev) {
+			n++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("count attempts for %s: %w", l.Reason, err)
+	}
+	if n >= l.Max {
+		return &CapError{Limit: l, Count: n}
+	}
+	return nil
+}
+
+// capCounts reports whether a cap counting c counts the earlier attempt a.
+func capCounts(c nudge.CapCount, a *nudge.Attempt) bool {
+	switch c {
+	case nudge.CountCalls:
+		return a.Status.CountsAsCall()
+	case nudge.CountUnanswered:
+		return a.Unanswered()
+	default:
+		return true
+	}
+}
+
+// GetAttempt returns the attempt with id, or nudge.ErrNotFound.
+func (db *DB) GetAttempt(ctx context.Context, id string) (nudge.Attempt, error) {
+	a, err := scanAttempt(db.queryRow(ctx, db.read, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nudge.Attempt{}, fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
+	}
+	if err != nil {
+		return nudge.Attempt{}, fmt.Errorf("get attempt %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AttemptByProviderID returns the attempt the provider knows as providerID
+// (the earliest if several), or nudge.ErrNotFound.
+func (db *DB) AttemptByProviderID(ctx context.Context, providerID string) (nudge.Attempt, error) {
+	if providerID == "" {
+		return nudge.Attempt{}, fmt.Errorf("attempt with empty provider id: %w", nudge.ErrNotFound)
+	}
+	a, err := scanAttempt(db.queryRow(ctx, db.read, `SELECT `+attemptCols+` FROM attempts WHERE provider_id = ?
+ORDER BY created_at, id LIMIT 1`, providerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nudge.Attempt{}, fmt.Errorf("attempt with provider id %s: %w", providerID, nudge.ErrNotFound)
+	}
+	if err != nil {
+		return nudge.Attempt{}, fmt.Errorf("attempt by provider id %s: %w", providerID, err)
+	}
+	return a, nil
+}
+
+// UpdateAttempt applies u to the attempt and reports whether anything changed.
+// The status moves only to a higher rank, so a final status is never
+// replaced, not even by another final one (the first wins). ProviderID and
+// AnsweredBy are filled whenever given, Conversation only turns on, SentAt is
+// set once; Reason and ErrorCode are written only with a status that is
+// applied (or with no status). UpdatedAt becomes u.At when something changed.
+// Applying the same update twice changes nothing the second time. It
+// returns nudge.ErrNotFound when the attempt does not exist.
+func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error) {
+	if u.Status != "" && u.Status.Rank() < 0 {
+		return false, fmt.Errorf("update attempt %s: unknown status %q", id, u.Status)
+	}
+	changed := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`+db.forUpdate(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		next := cur
+		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank()
+		if u.Status != "" && statusApplies {
+			next.Status = u.Status
+		}
+		if statusApplies {
+			if u.Reason != "" {
+				next.Reason = u.Reason
+			}
+			if u.ErrorCode != "" {
+				next.ErrorCode = u.ErrorCode
+			}
+		}
+		if u.ProviderID != "" {
+			next.ProviderID = u.ProviderID
+		}
+		if u.AnsweredBy != "" {
+			next.AnsweredBy = u.AnsweredBy
+		}
+		if u.Conversation {
+			next.Conversation = true
+		}
+		if !u.SentAt.IsZero() && cur.SentAt.IsZero() {
+			next.SentAt = truncUTC(u.SentAt)
+		}
+		if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
+			next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
+			next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) {
+			return nil
+		}
+		if !u.At.IsZero() {
+			next.UpdatedAt = truncUTC(u.At)
+		}
+		_, err = db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
+    answered_by = ?, conversation = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
+			string(next.Status), string(next.Reason), next.ErrorCode, next.ProviderID, next.AnsweredBy,
+			next.Conversation, db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
+		if err != nil {
+			return err
+		}
+		changed = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("update attempt %s: %w", id, err)
+	}
+	return changed, nil
+}
+
+// AttemptHistory returns the account's attempts created at or after since,
+// oldest first.
+func (db *DB) AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error) {
+	return db.listAttempts(ctx, "attempt history", `SELECT `+attemptCols+` FROM attempts
+WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`, lender, accountID, db.tv(since))
+}
+
+// ListAttempts returns the lender's attempts created at or after since,
+// oldest first; an empty lender lists every lender's.
+func (db *DB) ListAttempts(ctx context.Context, lender string, since time.Time) ([]nudge.Attempt, error) {
+	if lender == "" {
+		return db.listAttempts(ctx, "list attempts", `SELECT `+attemptCols+` FROM attempts
+WHERE created_at >= ? ORDER BY created_at, id`, db.tv(since))
+	}
+	return db.listAttempts(ctx, "list attempts", `SELECT `+attemptCols+` FROM attempts
+WHERE lender = ? AND created_at >= ? ORDER BY created_at, id`, lender, db.tv(since))
+}
+
+func (db *DB) listAttempts(ctx context.Context, what, query string, args ...any) ([]nudge.Attempt, error) {
+	if args[len(args)-1] == nil {
+		// A zero since means from the beginning.
+		args[len(args)-1] = db.tv(time.Unix(0, 0))
+	}
+	rows, err := db.query(ctx, db.read, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []nudge.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

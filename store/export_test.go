@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ExplainDueAccounts returns the query plan of DueAccounts, one line per step.
+func (db *DB) ExplainDueAccounts(ctx context.Context, at time.Time, limit int) (string, error) {
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.backend == Postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := db.query(ctx, db.read, prefix+dueAccountsQuery, db.tv(at), limit)
+	if err != nil {
+		return "", fmt.Errorf("explain due accounts: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		// The last column is the step's description on both backends.
+		fmt.Fprintf(&b, "%v\n", vals[len(vals)-1])
+	}
+	return b.String(), rows.Err()
+}
+
+// Analyze refreshes the planner's statistics.
+func (db *DB) Analyze(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx, "ANALYZE")
+	return err
+}

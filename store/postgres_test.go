@@ -1,0 +1,147 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/store/storetest"
+)
+
+// postgresURL returns NUDGE_TEST_DATABASE_URL, skipping the test when it is
+// unset unless NUDGE_TEST_REQUIRE_SERVICES=1.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("NUDGE_TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("NUDGE_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("NUDGE_TEST_DATABASE_URL is unset and NUDGE_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("NUDGE_TEST_DATABASE_URL is unset")
+	}
+	return u
+}
+
+func randomSuffix(t *testing.T) string {
+	t.Helper()
+	var b [6]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	return hex.EncodeToString(b[:])
+}
+
+// postgresDatabase creates a uniquely named database from the admin URL,
+// drops it when t ends, and returns its URL.
+func postgresDatabase(t *testing.T) string {
+	t.Helper()
+	admin := postgresURL(t)
+	ctx := context.Background()
+	conn, err := sql.Open("pgx", admin)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.PingContext(ctx), "PostgreSQL at NUDGE_TEST_DATABASE_URL must answer")
+
+	name := "nudge_test_" + randomSuffix(t)
+	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		require.NoError(t, err)
+	})
+	u, err := url.Parse(admin)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// postgresOpener returns an open function giving each caller a fresh schema
+// in one database created for the test.
+func postgresOpener(t *testing.T) func(t *testing.T) *store.DB {
+	dbURL := postgresDatabase(t)
+	var mu sync.Mutex
+	n := 0
+	return func(t *testing.T) *store.DB {
+		t.Helper()
+		ctx := context.Background()
+		mu.Lock()
+		n++
+		schema := fmt.Sprintf("s%d_%s", n, randomSuffix(t))
+		mu.Unlock()
+		admin, err := sql.Open("pgx", dbURL)
+		require.NoError(t, err)
+		defer admin.Close()
+		_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
+		require.NoError(t, err)
+
+		u, err := url.Parse(dbURL)
+		require.NoError(t, err)
+		q := u.Query()
+		q.Set("search_path", schema)
+		q.Set("pool_max_conns", "4")
+		u.RawQuery = q.Encode()
+		db, err := store.Open(ctx, u.String())
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, db.Close()) })
+		require.NoError(t, db.Migrate(ctx))
+		return db
+	}
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	open := postgresOpener(t)
+	storetest.Run(t, func(t *testing.T) nudge.Store { return open(t) }, storetest.WithPortfolioSize(20_000))
+}
+
+func TestPostgresMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	dbURL := postgresDatabase(t)
+	ctx := context.Background()
+	const n = 4
+	dbs := make([]*store.DB, n)
+	for i := range dbs {
+		db, err := store.Open(ctx, dbURL)
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, db.Close()) })
+		dbs[i] = db
+	}
+	errs := make(chan error, n)
+	for _, db := range dbs {
+		go func() { errs <- db.Migrate(ctx) }()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	v, err := dbs[0].SchemaVersion(ctx)
+	require.NoError(t, err)
+	migs, err := store.Migrations(store.Postgres)
+	require.NoError(t, err)
+	require.Equal(t, migs[len(migs)-1].Version, v)
+}
+
+func TestPostgresDueAccountsUsesIndex(t *testing.T) {
+	t.Parallel()
+	db := postgresOpener(t)(t)
+	ctx := context.Background()
+	accts := make([]nudge.Account, 0, 5000)
+	for i := range 5000 {
+		accts = append(accts, nudge.Account{ID: fmt.Sprintf("L-%05d", i), Lender: "acme", Currency: "USD", AmountDue: "1.00"})
+	}
+	require.NoError(t, db.UpsertAccounts(ctx, accts, storetest.T0.Add(24*time.Hour)))
+	require.NoError(t, db.Analyze(ctx))
+	plan, err := db.ExplainDueAccounts(ctx, storetest.T0, 100)
+	require.NoError(t, err)
+	require.Contains(t, plan, "accounts_next_action", "plan:\n%s", plan)
+	require.NotContains(t, plan, "Seq Scan", "plan:\n%s", plan)
+}
