@@ -248,7 +248,9 @@ ORDER BY created_at, id LIMIT 1`, providerID))
 
 // UpdateAttempt applies u to the attempt and reports whether anything changed.
 // The status moves only to a higher rank, so a final status is never
-// replaced, not even by another final one (the first wins). ProviderID and
+// replaced, not even by another final one (the first wins). With u.From set
+// the update is a compare-and-set: it applies only while the status is
+// u.From, and may then move within the same rank (sending ⇄ retrying). ProviderID and
 // AnsweredBy are filled whenever given, Conversation only turns on, SentAt is
 // set once; Reason and ErrorCode are written only with a status that is
 // applied (or with no status). UpdatedAt becomes u.At when something changed.
@@ -267,8 +269,12 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 		if err != nil {
 			return err
 		}
+		if u.From != "" && cur.Status != u.From {
+			return nil // compare-and-set: someone else moved it
+		}
 		next := cur
-		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank()
+		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank() ||
+			(u.From != "" && u.Status.Rank() == cur.Status.Rank())
 		if u.Status != "" && statusApplies {
 			next.Status = u.Status
 		}

@@ -743,6 +743,33 @@ func testUpdateAttempt(t *testing.T, s nudge.Store) {
 		want    func(t *testing.T, a nudge.Attempt)
 	}{
 		{
+			name:    "compare-and-set releases and re-claims within a rank",
+			initial: nudge.AttemptSending,
+			updates: []nudge.AttemptUpdate{
+				{From: nudge.AttemptSending, Status: nudge.AttemptRetrying, At: T0.Add(time.Second)},
+				{From: nudge.AttemptSending, Status: nudge.AttemptRetrying, At: T0.Add(2 * time.Second)},
+				{From: nudge.AttemptRetrying, Status: nudge.AttemptSending, At: T0.Add(3 * time.Second)},
+				{Status: nudge.AttemptRetrying, At: T0.Add(4 * time.Second)},
+			},
+			changed: []bool{true, false, true, false},
+			want: func(t *testing.T, a nudge.Attempt) {
+				require.Equal(t, nudge.AttemptSending, a.Status, "a plain update never moves within a rank")
+				require.Equal(t, T0.Add(3*time.Second), a.UpdatedAt)
+			},
+		},
+		{
+			name:    "compare-and-set never moves a final status",
+			initial: nudge.AttemptSending,
+			updates: []nudge.AttemptUpdate{
+				{Status: nudge.AttemptDelivered, At: T0.Add(time.Second)},
+				{From: nudge.AttemptDelivered, Status: nudge.AttemptSending, At: T0.Add(2 * time.Second)},
+			},
+			changed: []bool{true, false},
+			want: func(t *testing.T, a nudge.Attempt) {
+				require.Equal(t, nudge.AttemptDelivered, a.Status)
+			},
+		},
+		{
 			name:    "forward with provider id",
 			initial: nudge.AttemptSending,
 			updates: []nudge.AttemptUpdate{
