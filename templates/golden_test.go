@@ -81,6 +81,6 @@ func TestGolden(t *testing.T) {
 			}
 		}
 	}
-	// 9 SMS, 2 email and 1 voice template in each of en, es and zh-CN.
-	require.Equal(t, 12*3, count)
+	// 12 SMS, 2 email and 1 voice template in each of en, es and zh-CN.
+	require.Equal(t, 15*3, count)
 }

@@ -67,6 +67,12 @@ const (
 // opt-out instead of offering one, so Validate does not require the opt-out text.
 const OptOutConfirmSMS = "optout_confirm_sms"
 
+// WrongNumberSMS names the template sent to someone who says the number is
+// not the borrower's. It may reach a stranger, so Validate requires that it
+// names neither the borrower, the lender, an amount, a date nor a debt, and
+// does not require the opt-out text or the disclosure.
+const WrongNumberSMS = "wrong_number_sms"
+
 // Sentinel errors returned (wrapped) by Render.
 var (
 	// ErrNoTemplate is returned when the pack has no template of that name and channel.

@@ -30,7 +30,8 @@ func TestDefaultPack(t *testing.T) {
 	require.NoError(t, p.Validate())
 	require.Equal(t, []string{
 		"broken_promise_sms", "due_email", "due_sms", "help_sms", "late_email", "late_firm_sms", "late_sms",
-		"late_voice", "optout_confirm_sms", "paid_confirm_sms", "predue_sms", "promise_confirm_sms",
+		"late_voice", "optin_confirm_sms", "optout_confirm_sms", "paid_confirm_sms", "predue_sms", "promise_confirm_sms",
+		"promise_too_far_sms", "wrong_number_sms",
 	}, p.Names())
 	require.True(t, p.Has("late_sms", nudge.SMS))
 	require.False(t, p.Has("late_sms", nudge.Email))

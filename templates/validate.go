@@ -71,6 +71,9 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 		return []error{err}
 	}
 	anyPart := l.parts[channelParts[k.ch][0]]
+	if k.ch == nudge.SMS && k.name == WrongNumberSMS {
+		return p.checkStranger(l, f, sample)
+	}
 
 	// Opt-out text and unsubscribe link.
 	switch k.ch {
@@ -186,4 +189,33 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkStranger checks that a message meant for someone who is not the
+// borrower reveals nothing about the borrower or a debt.
+func (p *Pack) checkStranger(l *localized, f *Formatter, d Data) []error {
+	d.Disclosure, d.FirstContact = true, true
+	pt := l.parts[PartText]
+	text, err := pt.exec(f, d, "")
+	if err != nil {
+		return []error{err}
+	}
+	amount, _ := f.Money(d.Amount, d.Currency)
+	due, _ := f.Date(d.DueDate)
+	disclosure, _ := pt.exec(f, d, BlockDisclosure)
+	forbidden := map[string]string{
+		"the amount":        plainSpaces.Replace(amount),
+		"the raw amount":    d.Amount,
+		"the due date":      plainSpaces.Replace(due),
+		"the disclosure":    disclosure,
+		"the borrower":      d.BorrowerName,
+		"the lender's name": d.LenderName,
+	}
+	var errs []error
+	for _, what := range sortedKeys(forbidden) {
+		if s := forbidden[what]; s != "" && strings.Contains(text, s) {
+			errs = append(errs, fmt.Errorf("%s: must not mention %s (%q): it goes to someone who is not the borrower", pt.src.origin, what, s))
+		}
+	}
+	return errs
 }
