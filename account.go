@@ -40,7 +40,12 @@ const (
 	HoldHardship           HoldKind = "hardship"
 )
 
-// HoldKinds lists every hold kind.
+// HoldPaymentClaimed is set by Nudge, never by a lender's document, when the
+// borrower says they have paid: it pauses the cadence until the lender posts
+// the payment or clears the hold after reconciliation.
+const HoldPaymentClaimed HoldKind = "payment_claimed"
+
+// HoldKinds lists every hold kind a lender may set.
 var HoldKinds = []HoldKind{HoldDispute, HoldBankruptcy, HoldCeaseCommunication, HoldDeceased, HoldAttorney, HoldHardship}
 
 // Valid reports whether k is a known hold kind.

@@ -54,7 +54,12 @@ func Decide(in Input) Decision {
 	case nudge.StatusClosed, nudge.StatusChargedOff:
 		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus)
 	}
+	claimed := in.PaymentClaimed
 	for _, h := range a.Holds {
+		if h.Kind == nudge.HoldPaymentClaimed {
+			claimed = true
+			continue
+		}
 		if p.HoldSuppresses(h.Kind, ch) {
 			e.hold = string(h.Kind)
 			return suppress(nudge.ReasonHold, holdRule(p, h.Kind))
@@ -79,7 +84,7 @@ func Decide(in Input) Decision {
 	if p.RequireConsent[ch] && !ct.Consent {
 		return suppress(nudge.ReasonNoConsent, p.rule(nudge.ReasonNoConsent, ch))
 	}
-	if in.PaymentClaimed {
+	if claimed {
 		return suppress(nudge.ReasonPaymentClaimed, RulePaymentClaimed)
 	}
 	if promiseActive(in.Promise, pl.locs, in.At) {

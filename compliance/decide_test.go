@@ -38,6 +38,7 @@ func TestDecideRules(t *testing.T) {
 		{name: "voice without consent", channel: nudge.Voice, acct: func(a *nudge.Account) { a.Contacts[1].Consent = false }, action: Suppress, reason: nudge.ReasonNoConsent, rule: RuleUSCallConsent},
 		{name: "email needs no consent", channel: nudge.Email, action: Send},
 		{name: "payment claimed", input: func(in *Input) { in.PaymentClaimed = true }, action: Suppress, reason: nudge.ReasonPaymentClaimed},
+		{name: "payment claimed hold", acct: func(a *nudge.Account) { a.Holds = []nudge.Hold{{Kind: nudge.HoldPaymentClaimed}} }, action: Suppress, reason: nudge.ReasonPaymentClaimed},
 		{name: "promise pending through its date", input: func(in *Input) {
 			in.Promise = &nudge.Promise{Status: nudge.PromisePending, Due: nudge.MustDate("2026-06-02")}
 		}, action: Suppress, reason: nudge.ReasonPromiseActive},

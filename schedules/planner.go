@@ -133,6 +133,10 @@ func (p *Planner) planAccount(ctx context.Context, a *nudge.Account, now time.Ti
 		return err
 	}
 	loc := PrimaryLocation(*a, profile)
+	if a.HasHold(nudge.HoldPaymentClaimed) && c.StopsOn(StopPaymentClaimed) {
+		// Paused until the lender posts the payment or clears the claim.
+		return p.Store.SetNextAction(ctx, a.Lender, a.ID, time.Time{})
+	}
 
 	if c.StopsOn(StopPromise) {
 		promise, err := p.Store.ActivePromise(ctx, a.Lender, a.ID)

@@ -441,7 +441,7 @@ func (db *DB) updateAccount(ctx context.Context, what, lender, id, query string,
 // AddHold sets a hold on the account, replacing the reason of a hold of the
 // same kind. It returns nudge.ErrNotFound when the lender has no such account.
 func (db *DB) AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error {
-	if !h.Kind.Valid() {
+	if !h.Kind.Valid() && h.Kind != nudge.HoldPaymentClaimed {
 		return fmt.Errorf("add hold to %s/%s: unknown hold kind %q", lender, id, h.Kind)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {

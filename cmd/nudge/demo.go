@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,7 +22,16 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
 	"github.com/nudgehq/nudge/channels/sandbox"
+	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/examples"
+)
+
+// The simulated Twilio account of the demo (alphanumeric, as twilio-go requires).
+const (
+	demoTwilioSID   = "AC00000000000000000000000000000d30"
+	demoTwilioToken = "demotoken0123456789abcdef"
+	demoTwilioFrom  = "+15005550006"
 )
 
 // demoOptions are the flags of `nudge demo`.
@@ -114,16 +124,36 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", o.addr, err)
+	}
+	defer ln.Close()
+	publicURL := "http://" + ln.Addr().String()
+
+	// A local Twilio: the demo's SMS go through the real twilio-go client to
+	// it, and its simulated borrowers answer through signed webhooks.
+	sim := twiliosim.New(twiliosim.Config{
+		AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, Seed: int64(o.seed), Clock: clock,
+		InboundURL: publicURL + twilio.InboundPath,
+	})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("twilio simulator: %w", err)
+	}
+	defer sim.Close()
+
 	cfg := Config{
-		Database: "sqlite://" + filepath.Join(dir, "nudge.db"),
-		Addr:     o.addr,
-		Secret:   secret,
+		Database:  "sqlite://" + filepath.Join(dir, "nudge.db"),
+		Addr:      ln.Addr().String(),
+		PublicURL: publicURL,
+		Secret:    secret,
 		Lenders: []LenderConfig{
 			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101"},
 			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001"},
 		},
 		Scheduler: SchedulerConfig{Spec: "@every 10s"},
 		Worker:    WorkerConfig{Concurrency: 10, ShutdownTimeout: 5 * time.Second},
+		Twilio:    TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL()},
 		Log:       LogConfig{Level: "info", Format: "json"},
 	}.WithDefaults()
 	us, err := examples.FS.ReadFile("us-auto.yaml")
@@ -136,7 +166,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	demoApp := *a
 	demoApp.stderr = logFile
-	senders := map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sandbox.New(), nudge.Voice: sandbox.New(), nudge.Email: sandbox.New()}
+	senders := map[nudge.ChannelKind]nudge.Sender{nudge.Voice: sandbox.New(), nudge.Email: sandbox.New()}
 	rt, err := demoApp.newRuntime(ctx, cfg, runtimeOptions{
 		clock: clock, rdb: rdb, senders: senders,
 		cadences: map[string][]cadenceSource{
@@ -157,12 +187,8 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err := seedPortfolio(ctx, rt, p, now); err != nil {
 		return err
 	}
-	ln, err := rt.listen()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, http://%s (health: /healthz, /readyz), logs in %s\n",
-		o.accounts, now.Format(time.RFC3339), ln.Addr(), logFile.Name())
+	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, %s (health: /healthz, /readyz), simulated Twilio at %s, logs in %s\n",
+		o.accounts, now.Format(time.RFC3339), publicURL, sim.URL(), logFile.Name())
 
 	runCtx, cancel := context.WithCancel(ctx)
 	if o.duration > 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -304,12 +305,41 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 	})
 }
 
+// accountProfile is the compliance profile of the account's cadence (the
+// first active one covering its portfolio), or the default for its country.
+func (rt *runtime) accountProfile(ctx context.Context, a nudge.Account) (*compliance.Profile, error) {
+	cads, err := rt.lib.Cadences(ctx, a.Lender)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cads {
+		if c.CoversPortfolio(a.Portfolio) {
+			return rt.reg.Lookup(c.Profile)
+		}
+	}
+	return rt.reg.Lookup(defaultProfileFor(a))
+}
+
+// replies builds the handler of borrowers' answers.
+func (rt *runtime) replies() *response.Handler {
+	return &response.Handler{
+		Store: rt.db, Tasks: rt.enq, Pack: rt.pack, Profile: rt.accountProfile,
+		Clock: rt.clock, Logger: rt.logger,
+	}
+}
+
 // handler builds the HTTP handler of the api role.
 func (rt *runtime) handler() http.Handler {
 	srv := web.NewServer(rt.logger, map[string]web.Pinger{
 		"database": rt.db,
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
 	})
+	if rt.cfg.Twilio.AuthToken != "" {
+		(&web.TwilioSMS{
+			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
+			Store: rt.db, Replies: rt.replies(), Clock: rt.clock, Logger: rt.logger,
+		}).Register(srv)
+	}
 	for pattern, h := range rt.routes {
 		srv.Handle(pattern, h)
 	}

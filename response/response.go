@@ -1,0 +1,394 @@
+// Package response acts on what borrowers answer: an inbound SMS today, and
+// keypad input and web forms through the same path. It matches the answer to
+// the borrower, understands it with package reply, records it durably (opt-out,
+// opt-in, promise to pay, a claimed payment, a wrong number, or a reply that
+// needs a person), changes what is sent next (cancelling queued reminders,
+// pausing the cadence) and renders the one confirmation the borrower gets, in
+// their language.
+package response
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/reply"
+	"github.com/nudgehq/nudge/schedules"
+	"github.com/nudgehq/nudge/templates"
+)
+
+// Opt-out sources recorded by this package.
+const (
+	SourceSMSKeyword = "sms_keyword"
+	SourceSMSText    = "sms_text"
+)
+
+// Store is the part of the store the Handler uses.
+type Store interface {
+	dispatcher.ReminderCanceler
+	AccountsByAddress(ctx context.Context, channel nudge.ChannelKind, address string) ([]nudge.Account, error)
+	ListLenders(ctx context.Context) ([]nudge.Lender, error)
+	GetLender(ctx context.Context, id string) (nudge.Lender, error)
+	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
+	InsertReply(ctx context.Context, r nudge.Reply) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
+	InsertPromise(ctx context.Context, p nudge.Promise) error
+	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
+	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
+	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
+	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error
+}
+
+// Handler turns inbound answers into records, actions and confirmations.
+type Handler struct {
+	Store Store
+	// Tasks removes cancelled reminders from the queues.
+	Tasks dispatcher.TaskCanceler
+	Pack  *templates.Pack
+	// Profile gives the compliance profile of an account (its cadence's).
+	Profile func(ctx context.Context, a nudge.Account) (*compliance.Profile, error)
+	Clock   nudge.Clock
+	Logger  *slog.Logger
+}
+
+// Inbound is one answer as it arrived.
+type Inbound struct {
+	Channel nudge.ChannelKind
+	// From is the borrower's address; To is ours.
+	From, To string
+	Body     string
+	// ProviderID de-duplicates provider retries (Twilio's MessageSid).
+	ProviderID string
+	// ProviderConfirmed is true when the provider has already answered an
+	// opt-out or opt-in keyword itself (Twilio Advanced Opt-Out), so Nudge
+	// must not confirm it a second time.
+	ProviderConfirmed bool
+}
+
+// Outcome is what Handle did.
+type Outcome struct {
+	Reply  nudge.Reply
+	Parsed reply.Result
+	// Confirmation is the text to answer with, or empty for none.
+	Confirmation string
+	// Duplicate is true when the answer had been handled before (a provider retry).
+	Duplicate bool
+}
+
+// Handle understands and acts on one answer. Every durable write happens
+// before it returns, so an error means the provider should try again; a
+// retried answer is recognised by its ProviderID and confirmed only once.
+func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	now := h.Clock.Now()
+	accts, err := h.accountsFor(ctx, in)
+	if err != nil {
+		return Outcome{}, err
+	}
+	target, err := h.mostRecent(ctx, accts, in.From)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var (
+		rc      reply.Context
+		profile *compliance.Profile
+	)
+	if target != nil {
+		if profile, err = h.Profile(ctx, *target); err != nil {
+			return Outcome{}, err
+		}
+		rc = reply.Context{
+			Now: now, Location: schedules.PrimaryLocation(*target, profile), Language: target.Borrower.Language,
+			AmountDue: target.AmountDue, Currency: target.Currency, MaxPromiseDays: profile.MaxPromiseDays,
+		}
+		if target.Address != nil {
+			rc.Country = target.Address.Country
+		}
+	} else {
+		rc = reply.Context{Now: now, Location: time.UTC}
+	}
+	res := reply.Parse(in.Body, rc)
+	out := Outcome{Parsed: res}
+	r := nudge.Reply{
+		ID: replyID(in), Channel: in.Channel, From: in.From, To: in.To, Body: in.Body,
+		Intent: res.Intent, ProviderID: in.ProviderID, CreatedAt: now,
+	}
+	if target != nil {
+		r.Lender, r.AccountID = target.Lender, target.ID
+	}
+
+	// Act first (every action is idempotent), then record the reply: a
+	// provider retry after a failed write acts again, and a retry after
+	// success finds the reply and confirms nothing.
+	var confirm string
+	var data templates.Data
+	switch {
+	case res.Intent == nudge.IntentOptOut:
+		lenders, err := h.lendersFor(ctx, accts)
+		if err != nil {
+			return out, err
+		}
+		source := SourceSMSText
+		if res.Keyword != "" {
+			source = SourceSMSKeyword
+		}
+		fresh := false
+		for _, l := range lenders {
+			added, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: l, Channel: in.Channel, Address: in.From, Source: source, Reason: in.Body, CreatedAt: now})
+			if err != nil {
+				return out, fmt.Errorf("recording opt-out: %w", err)
+			}
+			fresh = fresh || added
+		}
+		if fresh && !in.ProviderConfirmed {
+			confirm = templates.OptOutConfirmSMS
+		}
+	case res.Intent == nudge.IntentOptIn:
+		lenders, err := h.lendersFor(ctx, accts)
+		if err != nil {
+			return out, err
+		}
+		for _, l := range lenders {
+			if _, err := h.Store.RemoveOptOut(ctx, l, in.Channel, in.From); err != nil {
+				return out, fmt.Errorf("recording opt-in: %w", err)
+			}
+		}
+		if !in.ProviderConfirmed {
+			confirm = "optin_confirm_sms"
+		}
+	case target == nil:
+		// Nobody to act for: keep the reply for a person.
+		r.NeedsPerson = true
+	case res.Intent == nudge.IntentHelp:
+		confirm = "help_sms"
+	case res.Intent == nudge.IntentPromise && res.TooFar:
+		confirm = "promise_too_far_sms"
+		data.PromiseDate = nudge.DateOf(now.In(rc.Location)).AddDays(maxDays(profile))
+	case res.Intent == nudge.IntentPromise:
+		if err := h.promise(ctx, *target, in, r.ID, res, now); err != nil {
+			return out, err
+		}
+		confirm = "promise_confirm_sms"
+		data.PromiseDate, data.PromiseAmount = res.Date, res.Amount
+	case res.Intent == nudge.IntentPaid:
+		if err := h.Store.AddHold(ctx, target.Lender, target.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: "borrower said: " + in.Body}, now); err != nil {
+			return out, fmt.Errorf("recording claimed payment: %w", err)
+		}
+		if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, target.Lender, target.ID, nudge.ReasonPaymentClaimed, now); err != nil {
+			return out, err
+		}
+		r.NeedsPerson = true // reconcile the claimed payment
+		confirm = "paid_confirm_sms"
+	case res.Intent == nudge.IntentWrongNumber:
+		for _, a := range accts {
+			for _, ch := range []nudge.ChannelKind{nudge.SMS, nudge.Voice} {
+				if err := h.Store.SetContactState(ctx, a.Lender, a.ID, ch, in.From, nudge.ContactWrongParty); err != nil && !errors.Is(err, nudge.ErrNotFound) {
+					return out, fmt.Errorf("marking wrong number: %w", err)
+				}
+			}
+		}
+		confirm = templates.WrongNumberSMS
+	default:
+		r.NeedsPerson = true
+	}
+
+	fresh, err := h.Store.InsertReply(ctx, r)
+	if err != nil {
+		return out, fmt.Errorf("recording reply: %w", err)
+	}
+	out.Reply = r
+	if !fresh {
+		out.Duplicate = true
+		return out, nil
+	}
+	if target != nil {
+		detail, _ := json.Marshal(map[string]any{"intent": res.Intent, "reply_id": r.ID, "needs_person": r.NeedsPerson, "date": res.Date, "amount": res.Amount})
+		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: target.Lender, AccountID: target.ID, Kind: nudge.EventReply,
+			Action: string(res.Intent), Detail: detail, At: now}); err != nil {
+			return out, err
+		}
+	}
+	if confirm == "" {
+		return out, nil
+	}
+	if target == nil {
+		// An opt-out or opt-in from a number we don't know: confirm in English
+		// without naming anyone.
+		target = &nudge.Account{Borrower: nudge.Borrower{Language: res.Language}}
+	}
+	text, err := h.render(ctx, confirm, *target, profile, data, rc.Location, res.Language)
+	if err != nil {
+		h.logger().Error("rendering confirmation", "template", confirm, "err", err)
+		return out, nil // the answer is recorded; a missing confirmation must not make the provider retry
+	}
+	out.Confirmation = text
+	return out, nil
+}
+
+// promise records a promise to pay, replacing a pending one, and pauses the
+// cadence by cancelling what is queued.
+func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, replyID string, res reply.Result, now time.Time) error {
+	if old, err := h.Store.ActivePromise(ctx, a.Lender, a.ID); err == nil {
+		if old.ID == "prm_"+replyID {
+			return nil // a retry of this very answer
+		}
+		if err := h.Store.SetPromiseStatus(ctx, old.ID, nudge.PromiseCanceled, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
+			return err
+		}
+	} else if !errors.Is(err, nudge.ErrNotFound) {
+		return err
+	}
+	p := nudge.Promise{
+		ID: "prm_" + replyID, Lender: a.Lender, AccountID: a.ID, Amount: res.Amount, Currency: a.Currency,
+		Due: res.Date, Status: nudge.PromisePending, Channel: in.Channel, ReplyID: replyID, CreatedAt: now, UpdatedAt: now,
+	}
+	if p.Amount == "" {
+		p.Amount = a.AmountDue
+	}
+	if err := h.Store.InsertPromise(ctx, p); err != nil && !errors.Is(err, nudge.ErrConflict) {
+		return fmt.Errorf("recording promise: %w", err)
+	}
+	detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
+	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
+		Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
+		return err
+	}
+	_, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonPromiseActive, now)
+	return err
+}
+
+// accountsFor finds the accounts with a contact at the sender's address.
+func (h *Handler) accountsFor(ctx context.Context, in Inbound) ([]nudge.Account, error) {
+	var out []nudge.Account
+	seen := map[string]bool{}
+	for _, ch := range []nudge.ChannelKind{in.Channel, nudge.Voice, nudge.SMS} {
+		as, err := h.Store.AccountsByAddress(ctx, ch, in.From)
+		if err != nil {
+			return nil, fmt.Errorf("matching %s: %w", ch, err)
+		}
+		for _, a := range as {
+			if k := a.Lender + "/" + a.ID; !seen[k] {
+				seen[k] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// mostRecent picks the account the answer is about: the one most recently
+// contacted at the address, else the first.
+func (h *Handler) mostRecent(ctx context.Context, accts []nudge.Account, address string) (*nudge.Account, error) {
+	var best *nudge.Account
+	var bestAt time.Time
+	for i := range accts {
+		hist, err := h.Store.AttemptHistory(ctx, accts[i].Lender, accts[i].ID, h.Clock.Now().AddDate(0, 0, -60))
+		if err != nil {
+			return nil, err
+		}
+		for _, at := range hist {
+			if at.Address == address && !at.CreatedAt.Before(bestAt) {
+				best, bestAt = &accts[i], at.CreatedAt
+			}
+		}
+	}
+	if best == nil && len(accts) > 0 {
+		best = &accts[0]
+	}
+	return best, nil
+}
+
+// lendersFor are the lenders an opt-out applies to: those of the matched
+// accounts, or every lender when the number is unknown (honour STOP at once).
+func (h *Handler) lendersFor(ctx context.Context, accts []nudge.Account) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range accts {
+		if !seen[a.Lender] {
+			seen[a.Lender] = true
+			out = append(out, a.Lender)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	ls, err := h.Store.ListLenders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		out = append(out, l.ID)
+	}
+	return out, nil
+}
+
+// render renders a confirmation in the borrower's language.
+func (h *Handler) render(ctx context.Context, name string, a nudge.Account, profile *compliance.Profile, extra templates.Data, loc *time.Location, detected string) (string, error) {
+	var lender nudge.Lender
+	if a.Lender != "" {
+		l, err := h.Store.GetLender(ctx, a.Lender)
+		if err != nil && !errors.Is(err, nudge.ErrNotFound) {
+			return "", err
+		}
+		lender = l
+	}
+	name0 := lender.Name
+	if name0 == "" {
+		name0 = a.Lender
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := templates.DataFor(a, name0, nudge.DateOf(h.Clock.Now().In(loc)))
+	d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
+	if profile != nil {
+		d.Disclosure = profile.Collector == compliance.ThirdParty
+	}
+	if !extra.PromiseDate.IsZero() {
+		d.PromiseDate = extra.PromiseDate
+	}
+	if extra.PromiseAmount != "" {
+		d.PromiseAmount = extra.PromiseAmount
+	}
+	lang := a.Borrower.Language
+	if lang == "" {
+		lang = detected
+	}
+	out, err := h.Pack.Render(name, nudge.SMS, templates.Locales(lang, lender.Language), d)
+	if err != nil {
+		return "", err
+	}
+	return out.Text, nil
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+func maxDays(p *compliance.Profile) int {
+	if p == nil || p.MaxPromiseDays <= 0 {
+		return reply.DefaultMaxPromiseDays
+	}
+	return p.MaxPromiseDays
+}
+
+// replyID is derived from the provider's id, so a retried answer has the same id.
+func replyID(in Inbound) string {
+	key := in.ProviderID
+	if key == "" {
+		key = fmt.Sprintf("%s|%s|%s|%s", in.Channel, in.From, in.To, in.Body)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "rep_" + hex.EncodeToString(sum[:12])
+}
