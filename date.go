@@ -3,6 +3,7 @@ package nudge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -51,9 +52,46 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
-// In returns the instant at hour:minute on d in loc. Times that do not exist
-// (a spring-forward gap) are normalised forward by time.Date.
+// In returns the instant the wall clock in loc shows hour:minute on d (nil
+// loc means UTC). A time that does not exist on that day (skipped by a
+// daylight-saving change) is moved forward by the length of the gap, so 02:30
+// on a spring-forward day is 03:30; a time that occurs twice (a fall-back day)
+// is its first occurrence.
 func (d Date) In(loc *time.Location, hour, minute int) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	wall := time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, time.UTC)
+	// Every offset in use around the wall time: offset changes are rare, so
+	// the offsets a day before and after and the one time.Date picks cover them.
+	offsets := make([]int, 0, 3)
+	for _, probe := range []time.Time{wall.Add(-26 * time.Hour), wall.Add(26 * time.Hour), time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, loc)} {
+		_, off := probe.In(loc).Zone()
+		if !slices.Contains(offsets, off) {
+			offsets = append(offsets, off)
+		}
+	}
+	var exact, forward time.Time
+	for _, off := range offsets {
+		cand := wall.Add(-time.Duration(off) * time.Second).In(loc)
+		shown := time.Date(cand.Year(), cand.Month(), cand.Day(), cand.Hour(), cand.Minute(), cand.Second(), 0, time.UTC)
+		switch {
+		case shown.Equal(wall):
+			if exact.IsZero() || cand.Before(exact) {
+				exact = cand
+			}
+		case shown.After(wall):
+			if forward.IsZero() || cand.Before(forward) {
+				forward = cand
+			}
+		}
+	}
+	if !exact.IsZero() {
+		return exact
+	}
+	if !forward.IsZero() {
+		return forward
+	}
 	return time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, loc)
 }
 

@@ -202,41 +202,7 @@ func (c *Cadence) Timeline(in DueInput) []nudge.Reminder {
 // day is 03:30; a time that occurs twice (a fall-back day) is its first
 // occurrence.
 func LocalTime(d nudge.Date, t ClockTime, loc *time.Location) time.Time {
-	if loc == nil {
-		loc = time.UTC
-	}
-	wall := time.Date(d.Year, d.Month, d.Day, t.Hour, t.Minute, 0, 0, time.UTC)
-	// Every offset in use around the wall time: offset changes are rare, so
-	// the offsets a day before and after and the one time.Date picks cover them.
-	offsets := make([]int, 0, 3)
-	for _, probe := range []time.Time{wall.Add(-26 * time.Hour), wall.Add(26 * time.Hour), time.Date(d.Year, d.Month, d.Day, t.Hour, t.Minute, 0, 0, loc)} {
-		_, off := probe.In(loc).Zone()
-		if !slices.Contains(offsets, off) {
-			offsets = append(offsets, off)
-		}
-	}
-	var exact, forward time.Time
-	for _, off := range offsets {
-		cand := wall.Add(-time.Duration(off) * time.Second).In(loc)
-		shown := time.Date(cand.Year(), cand.Month(), cand.Day(), cand.Hour(), cand.Minute(), cand.Second(), 0, time.UTC)
-		switch {
-		case shown.Equal(wall):
-			if exact.IsZero() || cand.Before(exact) {
-				exact = cand
-			}
-		case shown.After(wall):
-			if forward.IsZero() || cand.Before(forward) {
-				forward = cand
-			}
-		}
-	}
-	if !exact.IsZero() {
-		return exact
-	}
-	if !forward.IsZero() {
-		return forward
-	}
-	return time.Date(d.Year, d.Month, d.Day, t.Hour, t.Minute, 0, 0, loc)
+	return d.In(loc, t.Hour, t.Minute)
 }
 
 // EndOfDay returns the instant day d ends in loc: the first instant of the
