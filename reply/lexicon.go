@@ -194,3 +194,11 @@ var countUnits = map[string]bool{
 	"天": true, "日": true, "周": true, "个": true, "次": true, "期": true, "年": true, "小": true, "分": true, "点": true,
 	"号": true, "月": true, "星": true, "礼": true, "岁": true,
 }
+
+// vagueAmounts name a part of the debt without a number ("half", "the rest",
+// "一部分"): the amount is unclear and the reply needs a person.
+var vagueAmounts = compileAll(
+	"half|part|partial|portion|some|rest|remainder|remaining|something|little",
+	"mitad|parte|resto|algo|poco|abono|abonito",
+	"一部分", "部分", "一半", "剩下", "剩余", "一点", "一些",
+)

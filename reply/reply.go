@@ -2,6 +2,7 @@ package reply
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/nudgehq/nudge"
 )
@@ -10,6 +11,10 @@ import (
 // is zero or negative: a promise may name a date at most this many days after
 // the borrower's today.
 const DefaultMaxPromiseDays = 30
+
+// MaxReplyRunes is the longest reply Parse reads. A longer text (a long web
+// form comment) is IntentUnknown: a person reads it.
+const MaxReplyRunes = 1600
 
 // MaxAmountFactor bounds a promised amount: an amount above MaxAmountFactor
 // times the amount due is treated as unclear, and the reply needs a person.
@@ -88,6 +93,9 @@ type Result struct {
 // instant and the borrower's zone come from c. The grammar is described in
 // the package documentation.
 func Parse(text string, c Context) Result {
+	if utf8.RuneCountInString(text) > MaxReplyRunes {
+		return Result{Intent: nudge.IntentUnknown}
+	}
 	p := newParser(text, c)
 	r := p.parse()
 	r.Language = p.language()

@@ -135,13 +135,8 @@ func (a *app) cadencePreviewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if lenderName == "" {
-				lenderName = acct.Lender
-			}
-			if lenderLang == "" {
-				lenderLang = c.Language
-			}
-			return preview(cmd.OutOrStdout(), c, pack, profile, acct, now, lenderName, lenderLang)
+			lender := previewLender(cfg, acct.Lender, lenderName, lenderLang, c.Language)
+			return preview(cmd.OutOrStdout(), c, pack, profile, acct, now, lender, cfg.PublicURL)
 		},
 	}
 	cmd.Flags().StringVar(&accountPath, "account", "", "account document (JSON, see docs/accounts.md)")
@@ -152,17 +147,64 @@ func (a *app) cadencePreviewCmd() *cobra.Command {
 	return cmd
 }
 
+// Placeholders the preview uses for a lender the configuration does not describe.
+const (
+	previewHelpPhone  = "+18005550100"
+	previewAgentPhone = "+18005550101"
+)
+
+// previewLender describes the account's lender from the configuration, the
+// flags and placeholders, in that order of preference.
+func previewLender(cfg Config, id, name, lang, cadenceLang string) nudge.Lender {
+	l := nudge.Lender{ID: id, Name: id, Language: cadenceLang, HelpPhone: previewHelpPhone, AgentPhone: previewAgentPhone}
+	for _, lc := range cfg.Lenders {
+		if lc.ID != id {
+			continue
+		}
+		if lc.Name != "" {
+			l.Name = lc.Name
+		}
+		if lc.Language != "" {
+			l.Language = lc.Language
+		}
+		if lc.HelpPhone != "" {
+			l.HelpPhone = lc.HelpPhone
+		}
+		if lc.AgentPhone != "" {
+			l.AgentPhone = lc.AgentPhone
+		}
+	}
+	if name != "" {
+		l.Name = name
+	}
+	if lang != "" {
+		l.Language = lang
+	}
+	return l
+}
+
 // preview prints every step of c for acct: when it would go, on which
-// channel, the rendered message and its SMS segments.
-func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *compliance.Profile, acct nudge.Account, now time.Time, lenderName, lenderLang string) error {
+// channel, the rendered message and its SMS segments. Links are shown with a
+// placeholder token.
+func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *compliance.Profile, acct nudge.Account, now time.Time, lender nudge.Lender, publicURL string) error {
 	loc := schedules.PrimaryLocation(acct, profile)
 	today := nudge.DateOf(now.In(loc))
-	data := templates.DataFor(acct, lenderName, today)
-	data.Disclosure = profile.Collector == compliance.ThirdParty
-	langs := templates.Locales(acct.Borrower.Language, lenderLang)
+	dataOn := func(day nudge.Date) templates.Data {
+		d := templates.DataFor(acct, lender.Name, day)
+		d.Disclosure = profile.Collector == compliance.ThirdParty
+		d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
+		d.Link = strings.TrimRight(publicURL, "/") + "/p/TOKEN"
+		d.UnsubscribeURL = strings.TrimRight(publicURL, "/") + "/u/TOKEN"
+		return d
+	}
+	langs := templates.Locales(acct.Borrower.Language, lender.Language)
 	zones, _ := compliance.CandidateZones(acct, profile)
-	fmt.Fprintf(w, "cadence %s (profile %s) for account %s/%s, zones %s, at %s\n\n",
+	fmt.Fprintf(w, "cadence %s (profile %s) for account %s/%s, zones %s, at %s\n",
 		c.Name, c.Profile, acct.Lender, acct.ID, strings.Join(zones, ", "), now.UTC().Format(time.RFC3339))
+	if lender.HelpPhone == previewHelpPhone {
+		fmt.Fprintf(w, "(lender %s is not in the configuration: its phone numbers are placeholders)\n", lender.ID)
+	}
+	fmt.Fprintln(w)
 
 	type row struct {
 		step    schedules.Step
@@ -185,9 +227,7 @@ func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *c
 		if t, err := compliance.NextAllowed(profile, acct, r.step.Channel, preferred); err == nil {
 			sends = t.In(loc).Format("2006-01-02 15:04 MST")
 		}
-		d := data
-		d.DaysLate = max(0, day.DaysSince(acct.DueDate))
-		out, err := pack.Render(r.step.Template, r.step.Channel, langs, d)
+		out, err := pack.Render(r.step.Template, r.step.Channel, langs, dataOn(day))
 		if err != nil {
 			return fmt.Errorf("step %s: %w", r.step.ID, err)
 		}
