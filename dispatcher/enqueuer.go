@@ -105,7 +105,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 		info, ierr := e.inspector.GetTaskInfo(queue, r.ID)
 		if ierr != nil || info.State != asynq.TaskStateArchived {
 			// Queued, running or just finished elsewhere: success.
-			return nil
+			return nil //nolint:nilerr // a TaskID conflict means the task exists
 		}
 		if derr := e.inspector.DeleteTask(queue, r.ID); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
 			return fmt.Errorf("enqueue reminder %s on %s: replace archived task: %w", r.ID, queue, derr)

@@ -121,8 +121,7 @@ func TestServerDeferRunsSameTaskAgain(t *testing.T) {
 	t.Parallel()
 	rdb := testRedis(t, true)
 	var calls atomic.Int32
-	var b *bundle
-	b = setup(t, func(c *PipelineConfig) {
+	b := setup(t, func(c *PipelineConfig) {
 		c.Decide = func(in compliance.Input) compliance.Decision {
 			if calls.Add(1) == 1 {
 				return compliance.Decision{Action: compliance.Defer, Until: in.At.Add(time.Second),

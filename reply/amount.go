@@ -191,10 +191,10 @@ func (p *parser) scanAmounts() {
 			continue
 		}
 		t := p.toks[i]
-		switch {
-		case t.kind == tNum:
+		switch t.kind {
+		case tNum:
 			p.numberAmount(i)
-		case t.kind == tHan:
+		case tHan:
 			if _, isDigit := zhDigits[hanRune(t)]; !isDigit {
 				if _, isUnit := zhUnits[hanRune(t)]; !isUnit {
 					continue

@@ -59,7 +59,7 @@ func extraKeys(l *localized) []string {
 	for _, pt := range l.parts {
 		for _, t := range pt.text.Templates() {
 			if t.Tree != nil {
-				walk(t.Tree.Root)
+				walk(t.Root)
 			}
 		}
 	}

@@ -338,7 +338,7 @@ func (p *Pack) parsePart(locale, name string, src source) (*part, error) {
 	}
 	pt.text = t
 	if name == PartHTML {
-		h, err := htmltemplate.New(src.origin).Funcs(htmltemplate.FuncMap(stubFuncs)).Option("missingkey=error").Parse(src.body)
+		h, err := htmltemplate.New(src.origin).Funcs(stubFuncs).Option("missingkey=error").Parse(src.body)
 		if err != nil {
 			return nil, fileError(src.origin, err)
 		}

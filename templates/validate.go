@@ -101,7 +101,7 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 		}
 		want, err := anyPart.exec(f, d, BlockDisclosure)
 		if err != nil || want == "" {
-			errs = append(errs, fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block for the %s disclosure (in %s/<file>.tmpl): %v", anyPart.src.origin, l.locale, BlockDisclosure, variant, l.locale, err))
+			errs = append(errs, fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block for the %s disclosure (in %s/<file>.tmpl): %w", anyPart.src.origin, l.locale, BlockDisclosure, variant, l.locale, emptyBlock(err)))
 			break
 		}
 		r, err := p.render(l, k.name, k.ch, f, d)
@@ -140,7 +140,7 @@ func (p *Pack) checkOptOut(l *localized, f *Formatter, d Data) []error {
 	pt := l.parts[PartText]
 	want, err := pt.exec(f, d, BlockOptOut)
 	if err != nil || want == "" {
-		return []error{fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block (in %s/<file>.tmpl): %v", pt.src.origin, l.locale, BlockOptOut, l.locale, err)}
+		return []error{fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block (in %s/<file>.tmpl): %w", pt.src.origin, l.locale, BlockOptOut, l.locale, emptyBlock(err))}
 	}
 	upper := strings.ToUpper(want)
 	if !slices.ContainsFunc(optOutKeywords, func(k string) bool { return strings.Contains(upper, k) }) {
@@ -218,4 +218,12 @@ func (p *Pack) checkStranger(l *localized, f *Formatter, d Data) []error {
 		}
 	}
 	return errs
+}
+
+// emptyBlock is the cause of a missing block: err, or that it rendered empty.
+func emptyBlock(err error) error {
+	if err == nil {
+		return errors.New("it renders empty")
+	}
+	return err
 }
