@@ -1,6 +1,7 @@
 // Package link makes and checks the opaque, unforgeable tokens in the links
-// Nudge sends borrowers: one-click email unsubscribe (/u/{token}) and the
-// self-service page (/p/{token}). A token is bound to a lender, an account, a
+// Nudge sends borrowers and providers: one-click email unsubscribe
+// (/u/{token}), the self-service page (/p/{token}) and the webhooks of a call
+// (/webhooks/twilio/voice/{token}). A token is bound to a lender, an account, a
 // channel and an address, carries its purpose and expiry, and is signed with
 // HMAC-SHA256 under the deployment's secret; changing any byte breaks it.
 package link
@@ -25,6 +26,9 @@ type Purpose string
 const (
 	Unsubscribe Purpose = "u"
 	SelfService Purpose = "p"
+	// Voice names a call's webhooks (/webhooks/twilio/voice/{token}): the
+	// token binds the call to its attempt.
+	Voice Purpose = "v"
 )
 
 // MinKeyLength is the shortest secret accepted, in bytes.
@@ -47,6 +51,8 @@ type Claims struct {
 	Address   string            `json:"d,omitempty"`
 	// Expires is a Unix time; zero means the token does not expire.
 	Expires int64 `json:"e,omitempty"`
+	// Attempt is the attempt a Voice token belongs to.
+	Attempt string `json:"t,omitempty"`
 }
 
 // Signer signs and verifies tokens with one secret.

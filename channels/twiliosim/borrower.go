@@ -71,14 +71,17 @@ const (
 	CallFailed   CallOutcome = "failed"    // the call cannot be placed
 )
 
-// DefaultKeys are the keys a generated borrower presses at a <Gather>, by
-// behaviour: 1 promise to pay, 2 already paid, 3 wrong number, 9 stop calling.
-// Behaviours without a key give no input.
+// DefaultKeys are the keys a generated borrower presses at successive
+// <Gather> verbs, by behaviour, separated by spaces. They follow Nudge's
+// voice menu: at the identity check 1 (it is me) or 2 (wrong person), then
+// at the menu 1 promise to pay by the offered date, 2 choose a date (then
+// four digits MMDD and 1 to confirm), 3 already paid, 4 talk to a person,
+// 9 stop these calls. Behaviours without keys give no input.
 var DefaultKeys = map[Behaviour]string{
-	BehaviourPromise:     "1",
-	BehaviourPaid:        "2",
-	BehaviourWrongNumber: "3",
-	BehaviourStop:        "9",
+	BehaviourPromise:     "1 1",
+	BehaviourPaid:        "1 3",
+	BehaviourWrongNumber: "2",
+	BehaviourStop:        "1 9",
 }
 
 // Borrower is the simulated person (and carrier) behind one number.
@@ -99,8 +102,9 @@ type Borrower struct {
 	// Call is what happens when the borrower is called; empty derives it
 	// from Behaviour.
 	Call CallOutcome
-	// Digits are pressed at successive <Gather> verbs; nil derives one key
-	// from Behaviour (DefaultKeys or Config.Keys).
+	// Digits are pressed at successive <Gather> verbs (one entry per
+	// Gather, such as "1" or "1205"); nil derives them from Behaviour
+	// (DefaultKeys or Config.Keys).
 	Digits []string
 	// Speech is said at successive speech <Gather> verbs.
 	Speech []string

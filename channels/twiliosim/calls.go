@@ -133,6 +133,9 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.creates[to]++
 	s.mu.Unlock()
+	if !s.holdCreate(w) {
+		return
+	}
 	if ft, ok := s.takeFault(to); ok {
 		writeError(w, ft.status, ft.code, "Injected failure")
 		return

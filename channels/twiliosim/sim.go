@@ -69,8 +69,17 @@ type Config struct {
 	Mix []Weight
 	// Languages are drawn for generated borrowers (default DefaultLanguages).
 	Languages []string
-	// Keys are pressed at a <Gather> per behaviour (default DefaultKeys).
+	// Keys are the keys pressed at successive <Gather> verbs per behaviour,
+	// separated by spaces (default DefaultKeys).
 	Keys map[Behaviour]string
+	// CreateDelay holds every authenticated create request (message or
+	// call) for this long after it is counted by CreateCount and before it
+	// is answered, simulating a slow provider: a test can stop the client
+	// while its request is in flight. The request is then processed as
+	// usual, even when the client has gone away, as a real provider that
+	// received it would. It is not divided by Speed; Close cuts it short
+	// (the request is then answered 503). Zero means no delay.
+	CreateDelay time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -414,6 +423,23 @@ func (s *Sim) spawn(job func()) {
 		}()
 		job()
 	}()
+}
+
+// holdCreate waits out Config.CreateDelay; it returns false (after
+// answering 503) when the simulator closed meanwhile.
+func (s *Sim) holdCreate(w http.ResponseWriter) bool {
+	if s.cfg.CreateDelay <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.cfg.CreateDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.stop:
+		writeError(w, http.StatusServiceUnavailable, 20503, "Service unavailable: the simulator is closing")
+		return false
+	}
 }
 
 // wait sleeps for d scaled by Speed; it returns false if the simulator closed.

@@ -152,6 +152,11 @@ func (s *Sim) converse(sid string, b Borrower, human bool) {
 			err = fmt.Errorf("twiliosim: call %s: TwiML from %s: %w", sid, docURL, err)
 			break
 		}
+		if root.XMLName.Local != "Response" {
+			// Twilio ends such a call with an application error (12100).
+			err = fmt.Errorf("twiliosim: call %s: TwiML from %s has root <%s>, want <Response>", sid, docURL, root.XMLName.Local)
+			break
+		}
 		next, nextMethod, input, done := s.walk(sid, docURL, root.Children, b, human, &gathered)
 		if done || next == "" {
 			break
@@ -222,7 +227,7 @@ func (s *Sim) answer(b Borrower, gather twimlNode, n int) (url.Values, bool) {
 	digits := b.Digits
 	if digits == nil {
 		if k, ok := s.cfg.Keys[b.Behaviour]; ok {
-			digits = []string{k}
+			digits = strings.Fields(k)
 		}
 	}
 	if n < len(digits) && digits[n] != "" {

@@ -51,7 +51,7 @@ func TestCallConversation(t *testing.T) {
 		},
 		{
 			name:       "generated keys from behaviour",
-			borrower:   twiliosim.Borrower{Behaviour: twiliosim.BehaviourPaid},
+			borrower:   twiliosim.Borrower{Behaviour: twiliosim.BehaviourWrongNumber},
 			wantEvents: []string{"completed"},
 			answeredBy: "human",
 			said:       []string{"Press 1 to promise a payment.", "Thank you."},
@@ -128,4 +128,89 @@ func TestCallConversation(t *testing.T) {
 			require.Equal(t, tt.final, *fetched.Status)
 		})
 	}
+}
+
+const identity = `<Response>
+  <Gather numDigits="1" action="/voice/menu" input="dtmf speech"><Say>Press 1 if you are Ana.</Say></Gather>
+</Response>`
+
+const mainMenu = `<Response>
+  <Gather numDigits="1" action="/voice/choice" input="dtmf speech"><Say>Press 3 if you have paid.</Say></Gather>
+</Response>`
+
+func TestCallFollowsOurMenu(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		borrower twiliosim.Borrower
+		inputs   []string
+		said     []string
+	}{
+		{
+			name:     "paid presses 1 then 3",
+			borrower: twiliosim.Borrower{Behaviour: twiliosim.BehaviourPaid},
+			inputs:   []string{"1", "3"},
+			said:     []string{"Press 1 if you are Ana.", "Press 3 if you have paid.", "Thank you."},
+		},
+		{
+			name:     "stop presses 1 then 9",
+			borrower: twiliosim.Borrower{Behaviour: twiliosim.BehaviourStop},
+			inputs:   []string{"1", "9"},
+			said:     []string{"Press 1 if you are Ana.", "Press 3 if you have paid.", "Thank you."},
+		},
+		{
+			name:     "wrong person presses 2 only",
+			borrower: twiliosim.Borrower{Behaviour: twiliosim.BehaviourWrongNumber},
+			inputs:   []string{"2"},
+			said:     []string{"Press 1 if you are Ana.", "Press 3 if you have paid."},
+		},
+		{
+			name:     "speech answers",
+			borrower: twiliosim.Borrower{Call: twiliosim.CallHuman, Speech: []string{"yes", "已经还了"}},
+			inputs:   []string{"yes", "已经还了"},
+			said:     []string{"Press 1 if you are Ana.", "Press 3 if you have paid.", "Thank you."},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, nil)
+			b.app.twiml["/voice"] = identity
+			b.app.twiml["/voice/menu"] = mainMenu
+			b.app.twiml["/voice/choice"] = thanks
+			to := "+1415555021" + string(rune('0'+i))
+			b.sim.Script(to, tt.borrower)
+			params := &api.CreateCallParams{}
+			params.SetTo(to)
+			params.SetFrom(from)
+			params.SetUrl(b.app.url("/voice"))
+			created, err := b.restClient(t).CreateCall(params)
+			require.NoError(t, err)
+			require.NoError(t, b.sim.Idle(ctx(t)))
+			c, ok := b.sim.Call(*created.Sid)
+			require.True(t, ok)
+			require.Equal(t, tt.inputs, c.Inputs)
+			require.Equal(t, tt.said, c.Said)
+			require.Empty(t, c.Error)
+		})
+	}
+}
+
+func TestCallRejectsTwiMLWithoutResponseRoot(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.app.twiml["/voice"] = `<Say>Hello</Say>`
+	to := "+14155550220"
+	b.sim.Script(to, twiliosim.Borrower{Call: twiliosim.CallHuman})
+	params := &api.CreateCallParams{}
+	params.SetTo(to)
+	params.SetFrom(from)
+	params.SetUrl(b.app.url("/voice"))
+	created, err := b.restClient(t).CreateCall(params)
+	require.NoError(t, err)
+	require.NoError(t, b.sim.Idle(ctx(t)))
+	c, ok := b.sim.Call(*created.Sid)
+	require.True(t, ok)
+	require.Contains(t, c.Error, "want <Response>")
+	require.Empty(t, c.Said)
 }

@@ -1,0 +1,256 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/twilio/twilio-go/client"
+	api "github.com/twilio/twilio-go/rest/api/v2010"
+
+	nudge "github.com/nudgehq/nudge"
+)
+
+// Defaults of the voice sender.
+const (
+	// DefaultVoiceCPS is Twilio's default budget of outbound calls per second
+	// per account (COMPLIANCE.md, "Provider limits").
+	DefaultVoiceCPS = 1.0
+	// DefaultMachineDetection asks Twilio to wait for the end of a voicemail
+	// greeting before fetching the TwiML, so a message left for a machine
+	// starts after the beep.
+	DefaultMachineDetection = "DetectMessageEnd"
+	// VoicePathPrefix is where the web package serves a call's webhooks,
+	// relative to Config.PublicURL: VoicePathPrefix + token answers with the
+	// call's TwiML, + token + VoiceGatherSuffix takes menu answers and
+	// + token + VoiceStatusSuffix takes status callbacks.
+	VoicePathPrefix = "/webhooks/twilio/voice/"
+	// VoiceGatherSuffix follows the token in the URL of menu answers.
+	VoiceGatherSuffix = "/gather"
+	// VoiceStatusSuffix follows the token in the URL of call status callbacks.
+	VoiceStatusSuffix = "/status"
+)
+
+// CallStatusEvents are the call progress events every call asks Twilio for.
+var CallStatusEvents = []string{"initiated", "ringing", "answered", "completed"}
+
+var _ nudge.Sender = (*Voice)(nil)
+
+// TokenFunc returns the unguessable token naming a call's webhooks for a
+// message; it must bind the token to m.AttemptID (web.VoiceTokens signs one).
+type TokenFunc func(m *nudge.Message) (string, error)
+
+// Voice places reminder calls through Twilio's Programmable Voice API. The
+// call's conversation is served by the web package at the URLs VoiceCallURL
+// and VoiceStatusURL name. It is safe for concurrent use.
+type Voice struct {
+	cfg       Config
+	token     TokenFunc
+	base      http.RoundTripper
+	target    *url.URL
+	from      string
+	cps       float64
+	detection string
+}
+
+// VoiceOption changes how NewVoice builds a voice sender.
+type VoiceOption func(*Voice)
+
+// WithVoiceTransport sets the HTTP transport under the sender (default
+// http.DefaultTransport). Requests are still rewritten to Config.BaseURL.
+func WithVoiceTransport(rt http.RoundTripper) VoiceOption {
+	return func(v *Voice) { v.base = rt }
+}
+
+// WithCallerID sets the number calls are placed from (E.164); the default is
+// Config.From.
+func WithCallerID(from string) VoiceOption {
+	return func(v *Voice) { v.from = from }
+}
+
+// WithCPS sets the calls-per-second budget of the account (default
+// DefaultVoiceCPS).
+func WithCPS(cps float64) VoiceOption {
+	return func(v *Voice) { v.cps = cps }
+}
+
+// WithMachineDetection sets Twilio's MachineDetection mode: "Enable" (answer
+// as soon as a machine is recognised) or "DetectMessageEnd" (the default).
+func WithMachineDetection(mode string) VoiceOption {
+	return func(v *Voice) { v.detection = mode }
+}
+
+// NewVoice checks cfg (after filling defaults and reading AuthTokenFile) and
+// returns a voice sender whose calls name their webhooks with token.
+// Config.PublicURL is required; the caller ID (WithCallerID, else
+// Config.From) must be an E.164 number.
+func NewVoice(cfg Config, token TokenFunc, opts ...VoiceOption) (*Voice, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.loadSecrets(); err != nil {
+		return nil, err
+	}
+	v := &Voice{cfg: cfg, token: token, base: http.DefaultTransport, from: cfg.From, cps: DefaultVoiceCPS, detection: DefaultMachineDetection}
+	for _, o := range opts {
+		o(v)
+	}
+	if err := v.validate(); err != nil {
+		return nil, fmt.Errorf("twilio voice config: %w", err)
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("twilio.base_url: %w", err)
+		}
+		v.target = u
+	}
+	return v, nil
+}
+
+func (v *Voice) validate() error {
+	var errs []error
+	c := v.cfg
+	if !accountSIDPattern.MatchString(c.AccountSID) {
+		errs = append(errs, errors.New("twilio.account_sid must match ^AC[0-9a-fA-F]{32}$"))
+	}
+	switch {
+	case c.AuthToken == "":
+		errs = append(errs, errors.New("twilio.auth_token (or auth_token_file) is required"))
+	case !credentialPattern.MatchString(c.AuthToken):
+		errs = append(errs, errors.New("twilio.auth_token must be alphanumeric"))
+	}
+	if !e164Pattern.MatchString(v.from) {
+		errs = append(errs, fmt.Errorf("twilio voice caller ID (twilio.from) %q must be an E.164 number", v.from))
+	}
+	if c.PublicURL == "" {
+		errs = append(errs, errors.New("twilio.public_url is required (calls fetch their TwiML from it)"))
+	} else if err := checkHTTPURL(c.PublicURL); err != nil {
+		errs = append(errs, fmt.Errorf("twilio.public_url: %w", err))
+	}
+	if c.BaseURL != "" {
+		if err := checkHTTPURL(c.BaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("twilio.base_url: %w", err))
+		}
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("twilio.timeout must not be negative, got %s", c.Timeout))
+	}
+	if v.cps <= 0 {
+		errs = append(errs, fmt.Errorf("twilio voice cps must be positive, got %g", v.cps))
+	}
+	if v.detection != "Enable" && v.detection != "DetectMessageEnd" {
+		errs = append(errs, fmt.Errorf("twilio voice machine detection %q must be Enable or DetectMessageEnd", v.detection))
+	}
+	if v.token == nil {
+		errs = append(errs, errors.New("twilio voice: a token function is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// VoiceCallURL is the URL Twilio fetches a call's TwiML from.
+func VoiceCallURL(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + VoicePathPrefix + token
+}
+
+// VoiceGatherURL is the URL a call's menu answers are posted to; the web
+// package adds the conversation step as a query.
+func VoiceGatherURL(publicURL, token string) string {
+	return VoiceCallURL(publicURL, token) + VoiceGatherSuffix
+}
+
+// VoiceStatusURL is the URL Twilio posts a call's status callbacks to.
+func VoiceStatusURL(publicURL, token string) string {
+	return VoiceCallURL(publicURL, token) + VoiceStatusSuffix
+}
+
+// Send places a call to m.To. Twilio fetches the conversation from
+// VoiceCallURL and reports progress to VoiceStatusURL, both named by the
+// message's token; m.Text (the rendered script) is not sent, since the web
+// package speaks the conversation step by step. It returns the CallSid and
+// nudge.AttemptSent (queued). Errors are *nudge.ProviderError values
+// classified by Classify.
+func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
+	if m.Channel != "" && m.Channel != nudge.Voice {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonProviderFailed,
+			Err: fmt.Errorf("twilio voice: message %s is for channel %q", m.AttemptID, m.Channel)}
+	}
+	if strings.TrimSpace(m.To) == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonNoContact, Undeliverable: true,
+			Err: fmt.Errorf("twilio voice: message %s has no To number", m.AttemptID)}
+	}
+	if m.AttemptID == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonProviderFailed,
+			Err: errors.New("twilio voice: message has no attempt id to bind the call's webhooks to")}
+	}
+	token, err := v.token(m)
+	if err == nil && token == "" {
+		err = errors.New("empty token")
+	}
+	if err != nil {
+		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonRenderFailed,
+			Err: fmt.Errorf("twilio voice: token for attempt %s: %w", m.AttemptID, err)}
+	}
+	params := &api.CreateCallParams{}
+	params.SetTo(m.To)
+	params.SetFrom(v.from)
+	params.SetUrl(VoiceCallURL(v.cfg.PublicURL, token))
+	params.SetMethod(http.MethodPost)
+	params.SetStatusCallback(VoiceStatusURL(v.cfg.PublicURL, token))
+	params.SetStatusCallbackMethod(http.MethodPost)
+	params.SetStatusCallbackEvent(CallStatusEvents)
+	params.SetMachineDetection(v.detection)
+
+	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
+	defer cancel()
+	rt := &transport{ctx: ctx, base: v.base, target: v.target}
+	c := &client.Client{
+		Credentials: client.NewCredentials(v.cfg.AccountSID, v.cfg.AuthToken),
+		HTTPClient: &http.Client{
+			Transport: rt,
+			Timeout:   v.cfg.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}
+	c.SetAccountSid(v.cfg.AccountSID)
+	call, err := api.NewApiServiceWithClient(c).CreateCall(params)
+	if err != nil {
+		return nudge.SendResult{}, v.sendError(ctx, rt, m, err)
+	}
+	if call == nil || call.Sid == nil || *call.Sid == "" {
+		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
+			Err: fmt.Errorf("twilio voice: create call for attempt %s: answer without a sid", m.AttemptID)}
+	}
+	status := nudge.AttemptSent
+	if call.Status != nil {
+		if st := CallStatusFromTwilio(*call.Status); st != "" {
+			status = st
+		}
+	}
+	return nudge.SendResult{ProviderID: *call.Sid, Status: status}, nil
+}
+
+func (v *Voice) sendError(ctx context.Context, rt *transport, m *nudge.Message, err error) error {
+	var rest *client.TwilioRestError
+	var v1 *client.RestErrorV1
+	if !errors.As(err, &rest) && !errors.As(err, &v1) {
+		if code := rt.lastStatus(); code >= 300 {
+			err = &httpStatusError{code: code, err: err}
+		} else if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w: %w", ctxErr, err)
+		}
+	}
+	pe := Classify(err)
+	pe.Err = fmt.Errorf("twilio voice: create call for attempt %s: %w", m.AttemptID, pe.Err)
+	return pe
+}
+
+// SenderRate returns the rate-limiter key and calls-per-second budget of the
+// account: "twilio:voice:" plus the AccountSID, and the configured CPS
+// (DefaultVoiceCPS unless WithCPS changed it).
+func (v *Voice) SenderRate(*nudge.Message) (key string, perSecond float64) {
+	return "twilio:voice:" + v.cfg.AccountSID, v.cps
+}
