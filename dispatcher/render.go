@@ -20,6 +20,8 @@ const DefaultLinkTTL = 30 * 24 * time.Hour
 type RendererStore interface {
 	GetLender(ctx context.Context, id string) (nudge.Lender, error)
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
+	// ListPromises gives the broken promise a broken-promise step speaks of.
+	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 }
 
 // TemplateRenderer renders reminders from a template pack: in the borrower's
@@ -69,6 +71,17 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	data := templates.DataFor(acct, name, today)
 	data.HelpPhone = lender.HelpPhone
 	data.AgentPhone = lender.AgentPhone
+	if r.BrokenPromise {
+		// The message names what the borrower promised, not the amount due
+		// and a date offered by default.
+		p, ok, err := t.brokenPromise(ctx, acct)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			data.PromiseDate, data.PromiseAmount = p.Due, p.Amount
+		}
+	}
 	data.Disclosure = profile.Collector == compliance.ThirdParty
 	if data.Disclosure {
 		if data.FirstContact, err = t.firstContact(ctx, att); err != nil {
@@ -104,6 +117,29 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 		m.Text = voiceScript(out)
 	}
 	return m, nil
+}
+
+// brokenPromise returns the latest broken promise of the account's current
+// cycle, the one that started the cadence's broken-promise steps (the
+// planner picks it the same way), and whether there is one.
+func (t *TemplateRenderer) brokenPromise(ctx context.Context, acct nudge.Account) (nudge.Promise, bool, error) {
+	ps, err := t.Store.ListPromises(ctx, acct.Lender, acct.ID)
+	if err != nil {
+		return nudge.Promise{}, false, fmt.Errorf("loading promises: %w", err)
+	}
+	var (
+		latest nudge.Promise
+		found  bool
+	)
+	for _, p := range ps {
+		if p.Status != nudge.PromiseBroken || p.Due.Before(acct.DueDate) {
+			continue
+		}
+		if !found || p.Due.After(latest.Due) {
+			latest, found = p, true
+		}
+	}
+	return latest, found, nil
 }
 
 // firstContact reports whether no earlier attempt on the account reached a provider.

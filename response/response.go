@@ -123,6 +123,19 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	}
 	if target != nil {
 		r.Lender, r.AccountID = target.Lender, target.ID
+	} else {
+		// No account has the sender's address: keep the reply under the
+		// first lender (by id) so that a person sees it, since the store
+		// records every reply under a lender. With no lender at all there
+		// is nobody to record it for, nor anyone to opt out of.
+		lenders, err := h.lendersFor(ctx, nil)
+		if err != nil {
+			return out, err
+		}
+		if len(lenders) == 0 {
+			return out, nil
+		}
+		r.Lender = lenders[0]
 	}
 
 	// Act first (every action is idempotent), then record the reply: a
@@ -236,30 +249,36 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 // promise records a promise to pay, replacing a pending one, and pauses the
 // cadence by cancelling what is queued.
 func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, replyID string, res reply.Result, now time.Time) error {
+	id := "prm_" + replyID
 	if old, err := h.Store.ActivePromise(ctx, a.Lender, a.ID); err == nil {
-		if old.ID == "prm_"+replyID {
-			return nil // a retry of this very answer
-		}
-		if err := h.Store.SetPromiseStatus(ctx, old.ID, nudge.PromiseCanceled, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
-			return err
+		// A pending promise with this id is a retry of this very answer:
+		// keep it, and finish below what the first try may have left undone.
+		if old.ID != id {
+			if err := h.Store.SetPromiseStatus(ctx, old.ID, nudge.PromiseCanceled, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
+				return err
+			}
 		}
 	} else if !errors.Is(err, nudge.ErrNotFound) {
 		return err
 	}
 	p := nudge.Promise{
-		ID: "prm_" + replyID, Lender: a.Lender, AccountID: a.ID, Amount: res.Amount, Currency: a.Currency,
+		ID: id, Lender: a.Lender, AccountID: a.ID, Amount: res.Amount, Currency: a.Currency,
 		Due: res.Date, Status: nudge.PromisePending, Channel: in.Channel, ReplyID: replyID, CreatedAt: now, UpdatedAt: now,
 	}
 	if p.Amount == "" {
 		p.Amount = a.AmountDue
 	}
-	if err := h.Store.InsertPromise(ctx, p); err != nil && !errors.Is(err, nudge.ErrConflict) {
+	switch err := h.Store.InsertPromise(ctx, p); {
+	case errors.Is(err, nudge.ErrConflict):
+		// Recorded (with its event) by an earlier try of this answer.
+	case err != nil:
 		return fmt.Errorf("recording promise: %w", err)
-	}
-	detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
-	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
-		Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
-		return err
+	default:
+		detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
+		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
+			Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
+			return err
+		}
 	}
 	_, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonPromiseActive, now)
 	return err

@@ -294,6 +294,7 @@ func (db *DB) loadAccounts(ctx context.Context, q querier, query string, args ..
 			a.Address = &nudge.Address{Country: country.String, Region: region.String, PostalCode: postal.String}
 		}
 		a.Status = nudge.AccountStatus(status)
+		a.NextActionAt = nextAt
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

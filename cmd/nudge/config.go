@@ -98,6 +98,10 @@ type TwilioConfig struct {
 	From                string `yaml:"from"`
 	// BaseURL is empty for Twilio itself, or the address of a simulator.
 	BaseURL string `yaml:"base_url"`
+	// VoiceFrom is the caller ID of voice calls (E.164); default From.
+	VoiceFrom string `yaml:"voice_from"`
+	// VoiceCPS limits calls per second for the account (default 1).
+	VoiceCPS float64 `yaml:"voice_cps"`
 }
 
 // SMTPConfig configures email.
@@ -244,6 +248,12 @@ func setField(v reflect.Value, s string) error {
 			return fmt.Errorf("%q is not an integer", s)
 		}
 		v.SetInt(int64(n))
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		v.SetFloat(f)
 	case reflect.Int64:
 		d, err := time.ParseDuration(s)
 		if err != nil {

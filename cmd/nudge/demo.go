@@ -166,7 +166,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	demoApp := *a
 	demoApp.stderr = logFile
-	senders := map[nudge.ChannelKind]nudge.Sender{nudge.Voice: sandbox.New(), nudge.Email: sandbox.New()}
+	senders := map[nudge.ChannelKind]nudge.Sender{nudge.Email: sandbox.New()}
 	rt, err := demoApp.newRuntime(ctx, cfg, runtimeOptions{
 		clock: clock, rdb: rdb, senders: senders,
 		cadences: map[string][]cadenceSource{

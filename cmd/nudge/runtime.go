@@ -215,23 +215,42 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 	rt.senderRate = func(m *nudge.Message) (string, float64) {
 		return "default:" + string(m.Channel), 50
 	}
-	if _, ok := rt.senders[nudge.SMS]; !ok && rt.cfg.Twilio.AccountSID != "" {
-		sms, err := twilio.New(twilio.Config{
+	rates := map[nudge.ChannelKind]func(*nudge.Message) (string, float64){}
+	if rt.cfg.Twilio.AccountSID != "" {
+		tc := twilio.Config{
 			AccountSID: rt.cfg.Twilio.AccountSID, AuthToken: rt.cfg.Twilio.AuthToken,
 			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From,
 			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL,
-		})
-		if err != nil {
-			return err
 		}
-		rt.senders[nudge.SMS] = sms
-		base := rt.senderRate
-		rt.senderRate = func(m *nudge.Message) (string, float64) {
-			if m.Channel == nudge.SMS {
-				return sms.SenderRate(m)
+		if _, ok := rt.senders[nudge.SMS]; !ok {
+			sms, err := twilio.New(tc)
+			if err != nil {
+				return err
 			}
-			return base(m)
+			rt.senders[nudge.SMS], rates[nudge.SMS] = sms, sms.SenderRate
 		}
+		if _, ok := rt.senders[nudge.Voice]; !ok {
+			vc := tc
+			if rt.cfg.Twilio.VoiceFrom != "" {
+				vc.From = rt.cfg.Twilio.VoiceFrom
+			}
+			var opts []twilio.VoiceOption
+			if rt.cfg.Twilio.VoiceCPS > 0 {
+				opts = append(opts, twilio.WithCPS(rt.cfg.Twilio.VoiceCPS))
+			}
+			voice, err := twilio.NewVoice(vc, web.VoiceTokens(rt.links), opts...)
+			if err != nil {
+				return fmt.Errorf("twilio voice: %w", err)
+			}
+			rt.senders[nudge.Voice], rates[nudge.Voice] = voice, voice.SenderRate
+		}
+	}
+	base := rt.senderRate
+	rt.senderRate = func(m *nudge.Message) (string, float64) {
+		if f, ok := rates[m.Channel]; ok {
+			return f(m)
+		}
+		return base(m)
 	}
 	for _, ch := range nudge.Channels {
 		if _, ok := rt.senders[ch]; !ok {
@@ -276,6 +295,20 @@ func (rt *runtime) profiles() dispatcher.Profiles {
 	})
 }
 
+// templateFor names the template of r's step on channel ch (its fallback
+// template when ch is the step's fallback channel).
+func (rt *runtime) templateFor(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error) {
+	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	if err != nil {
+		return "", err
+	}
+	step, _, ok := c.Step(r.Key.Step)
+	if !ok {
+		return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
+	}
+	return step.TemplateFor(ch), nil
+}
+
 // pipeline builds the worker's send pipeline.
 func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 	profiles := rt.profiles()
@@ -285,17 +318,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 		Renderer: &dispatcher.TemplateRenderer{
 			Pack: rt.pack, Store: rt.db, Profiles: profiles, Links: rt.links,
 			PublicURL: rt.cfg.PublicURL, Clock: rt.clock,
-			TemplateFor: func(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error) {
-				c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
-				if err != nil {
-					return "", err
-				}
-				step, _, ok := c.Step(r.Key.Step)
-				if !ok {
-					return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
-				}
-				return step.TemplateFor(ch), nil
-			},
+			TemplateFor: rt.templateFor,
 		},
 		Senders:    rt.senders,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
@@ -335,9 +358,15 @@ func (rt *runtime) handler() http.Handler {
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
 	})
 	if rt.cfg.Twilio.AuthToken != "" {
+		replies := rt.replies()
 		(&web.TwilioSMS{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
-			Store: rt.db, Replies: rt.replies(), Clock: rt.clock, Logger: rt.logger,
+			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger,
+		}).Register(srv)
+		(&web.TwilioVoice{
+			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL, Links: rt.links,
+			Store: rt.db, Answers: replies, Pack: rt.pack, Profile: rt.accountProfile,
+			TemplateFor: rt.templateFor, Clock: rt.clock, Logger: rt.logger,
 		}).Register(srv)
 	}
 	for pattern, h := range rt.routes {

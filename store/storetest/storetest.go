@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"Promises", testPromises},
 		{"OptOuts", testOptOuts},
 		{"EventsAndAudit", testEventsAndAudit},
+		{"APIPages", testAPIPages}, {"AccountRepliesAndKeys", testAccountRepliesAndKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,6 +161,8 @@ func testAccountRoundTrip(t *testing.T, s nudge.Store) {
 	b.AmountDue = "1000000.01"
 	b.Contacts = []nudge.Contact{}
 	require.NoError(t, s.UpsertAccounts(ctx, []nudge.Account{a, b}, T0))
+	// The store marks both for planning at T0 and says so.
+	a.NextActionAt, b.NextActionAt = T0, T0
 
 	got, err := s.GetAccount(ctx, "acme", "A-1")
 	require.NoError(t, err)

@@ -1,0 +1,156 @@
+package smtp
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+)
+
+// TLS modes of Config.TLS.
+const (
+	// TLSStartTLS connects in plain text and requires STARTTLS before AUTH
+	// and MAIL (port 587 by default).
+	TLSStartTLS = "starttls"
+	// TLSImplicit connects over TLS from the first byte (port 465 by default).
+	TLSImplicit = "tls"
+	// TLSNone never encrypts (port 25 by default). Only for a relay on a
+	// trusted network or a local sink: AUTH then sends the password in clear.
+	TLSNone = "none"
+)
+
+// Defaults for Config.
+const (
+	// DefaultTimeout bounds dialing and each SMTP command.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMPS is the messages-per-second budget of a sender without a configured rate.
+	DefaultMPS = 10.0
+	// DefaultStartTLSPort, DefaultTLSPort and DefaultPlainPort are the ports
+	// used when Config.Port is zero, by TLS mode.
+	DefaultStartTLSPort = 587
+	DefaultTLSPort      = 465
+	DefaultPlainPort    = 25
+)
+
+// Config configures the SMTP sender. Field names in error messages are the
+// YAML keys under "smtp".
+type Config struct {
+	// Host is the SMTP server (relay or submission server) to send through.
+	Host string `yaml:"host" json:"host"`
+	// Port is the server's port; zero picks the default for TLS.
+	Port int `yaml:"port" json:"port"`
+	// Username and Password authenticate when Username is set.
+	Username string `yaml:"username" json:"username"`
+	Password string `yaml:"password" json:"password"`
+	// PasswordFile names a file holding the password; New reads it when
+	// Password is empty.
+	PasswordFile string `yaml:"password_file" json:"password_file"`
+	// From is the sender address, optionally with a display name
+	// ("Acme Auto Finance <reminders@acme.example>"). It is both the header
+	// From and the envelope sender.
+	From string `yaml:"from" json:"from"`
+	// TLS is TLSStartTLS (the default), TLSImplicit or TLSNone.
+	TLS string `yaml:"tls" json:"tls"`
+	// Timeout bounds dialing and each SMTP command; DefaultTimeout when zero.
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// MPS is the messages-per-second budget of the sender; DefaultMPS when zero.
+	MPS float64 `yaml:"mps" json:"mps"`
+	// Domain is the right-hand side of generated Message-IDs and the name
+	// sent in EHLO; the domain of From when empty.
+	Domain string `yaml:"domain" json:"domain"`
+}
+
+// WithDefaults returns a copy of c with empty fields filled and values normalised.
+func (c Config) WithDefaults() Config {
+	c.Host = strings.TrimSpace(c.Host)
+	c.From = strings.TrimSpace(c.From)
+	c.TLS = strings.ToLower(strings.TrimSpace(c.TLS))
+	if c.TLS == "" {
+		c.TLS = TLSStartTLS
+	}
+	if c.Port == 0 {
+		switch c.TLS {
+		case TLSImplicit:
+			c.Port = DefaultTLSPort
+		case TLSNone:
+			c.Port = DefaultPlainPort
+		default:
+			c.Port = DefaultStartTLSPort
+		}
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MPS == 0 {
+		c.MPS = DefaultMPS
+	}
+	if c.Domain == "" {
+		if a, err := mail.ParseAddress(c.From); err == nil {
+			if at := strings.LastIndex(a.Address, "@"); at >= 0 {
+				c.Domain = a.Address[at+1:]
+			}
+		}
+	}
+	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
+	return c
+}
+
+// loadSecrets fills Password from PasswordFile when needed.
+func (c *Config) loadSecrets() error {
+	if c.Password != "" || c.PasswordFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.PasswordFile)
+	if err != nil {
+		return fmt.Errorf("smtp.password_file: %w", err)
+	}
+	c.Password = strings.TrimRight(string(b), "\r\n")
+	return nil
+}
+
+// Validate reports every problem in c, naming the field. Call it on the
+// result of WithDefaults.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Host == "" {
+		errs = append(errs, errors.New("smtp.host is required"))
+	} else if strings.ContainsAny(c.Host, " /:") && !strings.HasPrefix(c.Host, "[") {
+		errs = append(errs, fmt.Errorf("smtp.host %q must be a host name or IP address without a port", c.Host))
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("smtp.port must be between 1 and 65535, got %d", c.Port))
+	}
+	switch c.TLS {
+	case TLSStartTLS, TLSImplicit, TLSNone:
+	default:
+		errs = append(errs, fmt.Errorf("smtp.tls must be %q, %q or %q, got %q", TLSStartTLS, TLSImplicit, TLSNone, c.TLS))
+	}
+	fromOK := false
+	if c.From == "" {
+		errs = append(errs, errors.New("smtp.from is required"))
+	} else if _, err := mail.ParseAddress(c.From); err != nil {
+		errs = append(errs, fmt.Errorf("smtp.from %q is not an email address: %w", c.From, err))
+	} else {
+		fromOK = true
+	}
+	if c.Username == "" && (c.Password != "" || c.PasswordFile != "") {
+		errs = append(errs, errors.New("smtp.username is required when a password is set"))
+	}
+	if c.Username != "" && c.Password == "" && c.PasswordFile == "" {
+		errs = append(errs, errors.New("smtp.password (or password_file) is required when smtp.username is set"))
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("smtp.timeout must not be negative, got %s", c.Timeout))
+	}
+	if c.MPS < 0 {
+		errs = append(errs, fmt.Errorf("smtp.mps must not be negative, got %g", c.MPS))
+	}
+	if c.Domain == "" && fromOK {
+		errs = append(errs, errors.New("smtp.domain is required (it defaults to the domain of smtp.from)"))
+	} else if c.Domain != "" && strings.ContainsAny(c.Domain, " <>@\r\n") {
+		errs = append(errs, fmt.Errorf("smtp.domain %q is not a domain name", c.Domain))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,424 @@
+// Package smtp sends email reminders through an SMTP server with
+// github.com/wneessen/go-mail: STARTTLS, implicit TLS or plain connections,
+// SMTP AUTH when configured, one connection kept open and reused between
+// messages, multipart text and HTML bodies, and the RFC 8058 one-click
+// unsubscribe headers the renderer puts on every reminder.
+//
+// Errors are classified where they happen: a 4xx reply, a dropped connection
+// or a timeout is a transient *nudge.ProviderError (Retry); a 5xx reply to
+// the recipient or the message is permanent and marks the address
+// undeliverable, so the dispatcher records it and later steps use another
+// channel.
+package smtp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"strings"
+
+	mail "github.com/wneessen/go-mail"
+	mailsmtp "github.com/wneessen/go-mail/smtp"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
+)
+
+var _ nudge.Sender = (*Sender)(nil)
+
+// Sender sends email through one SMTP server. It keeps one connection open
+// between messages and sends one message at a time on it; a connection the
+// server dropped is redialed. It is safe for concurrent use. Close it to
+// say QUIT.
+type Sender struct {
+	cfg    Config
+	from   *netmail.Address
+	client *mail.Client
+	tls    *tls.Config
+	clock  nudge.Clock
+	logger *slog.Logger
+
+	// sem holds the connection: one send (or dial, or close) at a time.
+	sem    chan struct{}
+	conn   *mailsmtp.Client // the open connection, or nil
+	raw    net.Conn         // the network connection under conn (or being dialed)
+	closed bool
+}
+
+// Option changes how New builds a Sender.
+type Option func(*Sender)
+
+// WithClock sets the clock the Date header is read from (default nudge.SystemClock).
+func WithClock(c nudge.Clock) Option { return func(s *Sender) { s.clock = c } }
+
+// WithLogger sets the logger connection events are written to (default: discarded).
+func WithLogger(l *slog.Logger) Option { return func(s *Sender) { s.logger = l } }
+
+// WithTLSConfig sets the TLS configuration used for STARTTLS and implicit
+// TLS, for example to trust a private CA. Its ServerName defaults to Config.Host.
+func WithTLSConfig(c *tls.Config) Option { return func(s *Sender) { s.tls = c } }
+
+// New checks cfg (after filling defaults and reading PasswordFile) and
+// returns a sender. It does not connect: the first Send does.
+func New(cfg Config, opts ...Option) (*Sender, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.loadSecrets(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("smtp config: %w", err)
+	}
+	from, err := netmail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("smtp.from: %w", err)
+	}
+	s := &Sender{cfg: cfg, from: from, clock: nudge.SystemClock, sem: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.tls == nil {
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	} else {
+		s.tls = s.tls.Clone()
+	}
+	if s.tls.ServerName == "" {
+		s.tls.ServerName = strings.Trim(cfg.Host, "[]")
+	}
+	mopts := []mail.Option{
+		mail.WithPort(cfg.Port),
+		mail.WithTimeout(cfg.Timeout),
+		mail.WithHELO(cfg.Domain),
+		mail.WithTLSConfig(s.tls),
+		mail.WithDialContextFunc(s.dial),
+	}
+	switch cfg.TLS {
+	case TLSStartTLS:
+		mopts = append(mopts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case TLSImplicit:
+		// s.dial performs the handshake; go-mail must not try STARTTLS.
+		mopts = append(mopts, mail.WithSSL(), mail.WithTLSPolicy(mail.NoTLS))
+	case TLSNone:
+		mopts = append(mopts, mail.WithTLSPolicy(mail.NoTLS))
+	}
+	if cfg.Username != "" {
+		mopts = append(mopts, mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+		if cfg.TLS == TLSNone {
+			// Prefer mechanisms that do not reveal the password; the
+			// operator chose an unencrypted connection.
+			mopts = append(mopts, mail.WithOpportunisticSMTPAuth(mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1,
+				mail.SMTPAuthCramMD5, mail.SMTPAuthPlainNoEnc, mail.SMTPAuthLoginNoEnc))
+		} else {
+			mopts = append(mopts, mail.WithOpportunisticSMTPAuth(mail.SMTPAuthPlain, mail.SMTPAuthLogin,
+				mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1, mail.SMTPAuthCramMD5))
+		}
+	}
+	client, err := mail.NewClient(strings.Trim(cfg.Host, "[]"), mopts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp client for %s: %w", cfg.Host, err)
+	}
+	s.client = client
+	return s, nil
+}
+
+// SenderRate returns the rate-limiter key ("smtp:" and the sender address)
+// and the messages-per-second budget (Config.MPS) of the sender m goes out from.
+func (s *Sender) SenderRate(m *nudge.Message) (key string, perSecond float64) {
+	from := s.from.Address
+	if m != nil && m.From != "" {
+		if a, err := netmail.ParseAddress(m.From); err == nil {
+			from = a.Address
+		}
+	}
+	return "smtp:" + strings.ToLower(from), s.cfg.MPS
+}
+
+// Send delivers m: Subject, Text as text/plain and HTML (when set) as the
+// text/html alternative, m.Headers (List-Unsubscribe, List-Unsubscribe-Post),
+// Date, From (m.From or Config.From), To, Content-Language (m.Locale) and a
+// Message-ID. The Message-ID, angle brackets included, is the result's
+// ProviderID. It is derived from m.AttemptID, so a retried attempt carries
+// the same Message-ID and receivers can discard a duplicate; a message
+// without an attempt gets a random one. Errors are *nudge.ProviderError
+// values (see Classify).
+func (s *Sender) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
+	msg, id, err := s.build(m)
+	if err != nil {
+		return nudge.SendResult{}, err
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
+			Err: fmt.Errorf("smtp: waiting for the connection for attempt %s: %w", m.AttemptID, ctx.Err())}
+	}
+	defer func() { <-s.sem }()
+	if s.closed {
+		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
+			Err: fmt.Errorf("smtp: sender closed before attempt %s", m.AttemptID)}
+	}
+	for try := 0; ; try++ {
+		reused := s.conn != nil
+		if err := s.connect(ctx); err != nil {
+			pe := classifyDial(err)
+			pe.Err = fmt.Errorf("smtp: connecting to %s:%d for attempt %s: %w", s.cfg.Host, s.cfg.Port, m.AttemptID, pe.Err)
+			return nudge.SendResult{}, pe
+		}
+		raw := s.raw
+		stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+		err := s.client.SendWithSMTPClient(s.conn, msg)
+		interrupted := !stop()
+		if err == nil || msg.IsDelivered() {
+			// A failure after the server accepted the message (RSET) only
+			// costs the connection.
+			if err != nil || interrupted {
+				s.drop()
+			}
+			return nudge.SendResult{ProviderID: id, Status: nudge.AttemptSent}, nil
+		}
+		var se *mail.SendError
+		code := 0
+		if errors.As(err, &se) {
+			code = se.ErrorCode()
+		}
+		if code == 0 || interrupted {
+			// No reply from the server: the connection is unusable.
+			s.drop()
+			if reused && try == 0 && ctx.Err() == nil && beforeData(se) {
+				// The server closed an idle connection: dial once more.
+				s.logger.Debug("smtp connection went stale; redialing", "host", s.cfg.Host)
+				continue
+			}
+		}
+		if cerr := ctx.Err(); cerr != nil && interrupted {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
+		pe := Classify(err)
+		pe.Err = fmt.Errorf("smtp: sending attempt %s to %s: %w", m.AttemptID, channels.Mask(m.To),
+			&redacted{err: pe.Err, address: msgTo(msg)})
+		return nudge.SendResult{}, pe
+	}
+}
+
+// redacted hides an address in an error's text (go-mail names the
+// recipient); errors.As and errors.Is still see the original.
+type redacted struct {
+	err     error
+	address string
+}
+
+func (r *redacted) Error() string {
+	if r.address == "" {
+		return r.err.Error()
+	}
+	return strings.ReplaceAll(r.err.Error(), r.address, channels.Mask(r.address))
+}
+
+func (r *redacted) Unwrap() error { return r.err }
+
+// msgTo is the recipient address of msg.
+func msgTo(msg *mail.Msg) string {
+	if to := msg.GetTo(); len(to) > 0 {
+		return to[0].Address
+	}
+	return ""
+}
+
+// beforeData reports whether a failure without a server reply happened
+// before the message's final dot was sent, so it cannot have been accepted.
+func beforeData(se *mail.SendError) bool {
+	if se == nil {
+		return false
+	}
+	switch se.Reason {
+	case mail.ErrConnCheck, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
+		return true
+	}
+	return false
+}
+
+// Close says QUIT on the open connection, if any, and makes later sends fail.
+func (s *Sender) Close() error {
+	s.sem <- struct{}{}
+	defer func() { <-s.sem }()
+	s.closed = true
+	if s.conn == nil {
+		return nil
+	}
+	err := s.client.CloseWithSMTPClient(s.conn)
+	if s.raw != nil {
+		_ = s.raw.Close()
+	}
+	s.conn, s.raw = nil, nil
+	if err != nil {
+		return fmt.Errorf("smtp: closing connection to %s: %w", s.cfg.Host, err)
+	}
+	return nil
+}
+
+// connect dials when no connection is open. The caller holds sem.
+func (s *Sender) connect(ctx context.Context) error {
+	if s.conn != nil {
+		return nil
+	}
+	c, err := s.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		// A failed greeting, STARTTLS or AUTH leaves the socket open.
+		if s.raw != nil {
+			_ = s.raw.Close()
+			s.raw = nil
+		}
+		return err
+	}
+	s.conn = c
+	s.logger.Debug("smtp connected", "host", s.cfg.Host, "port", s.cfg.Port, "tls", s.cfg.TLS)
+	return nil
+}
+
+// drop closes the connection without QUIT. The caller holds sem.
+func (s *Sender) drop() {
+	if s.raw != nil {
+		_ = s.raw.Close()
+	}
+	s.conn, s.raw = nil, nil
+}
+
+// dial opens the network connection for go-mail, doing the TLS handshake
+// itself in implicit-TLS mode, and remembers it so a cancelled context can
+// interrupt a blocked command. It runs under sem (from connect).
+func (s *Sender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: s.cfg.Timeout}
+	var (
+		c   net.Conn
+		err error
+	)
+	if s.cfg.TLS == TLSImplicit {
+		c, err = (&tls.Dialer{NetDialer: d, Config: s.tls}).DialContext(ctx, network, addr)
+	} else {
+		c, err = d.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.raw = c
+	return c, nil
+}
+
+// reservedHeaders are the headers Send sets itself; m.Headers may not set them.
+var reservedHeaders = map[string]bool{
+	"From": true, "To": true, "Cc": true, "Bcc": true, "Sender": true, "Reply-To": true, "Subject": true,
+	"Date": true, "Message-Id": true, "Mime-Version": true, "Content-Type": true,
+	"Content-Transfer-Encoding": true, "Content-Language": true, "Return-Path": true,
+}
+
+// build turns m into a go-mail message and returns it with its Message-ID.
+func (s *Sender) build(m *nudge.Message) (*mail.Msg, string, error) {
+	fail := func(reason nudge.Reason, undeliverable bool, code, format string, args ...any) error {
+		return &nudge.ProviderError{Reason: reason, Undeliverable: undeliverable, Code: code,
+			Err: fmt.Errorf("smtp: attempt %s: "+format, append([]any{m.AttemptID}, args...)...)}
+	}
+	if m.Channel != "" && m.Channel != nudge.Email {
+		return nil, "", fail(nudge.ReasonProviderFailed, false, "", "message is for channel %q", m.Channel)
+	}
+	if strings.TrimSpace(m.To) == "" {
+		return nil, "", fail(nudge.ReasonNoContact, true, "", "message has no To address")
+	}
+	to, err := netmail.ParseAddress(m.To)
+	if err != nil || !strings.Contains(to.Address, "@") {
+		return nil, "", fail(nudge.ReasonUndeliverable, true, "invalid_address", "To %s is not an email address", channels.Mask(m.To))
+	}
+	if strings.TrimSpace(m.Subject) == "" || strings.TrimSpace(m.Text) == "" {
+		return nil, "", fail(nudge.ReasonRenderFailed, false, "", "message needs a subject and a text part")
+	}
+	from := s.from
+	if m.From != "" {
+		if from, err = netmail.ParseAddress(m.From); err != nil {
+			return nil, "", fail(nudge.ReasonProviderFailed, false, "", "From %q is not an email address", m.From)
+		}
+	}
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	msg.Subject(m.Subject)
+	msg.SetDateWithValue(s.clock.Now())
+	id := s.messageID(m.AttemptID)
+	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))
+	if m.Locale != "" {
+		msg.SetGenHeader(mail.HeaderContentLang, m.Locale)
+	}
+	msg.SetGenHeaderPreformatted("Auto-Submitted", "auto-generated")
+	for name, value := range m.Headers {
+		canon := canonicalHeader(name)
+		switch {
+		case canon == "":
+			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header name %q is not valid", name)
+		case reservedHeaders[canon]:
+			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header %s is set by the sender", name)
+		case strings.ContainsAny(value, "\r\n"):
+			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header %s has a line break", name)
+		case isASCII(value):
+			msg.SetGenHeaderPreformatted(mail.Header(name), value)
+		default:
+			msg.SetGenHeader(mail.Header(name), value)
+		}
+	}
+	msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	}
+	return msg, id, nil
+}
+
+// messageID returns "<id@domain>": a digest of the attempt id, or random
+// bytes when there is none.
+func (s *Sender) messageID(attemptID string) string {
+	var local string
+	if attemptID != "" {
+		sum := sha256.Sum256([]byte("nudge-message-id\x00" + s.cfg.Domain + "\x00" + attemptID))
+		local = hex.EncodeToString(sum[:16])
+	} else {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails
+		local = hex.EncodeToString(b)
+	}
+	return "<" + local + "@" + s.cfg.Domain + ">"
+}
+
+// canonicalHeader returns the canonical form of a header field name
+// ("list-unsubscribe" → "List-Unsubscribe"), or "" when name is not a valid
+// field name (printable ASCII without colon or space, RFC 5322 §3.6.8).
+func canonicalHeader(name string) string {
+	if name == "" {
+		return ""
+	}
+	for _, c := range name {
+		if c <= ' ' || c > '~' || c == ':' {
+			return ""
+		}
+	}
+	parts := strings.Split(strings.ToLower(name), "-")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "-")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

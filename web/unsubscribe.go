@@ -1,0 +1,265 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"mime"
+	"net/http"
+
+	"golang.org/x/text/language"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/link"
+)
+
+// UnsubscribePath is the route of one-click unsubscribe links; the token
+// follows it. The renderer builds the same path from the public URL.
+const UnsubscribePath = "/u/"
+
+// OptOutSourceEmailLink is the opt-out source recorded by the unsubscribe link.
+const OptOutSourceEmailLink = "email_link"
+
+// MaxUnsubscribeBody is the largest unsubscribe POST body accepted, in bytes.
+const MaxUnsubscribeBody = 16 << 10
+
+//go:embed pages/unsubscribe.html
+var unsubFS embed.FS
+
+var unsubPage = template.Must(template.ParseFS(unsubFS, "pages/unsubscribe.html"))
+
+var unsubMatcher = func() language.Matcher {
+	tags := make([]language.Tag, len(unsubLocales))
+	for i, l := range unsubLocales {
+		tags[i] = language.MustParse(l)
+	}
+	return language.NewMatcher(tags)
+}()
+
+// UnsubscribeStore is the part of the store the unsubscribe page uses.
+type UnsubscribeStore interface {
+	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	GetLender(ctx context.Context, id string) (nudge.Lender, error)
+	AppendEvent(ctx context.Context, e nudge.Event) error
+}
+
+// Unsubscribe serves the one-click unsubscribe links of reminder emails
+// (RFC 8058). GET /u/{token} shows a page, in the borrower's language, with
+// a button and changes nothing. POST /u/{token} with the form field
+// List-Unsubscribe=One-Click (form-encoded or multipart, as a mail client or
+// the page's button sends it) records an opt-out of the token's address on
+// its channel for its lender and answers 200 with a confirmation page,
+// never a redirect and never a cookie; repeating it changes nothing more.
+// A forged, altered or wrong-purpose token gets 400 and changes nothing.
+//
+// Tokens are verified with link.Unsubscribe. A genuine token past an
+// expiry is still honoured: a borrower's way out must keep working.
+type Unsubscribe struct {
+	Links  *link.Signer
+	Store  UnsubscribeStore
+	Clock  nudge.Clock
+	Logger *slog.Logger
+}
+
+// Register adds GET and POST /u/{token} to s.
+func (u *Unsubscribe) Register(s *Server) {
+	s.Handle("GET "+UnsubscribePath+"{token}", http.HandlerFunc(u.show))
+	s.Handle("POST "+UnsubscribePath+"{token}", http.HandlerFunc(u.unsubscribe))
+}
+
+// unsubView is what the page template sees.
+type unsubView struct {
+	Lang    string
+	T       unsubText
+	State   string // confirm, done, invalid, error
+	Heading string
+	Notice  string
+	Lender  string
+	Address string
+}
+
+// show answers GET: the confirmation page, or 400 for a bad token.
+func (u *Unsubscribe) show(w http.ResponseWriter, r *http.Request) {
+	claims, ok := u.verify(w, r)
+	if !ok {
+		return
+	}
+	v := u.view(r, claims)
+	v.State, v.Heading = "confirm", v.T.Title
+	u.write(w, http.StatusOK, v)
+}
+
+// unsubscribe answers POST: records the opt-out.
+func (u *Unsubscribe) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxUnsubscribeBody)
+	claims, ok := u.verify(w, r)
+	if !ok {
+		return
+	}
+	if !oneClick(r) {
+		v := u.view(r, claims)
+		v.State, v.Heading, v.Notice = "confirm", v.T.Title, v.T.NeedsButton
+		u.write(w, http.StatusBadRequest, v)
+		return
+	}
+	ctx := r.Context()
+	now := u.Clock.Now()
+	added, err := u.Store.AddOptOut(ctx, nudge.OptOut{
+		Lender: claims.Lender, Channel: claims.Channel, Address: claims.Address,
+		Source: OptOutSourceEmailLink, Reason: "one-click unsubscribe link", CreatedAt: now,
+	})
+	if err != nil {
+		u.logger().Error("recording unsubscribe failed", "lender", claims.Lender, "channel", claims.Channel,
+			"address", channels.Mask(claims.Address), "err", err)
+		v := u.view(r, claims)
+		v.State, v.Heading = "error", v.T.ErrorTitle
+		u.write(w, http.StatusInternalServerError, v)
+		return
+	}
+	if added {
+		detail, _ := json.Marshal(map[string]any{
+			"source": OptOutSourceEmailLink, "channel": claims.Channel, "address": channels.Mask(claims.Address), "new": true,
+		})
+		// The opt-out is recorded and effective; a lost timeline entry must
+		// not make the borrower try again.
+		if err := u.Store.AppendEvent(ctx, nudge.Event{
+			Lender: claims.Lender, AccountID: claims.AccountID, Kind: nudge.EventOptOut,
+			Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: detail, At: now,
+		}); err != nil {
+			u.logger().Error("recording unsubscribe event failed", "lender", claims.Lender, "account", claims.AccountID, "err", err)
+		}
+		u.logger().Info("unsubscribed", "lender", claims.Lender, "account", claims.AccountID,
+			"channel", claims.Channel, "address", channels.Mask(claims.Address))
+	}
+	v := u.view(r, claims)
+	v.State, v.Heading = "done", v.T.DoneTitle
+	u.write(w, http.StatusOK, v)
+}
+
+// verify checks the token of the request; on failure it has answered 400.
+func (u *Unsubscribe) verify(w http.ResponseWriter, r *http.Request) (link.Claims, bool) {
+	claims, err := u.Links.Verify(r.PathValue("token"), link.Unsubscribe, u.Clock.Now())
+	if errors.Is(err, link.ErrExpired) {
+		err = nil
+	}
+	if err == nil && (claims.Lender == "" || claims.Address == "" || !claims.Channel.Valid()) {
+		err = errors.New("token lacks a lender, channel or address")
+	}
+	if err != nil {
+		u.logger().Warn("unsubscribe link refused", "method", r.Method, "err", err)
+		text, lang := unsubLanguage(r)
+		u.write(w, http.StatusBadRequest, unsubView{Lang: lang, T: text, State: "invalid", Heading: text.InvalidTitle})
+		return link.Claims{}, false
+	}
+	return claims, true
+}
+
+// oneClick reports whether the form (URL-encoded or multipart) carries
+// List-Unsubscribe=One-Click.
+func oneClick(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	if mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(MaxUnsubscribeBody)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		return false
+	}
+	for _, v := range r.PostForm["List-Unsubscribe"] {
+		if v == "One-Click" {
+			return true
+		}
+	}
+	return false
+}
+
+// view fills the page's language, lender name and masked address: the
+// borrower's language, then the lender's, then the browser's, then English.
+func (u *Unsubscribe) view(r *http.Request, c link.Claims) unsubView {
+	ctx := r.Context()
+	var prefs []string
+	if c.AccountID != "" {
+		acct, err := u.Store.GetAccount(ctx, c.Lender, c.AccountID)
+		switch {
+		case err == nil:
+			prefs = append(prefs, acct.Borrower.Language)
+		case !errors.Is(err, nudge.ErrNotFound):
+			u.logger().Warn("unsubscribe page: loading account", "lender", c.Lender, "account", c.AccountID, "err", err)
+		}
+	}
+	name := c.Lender
+	lender, err := u.Store.GetLender(ctx, c.Lender)
+	switch {
+	case err == nil:
+		prefs = append(prefs, lender.Language)
+		if lender.Name != "" {
+			name = lender.Name
+		}
+	case !errors.Is(err, nudge.ErrNotFound):
+		u.logger().Warn("unsubscribe page: loading lender", "lender", c.Lender, "err", err)
+	}
+	lang := matchUnsubLocale(prefs, r.Header.Get("Accept-Language"))
+	return unsubView{Lang: lang, T: unsubTexts[lang], Lender: name, Address: channels.Mask(c.Address)}
+}
+
+// unsubLanguage picks the page language from the browser alone.
+func unsubLanguage(r *http.Request) (unsubText, string) {
+	lang := matchUnsubLocale(nil, r.Header.Get("Accept-Language"))
+	return unsubTexts[lang], lang
+}
+
+// matchUnsubLocale returns the first page locale that serves one of prefs
+// (BCP 47 tags, empty ones skipped), then one of the Accept-Language header,
+// then the fallback. Regional variants match (es-MX reads es).
+func matchUnsubLocale(prefs []string, acceptLanguage string) string {
+	var tags []language.Tag
+	for _, p := range prefs {
+		if t, err := language.Parse(p); err == nil && p != "" {
+			tags = append(tags, t)
+		}
+	}
+	if al, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil {
+		tags = append(tags, al...)
+	}
+	for _, t := range tags {
+		if _, idx, conf := unsubMatcher.Match(t); conf != language.No {
+			return unsubLocales[idx]
+		}
+	}
+	return unsubLocales[0]
+}
+
+// write renders the page with headers that keep it out of caches and
+// referrers and forbid scripts and framing.
+func (u *Unsubscribe) write(w http.ResponseWriter, code int, v unsubView) {
+	var buf bytes.Buffer
+	if err := unsubPage.Execute(&buf, v); err != nil {
+		u.logger().Error("rendering unsubscribe page", "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.Lang)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (u *Unsubscribe) logger() *slog.Logger {
+	if u.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return u.Logger
+}
