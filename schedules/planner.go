@@ -180,8 +180,9 @@ func (p *Planner) planAccount(ctx context.Context, a *nudge.Account, now time.Ti
 		}
 		// Move the preferred time into the allowed window; the worker checks
 		// again at send time, so an error here only means "try at once".
-		if next, err := compliance.NextAllowed(profile, *a, r.Channel, at); err == nil {
+		if next, err := compliance.NextAllowed(profile, *a, r.Channel, at); err == nil && next.After(at) {
 			at = next
+			r.Reason = nudge.ReasonQuietHours // held back until the window opens
 		}
 		if err := p.enqueue(ctx, r, at, now); err != nil {
 			return err

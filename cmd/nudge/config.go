@@ -115,6 +115,10 @@ type SMTPConfig struct {
 	From         string `yaml:"from"`
 	// TLS is "starttls" (default), "tls" or "none".
 	TLS string `yaml:"tls"`
+	// Timeout bounds one SMTP conversation (default 30s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MPS limits messages per second through this server (default 10).
+	MPS float64 `yaml:"mps"`
 }
 
 // LogConfig configures logging.
@@ -142,9 +146,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Worker.ShutdownTimeout == 0 {
 		c.Worker.ShutdownTimeout = 25 * time.Second
-	}
-	if c.SMTP.TLS == "" {
-		c.SMTP.TLS = "starttls"
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

@@ -21,7 +21,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
-	"github.com/nudgehq/nudge/channels/sandbox"
+	"github.com/nudgehq/nudge/channels/smtpsink"
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/examples"
@@ -54,8 +54,8 @@ func (a *app) demoCmd() *cobra.Command {
 Redis, the example cadences (US and Chinese) and a synthetic portfolio of borrowers across
 time zones and languages, some on hold, some opted out, some with a promise to pay. The
 scheduler, the workers and the HTTP endpoints run in this process until Ctrl-C or --duration.
-The demo's clock starts today at 16:30 UTC (--at changes it): late morning on the US east
-coast, early morning in the west, past midnight in China.`,
+The demo's clock starts today at 02:30 UTC (--at changes it): mid-morning in China, quiet
+hours on the US east coast, late afternoon on the west coast.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.report != "" && o.report != "json" && o.report != "text" {
@@ -71,7 +71,7 @@ coast, early morning in the west, past midnight in China.`,
 	f.StringVar(&o.report, "report", "text", "print a report at the end: text or json")
 	f.StringVar(&o.export, "export", "", "write reminders.ndjson and attempts.ndjson to this directory")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the HTTP endpoints listen")
-	f.StringVar(&o.at, "at", "", "the instant the demo's clock starts at (RFC 3339; default today 16:30 UTC)")
+	f.StringVar(&o.at, "at", "", "the instant the demo's clock starts at (RFC 3339; default today 02:30 UTC)")
 	return cmd
 }
 
@@ -142,6 +142,13 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	defer sim.Close()
 
+	// An in-process SMTP server receives the demo's email.
+	sink, err := smtpsink.Start("127.0.0.1:0", smtpsink.Options{})
+	if err != nil {
+		return fmt.Errorf("smtp sink: %w", err)
+	}
+	defer sink.Close()
+
 	cfg := Config{
 		Database:  "sqlite://" + filepath.Join(dir, "nudge.db"),
 		Addr:      ln.Addr().String(),
@@ -154,6 +161,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		Scheduler: SchedulerConfig{Spec: "@every 10s"},
 		Worker:    WorkerConfig{Concurrency: 10, ShutdownTimeout: 5 * time.Second},
 		Twilio:    TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL()},
+		SMTP:      SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none"},
 		Log:       LogConfig{Level: "info", Format: "json"},
 	}.WithDefaults()
 	us, err := examples.FS.ReadFile("us-auto.yaml")
@@ -166,9 +174,8 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	demoApp := *a
 	demoApp.stderr = logFile
-	senders := map[nudge.ChannelKind]nudge.Sender{nudge.Email: sandbox.New()}
 	rt, err := demoApp.newRuntime(ctx, cfg, runtimeOptions{
-		clock: clock, rdb: rdb, senders: senders,
+		clock: clock, rdb: rdb,
 		cadences: map[string][]cadenceSource{
 			demoLenderUS: {{name: "examples/us-auto.yaml", data: us}},
 			demoLenderCN: {{name: "examples/cn-auto.yaml", data: cn}},
@@ -180,7 +187,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	defer rt.Close()
 
 	now := clock.Now()
-	p, err := genPortfolio(o.accounts, o.seed, nudge.DateOf(now))
+	p, err := genPortfolio(o.accounts, o.seed, now)
 	if err != nil {
 		return err
 	}
@@ -217,8 +224,12 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	rep.Emails = sink.Count()
 	if o.export != "" {
 		if err := exportRun(rctx, rt, p, o.export); err != nil {
+			return err
+		}
+		if _, err := sink.WriteEML(filepath.Join(o.export, "mail")); err != nil {
 			return err
 		}
 	}
@@ -298,6 +309,22 @@ type demoReport struct {
 	Deferred   int                                               `json:"deferred"`
 	Promises   int                                               `json:"promises"`
 	OptOuts    int                                               `json:"opt_outs"`
+	// Emails counts the messages the demo's SMTP server received.
+	Emails int `json:"emails"`
+	// Calls counts how voice calls were answered.
+	Calls demoCalls `json:"calls"`
+	// PromisesBy and OptOutsBy say where promises and opt-outs came from
+	// ("portfolio" for those the synthetic borrowers had before the run).
+	PromisesBy map[string]int `json:"promises_by_channel"`
+	OptOutsBy  map[string]int `json:"opt_outs_by_source"`
+}
+
+// demoCalls counts call outcomes.
+type demoCalls struct {
+	Answered      int `json:"answered"`
+	Voicemail     int `json:"voicemail"`
+	Conversations int `json:"conversations"`
+	NotConnected  int `json:"not_connected"`
 }
 
 // buildReport counts what the run did.
@@ -305,6 +332,8 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 	rep := demoReport{
 		Attempts:   map[nudge.ChannelKind]map[nudge.AttemptStatus]int{},
 		Suppressed: map[nudge.Reason]int{},
+		PromisesBy: map[string]int{},
+		OptOutsBy:  map[string]int{},
 	}
 	var err error
 	if rep.Reminders, err = rt.db.CountRemindersByStatus(ctx, ""); err != nil {
@@ -320,12 +349,28 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 				rep.Attempts[at.Channel] = map[nudge.AttemptStatus]int{}
 			}
 			rep.Attempts[at.Channel][at.Status]++
+			if at.Channel == nudge.Voice {
+				switch {
+				case at.AnsweredBy == "human":
+					rep.Calls.Answered++
+				case strings.HasPrefix(at.AnsweredBy, "machine"):
+					rep.Calls.Voicemail++
+				case at.Status == nudge.AttemptBusy || at.Status == nudge.AttemptNoAnswer || at.Status == nudge.AttemptFailed:
+					rep.Calls.NotConnected++
+				}
+				if at.Conversation {
+					rep.Calls.Conversations++
+				}
+			}
 		}
 		opts, err := rt.db.ListOptOuts(ctx, lender)
 		if err != nil {
 			return rep, err
 		}
 		rep.OptOuts += len(opts)
+		for _, o := range opts {
+			rep.OptOutsBy[o.Source]++
+		}
 	}
 	for _, a := range p.Accounts {
 		rs, err := rt.db.ListReminders(ctx, a.Lender, a.ID)
@@ -343,7 +388,8 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 		}
 		deferred := map[string]bool{}
 		for _, e := range evs {
-			if e.Kind == nudge.EventDecision && e.Action == "defer" {
+			held := e.Kind == nudge.EventEnqueued && e.Reason == nudge.ReasonQuietHours
+			if held || (e.Kind == nudge.EventDecision && e.Action == "defer") {
 				deferred[e.ReminderID] = true
 			}
 		}
@@ -353,6 +399,13 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 			return rep, err
 		}
 		rep.Promises += len(ps)
+		for _, pr := range ps {
+			by := string(pr.Channel)
+			if pr.ReplyID == "" {
+				by = "portfolio"
+			}
+			rep.PromisesBy[by]++
+		}
 	}
 	return rep, nil
 }
@@ -374,7 +427,17 @@ func (r demoReport) writeText(w io.Writer) error {
 	for _, k := range sortedKeys(r.Suppressed) {
 		fmt.Fprintf(&b, " %s %d", k, r.Suppressed[k])
 	}
-	fmt.Fprintf(&b, "\ndeferred: %d\npromises: %d\nopt-outs: %d\n", r.Deferred, r.Promises, r.OptOuts)
+	fmt.Fprintf(&b, "\ncalls: answered %d, voicemail %d, conversations %d, not connected %d",
+		r.Calls.Answered, r.Calls.Voicemail, r.Calls.Conversations, r.Calls.NotConnected)
+	fmt.Fprintf(&b, "\ndeferred: %d\npromises: %d", r.Deferred, r.Promises)
+	for _, k := range sortedKeys(r.PromisesBy) {
+		fmt.Fprintf(&b, " %s %d", k, r.PromisesBy[k])
+	}
+	fmt.Fprintf(&b, "\nopt-outs: %d", r.OptOuts)
+	for _, k := range sortedKeys(r.OptOutsBy) {
+		fmt.Fprintf(&b, " %s %d", k, r.OptOutsBy[k])
+	}
+	fmt.Fprintf(&b, "\nemails received: %d\n", r.Emails)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

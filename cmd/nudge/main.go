@@ -71,6 +71,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.schedulerCmd(),
 		a.workerCmd(),
 		a.demoCmd(),
+		a.keysCmd(),
+		a.accountsCmd(),
 	)
 	return root
 }

@@ -52,9 +52,10 @@ var (
 	demoStepDays = []int{-3, 0, 1, 5, 10, 20, 30}
 )
 
-// genPortfolio makes n accounts deterministically from seed, dated around today:
-// due dates from 40 days ago to 10 days ahead, about one in five Chinese.
-func genPortfolio(n int, seed uint64, today nudge.Date) (demoPortfolio, error) {
+// genPortfolio makes n accounts deterministically from seed, dated around the
+// borrowers' today at now: due dates from 40 days ago to 10 days ahead, about
+// one in five Chinese.
+func genPortfolio(n int, seed uint64, now time.Time) (demoPortfolio, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var p demoPortfolio
 	for i := range n {
@@ -64,6 +65,7 @@ func genPortfolio(n int, seed uint64, today nudge.Date) (demoPortfolio, error) {
 		} else {
 			a = genUS(rng, i)
 		}
+		today := localToday(a, now)
 		dpd := demoStepDays[rng.IntN(len(demoStepDays))]
 		if rng.IntN(4) == 0 {
 			dpd = rng.IntN(51) - 10 // anywhere from 10 days ahead to 40 days ago
@@ -86,12 +88,12 @@ func genPortfolio(n int, seed uint64, today nudge.Date) (demoPortfolio, error) {
 		switch r := rng.IntN(100); {
 		case r < 5 && len(a.Contacts) > 0:
 			c := a.Contacts[0]
-			p.OptOuts = append(p.OptOuts, nudge.OptOut{Lender: a.Lender, Channel: c.Channel, Address: c.Address, Source: "demo", Reason: "replied STOP earlier"})
+			p.OptOuts = append(p.OptOuts, nudge.OptOut{Lender: a.Lender, Channel: c.Channel, Address: c.Address, Source: "portfolio", Reason: "opted out before the demo"})
 		case r < 10:
 			p.Promises = append(p.Promises, nudge.Promise{
 				ID: fmt.Sprintf("prm_demo_%04d", i), Lender: a.Lender, AccountID: a.ID,
 				Amount: a.AmountDue, Currency: a.Currency, Due: today.AddDays(1 + rng.IntN(7)),
-				Status: nudge.PromisePending, Channel: nudge.SMS,
+				Status: nudge.PromisePending,
 			})
 		}
 		p.Accounts = append(p.Accounts, a)
@@ -156,10 +158,25 @@ func genCN(rng *rand.Rand, i int) nudge.Account {
 	return a
 }
 
-// demoStart is the demo's default clock: today at 16:30 UTC, when it is late
-// morning on the US east coast, early morning on the west coast and past
-// midnight in China, so the demo shows sends, deferrals and quiet hours.
+// localToday is the date at now where the borrower lives (Shanghai for the
+// Chinese lender, New York for the US one).
+func localToday(a nudge.Account, now time.Time) nudge.Date {
+	zone := "America/New_York"
+	if a.Lender == demoLenderCN {
+		zone = "Asia/Shanghai"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nudge.DateOf(now.UTC())
+	}
+	return nudge.DateOf(now.In(loc))
+}
+
+// demoStart is the demo's default clock: today at 02:30 UTC, when it is
+// 10:30 in Shanghai (Chinese reminders go out), 21:30 on the US east coast
+// (quiet hours: deferred) and late afternoon on the west coast (texts and
+// calls), so the demo shows sends, calls, deferrals and quiet hours at once.
 func demoStart(now time.Time) time.Time {
 	y, m, d := now.UTC().Date()
-	return time.Date(y, m, d, 16, 30, 0, 0, time.UTC)
+	return time.Date(y, m, d, 2, 30, 0, 0, time.UTC)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/console"
+	"github.com/nudgehq/nudge/channels/smtp"
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
@@ -45,8 +46,8 @@ type runtime struct {
 
 	senders    map[nudge.ChannelKind]nudge.Sender
 	senderRate func(*nudge.Message) (string, float64)
-	// routes are extra HTTP handlers (webhooks of in-process simulators…).
-	routes map[string]http.Handler
+	// closers release what the senders hold (SMTP connections).
+	closers []func() error
 }
 
 // cadenceSource is one cadence file's name and bytes.
@@ -86,7 +87,7 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if err != nil {
 		return nil, err
 	}
-	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock, routes: map[string]http.Handler{}}
+	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock}
 	if rt.clock == nil {
 		rt.clock = nudge.SystemClock
 	}
@@ -245,6 +246,18 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			rt.senders[nudge.Voice], rates[nudge.Voice] = voice, voice.SenderRate
 		}
 	}
+	if _, ok := rt.senders[nudge.Email]; !ok && rt.cfg.SMTP.Host != "" {
+		c := rt.cfg.SMTP
+		mail, err := smtp.New(smtp.Config{
+			Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password,
+			From: c.From, TLS: c.TLS, Timeout: c.Timeout, MPS: c.MPS,
+		}, smtp.WithClock(rt.clock), smtp.WithLogger(rt.logger))
+		if err != nil {
+			return err
+		}
+		rt.senders[nudge.Email], rates[nudge.Email] = mail, mail.SenderRate
+		rt.closers = append(rt.closers, mail.Close)
+	}
 	base := rt.senderRate
 	rt.senderRate = func(m *nudge.Message) (string, float64) {
 		if f, ok := rates[m.Channel]; ok {
@@ -263,6 +276,11 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 
 // Close releases what the runtime opened.
 func (rt *runtime) Close() {
+	for _, c := range rt.closers {
+		if err := c(); err != nil {
+			rt.logger.Warn("closing", "err", err)
+		}
+	}
 	if rt.rdb != nil {
 		rt.rdb.Close()
 	}
@@ -369,9 +387,13 @@ func (rt *runtime) handler() http.Handler {
 			TemplateFor: rt.templateFor, Clock: rt.clock, Logger: rt.logger,
 		}).Register(srv)
 	}
-	for pattern, h := range rt.routes {
-		srv.Handle(pattern, h)
-	}
+	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger}).Register(srv)
+	(&web.API{
+		Store: rt.db, Tasks: rt.enq, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
+		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
+		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
+		PublicURL: rt.cfg.PublicURL,
+	}).Register(srv)
 	return srv
 }
 
