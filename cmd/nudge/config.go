@@ -22,6 +22,9 @@ type Config struct {
 	Database string `yaml:"database"`
 	// Addr is where the HTTP server listens.
 	Addr string `yaml:"addr"`
+	// HealthAddr, when set, is where the scheduler and worker roles (which
+	// serve no API) answer /healthz and /readyz for orchestrators.
+	HealthAddr string `yaml:"health_addr"`
 	// PublicURL is the address the outside world (Twilio, borrowers) uses to reach Addr.
 	PublicURL string `yaml:"public_url"`
 	// Secret signs the links sent to borrowers (unsubscribe, self-service); at least 32 bytes.
@@ -180,23 +183,36 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 
 // applyEnv sets every field from NUDGE_<PATH> when that variable exists.
 func applyEnv(v reflect.Value, prefix string, env func(string) (string, bool)) error {
+	return walkEnv(v, prefix, func(name string, fv reflect.Value) error {
+		s, ok := env(name)
+		if !ok {
+			return nil
+		}
+		if err := setField(fv, s); err != nil {
+			return fmt.Errorf("environment %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// walkEnv calls fn with the environment variable name of every setting
+// under v (lists of objects excepted: they are set in the file only).
+func walkEnv(v reflect.Value, prefix string, fn func(name string, field reflect.Value) error) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name := prefix + "_" + strings.ToUpper(yamlName(f))
 		fv := v.Field(i)
-		if f.Type.Kind() == reflect.Struct {
-			if err := applyEnv(fv, name, env); err != nil {
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			if err := walkEnv(fv, name, fn); err != nil {
 				return err
 			}
-			continue
-		}
-		s, ok := env(name)
-		if !ok {
-			continue
-		}
-		if err := setField(fv, s); err != nil {
-			return fmt.Errorf("environment %s: %w", name, err)
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() != reflect.String:
+		default:
+			if err := fn(name, fv); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -262,9 +278,6 @@ func setField(v reflect.Value, s string) error {
 		}
 		v.SetInt(int64(d))
 	case reflect.Slice:
-		if v.Type().Elem().Kind() != reflect.String {
-			return errors.New("lists of objects are set in the config file only")
-		}
 		var parts []string
 		for p := range strings.SplitSeq(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -197,7 +197,8 @@ func TestE2EDemoExport(t *testing.T) {
 	for k := range report {
 		keys = append(keys, k)
 	}
-	require.ElementsMatch(t, []string{"reminders", "attempts", "suppressed", "deferred", "promises", "opt_outs"}, keys)
+	require.ElementsMatch(t, []string{"reminders", "attempts", "suppressed", "deferred", "promises", "opt_outs",
+		"emails", "calls", "promises_by_channel", "opt_outs_by_source"}, keys)
 	var rep demoReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
 

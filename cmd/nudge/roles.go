@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/spf13/cobra"
 )
@@ -32,6 +33,13 @@ func (a *app) roleCmd(use, short string, api, scheduler, worker bool) *cobra.Com
 				}
 				rt.logger.Info("api listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 				roles = append(roles, func(ctx context.Context) error { return rt.runAPI(ctx, ln) })
+			}
+			if !api && cfg.HealthAddr != "" {
+				ln, err := net.Listen("tcp", cfg.HealthAddr)
+				if err != nil {
+					return fmt.Errorf("health_addr %s: %w", cfg.HealthAddr, err)
+				}
+				roles = append(roles, func(ctx context.Context) error { return rt.serveHTTP(ctx, ln, rt.health()) })
 			}
 			if scheduler {
 				roles = append(roles, rt.runScheduler)

@@ -369,12 +369,17 @@ func (rt *runtime) replies() *response.Handler {
 	}
 }
 
-// handler builds the HTTP handler of the api role.
-func (rt *runtime) handler() http.Handler {
-	srv := web.NewServer(rt.logger, map[string]web.Pinger{
+// health serves /healthz and /readyz only (Redis and the database reachable).
+func (rt *runtime) health() *web.Server {
+	return web.NewServer(rt.logger, map[string]web.Pinger{
 		"database": rt.db,
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
 	})
+}
+
+// handler builds the HTTP handler of the api role.
+func (rt *runtime) handler() http.Handler {
+	srv := rt.health()
 	if rt.cfg.Twilio.AuthToken != "" {
 		replies := rt.replies()
 		(&web.TwilioSMS{
@@ -425,9 +430,14 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 	return srv.Run(ctx)
 }
 
-// runAPI serves HTTP on addr until ctx is done.
+// runAPI serves the API role on ln until ctx is done.
 func (rt *runtime) runAPI(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: rt.handler(), ReadHeaderTimeout: 10 * time.Second}
+	return rt.serveHTTP(ctx, ln, rt.handler())
+}
+
+// serveHTTP serves h on ln until ctx is done, then shuts down gracefully.
+func (rt *runtime) serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
