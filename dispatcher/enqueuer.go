@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -56,8 +57,21 @@ func (c EnqueuerConfig) WithDefaults() EnqueuerConfig {
 type Enqueuer struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
+	rdb       redis.UniversalClient
 	cfg       EnqueuerConfig
+
+	mu        sync.Mutex
+	announced map[string]time.Time // queue → when it was last added to asynqQueues
 }
+
+// asynqQueues is Asynq's set of known queues. Its client adds a queue the
+// first time it uses it and never again, so after Redis loses the set (a
+// flush, a failover without persistence) the queue is invisible to the
+// inspector (cancellation, dashboards) although tasks are in it.
+const asynqQueues = "asynq:queues"
+
+// announceEvery is how often Enqueue re-adds its queue to asynqQueues.
+const announceEvery = 30 * time.Second
 
 // NewEnqueuer returns an Enqueuer over rdb. The caller keeps ownership of rdb
 // and closes it.
@@ -65,7 +79,9 @@ func NewEnqueuer(rdb redis.UniversalClient, cfg EnqueuerConfig) *Enqueuer {
 	return &Enqueuer{
 		client:    asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
+		rdb:       rdb,
 		cfg:       cfg.WithDefaults(),
+		announced: map[string]time.Time{},
 	}
 }
 
@@ -93,6 +109,9 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 		asynq.MaxRetry(e.cfg.MaxRetry),
 		asynq.Timeout(e.cfg.Timeout),
 		asynq.Retention(e.cfg.Retention),
+	}
+	if err := e.announce(ctx, queue); err != nil {
+		return fmt.Errorf("enqueue reminder %s on %s: %w", r.ID, queue, err)
 	}
 	for range 2 {
 		_, err = e.client.EnqueueContext(ctx, task, opts...)
@@ -143,4 +162,20 @@ func (e *Enqueuer) ignorableDelete(queue, id string, err error) bool {
 		return errors.Is(ierr, asynq.ErrTaskNotFound) || errors.Is(ierr, asynq.ErrQueueNotFound)
 	}
 	return info.State == asynq.TaskStateActive || info.State == asynq.TaskStateCompleted
+}
+
+// announce keeps queue in Asynq's set of queues (see asynqQueues), at most
+// once per announceEvery.
+func (e *Enqueuer) announce(ctx context.Context, queue string) error {
+	now := e.cfg.Clock.Now()
+	e.mu.Lock()
+	fresh := now.Sub(e.announced[queue]) < announceEvery
+	if !fresh {
+		e.announced[queue] = now
+	}
+	e.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	return e.rdb.SAdd(ctx, asynqQueues, queue).Err()
 }

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
@@ -133,4 +135,26 @@ func TestCancelIgnoresMissingTasks(t *testing.T) {
 	enq := NewEnqueuer(testRedis(t, false), EnqueuerConfig{})
 	require.NoError(t, enq.Cancel(context.Background(), nudge.SMS, "rem_never_enqueued"))
 	require.ErrorContains(t, enq.Cancel(context.Background(), "fax", "x"), "fax")
+}
+
+func TestCancelAfterRedisLostItsQueues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mr := miniredis.RunT(t) // its own server: this test flushes it
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	clock := nudge.NewFixedClock(time.Now())
+	enq := NewEnqueuer(rdb, EnqueuerConfig{Clock: clock})
+	acct := uniqueAccount(t)
+
+	first := testReminder(acct, "day1")
+	require.NoError(t, enq.Enqueue(ctx, first, clock.Now().Add(time.Hour)))
+	mr.FlushAll() // Redis lost everything; the scheduler runs on
+
+	clock.Advance(time.Minute)
+	again := testReminder(acct, "day2")
+	require.NoError(t, enq.Enqueue(ctx, again, clock.Now().Add(time.Hour)))
+	require.NoError(t, enq.Cancel(ctx, nudge.SMS, again.ID))
+	_, err := enq.Inspector().GetTaskInfo(QueueSMS, again.ID)
+	require.ErrorIs(t, err, asynq.ErrTaskNotFound, "the task re-enqueued after the flush can be cancelled")
 }

@@ -18,6 +18,7 @@ const (
 	CodeNotFound           = 20404 // the resource does not exist
 	CodeTooManyRequests    = 20429 // API concurrency limit
 	CodeInvalidTo          = 21211 // the To number is not a valid phone number
+	CodeInvalidCallTo      = 21217 // the To number of a call is not a valid phone number
 	CodeOptedOut           = 21610 // the recipient replied STOP to this sender
 	CodeToNotReachable     = 21612 // the To number cannot be reached over SMS
 	CodeNotMobile          = 21614 // the To number is not a mobile number
@@ -66,7 +67,7 @@ func Classify(err error) *nudge.ProviderError {
 // ClassifyCode classifies a Twilio error code (from an API error or the
 // ErrorCode of a status callback) together with the HTTP status, if any (0
 // when there is none). Opt-outs (21610) are permanent with OptOut set;
-// invalid, non-mobile and landline numbers (21211, 21612, 21614, 21635,
+// invalid, non-mobile and landline numbers (21211, 21217, 21612, 21614, 21635,
 // 30005, 30006) are permanent and Undeliverable; blocked and filtered
 // messages (30004, 30007) are permanent; an unreachable handset (30003), an
 // unknown carrier error (30008), rate limiting (429, 20429), server errors
@@ -85,7 +86,7 @@ func ClassifyCode(code, httpStatus int, cause error) *nudge.ProviderError {
 		pe.OptOut = true
 		pe.Reason = nudge.ReasonOptedOut
 		return pe
-	case CodeInvalidTo, CodeToNotReachable, CodeNotMobile, CodeLandlineNotAllowed, CodeUnknownDestination, CodeLandline:
+	case CodeInvalidTo, CodeInvalidCallTo, CodeToNotReachable, CodeNotMobile, CodeLandlineNotAllowed, CodeUnknownDestination, CodeLandline:
 		pe.Undeliverable = true
 		pe.Reason = nudge.ReasonUndeliverable
 		return pe

@@ -32,6 +32,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{name: "opted out", err: restErr(400, 21610), optOut: true, reason: nudge.ReasonOptedOut, code: "21610"},
 		{name: "invalid To", err: restErr(400, 21211), undeliverable: true, reason: nudge.ReasonUndeliverable, code: "21211"},
+		{name: "invalid call To", err: restErr(400, 21217), undeliverable: true, reason: nudge.ReasonUndeliverable, code: "21217"},
 		{name: "not mobile", err: restErr(400, 21614), undeliverable: true, reason: nudge.ReasonUndeliverable, code: "21614"},
 		{name: "landline not allowed", err: restErr(400, 21635), undeliverable: true, reason: nudge.ReasonUndeliverable, code: "21635"},
 		{name: "landline or unreachable carrier", err: restErr(400, 30006), undeliverable: true, reason: nudge.ReasonUndeliverable, code: "30006"},

@@ -121,7 +121,7 @@ func TestVoiceSendErrors(t *testing.T) {
 		code    string
 		reason  nudge.Reason
 	}{
-		{name: "invalid number", to: "+1415", code: "21217", reason: nudge.ReasonProviderFailed},
+		{name: "invalid number", to: "+1415", code: "21217", reason: nudge.ReasonUndeliverable},
 		{name: "rate limited", to: "+14155550161", prepare: func(b *voiceBundle) { b.sim.FailCreates("+14155550161", 1, 429, 20429) }, retry: true, code: "20429", reason: nudge.ReasonProviderRetry},
 		{name: "server error", to: "+14155550162", prepare: func(b *voiceBundle) { b.sim.FailCreates("+14155550162", 1, 500, 20500) }, retry: true, code: "20500", reason: nudge.ReasonProviderRetry},
 		{name: "landline refused", to: "+14155550163", prepare: func(b *voiceBundle) { b.sim.FailCreates("+14155550163", 1, 400, 21211) }, code: "21211", reason: nudge.ReasonUndeliverable},
