@@ -2,14 +2,12 @@ package twilio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
-	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	nudge "github.com/nudgehq/nudge"
@@ -91,25 +89,14 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	rt := &transport{ctx: ctx, base: s.base, target: s.target}
-	c := &client.Client{
-		Credentials: client.NewCredentials(s.cfg.AccountSID, s.cfg.AuthToken),
-		HTTPClient: &http.Client{
-			Transport: rt,
-			Timeout:   s.cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
-	}
-	c.SetAccountSid(s.cfg.AccountSID)
-	msg, err := api.NewApiServiceWithClient(c).CreateMessage(params)
+	what := "twilio sms: create message for attempt " + m.AttemptID
+	c := newCall(ctx, s.cfg, s.base, s.target)
+	msg, err := c.api.CreateMessage(params)
 	if err != nil {
-		return nudge.SendResult{}, s.sendError(ctx, rt, m, err)
+		return nudge.SendResult{}, c.fail(what, err)
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
-		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
-			Err: fmt.Errorf("twilio sms: create message for attempt %s: answer without a sid", m.AttemptID)}
+		return nudge.SendResult{}, noSid(what)
 	}
 	status := nudge.AttemptSent
 	if msg.Status != nil {
@@ -120,20 +107,6 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	return nudge.SendResult{ProviderID: *msg.Sid, Status: status}, nil
 }
 
-func (s *SMS) sendError(ctx context.Context, rt *transport, m *nudge.Message, err error) error {
-	var rest *client.TwilioRestError
-	var v1 *client.RestErrorV1
-	if !errors.As(err, &rest) && !errors.As(err, &v1) {
-		if code := rt.lastStatus(); code >= 300 {
-			err = &httpStatusError{code: code, err: err}
-		} else if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w: %w", ctxErr, err)
-		}
-	}
-	pe := Classify(err)
-	pe.Err = fmt.Errorf("twilio sms: create message for attempt %s: %w", m.AttemptID, pe.Err)
-	return pe
-}
 
 // SenderRate returns the rate-limiter key and messages-per-second budget of
 // the sender m would go out from: "twilio:sms:" plus the Messaging Service

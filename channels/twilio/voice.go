@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	nudge "github.com/nudgehq/nudge"
@@ -204,25 +203,14 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
 	defer cancel()
-	rt := &transport{ctx: ctx, base: v.base, target: v.target}
-	c := &client.Client{
-		Credentials: client.NewCredentials(v.cfg.AccountSID, v.cfg.AuthToken),
-		HTTPClient: &http.Client{
-			Transport: rt,
-			Timeout:   v.cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
-	}
-	c.SetAccountSid(v.cfg.AccountSID)
-	call, err := api.NewApiServiceWithClient(c).CreateCall(params)
+	what := "twilio voice: create call for attempt " + m.AttemptID
+	c := newCall(ctx, v.cfg, v.base, v.target)
+	call, err := c.api.CreateCall(params)
 	if err != nil {
-		return nudge.SendResult{}, v.sendError(ctx, rt, m, err)
+		return nudge.SendResult{}, c.fail(what, err)
 	}
 	if call == nil || call.Sid == nil || *call.Sid == "" {
-		return nudge.SendResult{}, &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry,
-			Err: fmt.Errorf("twilio voice: create call for attempt %s: answer without a sid", m.AttemptID)}
+		return nudge.SendResult{}, noSid(what)
 	}
 	status := nudge.AttemptSent
 	if call.Status != nil {
@@ -233,20 +221,6 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	return nudge.SendResult{ProviderID: *call.Sid, Status: status}, nil
 }
 
-func (v *Voice) sendError(ctx context.Context, rt *transport, m *nudge.Message, err error) error {
-	var rest *client.TwilioRestError
-	var v1 *client.RestErrorV1
-	if !errors.As(err, &rest) && !errors.As(err, &v1) {
-		if code := rt.lastStatus(); code >= 300 {
-			err = &httpStatusError{code: code, err: err}
-		} else if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w: %w", ctxErr, err)
-		}
-	}
-	pe := Classify(err)
-	pe.Err = fmt.Errorf("twilio voice: create call for attempt %s: %w", m.AttemptID, pe.Err)
-	return pe
-}
 
 // SenderRate returns the rate-limiter key and calls-per-second budget of the
 // account: "twilio:voice:" plus the AccountSID, and the configured CPS
