@@ -87,7 +87,7 @@ func (s *Signer) Verify(token string, want Purpose, now time.Time) (Claims, erro
 	if err != nil {
 		return Claims{}, ErrMalformed
 	}
-	if !hmac.Equal(got, s.mac(body)) {
+	if !hmac.Equal(got, s.mac(body)) || enc.EncodeToString(got) != sig { // one encoding per signature: no malleable tokens
 		return Claims{}, ErrForged
 	}
 	payload, err := enc.DecodeString(body)

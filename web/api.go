@@ -70,6 +70,8 @@ type APIStore interface {
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	Events(ctx context.Context, lender, accountID string) ([]nudge.Event, error)
 	AppendAudit(ctx context.Context, a nudge.AuditEntry) error
+
+	ErasePersonalDataBy(ctx context.Context, lender, accountID, actor string, now time.Time) (store.Erasure, error)
 }
 
 var _ APIStore = (*store.DB)(nil)
@@ -133,6 +135,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodPost, Path: "/v1/accounts/{id}/payments", Role: nudge.RoleOperator, Write: true, Summary: "Post a payment: ends the cycle", handle: a.postPayment},
 		{Method: http.MethodPost, Path: "/v1/accounts/{id}/holds", Role: nudge.RoleOperator, Write: true, Summary: "Set a hold", handle: a.setHold},
 		{Method: http.MethodDelete, Path: "/v1/accounts/{id}/holds/{kind}", Role: nudge.RoleOperator, Write: true, Summary: "Clear a hold", handle: a.clearHold},
+		{Method: http.MethodDelete, Path: PersonalDataPath, Role: nudge.RoleAdmin, Write: true, Summary: "Erase the borrower's personal data", handle: a.erasePersonalData},
 		{Method: http.MethodGet, Path: "/v1/accounts/{id}/explain", Role: nudge.RoleViewer, Summary: "The compliance decision for a channel now", handle: a.explain},
 		{Method: http.MethodGet, Path: "/v1/opt-outs", Role: nudge.RoleViewer, Summary: "List opt-outs", handle: a.listOptOuts},
 		{Method: http.MethodPost, Path: "/v1/opt-outs", Role: nudge.RoleOperator, Write: true, Summary: "Add an opt-out", handle: a.addOptOut},

@@ -237,6 +237,7 @@ func routeCases() map[string]routeCase {
 				require.NoError(t, err)
 				require.False(t, a.HasHold(nudge.HoldHardship))
 			}},
+		"DELETE /v1/accounts/{id}/personal-data": erasureRouteCase(),
 		"GET /v1/accounts/{id}/explain": {method: "GET", path: "/v1/accounts/A-1/explain?channel=sms", happy: 200, foreign: 404,
 			check: func(t *testing.T, _ *apiBundle, body string) {
 				var got struct {

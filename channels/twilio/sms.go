@@ -107,7 +107,6 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	return nudge.SendResult{ProviderID: *msg.Sid, Status: status}, nil
 }
 
-
 // SenderRate returns the rate-limiter key and messages-per-second budget of
 // the sender m would go out from: "twilio:sms:" plus the Messaging Service
 // SID or sender number, and the configured MPS or a default for the kind of

@@ -221,7 +221,6 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	return nudge.SendResult{ProviderID: *call.Sid, Status: status}, nil
 }
 
-
 // SenderRate returns the rate-limiter key and calls-per-second budget of the
 // account: "twilio:voice:" plus the AccountSID, and the configured CPS
 // (DefaultVoiceCPS unless WithCPS changed it).

@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"OptOuts", testOptOuts},
 		{"EventsAndAudit", testEventsAndAudit},
 		{"APIPages", testAPIPages}, {"AccountRepliesAndKeys", testAccountRepliesAndKeys},
+		{"ErasePersonalData", testErasePersonalData},
+		{"Ops", testOps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
