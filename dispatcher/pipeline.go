@@ -12,6 +12,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/metrics"
 )
 
 // Store is the part of the system of record the pipeline reads and writes.
@@ -115,10 +116,16 @@ type PipelineConfig struct {
 	Clock nudge.Clock
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Metrics counts attempts, decisions, provider latency and opt-outs;
+	// nothing is counted when nil.
+	Metrics metrics.Recorder
 }
 
 // WithDefaults returns c with zero optional fields set to the defaults.
 func (c PipelineConfig) WithDefaults() PipelineConfig {
+	if c.Metrics == nil {
+		c.Metrics = metrics.Nop{}
+	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = 1
 	}

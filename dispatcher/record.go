@@ -49,6 +49,12 @@ func (p *Pipeline) recordAfterSend(ctx context.Context, j *job, e nudge.Event) {
 // recordDecision appends a decision event: the action, reason, rule, and
 // the decision's explanation and zones as detail.
 func (p *Pipeline) recordDecision(ctx context.Context, j *job, d compliance.Decision) error {
+	switch d.Action {
+	case compliance.Suppress:
+		p.cfg.Metrics.Suppressed(d.Reason)
+	case compliance.Defer:
+		p.cfg.Metrics.Deferred(d.Reason)
+	}
 	e := p.event(j, nudge.EventDecision, d.Reason, d)
 	e.Action = string(d.Action)
 	e.Rule = d.Rule
@@ -90,8 +96,12 @@ func (p *Pipeline) finish(ctx context.Context, j *job, status nudge.ReminderStat
 // updateAttempt applies u to the attempt with id and records an attempt event.
 func (p *Pipeline) updateAttempt(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail) error {
 	u.At = p.cfg.Clock.Now()
-	if _, err := p.cfg.Store.UpdateAttempt(ctx, id, u); err != nil {
+	changed, err := p.cfg.Store.UpdateAttempt(ctx, id, u)
+	if err != nil {
 		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, err)
+	}
+	if changed && u.Status != "" {
+		p.cfg.Metrics.Attempt(j.channel, u.Status, u.Reason)
 	}
 	d.Status = u.Status
 	if d.ErrorCode == "" {

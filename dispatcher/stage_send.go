@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -27,7 +28,9 @@ func (p *Pipeline) send(ctx context.Context, j *job) (bool, error) {
 	}
 	sender := p.cfg.Senders[j.channel]
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
+	began := time.Now()
 	res, err := sender.Send(sctx, j.message)
+	p.cfg.Metrics.ProviderLatency(j.channel, time.Since(began))
 	cancel()
 	// From here the provider may have been called: never hand the attempt back.
 	j.claimed = false
@@ -116,6 +119,9 @@ func (p *Pipeline) permanent(ctx context.Context, j *job, pe *nudge.ProviderErro
 			j.log.Error("record provider opt-out", "code", pe.Code, "err", err)
 			errs = append(errs, fmt.Errorf("record provider opt-out: %w", err))
 		} else {
+			if added {
+				p.cfg.Metrics.OptOut(OptOutSourceProvider)
+			}
 			p.recordAfterSend(ctx, j, p.event(j, nudge.EventOptOut, nudge.ReasonOptedOut,
 				map[string]any{"source": OptOutSourceProvider, "channel": j.channel, "code": pe.Code, "new": added}))
 		}

@@ -126,9 +126,13 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 		}
 		r.NeedsPerson = true // reconcile the claimed payment
 	case nudge.IntentOptOut:
-		if _, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: acct.Lender, Channel: a.Channel, Address: a.Address,
-			Source: a.source(), Reason: a.Body, CreatedAt: now}); err != nil {
+		added, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: acct.Lender, Channel: a.Channel, Address: a.Address,
+			Source: a.source(), Reason: a.Body, CreatedAt: now})
+		if err != nil {
 			return fmt.Errorf("recording opt-out: %w", err)
+		}
+		if added {
+			h.metrics().OptOut(a.source())
 		}
 	case nudge.IntentOptIn:
 		if _, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address); err != nil {

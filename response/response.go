@@ -20,6 +20,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/reply"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
@@ -58,6 +59,8 @@ type Handler struct {
 	Profile func(ctx context.Context, a nudge.Account) (*compliance.Profile, error)
 	Clock   nudge.Clock
 	Logger  *slog.Logger
+	// Metrics counts new promises and opt-outs; nil counts nothing.
+	Metrics metrics.Recorder
 }
 
 // Inbound is one answer as it arrived.
@@ -160,6 +163,9 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 				return out, fmt.Errorf("recording opt-out: %w", err)
 			}
 			fresh = fresh || added
+			if added {
+				h.metrics().OptOut(source)
+			}
 		}
 		if fresh && !in.ProviderConfirmed {
 			confirm = templates.OptOutConfirmSMS
@@ -274,6 +280,7 @@ func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, repl
 	case err != nil:
 		return fmt.Errorf("recording promise: %w", err)
 	default:
+		h.metrics().Promise(nudge.PromisePending)
 		detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
 		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
 			Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
@@ -386,6 +393,13 @@ func (h *Handler) render(ctx context.Context, name string, a nudge.Account, prof
 		return "", err
 	}
 	return out.Text, nil
+}
+
+func (h *Handler) metrics() metrics.Recorder {
+	if h.Metrics == nil {
+		return metrics.Nop{}
+	}
+	return h.Metrics
 }
 
 func (h *Handler) logger() *slog.Logger {

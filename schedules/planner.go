@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/metrics"
 )
 
 // Planner defaults.
@@ -58,10 +60,17 @@ type Planner struct {
 	Enqueuer Enqueuer
 	Clock    nudge.Clock
 	Logger   *slog.Logger
+	// Metrics counts broken promises; nil counts nothing.
+	Metrics metrics.Recorder
 	// Batch is how many due accounts one query reads (DefaultBatch when 0).
 	Batch int
 	// CatchUpGrace is DefaultCatchUpGrace when 0.
 	CatchUpGrace time.Duration
+	// Concurrency is how many due accounts of a batch are planned at once
+	// (one at a time when 0 or 1). Each account's writes are their own
+	// transactions: on a database whose commits wait for the disk, planning
+	// several accounts at once lets their commits share one flush.
+	Concurrency int
 }
 
 // TickStats counts what one tick did.
@@ -92,10 +101,8 @@ func (p *Planner) Tick(ctx context.Context) (TickStats, error) {
 		if err != nil {
 			return st, fmt.Errorf("reading due accounts: %w", err)
 		}
-		for i := range accts {
-			if err := p.planAccount(ctx, &accts[i], now, &st); err != nil {
-				return st, fmt.Errorf("planning account %s/%s: %w", accts[i].Lender, accts[i].ID, err)
-			}
+		if err := p.planBatch(ctx, accts, now, &st); err != nil {
+			return st, err
 		}
 		st.Accounts += len(accts)
 		if len(accts) < batch || ctx.Err() != nil {
@@ -106,6 +113,54 @@ func (p *Planner) Tick(ctx context.Context) (TickStats, error) {
 		return st, err
 	}
 	return st, ctx.Err()
+}
+
+// planBatch plans one batch of due accounts, Concurrency at a time. The
+// first failure stops the batch and is returned once the accounts already
+// being planned are done.
+func (p *Planner) planBatch(ctx context.Context, accts []nudge.Account, now time.Time, st *TickStats) error {
+	if p.Concurrency <= 1 {
+		for i := range accts {
+			if err := p.planAccount(ctx, &accts[i], now, st); err != nil {
+				return fmt.Errorf("planning account %s/%s: %w", accts[i].Lender, accts[i].ID, err)
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, p.Concurrency)
+	)
+	for i := range accts {
+		sem <- struct{}{}
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var local TickStats
+			err := p.planAccount(ctx, &accts[i], now, &local)
+			mu.Lock()
+			defer mu.Unlock()
+			st.Planned += local.Planned
+			st.Enqueued += local.Enqueued
+			st.Expired += local.Expired
+			if err != nil && first == nil {
+				first = fmt.Errorf("planning account %s/%s: %w", accts[i].Lender, accts[i].ID, err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return first
 }
 
 func (p *Planner) logger() *slog.Logger {
@@ -254,6 +309,9 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 			return err
 		}
 		st.BrokenPromises++
+		if p.Metrics != nil {
+			p.Metrics.Promise(nudge.PromiseBroken)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 )
 
@@ -45,6 +46,8 @@ type TwilioSMS struct {
 	Replies   Replier
 	Clock     nudge.Clock
 	Logger    *slog.Logger
+	// Metrics counts the attempt statuses callbacks report; nil counts nothing.
+	Metrics metrics.Recorder
 }
 
 // Register adds the webhook routes to s.
@@ -118,6 +121,9 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		t.fail(w, "updating attempt", err)
 		return
 	}
+	if changed && t.Metrics != nil {
+		t.Metrics.Attempt(att.Channel, status, u.Reason)
+	}
 	if changed {
 		detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
 		if err := t.Store.AppendEvent(ctx, nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID,
@@ -132,6 +138,11 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 // inbound records a borrower's text and answers with at most one confirmation.
 func (t *TwilioSMS) inbound(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
+	if f.Get("From") == "" {
+		// Nothing can be recorded without a sender; a retry would fail again.
+		http.Error(w, "missing From", http.StatusBadRequest)
+		return
+	}
 	out, err := t.Replies.Handle(r.Context(), response.Inbound{
 		Channel: nudge.SMS, From: f.Get("From"), To: f.Get("To"), Body: f.Get("Body"), ProviderID: f.Get("MessageSid"),
 		ProviderConfirmed: f.Get("OptOutType") != "",

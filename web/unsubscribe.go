@@ -16,6 +16,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
 	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/metrics"
 )
 
 // UnsubscribePath is the route of one-click unsubscribe links; the token
@@ -65,6 +66,8 @@ type Unsubscribe struct {
 	Store  UnsubscribeStore
 	Clock  nudge.Clock
 	Logger *slog.Logger
+	// Metrics counts new opt-outs; nil counts nothing.
+	Metrics metrics.Recorder
 }
 
 // Register adds GET and POST /u/{token} to s.
@@ -121,6 +124,9 @@ func (u *Unsubscribe) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		v.State, v.Heading = "error", v.T.ErrorTitle
 		u.write(w, http.StatusInternalServerError, v)
 		return
+	}
+	if added && u.Metrics != nil {
+		u.Metrics.OptOut(OptOutSourceEmailLink)
 	}
 	if added {
 		detail, _ := json.Marshal(map[string]any{

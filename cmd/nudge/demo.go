@@ -25,6 +25,7 @@ import (
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/examples"
+	"github.com/nudgehq/nudge/web"
 )
 
 // The simulated Twilio account of the demo (alphanumeric, as twilio-go requires).
@@ -194,8 +195,17 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err := seedPortfolio(ctx, rt, p, now); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, %s (health: /healthz, /readyz), simulated Twilio at %s, logs in %s\n",
-		o.accounts, now.Format(time.RFC3339), publicURL, sim.URL(), logFile.Name())
+	token, key, err := web.NewAPIKey(demoLenderUS, nudge.RoleAdmin, now)
+	if err != nil {
+		return err
+	}
+	if err := rt.db.CreateAPIKey(ctx, key); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, simulated Twilio at %s, logs in %s\n",
+		o.accounts, now.Format(time.RFC3339), sim.URL(), logFile.Name())
+	fmt.Fprintf(a.stderr, "Dashboard: %s/ops/ (log in with the admin key %s)\nQueues: %s/ops/queues/  API: %s/v1/  Metrics: %s/metrics\n",
+		publicURL, token, publicURL, publicURL, publicURL)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	if o.duration > 0 {

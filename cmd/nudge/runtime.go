@@ -23,6 +23,7 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
@@ -43,6 +44,8 @@ type runtime struct {
 	lib    *schedules.Library
 	enq    *dispatcher.Enqueuer
 	links  *link.Signer
+
+	metrics *metrics.Registry
 
 	senders    map[nudge.ChannelKind]nudge.Sender
 	senderRate func(*nudge.Message) (string, float64)
@@ -118,6 +121,7 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	}
 	rt.lib = schedules.NewLibrary(rt.db, rt.reg, parseOptions(rt.pack, rt.reg)...)
 	rt.enq = dispatcher.NewEnqueuer(rt.rdb, dispatcher.EnqueuerConfig{Clock: rt.clock})
+	rt.metrics = metrics.New(rt.enq.Inspector())
 	if err := rt.buildSenders(o.senders); err != nil {
 		return nil, err
 	}
@@ -293,7 +297,7 @@ func (rt *runtime) Close() {
 func (rt *runtime) planner() *schedules.Planner {
 	return &schedules.Planner{
 		Store: rt.db, Cadences: rt.lib, Enqueuer: rt.enq, Clock: rt.clock,
-		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch,
+		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch, Metrics: rt.metrics,
 	}
 }
 
@@ -343,6 +347,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 		SenderRate: rt.senderRate,
 		Clock:      rt.clock,
 		Logger:     rt.logger,
+		Metrics:    rt.metrics,
 	})
 }
 
@@ -365,26 +370,37 @@ func (rt *runtime) accountProfile(ctx context.Context, a nudge.Account) (*compli
 func (rt *runtime) replies() *response.Handler {
 	return &response.Handler{
 		Store: rt.db, Tasks: rt.enq, Pack: rt.pack, Profile: rt.accountProfile,
-		Clock: rt.clock, Logger: rt.logger,
+		Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
 	}
 }
 
-// health serves /healthz and /readyz only (Redis and the database reachable).
+// health serves /healthz, /readyz (Redis and the database reachable) and
+// /metrics: all that the scheduler and worker roles serve.
 func (rt *runtime) health() *web.Server {
-	return web.NewServer(rt.logger, map[string]web.Pinger{
+	srv := web.NewServer(rt.logger, map[string]web.Pinger{
 		"database": rt.db,
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
 	})
+	(&web.Metrics{Gatherer: rt.metrics.Gatherer(), Logger: rt.logger}).Register(srv)
+	return srv
 }
 
 // handler builds the HTTP handler of the api role.
-func (rt *runtime) handler() http.Handler {
+func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
+	ops, err := web.NewOps(web.OpsConfig{
+		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb,
+		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ops.Register(srv)
 	if rt.cfg.Twilio.AuthToken != "" {
 		replies := rt.replies()
 		(&web.TwilioSMS{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
-			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger,
+			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
 		}).Register(srv)
 		(&web.TwilioVoice{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL, Links: rt.links,
@@ -392,14 +408,14 @@ func (rt *runtime) handler() http.Handler {
 			TemplateFor: rt.templateFor, Clock: rt.clock, Logger: rt.logger,
 		}).Register(srv)
 	}
-	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger}).Register(srv)
+	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics}).Register(srv)
 	(&web.API{
 		Store: rt.db, Tasks: rt.enq, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL,
 	}).Register(srv)
-	return srv
+	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
 
 // role is one long-running part of a process.
@@ -432,7 +448,11 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 
 // runAPI serves the API role on ln until ctx is done.
 func (rt *runtime) runAPI(ctx context.Context, ln net.Listener) error {
-	return rt.serveHTTP(ctx, ln, rt.handler())
+	h, err := rt.handler()
+	if err != nil {
+		return err
+	}
+	return rt.serveHTTP(ctx, ln, h)
 }
 
 // serveHTTP serves h on ln until ctx is done, then shuts down gracefully.

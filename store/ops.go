@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+// FunnelWindow is how long after an attempt a reply, a promise or a payment
+// of the same account is credited to the attempt's reminder in OpsFunnel.
+const FunnelWindow = 72 * time.Hour
+
+// OpsQuery selects one lender's records within a time range for the
+// operator dashboard: Since <= t < Until.
+type OpsQuery struct {
+	// Lender is required: the dashboard never mixes lenders.
+	Lender string
+	Since  time.Time
+	Until  time.Time
+}
+
+func (q OpsQuery) check(what string) error {
+	switch {
+	case q.Lender == "":
+		return fmt.Errorf("%s: lender is required", what)
+	case q.Since.IsZero() || q.Until.IsZero():
+		return fmt.Errorf("%s of %s: since and until are required", what, q.Lender)
+	case !q.Since.Before(q.Until):
+		return fmt.Errorf("%s of %s: since %s is not before until %s", what, q.Lender,
+			q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// AttemptCount is how many attempts are on one channel in one status.
+type AttemptCount struct {
+	Channel nudge.ChannelKind
+	Status  nudge.AttemptStatus
+	N       int
+}
+
+// DecisionCount is how many send-time decisions had one action (suppress
+// or defer) for one reason under one rule.
+type DecisionCount struct {
+	Action string
+	Reason nudge.Reason
+	Rule   string
+	N      int
+}
+
+// DayCount is how many attempts were created on one channel on one UTC day.
+type DayCount struct {
+	Day     nudge.Date
+	Channel nudge.ChannelKind
+	N       int
+}
+
+// OpsSummary is what a lender's records say about a time range.
+type OpsSummary struct {
+	// Attempts counts attempts created in the range by channel and their
+	// current status.
+	Attempts []AttemptCount
+	// Decisions counts suppress and defer decisions made in the range.
+	Decisions []DecisionCount
+	// Replies counts replies received in the range by intent; NeedsPerson
+	// is how many of them need a person.
+	Replies     map[nudge.Intent]int
+	NeedsPerson int
+	// Promises counts promises made in the range by their current status.
+	Promises map[nudge.PromiseStatus]int
+	// OptOuts counts opt-outs recorded in the range by source.
+	OptOuts map[string]int
+	// Daily counts attempts per UTC day and channel, oldest first.
+	Daily []DayCount
+}
+
+// FunnelStep follows the reminders of one cadence step due in a range:
+// how many were planned, reached the provider, were delivered, and were
+// followed within FunnelWindow of the attempt by a reply, a promise or a
+// payment of the account.
+type FunnelStep struct {
+	Cadence   string
+	Step      string
+	Planned   int
+	Sent      int
+	Delivered int
+	Replied   int
+	Promised  int
+	Paid      int
+}
+
+// sentStatuses are the attempt statuses of a message the provider accepted.
+var sentStatuses = []nudge.AttemptStatus{
+	nudge.AttemptSent, nudge.AttemptDelivered, nudge.AttemptUndelivered, nudge.AttemptRinging,
+	nudge.AttemptAnswered, nudge.AttemptCompleted, nudge.AttemptBusy, nudge.AttemptNoAnswer,
+}
+
+// deliveredStatuses are the attempt statuses of a message that arrived
+// (a delivered text or mail, a call that was answered).
+var deliveredStatuses = []nudge.AttemptStatus{nudge.AttemptDelivered, nudge.AttemptCompleted}
+
+// sqlList quotes constant identifiers for an IN list. Only package
+// constants reach it, never user input.
+func sqlList[S ~string](vs []S) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// plus returns the SQL expression of a stored time column moved by d.
+func (db *DB) plus(col string, d time.Duration) string {
+	if db.backend == Postgres {
+		return "(" + col + " + interval '" + strconv.FormatInt(d.Microseconds(), 10) + " microseconds')"
+	}
+	return "(" + col + " + " + strconv.FormatInt(d.Microseconds(), 10) + ")"
+}
+
+// epochDay returns the SQL expression of the UTC day number (days since
+// 1970-01-01) of a stored time column.
+func (db *DB) epochDay(col string) string {
+	if db.backend == Postgres {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / 86400) AS BIGINT)"
+	}
+	return "(" + col + " / 86400000000)"
+}
+
+// OpsSummary counts, with GROUP BY queries, what happened to the lender's
+// reminders in the range: attempts by channel and status, suppressions and
+// deferrals by reason, replies, promises, opt-outs and attempts per day.
+func (db *DB) OpsSummary(ctx context.Context, q OpsQuery) (OpsSummary, error) {
+	if err := q.check("ops summary"); err != nil {
+		return OpsSummary{}, err
+	}
+	what := "ops summary of " + q.Lender
+	since, until := db.tv(q.Since), db.tv(q.Until)
+	out := OpsSummary{Replies: map[nudge.Intent]int{}, Promises: map[nudge.PromiseStatus]int{}, OptOuts: map[string]int{}}
+
+	err := db.each(ctx, what+": attempts", `SELECT channel, status, COUNT(*) FROM attempts
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY channel, status ORDER BY channel, status`,
+		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
+			var (
+				c       AttemptCount
+				ch, stt string
+			)
+			if err := scan(&ch, &stt, &c.N); err != nil {
+				return err
+			}
+			c.Channel, c.Status = nudge.ChannelKind(ch), nudge.AttemptStatus(stt)
+			out.Attempts = append(out.Attempts, c)
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	err = db.each(ctx, what+": decisions", `SELECT action, reason, rule, COUNT(*) FROM events
+WHERE lender = ? AND kind = ? AND action IN ('suppress', 'defer') AND at >= ? AND at < ?
+GROUP BY action, reason, rule ORDER BY action, COUNT(*) DESC, reason, rule`,
+		[]any{q.Lender, string(nudge.EventDecision), since, until}, func(scan func(...any) error) error {
+			var (
+				d      DecisionCount
+				reason string
+			)
+			if err := scan(&d.Action, &reason, &d.Rule, &d.N); err != nil {
+				return err
+			}
+			d.Reason = nudge.Reason(reason)
+			out.Decisions = append(out.Decisions, d)
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	err = db.each(ctx, what+": replies", `SELECT intent, needs_person, COUNT(*) FROM replies
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY intent, needs_person`,
+		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
+			var (
+				intent string
+				needs  bool
+				n      int
+			)
+			if err := scan(&intent, &needs, &n); err != nil {
+				return err
+			}
+			out.Replies[nudge.Intent(intent)] += n
+			if needs {
+				out.NeedsPerson += n
+			}
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	err = db.each(ctx, what+": promises", `SELECT status, COUNT(*) FROM promises
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY status`,
+		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
+			var (
+				status string
+				n      int
+			)
+			if err := scan(&status, &n); err != nil {
+				return err
+			}
+			out.Promises[nudge.PromiseStatus(status)] = n
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	err = db.each(ctx, what+": opt-outs", `SELECT source, COUNT(*) FROM opt_outs
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY source`,
+		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
+			var (
+				source string
+				n      int
+			)
+			if err := scan(&source, &n); err != nil {
+				return err
+			}
+			out.OptOuts[source] = n
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	day := db.epochDay("created_at")
+	err = db.each(ctx, what+": daily attempts", `SELECT `+day+` AS day, channel, COUNT(*) FROM attempts
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY `+day+`, channel ORDER BY day, channel`,
+		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
+			var (
+				c  DayCount
+				d  int64
+				ch string
+			)
+			if err := scan(&d, &ch, &c.N); err != nil {
+				return err
+			}
+			c.Day = nudge.DateOf(time.Unix(d*86400, 0).UTC())
+			c.Channel = nudge.ChannelKind(ch)
+			out.Daily = append(out.Daily, c)
+			return nil
+		})
+	if err != nil {
+		return OpsSummary{}, err
+	}
+	return out, nil
+}
+
+// OpsFunnel follows the lender's reminders due in the range, per cadence
+// and step: planned → sent → delivered → replied → promised → paid. A
+// reply, promise or payment counts for a reminder when it is the account's
+// and comes within FunnelWindow after one of the reminder's sent attempts.
+func (db *DB) OpsFunnel(ctx context.Context, q OpsQuery) ([]FunnelStep, error) {
+	if err := q.check("ops funnel"); err != nil {
+		return nil, err
+	}
+	sent, delivered := sqlList(sentStatuses), sqlList(deliveredStatuses)
+	// within is the condition that col is in the window after attempt a.
+	within := func(col string) string {
+		return col + " >= a.created_at AND " + col + " < " + db.plus("a.created_at", FunnelWindow)
+	}
+	followed := func(from, cond string) string {
+		return `SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a JOIN ` + from + ` WHERE a.reminder_id = r.id AND a.status IN (` + sent + `) AND ` +
+			cond + `) THEN 1 ELSE 0 END)`
+	}
+	query := `SELECT r.cadence, r.step, COUNT(*),
+  SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.reminder_id = r.id AND a.status IN (` + sent + `)) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.reminder_id = r.id AND a.status IN (` + delivered + `)) THEN 1 ELSE 0 END),
+  ` + followed("replies p ON p.lender = a.lender AND p.account_id = a.account_id", within("p.created_at")) + `,
+  ` + followed("promises p ON p.lender = a.lender AND p.account_id = a.account_id", within("p.created_at")) + `,
+  ` + followed("events p ON p.lender = a.lender AND p.account_id = a.account_id", "p.kind = '"+string(nudge.EventPayment)+"' AND "+within("p.at")) + `
+FROM reminders r
+WHERE r.lender = ? AND r.due_at >= ? AND r.due_at < ?
+GROUP BY r.cadence, r.step
+ORDER BY r.cadence, MIN(r.due_at), r.step`
+	var out []FunnelStep
+	err := db.each(ctx, "ops funnel of "+q.Lender, query, []any{q.Lender, db.tv(q.Since), db.tv(q.Until)},
+		func(scan func(...any) error) error {
+			var f FunnelStep
+			if err := scan(&f.Cadence, &f.Step, &f.Planned, &f.Sent, &f.Delivered, &f.Replied, &f.Promised, &f.Paid); err != nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NeedsPersonReplies returns up to limit of the lender's replies that need
+// a person, newest first.
+func (db *DB) NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error) {
+	if err := checkPage("replies needing a person", lender, limit); err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, db.read, `SELECT `+replyCols+` FROM replies WHERE lender = ? AND needs_person = ?
+ORDER BY created_at DESC, id DESC LIMIT ?`, lender, true, limit)
+	if err != nil {
+		return nil, fmt.Errorf("replies needing a person of %s: %w", lender, err)
+	}
+	defer rows.Close()
+	var out []nudge.Reply
+	for rows.Next() {
+		var (
+			r               nudge.Reply
+			channel, intent string
+		)
+		if err := rows.Scan(&r.ID, &r.Lender, &r.AccountID, &channel, &r.From, &r.To, &r.Body, &intent,
+			&r.ProviderID, &r.NeedsPerson, timeCol{&r.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("replies needing a person of %s: %w", lender, err)
+		}
+		r.Channel, r.Intent = nudge.ChannelKind(channel), nudge.Intent(intent)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("replies needing a person of %s: %w", lender, err)
+	}
+	return out, nil
+}
+
+// each runs a read query and calls fn for every row with the row's Scan.
+func (db *DB) each(ctx context.Context, what, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := db.query(ctx, db.read, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
