@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
@@ -20,8 +23,58 @@ type sharedRedis struct{ c redis.UniversalClient }
 func (s sharedRedis) MakeRedisClient() any { return s.c }
 
 func newQueueMonitor(c redis.UniversalClient, readOnly bool) http.Handler {
-	return asynqmon.New(asynqmon.Options{RootPath: OpsQueuesPath, RedisConnOpt: sharedRedis{c}, ReadOnly: readOnly})
+	return localFonts(asynqmon.New(asynqmon.Options{RootPath: OpsQueuesPath, RedisConnOpt: sharedRedis{c}, ReadOnly: readOnly}))
 }
+
+// googleFonts matches the stylesheet links asynqmon's page loads from Google
+// Fonts; localFonts replaces them with the same fonts served from the binary.
+var googleFonts = regexp.MustCompile(`<link rel="stylesheet" href="https://fonts\.googleapis\.com/[^"]*"/>`)
+
+// localFonts rewrites asynqmon's HTML page so that nothing is loaded from a
+// CDN: its Google Fonts links become one link to the embedded fonts.
+func localFonts(next http.Handler) http.Handler {
+	local := `<link rel="stylesheet" href="` + OpsPath + `/static/fonts/fonts.css"/>`
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || isMonitorAPI(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		body := rec.body.Bytes()
+		ct := rec.header.Get("Content-Type")
+		if ct == "" {
+			ct = http.DetectContentType(body)
+		}
+		if strings.HasPrefix(ct, "text/html") {
+			first := true
+			body = googleFonts.ReplaceAllFunc(body, func([]byte) []byte {
+				if first {
+					first = false
+					return []byte(local)
+				}
+				return nil
+			})
+			rec.header.Del("Content-Length")
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(body)
+	})
+}
+
+// bufferedResponse holds a response so that it can be rewritten.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // queues serves asynqmon to a logged-in key: in full mode for admins and
 // read-only for operators and viewers. Changes (any method but GET and

@@ -433,6 +433,8 @@ func TestOpsPagesEveryRole(t *testing.T) {
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			require.Contains(t, body, `window.FLAG_READ_ONLY="`+fmt.Sprint(role != nudge.RoleAdmin)+`"`)
 			require.Contains(t, body, `/ops/queues/static/js/`)
+			require.NotContains(t, body, "googleapis", "nothing from a CDN")
+			require.Contains(t, body, `href="/ops/static/fonts/fonts.css"`)
 			resp, body = c.do(http.MethodGet, "/ops/queues/api/queues/sms/pending_tasks", nil, nil)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			require.Contains(t, body, b.taskIDs[0])
