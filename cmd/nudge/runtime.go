@@ -23,6 +23,7 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/logmask"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
@@ -76,9 +77,9 @@ func newLogger(cfg LogConfig, w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch cfg.Format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(logmask.NewHandler(slog.NewJSONHandler(w, opts))), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(logmask.NewHandler(slog.NewTextHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("log.format %q: want json or text", cfg.Format)
 }
@@ -94,9 +95,10 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if rt.clock == nil {
 		rt.clock = nudge.SystemClock
 	}
+	built := rt // the returns below set rt to nil
 	defer func() {
 		if err != nil {
-			rt.Close()
+			built.Close()
 		}
 	}()
 	if rt.db, err = openStore(ctx, cfg); err != nil {
@@ -396,8 +398,10 @@ func (rt *runtime) handler() (http.Handler, error) {
 		return nil, err
 	}
 	ops.Register(srv)
+	replies := rt.replies()
+	(&web.SelfService{Links: rt.links, Store: rt.db, Answers: replies,
+		Profile: rt.accountProfile, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	if rt.cfg.Twilio.AuthToken != "" {
-		replies := rt.replies()
 		(&web.TwilioSMS{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
 			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
