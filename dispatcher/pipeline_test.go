@@ -189,6 +189,24 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
+func TestCycleEndedIsNotSentLate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// The lender moved the account to its next due date after the reminder
+	// for the old one was queued.
+	r := b.add("a1", func(a *nudge.Account) { a.DueDate = a.DueDate.AddDays(30) }, nil)
+	require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+	got := b.store.reminder(r.ID)
+	require.Equal(t, nudge.ReminderExpired, got.Status)
+	require.Equal(t, nudge.ReasonCycleEnded, got.Reason)
+	require.Equal(t, 0, b.sms.Count())
+
+	// A broken-promise step counts from the promise, not the due date.
+	bp := b.add("a2", func(a *nudge.Account) { a.DueDate = a.DueDate.AddDays(-3) }, func(r *nudge.Reminder) { r.BrokenPromise = true })
+	require.NoError(t, b.pipe.Process(context.Background(), bp.ID))
+	require.Equal(t, nudge.ReminderSent, b.store.reminder(bp.ID).Status)
+}
+
 func TestEarlierAttemptIsNeverSentAgain(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

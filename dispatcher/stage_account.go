@@ -30,6 +30,18 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 		return false, fmt.Errorf("load account: %w", err)
 	}
 	j.account = acct
+	if !r.BrokenPromise && r.Key.Cycle != acct.DueDate {
+		// The account has a new due date: this reminder's cycle is over and it
+		// is never sent late.
+		why := fmt.Sprintf("the cycle of %s ended: the account is now due %s", r.Key.Cycle, acct.DueDate)
+		if err := p.record(ctx, p.event(j, nudge.EventExpired, nudge.ReasonCycleEnded, map[string]string{"note": why})); err != nil {
+			return false, err
+		}
+		if err := p.closePrior(ctx, j, nudge.ReasonCycleEnded, why); err != nil {
+			return false, err
+		}
+		return true, p.finish(ctx, j, nudge.ReminderExpired, nudge.ReasonCycleEnded)
+	}
 	chans := candidateChannels(r)
 	for _, ch := range chans {
 		for _, c := range acct.ContactsFor(ch) {
