@@ -73,6 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.demoCmd(),
 		a.keysCmd(),
 		a.accountsCmd(),
+		a.drillCmd(),
 	)
 	return root
 }

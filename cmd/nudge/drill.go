@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudgehq/nudge/drill"
+)
+
+// drillCmd runs the reliability drills against nudge processes started from
+// this very binary.
+func (a *app) drillCmd() *cobra.Command {
+	var (
+		only      []string
+		o         drill.Options
+		keep      bool
+		showTitle bool
+	)
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Run the reliability drills: kill workers, restart Redis, cut the database, fail the provider, replay webhooks",
+		Long: `Run the reliability drills on this machine. Each drill starts real scheduler, worker
+(and api) processes from this binary against a fresh database and a Redis of its own,
+with a simulated Twilio in-process, disturbs them while the reminders go out, and
+checks that none was lost and none was sent twice. It prints one table row per drill
+and exits non-zero if an invariant broke. Drills: ` + fmt.Sprint(drill.Names()) + `.
+
+PostgreSQL (--database, an admin URL on which nudge_drill_<random> databases are
+created and dropped; default NUDGE_TEST_DATABASE_URL) is needed by db-outage; without
+it the others use SQLite. Redis is a redis-server each drill starts on a free port
+(from PATH), or database --redis-db of --redis when given; redis-restart always starts
+its own. Shared services are never restarted or flushed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showTitle {
+				for _, n := range drill.Names() {
+					fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", n, drill.Title(n))
+				}
+				return nil
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding the nudge binary: %w", err)
+			}
+			o.Exe = exe
+			o.Log = cmd.ErrOrStderr()
+			if o.Database == "" {
+				o.Database = os.Getenv("NUDGE_TEST_DATABASE_URL")
+			}
+			if keep && o.Dir == "" {
+				if o.Dir, err = os.MkdirTemp("", "nudge-drill-"); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.ErrOrStderr(), "drill: logs and databases kept in", o.Dir)
+			}
+			results, runErr := drill.Run(cmd.Context(), o, only...)
+			if err := drill.WriteTable(cmd.OutOrStdout(), results); err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&only, "only", nil, "run only these drills (comma-separated; default all)")
+	f.BoolVar(&showTitle, "list", false, "list the drills and exit")
+	f.IntVar(&o.Reminders, "reminders", drill.DefaultReminders, "reminders (accounts) per drill")
+	f.StringVar(&o.Database, "database", "", "admin URL of a PostgreSQL server for fresh drill databases (default $NUDGE_TEST_DATABASE_URL; SQLite without)")
+	f.StringVar(&o.RedisAddr, "redis", "", "use database --redis-db of this Redis instead of a redis-server per drill (it is flushed)")
+	f.IntVar(&o.RedisDB, "redis-db", 0, "Redis database number with --redis")
+	f.StringVar(&o.RedisServer, "redis-server", "", "redis-server binary (default: from PATH)")
+	f.StringVar(&o.Dir, "dir", "", "directory for the drills' files (default: a temporary one, removed)")
+	f.BoolVar(&keep, "keep", false, "keep the drills' files (process logs, configs) in a temporary directory")
+	f.DurationVar(&o.Deadline, "deadline", drill.DefaultDeadline, "longest wait for every reminder of a drill to be final")
+	f.DurationVar(&o.KillEvery, "kill-every", drill.DefaultKillEvery, "how often worker-kill kills a worker")
+	f.IntVar(&o.Burst, "burst", drill.DefaultBurst, "longest run of 500/429 answers per number in provider-bursts")
+	f.DurationVar(&o.Outage, "outage", drill.DefaultOutage, "how long db-outage keeps PostgreSQL away")
+	f.IntVar(&o.Concurrency, "concurrency", drill.DefaultConcurrency, "concurrency of each worker process")
+	return cmd
+}

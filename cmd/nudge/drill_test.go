@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge/drill"
+)
+
+// redisDBDrill is the database of NUDGE_TEST_REDIS_ADDR the drills use
+// (the other tests own 9 to 15).
+const redisDBDrill = 8
+
+// TestDrills runs, at a reduced size, the reliability drills that fit in CI
+// time: provider bursts, webhooks, replicas and worker kills. The
+// processes are this test binary run as nudge. Redis is database
+// redisDBDrill of NUDGE_TEST_REDIS_ADDR or an in-process miniredis;
+// PostgreSQL a fresh database on NUDGE_TEST_DATABASE_URL, else SQLite.
+func TestDrills(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the drills run nudge processes for a minute or two")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	o := drill.Options{
+		Exe: exe, Env: []string{e2eChildEnv + "=1"}, Dir: t.TempDir(),
+		Database:  os.Getenv("NUDGE_TEST_DATABASE_URL"),
+		Reminders: 100, Deadline: 2 * time.Minute, KillEvery: 2 * time.Second, Burst: 1, Concurrency: 8,
+		Miniredis: true,
+	}
+	if addr := os.Getenv("NUDGE_TEST_REDIS_ADDR"); addr != "" {
+		o.RedisAddr, o.RedisDB = addr, redisDBDrill
+	} else if os.Getenv("NUDGE_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatal("NUDGE_TEST_REQUIRE_SERVICES=1 but NUDGE_TEST_REDIS_ADDR is not set")
+	}
+	if o.Database == "" && os.Getenv("NUDGE_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatal("NUDGE_TEST_REQUIRE_SERVICES=1 but NUDGE_TEST_DATABASE_URL is not set")
+	}
+	// One after another: they share the Redis database.
+	for _, name := range []string{"provider-bursts", "webhooks", "replicas", "worker-kill"} {
+		t.Run(name, func(t *testing.T) {
+			var log bytes.Buffer
+			o.Log = &log
+			results, err := drill.Run(context.Background(), o, name)
+			var table bytes.Buffer
+			require.NoError(t, drill.WriteTable(&table, results))
+			t.Logf("%s\n%s", log.String(), table.String())
+			require.NoError(t, err)
+			require.Len(t, results, 1)
+			r := results[0]
+			require.True(t, r.Passed(), "drill %s: %v", name, r.Problems)
+			require.Equal(t, o.Reminders, r.Sent+r.Unknown, "every reminder is sent or, after a crash, unknown")
+			require.Zero(t, r.Duplicates)
+			require.Zero(t, r.Lost)
+			require.LessOrEqual(t, r.MaxCalls, drill.MaxProviderCalls)
+		})
+	}
+}

@@ -1,0 +1,510 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/channels/twiliosim"
+)
+
+// scenario is the shape every drill shares: build the world, start the
+// processes, disturb them while the reminders go out, check.
+type scenario struct {
+	env envConfig
+	// roles are the processes to run.
+	roles []roleCount
+	// before runs before the processes start; it returns the provider
+	// failures injected per number.
+	before func(ctx context.Context, e *env) (map[string]int, error)
+	// tick runs at every poll until every reminder is final.
+	tick func(ctx context.Context, e *env, p progress) error
+	// after runs once every reminder is final, before the checks.
+	after func(ctx context.Context, e *env, res *Result) error
+	// allSent requires every reminder to end sent (no crash was caused).
+	allSent bool
+	// chaos describes what was done, for the report.
+	chaos func() string
+}
+
+func (s scenario) run(ctx context.Context, o Options, name string, res *Result) error {
+	e, err := newEnv(ctx, o, name, s.env)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	injected := map[string]int{}
+	if s.before != nil {
+		if injected, err = s.before(ctx, e); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := e.startAll(s.roles); err != nil {
+		return err
+	}
+	var tick func(progress) error
+	if s.tick != nil {
+		tick = func(p progress) error { return s.tick(ctx, e, p) }
+	}
+	if err := e.waitFinal(ctx, tick); err != nil {
+		return err
+	}
+	res.Duration = time.Since(start)
+	// A late duplicate would show within a few poll intervals of a
+	// redelivered task: give it the chance before counting.
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if s.after != nil {
+		if err := s.after(ctx, e, res); err != nil {
+			return err
+		}
+	}
+	if err := e.verify(ctx, res, injected); err != nil {
+		return err
+	}
+	if s.allSent && res.Sent != res.Reminders {
+		res.problemf("%d of %d reminders sent; with no crash every one must be", res.Sent, res.Reminders)
+	}
+	e.mu.Lock()
+	for _, x := range e.exits {
+		res.problemf("%s", x)
+	}
+	e.mu.Unlock()
+	if s.chaos != nil {
+		res.Chaos = s.chaos()
+	}
+	return nil
+}
+
+// runWorkerKill kills a worker with SIGKILL every KillEvery and starts a
+// replacement; the tasks of the dead worker come back through Asynq's lease
+// recovery, and a send it left half-done is marked unknown, never repeated.
+func runWorkerKill(ctx context.Context, o Options, res *Result) error {
+	var (
+		kills int
+		aged  = map[string]bool{}
+		last  = time.Now()
+	)
+	return scenario{
+		// A short hold on every create request puts sends in flight when
+		// the worker dies, the case the claim protects.
+		env:   envConfig{sim: twiliosim.Config{CreateDelay: 200 * time.Millisecond}},
+		roles: []roleCount{{"scheduler", 1}, {"worker", 2}},
+		tick: func(ctx context.Context, e *env, _ progress) error {
+			if time.Since(last) < o.KillEvery {
+				return nil
+			}
+			last = time.Now()
+			ids, err := ageStaleLeases(ctx, e.q.rdb, smsQueue, time.Now())
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				aged[id] = true
+			}
+			// Only a worker that has had the time to start and take work is
+			// killed: killing them as they start would test nothing.
+			workers := e.live("worker")
+			if len(workers) == 0 || time.Since(workers[0].started) < 2*o.KillEvery {
+				return nil
+			}
+			if err := e.kill(workers[0]); err != nil {
+				return err
+			}
+			kills++
+			_, err = e.start("worker")
+			return err
+		},
+		after: func(_ context.Context, _ *env, res *Result) error {
+			if kills == 0 {
+				res.problemf("the run ended before the first kill: raise --reminders or lower --kill-every")
+			}
+			return nil
+		},
+		chaos: func() string {
+			return fmt.Sprintf("%d workers killed with SIGKILL (each after at least %s), the leases of %d tasks they held handed back", kills, 2*o.KillEvery, len(aged))
+		},
+	}.run(ctx, o, "worker-kill", res)
+}
+
+// runRedisRestart crashes Redis and starts it again from its append-only
+// file when a third of the reminders are final, and flushes it when two
+// thirds are: what the flush lost comes back from the ledger.
+func runRedisRestart(ctx context.Context, o Options, res *Result) error {
+	var (
+		restarted, flushed bool
+		downtime           time.Duration
+		lostTasks          int64
+	)
+	return scenario{
+		env:   envConfig{ownRedis: true},
+		roles: []roleCount{{"scheduler", 1}, {"worker", 2}},
+		tick: func(ctx context.Context, e *env, p progress) error {
+			switch {
+			case !restarted && p.final >= o.Reminders/3:
+				restarted = true
+				t := time.Now()
+				if err := e.q.own.restart(ctx, true, 2*time.Second); err != nil {
+					return err
+				}
+				downtime = time.Since(t)
+			case restarted && !flushed && p.final >= 2*o.Reminders/3:
+				flushed = true
+				n, err := e.q.rdb.DBSize(ctx).Result()
+				if err != nil {
+					return fmt.Errorf("counting keys before the flush: %w", err)
+				}
+				lostTasks = n
+				if err := e.q.rdb.FlushAll(ctx).Err(); err != nil {
+					return fmt.Errorf("flushing redis: %w", err)
+				}
+			}
+			return nil
+		},
+		after: func(_ context.Context, _ *env, res *Result) error {
+			if !restarted || !flushed {
+				res.problemf("the run ended before the restart and the flush (restarted %t, flushed %t)", restarted, flushed)
+			}
+			return nil
+		},
+		chaos: func() string {
+			return fmt.Sprintf("redis-server killed (SIGKILL) and restarted from its AOF (down %s) at 1/3 final; FLUSHALL of %d keys at 2/3 final",
+				downtime.Round(100*time.Millisecond), lostTasks)
+		},
+	}.run(ctx, o, "redis-restart", res)
+}
+
+// runDBOutage cuts the processes off from PostgreSQL for Outage when a
+// third of the reminders are final.
+func runDBOutage(ctx context.Context, o Options, res *Result) error {
+	var cutAt, restoredAt time.Time
+	return scenario{
+		env:   envConfig{proxyDB: true},
+		roles: []roleCount{{"scheduler", 1}, {"worker", 2}},
+		tick: func(_ context.Context, e *env, p progress) error {
+			switch {
+			case cutAt.IsZero() && p.final >= o.Reminders/3:
+				cutAt = time.Now()
+				e.proxy.SetDown(true)
+			case !cutAt.IsZero() && restoredAt.IsZero() && time.Since(cutAt) >= o.Outage:
+				restoredAt = time.Now()
+				e.proxy.SetDown(false)
+			}
+			return nil
+		},
+		after: func(_ context.Context, e *env, res *Result) error {
+			if cutAt.IsZero() {
+				res.problemf("the run ended before the outage")
+			}
+			if restoredAt.IsZero() {
+				e.proxy.SetDown(false)
+			}
+			return nil
+		},
+		chaos: func() string {
+			return fmt.Sprintf("PostgreSQL unreachable for %s at 1/3 final (every connection through the proxy dropped, new ones refused)",
+				restoredAt.Sub(cutAt).Round(100*time.Millisecond))
+		},
+	}.run(ctx, o, "db-outage", res)
+}
+
+// runProviderBursts makes the provider answer 500 to a quarter of the
+// numbers and 429 to another quarter, up to Burst times in a row each.
+func runProviderBursts(ctx context.Context, o Options, res *Result) error {
+	var n500, n429 int
+	return scenario{
+		roles: []roleCount{{"scheduler", 1}, {"worker", 2}},
+		before: func(_ context.Context, e *env) (map[string]int, error) {
+			injected := map[string]int{}
+			for i := range e.accounts {
+				k := bursts(i, o.Burst)
+				switch {
+				case k == 0:
+					continue
+				case i%4 == 1:
+					e.sim.FailCreates(number(i), k, http.StatusInternalServerError, 20500)
+					n500 += k
+				default:
+					e.sim.FailCreates(number(i), k, http.StatusTooManyRequests, 20429)
+					n429 += k
+				}
+				injected[number(i)] = k
+			}
+			return injected, nil
+		},
+		after: func(_ context.Context, e *env, res *Result) error {
+			for i, a := range e.accounts {
+				// (verify counts calls beyond the failures; fewer means the
+				// dispatcher gave up early on a transient failure.)
+				if c, want := e.sim.CreateCount(number(i)), bursts(i, o.Burst)+1; c < want {
+					res.problemf("%s: %d provider calls, want %d (a transient failure was not retried)", a.ID, c, want)
+				}
+			}
+			return nil
+		},
+		allSent: true,
+		chaos: func() string {
+			return fmt.Sprintf("%d answers 500 (code 20500) and %d answers 429 (code 20429), up to %d in a row per number", n500, n429, o.Burst)
+		},
+	}.run(ctx, o, "provider-bursts", res)
+}
+
+// bursts is how many failures the provider-bursts drill gives account i:
+// none to even accounts, and from 1 to burst to odd ones (answered 500 when
+// i%4 is 1, 429 when it is 3).
+func bursts(i, burst int) int {
+	if i%2 == 0 {
+		return 0
+	}
+	return 1 + (i/4)%burst
+}
+
+// runReplicas runs two schedulers and three workers on one Redis and one
+// database: every reminder is planned once and sent once.
+func runReplicas(ctx context.Context, o Options, res *Result) error {
+	return scenario{
+		roles:   []roleCount{{"scheduler", 2}, {"worker", 3}},
+		allSent: true,
+		after: func(_ context.Context, _ *env, res *Result) error {
+			if res.Unknown > 0 {
+				res.problemf("%d reminders unknown although no process crashed", res.Unknown)
+			}
+			return nil
+		},
+		chaos: func() string { return "2 schedulers and 3 workers on one Redis and one database" },
+	}.run(ctx, o, "replicas", res)
+}
+
+// runWebhooks lets the simulator's status callbacks reach an api process,
+// then replays every one duplicated and out of order, posts forged ones,
+// and sends some inbound STOPs twice.
+func runWebhooks(ctx context.Context, o Options, res *Result) error {
+	var w webhookStats
+	return scenario{
+		env:     envConfig{api: true},
+		roles:   []roleCount{{"api", 1}, {"scheduler", 1}, {"worker", 1}},
+		allSent: true,
+		after: func(ctx context.Context, e *env, res *Result) error {
+			return replayWebhooks(ctx, e, res, &w)
+		},
+		chaos: func() string {
+			return fmt.Sprintf("%d status callbacks replayed (%d duplicates, %d out of order), %d forged refused with 403; "+
+				"%d inbound STOPs each posted twice gave %d opt-outs", w.replayed, w.duplicates, w.outOfOrder, w.forged, w.stops, w.optOuts)
+		},
+	}.run(ctx, o, "webhooks", res)
+}
+
+// webhookStats counts what replayWebhooks posted.
+type webhookStats struct {
+	mu                               sync.Mutex
+	replayed, duplicates, outOfOrder int
+	forged, stops, optOuts           int
+}
+
+func (w *webhookStats) add(dup, ooo, forged int) {
+	w.mu.Lock()
+	w.replayed += dup + ooo
+	w.duplicates += dup
+	w.outOfOrder += ooo
+	w.forged += forged
+	w.mu.Unlock()
+}
+
+// webhookClient posts signed (or forged) forms to the api process.
+type webhookClient struct {
+	e    *env
+	http *http.Client
+}
+
+// post sends form to path signed with token ("" sends no signature) and
+// returns the status code.
+func (c webhookClient) post(ctx context.Context, path string, form url.Values, token string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.e.publicURL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if token != "" {
+		req.Header.Set(twilio.SignatureHeader, twilio.SignRequest(token, c.e.publicURL+path, form))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("posting %s: %w", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func statusForm(m twiliosim.Message, status string, code int) url.Values {
+	f := url.Values{
+		"AccountSid": {accountSID}, "ApiVersion": {"2010-04-01"}, "From": {m.From}, "To": {m.To},
+		"MessageSid": {m.SID}, "SmsSid": {m.SID}, "MessageStatus": {status}, "SmsStatus": {status},
+	}
+	if code != 0 {
+		f.Set("ErrorCode", strconv.Itoa(code))
+	}
+	return f
+}
+
+// replayWebhooks is the webhooks drill's disturbance and its checks.
+func replayWebhooks(ctx context.Context, e *env, res *Result, w *webhookStats) error {
+	ictx, cancel := context.WithTimeout(ctx, time.Minute)
+	err := e.sim.Idle(ictx) // every callback the simulator owes has been posted
+	cancel()
+	if err != nil {
+		return err
+	}
+	c := webhookClient{e: e, http: &http.Client{Timeout: 10 * time.Second}}
+	var out []twiliosim.Message
+	for _, m := range e.sim.Messages() {
+		if m.Direction == "outbound-api" {
+			out = append(out, m)
+		}
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		jobs = make(chan twiliosim.Message)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for m := range jobs {
+				if err := replayOne(ctx, c, m, res, &mu, w); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, m := range out {
+		jobs <- m
+	}
+	close(jobs)
+	wg.Wait()
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return inboundStops(ctx, c, e, res, w)
+}
+
+// replayOne posts m's final status twice, its earlier statuses after it,
+// and forged failures, and checks the attempt ends as the provider says.
+func replayOne(ctx context.Context, c webhookClient, m twiliosim.Message, res *Result, mu *sync.Mutex, w *webhookStats) error {
+	path := twilio.StatusCallbackPath
+	problem := func(format string, args ...any) {
+		mu.Lock()
+		res.problemf(format, args...)
+		mu.Unlock()
+	}
+	final := statusForm(m, m.Status, m.ErrorCode)
+	for range 2 {
+		code, err := c.post(ctx, path, final, authToken)
+		if err != nil {
+			return err
+		}
+		if code/100 != 2 {
+			problem("duplicate %s callback of %s answered %d", m.Status, m.SID, code)
+		}
+	}
+	for _, earlier := range []string{"sent", "queued"} {
+		code, err := c.post(ctx, path, statusForm(m, earlier, 0), authToken)
+		if err != nil {
+			return err
+		}
+		if code/100 != 2 {
+			problem("late %s callback of %s answered %d", earlier, m.SID, code)
+		}
+	}
+	forged := statusForm(m, "undelivered", 30005)
+	for _, token := range []string{authToken + "x", ""} {
+		code, err := c.post(ctx, path, forged, token)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusForbidden {
+			problem("forged callback of %s answered %d, want 403", m.SID, code)
+		}
+	}
+	w.add(2, 2, 2)
+	att, err := c.e.db.AttemptByProviderID(ctx, m.SID)
+	if err != nil {
+		return fmt.Errorf("attempt of %s: %w", m.SID, err)
+	}
+	if want := twilio.StatusFromTwilio(m.Status); att.Status != want {
+		problem("attempt %s is %s after the replays; the provider says %s", att.ID, att.Status, want)
+	}
+	return nil
+}
+
+// inboundStops posts STOP twice (same MessageSid) from every tenth
+// borrower and a forged STOP from others: each real one opts out once, the
+// forged ones not at all.
+func inboundStops(ctx context.Context, c webhookClient, e *env, res *Result, w *webhookStats) error {
+	want := map[string]bool{}
+	for i := range e.accounts {
+		var token string
+		switch i % 10 {
+		case 0:
+			token = authToken
+			want[number(i)] = true
+		case 5:
+			token = authToken + "x"
+		default:
+			continue
+		}
+		f := url.Values{"AccountSid": {accountSID}, "MessageSid": {fmt.Sprintf("SMdrillstop%05d", i)}, "From": {number(i)},
+			"To": {from}, "Body": {"STOP"}, "NumMedia": {"0"}}
+		for range 2 {
+			code, err := c.post(ctx, twilio.InboundPath, f, token)
+			if err != nil {
+				return err
+			}
+			switch {
+			case token == authToken && code/100 != 2:
+				res.problemf("inbound STOP from %s answered %d", e.accounts[i].ID, code)
+			case token != authToken && code != http.StatusForbidden:
+				res.problemf("forged inbound STOP from %s answered %d, want 403", e.accounts[i].ID, code)
+			}
+		}
+		if token == authToken {
+			w.stops++
+		} else {
+			w.forged += 2
+		}
+	}
+	oos, err := e.db.ListOptOuts(ctx, lender)
+	if err != nil {
+		return err
+	}
+	seen := map[string]int{}
+	for _, oo := range oos {
+		if oo.Channel == nudge.SMS {
+			seen[oo.Address]++
+		}
+	}
+	w.optOuts = len(oos)
+	for n := range want {
+		if seen[n] != 1 {
+			res.problemf("%s sent STOP twice and has %d opt-outs, want 1", n, seen[n])
+		}
+	}
+	for n, k := range seen {
+		if !want[n] {
+			res.problemf("%s has %d opt-outs but only a forged STOP came from it", n, k)
+		}
+	}
+	return nil
+}
