@@ -74,6 +74,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.keysCmd(),
 		a.accountsCmd(),
 		a.drillCmd(),
+		a.benchCmd(),
 	)
 	return root
 }

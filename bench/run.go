@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	Machine  Machine       `json:"machine"`
+	// Database is the backend's name (the URL is not kept: it may hold a password).
+	Database string           `json:"database"`
+	Config   Config           `json:"-"`
+	Planning []PlanningResult `json:"planning"`
+	Dispatch DispatchResult   `json:"dispatch"`
+	EvalSHA  EvalResult       `json:"evalsha"`
+	Webhooks WebhookResult    `json:"webhooks"`
+	Redis    MemoryResult     `json:"redis_memory"`
+	// Micro is empty unless Config.Micro was set.
+	Micro []MicroResult `json:"micro,omitempty"`
+}
+
+// Run measures everything Config asks for and returns the report. It
+// flushes its Redis database before and after, and on PostgreSQL creates
+// the database when it is missing.
+func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	e, err := openEnv(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, e.close(context.WithoutCancel(ctx))) }()
+	rep = &Report{Started: time.Now().UTC(), Config: cfg, Database: string(e.db.Backend())}
+	rep.Machine = describeMachine(ctx, e.rdb, e.db, cfg.Database)
+	began := time.Now()
+
+	step := func(name string, f func() error) error {
+		fmt.Fprintf(cfg.Progress, "== %s\n", name)
+		if err := f(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	steps := []struct {
+		name string
+		f    func() error
+	}{
+		{"planning", func() (err error) { rep.Planning, err = measurePlanning(ctx, e); return err }},
+		{"dispatch", func() (err error) { rep.Dispatch, err = measureDispatch(ctx, e); return err }},
+		{"redis evalsha", func() (err error) { rep.EvalSHA, err = measureEvalSHA(ctx, e, evalCount(cfg)); return err }},
+		{"webhooks", func() (err error) {
+			rep.Webhooks, err = measureWebhooks(ctx, e, rep.Dispatch.ProviderIDs)
+			return err
+		}},
+		{"redis memory", func() (err error) { rep.Redis, err = measureRedisMemory(ctx, e, cfg.Queued); return err }},
+	}
+	if cfg.Micro {
+		steps = append(steps, struct {
+			name string
+			f    func() error
+		}{"hot functions", func() (err error) { rep.Micro, err = measureMicro(); return err }})
+	}
+	for _, s := range steps {
+		if err := step(s.name, s.f); err != nil {
+			return rep, err
+		}
+	}
+	rep.Duration = time.Since(began)
+	rep.Machine.LoadAfter = loadAvg()
+	return rep, nil
+}
+
+// evalCount is how many EVALSHA calls the Redis ceiling makes: ten per
+// dispatched reminder, at least a thousand.
+func evalCount(cfg Config) int {
+	return max(10*cfg.Dispatch, 1000)
+}
