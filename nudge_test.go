@@ -89,3 +89,14 @@ func TestParseChannel(t *testing.T) {
 	_, err := nudge.ParseChannel("fax")
 	require.EqualError(t, err, `unknown channel "fax" (want sms, voice or email)`)
 }
+
+func TestLoadLocationCaches(t *testing.T) {
+	t.Parallel()
+	a, err := nudge.LoadLocation("America/Phoenix")
+	require.NoError(t, err)
+	b, err := nudge.LoadLocation("America/Phoenix")
+	require.NoError(t, err)
+	require.Same(t, a, b)
+	_, err = nudge.LoadLocation("Mars/Olympus_Mons")
+	require.Error(t, err)
+}

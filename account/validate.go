@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/language"
@@ -90,7 +89,7 @@ func Normalize(a *nudge.Account) Problems {
 		}
 	}
 	if tz := strings.TrimSpace(a.Borrower.Timezone); tz != "" {
-		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		if _, err := nudge.LoadLocation(tz); err != nil || tz == "Local" {
 			bad("borrower.timezone", "%q is not an IANA time zone like America/New_York", tz)
 		}
 		a.Borrower.Timezone = tz

@@ -195,7 +195,7 @@ func (pp *profileParser) apply(doc *profileDoc, p *Profile) {
 	}
 	if f := doc.Fallback; f != nil {
 		if f.Zone != nil {
-			if _, err := time.LoadLocation(*f.Zone); err != nil || *f.Zone == "" || *f.Zone == "Local" {
+			if _, err := nudge.LoadLocation(*f.Zone); err != nil || *f.Zone == "" || *f.Zone == "Local" {
 				pp.errorf("$.fallback.zone", "fallback.zone", "%q is not an IANA time zone", *f.Zone)
 			} else {
 				p.FallbackZone = *f.Zone

@@ -61,7 +61,7 @@ func place(p *Profile, a nudge.Account, ch nudge.ChannelKind) (placement, error)
 	zones, fallback := CandidateZones(a, p)
 	pl := placement{zones: zones, fallback: fallback, window: p.Windows[ch]}
 	for _, z := range zones {
-		loc, err := time.LoadLocation(z)
+		loc, err := nudge.LoadLocation(z)
 		if err != nil || z == "" || z == "Local" {
 			return pl, &ReasonError{Reason: nudge.ReasonUnknownTimezone, Detail: fmt.Sprintf("time zone %q", z)}
 		}

@@ -170,12 +170,12 @@ func voiceScript(r templates.Rendered) string {
 // borrowerLocation is the zone "today" is read in: the first candidate zone.
 func borrowerLocation(a nudge.Account, d compliance.Decision) *time.Location {
 	if a.Borrower.Timezone != "" {
-		if loc, err := time.LoadLocation(a.Borrower.Timezone); err == nil {
+		if loc, err := nudge.LoadLocation(a.Borrower.Timezone); err == nil {
 			return loc
 		}
 	}
 	for _, z := range d.Zones {
-		if loc, err := time.LoadLocation(z); err == nil {
+		if loc, err := nudge.LoadLocation(z); err == nil {
 			return loc
 		}
 	}

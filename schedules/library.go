@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
@@ -30,6 +31,45 @@ type Library struct {
 
 	mu     sync.Mutex
 	parsed map[string]*Cadence // lender/name/version → cadence
+
+	// ttl > 0 keeps each lender's active list that long (see CacheActive).
+	ttl    time.Duration
+	clock  nudge.Clock
+	active map[string]activeEntry
+}
+
+type activeEntry struct {
+	at   time.Time
+	list []nudge.CadenceVersion
+}
+
+// CacheActive makes Cadences reuse a lender's list of active versions for
+// ttl instead of reading it for every reminder; an activation then takes
+// effect within ttl. Call it before the Library is shared.
+func (l *Library) CacheActive(ttl time.Duration, clock nudge.Clock) {
+	l.ttl, l.clock, l.active = ttl, clock, map[string]activeEntry{}
+}
+
+// activeVersions reads the lender's active versions, through the cache when on.
+func (l *Library) activeVersions(ctx context.Context, lender string) ([]nudge.CadenceVersion, error) {
+	if l.ttl <= 0 {
+		return l.store.ActiveCadences(ctx, lender)
+	}
+	now := l.clock.Now()
+	l.mu.Lock()
+	e, ok := l.active[lender]
+	l.mu.Unlock()
+	if ok && now.Sub(e.at) < l.ttl {
+		return e.list, nil
+	}
+	vs, err := l.store.ActiveCadences(ctx, lender)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.active[lender] = activeEntry{at: now, list: vs}
+	l.mu.Unlock()
+	return vs, nil
 }
 
 // NewLibrary returns a Library over store. opts are the parse options (the
@@ -40,7 +80,7 @@ func NewLibrary(store CadenceStore, profiles *compliance.Registry, opts ...Optio
 
 // Cadences returns the lender's active cadences in name order.
 func (l *Library) Cadences(ctx context.Context, lender string) ([]Versioned, error) {
-	vs, err := l.store.ActiveCadences(ctx, lender)
+	vs, err := l.activeVersions(ctx, lender)
 	if err != nil {
 		return nil, fmt.Errorf("loading cadences of %s: %w", lender, err)
 	}

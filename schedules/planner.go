@@ -399,14 +399,14 @@ func (p *Planner) event(ctx context.Context, r nudge.Reminder, kind nudge.EventK
 // profile's fallback zone, else UTC.
 func PrimaryLocation(a nudge.Account, p *compliance.Profile) *time.Location {
 	if a.Borrower.Timezone != "" {
-		if loc, err := time.LoadLocation(a.Borrower.Timezone); err == nil {
+		if loc, err := nudge.LoadLocation(a.Borrower.Timezone); err == nil {
 			return loc
 		}
 	}
 	if p != nil {
 		zones, _ := compliance.CandidateZones(a, p)
 		for _, z := range zones {
-			if loc, err := time.LoadLocation(z); err == nil {
+			if loc, err := nudge.LoadLocation(z); err == nil {
 				return loc
 			}
 		}

@@ -83,6 +83,8 @@ type SchedulerConfig struct {
 	Spec string `yaml:"spec"`
 	// Batch is the most accounts planned per query.
 	Batch int `yaml:"batch"`
+	// Concurrency is how many due accounts are planned at once (default 8).
+	Concurrency int `yaml:"concurrency"`
 }
 
 // WorkerConfig tunes the Asynq worker.
@@ -143,6 +145,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Scheduler.Batch == 0 {
 		c.Scheduler.Batch = 1000
+	}
+	if c.Scheduler.Concurrency == 0 {
+		c.Scheduler.Concurrency = 8
 	}
 	if c.Worker.Concurrency == 0 {
 		c.Worker.Concurrency = 20

@@ -32,6 +32,10 @@ import (
 	"github.com/nudgehq/nudge/web"
 )
 
+// cadenceCacheTTL is how long a process reuses a lender's list of active
+// cadence versions.
+const cadenceCacheTTL = 10 * time.Second
+
 // runtime is one Nudge process's shared machinery; the roles (api, scheduler,
 // worker) are built from it.
 type runtime struct {
@@ -122,6 +126,9 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 		return nil, err
 	}
 	rt.lib = schedules.NewLibrary(rt.db, rt.reg, parseOptions(rt.pack, rt.reg)...)
+	// Workers look up a reminder's cadence for every send: a short cache
+	// saves those reads; an activation shows within the ttl.
+	rt.lib.CacheActive(cadenceCacheTTL, rt.clock)
 	rt.enq = dispatcher.NewEnqueuer(rt.rdb, dispatcher.EnqueuerConfig{Clock: rt.clock})
 	rt.metrics = metrics.New(rt.enq.Inspector())
 	if err := rt.buildSenders(o.senders); err != nil {
@@ -299,7 +306,8 @@ func (rt *runtime) Close() {
 func (rt *runtime) planner() *schedules.Planner {
 	return &schedules.Planner{
 		Store: rt.db, Cadences: rt.lib, Enqueuer: rt.enq, Clock: rt.clock,
-		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch, Metrics: rt.metrics,
+		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch, Concurrency: rt.cfg.Scheduler.Concurrency,
+		Metrics: rt.metrics,
 	}
 }
 
