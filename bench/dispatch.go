@@ -182,6 +182,7 @@ func planDispatch(ctx context.Context, e *env, n int) error {
 func newPipeline(e *env, ts *timedStore) (*dispatcher.Pipeline, *instantSender, error) {
 	lib := schedules.NewLibrary(ts, e.reg, schedules.WithTemplates(e.pack),
 		schedules.WithProfiles(func(name string) bool { _, err := e.reg.Lookup(name); return err == nil }))
+	lib.CacheActive(10*time.Second, nudge.SystemClock) // as the worker role does
 	profiles := dispatcher.ProfilesFunc(func(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
 		cads, err := lib.Cadences(ctx, lender)
 		if err != nil {
