@@ -17,7 +17,7 @@ import (
 
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
-	rdb := testRedis(t)
+	rdb := opsRedis(t)
 	opsQueueTasks(t, rdb, 3)
 	reg := metrics.New(asynq.NewInspectorFromRedisClient(rdb))
 	reg.Attempt(nudge.SMS, nudge.AttemptDelivered, "")

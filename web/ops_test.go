@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -45,6 +46,19 @@ type opsBundle struct {
 
 type opsOption func(*web.OpsConfig)
 
+// opsRedis is a Redis of the test's own. The dashboard tests count what is
+// on the queues, so they cannot share a database with tests running beside
+// them; and testRedis's one-test-at-a-time lock, held by a test whose
+// parallel subtests wait for a free slot, could deadlock them. What they
+// test is the dashboard, not Redis: an in-process server serves them.
+func opsRedis(t *testing.T) redis.UniversalClient {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
 func opsSetup(t *testing.T, opts ...opsOption) *opsBundle {
 	t.Helper()
 	ctx := context.Background()
@@ -52,7 +66,7 @@ func opsSetup(t *testing.T, opts ...opsOption) *opsBundle {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
-	b := &opsBundle{db: db, rdb: testRedis(t), clock: nudge.NewFixedClock(opsT0),
+	b := &opsBundle{db: db, rdb: opsRedis(t), clock: nudge.NewFixedClock(opsT0),
 		keys: map[nudge.Role]string{}, keyIDs: map[nudge.Role]string{}}
 	for _, l := range []string{"acme", "beta"} {
 		require.NoError(t, db.UpsertLender(ctx, nudge.Lender{ID: l, Name: strings.ToUpper(l[:1]) + l[1:] + " Auto", CreatedAt: opsT0}))

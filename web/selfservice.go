@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -646,22 +645,7 @@ func (p *SelfService) write(w http.ResponseWriter, code int, v ssView) {
 	if v.Lang == "" {
 		v.Lang, v.T = unsubLocales[0], ssTexts[unsubLocales[0]]
 	}
-	var buf bytes.Buffer
-	if err := ssPage.Execute(&buf, v); err != nil {
-		p.logger().Error("rendering self-service page", "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", v.Lang)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	writeBorrowerPage(w, p.logger(), ssPage, code, v.Lang, v)
 }
 
 func (p *SelfService) logger() *slog.Logger {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -246,21 +245,7 @@ func matchUnsubLocale(prefs []string, acceptLanguage string) string {
 // write renders the page with headers that keep it out of caches and
 // referrers and forbid scripts and framing.
 func (u *Unsubscribe) write(w http.ResponseWriter, code int, v unsubView) {
-	var buf bytes.Buffer
-	if err := unsubPage.Execute(&buf, v); err != nil {
-		u.logger().Error("rendering unsubscribe page", "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", v.Lang)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	writeBorrowerPage(w, u.logger(), unsubPage, code, v.Lang, v)
 }
 
 func (u *Unsubscribe) logger() *slog.Logger {
