@@ -85,7 +85,7 @@ func (e *env) waitFinal(ctx context.Context, tick func(progress) error) error {
 func ageStaleLeases(ctx context.Context, rdb *redis.Client, queue string, now time.Time) ([]string, error) {
 	const staleWithin = 18 * time.Second
 	key := "asynq:{" + queue + "}:lease"
-	ids, err := rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: fmt.Sprint(now.Add(staleWithin).Unix())}).Result()
+	ids, err := rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true, Start: "-inf", Stop: fmt.Sprint(now.Add(staleWithin).Unix())}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reading leases: %w", err)
 	}

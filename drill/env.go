@@ -347,11 +347,6 @@ func (e *env) seed(ctx context.Context) error {
 	return e.db.UpsertAccounts(ctx, e.accounts, now.Add(-time.Second))
 }
 
-// reminderID is the id of account a's reminder.
-func reminderID(a nudge.Account) string {
-	return nudge.ReminderKey{Lender: a.Lender, AccountID: a.ID, Cadence: cadenceName, Step: stepID, Cycle: a.DueDate}.ID()
-}
-
 // proc is one nudge process.
 type proc struct {
 	name    string

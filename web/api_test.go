@@ -403,7 +403,7 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 		code, body := b.do(t, "viewer", "GET", "/v1/cadences", "", "")
 		require.Equal(t, http.StatusOK, code, "request %d: %s", i, body)
 	}
-	req := httptest.NewRequest("GET", "/v1/cadences", nil)
+	req := httptest.NewRequest(http.MethodGet, "/v1/cadences", nil)
 	req.Header.Set("Authorization", "Bearer "+b.keys["viewer"])
 	rec := httptest.NewRecorder()
 	b.srv.ServeHTTP(rec, req)

@@ -315,8 +315,11 @@ func (o *Ops) render(w http.ResponseWriter, status int, name string, v *opsView)
 // safeNext returns next when it is a path of the dashboard, else /ops/.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
-		!(u.Path == OpsPath || strings.HasPrefix(u.Path, OpsPath+"/")) || strings.HasPrefix(u.Path, OpsPath+"/login") {
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return OpsPath + "/"
+	}
+	inside := u.Path == OpsPath || strings.HasPrefix(u.Path, OpsPath+"/")
+	if !inside || strings.HasPrefix(u.Path, OpsPath+"/login") {
 		return OpsPath + "/"
 	}
 	return next

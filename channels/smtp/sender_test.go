@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"mime"
@@ -103,7 +104,7 @@ func parse(t *testing.T, raw []byte) parsed {
 	r := multipart.NewReader(msg.Body, params["boundary"])
 	for {
 		part, err := r.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		require.NoError(t, err)

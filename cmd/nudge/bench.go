@@ -137,7 +137,8 @@ func commandLine(cmd *cobra.Command) string {
 // plain word characters.
 func shellQuote(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=/.,:@+", r))
+		word := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=/.,:@+", r)
+		return !word
 	}) < 0 {
 		return s
 	}

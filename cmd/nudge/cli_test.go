@@ -144,9 +144,9 @@ worker: {concurrency: 5}
 	require.Equal(t, []string{"a.yaml", "b.yaml"}, cfg.Profiles)
 	require.Equal(t, "@every 1m", cfg.Scheduler.Spec, "defaults fill the rest")
 
-	bad := writeFile(t, "bad.yaml", "database: x\nredis:\n  adress: y\n")
+	bad := writeFile(t, "bad.yaml", "database: x\nredis:\n  hostname: y\n")
 	_, err = LoadConfig(bad, func(string) (string, bool) { return "", false })
-	require.ErrorContains(t, err, "adress")
+	require.ErrorContains(t, err, "hostname")
 
 	_, err = LoadConfig("", func(k string) (string, bool) { return "many", k == "NUDGE_WORKER_CONCURRENCY" })
 	require.ErrorContains(t, err, "NUDGE_WORKER_CONCURRENCY")
