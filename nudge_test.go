@@ -100,3 +100,19 @@ func TestLoadLocationCaches(t *testing.T) {
 	_, err = nudge.LoadLocation("Mars/Olympus_Mons")
 	require.Error(t, err)
 }
+
+func TestLatestBrokenPromise(t *testing.T) {
+	t.Parallel()
+	due := nudge.MustDate("2026-06-01")
+	ps := []nudge.Promise{
+		{ID: "old-cycle", Status: nudge.PromiseBroken, Due: nudge.MustDate("2026-05-20")},
+		{ID: "first", Status: nudge.PromiseBroken, Due: nudge.MustDate("2026-06-05")},
+		{ID: "latest", Status: nudge.PromiseBroken, Due: nudge.MustDate("2026-06-12")},
+		{ID: "pending", Status: nudge.PromisePending, Due: nudge.MustDate("2026-06-20")},
+	}
+	p, ok := nudge.LatestBrokenPromise(ps, due)
+	require.True(t, ok)
+	require.Equal(t, "latest", p.ID)
+	_, ok = nudge.LatestBrokenPromise(ps[:1], due)
+	require.False(t, ok, "a promise of an earlier cycle does not count")
+}

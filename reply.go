@@ -72,3 +72,22 @@ type OptOut struct {
 	Reason      string
 	CreatedAt   time.Time
 }
+
+// LatestBrokenPromise returns the latest broken promise of the cycle that
+// started on dueDate (promises dated before it belong to an earlier cycle):
+// the one whose date the cadence's broken-promise steps count from.
+func LatestBrokenPromise(ps []Promise, dueDate Date) (Promise, bool) {
+	var (
+		latest Promise
+		found  bool
+	)
+	for _, p := range ps {
+		if p.Status != PromiseBroken || p.Due.Before(dueDate) {
+			continue
+		}
+		if !found || p.Due.After(latest.Due) {
+			latest, found = p, true
+		}
+	}
+	return latest, found
+}

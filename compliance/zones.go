@@ -1,6 +1,8 @@
 package compliance
 
 import (
+	"time"
+
 	"slices"
 	"strconv"
 	"strings"
@@ -162,4 +164,32 @@ func CandidateZones(a nudge.Account, p *Profile) (zones []string, fallback bool)
 	}
 	slices.Sort(zones)
 	return slices.Compact(zones), false
+}
+
+// PrimaryLocation is the zone a borrower's "today" and a cadence step's
+// preferred local time are read in: the stated zone, else the first candidate
+// zone, else UTC. Pass the zones a Decision already computed to avoid working
+// them out again (PrimaryLocationOf does it for you).
+func PrimaryLocation(a nudge.Account, zones []string) *time.Location {
+	if a.Borrower.Timezone != "" {
+		if loc, err := nudge.LoadLocation(a.Borrower.Timezone); err == nil {
+			return loc
+		}
+	}
+	for _, z := range zones {
+		if loc, err := nudge.LoadLocation(z); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// PrimaryLocationOf is PrimaryLocation with the candidate zones of a under
+// profile p (none when p is nil).
+func PrimaryLocationOf(a nudge.Account, p *Profile) *time.Location {
+	var zones []string
+	if p != nil && a.Borrower.Timezone == "" {
+		zones, _ = CandidateZones(a, p)
+	}
+	return PrimaryLocation(a, zones)
 }

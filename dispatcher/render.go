@@ -67,7 +67,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 		}
 	}
 	now := t.Clock.Now()
-	today := nudge.DateOf(now.In(borrowerLocation(acct, in.Decision)))
+	today := nudge.DateOf(now.In(compliance.PrimaryLocation(acct, in.Decision.Zones)))
 	data := templates.DataFor(acct, name, today)
 	data.HelpPhone = lender.HelpPhone
 	data.AgentPhone = lender.AgentPhone
@@ -127,19 +127,8 @@ func (t *TemplateRenderer) brokenPromise(ctx context.Context, acct nudge.Account
 	if err != nil {
 		return nudge.Promise{}, false, fmt.Errorf("loading promises: %w", err)
 	}
-	var (
-		latest nudge.Promise
-		found  bool
-	)
-	for _, p := range ps {
-		if p.Status != nudge.PromiseBroken || p.Due.Before(acct.DueDate) {
-			continue
-		}
-		if !found || p.Due.After(latest.Due) {
-			latest, found = p, true
-		}
-	}
-	return latest, found, nil
+	p, ok := nudge.LatestBrokenPromise(ps, acct.DueDate)
+	return p, ok, nil
 }
 
 // firstContact reports whether no earlier attempt on the account reached a provider.
@@ -165,19 +154,4 @@ func voiceScript(r templates.Rendered) string {
 		}
 	}
 	return strings.Join(parts, "\n")
-}
-
-// borrowerLocation is the zone "today" is read in: the first candidate zone.
-func borrowerLocation(a nudge.Account, d compliance.Decision) *time.Location {
-	if a.Borrower.Timezone != "" {
-		if loc, err := nudge.LoadLocation(a.Borrower.Timezone); err == nil {
-			return loc
-		}
-	}
-	for _, z := range d.Zones {
-		if loc, err := nudge.LoadLocation(z); err == nil {
-			return loc
-		}
-	}
-	return time.UTC
 }

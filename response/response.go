@@ -22,7 +22,6 @@ import (
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/reply"
-	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -109,7 +108,7 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return Outcome{}, err
 		}
 		rc = reply.Context{
-			Now: now, Location: schedules.PrimaryLocation(*target, profile), Language: target.Borrower.Language,
+			Now: now, Location: compliance.PrimaryLocationOf(*target, profile), Language: target.Borrower.Language,
 			AmountDue: target.AmountDue, Currency: target.Currency, MaxPromiseDays: profile.MaxPromiseDays,
 		}
 		if target.Address != nil {

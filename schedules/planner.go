@@ -187,7 +187,7 @@ func (p *Planner) planAccount(ctx context.Context, a *nudge.Account, now time.Ti
 	if err != nil {
 		return err
 	}
-	loc := PrimaryLocation(*a, profile)
+	loc := compliance.PrimaryLocationOf(*a, profile)
 	if a.HasHold(nudge.HoldPaymentClaimed) && c.StopsOn(StopPaymentClaimed) {
 		// Paused until the lender posts the payment or clears the claim.
 		return p.Store.SetNextAction(ctx, a.Lender, a.ID, time.Time{})
@@ -266,17 +266,10 @@ func (p *Planner) brokenPromiseDate(ctx context.Context, a *nudge.Account) (*nud
 	if err != nil {
 		return nil, err
 	}
-	var latest *nudge.Date
-	for _, pr := range ps {
-		if pr.Status != nudge.PromiseBroken || pr.Due.Before(a.DueDate) {
-			continue
-		}
-		if latest == nil || pr.Due.After(*latest) {
-			d := pr.Due
-			latest = &d
-		}
+	if pr, ok := nudge.LatestBrokenPromise(ps, a.DueDate); ok {
+		return &pr.Due, nil
 	}
-	return latest, nil
+	return nil, nil
 }
 
 // breakPromises marks pending promises whose date is over in the borrower's
@@ -294,7 +287,7 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 		if err != nil {
 			return fmt.Errorf("promise %s: %w", pr.ID, err)
 		}
-		loc := PrimaryLocation(a, p.profileFor(ctx, a))
+		loc := compliance.PrimaryLocationOf(a, p.profileFor(ctx, a))
 		if now.Before(pr.Due.AddDays(1).In(loc, 0, 0)) {
 			continue
 		}
@@ -392,24 +385,4 @@ func (p *Planner) event(ctx context.Context, r nudge.Reminder, kind nudge.EventK
 		Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID,
 		Kind: kind, Reason: r.Reason, Detail: b, At: now,
 	})
-}
-
-// PrimaryLocation is the zone a cadence step's preferred local time is read
-// in: the borrower's stated zone, else the first candidate zone, else the
-// profile's fallback zone, else UTC.
-func PrimaryLocation(a nudge.Account, p *compliance.Profile) *time.Location {
-	if a.Borrower.Timezone != "" {
-		if loc, err := nudge.LoadLocation(a.Borrower.Timezone); err == nil {
-			return loc
-		}
-	}
-	if p != nil {
-		zones, _ := compliance.CandidateZones(a, p)
-		for _, z := range zones {
-			if loc, err := nudge.LoadLocation(z); err == nil {
-				return loc
-			}
-		}
-	}
-	return time.UTC
 }

@@ -228,7 +228,7 @@ func (a *API) previewCadence(c *call) error {
 	if lender.Language == "" {
 		lender.Language = cad.Language
 	}
-	loc := schedules.PrimaryLocation(acct, profile)
+	loc := compliance.PrimaryLocationOf(acct, profile)
 	today := nudge.DateOf(now.In(loc))
 	reminders := cad.Timeline(schedules.DueInput{Account: acct, Location: loc, Now: now, BrokenPromise: &today, CadenceVersion: v.Version})
 	langs := templates.Locales(acct.Borrower.Language, lender.Language)

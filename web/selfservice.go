@@ -26,7 +26,6 @@ import (
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/reply"
 	"github.com/nudgehq/nudge/response"
-	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -431,7 +430,7 @@ func (p *SelfService) load(w http.ResponseWriter, r *http.Request) (*ssRequest, 
 			return nil, false
 		}
 	}
-	q.today = nudge.DateOf(now.In(schedules.PrimaryLocation(q.acct, q.profile)))
+	q.today = nudge.DateOf(now.In(compliance.PrimaryLocationOf(q.acct, q.profile)))
 	days := reply.DefaultMaxPromiseDays
 	if q.profile != nil && q.profile.MaxPromiseDays > 0 {
 		days = q.profile.MaxPromiseDays

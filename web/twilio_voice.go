@@ -22,7 +22,6 @@ import (
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/reply"
 	"github.com/nudgehq/nudge/response"
-	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -546,7 +545,7 @@ func (t *TwilioVoice) load(ctx context.Context, c *voiceCall) error {
 	if c.profile, err = t.Profile(ctx, acct); err != nil {
 		return fmt.Errorf("profile of account %s/%s: %w", acct.Lender, acct.ID, err)
 	}
-	c.loc = schedules.PrimaryLocation(acct, c.profile)
+	c.loc = compliance.PrimaryLocationOf(acct, c.profile)
 	c.today = nudge.DateOf(c.now.In(c.loc))
 	name := c.lender.Name
 	if name == "" {

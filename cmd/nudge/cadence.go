@@ -187,7 +187,7 @@ func previewLender(cfg Config, id, name, lang, cadenceLang string) nudge.Lender 
 // channel, the rendered message and its SMS segments. Links are shown with a
 // placeholder token.
 func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *compliance.Profile, acct nudge.Account, now time.Time, lender nudge.Lender, publicURL string) error {
-	loc := schedules.PrimaryLocation(acct, profile)
+	loc := compliance.PrimaryLocationOf(acct, profile)
 	today := nudge.DateOf(now.In(loc))
 	dataOn := func(day nudge.Date) templates.Data {
 		d := templates.DataFor(acct, lender.Name, day)
