@@ -15,7 +15,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/nudgehq/nudge"
-	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
@@ -183,18 +182,7 @@ func newPipeline(e *env, ts *timedStore) (*dispatcher.Pipeline, *instantSender, 
 	lib := schedules.NewLibrary(ts, e.reg, schedules.WithTemplates(e.pack),
 		schedules.WithProfiles(func(name string) bool { _, err := e.reg.Lookup(name); return err == nil }))
 	lib.CacheActive(10*time.Second, nudge.SystemClock) // as the worker role does
-	profiles := dispatcher.ProfilesFunc(func(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
-		cads, err := lib.Cadences(ctx, lender)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cads {
-			if c.Name == cadence {
-				return e.reg.Lookup(c.Profile)
-			}
-		}
-		return nil, fmt.Errorf("cadence %s of lender %s is not active", cadence, lender)
-	})
+	profiles := dispatcher.ProfilesFunc(lib.ActiveProfile)
 	templateFor := func(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error) {
 		c, err := lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
 		if err != nil {

@@ -120,6 +120,36 @@ func (l *Library) Profile(ctx context.Context, lender, name string, version int)
 	return l.profiles.Lookup(c.Profile)
 }
 
+// ActiveProfile returns the compliance profile of the lender's active
+// cadence named cadence.
+func (l *Library) ActiveProfile(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
+	cads, err := l.Cadences(ctx, lender)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cads {
+		if c.Name == cadence {
+			return l.profiles.Lookup(c.Profile)
+		}
+	}
+	return nil, fmt.Errorf("cadence %s of lender %s is not active", cadence, lender)
+}
+
+// AccountProfile returns the compliance profile of the active cadence that
+// plans the account (Covering), or false when none covers it.
+func (l *Library) AccountProfile(ctx context.Context, a nudge.Account) (*compliance.Profile, bool, error) {
+	cads, err := l.Cadences(ctx, a.Lender)
+	if err != nil {
+		return nil, false, err
+	}
+	c, ok := Covering(cads, a.Portfolio)
+	if !ok {
+		return nil, false, nil
+	}
+	p, err := l.profiles.Lookup(c.Profile)
+	return p, err == nil, err
+}
+
 // Profiles returns the registry profiles are looked up in.
 func (l *Library) Profiles() *compliance.Registry { return l.profiles }
 

@@ -18,9 +18,15 @@ type countingCadences struct {
 	active []nudge.CadenceVersion
 }
 
-func (c *countingCadences) ActiveCadences(context.Context, string) ([]nudge.CadenceVersion, error) {
+func (c *countingCadences) ActiveCadences(_ context.Context, lender string) ([]nudge.CadenceVersion, error) {
 	c.reads++
-	return c.active, nil
+	var out []nudge.CadenceVersion
+	for _, v := range c.active {
+		if v.Lender == lender {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func (c *countingCadences) GetCadence(_ context.Context, _, name string, version int) (nudge.CadenceVersion, error) {
@@ -67,4 +73,25 @@ func TestLibraryCachesActiveVersions(t *testing.T) {
 	_, _ = uncached.Cadences(ctx, "demo")
 	_, _ = uncached.Cadences(ctx, "demo")
 	require.Equal(t, 4, st.reads, "without CacheActive every call reads")
+}
+
+func TestLibraryProfiles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &countingCadences{active: []nudge.CadenceVersion{{Lender: "demo", Name: "short", Version: 1, Source: []byte(libraryCadence), Active: true}}}
+	lib := schedules.NewLibrary(st, compliance.NewRegistry())
+
+	p, err := lib.ActiveProfile(ctx, "demo", "short")
+	require.NoError(t, err)
+	require.Equal(t, "us", p.Name)
+	_, err = lib.ActiveProfile(ctx, "demo", "gone")
+	require.ErrorContains(t, err, "cadence gone of lender demo is not active")
+
+	p, ok, err := lib.AccountProfile(ctx, nudge.Account{Lender: "demo", Portfolio: "auto"})
+	require.NoError(t, err)
+	require.True(t, ok, "a cadence without portfolios covers every portfolio")
+	require.Equal(t, "us", p.Name)
+	_, ok, err = lib.AccountProfile(ctx, nudge.Account{Lender: "nobody"})
+	require.NoError(t, err)
+	require.False(t, ok)
 }

@@ -247,12 +247,17 @@ func (p *Planner) planAccount(ctx context.Context, a *nudge.Account, now time.Ti
 	return p.Store.SetNextAction(ctx, a.Lender, a.ID, res.Next)
 }
 
-// cadenceFor picks the first active cadence (in name order) covering the
-// account's portfolio. The days-past-due range is the cadence's own business:
-// steps outside the account's current range are simply not due yet.
+// cadenceFor picks the cadence that plans the account (see Covering).
 func (p *Planner) cadenceFor(cads []Versioned, a *nudge.Account) (Versioned, bool) {
+	return Covering(cads, a.Portfolio)
+}
+
+// Covering picks the first active cadence (in name order) covering the
+// portfolio. The days-past-due range is the cadence's own business: steps
+// outside the account's current range are simply not due yet.
+func Covering(cads []Versioned, portfolio string) (Versioned, bool) {
 	for _, c := range cads {
-		if c.CoversPortfolio(a.Portfolio) {
+		if c.CoversPortfolio(portfolio) {
 			return c, true
 		}
 	}

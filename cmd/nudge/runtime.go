@@ -313,18 +313,7 @@ func (rt *runtime) planner() *schedules.Planner {
 
 // profiles finds the compliance profile of a lender's active cadence.
 func (rt *runtime) profiles() dispatcher.Profiles {
-	return dispatcher.ProfilesFunc(func(ctx context.Context, lender, cadence string) (*compliance.Profile, error) {
-		cads, err := rt.lib.Cadences(ctx, lender)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cads {
-			if c.Name == cadence {
-				return rt.reg.Lookup(c.Profile)
-			}
-		}
-		return nil, fmt.Errorf("cadence %s of lender %s is not active", cadence, lender)
-	})
+	return dispatcher.ProfilesFunc(rt.lib.ActiveProfile)
 }
 
 // templateFor names the template of r's step on channel ch (its fallback
@@ -364,14 +353,9 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 // accountProfile is the compliance profile of the account's cadence (the
 // first active one covering its portfolio), or the default for its country.
 func (rt *runtime) accountProfile(ctx context.Context, a nudge.Account) (*compliance.Profile, error) {
-	cads, err := rt.lib.Cadences(ctx, a.Lender)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cads {
-		if c.CoversPortfolio(a.Portfolio) {
-			return rt.reg.Lookup(c.Profile)
-		}
+	p, ok, err := rt.lib.AccountProfile(ctx, a)
+	if err != nil || ok {
+		return p, err
 	}
 	return rt.reg.Lookup(defaultProfileFor(a))
 }
