@@ -8,13 +8,14 @@ type AttemptStatus string
 
 // Attempt statuses shared by every channel.
 const (
-	AttemptSending     AttemptStatus = "sending"     // claimed; the provider may be called
+	AttemptClaimed     AttemptStatus = "claimed"     // counted against the caps; the provider has not been called
+	AttemptSending     AttemptStatus = "sending"     // past the last gate; the provider may be called
 	AttemptRetrying    AttemptStatus = "retrying"    // the provider refused it transiently; it will be tried again
 	AttemptSent        AttemptStatus = "sent"        // the provider accepted it
 	AttemptDelivered   AttemptStatus = "delivered"   // the handset or mailbox got it
 	AttemptUndelivered AttemptStatus = "undelivered" // the carrier could not deliver it
 	AttemptFailed      AttemptStatus = "failed"      // refused; Reason and ErrorCode say why
-	AttemptUnknown     AttemptStatus = "unknown"     // a crash left it unclear whether it was sent
+	AttemptUnknown     AttemptStatus = "unknown"     // it may have reached the provider; reconciliation resolves it
 	// Voice outcomes.
 	AttemptRinging   AttemptStatus = "ringing"
 	AttemptAnswered  AttemptStatus = "in-progress"
@@ -25,6 +26,7 @@ const (
 )
 
 var attemptRank = map[AttemptStatus]int{
+	AttemptClaimed:     0,
 	AttemptSending:     0,
 	AttemptRetrying:    0,
 	AttemptUnknown:     1,
@@ -56,7 +58,7 @@ func (s AttemptStatus) Final() bool { return s.Rank() >= 5 }
 // not connected and failed do not (COMPLIANCE.md).
 func (s AttemptStatus) CountsAsCall() bool {
 	switch s {
-	case AttemptSending, AttemptSent, AttemptRinging, AttemptAnswered, AttemptCompleted, AttemptNoAnswer, AttemptUnknown:
+	case AttemptClaimed, AttemptSending, AttemptSent, AttemptRinging, AttemptAnswered, AttemptCompleted, AttemptNoAnswer, AttemptUnknown:
 		return true
 	}
 	return false

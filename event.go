@@ -10,19 +10,20 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventPlanned  EventKind = "planned"  // a reminder was inserted
-	EventEnqueued EventKind = "enqueued" // a reminder was put on a queue
-	EventDecision EventKind = "decision" // a send-time compliance decision
-	EventAttempt  EventKind = "attempt"  // an attempt changed status
-	EventCallback EventKind = "callback" // a provider callback arrived
-	EventReply    EventKind = "reply"    // a borrower answered
-	EventPromise  EventKind = "promise"  // a promise was made, kept or broken
-	EventOptOut   EventKind = "opt_out"  // an opt-out or opt-in was recorded
-	EventPayment  EventKind = "payment"  // a payment ended a cycle
-	EventHold     EventKind = "hold"     // a hold was set or cleared
-	EventCanceled EventKind = "canceled" // queued work was canceled
-	EventExpired  EventKind = "expired"  // a reminder's moment passed
-	EventOverride EventKind = "override" // a lender loosened a compliance default
+	EventPlanned   EventKind = "planned"   // a reminder was inserted
+	EventEnqueued  EventKind = "enqueued"  // a reminder was put on a queue
+	EventDecision  EventKind = "decision"  // a send-time compliance decision
+	EventAttempt   EventKind = "attempt"   // an attempt changed status
+	EventCallback  EventKind = "callback"  // a provider callback arrived
+	EventReply     EventKind = "reply"     // a borrower answered
+	EventPromise   EventKind = "promise"   // a promise was made, kept or broken
+	EventOptOut    EventKind = "opt_out"   // an opt-out or opt-in was recorded
+	EventPayment   EventKind = "payment"   // a payment ended a cycle
+	EventHold      EventKind = "hold"      // a hold was set or cleared
+	EventCanceled  EventKind = "canceled"  // queued work was canceled
+	EventExpired   EventKind = "expired"   // a reminder's moment passed
+	EventOverride  EventKind = "override"  // a lender loosened a compliance default
+	EventReconcile EventKind = "reconcile" // an unknown outcome was resolved, with its evidence
 )
 
 // Event is one line of an account's timeline: what Nudge decided or saw, and why.

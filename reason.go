@@ -35,7 +35,9 @@ const (
 	ReasonCycleEnded       Reason = "cycle_ended"     // the due date moved on or the account is paid
 	ReasonProviderFailed   Reason = "provider_failed" // the provider refused it permanently
 	ReasonProviderRetry    Reason = "provider_retry"  // the provider failed transiently; retried
-	ReasonUnknownOutcome   Reason = "unknown_outcome" // a send may have happened; needs an operator
+	ReasonUnknownOutcome   Reason = "unknown_outcome" // a send may have happened; reconciliation resolves it
+	ReasonReconciled       Reason = "reconciled"      // the provider's records resolved an unknown outcome
+	ReasonChannelPaused    Reason = "channel_paused"  // the lender's channel is paused (e.g. the sender address was refused)
 	ReasonRenderFailed     Reason = "render_failed"   // the template could not be rendered
 	ReasonRetriesExhausted Reason = "retries_exhausted"
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Message is one rendered reminder ready for a provider.
@@ -22,6 +23,10 @@ type Message struct {
 	HTML    string
 	// Headers are extra headers for email (List-Unsubscribe, …).
 	Headers map[string]string
+	// ValidFor is how long the message may still reach the borrower: the time
+	// left in the allowed window when the send was approved. An SMS carries it
+	// as its validity period, a call as its time limit; zero means no limit.
+	ValidFor time.Duration
 }
 
 // SendResult is what a provider said when it accepted a message.
@@ -53,6 +58,16 @@ type ProviderError struct {
 	OptOut bool
 	// Undeliverable is true when the address can never be reached (invalid, landline, 5xx mailbox).
 	Undeliverable bool
+	// MaybeAccepted is true when the request reached the provider and its
+	// answer was lost (a timeout, reset or EOF after the request was written,
+	// an SMTP reply lost after the message's final dot): the provider may have
+	// accepted it, so it must never be resent blind. Retry is false then.
+	MaybeAccepted bool
+	// SenderRefused is true when the provider refuses the sending identity
+	// itself (an SMTP 5xx to MAIL FROM: relay policy, quota): every message
+	// from it would fail, so the channel is paused and an operator alerted
+	// instead of failing each reminder.
+	SenderRefused bool
 	Err           error
 }
 
@@ -67,4 +82,37 @@ func AsProviderError(err error) (*ProviderError, bool) {
 	var pe *ProviderError
 	ok := errors.As(err, &pe)
 	return pe, ok
+}
+
+// ProviderQuery describes an attempt whose outcome is unknown (the provider
+// may have accepted it), for the provider to look up in its own records.
+type ProviderQuery struct {
+	AttemptID string
+	Lender    string
+	Channel   ChannelKind
+	// To is the recipient.
+	To string
+	// Body is the exact text that was sent (SMS); empty for calls and email.
+	Body string
+	// Since and Until bracket the provider call: the record, if any, was
+	// created between them (allow for clock skew).
+	Since, Until time.Time
+	// Known are provider ids already recorded on other attempts: never a match.
+	Known []string
+}
+
+// ProviderRecord is what a provider's records say about a ProviderQuery.
+type ProviderRecord struct {
+	// Found is true when the provider holds a record matching the query.
+	Found      bool
+	ProviderID string
+	Status     AttemptStatus
+	ErrorCode  string
+}
+
+// Prober looks an attempt up in a provider's records (Twilio's list
+// endpoints), so an attempt whose answer was lost is resolved by evidence
+// instead of being resent blind.
+type Prober interface {
+	Lookup(ctx context.Context, q ProviderQuery) (ProviderRecord, error)
 }
