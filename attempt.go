@@ -50,6 +50,11 @@ func (s AttemptStatus) Rank() int {
 	return -1
 }
 
+// Resumable reports whether a later run may take the attempt up again: it
+// was claimed but never passed the last gate, or the provider refused it
+// before accepting it.
+func (s AttemptStatus) Resumable() bool { return s == AttemptClaimed || s == AttemptRetrying }
+
 // Final reports whether no later callback may change the status.
 func (s AttemptStatus) Final() bool { return s.Rank() >= 5 }
 
@@ -84,9 +89,16 @@ type Attempt struct {
 	AnsweredBy string
 	// Conversation marks a call in which the borrower spoke with the bot or an agent.
 	Conversation bool
-	CreatedAt    time.Time
-	SentAt       time.Time
-	UpdatedAt    time.Time
+	// Body is what was sent: the SMS text, the email's text part, the call's
+	// script. Reconciliation matches it against the provider's records; it is
+	// erased with the borrower.
+	Body      string
+	CreatedAt time.Time
+	// SendingAt is when the last gate let the attempt through to the provider
+	// (the latest time, when it was released and sent again).
+	SendingAt time.Time
+	SentAt    time.Time
+	UpdatedAt time.Time
 }
 
 // Unanswered reports whether a voice attempt did not reach a person.

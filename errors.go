@@ -10,6 +10,10 @@ var (
 	ErrAlreadyClaimed = errors.New("attempt already claimed")
 	// ErrCapReached is returned when claiming an attempt would exceed a frequency cap.
 	ErrCapReached = errors.New("frequency cap reached")
+	// ErrUnrenderable marks a message that cannot be built from its template
+	// and data (a template error, a missing template): building it again
+	// would fail again, unlike a database error met while rendering.
+	ErrUnrenderable = errors.New("message cannot be rendered")
 	// ErrConflict is returned when a write conflicts with the current state.
 	ErrConflict = errors.New("conflict")
 )

@@ -24,6 +24,7 @@ const (
 	EventExpired   EventKind = "expired"   // a reminder's moment passed
 	EventOverride  EventKind = "override"  // a lender loosened a compliance default
 	EventReconcile EventKind = "reconcile" // an unknown outcome was resolved, with its evidence
+	EventPause     EventKind = "pause"     // a lender, cadence or channel was paused or resumed
 )
 
 // Event is one line of an account's timeline: what Nudge decided or saw, and why.

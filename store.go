@@ -94,6 +94,12 @@ type ReminderStore interface {
 	// CancelReminders cancels every non-terminal reminder of the account and returns their ids.
 	CancelReminders(ctx context.Context, lender, accountID string, reason Reason, now time.Time) ([]string, error)
 	ListReminders(ctx context.Context, lender, accountID string) ([]Reminder, error)
+	// MoveReminder moves a reminder from status from (terminal or not) to
+	// status to; it reports false when the reminder is no longer in from.
+	MoveReminder(ctx context.Context, id string, from, to ReminderStatus, reason Reason, nextAt, now time.Time) (bool, error)
+	// RemindersInStatus returns up to limit reminders of every lender in
+	// status, least recently updated first.
+	RemindersInStatus(ctx context.Context, status ReminderStatus, limit int) ([]Reminder, error)
 	// CountRemindersByStatus counts a lender's reminders by status ("" = every lender).
 	CountRemindersByStatus(ctx context.Context, lender string) (map[ReminderStatus]int, error)
 }
@@ -110,6 +116,9 @@ type AttemptStore interface {
 	// UpdateAttempt applies u if it does not move the status to a lower rank; it
 	// reports whether anything changed.
 	UpdateAttempt(ctx context.Context, id string, u AttemptUpdate) (bool, error)
+	// KeepEarlyCallback keeps a provider status callback for a provider id no
+	// attempt carries yet; UpdateAttempt applies it when the id is recorded.
+	KeepEarlyCallback(ctx context.Context, providerID string, status AttemptStatus, errorCode string, at time.Time) error
 	// AttemptHistory returns the account's attempts created at or after since, oldest first.
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]Attempt, error)
 	ListAttempts(ctx context.Context, lender string, since time.Time) ([]Attempt, error)
@@ -126,8 +135,11 @@ type AttemptUpdate struct {
 	ErrorCode    string
 	AnsweredBy   string
 	Conversation bool
-	SentAt       time.Time
-	At           time.Time
+	// Body and SendingAt are written whenever given (the last gate sets both).
+	Body      string
+	SendingAt time.Time
+	SentAt    time.Time
+	At        time.Time
 }
 
 // ResponseStore records what borrowers said and promised, and who opted out.
@@ -158,8 +170,19 @@ type LogStore interface {
 	ListAudit(ctx context.Context, lender string) ([]AuditEntry, error)
 }
 
+// PauseStore keeps the pauses the last gate checks.
+type PauseStore interface {
+	// SetPause records p; it reports false when the same pause exists.
+	SetPause(ctx context.Context, p Pause) (bool, error)
+	// ClearPause lifts a pause; it reports whether one existed.
+	ClearPause(ctx context.Context, lender string, scope PauseScope, target string) (bool, error)
+	// ListPauses returns the lender's pauses ("" = every lender's).
+	ListPauses(ctx context.Context, lender string) ([]Pause, error)
+}
+
 // Store is the whole system of record.
 type Store interface {
+	PauseStore
 	LenderStore
 	AccountStore
 	CadenceStore
@@ -169,4 +192,38 @@ type Store interface {
 	LogStore
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// PauseScope says what a Pause stops.
+type PauseScope string
+
+// Pause scopes.
+const (
+	PauseLender  PauseScope = "lender"  // every reminder of the lender
+	PauseCadence PauseScope = "cadence" // the reminders of one cadence (Target is its name)
+	PauseChannel PauseScope = "channel" // one channel (Target is sms, voice or email)
+)
+
+// Pause stops a lender's sends at the last gate until it is lifted; reminders
+// meanwhile wait (deferred), they are not dropped.
+type Pause struct {
+	Lender    string
+	Scope     PauseScope
+	Target    string
+	Reason    string
+	Actor     string
+	CreatedAt time.Time
+}
+
+// Covers reports whether p stops a reminder of cadence on channel.
+func (p Pause) Covers(cadence string, channel ChannelKind) bool {
+	switch p.Scope {
+	case PauseLender:
+		return true
+	case PauseCadence:
+		return p.Target == cadence
+	case PauseChannel:
+		return p.Target == string(channel)
+	}
+	return false
 }

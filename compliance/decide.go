@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,14 @@ func Decide(in Input) Decision {
 	d := Decision{Profile: p.Name, Overrides: relevantOverrides(p, a, ch)}
 
 	pl, zoneErr := place(p, a, ch)
+	full := pl.window
+	if zoneErr == nil && in.EndMargin > 0 {
+		pl.window.End -= ClockTime((in.EndMargin + time.Minute - 1) / time.Minute)
+		if pl.window.validate() != nil {
+			zoneErr = &ReasonError{Reason: nudge.ReasonNoCommonWindow,
+				Detail: fmt.Sprintf("the %s window %s leaves no time before its end margin of %s", ch, full, in.EndMargin)}
+		}
+	}
 	d.Zones = pl.zones
 	e.zones = pl.zones
 	e.window = pl.window
@@ -153,6 +162,7 @@ func Decide(in Input) Decision {
 	}
 	if first == "" {
 		d.Action = Send
+		d.WindowEnd = windowEnd(pl.locs, full, in.At)
 		d.Limits = slices.Clone(p.Caps[ch])
 		d.Rule = p.rule(nudge.ReasonQuietHours, ch)
 		d.Explanation = e.sentence("", Send)
@@ -209,6 +219,26 @@ func promiseActive(pr *nudge.Promise, locs []*time.Location, at time.Time) bool 
 func inWindow(pl placement, t time.Time) bool {
 	n, ok := nextOpen(pl.locs, pl.window, nil, t, t)
 	return ok && n.Equal(t)
+}
+
+// windowEnd returns the first instant after t at which w closes in any of
+// locs (t lies inside w in each of them).
+func windowEnd(locs []*time.Location, w Window, t time.Time) time.Time {
+	var first time.Time
+	for _, loc := range locs {
+		day := nudge.DateOf(t.In(loc)).AddDays(-1)
+		for range 3 {
+			end := day.In(loc, int(w.End)/60, int(w.End)%60)
+			if t.Before(end) {
+				if first.IsZero() || end.Before(first) {
+					first = end
+				}
+				break
+			}
+			day = day.AddDays(1)
+		}
+	}
+	return first.UTC()
 }
 
 // Counts reports whether attempt a counts toward limit l for a send to address.

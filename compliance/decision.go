@@ -33,6 +33,10 @@ type Input struct {
 	// PaymentClaimed is true when the borrower said they paid and it awaits reconciliation.
 	PaymentClaimed bool
 	Profile        *Profile
+	// EndMargin keeps a send from starting within this long of the window's
+	// end in any candidate zone (voice.end_margin: a call must not run past
+	// the window). Zero allows a send up to the window's last instant.
+	EndMargin time.Duration
 }
 
 // Decision is the answer for one account, channel, address and instant.
@@ -49,6 +53,10 @@ type Decision struct {
 	Zones []string `json:"zones"`
 	// Profile is the name of the profile applied.
 	Profile string `json:"profile"`
+	// WindowEnd is set for Send: the first instant after At at which the
+	// window closes in any candidate zone. A message must not reach the
+	// borrower after it (an SMS's validity period, a call's time limit).
+	WindowEnd time.Time `json:"window_end,omitzero"`
 	// Limits are the caps the attempt claim must respect atomically (Send only).
 	Limits []nudge.CapLimit `json:"-"`
 	// Overrides lists lender overrides of defaults that this decision relied on.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ type Store interface {
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
 	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
+	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
+	SetPause(ctx context.Context, p nudge.Pause) (bool, error)
 }
 
 // Profiles finds the compliance profile that applies to a lender's cadence.
@@ -84,6 +87,9 @@ const (
 	// DefaultHistoryWindow is how far back attempts are loaded for the caps
 	// (7-day rules plus a day of margin for time zones).
 	DefaultHistoryWindow = 8 * 24 * time.Hour
+	// DefaultVoiceEndMargin keeps a call from starting within this long of
+	// the window's end in any candidate zone (voice.end_margin).
+	DefaultVoiceEndMargin = 10 * time.Minute
 )
 
 // PipelineConfig holds the pipeline's dependencies and settings.
@@ -110,6 +116,13 @@ type PipelineConfig struct {
 	SendTimeout time.Duration
 	// HistoryWindow is how far back attempts are loaded for the caps.
 	HistoryWindow time.Duration
+	// EndMargins keep a send on a channel from starting within that long of
+	// the window's end in any candidate zone; default voice
+	// DefaultVoiceEndMargin. A negative margin means none.
+	EndMargins map[nudge.ChannelKind]time.Duration
+	// PauseRecheck is how long a reminder stopped by a pause waits before
+	// the last gate looks again (default DefaultPauseRecheck).
+	PauseRecheck time.Duration
 	// Decide is the compliance check; default compliance.Decide.
 	Decide func(compliance.Input) compliance.Decision
 	// Clock is required.
@@ -138,6 +151,17 @@ func (c PipelineConfig) WithDefaults() PipelineConfig {
 	if c.HistoryWindow <= 0 {
 		c.HistoryWindow = DefaultHistoryWindow
 	}
+	if _, ok := c.EndMargins[nudge.Voice]; !ok {
+		m := maps.Clone(c.EndMargins)
+		if m == nil {
+			m = map[nudge.ChannelKind]time.Duration{}
+		}
+		m[nudge.Voice] = DefaultVoiceEndMargin
+		c.EndMargins = m
+	}
+	if c.PauseRecheck <= 0 {
+		c.PauseRecheck = DefaultPauseRecheck
+	}
 	if c.Decide == nil {
 		c.Decide = compliance.Decide
 	}
@@ -161,8 +185,9 @@ func (c PipelineConfig) validate() error {
 	return nil
 }
 
-// Pipeline handles reminder tasks: it re-checks, claims, renders, rate-limits
-// and sends one reminder, recording each step. It is an asynq.Handler and is
+// Pipeline handles reminder tasks: it re-checks, claims, renders,
+// rate-limits, passes the last gate and sends one reminder, recording each
+// step. It is an asynq.Handler and is
 // safe for concurrent use.
 type Pipeline struct {
 	cfg    PipelineConfig
@@ -194,6 +219,7 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		{"claim", p.claim},
 		{"render", p.render},
 		{"rate_limit", p.rateLimit},
+		{"gate", p.gate},
 		{"send", p.send},
 	}
 	return p, nil
@@ -215,14 +241,17 @@ type job struct {
 	channel  nudge.ChannelKind
 	address  string
 	optedOut bool
-	// prior is an attempt left retrying by an earlier run.
-	prior    *nudge.Attempt
+	// prior is an attempt left claimed or retrying by an earlier run.
+	prior *nudge.Attempt
+	// history, promise and profile are what the decision was made on; the
+	// last gate decides again on them with a fresh clock, account and opt-out.
+	history  []nudge.Attempt
+	promise  *nudge.Promise
+	profile  *compliance.Profile
 	decision compliance.Decision
 	attempt  nudge.Attempt
-	// claimed is true once the attempt is ours in status sending.
-	claimed bool
-	message *nudge.Message
-	log     *slog.Logger
+	message  *nudge.Message
+	log      *slog.Logger
 }
 
 // ProcessTask implements asynq.Handler for the reminder task types.
@@ -243,7 +272,6 @@ func (p *Pipeline) Process(ctx context.Context, reminderID string) error {
 	for _, s := range p.stages {
 		stop, err := s.exec(ctx, j)
 		if err != nil {
-			p.release(ctx, j)
 			var d *DelayError
 			if !errors.As(err, &d) {
 				j.log.Warn("reminder stage failed", "stage", s.name, "err", err)
@@ -255,23 +283,6 @@ func (p *Pipeline) Process(ctx context.Context, reminderID string) error {
 		}
 	}
 	return nil
-}
-
-// release hands a claimed attempt back (sending → retrying) when a stage
-// fails before the provider is called, so the next run may send it. When the
-// release itself fails the attempt stays sending and the next run marks it
-// unknown: never sent twice.
-func (p *Pipeline) release(ctx context.Context, j *job) {
-	if !j.claimed {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if _, err := p.cfg.Store.UpdateAttempt(ctx, j.attempt.ID, nudge.AttemptUpdate{
-		From: nudge.AttemptSending, Status: nudge.AttemptRetrying, At: p.cfg.Clock.Now(),
-	}); err != nil {
-		j.log.Error("release attempt", "attempt", j.attempt.ID, "err", err)
-	}
 }
 
 // AttemptID returns the id of the attempt for reminderID on channel c. It is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -284,10 +285,14 @@ func TestUnclassifiedErrors(t *testing.T) {
 		wantAttempt nudge.AttemptStatus
 		wantStatus  nudge.ReminderStatus
 	}{
-		{name: "plain error is transient", err: errors.New("connection reset"), wantErr: true,
-			wantAttempt: nudge.AttemptRetrying, wantStatus: nudge.ReminderQueued},
+		{name: "an unclassified error may hide an acceptance", err: errors.New("connection reset"),
+			wantAttempt: nudge.AttemptUnknown, wantStatus: nudge.ReminderUnknown},
 		{name: "timeout leaves the outcome unknown", err: fmt.Errorf("post: %w", context.DeadlineExceeded),
 			wantAttempt: nudge.AttemptUnknown, wantStatus: nudge.ReminderUnknown},
+		{name: "an answer lost after acceptance is unknown", err: &nudge.ProviderError{MaybeAccepted: true, Err: io.ErrUnexpectedEOF},
+			wantAttempt: nudge.AttemptUnknown, wantStatus: nudge.ReminderUnknown},
+		{name: "refused before acceptance is retried", err: &nudge.ProviderError{Retry: true, Code: "500", Err: errors.New("500")}, wantErr: true,
+			wantAttempt: nudge.AttemptRetrying, wantStatus: nudge.ReminderQueued},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,10 +376,29 @@ func TestPermanentErrors(t *testing.T) {
 	}
 }
 
+func TestRenderFailureThatCanPassIsRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.renderErr = errors.New("loading lender acme: connection reset by peer")
+	r := b.add("a1", nil, nil)
+
+	err := b.pipe.Process(context.Background(), r.ID)
+	require.Error(t, err)
+	require.True(t, IsFailure(err))
+	a, _ := b.store.attempt(AttemptID(r.ID, nudge.SMS))
+	require.Equal(t, nudge.AttemptClaimed, a.Status, "the claim waits for the next run")
+	require.Equal(t, nudge.ReminderQueued, b.store.reminder(r.ID).Status)
+
+	b.renderErr = nil
+	require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+	require.Equal(t, 1, b.sms.Count())
+	require.Equal(t, nudge.ReminderSent, b.store.reminder(r.ID).Status)
+}
+
 func TestRenderFailure(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.renderErr = errors.New("template due: missing variable amount")
+	b.renderErr = fmt.Errorf("%w: template due: missing variable amount", nudge.ErrUnrenderable)
 	r := b.add("a1", nil, nil)
 
 	require.NoError(t, b.pipe.Process(context.Background(), r.ID))
@@ -480,7 +504,7 @@ func TestRateLimitStage(t *testing.T) {
 		require.Equal(t, 0, b.sms.Count())
 		attID := AttemptID(r.ID, nudge.SMS)
 		a, _ := b.store.attempt(attID)
-		require.Equal(t, nudge.AttemptRetrying, a.Status, "the claim is handed back")
+		require.Equal(t, nudge.AttemptClaimed, a.Status, "the claim stays; the provider was not called")
 
 		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
 		require.Equal(t, 1, b.sms.CallsFor(attID))

@@ -107,7 +107,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	}
 	out, err := t.Pack.Render(tmpl, att.Channel, templates.Locales(acct.Borrower.Language, lender.Language), data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", nudge.ErrUnrenderable, err)
 	}
 	m := &nudge.Message{
 		Channel: att.Channel, Locale: out.Locale, To: att.Address,

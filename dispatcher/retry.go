@@ -16,12 +16,14 @@ var (
 	ErrDeferred = errors.New("deferred by compliance")
 	// ErrRateLimited marks a task that found its sender's token bucket empty.
 	ErrRateLimited = errors.New("sender rate limited")
+	// ErrBusy marks a task that found another run sending its attempt.
+	ErrBusy = errors.New("another run is sending the attempt")
 )
 
 // DelayError asks the worker Server to run the same task again after Delay.
 // It is not a failure: it does not consume one of the task's retries.
 type DelayError struct {
-	// Kind is ErrDeferred or ErrRateLimited.
+	// Kind is ErrDeferred, ErrRateLimited or ErrBusy.
 	Kind error
 	// Delay is how long to wait from the moment the error was made.
 	Delay time.Duration

@@ -10,10 +10,11 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 )
 
-// claim records the attempt as sending before the provider is called; the
-// store checks the decision's caps atomically. An attempt that already
-// exists is resumed when an earlier run left it retrying, and otherwise
-// settles the reminder without calling the provider again.
+// claim records the attempt as claimed, counting it against the decision's
+// caps atomically in the store. The provider is not called yet: the last
+// gate marks the attempt sending just before that. An attempt that already
+// exists is resumed when an earlier run left it claimed or retrying, and
+// otherwise settles the reminder without calling the provider again.
 func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	if _, ok := p.cfg.Senders[j.channel]; !ok {
@@ -40,7 +41,7 @@ func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 		AccountID:  r.Key.AccountID,
 		Channel:    j.channel,
 		Address:    j.address,
-		Status:     nudge.AttemptSending,
+		Status:     nudge.AttemptClaimed,
 		Zones:      j.decision.Zones,
 		Profile:    j.decision.Profile,
 		CreatedAt:  now,
@@ -49,32 +50,37 @@ func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 	got, err := p.cfg.Store.ClaimAttempt(ctx, want, j.decision.Limits)
 	switch {
 	case err == nil:
-		j.attempt, j.claimed = got, true
-		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptSending}))
+		j.attempt = got
+		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptClaimed}))
 	case errors.Is(err, nudge.ErrCapReached):
 		return true, p.capReached(ctx, j, err)
 	case errors.Is(err, nudge.ErrAlreadyClaimed):
-		if got.Status != nudge.AttemptRetrying {
+		switch got.Status {
+		case nudge.AttemptClaimed:
+			// An earlier run stopped before the last gate (or another run is
+			// racing this one: the gate's compare-and-set picks one).
+		case nudge.AttemptRetrying:
+			changed, err := p.cfg.Store.UpdateAttempt(ctx, got.ID, nudge.AttemptUpdate{
+				From: nudge.AttemptRetrying, Status: nudge.AttemptClaimed, At: now,
+			})
+			if err != nil {
+				return false, fmt.Errorf("resume attempt %s: %w", got.ID, err)
+			}
+			if !changed {
+				cur, err := p.cfg.Store.GetAttempt(ctx, got.ID)
+				if err != nil {
+					return false, fmt.Errorf("reload attempt %s: %w", got.ID, err)
+				}
+				return true, p.settle(ctx, j, cur)
+			}
+			got.Status = nudge.AttemptClaimed
+		default:
 			return true, p.settle(ctx, j, got)
 		}
-		changed, err := p.cfg.Store.UpdateAttempt(ctx, got.ID, nudge.AttemptUpdate{
-			From: nudge.AttemptRetrying, Status: nudge.AttemptSending, At: now,
-		})
-		if err != nil {
-			return false, fmt.Errorf("resume attempt %s: %w", got.ID, err)
-		}
-		if !changed {
-			cur, err := p.cfg.Store.GetAttempt(ctx, got.ID)
-			if err != nil {
-				return false, fmt.Errorf("reload attempt %s: %w", got.ID, err)
-			}
-			return true, p.settle(ctx, j, cur)
-		}
 		j.prior = nil
-		got.Status = nudge.AttemptSending
-		j.attempt, j.claimed = got, true
+		j.attempt = got
 		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone,
-			attemptDetail{Status: nudge.AttemptSending, Note: "resumed after a transient failure"}))
+			attemptDetail{Status: nudge.AttemptClaimed, Note: "resumed: the provider was not called or refused it"}))
 	}
 	return false, fmt.Errorf("claim attempt %s: %w", want.ID, err)
 }

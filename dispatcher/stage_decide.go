@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
@@ -14,10 +15,7 @@ import (
 // at claim time, no address to send to).
 const RuleDispatcher = "nudge dispatcher"
 
-// decide gathers what compliance needs, asks it, and records the decision.
-// Suppress finishes the reminder with the reason; defer marks it deferred
-// and returns a DelayError so the same task runs again at the allowed
-// instant (or expires it when that instant is past its moment).
+// decide gathers what compliance needs, asks it, and applies the decision.
 func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
@@ -40,20 +38,38 @@ func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, err)
 	}
-	d := p.cfg.Decide(compliance.Input{
-		Account:  j.account,
-		Channel:  j.channel,
-		Address:  j.address,
-		At:       now,
-		History:  history,
-		OptedOut: j.optedOut,
-		Promise:  promise,
-		Profile:  profile,
-	})
+	j.history, j.promise = history, promise
+	d := p.cfg.Decide(p.input(j, profile, now, j.optedOut))
 	if d.Action == compliance.Send && j.address == "" {
 		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,
 			Explanation: fmt.Sprintf("The account has no %s contact.", j.channel), Zones: d.Zones, Profile: d.Profile}
 	}
+	j.profile = profile
+	return p.apply(ctx, j, d, now)
+}
+
+// input is the compliance input for j at now.
+func (p *Pipeline) input(j *job, profile *compliance.Profile, now time.Time, optedOut bool) compliance.Input {
+	return compliance.Input{
+		Account:   j.account,
+		Channel:   j.channel,
+		Address:   j.address,
+		At:        now,
+		History:   j.history,
+		OptedOut:  optedOut,
+		Promise:   j.promise,
+		Profile:   profile,
+		EndMargin: p.cfg.EndMargins[j.channel],
+	}
+}
+
+// apply records decision d and acts on it: Send goes on to the next stage;
+// Suppress closes an attempt left by an earlier run and finishes the
+// reminder with the reason; Defer marks the reminder deferred and returns a
+// DelayError so the same task runs again at the allowed instant (or expires
+// it when that instant is past its moment).
+func (p *Pipeline) apply(ctx context.Context, j *job, d compliance.Decision, now time.Time) (bool, error) {
+	r := j.reminder
 	j.decision = d
 	if err := p.recordDecision(ctx, j, d); err != nil {
 		return false, err
@@ -76,7 +92,7 @@ func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 			return true, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("defer reminder until %s: %w", d.Until.Format("2006-01-02T15:04:05Z07:00"), err)
+			return false, fmt.Errorf("defer reminder until %s: %w", d.Until.Format(time.RFC3339), err)
 		}
 		return false, &DelayError{Kind: ErrDeferred, Delay: d.Until.Sub(now), Reason: d.Reason}
 	}

@@ -35,7 +35,7 @@ func (p *Pipeline) load(ctx context.Context, j *job) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("load attempt of reminder on %s: %w", ch, err)
 		}
-		if a.Status != nudge.AttemptRetrying {
+		if !a.Status.Resumable() {
 			return true, p.settle(ctx, j, a)
 		}
 		j.prior = &a
@@ -60,8 +60,8 @@ func (p *Pipeline) expire(ctx context.Context, j *job, why string) error {
 	return p.finish(ctx, j, nudge.ReminderExpired, nudge.ReasonExpired)
 }
 
-// closePrior fails an attempt an earlier run left retrying, when this run
-// will not send it.
+// closePrior fails an attempt an earlier run left claimed or retrying, when
+// this run will not send it.
 func (p *Pipeline) closePrior(ctx context.Context, j *job, reason nudge.Reason, why string) error {
 	if j.prior == nil {
 		return nil
@@ -69,7 +69,7 @@ func (p *Pipeline) closePrior(ctx context.Context, j *job, reason nudge.Reason, 
 	prior := j.prior
 	j.prior = nil
 	return p.updateAttempt(ctx, j, prior.ID, nudge.AttemptUpdate{
-		From: nudge.AttemptRetrying, Status: nudge.AttemptFailed, Reason: reason,
+		From: prior.Status, Status: nudge.AttemptFailed, Reason: reason,
 	}, attemptDetail{Channel: prior.Channel, Note: why})
 }
 
@@ -79,14 +79,14 @@ func (p *Pipeline) closePrior(ctx context.Context, j *job, reason nudge.Reason, 
 func (p *Pipeline) settle(ctx context.Context, j *job, a nudge.Attempt) error {
 	j.attempt = a
 	switch {
-	case a.Status == nudge.AttemptRetrying:
+	case a.Status.Resumable():
 		return fmt.Errorf("attempt %s is being retried by another run", a.ID)
 	case a.ProviderID != "":
 		return p.finish(ctx, j, nudge.ReminderSent, nudge.ReasonNone)
 	case a.Status == nudge.AttemptSending:
 		if err := p.updateAttempt(ctx, j, a.ID, nudge.AttemptUpdate{
 			From: nudge.AttemptSending, Status: nudge.AttemptUnknown, Reason: nudge.ReasonUnknownOutcome,
-		}, attemptDetail{Note: "an earlier run stopped after claiming the attempt; the provider is not called again"}); err != nil {
+		}, attemptDetail{Note: "an earlier run stopped after the last gate, while the provider may have been called; reconciliation will ask the provider"}); err != nil {
 			return err
 		}
 		return p.finish(ctx, j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome)

@@ -8,26 +8,26 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
-// render builds the message for the claimed attempt. A template that cannot
-// be rendered fails the attempt and the reminder for good: rendering it
-// again would fail again.
+// render builds the message for the claimed attempt. A template or data
+// error (nudge.ErrUnrenderable) fails the attempt and the reminder for good:
+// rendering it again would fail again. Any other error (the database, a
+// deadline) can pass: the task is retried and the attempt stays claimed.
 func (p *Pipeline) render(ctx context.Context, j *job) (bool, error) {
 	in := RenderInput{Reminder: j.reminder, Account: j.account, Attempt: j.attempt, Decision: j.decision}
 	in.Attempt.Channel, in.Attempt.Address = j.channel, j.address
 	m, err := p.cfg.Renderer.Render(ctx, in)
 	if err == nil && m == nil {
-		err = errors.New("renderer returned no message")
+		err = errNoMessage
+	}
+	if err != nil && !errors.Is(err, nudge.ErrUnrenderable) && !errors.Is(err, errNoMessage) {
+		return false, fmt.Errorf("render: %w", err)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return false, fmt.Errorf("render: %w", ctx.Err())
-		}
 		if uerr := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
-			From: nudge.AttemptSending, Status: nudge.AttemptFailed, Reason: nudge.ReasonRenderFailed,
+			From: nudge.AttemptClaimed, Status: nudge.AttemptFailed, Reason: nudge.ReasonRenderFailed,
 		}, attemptDetail{Error: err.Error()}); uerr != nil {
 			return false, uerr
 		}
-		j.claimed = false
 		j.log.Error("render failed", "template", j.reminder.Template, "err", err)
 		return true, p.finish(ctx, j, nudge.ReminderFailed, nudge.ReasonRenderFailed)
 	}
@@ -41,3 +41,7 @@ func (p *Pipeline) render(ctx context.Context, j *job) (bool, error) {
 	j.message = m
 	return false, nil
 }
+
+// errNoMessage is a renderer's nil message without an error: a bug that
+// rendering again would repeat.
+var errNoMessage = errors.New("renderer returned no message")

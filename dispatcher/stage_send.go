@@ -15,36 +15,36 @@ import (
 // reports that the recipient opted out (Twilio error 21610).
 const OptOutSourceProvider = "provider_21610"
 
-// send calls the provider with a timeout and records the outcome. Transient
-// errors leave the attempt retrying and return the error so the task is
-// retried with back-off, until the last retry fails it; permanent errors fail
-// the attempt (recording an opt-out or an undeliverable address when the
-// provider says so) and are never retried. An error the sender did not
-// classify is transient, except a timeout or cancellation: the provider may
-// have accepted the message, so the attempt is marked unknown.
+// send calls the provider at once (the last gate has just marked the
+// attempt sending) and records the outcome, classified by whether the
+// provider may have accepted the message:
+//   - accepted: the attempt is sent with the provider's id;
+//   - may have been accepted (the answer was lost, a timeout or an error the
+//     sender did not classify): the attempt is unknown, never resent blind;
+//     the reconciler resolves it from the provider's records;
+//   - refused before acceptance, transiently: the attempt is retrying and the
+//     task is retried with back-off;
+//   - the sender identity refused (SenderRefused): the lender's channel is
+//     paused, an operator alerted, and the reminder waits;
+//   - refused for good: the attempt fails (recording an opt-out or an
+//     undeliverable address when the provider says so), never retried.
 func (p *Pipeline) send(ctx context.Context, j *job) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("before send: %w", err)
-	}
 	sender := p.cfg.Senders[j.channel]
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
 	began := time.Now()
 	res, err := sender.Send(sctx, j.message)
 	p.cfg.Metrics.ProviderLatency(j.channel, time.Since(began))
 	cancel()
-	// From here the provider may have been called: never hand the attempt back.
-	j.claimed = false
 	if err == nil {
 		return true, p.sent(ctx, j, res)
 	}
 	pe, ok := nudge.AsProviderError(err)
-	if !ok {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return true, p.unknownOutcome(ctx, j, err)
-		}
-		pe = &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry, Err: err}
-	}
-	if pe.Retry {
+	switch {
+	case !ok || pe.MaybeAccepted:
+		return true, p.unknownOutcome(ctx, j, err)
+	case pe.SenderRefused:
+		return false, p.senderRefused(ctx, j, pe, err)
+	case pe.Retry:
 		return false, p.transient(ctx, j, pe, err)
 	}
 	return true, p.permanent(ctx, j, pe, err)
@@ -67,7 +67,7 @@ func (p *Pipeline) sent(ctx context.Context, j *job, res nudge.SendResult) error
 func (p *Pipeline) unknownOutcome(ctx context.Context, j *job, sendErr error) error {
 	if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		From: nudge.AttemptSending, Status: nudge.AttemptUnknown, Reason: nudge.ReasonUnknownOutcome,
-	}, attemptDetail{Error: sendErr.Error(), Note: "the provider call did not finish; it may have been accepted"}); err != nil {
+	}, attemptDetail{Error: sendErr.Error(), Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"}); err != nil {
 		return err
 	}
 	return p.finish(ctx, j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome)
@@ -92,6 +92,38 @@ func (p *Pipeline) transient(ctx context.Context, j *job, pe *nudge.ProviderErro
 		return err
 	}
 	return fmt.Errorf("send attempt %s: %w", j.attempt.ID, sendErr)
+}
+
+// senderRefused pauses the lender's channel when the provider refuses the
+// sending identity itself (every message from it would fail), alerts an
+// operator, and hands the attempt back: the reminder waits at the last gate
+// until the pause is lifted or its moment passes.
+func (p *Pipeline) senderRefused(ctx context.Context, j *job, pe *nudge.ProviderError, sendErr error) error {
+	r := j.reminder
+	now := p.cfg.Clock.Now()
+	if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+		From: nudge.AttemptSending, Status: nudge.AttemptRetrying, Reason: nudge.ReasonPaused, ErrorCode: pe.Code,
+	}, attemptDetail{Error: sendErr.Error(), Note: "the provider refused the sender; the channel is paused"}); err != nil {
+		return err
+	}
+	why := fmt.Sprintf("the provider refused the %s sender (code %s): %v", j.channel, pe.Code, pe.Err)
+	added, err := p.cfg.Store.SetPause(ctx, nudge.Pause{Lender: r.Key.Lender, Scope: nudge.PauseChannel, Target: string(j.channel),
+		Reason: why, Actor: "system", CreatedAt: now})
+	if err != nil {
+		return fmt.Errorf("pause %s for %s: %w", j.channel, r.Key.Lender, err)
+	}
+	if added {
+		j.log.Error("ALERT: channel paused: the provider refused the sender; fix the sender and lift the pause",
+			"channel", j.channel, "code", pe.Code, "err", pe.Err)
+		p.cfg.Metrics.Paused(j.channel)
+		p.recordAfterSend(ctx, j, p.event(j, nudge.EventPause, nudge.ReasonPaused,
+			map[string]any{"scope": nudge.PauseChannel, "target": j.channel, "code": pe.Code, "note": why}))
+	}
+	j.reminder.NextAt = now.Add(p.cfg.PauseRecheck)
+	if err := p.cfg.Store.SetReminderStatus(ctx, r.ID, nudge.ReminderDeferred, nudge.ReasonPaused, j.reminder.NextAt, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
+		return fmt.Errorf("defer reminder %s while paused: %w", r.ID, err)
+	}
+	return &DelayError{Kind: ErrDeferred, Delay: p.cfg.PauseRecheck, Reason: nudge.ReasonPaused}
 }
 
 func (p *Pipeline) permanent(ctx context.Context, j *job, pe *nudge.ProviderError, sendErr error) error {

@@ -23,6 +23,7 @@ type memStore struct {
 	optOuts   map[string]nudge.OptOut
 	promises  map[string]nudge.Promise
 	events    []nudge.Event
+	pauses    []nudge.Pause
 	// claimErr, when set, is returned by ClaimAttempt for a new attempt.
 	claimErr error
 }
@@ -186,7 +187,9 @@ func (s *memStore) ClaimAttempt(_ context.Context, a nudge.Attempt, limits []nud
 			return nudge.Attempt{}, fmt.Errorf("claim %s: %w: %s (%s)", a.ID, nudge.ErrCapReached, l.Reason, l.Rule)
 		}
 	}
-	a.Status = nudge.AttemptSending
+	if a.Status == "" {
+		a.Status = nudge.AttemptClaimed
+	}
 	s.attempts[a.ID] = a
 	s.byAccount[acctKey(a.Lender, a.AccountID)] = append(s.byAccount[acctKey(a.Lender, a.AccountID)], a.ID)
 	return a, nil
@@ -209,10 +212,10 @@ func (s *memStore) UpdateAttempt(_ context.Context, id string, u nudge.AttemptUp
 	if !ok {
 		return false, nudge.ErrNotFound
 	}
-	if u.From != "" && a.Status != u.From {
+	if u.From != "" && (a.Status != u.From || a.Status.Final()) {
 		return false, nil
 	}
-	if u.Status != "" && u.Status.Rank() < a.Status.Rank() {
+	if u.From == "" && u.Status != "" && u.Status.Rank() <= a.Status.Rank() && u.Status != a.Status {
 		return false, nil
 	}
 	if u.Status != "" {
@@ -229,6 +232,12 @@ func (s *memStore) UpdateAttempt(_ context.Context, id string, u nudge.AttemptUp
 	}
 	if !u.SentAt.IsZero() {
 		a.SentAt = u.SentAt
+	}
+	if u.Body != "" {
+		a.Body = u.Body
+	}
+	if !u.SendingAt.IsZero() {
+		a.SendingAt = u.SendingAt
 	}
 	a.UpdatedAt = u.At
 	s.attempts[id] = a
@@ -289,4 +298,28 @@ func (s *memStore) AppendEvent(_ context.Context, e nudge.Event) error {
 	e.ID = int64(len(s.events) + 1)
 	s.events = append(s.events, e)
 	return nil
+}
+
+func (s *memStore) ListPauses(_ context.Context, lender string) ([]nudge.Pause, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []nudge.Pause
+	for _, p := range s.pauses {
+		if lender == "" || p.Lender == lender {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) SetPause(_ context.Context, p nudge.Pause) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.pauses {
+		if q.Lender == p.Lender && q.Scope == p.Scope && q.Target == p.Target {
+			return false, nil
+		}
+	}
+	s.pauses = append(s.pauses, p)
+	return true, nil
 }

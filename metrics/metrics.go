@@ -36,6 +36,11 @@ type Recorder interface {
 	Promise(status nudge.PromiseStatus)
 	// OptOut counts a new opt-out, by source (sms_keyword, email_link, …).
 	OptOut(source string)
+	// Paused counts a channel paused because the provider refused its sender.
+	Paused(channel nudge.ChannelKind)
+	// Reconciled counts an unknown outcome resolved, by outcome (found,
+	// callback, released, held).
+	Reconciled(outcome string)
 }
 
 // Nop is a Recorder that records nothing.
@@ -64,6 +69,12 @@ func (Nop) Promise(nudge.PromiseStatus) {}
 // OptOut implements Recorder.
 func (Nop) OptOut(string) {}
 
+// Paused does nothing.
+func (Nop) Paused(nudge.ChannelKind) {}
+
+// Reconciled does nothing.
+func (Nop) Reconciled(string) {}
+
 // Registry is a Prometheus registry holding Nudge's counters and
 // histograms, the Go runtime and process collectors and, when given an
 // Asynq inspector, Asynq's queue metrics. It is a Recorder.
@@ -77,6 +88,8 @@ type Registry struct {
 	webhookLatency  *prometheus.HistogramVec
 	promises        *prometheus.CounterVec
 	optOuts         *prometheus.CounterVec
+	paused          *prometheus.CounterVec
+	reconciled      *prometheus.CounterVec
 }
 
 var _ Recorder = (*Registry)(nil)
@@ -118,8 +131,17 @@ func New(inspector *asynq.Inspector) *Registry {
 			Namespace: Namespace, Name: "opt_outs_total",
 			Help: "New opt-outs, by source.",
 		}, []string{"source"}),
+		paused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "channel_pauses_total",
+			Help: "Channels paused because the provider refused the sender, by channel: an operator must act.",
+		}, []string{"channel"}),
+		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "reconciled_total",
+			Help: "Unknown outcomes resolved, by outcome (found, callback, released, held).",
+		}, []string{"outcome"}),
 	}
 	r.reg.MustRegister(r.attempts, r.suppressed, r.deferred, r.providerLatency, r.webhookLatency, r.promises, r.optOuts,
+		r.paused, r.reconciled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if inspector != nil {
 		r.reg.MustRegister(asynqmetrics.NewQueueMetricsCollector(inspector))
@@ -173,4 +195,14 @@ func (r *Registry) Promise(status nudge.PromiseStatus) {
 // OptOut implements Recorder.
 func (r *Registry) OptOut(source string) {
 	r.optOuts.WithLabelValues(source).Inc()
+}
+
+// Paused counts a channel paused because the provider refused its sender.
+func (r *Registry) Paused(channel nudge.ChannelKind) {
+	r.paused.WithLabelValues(string(channel)).Inc()
+}
+
+// Reconciled counts an unknown outcome resolved, by outcome.
+func (r *Registry) Reconciled(outcome string) {
+	r.reconciled.WithLabelValues(outcome).Inc()
 }

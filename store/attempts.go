@@ -12,9 +12,9 @@ import (
 )
 
 const attemptCols = `id, reminder_id, lender, account_id, channel, address, status, reason, error_code, provider_id,
-    zones, profile, answered_by, conversation, created_at, sent_at, updated_at`
+    zones, profile, answered_by, conversation, body, created_at, sending_at, sent_at, updated_at`
 
-const attemptColCount = 17
+const attemptColCount = 19
 
 // CapError is returned by ClaimAttempt when a frequency cap is reached. It
 // matches nudge.ErrCapReached with errors.Is; errors.As gives the limit.
@@ -44,8 +44,8 @@ func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 		channel, status, reason, zones string
 	)
 	err := s.Scan(&a.ID, &a.ReminderID, &a.Lender, &a.AccountID, &channel, &a.Address, &status, &reason,
-		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation,
-		timeCol{&a.CreatedAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
+		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body,
+		timeCol{&a.CreatedAt}, timeCol{&a.SendingAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
 	if err != nil {
 		return nudge.Attempt{}, err
 	}
@@ -90,7 +90,7 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 	if a.Status.Rank() < 0 {
 		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: unknown status %q", a.ReminderID, a.Status)
 	}
-	a.CreatedAt, a.SentAt, a.UpdatedAt = truncUTC(a.CreatedAt), truncUTC(a.SentAt), truncUTC(a.UpdatedAt)
+	a.CreatedAt, a.SendingAt, a.SentAt, a.UpdatedAt = truncUTC(a.CreatedAt), truncUTC(a.SendingAt), truncUTC(a.SentAt), truncUTC(a.UpdatedAt)
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = a.CreatedAt
 	}
@@ -132,8 +132,8 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 		res, err := db.exec(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES (`+placeholders(attemptColCount)+`)
 ON CONFLICT (reminder_id, channel) DO NOTHING`,
 			a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
-			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation,
-			db.tv(a.CreatedAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
+			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body,
+			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
@@ -250,12 +250,16 @@ ORDER BY created_at, id LIMIT 1`, providerID))
 // The status moves only to a higher rank, so a final status is never
 // replaced, not even by another final one (the first wins). With u.From set
 // the update is a compare-and-set: it applies only while the status is
-// u.From, and may then move within the same rank (sending ⇄ retrying). ProviderID and
-// AnsweredBy are filled whenever given, Conversation only turns on, SentAt is
-// set once; Reason and ErrorCode are written only with a status that is
-// applied (or with no status). UpdatedAt becomes u.At when something changed.
-// Applying the same update twice changes nothing the second time. It
-// returns nudge.ErrNotFound when the attempt does not exist.
+// u.From and that status is not final, and may then move anywhere (claimed →
+// sending, sending ⇄ retrying, unknown → retrying when reconciliation
+// releases it). ProviderID, AnsweredBy, Body and SendingAt are filled whenever
+// given, Conversation only turns on, SentAt is set once; Reason and ErrorCode
+// are written only with a status that is applied (or with no status).
+// UpdatedAt becomes u.At when something changed. A provider id recorded for
+// the first time picks up the status callbacks kept for it
+// (KeepEarlyCallback), in the same transaction. Applying the same update
+// twice changes nothing the second time. It returns nudge.ErrNotFound when
+// the attempt does not exist.
 func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error) {
 	if u.Status != "" && u.Status.Rank() < 0 {
 		return false, fmt.Errorf("update attempt %s: unknown status %q", id, u.Status)
@@ -269,12 +273,11 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 		if err != nil {
 			return err
 		}
-		if u.From != "" && cur.Status != u.From {
+		if u.From != "" && (cur.Status != u.From || cur.Status.Final()) {
 			return nil // compare-and-set: someone else moved it
 		}
 		next := cur
-		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank() ||
-			(u.From != "" && u.Status.Rank() == cur.Status.Rank())
+		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank() || u.From != ""
 		if u.Status != "" && statusApplies {
 			next.Status = u.Status
 		}
@@ -286,8 +289,26 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 				next.ErrorCode = u.ErrorCode
 			}
 		}
-		if u.ProviderID != "" {
+		if u.ProviderID != "" && u.ProviderID != cur.ProviderID {
 			next.ProviderID = u.ProviderID
+			early, err := db.takeEarlyCallbacks(ctx, tx, u.ProviderID)
+			if err != nil {
+				return err
+			}
+			for _, cb := range early {
+				if cb.status.Rank() > next.Status.Rank() {
+					next.Status = cb.status
+					if cb.errorCode != "" {
+						next.ErrorCode = cb.errorCode
+					}
+				}
+			}
+		}
+		if u.Body != "" {
+			next.Body = u.Body
+		}
+		if !u.SendingAt.IsZero() {
+			next.SendingAt = truncUTC(u.SendingAt)
 		}
 		if u.AnsweredBy != "" {
 			next.AnsweredBy = u.AnsweredBy
@@ -300,16 +321,17 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 		}
 		if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
 			next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
-			next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) {
+			next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
+			next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) {
 			return nil
 		}
 		if !u.At.IsZero() {
 			next.UpdatedAt = truncUTC(u.At)
 		}
 		_, err = db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
-    answered_by = ?, conversation = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
+    answered_by = ?, conversation = ?, body = ?, sending_at = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
 			string(next.Status), string(next.Reason), next.ErrorCode, next.ProviderID, next.AnsweredBy,
-			next.Conversation, db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
+			next.Conversation, next.Body, db.tv(next.SendingAt), db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
 		if err != nil {
 			return err
 		}
@@ -320,6 +342,77 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 		return false, fmt.Errorf("update attempt %s: %w", id, err)
 	}
 	return changed, nil
+}
+
+// earlyCallback is a status callback kept until its provider id is recorded.
+type earlyCallback struct {
+	status    nudge.AttemptStatus
+	errorCode string
+}
+
+// KeepEarlyCallback keeps a status callback for providerID, which no attempt
+// carries yet (the callback outran the worker's record of the send); the
+// UpdateAttempt that records the id applies it.
+func (db *DB) KeepEarlyCallback(ctx context.Context, providerID string, status nudge.AttemptStatus, errorCode string, at time.Time) error {
+	if providerID == "" || status.Rank() < 0 {
+		return fmt.Errorf("keep early callback: provider id %q, status %q", providerID, status)
+	}
+	// The attempt may have recorded the id between the caller's look-up and
+	// now: apply to it directly then, so the callback is never stranded.
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lock(ctx, tx, "provider/"+providerID); err != nil {
+			return err
+		}
+		var id string
+		err := db.queryRow(ctx, tx, `SELECT id FROM attempts WHERE provider_id = ? LIMIT 1`, providerID).Scan(&id)
+		if err == nil {
+			return errAttemptHasID
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("keep early callback for %s: %w", providerID, err)
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO early_callbacks (provider_id, status, error_code, received_at) VALUES (?, ?, ?, ?)`,
+			providerID, string(status), errorCode, db.tv(at)); err != nil {
+			return fmt.Errorf("keep early callback for %s: %w", providerID, err)
+		}
+		return nil
+	})
+}
+
+// errAttemptHasID tells KeepEarlyCallback's caller that the id is recorded
+// by now: look the attempt up again and apply the callback to it.
+var errAttemptHasID = fmt.Errorf("the provider id is recorded on an attempt: %w", nudge.ErrConflict)
+
+// takeEarlyCallbacks returns and deletes the callbacks kept for providerID.
+func (db *DB) takeEarlyCallbacks(ctx context.Context, tx *sql.Tx, providerID string) ([]earlyCallback, error) {
+	if err := db.lock(ctx, tx, "provider/"+providerID); err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, tx, `SELECT status, error_code FROM early_callbacks WHERE provider_id = ? ORDER BY id`, providerID)
+	if err != nil {
+		return nil, fmt.Errorf("early callbacks for %s: %w", providerID, err)
+	}
+	var out []earlyCallback
+	for rows.Next() {
+		var cb earlyCallback
+		var status string
+		if err := rows.Scan(&status, &cb.errorCode); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("early callbacks for %s: %w", providerID, err)
+		}
+		cb.status = nudge.AttemptStatus(status)
+		out = append(out, cb)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("early callbacks for %s: %w", providerID, err)
+	}
+	if len(out) > 0 {
+		if _, err := db.exec(ctx, tx, `DELETE FROM early_callbacks WHERE provider_id = ?`, providerID); err != nil {
+			return nil, fmt.Errorf("early callbacks for %s: %w", providerID, err)
+		}
+	}
+	return out, nil
 }
 
 // AttemptHistory returns the account's attempts created at or after since,

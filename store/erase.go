@@ -198,13 +198,14 @@ func (e *eraser) contacts(ctx context.Context, out *Erasure) error {
 	return nil
 }
 
-// attempts blanks the address of every attempt of the account.
+// attempts blanks the address and the sent text of every attempt of the account.
 func (e *eraser) attempts(ctx context.Context, out *Erasure) error {
 	if err := e.collect(ctx, "read attempt addresses", `SELECT DISTINCT channel, address FROM attempts
 WHERE lender = ? AND account_id = ? AND address <> ''`, e.lender, e.id); err != nil {
 		return err
 	}
-	n, err := e.exec(ctx, "erase attempt addresses", `UPDATE attempts SET address = '' WHERE lender = ? AND account_id = ? AND address <> ''`,
+	n, err := e.exec(ctx, "erase attempt addresses", `UPDATE attempts SET address = '', body = ''
+WHERE lender = ? AND account_id = ? AND (address <> '' OR body <> '')`,
 		e.lender, e.id)
 	out.Attempts = n
 	return err

@@ -175,6 +175,43 @@ WHERE id = ? AND status IN (`+placeholders(len(openReminderStatuses))+`)`, args.
 	return fmt.Errorf("set reminder %s status %s: already %s: %w", id, status, cur, nudge.ErrConflict)
 }
 
+// MoveReminder moves the reminder from status from to status to with reason
+// (a non-zero nextAt replaces when it runs next), whether from is terminal or
+// not: reconciliation settles or reopens a reminder left unknown. It reports
+// false when the reminder is not in from, and nudge.ErrNotFound when it does
+// not exist.
+func (db *DB) MoveReminder(ctx context.Context, id string, from, to nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) (bool, error) {
+	if !validReminderStatus(from) || !validReminderStatus(to) {
+		return false, fmt.Errorf("move reminder %s: unknown status %q or %q", id, from, to)
+	}
+	res, err := db.exec(ctx, db.write, `UPDATE reminders SET status = ?, reason = ?, next_at = COALESCE(?, next_at), updated_at = ?
+WHERE id = ? AND status = ?`, string(to), string(reason), db.tv(nextAt), db.tv(now), id, string(from))
+	if err != nil {
+		return false, fmt.Errorf("move reminder %s from %s to %s: %w", id, from, to, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, fmt.Errorf("move reminder %s from %s to %s: %w", id, from, to, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	if _, err := db.GetReminder(ctx, id); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// RemindersInStatus returns up to limit reminders of every lender in status,
+// least recently updated first.
+func (db *DB) RemindersInStatus(ctx context.Context, status nudge.ReminderStatus, limit int) ([]nudge.Reminder, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return db.listReminders(ctx, "reminders in status", `SELECT `+reminderCols+` FROM reminders
+WHERE status = ? ORDER BY updated_at, id LIMIT ?`, string(status), limit)
+}
+
 // PendingReminders returns up to limit non-terminal reminders of every lender
 // whose NextAt is at or before at, earliest first.
 func (db *DB) PendingReminders(ctx context.Context, at time.Time, limit int) ([]nudge.Reminder, error) {

@@ -1,0 +1,126 @@
+package dispatcher
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// DefaultPauseRecheck is how long a reminder stopped by a pause waits before
+// the last gate looks again.
+const DefaultPauseRecheck = 5 * time.Minute
+
+// RulePause names decisions made because the lender paused a lender, a
+// cadence or a channel.
+const RulePause = "lender pause"
+
+// gate is the last gate. After the claim, the rendering and the wait for a
+// send token, with the clock read at this instant, it re-checks the
+// account's holds and status, the opt-out, the lender's pauses and the window
+// in every candidate zone; only then does it mark the attempt sending, with
+// the text about to go out, and hand over to the send stage, which calls the
+// provider at once: nothing between the mark and the call may wait. A
+// refusal hands the claim back (retrying) and defers or suppresses the
+// reminder as the earlier decision would have.
+func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
+	r := j.reminder
+	acct, err := p.cfg.Store.GetAccount(ctx, r.Key.Lender, r.Key.AccountID)
+	if err != nil {
+		// A vanished account is handled by the next run's account stage.
+		return false, fmt.Errorf("last gate: reload account: %w", err)
+	}
+	j.account = acct
+	opted, err := p.optedOut(ctx, j, j.channel, j.address)
+	if err != nil {
+		return false, fmt.Errorf("last gate: %w", err)
+	}
+	pause, paused, err := p.paused(ctx, r, j.channel)
+	if err != nil {
+		return false, fmt.Errorf("last gate: %w", err)
+	}
+	now := p.cfg.Clock.Now()
+	var d compliance.Decision
+	if paused {
+		d = compliance.Decision{Action: compliance.Defer, Until: now.Add(p.cfg.PauseRecheck), Reason: nudge.ReasonPaused,
+			Rule:        RulePause,
+			Explanation: fmt.Sprintf("The lender's %s pause %q stops this reminder: %s", pause.Scope, pause.Target, pause.Reason),
+			Zones:       j.decision.Zones, Profile: j.decision.Profile}
+	} else {
+		d = p.cfg.Decide(p.input(j, j.profile, now, opted))
+	}
+	if d.Action != compliance.Send {
+		changed, err := p.cfg.Store.UpdateAttempt(ctx, j.attempt.ID, nudge.AttemptUpdate{
+			From: nudge.AttemptClaimed, Status: nudge.AttemptRetrying, Reason: d.Reason, At: now,
+		})
+		if err != nil {
+			return false, fmt.Errorf("last gate: hand back attempt %s: %w", j.attempt.ID, err)
+		}
+		if !changed {
+			return true, p.lostRace(ctx, j)
+		}
+		prior := j.attempt
+		prior.Status = nudge.AttemptRetrying
+		j.prior = &prior
+		return p.apply(ctx, j, d, now)
+	}
+	m := j.message
+	if !d.WindowEnd.IsZero() {
+		m.ValidFor = d.WindowEnd.Sub(now)
+	}
+	changed, err := p.cfg.Store.UpdateAttempt(ctx, j.attempt.ID, nudge.AttemptUpdate{
+		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), At: now,
+	})
+	if err != nil {
+		return false, fmt.Errorf("last gate: mark attempt %s sending: %w", j.attempt.ID, err)
+	}
+	if !changed {
+		return true, p.lostRace(ctx, j)
+	}
+	j.attempt.Status, j.attempt.SendingAt = nudge.AttemptSending, now
+	j.decision.WindowEnd = d.WindowEnd
+	return false, nil
+}
+
+// lostRace handles a claimed attempt that another run moved first: a run
+// still sending it is left to finish (the task looks again later), anything
+// else settles the reminder.
+func (p *Pipeline) lostRace(ctx context.Context, j *job) error {
+	cur, err := p.cfg.Store.GetAttempt(ctx, j.attempt.ID)
+	if err != nil {
+		return fmt.Errorf("reload attempt %s: %w", j.attempt.ID, err)
+	}
+	if cur.Status == nudge.AttemptSending || cur.Status.Resumable() {
+		return &DelayError{Kind: ErrBusy, Delay: busyRecheck}
+	}
+	return p.settle(ctx, j, cur)
+}
+
+// busyRecheck is how long a run that found another run sending the same
+// attempt waits before it looks again.
+const busyRecheck = 30 * time.Second
+
+// paused returns the lender's pause that stops r on channel, if any.
+func (p *Pipeline) paused(ctx context.Context, r nudge.Reminder, channel nudge.ChannelKind) (nudge.Pause, bool, error) {
+	pauses, err := p.cfg.Store.ListPauses(ctx, r.Key.Lender)
+	if err != nil {
+		return nudge.Pause{}, false, fmt.Errorf("load pauses: %w", err)
+	}
+	for _, ps := range pauses {
+		if ps.Covers(r.Key.Cadence, channel) {
+			return ps, true, nil
+		}
+	}
+	return nudge.Pause{}, false, nil
+}
+
+// sentText is what an attempt records as sent: the SMS text or call script,
+// or an email's subject and text part.
+func sentText(m *nudge.Message) string {
+	if m.Channel == nudge.Email && m.Subject != "" {
+		return m.Subject + "\n\n" + m.Text
+	}
+	return m.Text
+}
