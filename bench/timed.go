@@ -176,3 +176,13 @@ func (t timedLimiter) Take(ctx context.Context, key string, perSecond float64, b
 	defer t.stat.observe("RateLimiter.Take (Redis)", time.Now())
 	return t.l.Take(ctx, key, perSecond, burst)
 }
+
+func (s *timedStore) ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error) {
+	defer s.observe("ListPauses", time.Now())
+	return s.db.ListPauses(ctx, lender)
+}
+
+func (s *timedStore) SetPause(ctx context.Context, p nudge.Pause) (bool, error) {
+	defer s.observe("SetPause", time.Now())
+	return s.db.SetPause(ctx, p)
+}

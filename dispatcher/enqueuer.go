@@ -16,7 +16,7 @@ import (
 // Enqueuer defaults.
 const (
 	// DefaultMaxRetry is how many times a transient failure is retried.
-	DefaultMaxRetry = 5
+	DefaultMaxRetry = 20
 	// DefaultTaskTimeout bounds one run of a reminder task.
 	DefaultTaskTimeout = 2 * time.Minute
 	// DefaultRetention keeps a finished task (and its TaskID) for a while, so
@@ -91,8 +91,9 @@ func (e *Enqueuer) Inspector() *asynq.Inspector { return e.inspector }
 // Enqueue puts r on its channel's queue to run at processAt, with the
 // reminder id as TaskID. A task with that id already queued means another
 // replica got there first: that is success. A task with that id left in the
-// archive (its retries used up) is replaced, so that a reminder still due
-// runs again.
+// archive (its retries used up) or kept after it completed is replaced, so
+// that a reminder the ledger holds open (caught up, or released by the
+// reconciler) runs again.
 func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time.Time) error {
 	task, err := NewReminderTask(r.Channel, r.ID)
 	if err != nil {
@@ -121,8 +122,11 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 		if !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return fmt.Errorf("enqueue reminder %s on %s: %w", r.ID, queue, err)
 		}
+		// A task that ran to its end (completed, kept for the retention) or
+		// gave up (archived) is replaced: the ledger says the reminder is
+		// open again (released by reconciliation, or caught up).
 		info, ierr := e.inspector.GetTaskInfo(queue, r.ID)
-		if ierr != nil || info.State != asynq.TaskStateArchived {
+		if ierr != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
 			// Queued, running or just finished elsewhere: success.
 			return nil //nolint:nilerr // a TaskID conflict means the task exists
 		}

@@ -323,3 +323,49 @@ func (s *memStore) SetPause(_ context.Context, p nudge.Pause) (bool, error) {
 	s.pauses = append(s.pauses, p)
 	return true, nil
 }
+
+func (s *memStore) RemindersInStatus(_ context.Context, status nudge.ReminderStatus, limit int) ([]nudge.Reminder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []nudge.Reminder
+	for _, r := range s.reminders {
+		if r.Status == status {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b nudge.Reminder) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (s *memStore) MoveReminder(_ context.Context, id string, from, to nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reminders[id]
+	if !ok {
+		return false, nudge.ErrNotFound
+	}
+	if r.Status != from {
+		return false, nil
+	}
+	r.Status, r.Reason, r.UpdatedAt = to, reason, now
+	if !nextAt.IsZero() {
+		r.NextAt = nextAt
+	}
+	s.reminders[id] = r
+	return true, nil
+}
+
+func (s *memStore) Events(_ context.Context, lender, accountID string) ([]nudge.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []nudge.Event
+	for _, e := range s.events {
+		if e.Lender == lender && e.AccountID == accountID {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -23,6 +24,8 @@ const MaxWebhookBody = 64 << 10
 // SMSStatusStore is the part of the store the status webhook writes.
 type SMSStatusStore interface {
 	AttemptByProviderID(ctx context.Context, providerID string) (nudge.Attempt, error)
+	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
+	KeepEarlyCallback(ctx context.Context, providerID string, status nudge.AttemptStatus, errorCode string, at time.Time) error
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
@@ -85,20 +88,33 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	att, err := t.Store.AttemptByProviderID(ctx, sid)
-	if errors.Is(err, nudge.ErrNotFound) {
-		// The callback can outrun our record of the provider id: ask for a retry.
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "unknown message", http.StatusServiceUnavailable)
-		return
-	}
+	now := t.Clock.Now()
+	att, found, err := t.attemptFor(ctx, r, sid)
 	if err != nil {
 		t.fail(w, "loading attempt", err)
 		return
 	}
-	now := t.Clock.Now()
+	if !found {
+		// The callback outran the worker's record of the send: keep it and
+		// apply it when the id is recorded. Twilio does not retry a status
+		// callback, so asking it to come back would lose it.
+		err := t.Store.KeepEarlyCallback(ctx, sid, status, r.PostForm.Get("ErrorCode"), now)
+		if errors.Is(err, nudge.ErrConflict) {
+			// Recorded in the meantime: apply it as usual.
+			att, err = t.Store.AttemptByProviderID(ctx, sid)
+			found = err == nil
+		}
+		if err != nil {
+			t.fail(w, "keeping early callback", err)
+			return
+		}
+		if !found {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	code := r.PostForm.Get("ErrorCode")
-	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, At: now}
+	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
 	if n, err := strconv.Atoi(code); err == nil && n != 0 && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
 		pe := twilio.ClassifyCode(n, 0, nil)
 		u.Reason = pe.Reason
@@ -133,6 +149,32 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// attemptFor finds the attempt a status callback for message sid is about:
+// the one that recorded sid, else the attempt named by the callback URL's
+// "a" parameter while it has no provider id yet (its answer was lost, or the
+// callback outran the worker's record of it).
+func (t *TwilioSMS) attemptFor(ctx context.Context, r *http.Request, sid string) (nudge.Attempt, bool, error) {
+	att, err := t.Store.AttemptByProviderID(ctx, sid)
+	if err == nil || !errors.Is(err, nudge.ErrNotFound) {
+		return att, err == nil, err
+	}
+	id := r.URL.Query().Get(twilio.StatusCallbackAttemptParam)
+	if id == "" {
+		return nudge.Attempt{}, false, nil
+	}
+	att, err = t.Store.GetAttempt(ctx, id)
+	switch {
+	case errors.Is(err, nudge.ErrNotFound):
+		return nudge.Attempt{}, false, nil
+	case err != nil:
+		return nudge.Attempt{}, false, err
+	}
+	if att.Channel != nudge.SMS || att.ProviderID != "" {
+		return nudge.Attempt{}, false, nil
+	}
+	return att, true, nil
 }
 
 // inbound records a borrower's text and answers with at most one confirmation.

@@ -441,13 +441,56 @@ func TestTwilioSMSStatusCallbacks(t *testing.T) {
 	}
 }
 
-func TestTwilioSMSStatusUnknownMessage(t *testing.T) {
+// lostAttempt adds an SMS attempt whose provider answer was lost: sending,
+// with no provider id.
+func (b *bundle) lostAttempt(t *testing.T) nudge.Attempt {
+	t.Helper()
+	ctx := context.Background()
+	k := nudge.ReminderKey{Lender: lenderID, AccountID: "A-1", Cadence: "us-auto-standard", Step: "late-sms-2", Cycle: nudge.MustDate("2026-11-20")}
+	_, err := b.db.InsertReminders(ctx, []nudge.Reminder{{Key: k, CadenceVersion: 1, Channel: nudge.SMS, Template: "late_sms",
+		DueAt: t0, ExpiresAt: t0.Add(8 * time.Hour), Status: nudge.ReminderUnknown, CreatedAt: t0}})
+	require.NoError(t, err)
+	att, err := b.db.ClaimAttempt(ctx, nudge.Attempt{ID: dispatcher.AttemptID(k.ID(), nudge.SMS), ReminderID: k.ID(),
+		Lender: lenderID, AccountID: "A-1", Channel: nudge.SMS, Address: phone, Status: nudge.AttemptUnknown, CreatedAt: t0}, nil)
+	require.NoError(t, err)
+	return att
+}
+
+func TestTwilioSMSStatusBeforeTheSendIsRecorded(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "en")
-	rec := b.signedPost(twilio.StatusCallbackPath, statusForm("SMffffffffffffffffffffffffffffffff", "failed", "21610"))
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	require.NotEmpty(t, rec.Header().Get("Retry-After"), "Twilio is asked to try again once the provider id is recorded")
+	att := b.lostAttempt(t)
+	const early = "SMeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+	rec := b.signedPost(twilio.StatusCallbackPath, statusForm(early, "delivered", ""))
+	require.Equal(t, http.StatusNoContent, rec.Code, "kept, never refused: Twilio does not retry status callbacks")
 	b.requireUntouched(t)
+
+	// The worker records the provider id: the kept callback applies.
+	_, err := b.db.UpdateAttempt(context.Background(), att.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: early, At: t0})
+	require.NoError(t, err)
+	got, err := b.db.GetAttempt(context.Background(), att.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptDelivered, got.Status)
+	require.Equal(t, early, got.ProviderID)
+}
+
+func TestTwilioSMSStatusNamesTheAttemptWhoseAnswerWasLost(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "en")
+	att := b.lostAttempt(t)
+	const sid = "SMdddddddddddddddddddddddddddddddd"
+	path := twilio.StatusCallbackURLFor("", att.ID)
+	rec := b.signedPost(path, statusForm(sid, "delivered", ""))
+	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	got, err := b.db.GetAttempt(context.Background(), att.ID)
+	require.NoError(t, err)
+	require.Equal(t, sid, got.ProviderID, "the late callback is the evidence the reconciler needs")
+	require.Equal(t, nudge.AttemptDelivered, got.Status)
+
+	// Another attempt's id in the URL never takes over a recorded send.
+	rec = b.signedPost(twilio.StatusCallbackURLFor("", b.attempt.ID), statusForm("SMcccccccccccccccccccccccccccccccc", "failed", "30003"))
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	require.Equal(t, msgSID, b.currentAttempt(t).ProviderID)
 }
 
 func TestTwilioSMSStatusStoreFailure(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/nudgehq/nudge/dispatcher"
 )
 
 // Config is the whole configuration of a Nudge process. It is read from a YAML
@@ -41,7 +43,9 @@ type Config struct {
 
 	Redis     RedisConfig     `yaml:"redis"`
 	Scheduler SchedulerConfig `yaml:"scheduler"`
+	Reconcile ReconcileConfig `yaml:"reconcile"`
 	Worker    WorkerConfig    `yaml:"worker"`
+	Voice     VoiceConfig     `yaml:"voice"`
 	Twilio    TwilioConfig    `yaml:"twilio"`
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Log       LogConfig       `yaml:"log"`
@@ -62,6 +66,34 @@ type LenderConfig struct {
 	AgentPhone string `yaml:"agent_phone"`
 	// Cadences are cadence files; a changed file becomes a new active version on start.
 	Cadences []string `yaml:"cadences"`
+	// EmailOnUnknown says what happens to an email whose SMTP reply was lost
+	// after the message was handed over: "resend" (default: once, with the
+	// same Message-ID, on which receivers de-duplicate) or "hold" (for a
+	// person to decide).
+	EmailOnUnknown string `yaml:"email_on_unknown"`
+}
+
+// ReconcileConfig tunes the reconciler the scheduler role runs: it resolves
+// attempts whose provider answer was lost.
+type ReconcileConfig struct {
+	// Every is how often it runs (default 30s).
+	Every time.Duration `yaml:"every"`
+	// Settle is how long the provider must have had no record of an attempt
+	// before it is released for one more send (default 2m).
+	Settle time.Duration `yaml:"settle"`
+}
+
+// VoiceConfig bounds calls to the borrower's allowed window.
+type VoiceConfig struct {
+	// EndMargin keeps a call from starting within this long of the window's
+	// end in any candidate zone (default 10m).
+	EndMargin time.Duration `yaml:"end_margin"`
+	// RingTimeout is how long a call rings before it counts as unanswered
+	// (Twilio's Timeout; default 30s).
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// MaxCallLength caps a call (Twilio's TimeLimit, which is also never more
+	// than the time left in the window; default 10m).
+	MaxCallLength time.Duration `yaml:"max_call_length"`
 }
 
 // RedisConfig says where the work queue lives.
@@ -148,6 +180,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Scheduler.Concurrency == 0 {
 		c.Scheduler.Concurrency = 8
+	}
+	if c.Reconcile.Every == 0 {
+		c.Reconcile.Every = 30 * time.Second
+	}
+	if c.Reconcile.Settle == 0 {
+		c.Reconcile.Settle = dispatcher.DefaultSettle
+	}
+	if c.Voice.EndMargin == 0 {
+		c.Voice.EndMargin = dispatcher.DefaultVoiceEndMargin
 	}
 	if c.Worker.Concurrency == 0 {
 		c.Worker.Concurrency = 20

@@ -64,6 +64,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		a.versionCmd(),
 		a.migrateCmd(),
+		a.reconcileCmd(),
 		a.cadenceCmd(),
 		a.explainCmd(),
 		a.serveCmd(),

@@ -344,9 +344,42 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 		Senders:    rt.senders,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
 		SenderRate: rt.senderRate,
+		EndMargins: map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
 		Clock:      rt.clock,
 		Logger:     rt.logger,
 		Metrics:    rt.metrics,
+	})
+}
+
+// reconciler builds the reconciler: every sender that can look its sends up
+// at the provider (Twilio's) is a prober; email follows each lender's
+// email_on_unknown.
+func (rt *runtime) reconciler() (*dispatcher.Reconciler, error) {
+	probers := map[nudge.ChannelKind]nudge.Prober{}
+	for ch, s := range rt.senders {
+		if p, ok := s.(nudge.Prober); ok {
+			probers[ch] = p
+		}
+	}
+	policies := map[string]dispatcher.EmailPolicy{}
+	for i, l := range rt.cfg.Lenders {
+		switch p := dispatcher.EmailPolicy(l.EmailOnUnknown); p {
+		case "":
+		case dispatcher.EmailResend, dispatcher.EmailHold:
+			policies[l.ID] = p
+		default:
+			return nil, fmt.Errorf("lenders[%d].email_on_unknown: %q is neither resend nor hold", i, l.EmailOnUnknown)
+		}
+	}
+	return dispatcher.NewReconciler(dispatcher.ReconcilerConfig{
+		Store: rt.db, Queue: rt.enq, Probers: probers, Settle: rt.cfg.Reconcile.Settle,
+		EmailPolicy: func(lender string) dispatcher.EmailPolicy {
+			if p, ok := policies[lender]; ok {
+				return p
+			}
+			return dispatcher.EmailResend
+		},
+		Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
 	})
 }
 
@@ -417,16 +450,35 @@ func (rt *runtime) handler() (http.Handler, error) {
 // role is one long-running part of a process.
 type role func(ctx context.Context) error
 
-// runScheduler ticks the planner until ctx is done.
+// runScheduler ticks the planner, and the reconciler on its own tick, until
+// ctx is done.
 func (rt *runtime) runScheduler(ctx context.Context) error {
+	rc, err := rt.reconciler()
+	if err != nil {
+		return err
+	}
 	r, err := schedules.NewRunner(ctx, rt.cfg.Scheduler.Spec, time.UTC, rt.planner())
 	if err != nil {
 		return err
 	}
 	r.Start()
-	<-ctx.Done()
-	r.Stop()
-	return nil
+	t := time.NewTicker(rt.cfg.Reconcile.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.Stop()
+			return nil
+		case <-t.C:
+			rep, err := rc.Run(ctx, false)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				rt.logger.Warn("reconcile", "err", err)
+			case len(rep.Resolutions) > 0 || len(rep.Errors) > 0:
+				rt.logger.Info("reconciled", "checked", rep.Checked, "counts", rep.Counts, "errors", len(rep.Errors))
+			}
+		}
+	}
 }
 
 // runWorker processes reminder tasks until ctx is done, then finishes or
