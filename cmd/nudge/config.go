@@ -139,6 +139,9 @@ type TwilioConfig struct {
 	VoiceFrom string `yaml:"voice_from"`
 	// VoiceCPS limits calls per second for the account (default 1).
 	VoiceCPS float64 `yaml:"voice_cps"`
+	// Timeout bounds one API call (default 10s). An answer that does not
+	// come in time leaves the message unknown, for the reconciler.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // SMTPConfig configures email.

@@ -234,7 +234,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 		tc := twilio.Config{
 			AccountSID: rt.cfg.Twilio.AccountSID, AuthToken: rt.cfg.Twilio.AuthToken,
 			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From,
-			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL,
+			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL, Timeout: rt.cfg.Twilio.Timeout,
 		}
 		if _, ok := rt.senders[nudge.SMS]; !ok {
 			sms, err := twilio.New(tc)
@@ -248,7 +248,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			if rt.cfg.Twilio.VoiceFrom != "" {
 				vc.From = rt.cfg.Twilio.VoiceFrom
 			}
-			var opts []twilio.VoiceOption
+			opts := []twilio.VoiceOption{twilio.WithRingTimeout(rt.cfg.Voice.RingTimeout), twilio.WithMaxCallLength(rt.cfg.Voice.MaxCallLength)}
 			if rt.cfg.Twilio.VoiceCPS > 0 {
 				opts = append(opts, twilio.WithCPS(rt.cfg.Twilio.VoiceCPS))
 			}
