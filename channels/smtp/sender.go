@@ -4,11 +4,16 @@
 // messages, multipart text and HTML bodies, and the RFC 8058 one-click
 // unsubscribe headers the renderer puts on every reminder.
 //
-// Errors are classified where they happen: a 4xx reply, a dropped connection
-// or a timeout is a transient *nudge.ProviderError (Retry); a 5xx reply to
-// the recipient or the message is permanent and marks the address
-// undeliverable, so the dispatcher records it and later steps use another
-// channel.
+// Errors are classified where they happen, by the step of the SMTP
+// conversation that failed (see Classify): a 4xx reply, or a dropped
+// connection or timeout before the message's final dot was written, is
+// transient (Retry); a 5xx reply to MAIL FROM means the server refuses the
+// sender itself (SenderRefused: the dispatcher pauses the channel); a 5xx
+// reply to RCPT TO marks the address undeliverable; a connection lost after
+// the final dot, before the server's reply, leaves the outcome unknown
+// (MaybeAccepted) and must never be resent blind. The Message-ID of a
+// message is derived from its attempt (MessageID), so a resend of the same
+// attempt is recognisable as a duplicate by the receiver.
 package smtp
 
 import (
@@ -146,12 +151,16 @@ func (s *Sender) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 // text/html alternative, m.Headers (List-Unsubscribe, List-Unsubscribe-Post),
 // Date, From (m.From or Config.From), To, Content-Language (m.Locale) and a
 // Message-ID. The Message-ID, angle brackets included, is the result's
-// ProviderID. It is derived from m.AttemptID, so a retried attempt carries
-// the same Message-ID and receivers can discard a duplicate; a message
-// without an attempt gets a random one. Errors are *nudge.ProviderError
-// values (see Classify).
+// ProviderID. It is MessageID(Config.Domain, m.AttemptID), so a resent
+// attempt carries the same Message-ID and receivers can discard a
+// duplicate; a message without an attempt gets a random one.
+//
+// Errors are *nudge.ProviderError values classified by where the
+// conversation failed (see Classify). When the connection was lost after
+// the message's final dot (MaybeAccepted), the result still carries the
+// ProviderID: the server may hold the message under that Message-ID.
 func (s *Sender) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
-	msg, id, err := s.build(m)
+	out, err := s.build(m)
 	if err != nil {
 		return nudge.SendResult{}, err
 	}
@@ -169,47 +178,67 @@ func (s *Sender) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, 
 	for try := 0; ; try++ {
 		reused := s.conn != nil
 		if err := s.connect(ctx); err != nil {
-			pe := classifyDial(err)
+			pe := Classify(stageError(StageConnect, err))
 			pe.Err = fmt.Errorf("smtp: connecting to %s:%d for attempt %s: %w", s.cfg.Host, s.cfg.Port, m.AttemptID, pe.Err)
 			return nudge.SendResult{}, pe
 		}
 		raw := s.raw
 		stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-		err := s.client.SendWithSMTPClient(s.conn, msg)
+		err := s.transmit(s.conn, out.from, out.to, out.msg)
 		interrupted := !stop()
-		if err == nil || msg.IsDelivered() {
-			// A failure after the server accepted the message (RSET) only
-			// costs the connection.
-			if err != nil || interrupted {
+		if err == nil {
+			if interrupted {
+				// The reply arrived as the context ended: the message is
+				// accepted, the connection is closed.
 				s.drop()
 			}
-			return nudge.SendResult{ProviderID: id, Status: nudge.AttemptSent}, nil
+			return nudge.SendResult{ProviderID: out.id, Status: nudge.AttemptSent}, nil
 		}
-		var se *mail.SendError
-		code := 0
-		if errors.As(err, &se) {
-			code = se.ErrorCode()
+		var se *Error
+		if !errors.As(err, &se) {
+			se = &Error{Stage: StageReply, Err: err} // transmit returns *Error; be safe
 		}
-		if code == 0 || interrupted {
-			// No reply from the server: the connection is unusable.
+		if se.Code == 0 || se.Code == 421 || interrupted {
+			// No reply, or the server is closing the connection: it is
+			// unusable.
 			s.drop()
-			if reused && try == 0 && ctx.Err() == nil && beforeData(se) {
+			if reused && try == 0 && ctx.Err() == nil && stale(se) {
 				// The server closed an idle connection: dial once more.
-				s.logger.Debug("smtp connection went stale; redialing", "host", s.cfg.Host)
+				s.logger.Debug("smtp connection went stale; redialing", "host", s.cfg.Host, "stage", se.Stage)
 				continue
 			}
+		} else {
+			s.reset()
 		}
 		if cerr := ctx.Err(); cerr != nil && interrupted {
 			err = fmt.Errorf("%w: %w", cerr, err)
 		}
 		pe := Classify(err)
 		pe.Err = fmt.Errorf("smtp: sending attempt %s to %s: %w", m.AttemptID, channels.Mask(m.To),
-			&redacted{err: pe.Err, address: msgTo(msg)})
-		return nudge.SendResult{}, pe
+			&redacted{err: pe.Err, address: out.to})
+		var res nudge.SendResult
+		if pe.MaybeAccepted {
+			res.ProviderID = out.id
+		}
+		return res, pe
 	}
 }
 
-// redacted hides an address in an error's text (go-mail names the
+// stale reports whether a failure on a reused connection is that of a
+// connection the server closed while it sat idle: no reply (or 421,
+// closing) to a command before the message was written, so nothing can
+// have been accepted and one redial is safe.
+func stale(se *Error) bool {
+	switch se.Stage {
+	case StageMail:
+		return se.Code == 0 || se.Code == 421
+	case StageRcpt, StageData:
+		return se.Code == 0
+	}
+	return false
+}
+
+// redacted hides an address in an error's text (servers echo the
 // recipient); errors.As and errors.Is still see the original.
 type redacted struct {
 	err     error
@@ -225,27 +254,6 @@ func (r *redacted) Error() string {
 
 func (r *redacted) Unwrap() error { return r.err }
 
-// msgTo is the recipient address of msg.
-func msgTo(msg *mail.Msg) string {
-	if to := msg.GetTo(); len(to) > 0 {
-		return to[0].Address
-	}
-	return ""
-}
-
-// beforeData reports whether a failure without a server reply happened
-// before the message's final dot was sent, so it cannot have been accepted.
-func beforeData(se *mail.SendError) bool {
-	if se == nil {
-		return false
-	}
-	switch se.Reason {
-	case mail.ErrConnCheck, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
-		return true
-	}
-	return false
-}
-
 // Close says QUIT on the open connection, if any, and makes later sends fail.
 func (s *Sender) Close() error {
 	s.sem <- struct{}{}
@@ -254,6 +262,8 @@ func (s *Sender) Close() error {
 	if s.conn == nil {
 		return nil
 	}
+	// The deadline of the last command may have passed while idle.
+	_ = s.conn.UpdateDeadline(s.cfg.Timeout)
 	err := s.client.CloseWithSMTPClient(s.conn)
 	if s.raw != nil {
 		_ = s.raw.Close()
@@ -282,6 +292,20 @@ func (s *Sender) connect(ctx context.Context) error {
 	s.conn = c
 	s.logger.Debug("smtp connected", "host", s.cfg.Host, "port", s.cfg.Port, "tls", s.cfg.TLS)
 	return nil
+}
+
+// reset aborts the mail transaction after the server refused a step (RSET),
+// so the connection can carry the next message; it is dropped when RSET
+// fails. The caller holds sem.
+func (s *Sender) reset() {
+	if err := s.conn.UpdateDeadline(s.cfg.Timeout); err != nil {
+		s.drop()
+		return
+	}
+	if err := s.conn.Reset(); err != nil {
+		s.logger.Debug("smtp RSET failed; dropping the connection", "host", s.cfg.Host, "err", err)
+		s.drop()
+	}
 }
 
 // drop closes the connection without QUIT. The caller holds sem.
@@ -320,29 +344,39 @@ var reservedHeaders = map[string]bool{
 	"Content-Transfer-Encoding": true, "Content-Language": true, "Return-Path": true,
 }
 
-// build turns m into a go-mail message and returns it with its Message-ID.
-func (s *Sender) build(m *nudge.Message) (*mail.Msg, string, error) {
+// outgoing is a message ready for the SMTP conversation.
+type outgoing struct {
+	msg *mail.Msg
+	// id is the Message-ID, angle brackets included.
+	id string
+	// from and to are the envelope addresses (MAIL FROM, RCPT TO).
+	from, to string
+}
+
+// build turns m into a go-mail message with its envelope. Its Message-ID
+// depends only on m.AttemptID and Config.Domain.
+func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	fail := func(reason nudge.Reason, undeliverable bool, code, format string, args ...any) error {
 		return &nudge.ProviderError{Reason: reason, Undeliverable: undeliverable, Code: code,
 			Err: fmt.Errorf("smtp: attempt %s: "+format, append([]any{m.AttemptID}, args...)...)}
 	}
 	if m.Channel != "" && m.Channel != nudge.Email {
-		return nil, "", fail(nudge.ReasonProviderFailed, false, "", "message is for channel %q", m.Channel)
+		return outgoing{}, fail(nudge.ReasonProviderFailed, false, "", "message is for channel %q", m.Channel)
 	}
 	if strings.TrimSpace(m.To) == "" {
-		return nil, "", fail(nudge.ReasonNoContact, true, "", "message has no To address")
+		return outgoing{}, fail(nudge.ReasonNoContact, true, "", "message has no To address")
 	}
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil || !strings.Contains(to.Address, "@") {
-		return nil, "", fail(nudge.ReasonUndeliverable, true, "invalid_address", "To %s is not an email address", channels.Mask(m.To))
+		return outgoing{}, fail(nudge.ReasonUndeliverable, true, "invalid_address", "To %s is not an email address", channels.Mask(m.To))
 	}
 	if strings.TrimSpace(m.Subject) == "" || strings.TrimSpace(m.Text) == "" {
-		return nil, "", fail(nudge.ReasonRenderFailed, false, "", "message needs a subject and a text part")
+		return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "message needs a subject and a text part")
 	}
 	from := s.from
 	if m.From != "" {
 		if from, err = netmail.ParseAddress(m.From); err != nil {
-			return nil, "", fail(nudge.ReasonProviderFailed, false, "", "From %q is not an email address", m.From)
+			return outgoing{}, fail(nudge.ReasonProviderFailed, false, "", "From %q is not an email address", m.From)
 		}
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
@@ -360,11 +394,11 @@ func (s *Sender) build(m *nudge.Message) (*mail.Msg, string, error) {
 		canon := canonicalHeader(name)
 		switch {
 		case canon == "":
-			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header name %q is not valid", name)
+			return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "header name %q is not valid", name)
 		case reservedHeaders[canon]:
-			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header %s is set by the sender", name)
+			return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "header %s is set by the sender", name)
 		case strings.ContainsAny(value, "\r\n"):
-			return nil, "", fail(nudge.ReasonRenderFailed, false, "", "header %s has a line break", name)
+			return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "header %s has a line break", name)
 		case isASCII(value):
 			msg.SetGenHeaderPreformatted(mail.Header(name), value)
 		default:
@@ -375,22 +409,30 @@ func (s *Sender) build(m *nudge.Message) (*mail.Msg, string, error) {
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
-	return msg, id, nil
+	return outgoing{msg: msg, id: id, from: from.Address, to: to.Address}, nil
 }
 
-// messageID returns "<id@domain>": a digest of the attempt id, or random
-// bytes when there is none.
+// MessageID returns the Message-ID, angle brackets included, that Send
+// gives the message of attempt attemptID when Config.Domain is domain:
+// "<" + 32 hex digits of a SHA-256 digest of both + "@" + domain + ">". It is
+// a pure function, so every resend of an attempt carries the same
+// Message-ID and the attempt's outcome can be looked up by it. attemptID
+// must not be empty: Send gives a message without an attempt a random
+// Message-ID instead.
+func MessageID(domain, attemptID string) string {
+	sum := sha256.Sum256([]byte("nudge-message-id\x00" + domain + "\x00" + attemptID))
+	return "<" + hex.EncodeToString(sum[:16]) + "@" + domain + ">"
+}
+
+// messageID is MessageID for the configured domain, or a random id when
+// attemptID is empty.
 func (s *Sender) messageID(attemptID string) string {
-	var local string
 	if attemptID != "" {
-		sum := sha256.Sum256([]byte("nudge-message-id\x00" + s.cfg.Domain + "\x00" + attemptID))
-		local = hex.EncodeToString(sum[:16])
-	} else {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b) // crypto/rand.Read never fails
-		local = hex.EncodeToString(b)
+		return MessageID(s.cfg.Domain, attemptID)
 	}
-	return "<" + local + "@" + s.cfg.Domain + ">"
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return "<" + hex.EncodeToString(b) + "@" + s.cfg.Domain + ">"
 }
 
 // canonicalHeader returns the canonical form of a header field name

@@ -212,23 +212,30 @@ func TestSendErrorsAreClassified(t *testing.T) {
 		script        func(s *smtpsink.Sink)
 		retry         bool
 		undeliverable bool
+		senderRefused bool
 		code          string
 		reason        nudge.Reason
 	}{
 		{name: "4xx to RCPT is retried", script: func(s *smtpsink.Sink) { s.FailNext(1, 451, "try later") },
 			retry: true, code: "451", reason: nudge.ReasonProviderRetry},
-		{name: "4xx to DATA is retried", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 452, "full") },
+		{name: "4xx after the message is retried", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 452, "full") },
 			retry: true, code: "452", reason: nudge.ReasonProviderRetry},
+		{name: "temporary failure at RCPT", script: func(s *smtpsink.Sink) { s.FaultNext(smtpsink.FaultTempFailRcpt, 1) },
+			retry: true, code: "451", reason: nudge.ReasonProviderRetry},
+		{name: "temporary failure after the message", script: func(s *smtpsink.Sink) { s.FaultNext(smtpsink.FaultTempFailData, 1) },
+			retry: true, code: "451", reason: nudge.ReasonProviderRetry},
 		{name: "5xx to RCPT marks the address undeliverable", script: func(s *smtpsink.Sink) { s.FailNext(1, 550, "no such user") },
 			undeliverable: true, code: "550", reason: nudge.ReasonUndeliverable},
 		{name: "rejected address", script: func(s *smtpsink.Sink) { s.Reject("ana@example.com", 550) },
 			undeliverable: true, code: "550", reason: nudge.ReasonUndeliverable},
-		{name: "5xx mailbox full at DATA", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 552, "over quota") },
+		{name: "5xx mailbox full after the message", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 552, "over quota") },
 			undeliverable: true, code: "552", reason: nudge.ReasonUndeliverable},
-		{name: "5xx policy at DATA is permanent but not the mailbox's", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 554, "content refused") },
+		{name: "5xx policy after the message is permanent but not the mailbox's", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandData, 1, 554, "content refused") },
 			code: "554", reason: nudge.ReasonProviderFailed},
-		{name: "5xx to MAIL FROM is permanent but not the mailbox's", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandMail, 1, 553, "sender refused") },
-			code: "553", reason: nudge.ReasonProviderFailed},
+		{name: "5xx to MAIL FROM refuses the sender", script: func(s *smtpsink.Sink) { s.FailNextAt(smtpsink.CommandMail, 1, 553, "sender refused") },
+			senderRefused: true, code: "553", reason: nudge.ReasonPaused},
+		{name: "relay denied to the sender", script: func(s *smtpsink.Sink) { s.FaultNext(smtpsink.FaultRejectSender, 1) },
+			senderRefused: true, code: "550", reason: nudge.ReasonPaused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,13 +245,16 @@ func TestSendErrorsAreClassified(t *testing.T) {
 			_, err := b.sender.Send(t.Context(), plainMessage("first@example.com"))
 			require.NoError(t, err)
 			tt.script(b.sink)
-			_, err = b.sender.Send(t.Context(), plainMessage("ana@example.com"))
+			res, err := b.sender.Send(t.Context(), plainMessage("ana@example.com"))
 			pe, ok := nudge.AsProviderError(err)
 			require.True(t, ok, "error %v", err)
 			require.Equal(t, tt.retry, pe.Retry, "retry: %v", err)
 			require.Equal(t, tt.undeliverable, pe.Undeliverable, "undeliverable: %v", err)
+			require.Equal(t, tt.senderRefused, pe.SenderRefused, "sender refused: %v", err)
+			require.False(t, pe.MaybeAccepted, "the server answered: %v", err)
 			require.Equal(t, tt.code, pe.Code)
 			require.Equal(t, tt.reason, pe.Reason)
+			require.Empty(t, res.ProviderID)
 			require.NotContains(t, err.Error(), "ana@example.com", "errors mask the address")
 			require.Equal(t, 1, b.sink.Count())
 
@@ -390,6 +400,45 @@ func TestSendMessageIDFollowsAttempt(t *testing.T) {
 	r2, err := b.sender.Send(t.Context(), m)
 	require.NoError(t, err)
 	require.NotEqual(t, r1.ProviderID, r2.ProviderID)
+}
+
+func TestMessageIDIsAPureFunctionOfAttemptAndDomain(t *testing.T) {
+	t.Parallel()
+	id := smtp.MessageID("acme.example", "att-1")
+	require.Regexp(t, `^<[0-9a-f]{32}@acme\.example>$`, id)
+	require.Equal(t, id, smtp.MessageID("acme.example", "att-1"))
+	require.NotEqual(t, id, smtp.MessageID("acme.example", "att-2"))
+	require.NotEqual(t, strings.TrimSuffix(id, "@acme.example>"),
+		strings.TrimSuffix(smtp.MessageID("other.example", "att-1"), "@other.example>"))
+
+	tests := []struct {
+		name   string
+		mutate func(c *smtp.Config)
+		from   string
+		later  time.Duration
+		domain string
+	}{
+		{name: "domain of From", domain: "acme.example"},
+		{name: "another sender, later", later: 90 * time.Minute, domain: "acme.example"},
+		{name: "per-message From", from: "Billing <billing@other.example>", domain: "acme.example"},
+		{name: "configured domain", mutate: func(c *smtp.Config) { c.Domain = "mx.acme.example" }, domain: "mx.acme.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, smtpsink.Options{}, tt.mutate)
+			b.clock.Advance(tt.later)
+			m := plainMessage("ana@example.com")
+			m.AttemptID, m.From = "att-1", tt.from
+			res, err := b.sender.Send(t.Context(), m)
+			require.NoError(t, err)
+			want := smtp.MessageID(tt.domain, "att-1")
+			require.Equal(t, want, res.ProviderID)
+			got := b.sink.Messages()
+			require.Len(t, got, 1)
+			require.Equal(t, want, got[0].MessageID, "the header the receiver sees")
+		})
+	}
 }
 
 func TestSendRefusesBadMessages(t *testing.T) {

@@ -6,8 +6,13 @@
 // (STARTTLS when given a TLS configuration), accepts AUTH PLAIN over plain
 // connections when credentials are configured, and can be told to answer the
 // next commands with a chosen 4xx or 5xx reply, or to reject an address, so
-// callers can exercise a client's error handling. It is not a relay: nothing
-// it receives leaves the process.
+// callers can exercise a client's error handling. Faults (SetFault,
+// FaultNext) inject the failures a client must tell apart: an outage, a
+// refused sender, a temporary failure, and a connection dropped after the
+// message's final dot, when the client cannot know whether it was accepted.
+// Each message keeps its Message-ID, so a test can count deliveries per
+// Message-ID (MessageIDs) and tell a resend from a duplicate. It is not a
+// relay: nothing it receives leaves the process.
 package smtpsink
 
 import (
@@ -18,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +73,9 @@ type Received struct {
 	Session int
 	// Username is the authenticated user, or "" without AUTH.
 	Username string
+	// MessageID is the message's Message-ID header, angle brackets
+	// included ("<id@acme.example>"), or "" when it has none.
+	MessageID string
 }
 
 // Command names the SMTP command a scripted failure answers.
@@ -99,6 +108,8 @@ type Sink struct {
 	open     map[*numberedConn]bool
 	script   []failure
 	rejected map[string]*gosmtp.SMTPError
+	faults   map[Fault]int // on: times left, or faultForever
+	injected map[Fault]int
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves SMTP
@@ -117,7 +128,10 @@ func Start(addr string, opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp sink: listen on %s: %w", addr, err)
 	}
-	s := &Sink{opts: opts, done: make(chan struct{}), rejected: map[string]*gosmtp.SMTPError{}, open: map[*numberedConn]bool{}}
+	s := &Sink{
+		opts: opts, done: make(chan struct{}), rejected: map[string]*gosmtp.SMTPError{}, open: map[*numberedConn]bool{},
+		faults: map[Fault]int{}, injected: map[Fault]int{},
+	}
 	s.ln = &countingListener{Listener: ln, sink: s}
 	if opts.ImplicitTLS {
 		s.ln = tls.NewListener(s.ln, opts.TLSConfig)
@@ -179,6 +193,20 @@ func (s *Sink) Messages() []Received {
 	return out
 }
 
+// MessageIDs counts the messages received so far by Message-ID (angle
+// brackets included; "" for messages without one). A message delivered
+// twice under one Message-ID counts 2; the same message resent under two
+// Message-IDs shows as two entries.
+func (s *Sink) MessageIDs() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.messages))
+	for _, m := range s.messages {
+		out[m.MessageID]++
+	}
+	return out
+}
+
 // Count is the number of messages received so far.
 func (s *Sink) Count() int {
 	s.mu.Lock()
@@ -186,7 +214,8 @@ func (s *Sink) Count() int {
 	return len(s.messages)
 }
 
-// Sessions is the number of connections accepted so far.
+// Sessions is the number of connections accepted so far; connections
+// refused during FaultOutage do not count.
 func (s *Sink) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -338,12 +367,20 @@ type countingListener struct {
 	sink *Sink
 }
 
+// Accept numbers the next connection, refusing connections with 421 while
+// FaultOutage is on.
 func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.sink.inject(FaultOutage) {
+			l.sink.refuse(c)
+			continue
+		}
+		return l.sink.accepted(c), nil
 	}
-	return l.sink.accepted(c), nil
 }
 
 // numberedConn carries the connection's number to its sessions.
@@ -369,12 +406,13 @@ func (s *Sink) newSession(c *gosmtp.Conn) (gosmtp.Session, error) {
 			n = inner.n
 		}
 	}
-	return &session{sink: s, n: n}, nil
+	return &session{sink: s, conn: c, n: n}, nil
 }
 
 // session is one SMTP conversation.
 type session struct {
 	sink   *Sink
+	conn   *gosmtp.Conn
 	n      int
 	user   string
 	authed bool
@@ -411,6 +449,12 @@ func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	if s.sink.opts.Username != "" && !s.authed {
 		return gosmtp.ErrAuthRequired
 	}
+	if s.sink.inject(FaultOutage) {
+		return errOutage
+	}
+	if s.sink.inject(FaultRejectSender) {
+		return errSenderRejected
+	}
 	if err := s.sink.next(CommandMail); err != nil {
 		return err
 	}
@@ -419,8 +463,14 @@ func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	if s.sink.inject(FaultOutage) {
+		return errOutage
+	}
 	if err := s.sink.rejection(to); err != nil {
 		return err
+	}
+	if s.sink.inject(FaultTempFailRcpt) {
+		return errTempFail
 	}
 	if err := s.sink.next(CommandRcpt); err != nil {
 		return err
@@ -434,11 +484,32 @@ func (s *session) Data(r io.Reader) error {
 	if _, err := io.Copy(&buf, r); err != nil {
 		return fmt.Errorf("reading message: %w", err)
 	}
+	if s.sink.inject(FaultOutage) {
+		return errOutage
+	}
+	if s.sink.inject(FaultTempFailData) {
+		return errTempFail
+	}
 	if err := s.sink.next(CommandData); err != nil {
 		return err
 	}
-	s.sink.store(Received{From: s.from, To: append([]string(nil), s.to...), Data: buf.Bytes(), Session: s.n, Username: s.user})
+	s.sink.store(Received{From: s.from, To: append([]string(nil), s.to...), Data: buf.Bytes(), Session: s.n,
+		Username: s.user, MessageID: messageID(buf.Bytes())})
+	if s.sink.inject(FaultDropAfterData) {
+		// The message is kept; the reply to its final dot is never sent.
+		_ = s.conn.Conn().Close()
+		return errDropped
+	}
 	return nil
+}
+
+// messageID is the Message-ID header of a raw message, or "".
+func messageID(raw []byte) string {
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(m.Header.Get("Message-Id"))
 }
 
 func (s *session) Reset() {

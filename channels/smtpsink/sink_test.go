@@ -186,3 +186,100 @@ func TestSinkImplicitTLSNeedsConfig(t *testing.T) {
 	_, err := smtpsink.Start("127.0.0.1:0", smtpsink.Options{ImplicitTLS: true})
 	require.ErrorContains(t, err, "TLS configuration")
 }
+
+func bodyWithID(to, id string) string {
+	return "From: a@acme.example\r\nTo: " + to + "\r\nMessage-ID: " + id + "\r\nSubject: hi\r\n\r\nhello\r\n"
+}
+
+func TestSinkFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		fault  smtpsink.Fault
+		code   int // reply to the send; 0 for a dropped connection
+		stored int
+	}{
+		{name: "sender rejected at MAIL FROM", fault: smtpsink.FaultRejectSender, code: 550},
+		{name: "temporary failure at RCPT TO", fault: smtpsink.FaultTempFailRcpt, code: 451},
+		{name: "temporary failure after the message", fault: smtpsink.FaultTempFailData, code: 451},
+		{name: "outage on an open connection", fault: smtpsink.FaultOutage, code: 421},
+		{name: "dropped after the final dot", fault: smtpsink.FaultDropAfterData, stored: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, smtpsink.Options{})
+			c := dial(t, s)
+			require.NoError(t, c.Noop(), "connect before the fault")
+			s.SetFault(tt.fault, true)
+			err := c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(bodyWithID("ana@example.com", "<m1@acme.example>")))
+			require.Error(t, err)
+			require.Equal(t, tt.code, smtpCode(err), "error %v", err)
+			require.Equal(t, tt.stored, s.Count())
+			require.Equal(t, 1, s.Injected(tt.fault))
+			if tt.stored > 0 {
+				require.Equal(t, map[string]int{"<m1@acme.example>": 1}, s.MessageIDs())
+				require.Error(t, c.Noop(), "the connection was closed")
+			}
+
+			s.SetFault(tt.fault, false)
+			c2 := dial(t, s)
+			require.NoError(t, c2.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(bodyWithID("ana@example.com", "<m1@acme.example>"))))
+			require.Equal(t, tt.stored+1, s.Count())
+			require.Equal(t, 1, s.Injected(tt.fault), "a fault turned off is not applied")
+		})
+	}
+}
+
+func TestSinkOutageRefusesNewConnections(t *testing.T) {
+	t.Parallel()
+	s := start(t, smtpsink.Options{})
+	s.SetFault(smtpsink.FaultOutage, true)
+	for range 2 {
+		c, err := gosmtp.Dial(s.Addr())
+		if err == nil {
+			err = c.Hello("client.example")
+			_ = c.Close()
+		}
+		require.Equal(t, 421, smtpCode(err), "error %v", err)
+	}
+	require.Equal(t, 2, s.Injected(smtpsink.FaultOutage))
+	require.Zero(t, s.Sessions(), "refused connections are not sessions")
+
+	s.SetFault(smtpsink.FaultOutage, false)
+	c := dial(t, s)
+	require.NoError(t, c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(body("ana@example.com"))))
+	require.Equal(t, 1, s.Count())
+	require.Equal(t, 1, s.Sessions())
+}
+
+func TestSinkFaultNextCountsDown(t *testing.T) {
+	t.Parallel()
+	s := start(t, smtpsink.Options{})
+	s.FaultNext(smtpsink.FaultTempFailRcpt, 2)
+	c := dial(t, s)
+	var codes []int
+	for range 3 {
+		codes = append(codes, smtpCode(c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(body("x")))))
+		require.NoError(t, c.Reset())
+	}
+	require.Equal(t, []int{451, 451, 0}, codes)
+	require.Equal(t, 2, s.Injected(smtpsink.FaultTempFailRcpt))
+
+	s.FaultNext(smtpsink.FaultRejectSender, 5)
+	s.FaultNext(smtpsink.FaultRejectSender, 0)
+	require.NoError(t, c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(body("x"))))
+	require.Zero(t, s.Injected(smtpsink.FaultRejectSender))
+}
+
+func TestSinkMessageIDs(t *testing.T) {
+	t.Parallel()
+	s := start(t, smtpsink.Options{})
+	c := dial(t, s)
+	for _, id := range []string{"<a@acme.example>", "<a@acme.example>", "<b@acme.example>"} {
+		require.NoError(t, c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(bodyWithID("ana@example.com", id))))
+	}
+	require.NoError(t, c.SendMail("a@acme.example", []string{"ana@example.com"}, strings.NewReader(body("ana@example.com"))))
+	require.Equal(t, map[string]int{"<a@acme.example>": 2, "<b@acme.example>": 1, "": 1}, s.MessageIDs())
+	require.Equal(t, "<b@acme.example>", s.Messages()[2].MessageID)
+}
