@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 
 // APIVersion is the Twilio REST API version the simulator serves.
 const APIVersion = "2010-04-01"
+
+// MaxValidityPeriod is the largest ValidityPeriod Twilio accepts, in
+// seconds (10 hours), and its default.
+const MaxValidityPeriod = 36000
 
 var (
 	accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
@@ -118,9 +123,17 @@ type Message struct {
 	ErrorCode      int
 	NumSegments    int
 	StatusCallback string
-	DateCreated    time.Time
-	DateUpdated    time.Time
-	DateSent       time.Time
+	// ValidityPeriod is the create request's ValidityPeriod in seconds (0
+	// when absent: Twilio's default of MaxValidityPeriod applies). A
+	// message still queued after it fails with 30036 and is not sent.
+	ValidityPeriod int
+	// SmartEncoded is the create request's SmartEncoded: characters with a
+	// GSM-7 look-alike are replaced when counting segments (Body keeps the
+	// text as submitted).
+	SmartEncoded bool
+	DateCreated  time.Time
+	DateUpdated  time.Time
+	DateSent     time.Time
 }
 
 // senderKey is what an opt-out binds to: the Messaging Service, else the number.
@@ -162,6 +175,7 @@ var errorMessages = map[int]string{
 	30006: "Landline or unreachable carrier",
 	30007: "Message filtered",
 	30008: "Unknown error",
+	30036: "Validity Period Expired",
 }
 
 func optional(s string) *string {
@@ -217,40 +231,50 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
 		return
 	}
-	s.mu.Lock()
-	s.creates[to]++
-	s.mu.Unlock()
-	if !s.holdCreate(w) {
-		return
-	}
-	if ft, ok := s.takeFault(to); ok {
-		writeError(w, ft.status, ft.code, "Injected failure")
-		return
-	}
 	from, service, body := f.Get("From"), f.Get("MessagingServiceSid"), f.Get("Body")
+	validity, validityErr := intParam(f, "ValidityPeriod")
+	smart, smartErr := boolParam(f, "SmartEncoded")
+	a, ok := s.admit(w, Request{Kind: RequestMessage, To: to, From: from, Body: body,
+		ValidityPeriod: validity, SmartEncoded: smart})
+	if !ok {
+		return
+	}
 	callback := f.Get("StatusCallback")
 	switch {
 	case body == "" && f.Get("MediaUrl") == "" && f.Get("ContentSid") == "":
-		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
+		s.reject(w, a, http.StatusBadRequest, 21602, "Message body is required.")
 		return
 	case len([]rune(body)) > 1600:
-		writeError(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
+		s.reject(w, a, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
 		return
 	case from == "" && service == "":
-		writeError(w, http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
+		s.reject(w, a, http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
 		return
 	case service != "" && !serviceSIDPattern.MatchString(service):
-		writeError(w, http.StatusBadRequest, 21701, fmt.Sprintf("The Messaging Service Sid %s is invalid.", service))
+		s.reject(w, a, http.StatusBadRequest, 21701, fmt.Sprintf("The Messaging Service Sid %s is invalid.", service))
 		return
 	case from != "" && (!validSender(from) || (len(s.cfg.Numbers) > 0 && !slices.Contains(s.cfg.Numbers, from))):
-		writeError(w, http.StatusBadRequest, 21606, fmt.Sprintf("The From phone number %s is not a valid, SMS-capable inbound phone number or short code for your account.", from))
+		s.reject(w, a, http.StatusBadRequest, 21606, fmt.Sprintf("The From phone number %s is not a valid, SMS-capable inbound phone number or short code for your account.", from))
 		return
 	case callback != "" && !validCallbackURL(callback):
-		writeError(w, http.StatusBadRequest, 21609, fmt.Sprintf("The StatusCallback URL %s is not a valid URL.", callback))
+		s.reject(w, a, http.StatusBadRequest, 21609, fmt.Sprintf("The StatusCallback URL %s is not a valid URL.", callback))
+		return
+	case validityErr != nil || (f.Has("ValidityPeriod") && validity < 1):
+		s.reject(w, a, http.StatusBadRequest, 90014, fmt.Sprintf("ValidityPeriod %q should be a positive integer number of seconds.", f.Get("ValidityPeriod")))
+		return
+	case validity > MaxValidityPeriod:
+		s.reject(w, a, http.StatusBadRequest, 90007, fmt.Sprintf("ValidityPeriod %d is out of range: it must be between 1 and %d seconds.", validity, MaxValidityPeriod))
+		return
+	case smartErr != nil:
+		s.reject(w, a, http.StatusBadRequest, 20001, fmt.Sprintf("SmartEncoded %q is not a boolean: it must be true or false.", f.Get("SmartEncoded")))
 		return
 	case !validPhone(to):
-		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
+		s.reject(w, a, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
 		return
+	}
+	segments := Segments(body)
+	if smart {
+		segments = Segments(smartEncode(body))
 	}
 	now := s.cfg.Clock.Now()
 	m := &Message{
@@ -262,15 +286,17 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 		Body:                body,
 		Direction:           "outbound-api",
 		Status:              "queued",
-		NumSegments:         Segments(body),
+		NumSegments:         segments,
 		StatusCallback:      callback,
+		ValidityPeriod:      validity,
+		SmartEncoded:        smart,
 		DateCreated:         now,
 		DateUpdated:         now,
 	}
 	s.mu.Lock()
 	if s.optOuts[m.senderKey()+"|"+to] {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
+		s.reject(w, a, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
 		return
 	}
 	s.messages[m.SID] = m
@@ -279,7 +305,34 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.notify()
 	s.spawn(func() { s.runMessage(m.SID) })
-	writeJSON(w, http.StatusCreated, resp)
+	s.accept(w, r, a, m.SID, resp)
+}
+
+// intParam parses the optional integer form parameter key (0 when absent
+// or empty).
+func intParam(f url.Values, key string) (int, error) {
+	v := strings.TrimSpace(f.Get(key))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("twiliosim: %s %q is not an integer: %w", key, v, err)
+	}
+	return n, nil
+}
+
+// boolParam parses the optional boolean form parameter key ("true" or
+// "false" in any case; false when absent or empty).
+func boolParam(f url.Values, key string) (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(f.Get(key))); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("twiliosim: %s %q is not a boolean", key, v)
+	}
 }
 
 func (s *Sim) fetchMessage(w http.ResponseWriter, r *http.Request) {

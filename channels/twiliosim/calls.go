@@ -25,10 +25,17 @@ type Call struct {
 	StatusCallbackEvents []string
 	// MachineDetection is "Enable", "DetectMessageEnd" or "".
 	MachineDetection string
-	Status           string
+	// Timeout is the create request's ring time in seconds (0 when absent:
+	// Twilio's default of 60 applies). A borrower who would pick up later
+	// than that does not answer (no-answer).
+	Timeout int
+	// TimeLimit is the create request's maximum call length in seconds (0
+	// when absent). It is recorded, not enforced.
+	TimeLimit int
+	Status    string
 	// AnsweredBy is set when MachineDetection was asked for and the call was answered.
 	AnsweredBy string
-	// Duration is in seconds, set when the call completes.
+	// Duration is in seconds from answer to end, set when the call ends.
 	Duration int
 	// Said collects the text of every <Say> the borrower heard.
 	Said []string
@@ -38,9 +45,17 @@ type Call struct {
 	Error       string
 	DateCreated time.Time
 	DateUpdated time.Time
-	StartTime   time.Time
-	EndTime     time.Time
+	// StartTime is when the call was dialed (it left the queue), as Twilio
+	// sets start_time for every call dialed, answered or not.
+	StartTime time.Time
+	// EndTime is when the call ended.
+	EndTime time.Time
+	// answeredAt is when the call was answered (zero if it was not).
+	answeredAt time.Time
 }
+
+// MaxTimeout is the longest ring time (Timeout) Twilio accepts, in seconds.
+const MaxTimeout = 600
 
 func (c *Call) clone() Call {
 	out := *c
@@ -130,17 +145,13 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 21201, "No 'To' number is specified")
 		return
 	}
-	s.mu.Lock()
-	s.creates[to]++
-	s.mu.Unlock()
-	if !s.holdCreate(w) {
-		return
-	}
-	if ft, ok := s.takeFault(to); ok {
-		writeError(w, ft.status, ft.code, "Injected failure")
-		return
-	}
 	from, target, twiml := f.Get("From"), f.Get("Url"), f.Get("Twiml")
+	timeout, timeoutErr := intParam(f, "Timeout")
+	timeLimit, timeLimitErr := intParam(f, "TimeLimit")
+	a, ok := s.admit(w, Request{Kind: RequestCall, To: to, From: from, Timeout: timeout, TimeLimit: timeLimit})
+	if !ok {
+		return
+	}
 	method := strings.ToUpper(f.Get("Method"))
 	if method == "" {
 		method = http.MethodPost
@@ -152,30 +163,36 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	events := f["StatusCallbackEvent"]
 	switch {
 	case from == "":
-		writeError(w, http.StatusBadRequest, 21213, "No 'From' number is specified")
+		s.reject(w, a, http.StatusBadRequest, 21213, "No 'From' number is specified")
 		return
 	case !validSender(from) || (len(s.cfg.Numbers) > 0 && !slices.Contains(s.cfg.Numbers, from)):
-		writeError(w, http.StatusBadRequest, 21210, fmt.Sprintf("The source phone number provided, %s, is not yet verified for your account.", from))
+		s.reject(w, a, http.StatusBadRequest, 21210, fmt.Sprintf("The source phone number provided, %s, is not yet verified for your account.", from))
 		return
 	case target == "" && twiml == "" && f.Get("ApplicationSid") == "":
-		writeError(w, http.StatusBadRequest, 21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required.")
+		s.reject(w, a, http.StatusBadRequest, 21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required.")
 		return
 	case target != "" && !validCallbackURL(target):
-		writeError(w, http.StatusBadRequest, 21205, fmt.Sprintf("Url is not a valid URL: %s", target))
+		s.reject(w, a, http.StatusBadRequest, 21205, fmt.Sprintf("Url is not a valid URL: %s", target))
 		return
 	case method != http.MethodGet && method != http.MethodPost, cbMethod != http.MethodGet && cbMethod != http.MethodPost:
-		writeError(w, http.StatusBadRequest, 21207, "Method and StatusCallbackMethod must be GET or POST.")
+		s.reject(w, a, http.StatusBadRequest, 21207, "Method and StatusCallbackMethod must be GET or POST.")
 		return
 	case f.Get("StatusCallback") != "" && !validCallbackURL(f.Get("StatusCallback")):
-		writeError(w, http.StatusBadRequest, 21609, fmt.Sprintf("The StatusCallback URL %s is not a valid URL.", f.Get("StatusCallback")))
+		s.reject(w, a, http.StatusBadRequest, 21609, fmt.Sprintf("The StatusCallback URL %s is not a valid URL.", f.Get("StatusCallback")))
+		return
+	case timeoutErr != nil || (f.Has("Timeout") && (timeout < 1 || timeout > MaxTimeout)):
+		s.reject(w, a, http.StatusBadRequest, 20001, fmt.Sprintf("Timeout %q must be an integer number of seconds between 1 and %d.", f.Get("Timeout"), MaxTimeout))
+		return
+	case timeLimitErr != nil || (f.Has("TimeLimit") && timeLimit < 1):
+		s.reject(w, a, http.StatusBadRequest, 20001, fmt.Sprintf("TimeLimit %q must be a positive integer number of seconds.", f.Get("TimeLimit")))
 		return
 	case !validPhone(to):
-		writeError(w, http.StatusBadRequest, 21217, fmt.Sprintf("Phone number %s does not appear to be valid.", to))
+		s.reject(w, a, http.StatusBadRequest, 21217, fmt.Sprintf("Phone number %s does not appear to be valid.", to))
 		return
 	}
 	for _, e := range events {
 		if !slices.Contains(callEvents, e) {
-			writeError(w, http.StatusBadRequest, 21626, fmt.Sprintf("Invalid StatusCallbackEvent %q.", e))
+			s.reject(w, a, http.StatusBadRequest, 21626, fmt.Sprintf("Invalid StatusCallbackEvent %q.", e))
 			return
 		}
 	}
@@ -188,7 +205,8 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 		URL: target, Method: method, Twiml: twiml,
 		StatusCallback: f.Get("StatusCallback"), StatusCallbackMethod: cbMethod, StatusCallbackEvents: events,
 		MachineDetection: f.Get("MachineDetection"),
-		Status:           "queued", DateCreated: now, DateUpdated: now,
+		Timeout:          timeout, TimeLimit: timeLimit,
+		Status: "queued", DateCreated: now, DateUpdated: now,
 	}
 	s.mu.Lock()
 	s.calls[c.SID] = c
@@ -197,7 +215,7 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.notify()
 	s.spawn(func() { s.runCall(c.SID) })
-	writeJSON(w, http.StatusCreated, resp)
+	s.accept(w, r, a, c.SID, resp)
 }
 
 func (s *Sim) fetchCall(w http.ResponseWriter, r *http.Request) {

@@ -15,7 +15,28 @@
 // For calls it rings, answers (or not) according to the borrower, fetches
 // the TwiML at Url, presses keys at each <Gather> and posts the result.
 //
+// The list endpoints (GET …/Messages.json and …/Calls.json) filter and page
+// as Twilio does, newest first, with Twilio's page envelope and PageToken
+// next_page_uri, so twilio-go's ListMessage, StreamMessage and PageMessage
+// (and their Call counterparts) work unchanged. Date filters take a UTC date
+// YYYY-MM-DD or the RFC 3339 date-time twilio-go sends.
+//
+// Create requests record ValidityPeriod and SmartEncoded (messages) and
+// Timeout and TimeLimit (calls). A message still queued (Config.QueueDelay)
+// when its validity period ends fails with 30036 and is not sent; a call
+// whose Timeout ends before the borrower picks up ends no-answer.
+//
+// Fault mode makes the provider's edge unreliable the way a real one is:
+// Config.Faults (or SetFaults at run time) gives a seeded share of create
+// requests one fault each, and ScriptFaults or FailCreates script them per
+// number. FaultAcceptDrop creates the resource and closes the connection
+// without an answer; FaultAcceptSlow creates it and holds the answer past
+// the client's timeout; FaultRefuse429 and FaultRefuse500 answer an error
+// and create nothing. Requests (and AwaitRequest) return the log of every
+// create request with its fault and SID, while Messages and Calls hold what
+// reached the provider, answered or not.
+//
 // Tests script borrowers explicitly with Script, read what was sent with
-// Messages and Calls, and wait for the asynchronous work with Idle or Await
-// instead of sleeping.
+// Messages and Calls, and wait for the asynchronous work with Idle, Await
+// or AwaitRequest instead of sleeping.
 package twiliosim

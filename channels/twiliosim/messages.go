@@ -5,20 +5,28 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nudgehq/nudge/channels/twilio"
 )
 
-// runMessage plays a message's life: sent, then delivered or a carrier
-// error, then the borrower's reply.
+// runMessage plays a message's life: queued for Config.QueueDelay (it
+// fails with 30036 if its validity period ends first), sent, then
+// delivered or a carrier error, then the borrower's reply.
 func (s *Sim) runMessage(sid string) {
 	s.mu.Lock()
 	m := *s.messages[sid]
 	b := s.borrowerLocked(m.To)
 	s.mu.Unlock()
+	if validity := time.Duration(m.ValidityPeriod) * time.Second; m.ValidityPeriod > 0 && validity < s.cfg.QueueDelay {
+		if s.wait(validity) {
+			s.setMessageStatus(&m, "failed", 30036)
+		}
+		return
+	}
 	final, code := b.smsOutcome()
 	if final != "failed" {
-		if !s.wait(sentDelay) {
+		if !s.wait(s.cfg.QueueDelay) {
 			return
 		}
 		s.setMessageStatus(&m, "sent", 0)

@@ -1,5 +1,7 @@
 package twiliosim
 
+import "strings"
+
 // gsmBasic is the GSM 03.38 basic character set; gsmExtended holds the
 // characters that take an escape plus one septet.
 const (
@@ -54,3 +56,17 @@ func split(n, single, part int) int {
 	}
 	return (n + part - 1) / part
 }
+
+// smartReplacements map characters outside GSM-7 to their GSM-7
+// look-alikes, as Twilio's Smart Encoding does.
+var smartReplacements = strings.NewReplacer(
+	"\u00A0", " ", "\u2002", " ", "\u2003", " ", "\u2009", " ", "\u200B", "",
+	"\u2018", "'", "\u2019", "'", "\u201A", "'", "\u201B", "'", "\u2032", "'", "\u00B4", "'", "\u02BC", "'",
+	"\u201C", "\"", "\u201D", "\"", "\u201E", "\"", "\u201F", "\"", "\u2033", "\"", "\u00AB", "\"", "\u00BB", "\"",
+	"\u2010", "-", "\u2011", "-", "\u2012", "-", "\u2013", "-", "\u2014", "-", "\u2015", "-", "\u2212", "-",
+	"\u2026", "...", "\u2022", "-", "\u02C6", "^", "\u2039", "<", "\u203A", ">", "\u02DC", "~",
+	"\uFF01", "!", "\uFF1F", "?", "\uFF0C", ",", "\uFF1A", ":", "\uFF1B", ";", "\uFF08", "(", "\uFF09", ")",
+)
+
+// smartEncode replaces the characters of body that have a GSM-7 look-alike.
+func smartEncode(body string) string { return smartReplacements.Replace(body) }

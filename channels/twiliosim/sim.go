@@ -80,6 +80,16 @@ type Config struct {
 	// received it would. It is not divided by Speed; Close cuts it short
 	// (the request is then answered 503). Zero means no delay.
 	CreateDelay time.Duration
+	// QueueDelay is how long an outbound message waits in the simulated
+	// outgoing queue before it is sent (default 500ms at Speed 1, divided
+	// by Speed like every simulated delay). A message whose ValidityPeriod
+	// is shorter never leaves the queue: it fails with 30036 when its
+	// validity period ends and is not delivered.
+	QueueDelay time.Duration
+	// Faults makes a seeded share of create requests suffer a fault (a
+	// dropped or held answer, or a refusal); SetFaults changes it while
+	// the simulator runs. The zero value injects nothing.
+	Faults Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -110,6 +120,10 @@ func (c Config) withDefaults() Config {
 	if c.Keys == nil {
 		c.Keys = DefaultKeys
 	}
+	if c.QueueDelay <= 0 {
+		c.QueueDelay = sentDelay
+	}
+	c.Faults = c.Faults.withDefaults()
 	return c
 }
 
@@ -131,6 +145,8 @@ type Sim struct {
 	gathers    map[string]int  // borrower number → gathers answered
 	deliveries []Delivery
 	faults     map[string][]fault
+	faultCfg   Faults
+	requests   []Request
 	pending    int
 	changed    chan struct{}
 	closed     bool
@@ -141,7 +157,10 @@ type Sim struct {
 	addr   string
 }
 
+// fault is one scripted fault: a refusal answered with status and code,
+// or an accept fault (status and code unused).
 type fault struct {
+	kind   FaultKind
 	status int
 	code   int
 }
@@ -161,8 +180,11 @@ func New(cfg Config) *Sim {
 		changed:  make(chan struct{}),
 		stop:     make(chan struct{}),
 	}
+	s.faultCfg = s.cfg.Faults
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /2010-04-01/Accounts/{AccountSid}/Messages.json", s.createMessage)
+	s.mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages.json", s.listMessages)
+	s.mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Calls.json", s.listCalls)
 	s.mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}", s.fetchMessage)
 	s.mux.HandleFunc("POST /2010-04-01/Accounts/{AccountSid}/Calls.json", s.createCall)
 	s.mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}", s.fetchCall)
@@ -261,12 +283,23 @@ func (s *Sim) borrowerLocked(number string) Borrower {
 
 // FailCreates makes the next n create requests (messages or calls) to
 // number fail with the HTTP status and Twilio code given (for example 429
-// and 20429, or 500 and 20500), before any other check.
+// and 20429, or 500 and 20500), before any other check: nothing is
+// created. The requests are logged with FaultRefuse429 or FaultRefuse500
+// for those two statuses and FaultRefuse for any other. Scripted faults
+// (FailCreates and ScriptFaults) queue up per number in the order given
+// and take precedence over the seeded draw of Config.Faults.
 func (s *Sim) FailCreates(number string, n, status, code int) {
+	kind := FaultRefuse
+	switch status {
+	case http.StatusTooManyRequests:
+		kind = FaultRefuse429
+	case http.StatusInternalServerError:
+		kind = FaultRefuse500
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
-		s.faults[number] = append(s.faults[number], fault{status: status, code: code})
+		s.faults[number] = append(s.faults[number], fault{kind: kind, status: status, code: code})
 	}
 }
 
@@ -287,7 +320,7 @@ func (s *Sim) OptedOut(sender, number string) bool {
 }
 
 // CreateCount returns how many authenticated create requests (messages
-// and calls, accepted or rejected) named number as To.
+// and calls, accepted, refused, rejected or dropped) named number as To.
 func (s *Sim) CreateCount(number string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -295,7 +328,9 @@ func (s *Sim) CreateCount(number string) int {
 }
 
 // Messages returns copies of every message, outbound and inbound, in the
-// order they were created.
+// order they were created. It includes every message the simulator
+// accepted, also those whose answer was dropped or held (FaultAcceptDrop,
+// FaultAcceptSlow): this is what reached the provider.
 func (s *Sim) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -317,7 +352,8 @@ func (s *Sim) Message(sid string) (Message, bool) {
 	return *m, true
 }
 
-// Calls returns copies of every call in the order they were created.
+// Calls returns copies of every call in the order they were created,
+// including those whose answer was dropped or held.
 func (s *Sim) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -425,9 +461,9 @@ func (s *Sim) spawn(job func()) {
 	}()
 }
 
-// holdCreate waits out Config.CreateDelay; it returns false (after
-// answering 503) when the simulator closed meanwhile.
-func (s *Sim) holdCreate(w http.ResponseWriter) bool {
+// holdCreate waits out Config.CreateDelay; it returns false when the
+// simulator closed meanwhile (admit then answers 503).
+func (s *Sim) holdCreate() bool {
 	if s.cfg.CreateDelay <= 0 {
 		return true
 	}
@@ -437,7 +473,6 @@ func (s *Sim) holdCreate(w http.ResponseWriter) bool {
 	case <-t.C:
 		return true
 	case <-s.stop:
-		writeError(w, http.StatusServiceUnavailable, 20503, "Service unavailable: the simulator is closing")
 		return false
 	}
 }

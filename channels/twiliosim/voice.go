@@ -21,7 +21,10 @@ const gatherDelay = time.Second
 // or answered and driven through its TwiML, then completed.
 func (s *Sim) runCall(sid string) {
 	s.mu.Lock()
-	b := s.borrowerLocked(s.calls[sid].To)
+	c := s.calls[sid]
+	b := s.borrowerLocked(c.To)
+	ringFor := time.Duration(c.Timeout) * time.Second
+	c.StartTime = s.cfg.Clock.Now()
 	s.mu.Unlock()
 	seq := 0
 	s.setCallStatus(sid, "initiated", "initiated", &seq, nil)
@@ -29,10 +32,17 @@ func (s *Sim) runCall(sid string) {
 		return
 	}
 	s.setCallStatus(sid, "ringing", "ringing", &seq, nil)
+	outcome := b.callOutcome()
+	if (outcome == CallHuman || outcome == CallMachine) && ringFor > 0 && ringFor < answerDelay {
+		// The call stops ringing (Timeout) before the borrower picks up.
+		if s.wait(ringFor) {
+			s.finishCall(sid, string(CallNoAnswer), &seq)
+		}
+		return
+	}
 	if !s.wait(answerDelay) {
 		return
 	}
-	outcome := b.callOutcome()
 	switch outcome {
 	case CallBusy, CallNoAnswer, CallFailed:
 		s.finishCall(sid, string(outcome), &seq)
@@ -40,8 +50,7 @@ func (s *Sim) runCall(sid string) {
 	}
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
-	c := s.calls[sid]
-	c.StartTime = now
+	c.answeredAt = now
 	if c.MachineDetection != "" {
 		c.AnsweredBy = "human"
 		if outcome == CallMachine {
@@ -60,8 +69,8 @@ func (s *Sim) finishCall(sid, status string, seq *int) {
 	c := s.calls[sid]
 	now := s.cfg.Clock.Now()
 	c.EndTime = now
-	if !c.StartTime.IsZero() {
-		c.Duration = int(now.Sub(c.StartTime).Seconds())
+	if !c.answeredAt.IsZero() {
+		c.Duration = int(now.Sub(c.answeredAt).Seconds())
 	}
 	duration := c.Duration
 	s.mu.Unlock()
