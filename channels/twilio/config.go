@@ -26,6 +26,9 @@ const (
 	// StatusCallbackPath is where the web package serves Twilio SMS status
 	// callbacks, relative to Config.PublicURL.
 	StatusCallbackPath = "/webhooks/twilio/sms/status"
+	// StatusCallbackAttemptParam is the query parameter of a message's status
+	// callback URL that carries the attempt id (StatusCallbackURLFor).
+	StatusCallbackAttemptParam = "a"
 	// InboundPath is where the web package serves inbound SMS, relative to
 	// Config.PublicURL. Configure it as the messaging webhook of the number or
 	// Messaging Service.
@@ -66,7 +69,8 @@ type Config struct {
 	// request (for twiliosim). Empty means the real Twilio.
 	BaseURL string `yaml:"base_url" json:"base_url"`
 	// PublicURL is the externally visible base URL of Nudge's web server;
-	// status callbacks go to PublicURL + StatusCallbackPath.
+	// status callbacks go to PublicURL + StatusCallbackPath, with the
+	// attempt id as a query parameter (StatusCallbackURLFor).
 	PublicURL string `yaml:"public_url" json:"public_url"`
 	// Timeout bounds one API call.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`

@@ -1,12 +1,14 @@
 package twilio
 
 import (
-	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	nudge "github.com/nudgehq/nudge"
 	"github.com/twilio/twilio-go/client"
@@ -31,12 +33,41 @@ const (
 	CodeUnknownError       = 30008 // an unknown error at the carrier
 )
 
-// Classify turns an error from the Twilio API into a *nudge.ProviderError.
-// Twilio REST errors are classified by code and HTTP status (ClassifyCode);
-// timeouts, cancellations and network failures are retryable; anything else
-// is retryable too, because it leaves unknown whether Twilio accepted the
-// message and the pipeline's claim decides what a retry may do. A nil error
-// yields nil; an error that already is a ProviderError is returned as is.
+// Codes Classify puts in nudge.ProviderError.Code when Twilio named none.
+const (
+	// NetworkCode marks a request that never reached Twilio whole: it failed
+	// while resolving, dialing, in the TLS handshake or while being written.
+	NetworkCode = "network"
+	// NoAnswerCode marks a request Twilio may have acted on whose answer was
+	// lost: a timeout, reset or EOF after it was written, or a 2xx answer
+	// that could not be read or named no sid.
+	NoAnswerCode = "no_answer"
+)
+
+// Classify turns an error from the Twilio API into a *nudge.ProviderError,
+// by whether Twilio may have accepted the request:
+//
+//   - Twilio answered with an error (a REST error with a code or status):
+//     classified by code and HTTP status (ClassifyCode), so 429 and 5xx are
+//     retried and other 4xx are permanent.
+//   - An HTTP answer whose body is not a Twilio error: a 502, 503 or 504
+//     came from a proxy or gateway that may have passed the request on, so it
+//     is MaybeAccepted (Code is the status, Reason nudge.ReasonUnknownOutcome);
+//     any other status is classified by ClassifyCode.
+//   - Nothing was sent, or not all of it (DNS, dial and TLS handshake
+//     failures, connection refused, a context that ended before the request
+//     was written, a failed write): retryable, Code NetworkCode.
+//   - The request was written and the answer was lost (a timeout or
+//     cancellation, a reset, EOF or unexpected EOF), or a 2xx answer could
+//     not be read or named no sid: MaybeAccepted with Retry false, Code
+//     NoAnswerCode, Reason nudge.ReasonUnknownOutcome. Such a send must be
+//     reconciled (see Lookup), never resent blind.
+//
+// The requests made by SMS and Voice carry what net/http/httptrace saw of
+// the write; for any other error Classify judges by the error alone and
+// treats whatever does not prove that nothing was sent as MaybeAccepted. A
+// nil error yields nil; an error that already is a ProviderError is returned
+// as is.
 func Classify(err error) *nudge.ProviderError {
 	if err == nil {
 		return nil
@@ -45,7 +76,7 @@ func Classify(err error) *nudge.ProviderError {
 		return pe
 	}
 	var rest *client.TwilioRestError
-	if errors.As(err, &rest) {
+	if errors.As(err, &rest) && (rest.Code != 0 || rest.Status != 0) {
 		return ClassifyCode(rest.Code, rest.Status, err)
 	}
 	var v1 *client.RestErrorV1
@@ -54,14 +85,49 @@ func Classify(err error) *nudge.ProviderError {
 	}
 	var status *httpStatusError
 	if errors.As(err, &status) {
+		switch status.code {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return maybeAccepted(strconv.Itoa(status.code), err)
+		}
 		return ClassifyCode(0, status.code, err)
 	}
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &netErr):
-		return &nudge.ProviderError{Retry: true, Code: "network", Reason: nudge.ReasonProviderRetry, Err: err}
+	var unsent *unsentError
+	if errors.As(err, &unsent) || notSent(err) {
+		return &nudge.ProviderError{Retry: true, Code: NetworkCode, Reason: nudge.ReasonProviderRetry, Err: err}
 	}
-	return &nudge.ProviderError{Retry: true, Reason: nudge.ReasonProviderRetry, Err: err}
+	return maybeAccepted(NoAnswerCode, err)
+}
+
+func maybeAccepted(code string, err error) *nudge.ProviderError {
+	return &nudge.ProviderError{MaybeAccepted: true, Code: code, Reason: nudge.ReasonUnknownOutcome, Err: err}
+}
+
+// notSent reports whether err alone proves the request never left: a DNS
+// failure, a failed dial (connection refused, no route) or a failed TLS
+// handshake all happen before a byte of the request is written.
+func notSent(err error) bool {
+	var lost *lostAnswerError
+	if errors.As(err, &lost) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var alert tls.AlertError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &dnsErr), errors.Is(err, syscall.ECONNREFUSED):
+		return true
+	case errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect"):
+		return true
+	case errors.As(err, &verify), errors.As(err, &record), errors.As(err, &alert),
+		errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return true
+	}
+	return false
 }
 
 // ClassifyCode classifies a Twilio error code (from an API error or the
@@ -119,3 +185,19 @@ func (e *httpStatusError) Error() string {
 }
 
 func (e *httpStatusError) Unwrap() error { return e.err }
+
+// unsentError marks an error after which the transport proved the request
+// never reached Twilio whole.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return "request not sent: " + e.err.Error() }
+
+func (e *unsentError) Unwrap() error { return e.err }
+
+// lostAnswerError marks an error after which Twilio may have acted on the
+// request: it was written (or Twilio answered 2xx) and the answer was lost.
+type lostAnswerError struct{ err error }
+
+func (e *lostAnswerError) Error() string { return "answer lost: " + e.err.Error() }
+
+func (e *lostAnswerError) Unwrap() error { return e.err }

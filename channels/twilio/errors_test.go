@@ -2,10 +2,14 @@ package twilio_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,6 +31,7 @@ func TestClassify(t *testing.T) {
 		retry         bool
 		optOut        bool
 		undeliverable bool
+		maybeAccepted bool
 		reason        nudge.Reason
 		code          string
 	}{
@@ -46,9 +51,18 @@ func TestClassify(t *testing.T) {
 		{name: "other client error", err: restErr(400, 21602), reason: nudge.ReasonProviderFailed, code: "21602"},
 		{name: "wrapped rest error", err: fmt.Errorf("send: %w", restErr(400, 21610)), optOut: true, reason: nudge.ReasonOptedOut, code: "21610"},
 		{name: "v1 error", err: &client.RestErrorV1{Code: 20429, HttpStatusCode: 429}, retry: true, reason: nudge.ReasonProviderRetry, code: "20429"},
-		{name: "deadline", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: context.DeadlineExceeded}, retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
+		{name: "deadline", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: context.DeadlineExceeded}, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "canceled", err: context.Canceled, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "reset", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "EOF", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: io.EOF}, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "unexpected EOF", err: io.ErrUnexpectedEOF, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "unknown error", err: errors.New("boom"), maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
+		{name: "empty rest error from a proxy's JSON", err: &client.TwilioRestError{Message: "bad gateway"}, maybeAccepted: true, reason: nudge.ReasonUnknownOutcome, code: "no_answer"},
 		{name: "connection refused", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
-		{name: "canceled", err: context.Canceled, retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
+		{name: "ECONNREFUSED", err: fmt.Errorf("post: %w", syscall.ECONNREFUSED), retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
+		{name: "DNS", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: &net.DNSError{Err: "no such host", Name: "api.twilio.com", IsNotFound: true}}, retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
+		{name: "TLS unknown authority", err: &url.Error{Op: "Post", URL: "https://api.twilio.com", Err: x509.UnknownAuthorityError{}}, retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
+		{name: "TLS alert", err: fmt.Errorf("handshake: %w", tls.AlertError(40)), retry: true, reason: nudge.ReasonProviderRetry, code: "network"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +72,8 @@ func TestClassify(t *testing.T) {
 			require.Equal(t, tt.retry, pe.Retry, "retry")
 			require.Equal(t, tt.optOut, pe.OptOut, "opt-out")
 			require.Equal(t, tt.undeliverable, pe.Undeliverable, "undeliverable")
+			require.Equal(t, tt.maybeAccepted, pe.MaybeAccepted, "maybe accepted")
+			require.False(t, pe.Retry && pe.MaybeAccepted, "a send that may have been accepted is never retried")
 			require.Equal(t, tt.reason, pe.Reason)
 			require.Equal(t, tt.code, pe.Code)
 			require.ErrorIs(t, pe, tt.err)

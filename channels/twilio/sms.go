@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
@@ -13,7 +14,21 @@ import (
 	nudge "github.com/nudgehq/nudge"
 )
 
-var _ nudge.Sender = (*SMS)(nil)
+var (
+	_ nudge.Sender = (*SMS)(nil)
+	_ nudge.Prober = (*SMS)(nil)
+)
+
+// Limits of a message's validity period (Twilio's ValidityPeriod, seconds a
+// message may wait in Twilio's outgoing queue before it fails unsent).
+const (
+	// MinValidityPeriod is the shortest validity period Nudge asks for: a
+	// shorter one risks failing a message that is merely queued behind the
+	// sender's rate limit.
+	MinValidityPeriod = time.Minute
+	// MaxValidityPeriod is Twilio's longest (and default) validity period.
+	MaxValidityPeriod = 10 * time.Hour
+)
 
 // SMS sends text messages through Twilio. It is safe for concurrent use.
 type SMS struct {
@@ -56,12 +71,54 @@ func New(cfg Config, opts ...Option) (*SMS, error) {
 	return s, nil
 }
 
-// StatusCallbackURL is the URL Twilio posts message status callbacks to; the
-// web package validates signatures against it.
+// StatusCallbackURL is the base URL Twilio posts message status callbacks to
+// (Config.PublicURL + StatusCallbackPath). Each message's callback URL adds
+// its attempt id (StatusCallbackURLFor).
 func (s *SMS) StatusCallbackURL() string { return s.statusURL }
 
-// Send creates a Twilio message for m and returns its SID and status. Errors
-// are *nudge.ProviderError values classified by Classify.
+// StatusCallbackURLFor is the status callback URL of one attempt's message:
+// StatusCallbackURL with the attempt id as the query parameter
+// StatusCallbackAttemptParam ("…/webhooks/twilio/sms/status?a=att_…_sms"), so
+// a callback names its attempt even when the answer that carried the
+// message's sid was lost. Twilio signs the URL it calls, query included. An
+// empty attemptID yields the base URL.
+func (s *SMS) StatusCallbackURLFor(attemptID string) string {
+	return StatusCallbackURLFor(s.cfg.PublicURL, attemptID)
+}
+
+// StatusCallbackURLFor is the status callback URL of the message of attempt
+// attemptID under publicURL: publicURL + StatusCallbackPath, plus
+// "?a=" and the query-escaped attempt id when attemptID is not empty.
+func StatusCallbackURLFor(publicURL, attemptID string) string {
+	u := strings.TrimRight(publicURL, "/") + StatusCallbackPath
+	if attemptID == "" {
+		return u
+	}
+	return u + "?" + url.Values{StatusCallbackAttemptParam: {attemptID}}.Encode()
+}
+
+// ValidityPeriod is the validity period, in whole seconds, of a message that
+// may still reach the borrower for validFor: validFor rounded down and
+// clamped to [MinValidityPeriod, MaxValidityPeriod]; zero (no limit) and
+// negative values give MaxValidityPeriod and MinValidityPeriod.
+func ValidityPeriod(validFor time.Duration) int {
+	switch {
+	case validFor == 0:
+		validFor = MaxValidityPeriod
+	case validFor < MinValidityPeriod:
+		validFor = MinValidityPeriod
+	case validFor > MaxValidityPeriod:
+		validFor = MaxValidityPeriod
+	}
+	return int(validFor / time.Second)
+}
+
+// Send creates a Twilio message for m and returns its SID and status. The
+// message carries m.ValidFor as its validity period (ValidityPeriod), so
+// Twilio fails it rather than send it late, and its status callback URL names
+// m.AttemptID (StatusCallbackURLFor). Errors are *nudge.ProviderError values
+// classified by Classify; one with MaybeAccepted set must be resolved with
+// Lookup, not resent.
 func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
 	if m.Channel != "" && m.Channel != nudge.SMS {
 		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonProviderFailed,
@@ -79,7 +136,8 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	params := &api.CreateMessageParams{}
 	params.SetTo(m.To)
 	params.SetBody(m.Text)
-	params.SetStatusCallback(s.statusURL)
+	params.SetStatusCallback(s.StatusCallbackURLFor(m.AttemptID))
+	params.SetValidityPeriod(ValidityPeriod(m.ValidFor))
 	if route.MessagingServiceSID != "" {
 		params.SetMessagingServiceSid(route.MessagingServiceSID)
 	}
@@ -96,7 +154,7 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 		return nudge.SendResult{}, c.fail(what, err)
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
-		return nudge.SendResult{}, noSid(what)
+		return nudge.SendResult{}, c.noSid(what)
 	}
 	status := nudge.AttemptSent
 	if msg.Status != nil {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,7 +64,7 @@ func TestSendThroughSim(t *testing.T) {
 	require.Equal(t, res.ProviderID, msgs[0].SID)
 	require.Equal(t, "+14155550100", msgs[0].From)
 	require.Equal(t, "+14155550123", msgs[0].To)
-	require.Equal(t, "https://nudge.example.com/webhooks/twilio/sms/status", msgs[0].StatusCallback)
+	require.Equal(t, "https://nudge.example.com/webhooks/twilio/sms/status?a=att-1", msgs[0].StatusCallback)
 	require.Equal(t, 1, b.sim.CreateCount("+14155550123"))
 }
 
@@ -149,58 +152,6 @@ func TestSendRetriesAfterInjectedFailure(t *testing.T) {
 	require.Equal(t, 2, b.sim.CreateCount("+14155550140"))
 }
 
-func TestSendUndecodableServerError(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = w.Write([]byte("<html>bad gateway</html>"))
-	}))
-	t.Cleanup(srv.Close)
-	c := validConfig()
-	c.BaseURL = srv.URL
-	s, err := twilio.New(c)
-	require.NoError(t, err)
-	_, err = s.Send(context.Background(), message("+14155550123", "acme"))
-	pe, ok := nudge.AsProviderError(err)
-	require.True(t, ok)
-	require.True(t, pe.Retry)
-	require.Equal(t, "502", pe.Code)
-}
-
-func TestSendTimeout(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() {
-		close(release)
-		srv.Close()
-	})
-	c := validConfig()
-	c.BaseURL = srv.URL
-	c.Timeout = 50 * time.Millisecond
-	s, err := twilio.New(c)
-	require.NoError(t, err)
-	_, err = s.Send(context.Background(), message("+14155550123", "acme"))
-	pe, ok := nudge.AsProviderError(err)
-	require.True(t, ok)
-	require.True(t, pe.Retry)
-	require.Equal(t, "network", pe.Code)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err = s.Send(ctx, message("+14155550123", "acme"))
-	pe, ok = nudge.AsProviderError(err)
-	require.True(t, ok)
-	require.True(t, pe.Retry)
-	require.ErrorIs(t, err, context.Canceled)
-}
-
 func TestSendRejectsBadMessage(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
@@ -271,6 +222,110 @@ func TestRegion(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.want, twilio.Region(tt.in))
+		})
+	}
+}
+
+// recorder stands in for Twilio's create endpoints: it keeps the form of
+// every request and answers with a queued resource.
+type recorder struct {
+	mu    sync.Mutex
+	forms []url.Values
+	paths []string
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rec.mu.Lock()
+	rec.forms = append(rec.forms, r.PostForm)
+	rec.paths = append(rec.paths, r.URL.Path)
+	rec.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	prefix := "SM"
+	if strings.HasSuffix(r.URL.Path, "/Calls.json") {
+		prefix = "CA"
+	}
+	_, _ = w.Write([]byte(`{"sid":"` + prefix + `0123456789abcdef0123456789abcdef","status":"queued"}`))
+}
+
+func (rec *recorder) last(t *testing.T) url.Values {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.NotEmpty(t, rec.forms)
+	return rec.forms[len(rec.forms)-1]
+}
+
+func TestSendValidityPeriod(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		validFor time.Duration
+		want     string
+	}{
+		{name: "no limit", validFor: 0, want: "36000"},
+		{name: "two hours left", validFor: 2 * time.Hour, want: "7200"},
+		{name: "rounded down", validFor: 90*time.Second + 900*time.Millisecond, want: "90"},
+		{name: "less than a minute left", validFor: 20 * time.Second, want: "60"},
+		{name: "more than Twilio allows", validFor: 48 * time.Hour, want: "36000"},
+		{name: "negative", validFor: -time.Minute, want: "60"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			srv := httptest.NewServer(rec)
+			t.Cleanup(srv.Close)
+			s := smsAt(t, srv.URL, time.Second)
+			m := message("+14155550123", "acme")
+			m.ValidFor = tt.validFor
+			res, err := s.Send(context.Background(), m)
+			require.NoError(t, err)
+			require.Equal(t, "SM0123456789abcdef0123456789abcdef", res.ProviderID)
+			require.Equal(t, tt.want, rec.last(t).Get("ValidityPeriod"))
+		})
+	}
+}
+
+func TestSendStatusCallbackNamesAttempt(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	s := smsAt(t, srv.URL, time.Second)
+	m := message("+14155550123", "acme")
+	m.AttemptID = "att_0a1b2c_sms"
+	_, err := s.Send(context.Background(), m)
+	require.NoError(t, err)
+	got := rec.last(t).Get("StatusCallback")
+	require.Equal(t, "https://nudge.example.com/webhooks/twilio/sms/status?a=att_0a1b2c_sms", got)
+	require.Equal(t, got, s.StatusCallbackURLFor(m.AttemptID))
+	require.Equal(t, "https://nudge.example.com/webhooks/twilio/sms/status", s.StatusCallbackURL())
+
+	u, err := url.Parse(got)
+	require.NoError(t, err)
+	require.Equal(t, twilio.StatusCallbackPath, u.Path)
+	require.Equal(t, m.AttemptID, u.Query().Get(twilio.StatusCallbackAttemptParam))
+}
+
+func TestStatusCallbackURLFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, publicURL, attempt, want string
+	}{
+		{name: "attempt", publicURL: "https://n.example.com", attempt: "att_ff_sms", want: "https://n.example.com/webhooks/twilio/sms/status?a=att_ff_sms"},
+		{name: "trailing slash", publicURL: "https://n.example.com/", attempt: "att_ff_sms", want: "https://n.example.com/webhooks/twilio/sms/status?a=att_ff_sms"},
+		{name: "escaped", publicURL: "https://n.example.com", attempt: "a b&c", want: "https://n.example.com/webhooks/twilio/sms/status?a=a+b%26c"},
+		{name: "no attempt", publicURL: "https://n.example.com", want: "https://n.example.com/webhooks/twilio/sms/status"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, twilio.StatusCallbackURLFor(tt.publicURL, tt.attempt))
 		})
 	}
 }

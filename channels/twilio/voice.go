@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
@@ -31,12 +32,28 @@ const (
 	VoiceGatherSuffix = "/gather"
 	// VoiceStatusSuffix follows the token in the URL of call status callbacks.
 	VoiceStatusSuffix = "/status"
+	// DefaultRingTimeout is how long a call rings before Twilio gives up on
+	// it (its Timeout parameter) unless WithRingTimeout changes it.
+	DefaultRingTimeout = 30 * time.Second
+	// MinRingTimeout is the shortest ring time WithRingTimeout allows.
+	MinRingTimeout = 5 * time.Second
+	// MaxRingTimeout is the longest ring time Twilio accepts (600 seconds).
+	MaxRingTimeout = 600 * time.Second
+	// DefaultMaxCallLength is the longest a call may last (its TimeLimit
+	// parameter) unless WithMaxCallLength changes it.
+	DefaultMaxCallLength = 10 * time.Minute
+	// MinCallTimeLimit is the shortest time limit a call is given, however
+	// little of the borrower's window is left.
+	MinCallTimeLimit = time.Minute
 )
 
 // CallStatusEvents are the call progress events every call asks Twilio for.
 var CallStatusEvents = []string{"initiated", "ringing", "answered", "completed"}
 
-var _ nudge.Sender = (*Voice)(nil)
+var (
+	_ nudge.Sender = (*Voice)(nil)
+	_ nudge.Prober = (*Voice)(nil)
+)
 
 // TokenFunc returns the unguessable token naming a call's webhooks for a
 // message; it must bind the token to m.AttemptID (web.VoiceTokens signs one).
@@ -53,6 +70,8 @@ type Voice struct {
 	from      string
 	cps       float64
 	detection string
+	ring      time.Duration
+	maxLength time.Duration
 }
 
 // VoiceOption changes how NewVoice builds a voice sender.
@@ -82,6 +101,20 @@ func WithMachineDetection(mode string) VoiceOption {
 	return func(v *Voice) { v.detection = mode }
 }
 
+// WithRingTimeout sets how long a call rings before Twilio stops it (Twilio's
+// Timeout). Zero means DefaultRingTimeout; other values are clamped to
+// [MinRingTimeout, MaxRingTimeout] and rounded down to whole seconds.
+func WithRingTimeout(d time.Duration) VoiceOption {
+	return func(v *Voice) { v.ring = d }
+}
+
+// WithMaxCallLength sets the longest a call may last once answered (Twilio's
+// TimeLimit) when the borrower's window leaves more time; zero means
+// DefaultMaxCallLength. It must be at least MinCallTimeLimit.
+func WithMaxCallLength(d time.Duration) VoiceOption {
+	return func(v *Voice) { v.maxLength = d }
+}
+
 // NewVoice checks cfg (after filling defaults and reading AuthTokenFile) and
 // returns a voice sender whose calls name their webhooks with token.
 // Config.PublicURL is required; the caller ID (WithCallerID, else
@@ -94,6 +127,17 @@ func NewVoice(cfg Config, token TokenFunc, opts ...VoiceOption) (*Voice, error) 
 	v := &Voice{cfg: cfg, token: token, base: http.DefaultTransport, from: cfg.From, cps: DefaultVoiceCPS, detection: DefaultMachineDetection}
 	for _, o := range opts {
 		o(v)
+	}
+	switch {
+	case v.ring == 0:
+		v.ring = DefaultRingTimeout
+	case v.ring < MinRingTimeout:
+		v.ring = MinRingTimeout
+	case v.ring > MaxRingTimeout:
+		v.ring = MaxRingTimeout
+	}
+	if v.maxLength == 0 {
+		v.maxLength = DefaultMaxCallLength
 	}
 	if err := v.validate(); err != nil {
 		return nil, fmt.Errorf("twilio voice config: %w", err)
@@ -121,7 +165,7 @@ func (v *Voice) validate() error {
 		errs = append(errs, errors.New("twilio.auth_token must be alphanumeric"))
 	}
 	if !e164Pattern.MatchString(v.from) {
-		errs = append(errs, fmt.Errorf("twilio voice caller ID (twilio.from) %q must be an E.164 number", v.from))
+		errs = append(errs, fmt.Errorf("twilio voice caller ID %q must be an E.164 number: set twilio.voice_from (or twilio.from, its default)", v.from))
 	}
 	if c.PublicURL == "" {
 		errs = append(errs, errors.New("twilio.public_url is required (calls fetch their TwiML from it)"))
@@ -141,6 +185,9 @@ func (v *Voice) validate() error {
 	}
 	if v.detection != "Enable" && v.detection != "DetectMessageEnd" {
 		errs = append(errs, fmt.Errorf("twilio voice machine detection %q must be Enable or DetectMessageEnd", v.detection))
+	}
+	if v.maxLength < MinCallTimeLimit {
+		errs = append(errs, fmt.Errorf("twilio voice max call length must be at least %s, got %s", MinCallTimeLimit, v.maxLength))
 	}
 	if v.token == nil {
 		errs = append(errs, errors.New("twilio voice: a token function is required"))
@@ -167,9 +214,12 @@ func VoiceStatusURL(publicURL, token string) string {
 // Send places a call to m.To. Twilio fetches the conversation from
 // VoiceCallURL and reports progress to VoiceStatusURL, both named by the
 // message's token; m.Text (the rendered script) is not sent, since the web
-// package speaks the conversation step by step. It returns the CallSid and
-// nudge.AttemptSent (queued). Errors are *nudge.ProviderError values
-// classified by Classify.
+// package speaks the conversation step by step. The call rings for the ring
+// timeout (WithRingTimeout) and lasts at most CallTimeLimit(m.ValidFor, max
+// call length), so it never runs past the borrower's window. It returns the
+// CallSid and nudge.AttemptSent (queued). Errors are *nudge.ProviderError
+// values classified by Classify; one with MaybeAccepted set must be resolved
+// with Lookup, not retried.
 func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, error) {
 	if m.Channel != "" && m.Channel != nudge.Voice {
 		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonProviderFailed,
@@ -200,6 +250,8 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	params.SetStatusCallbackMethod(http.MethodPost)
 	params.SetStatusCallbackEvent(CallStatusEvents)
 	params.SetMachineDetection(v.detection)
+	params.SetTimeout(int(v.ring / time.Second))
+	params.SetTimeLimit(CallTimeLimit(m.ValidFor, v.maxLength))
 
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
 	defer cancel()
@@ -210,7 +262,7 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 		return nudge.SendResult{}, c.fail(what, err)
 	}
 	if call == nil || call.Sid == nil || *call.Sid == "" {
-		return nudge.SendResult{}, noSid(what)
+		return nudge.SendResult{}, c.noSid(what)
 	}
 	status := nudge.AttemptSent
 	if call.Status != nil {
@@ -219,6 +271,21 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 		}
 	}
 	return nudge.SendResult{ProviderID: *call.Sid, Status: status}, nil
+}
+
+// CallTimeLimit is the time limit, in whole seconds, of a call that may still
+// reach the borrower for validFor: the shorter of validFor and maxLength
+// (maxLength alone when validFor is zero, meaning no limit), rounded down,
+// and at least MinCallTimeLimit.
+func CallTimeLimit(validFor, maxLength time.Duration) int {
+	d := maxLength
+	if validFor != 0 && validFor < d {
+		d = validFor
+	}
+	if d < MinCallTimeLimit {
+		d = MinCallTimeLimit
+	}
+	return int(d / time.Second)
 }
 
 // SenderRate returns the rate-limiter key and calls-per-second budget of the

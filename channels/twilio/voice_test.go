@@ -186,7 +186,8 @@ func TestNewVoiceValidates(t *testing.T) {
 	}{
 		{name: "valid", token: token},
 		{name: "caller id override", opts: []twilio.VoiceOption{twilio.WithCallerID("+14155550999")}, token: token},
-		{name: "short code caller", mod: func(c *twilio.Config) { c.From = "12345" }, token: token, want: "must be an E.164 number"},
+		{name: "short code caller", mod: func(c *twilio.Config) { c.From = "12345" }, token: token, want: `caller ID "12345" must be an E.164 number: set twilio.voice_from`},
+		{name: "call length under a minute", opts: []twilio.VoiceOption{twilio.WithMaxCallLength(30 * time.Second)}, token: token, want: "max call length must be at least 1m0s"},
 		{name: "no public url", mod: func(c *twilio.Config) { c.PublicURL = "" }, token: token, want: "twilio.public_url is required"},
 		{name: "bad cps", opts: []twilio.VoiceOption{twilio.WithCPS(0)}, token: token, want: "cps must be positive"},
 		{name: "bad detection", opts: []twilio.VoiceOption{twilio.WithMachineDetection("Always")}, token: token, want: "machine detection"},
@@ -223,4 +224,51 @@ func TestVoiceSenderRate(t *testing.T) {
 	require.NoError(t, err)
 	_, cps = v.SenderRate(call("+14155550100"))
 	require.InDelta(t, 5.0, cps, 0)
+}
+
+func TestVoiceSendLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		opts      []twilio.VoiceOption
+		validFor  time.Duration
+		wantRing  string
+		wantLimit string
+	}{
+		{name: "defaults, no limit", wantRing: "30", wantLimit: "600"},
+		{name: "window shorter than a call", validFor: 4*time.Minute + 30*time.Second, wantRing: "30", wantLimit: "270"},
+		{name: "window longer than a call", validFor: 3 * time.Hour, wantRing: "30", wantLimit: "600"},
+		{name: "under a minute left", validFor: 10 * time.Second, wantRing: "30", wantLimit: "60"},
+		{name: "configured", opts: []twilio.VoiceOption{twilio.WithRingTimeout(45 * time.Second), twilio.WithMaxCallLength(20 * time.Minute)}, validFor: time.Hour, wantRing: "45", wantLimit: "1200"},
+		{name: "ring clamped up", opts: []twilio.VoiceOption{twilio.WithRingTimeout(time.Second)}, wantRing: "5", wantLimit: "600"},
+		{name: "ring clamped down", opts: []twilio.VoiceOption{twilio.WithRingTimeout(time.Hour)}, wantRing: "600", wantLimit: "600"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			srv := httptest.NewServer(rec)
+			t.Cleanup(srv.Close)
+			cfg := validConfig()
+			cfg.BaseURL = srv.URL
+			v, err := twilio.NewVoice(cfg, func(*nudge.Message) (string, error) { return "tok", nil }, tt.opts...)
+			require.NoError(t, err)
+			m := call("+14155550123")
+			m.ValidFor = tt.validFor
+			res, err := v.Send(context.Background(), m)
+			require.NoError(t, err)
+			require.Equal(t, "CA0123456789abcdef0123456789abcdef", res.ProviderID)
+			form := rec.last(t)
+			require.Equal(t, tt.wantRing, form.Get("Timeout"))
+			require.Equal(t, tt.wantLimit, form.Get("TimeLimit"))
+		})
+	}
+}
+
+func TestCallTimeLimit(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 600, twilio.CallTimeLimit(0, twilio.DefaultMaxCallLength))
+	require.Equal(t, 125, twilio.CallTimeLimit(125*time.Second+999*time.Millisecond, twilio.DefaultMaxCallLength))
+	require.Equal(t, 60, twilio.CallTimeLimit(time.Second, twilio.DefaultMaxCallLength))
+	require.Equal(t, 60, twilio.CallTimeLimit(-time.Minute, twilio.DefaultMaxCallLength))
 }
