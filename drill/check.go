@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/dispatcher"
 )
 
@@ -29,7 +30,8 @@ func (e *env) progress(ctx context.Context) (progress, error) {
 	p := progress{byStatus: counts}
 	for s, n := range counts {
 		p.planned += n
-		if s.Terminal() {
+		// An unknown reminder is not settled: the reconciler resolves it.
+		if s.Terminal() && s != nudge.ReminderUnknown {
 			p.final += n
 		}
 	}
@@ -98,14 +100,27 @@ func ageStaleLeases(ctx context.Context, rdb *redis.Client, queue string, now ti
 	return ids, nil
 }
 
-// verify checks the invariants from the database and the simulator and
-// fills res. injected is the number of failures the drill made the
-// provider answer for each number.
+// verify checks the invariants from the provider's side — what the
+// simulator accepted, not what Nudge recorded — and fills res: every due
+// reminder reached the provider exactly once (no duplicate, none never
+// sent), nothing is left unknown after reconciliation, and nothing failed
+// for a transient cause. injected is the number of failures the drill made
+// the provider answer for each number; the refusals the simulator's random
+// faults made are counted from its request log.
 func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) error {
 	accepted := map[string]int{}
 	for _, m := range e.sim.Messages() {
 		if m.Direction == "outbound-api" {
 			accepted[m.To]++
+		}
+	}
+	refused := map[string]int{}
+	for _, rq := range e.sim.Requests() {
+		switch rq.Fault {
+		case twiliosim.FaultRefuse429, twiliosim.FaultRefuse500, twiliosim.FaultRefuse:
+			refused[rq.To]++
+		case twiliosim.FaultAcceptDrop, twiliosim.FaultAcceptSlow:
+			res.AnswersLost++
 		}
 	}
 	attempts, err := e.db.ListAttempts(ctx, lender, time.Time{})
@@ -123,18 +138,20 @@ func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) 
 			return err
 		}
 		calls := e.sim.CreateCount(n)
+		refusals := max(injected[n], refused[n])
 		res.ProviderCalls += calls
-		res.Injected += injected[n]
+		res.Injected += refusals
 		res.MaxCalls = max(res.MaxCalls, calls)
-		if accepted[n] > 1 {
+		switch {
+		case accepted[n] > 1:
 			res.Duplicates++
-			res.problemf("%s got %d messages", a.ID, accepted[n])
+			res.problemf("%s: the provider accepted %d messages for one reminder", a.ID, accepted[n])
+		case accepted[n] == 0:
+			res.NeverSent++
+			res.problemf("%s: the provider never received its reminder", a.ID)
 		}
-		if allowed := injected[n] + 1; calls > allowed {
-			res.problemf("%s: %d provider calls, at most %d allowed (%d injected failures)", a.ID, calls, allowed, injected[n])
-		}
-		if calls > MaxProviderCalls {
-			res.problemf("%s: %d provider calls, beyond the retry budget of %d", a.ID, calls, MaxProviderCalls)
+		if allowed := refusals + 1; calls > allowed {
+			res.problemf("%s: %d provider calls, at most %d allowed (%d refused): a send was repeated blind", a.ID, calls, allowed, refusals)
 		}
 		if len(rs) != 1 {
 			res.Lost++
@@ -146,6 +163,9 @@ func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) 
 			res.problemf("reminder %s has %d attempts on one channel", r.ID, perReminder[r.ID])
 		}
 		switch {
+		case r.Status == nudge.ReminderUnknown:
+			res.Unknown++
+			res.UnknownIDs = append(res.UnknownIDs, r.ID)
 		case !r.Status.Terminal():
 			res.Lost++
 			res.problemf("reminder of %s is still %s after %s", a.ID, r.Status, e.opts.Deadline)
@@ -154,17 +174,19 @@ func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) 
 			if accepted[n] != 1 {
 				res.problemf("reminder of %s is sent but the provider accepted %d messages", a.ID, accepted[n])
 			}
-		case r.Status == nudge.ReminderUnknown:
-			res.Unknown++
-			res.UnknownIDs = append(res.UnknownIDs, r.ID)
 		case r.Status == nudge.ReminderFailed:
-			res.Failed++
+			// Every number in a drill is valid: any failure had a transient cause.
+			res.FailedTransient++
+			res.problemf("reminder of %s failed (%s) for a transient cause", a.ID, r.Reason)
 		default:
 			res.OtherFinal++
 		}
 		if accepted[n] == 1 && r.Status != nudge.ReminderSent && r.Status != nudge.ReminderUnknown && r.Status.Terminal() {
 			res.problemf("the provider accepted a message for %s but its reminder is %s (%s)", a.ID, r.Status, r.Reason)
 		}
+	}
+	if res.Unknown > 0 {
+		res.problemf("%d reminders left unknown after reconciliation", res.Unknown)
 	}
 	slices.Sort(res.UnknownIDs)
 	return nil
@@ -182,22 +204,23 @@ func (r *Result) problemf(format string, args ...any) {
 	}
 }
 
-// WriteTable prints the results as a table, then every problem and every
-// unknown reminder under it.
+// WriteTable prints the results as a table, counted from the provider's
+// side, then every problem and every unknown reminder under it.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "drill\treminders\tsent\tunknown\tfailed\tother\tlost\tduplicates\tprovider calls\tinjected\tmax calls/number\tduration\tresult\t")
+	fmt.Fprintln(tw, "drill\treminders\tsent\tsent twice\tnever sent\tunknown\tfailed transient\tother\tlost\tprovider calls\trefused\tanswers lost\tmax calls/number\tduration\tresult\t")
 	for _, r := range results {
 		if r.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tskipped\t\n", r.Name, r.Reminders)
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tskipped\t\n", r.Name, r.Reminders)
 			continue
 		}
 		verdict := "ok"
 		if !r.Passed() {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.Name, r.Reminders, r.Sent, r.Unknown, r.Failed,
-			r.OtherFinal, r.Lost, r.Duplicates, r.ProviderCalls, r.Injected, r.MaxCalls, r.Duration.Round(100*time.Millisecond), verdict)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.Name, r.Reminders, r.Sent, r.Duplicates,
+			r.NeverSent, r.Unknown, r.FailedTransient, r.OtherFinal, r.Lost, r.ProviderCalls, r.Injected, r.AnswersLost, r.MaxCalls,
+			r.Duration.Round(100*time.Millisecond), verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -212,7 +235,7 @@ func WriteTable(w io.Writer, results []Result) error {
 			fmt.Fprintf(&b, "\n%s: %s\n", r.Name, r.Chaos)
 		}
 		if len(r.UnknownIDs) > 0 {
-			fmt.Fprintf(&b, "  unknown (an operator must check): %s\n", strings.Join(r.UnknownIDs, ", "))
+			fmt.Fprintf(&b, "  left unknown after reconciliation: %s\n", strings.Join(r.UnknownIDs, ", "))
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(&b, "  PROBLEM: %s\n", p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/dispatcher"
 )
 
 // Defaults of Options.
@@ -32,7 +33,18 @@ const (
 	DefaultOutage = 10 * time.Second
 	// MaxProviderCalls is the most provider calls one reminder may cause:
 	// the first try and dispatcher.DefaultMaxRetry retries.
-	MaxProviderCalls = 6
+	MaxProviderCalls = dispatcher.DefaultMaxRetry + 1
+	// DefaultFaultShare is the share of create requests the provider-faults
+	// drill spoils.
+	DefaultFaultShare = 0.10
+	// DefaultDBKills is how many times the db-kill drill kills every
+	// database connection, DefaultDBKillEvery apart.
+	DefaultDBKills     = 20
+	DefaultDBKillEvery = 3500 * time.Millisecond
+	// reconcileSettle and providerTimeout are the processes' reconcile.settle
+	// and twilio.timeout: short, so that a drill sees lost answers resolved.
+	reconcileSettle = 10 * time.Second
+	providerTimeout = 2 * time.Second
 )
 
 // Options configure a run of drills.
@@ -78,6 +90,11 @@ type Options struct {
 	Concurrency int
 	// Outage is how long the database drill keeps PostgreSQL away.
 	Outage time.Duration
+	// FaultShare is the share of create requests provider-faults spoils.
+	FaultShare float64
+	// DBKills and DBKillEvery say how often db-kill kills every connection.
+	DBKills     int
+	DBKillEvery time.Duration
 }
 
 // WithDefaults returns o with every empty setting filled with its default.
@@ -106,6 +123,15 @@ func (o Options) WithDefaults() Options {
 	if o.Outage <= 0 {
 		o.Outage = DefaultOutage
 	}
+	if o.FaultShare <= 0 {
+		o.FaultShare = DefaultFaultShare
+	}
+	if o.DBKills <= 0 {
+		o.DBKills = DefaultDBKills
+	}
+	if o.DBKillEvery <= 0 {
+		o.DBKillEvery = DefaultDBKillEvery
+	}
 	return o
 }
 
@@ -115,6 +141,9 @@ func (o Options) validate() error {
 	}
 	if o.Reminders > 10000 {
 		return fmt.Errorf("drill: reminders %d: at most 10000 (one phone number each)", o.Reminders)
+	}
+	if o.FaultShare >= 1 {
+		return fmt.Errorf("drill: fault share %g: below 1, or nothing is ever answered", o.FaultShare)
 	}
 	if o.Burst >= MaxProviderCalls {
 		return fmt.Errorf("drill: burst %d: at most %d, or the retries run out", o.Burst, MaxProviderCalls-1)
@@ -129,16 +158,21 @@ type Result struct {
 	Skipped string
 	// Reminders is how many reminders the drill expected.
 	Reminders int
-	// Sent, Unknown, Failed and OtherFinal (suppressed, expired, canceled)
-	// count the reminders by final status.
-	Sent, Unknown, Failed, OtherFinal int
+	// Sent and OtherFinal (suppressed, expired, canceled) count the
+	// reminders by final status; Unknown those left unknown after
+	// reconciliation; FailedTransient those that failed although every
+	// number was valid (the cause was transient).
+	Sent, Unknown, FailedTransient, OtherFinal int
 	// Lost counts reminders never planned or not final by the deadline.
 	Lost int
-	// Duplicates counts numbers that got more than one accepted message.
-	Duplicates int
+	// Duplicates counts numbers the provider accepted more than one
+	// message for; NeverSent those it accepted none for.
+	Duplicates, NeverSent int
 	// ProviderCalls counts create requests the provider saw (accepted or
-	// not); Injected counts the failures the drill made it answer.
-	ProviderCalls, Injected int
+	// not); Injected counts those it refused on the drill's orders (before
+	// accepting); AnswersLost those it accepted and whose answer it dropped
+	// or held past the client's timeout.
+	ProviderCalls, Injected, AnswersLost int
 	// MaxCalls is the most provider calls any one number got.
 	MaxCalls int
 	// Duration is from the first process start to every reminder final.
@@ -164,6 +198,8 @@ type drill struct {
 // drills are the scenarios in the order they run.
 var drills = []drill{
 	{"worker-kill", "kill -9 a worker every few seconds", runWorkerKill},
+	{"provider-faults", "the provider loses answers after accepting, answers late, or refuses with 429/500", runProviderFaults},
+	{"db-kill", "every database connection killed, again and again, mid-run", runDBKill},
 	{"redis-restart", "restart Redis, then flush it, mid-run", runRedisRestart},
 	{"db-outage", "PostgreSQL unreachable for a while mid-run", runDBOutage},
 	{"provider-bursts", "the provider answers 500 and 429 in bursts", runProviderBursts},

@@ -57,6 +57,8 @@ type env struct {
 	// dbURL is the processes' database; directURL is the drill's own way
 	// in (they differ when a proxy sits between).
 	dbURL, directURL string
+	// dbName is the drill's PostgreSQL database ("" on SQLite).
+	dbName string
 	db               *store.DB
 	q                *queue
 	proxy            *Proxy
@@ -84,6 +86,8 @@ type envConfig struct {
 	ownRedis bool
 	// proxyDB puts a cuttable TCP proxy between the processes and PostgreSQL.
 	proxyDB bool
+	// killableDB needs PostgreSQL, whose connections the drill kills.
+	killableDB bool
 	// api runs an api process that receives the simulator's webhooks.
 	api bool
 }
@@ -107,6 +111,9 @@ func newEnv(ctx context.Context, opts Options, name string, ec envConfig) (e *en
 	}
 	e.zone, e.today = middayZone(e.clock.Now())
 
+	if ec.killableDB && opts.Database == "" {
+		return nil, errSkip{why: "it kills PostgreSQL connections, which needs PostgreSQL (--database or NUDGE_TEST_DATABASE_URL)"}
+	}
 	if err := e.openDatabase(ctx, ec.proxyDB); err != nil {
 		return nil, err
 	}
@@ -198,6 +205,7 @@ func (e *env) openDatabase(ctx context.Context, proxy bool) error {
 		return err
 	}
 	name := "nudge_drill_" + hex.EncodeToString(b[:])
+	e.dbName = name
 	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		return fmt.Errorf("creating database %s: %w", name, err)
 	}
@@ -250,6 +258,24 @@ func (e *env) connect(ctx context.Context) error {
 	return db.Migrate(ctx)
 }
 
+// killConnections terminates every connection to the drill's database but
+// the killer's own (the processes', and the drill's own pool, which
+// reconnects), as an administrator or a failover would, and returns how many.
+func (e *env) killConnections(ctx context.Context) (int, error) {
+	conn, err := sql.Open("pgx", e.opts.Database)
+	if err != nil {
+		return 0, fmt.Errorf("database: %w", err)
+	}
+	defer conn.Close()
+	var n int
+	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = $1 AND pid <> pg_backend_pid()) AS killed`, e.dbName).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("killing connections to %s: %w", e.dbName, err)
+	}
+	return n, nil
+}
+
 // redactURL drops the password from a database URL for messages.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
@@ -298,6 +324,9 @@ redis:
   db: %d
 scheduler:
   spec: "@every 1s"
+reconcile:
+  every: 1s
+  settle: %s
 worker:
   concurrency: %d
   shutdown_timeout: 3s
@@ -315,11 +344,12 @@ twilio:
   from: %q
   base_url: %q
   voice_from: "+18005550199"
+  timeout: %s
 log:
   level: info
   format: json
-`, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.addr, e.q.db, e.opts.Concurrency, lender, cadencePath,
-		accountSID, authToken, from, e.sim.URL())
+`, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.addr, e.q.db, reconcileSettle, e.opts.Concurrency, lender, cadencePath,
+		accountSID, authToken, from, e.sim.URL(), providerTimeout)
 	e.cfgPath = filepath.Join(e.dir, "nudge.yaml")
 	return os.WriteFile(e.cfgPath, []byte(cfg), 0o600)
 }

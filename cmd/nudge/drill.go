@@ -28,8 +28,10 @@ checks that none was lost and none was sent twice. It prints one table row per d
 and exits non-zero if an invariant broke. Drills: ` + fmt.Sprint(drill.Names()) + `.
 
 PostgreSQL (--database, an admin URL on which nudge_drill_<random> databases are
-created and dropped; default NUDGE_TEST_DATABASE_URL) is needed by db-outage; without
-it the others use SQLite. Redis is a redis-server each drill starts on a free port
+created and dropped; default NUDGE_TEST_DATABASE_URL) is needed by db-outage and
+db-kill; without it the others use SQLite. Every drill counts from the provider's side:
+a reminder sent twice, never sent, left unknown after reconciliation, or failed for a
+transient cause is a failure. Redis is a redis-server each drill starts on a free port
 (from PATH), or database --redis-db of --redis when given; redis-restart always starts
 its own. Shared services are never restarted or flushed.`,
 		Args: cobra.NoArgs,
@@ -77,5 +79,8 @@ its own. Shared services are never restarted or flushed.`,
 	f.IntVar(&o.Burst, "burst", drill.DefaultBurst, "longest run of 500/429 answers per number in provider-bursts")
 	f.DurationVar(&o.Outage, "outage", drill.DefaultOutage, "how long db-outage keeps PostgreSQL away")
 	f.IntVar(&o.Concurrency, "concurrency", drill.DefaultConcurrency, "concurrency of each worker process")
+	f.Float64Var(&o.FaultShare, "fault-share", drill.DefaultFaultShare, "share of create requests provider-faults spoils (dropped after acceptance, answered late, refused)")
+	f.IntVar(&o.DBKills, "db-kills", drill.DefaultDBKills, "how many times db-kill kills every database connection")
+	f.DurationVar(&o.DBKillEvery, "db-kill-every", drill.DefaultDBKillEvery, "how often db-kill kills them")
 	return cmd
 }
