@@ -58,18 +58,18 @@ type env struct {
 	// in (they differ when a proxy sits between).
 	dbURL, directURL string
 	// dbName is the drill's PostgreSQL database ("" on SQLite).
-	dbName string
-	db               *store.DB
-	q                *queue
-	proxy            *Proxy
-	sim              *twiliosim.Sim
-	sink             *http.Server
-	publicURL        string
-	apiAddr          string
-	cfgPath          string
-	zone             string
-	today            nudge.Date
-	accounts         []nudge.Account
+	dbName    string
+	db        *store.DB
+	q         *queue
+	proxy     *Proxy
+	sim       *twiliosim.Sim
+	sink      *http.Server
+	publicURL string
+	apiAddr   string
+	cfgPath   string
+	zone      string
+	today     nudge.Date
+	accounts  []nudge.Account
 
 	cleanups []func()
 

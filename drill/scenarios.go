@@ -331,7 +331,7 @@ func runReplicas(ctx context.Context, o Options, res *Result) error {
 	return scenario{
 		roles:   []roleCount{{"scheduler", 2}, {"worker", 3}},
 		allSent: true,
-		chaos: func() string { return "2 schedulers and 3 workers on one Redis and one database" },
+		chaos:   func() string { return "2 schedulers and 3 workers on one Redis and one database" },
 	}.run(ctx, o, "replicas", res)
 }
 
