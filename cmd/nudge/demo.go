@@ -134,9 +134,13 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 
 	// A local Twilio: the demo's SMS go through the real twilio-go client to
 	// it, and its simulated borrowers answer through signed webhooks.
+	// A small share of its answers go wrong as they do in the real world
+	// (lost after acceptance, late, refused), so the run shows the
+	// reconciler resolving them without a message sent twice.
 	sim := twiliosim.New(twiliosim.Config{
 		AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, Seed: int64(o.seed), Clock: clock,
 		InboundURL: publicURL + twilio.InboundPath,
+		Faults:     demoFaults,
 	})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		return fmt.Errorf("twilio simulator: %w", err)
@@ -160,10 +164,12 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001"},
 		},
 		Scheduler: SchedulerConfig{Spec: "@every 10s"},
+		Reconcile: ReconcileConfig{Every: 5 * time.Second, Settle: demoSettle},
 		Worker:    WorkerConfig{Concurrency: 10, ShutdownTimeout: 5 * time.Second},
-		Twilio:    TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL()},
-		SMTP:      SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none"},
-		Log:       LogConfig{Level: "info", Format: "json"},
+		Twilio: TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL(),
+			Timeout: demoTwilioTimeout},
+		SMTP: SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none"},
+		Log:  LogConfig{Level: "info", Format: "json"},
 	}.WithDefaults()
 	us, err := examples.FS.ReadFile("us-auto.yaml")
 	if err != nil {
@@ -235,6 +241,12 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 	rep.Emails = sink.Count()
+	rep.ProviderFaults = map[string]int{}
+	for _, rq := range sim.Requests() {
+		if rq.Fault != twiliosim.FaultNone && rq.Fault != "" {
+			rep.ProviderFaults[string(rq.Fault)]++
+		}
+	}
 	if o.export != "" {
 		if err := exportRun(rctx, rt, p, o.export); err != nil {
 			return err
@@ -311,6 +323,16 @@ func progress(ctx context.Context, w io.Writer, rt *runtime, began time.Time) {
 	}
 }
 
+// The demo's provider faults: a few percent of Twilio's answers go wrong,
+// and the reconciler settles what they leave unknown within the run.
+var demoFaults = twiliosim.Faults{Share: 0.03, SlowFor: 2 * demoTwilioTimeout,
+	Kinds: []twiliosim.FaultKind{twiliosim.FaultAcceptDrop, twiliosim.FaultAcceptSlow, twiliosim.FaultRefuse500}}
+
+const (
+	demoTwilioTimeout = 3 * time.Second
+	demoSettle        = 15 * time.Second
+)
+
 // demoReport is what `nudge demo --report json` prints.
 type demoReport struct {
 	Reminders  map[nudge.ReminderStatus]int                      `json:"reminders"`
@@ -327,6 +349,11 @@ type demoReport struct {
 	// ("portfolio" for those the synthetic borrowers had before the run).
 	PromisesBy map[string]int `json:"promises_by_channel"`
 	OptOutsBy  map[string]int `json:"opt_outs_by_source"`
+	// ProviderFaults counts the answers the simulated Twilio spoiled, by
+	// fault; Reconciled the unknown outcomes the reconciler resolved, by
+	// outcome (found at the provider, late callback, released and resent).
+	ProviderFaults map[string]int `json:"provider_faults"`
+	Reconciled     map[string]int `json:"reconciled"`
 }
 
 // demoCalls counts call outcomes.
@@ -344,6 +371,7 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 		Suppressed: map[nudge.Reason]int{},
 		PromisesBy: map[string]int{},
 		OptOutsBy:  map[string]int{},
+		Reconciled: map[string]int{},
 	}
 	var err error
 	if rep.Reminders, err = rt.db.CountRemindersByStatus(ctx, ""); err != nil {
@@ -398,6 +426,9 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 		}
 		deferred := map[string]bool{}
 		for _, e := range evs {
+			if e.Kind == nudge.EventReconcile {
+				rep.Reconciled[e.Action]++
+			}
 			held := e.Kind == nudge.EventEnqueued && e.Reason == nudge.ReasonQuietHours
 			if held || (e.Kind == nudge.EventDecision && e.Action == "defer") {
 				deferred[e.ReminderID] = true
@@ -447,7 +478,16 @@ func (r demoReport) writeText(w io.Writer) error {
 	for _, k := range sortedKeys(r.OptOutsBy) {
 		fmt.Fprintf(&b, " %s %d", k, r.OptOutsBy[k])
 	}
-	fmt.Fprintf(&b, "\nemails received: %d\n", r.Emails)
+	fmt.Fprintf(&b, "\nemails received: %d", r.Emails)
+	b.WriteString("\nprovider faults injected:")
+	for _, k := range sortedKeys(r.ProviderFaults) {
+		fmt.Fprintf(&b, " %s %d", k, r.ProviderFaults[k])
+	}
+	b.WriteString("\nreconciled:")
+	for _, k := range sortedKeys(r.Reconciled) {
+		fmt.Fprintf(&b, " %s %d", k, r.Reconciled[k])
+	}
+	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -476,12 +516,15 @@ type exportedReminder struct {
 
 // exportedAttempt is one line of attempts.ndjson.
 type exportedAttempt struct {
-	ReminderKey string              `json:"reminder_key"`
-	AccountID   string              `json:"account_id"`
-	Channel     nudge.ChannelKind   `json:"channel"`
-	Address     string              `json:"address"`
-	Zones       []string            `json:"zones"`
-	Profile     string              `json:"profile"`
+	ReminderKey string            `json:"reminder_key"`
+	AccountID   string            `json:"account_id"`
+	Channel     nudge.ChannelKind `json:"channel"`
+	Address     string            `json:"address"`
+	Zones       []string          `json:"zones"`
+	Profile     string            `json:"profile"`
+	// RequestedAt is when the last gate let the request go to the
+	// provider; SentAt when the provider's acceptance was recorded.
+	RequestedAt *time.Time          `json:"requested_at"`
 	SentAt      *time.Time          `json:"sent_at"`
 	Status      nudge.AttemptStatus `json:"status"`
 	Reason      nudge.Reason        `json:"reason,omitempty"`
@@ -523,6 +566,10 @@ func exportRun(ctx context.Context, rt *runtime, p demoPortfolio, dir string) er
 		for _, at := range atts {
 			e := exportedAttempt{ReminderKey: keys[at.ReminderID], AccountID: a.ID, Channel: at.Channel,
 				Address: channels.Mask(at.Address), Zones: at.Zones, Profile: at.Profile, Status: at.Status, Reason: at.Reason}
+			if !at.SendingAt.IsZero() {
+				t := at.SendingAt.UTC()
+				e.RequestedAt = &t
+			}
 			if !at.SentAt.IsZero() {
 				t := at.SentAt.UTC()
 				e.SentAt = &t

@@ -198,7 +198,7 @@ func TestE2EDemoExport(t *testing.T) {
 		keys = append(keys, k)
 	}
 	require.ElementsMatch(t, []string{"reminders", "attempts", "suppressed", "deferred", "promises", "opt_outs",
-		"emails", "calls", "promises_by_channel", "opt_outs_by_source"}, keys)
+		"emails", "calls", "promises_by_channel", "opt_outs_by_source", "provider_faults", "reconciled"}, keys)
 	var rep demoReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
 
@@ -225,18 +225,7 @@ func TestE2EDemoExport(t *testing.T) {
 			continue
 		}
 		sent++
-		profile, err := compliance.Builtin(at.Profile)
-		require.NoError(t, err, "attempt of %s", at.ReminderKey)
-		w := profile.Window(at.Channel)
-		require.NotEmpty(t, at.Zones, "attempt of %s names its zones", at.ReminderKey)
-		for _, z := range at.Zones {
-			loc, err := time.LoadLocation(z)
-			require.NoError(t, err)
-			local := at.SentAt.In(loc)
-			minute := compliance.ClockTime(local.Hour()*60 + local.Minute())
-			require.True(t, minute >= w.Start && minute < w.End,
-				"%s sent at %s, outside the %s window %s in %s", at.ReminderKey, local.Format(time.RFC3339), at.Channel, w, z)
-		}
+		requireInWindow(t, at)
 		k := capKey{at.AccountID, at.Channel}
 		sends[k] = append(sends[k], *at.SentAt)
 	}
@@ -273,4 +262,72 @@ func readNDJSON[T any](t *testing.T, path string) []T {
 	}
 	require.NoError(t, sc.Err())
 	return out
+}
+
+// requireInWindow checks that the attempt's request left for the provider
+// inside its channel's window in every candidate zone.
+func requireInWindow(t *testing.T, at exportedAttempt) {
+	t.Helper()
+	require.NotNil(t, at.RequestedAt, "attempt of %s was sent, so it was requested", at.ReminderKey)
+	profile, err := compliance.Builtin(at.Profile)
+	require.NoError(t, err, "attempt of %s", at.ReminderKey)
+	w := profile.Window(at.Channel)
+	require.NotEmpty(t, at.Zones, "attempt of %s names its zones", at.ReminderKey)
+	for _, z := range at.Zones {
+		loc, err := time.LoadLocation(z)
+		require.NoError(t, err)
+		local := at.RequestedAt.In(loc)
+		minute := compliance.ClockTime(local.Hour()*60 + local.Minute())
+		require.True(t, minute >= w.Start && minute < w.End,
+			"%s requested at %s, outside the %s window %s in %s", at.ReminderKey, local.Format(time.RFC3339Nano), at.Channel, w, z)
+	}
+}
+
+// TestE2EDemoAtWindowEnd runs the demo from one minute before the window
+// closes, 21:00 in New York and 22:00 in Shanghai: nothing may leave for
+// the provider at or after the end in any candidate zone.
+func TestE2EDemoAtWindowEnd(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the demo twice across a window's end")
+	}
+	tests := []struct {
+		name string
+		zone string
+		at   string // local wall time
+	}{
+		{name: "New York 20:59", zone: "America/New_York", at: "20:59"},
+		{name: "Shanghai 21:59", zone: "Asia/Shanghai", at: "21:59"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			loc, err := time.LoadLocation(tt.zone)
+			require.NoError(t, err)
+			day := time.Now().In(loc)
+			local, err := time.ParseInLocation("2006-01-02 15:04", day.Format("2006-01-02")+" "+tt.at, loc)
+			require.NoError(t, err)
+			export := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			a := &app{stdout: &stdout, stderr: &stderr}
+			require.NoError(t, a.runDemo(context.Background(), demoOptions{
+				duration: 80 * time.Second, accounts: 300, seed: 3, report: "json", export: export, addr: "127.0.0.1:0",
+				at: local.UTC().Format(time.RFC3339),
+			}), "stderr:\n%s", stderr.String())
+			attempts := readNDJSON[exportedAttempt](t, filepath.Join(export, "attempts.ndjson"))
+			requested, late := 0, 0
+			for _, at := range attempts {
+				if at.RequestedAt == nil {
+					continue
+				}
+				requested++
+				if at.RequestedAt.After(local.Add(time.Minute)) {
+					late++
+				}
+				requireInWindow(t, at)
+			}
+			require.NotZero(t, requested, "the minute before the end saw sends")
+			t.Logf("%d requests, %d of them after %s there (to borrowers whose zones were still open), each checked in every candidate zone", requested, late, local.Add(time.Minute).Format("15:04"))
+		})
+	}
 }
