@@ -152,7 +152,7 @@ func (a *API) listReminders(c *call) error {
 	return nil
 }
 
-var attemptStatuses = []string{"sending", "retrying", "sent", "delivered", "undelivered", "failed", "unknown",
+var attemptStatuses = []string{"claimed", "sending", "retrying", "sent", "delivered", "undelivered", "failed", "unknown",
 	"ringing", "in-progress", "completed", "busy", "no-answer", "canceled"}
 
 func (a *API) listAttempts(c *call) error {

@@ -89,9 +89,12 @@ func (o *Ops) filter(r *http.Request, key nudge.APIKey) (opsFilter, error) {
 
 // opsTotals are the headline numbers of one range.
 type opsTotals struct {
-	Label                string
-	Sent, Delivered      int
-	Failed               int
+	Label           string
+	Sent, Delivered int
+	Failed          int
+	// Unknown counts attempts whose provider answer was lost and that the
+	// reconciler has not resolved yet.
+	Unknown              int
 	Replies, NeedsPerson int
 	Made, Kept, Broken   int
 	OptOuts              int
@@ -119,6 +122,9 @@ func totalsOf(label string, s store.OpsSummary) opsTotals {
 		}
 		if a.Status == nudge.AttemptFailed || a.Status == nudge.AttemptUndelivered {
 			t.Failed += a.N
+		}
+		if a.Status == nudge.AttemptUnknown {
+			t.Unknown += a.N
 		}
 	}
 	for _, n := range s.Replies {
