@@ -32,7 +32,13 @@ const (
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleAdmin || r == RoleOperator || r == RoleViewer }
 
-// APIKey is a lender's credential. Only the hash of the secret is stored.
+// PlatformLender is the Lender of platform keys: they belong to the
+// operators who run Nudge for every lender (the Asynq queue monitor, every
+// lender's dashboard), not to a lender. No lender id can take this value.
+const PlatformLender = "*"
+
+// APIKey is a lender's credential, or a platform operator's when Lender is
+// PlatformLender. Only the hash of the secret is stored.
 type APIKey struct {
 	ID        string
 	Lender    string
@@ -41,3 +47,6 @@ type APIKey struct {
 	CreatedAt time.Time
 	RevokedAt time.Time
 }
+
+// Platform reports whether k is a platform operator's key.
+func (k APIKey) Platform() bool { return k.Lender == PlatformLender }

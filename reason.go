@@ -37,6 +37,7 @@ const (
 	ReasonProviderRetry    Reason = "provider_retry"  // the provider failed transiently; retried
 	ReasonUnknownOutcome   Reason = "unknown_outcome" // a send may have happened; reconciliation resolves it
 	ReasonReconciled       Reason = "reconciled"      // the provider's records resolved an unknown outcome
+	ReasonRetried          Reason = "retried"         // a person retried a failed reminder after a fix
 	ReasonPaused           Reason = "paused"          // the lender paused itself, a cadence or a channel (or the sender address was refused)
 	ReasonRenderFailed     Reason = "render_failed"   // the template could not be rendered
 	ReasonRetriesExhausted Reason = "retries_exhausted"

@@ -53,6 +53,7 @@ type APIStore interface {
 	CancelReminders(ctx context.Context, lender, accountID string, reason nudge.Reason, now time.Time) ([]string, error)
 	ListReminders(ctx context.Context, lender, accountID string) ([]nudge.Reminder, error)
 	PageReminders(ctx context.Context, q store.ReminderQuery) ([]nudge.Reminder, error)
+	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
 
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
 	PageAttempts(ctx context.Context, q store.AttemptQuery) ([]nudge.Attempt, error)
@@ -84,6 +85,9 @@ type API struct {
 	Store APIStore
 	// Tasks deletes the queued tasks of canceled reminders; *dispatcher.Enqueuer is one.
 	Tasks dispatcher.TaskCanceler
+	// Control retries and cancels reminders and pauses sending; nil leaves
+	// those routes answering 404.
+	Control *dispatcher.Control
 	// Pack renders cadence previews.
 	Pack *templates.Pack
 	// Profiles resolves compliance profiles for explain and preview.
@@ -149,6 +153,11 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/promises", Role: nudge.RoleViewer, Summary: "List promises to pay", handle: a.listPromises},
 		{Method: http.MethodGet, Path: "/v1/reminders", Role: nudge.RoleViewer, Summary: "List reminders", handle: a.listReminders},
 		{Method: http.MethodGet, Path: "/v1/attempts", Role: nudge.RoleViewer, Summary: "List attempts", handle: a.listAttempts},
+		{Method: http.MethodPost, Path: "/v1/reminders/{id}/retry", Role: nudge.RoleOperator, Write: true, Summary: "Retry a failed reminder after a fix (through the whole send-time re-check)", handle: a.retryReminder},
+		{Method: http.MethodPost, Path: "/v1/reminders/{id}/cancel", Role: nudge.RoleOperator, Write: true, Summary: "Cancel a reminder that is not final yet", handle: a.cancelReminder},
+		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
+		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
+		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
 	}
 }
 
@@ -266,6 +275,9 @@ func (a *API) admit(c *call) error {
 		return err
 	}
 	c.key = key
+	if key.Platform() {
+		return errorf(http.StatusForbidden, "a platform key works the operator console (%s); the lender API takes a lender's key", OpsPath)
+	}
 	if a.Limiter != nil {
 		ok, wait, err := a.Limiter.Allow(c.ctx, key.ID)
 		if err != nil {

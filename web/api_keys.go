@@ -35,7 +35,8 @@ func randomString(n int) (string, error) {
 	return lowerBase32.EncodeToString(b), nil
 }
 
-// NewAPIKey makes a key of lender with role, created at now. It returns the
+// NewAPIKey makes a key of lender (nudge.PlatformLender for a platform
+// operator's admin or viewer key) with role, created at now. It returns the
 // token to show once (nudge_<id>_<secret>) and the key to store, which holds
 // only the SHA-256 of the secret.
 func NewAPIKey(lender string, role nudge.Role, now time.Time) (string, nudge.APIKey, error) {
@@ -44,6 +45,9 @@ func NewAPIKey(lender string, role nudge.Role, now time.Time) (string, nudge.API
 	}
 	if !role.Valid() {
 		return "", nudge.APIKey{}, fmt.Errorf("new api key: unknown role %q (want admin, operator or viewer)", role)
+	}
+	if lender == nudge.PlatformLender && role == nudge.RoleOperator {
+		return "", nudge.APIKey{}, errors.New("new api key: a platform key is admin or viewer")
 	}
 	id, err := randomString(10)
 	if err != nil {

@@ -118,8 +118,9 @@ func setupAPI(t *testing.T, opts ...bundleOption) *apiBundle {
 	reg := compliance.NewRegistry()
 	copts := []schedules.Option{schedules.WithTemplates(pack),
 		schedules.WithProfiles(func(n string) bool { _, err := reg.Lookup(n); return err == nil })}
+	enq := dispatcher.NewEnqueuer(rdb, dispatcher.EnqueuerConfig{Clock: clock})
 	b.api = &web.API{
-		Store: db, Tasks: dispatcher.NewEnqueuer(rdb, dispatcher.EnqueuerConfig{Clock: clock}), Pack: pack, Profiles: reg,
+		Store: db, Tasks: enq, Control: &dispatcher.Control{Store: db, Queue: enq, Clock: clock}, Pack: pack, Profiles: reg,
 		Cadences: schedules.NewLibrary(db, reg, copts...), CadenceOptions: copts, Clock: clock,
 		PublicURL: "https://nudge.example.com",
 	}
@@ -173,7 +174,9 @@ type routeCase struct {
 	method, path, contentType, body string
 	happy                           int
 	foreign                         int
-	check                           func(t *testing.T, b *apiBundle, body string)
+	// prepare, when set, readies the fixture before the requests.
+	prepare func(t *testing.T, b *apiBundle)
+	check   func(t *testing.T, b *apiBundle, body string)
 }
 
 func routeCases() map[string]routeCase {
@@ -304,6 +307,35 @@ func routeCases() map[string]routeCase {
 			check: func(t *testing.T, b *apiBundle, body string) { require.Contains(t, body, b.reminderID) }},
 		"GET /v1/attempts": {method: "GET", path: "/v1/attempts?account=A-1&channel=sms", happy: 200, foreign: 404,
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"att-1"`) }},
+		"POST /v1/reminders/{id}/retry": {method: "POST", path: "/v1/reminders/{reminder}/retry", contentType: "application/json",
+			body: `{"reason": "fixed"}`, happy: 200, foreign: 404,
+			prepare: func(t *testing.T, b *apiBundle) {
+				_, err := b.db.MoveReminder(context.Background(), b.reminderID, nudge.ReminderQueued, nudge.ReminderFailed, nudge.ReasonProviderFailed, apiT0, apiT0)
+				require.NoError(t, err)
+			},
+			check: func(t *testing.T, b *apiBundle, _ string) {
+				r, err := b.db.GetReminder(context.Background(), b.reminderID)
+				require.NoError(t, err)
+				require.Equal(t, nudge.ReminderQueued, r.Status)
+			}},
+		"POST /v1/reminders/{id}/cancel": {method: "POST", path: "/v1/reminders/{reminder}/cancel", contentType: "application/json",
+			body: `{"reason": "borrower called"}`, happy: 200, foreign: 404,
+			check: func(t *testing.T, b *apiBundle, _ string) {
+				r, err := b.db.GetReminder(context.Background(), b.reminderID)
+				require.NoError(t, err)
+				require.Equal(t, nudge.ReminderCanceled, r.Status)
+			}},
+		"GET /v1/pauses": {method: "GET", path: "/v1/pauses", happy: 200, foreign: 200,
+			check: func(t *testing.T, _ *apiBundle, body string) { require.JSONEq(t, `{"pauses":[]}`, body) }},
+		"POST /v1/pauses": {method: "POST", path: "/v1/pauses", contentType: "application/json",
+			body: `{"scope": "channel", "target": "sms", "reason": "carrier review"}`, happy: 201, foreign: 201},
+		"POST /v1/pauses/resume": {method: "POST", path: "/v1/pauses/resume", contentType: "application/json",
+			body: `{"scope": "channel", "target": "sms", "reason": "review done"}`, happy: 200, foreign: 200,
+			prepare: func(t *testing.T, b *apiBundle) {
+				_, err := b.db.SetPause(context.Background(), nudge.Pause{Lender: "acme", Scope: nudge.PauseChannel, Target: "sms", Reason: "review", CreatedAt: apiT0})
+				require.NoError(t, err)
+			},
+			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"changed":true`) }},
 	}
 }
 
@@ -334,6 +366,11 @@ func TestAPIRoutesAccess(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := setupAPI(t)
+			tc := tc
+			tc.path = strings.ReplaceAll(tc.path, "{reminder}", b.reminderID)
+			if tc.prepare != nil {
+				tc.prepare(t, b)
+			}
 			code, body := b.do(t, "", tc.method, tc.path, tc.contentType, tc.body)
 			require.Equal(t, http.StatusUnauthorized, code, "without a key: %s", body)
 			b.keys["bogus"] = "nudge_" + b.keyIDs["admin"] + "_notthesecret"

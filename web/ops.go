@@ -58,6 +58,12 @@ type OpsStore interface {
 	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 	Events(ctx context.Context, lender, accountID string) ([]nudge.Event, error)
 
+	ListLenders(ctx context.Context) ([]nudge.Lender, error)
+	AppendAudit(ctx context.Context, a nudge.AuditEntry) error
+	QueueCounts(ctx context.Context, lender string) ([]store.QueueCount, error)
+	PageReminders(ctx context.Context, q store.ReminderQuery) ([]nudge.Reminder, error)
+	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
+
 	OpsSummary(ctx context.Context, q store.OpsQuery) (store.OpsSummary, error)
 	OpsFunnel(ctx context.Context, q store.OpsQuery) ([]store.FunnelStep, error)
 	NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error)
@@ -65,10 +71,11 @@ type OpsStore interface {
 
 var _ OpsStore = (*store.DB)(nil)
 
-// QueueInspector reports the depth and latency of Asynq queues;
-// *asynq.Inspector is one.
+// QueueInspector reports the depth and latency of Asynq queues and the
+// state of one task; *asynq.Inspector is one.
 type QueueInspector interface {
 	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
 }
 
 // OpsConfig configures the operator dashboard.
@@ -90,13 +97,20 @@ type OpsConfig struct {
 	PublicURL string
 	// SessionTTL is how long a login lasts (DefaultOpsSessionTTL when zero).
 	SessionTTL time.Duration
+	// Control carries out a lender's queue actions (retry, cancel, pause,
+	// resume); nil shows the queue view without them.
+	Control *dispatcher.Control
 	Clock      nudge.Clock
 	Logger     *slog.Logger
 }
 
 // Ops is the operator dashboard under /ops: server-rendered pages behind a
-// login with a lender API key, and asynqmon at /ops/queues/. Every page is
-// scoped to the key's lender.
+// login with an API key. A lender's key sees and acts on its own lender only:
+// its queue view (/ops/queue) is built from the database and Asynq's
+// inspector filtered to that lender's reminders. A platform key (the
+// operators who run Nudge for every lender) picks the lender it looks at,
+// and is the only kind of key asynqmon at /ops/queues/ accepts: the Asynq
+// queues are shared by every lender.
 type Ops struct {
 	cfg    OpsConfig
 	signer opsSigner
@@ -134,7 +148,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
 		o.secure = true
 	}
-	for _, name := range []string{"login", "overview", "funnel", "account", "replies", "error"} {
+	for _, name := range []string{"login", "overview", "funnel", "account", "replies", "queue", "error"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "ops/layout.html", "ops/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -164,6 +178,9 @@ func (o *Ops) Register(s *Server) {
 	s.Handle("GET "+OpsPath+"/accounts", o.page(o.lookup))
 	s.Handle("GET "+OpsPath+"/accounts/{id}", o.page(o.account))
 	s.Handle("GET "+OpsPath+"/replies", o.page(o.replies))
+	s.Handle("GET "+OpsPath+"/queue", o.page(o.queueView))
+	s.Handle("POST "+OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
+	s.Handle("POST "+OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))
 	if o.monitorFull != nil {
 		s.Handle(OpsQueuesPath+"/", http.HandlerFunc(o.queues))
 	}
@@ -173,10 +190,12 @@ func (o *Ops) now() time.Time { return o.cfg.Clock.Now() }
 
 // opsView is what every page template sees.
 type opsView struct {
-	Title   string
-	Nav     string
-	Key     nudge.APIKey
-	Lender  nudge.Lender
+	Title  string
+	Nav    string
+	Key    nudge.APIKey
+	Lender nudge.Lender
+	// Lenders are the lenders a platform key may switch between.
+	Lenders []nudge.Lender
 	CSRF    string
 	Queues  bool
 	Filter  opsFilter
@@ -229,13 +248,10 @@ func (o *Ops) page(fn pageFunc) http.Handler {
 				return
 			}
 		}
-		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil}
-		if v.Lender, err = o.cfg.Store.GetLender(r.Context(), p.Key.Lender); err != nil && !errors.Is(err, nudge.ErrNotFound) {
-			o.fail(w, r, p, fmt.Errorf("lender %s: %w", p.Key.Lender, err))
+		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform()}
+		if err := o.actingLender(w, r, p, v); err != nil {
+			o.fail(w, r, p, err)
 			return
-		}
-		if v.Lender.ID == "" {
-			v.Lender = nudge.Lender{ID: p.Key.Lender, Name: p.Key.Lender}
 		}
 		name, err := fn(w, r, p, v)
 		if err != nil {
@@ -246,6 +262,52 @@ func (o *Ops) page(fn pageFunc) http.Handler {
 			o.render(w, http.StatusOK, name, v)
 		}
 	})
+}
+
+// OpsLenderCookie remembers which lender a platform key is looking at.
+const OpsLenderCookie = "nudge_ops_lender"
+
+// actingLender sets the lender the page is about: a lender key's own; for a
+// platform key the one named by ?lender= (remembered in a cookie), else the
+// remembered one, else the first lender.
+func (o *Ops) actingLender(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) error {
+	ctx := r.Context()
+	p.Lender = p.Key.Lender
+	if p.Key.Platform() {
+		lenders, err := o.cfg.Store.ListLenders(ctx)
+		if err != nil {
+			return fmt.Errorf("lenders: %w", err)
+		}
+		if len(lenders) == 0 {
+			return opsErrorf(http.StatusNotFound, "no lender is configured yet")
+		}
+		v.Lenders = lenders
+		want := r.URL.Query().Get("lender")
+		if want == "" {
+			if c, err := r.Cookie(OpsLenderCookie); err == nil {
+				want = c.Value
+			}
+		}
+		p.Lender = lenders[0].ID
+		for _, l := range lenders {
+			if l.ID == want {
+				p.Lender = l.ID
+			}
+		}
+		if q := r.URL.Query().Get("lender"); q != "" && q != p.Lender {
+			return opsErrorf(http.StatusNotFound, "no lender %s", q)
+		}
+		http.SetCookie(w, o.cookie(OpsLenderCookie, p.Lender))
+	}
+	l, err := o.cfg.Store.GetLender(ctx, p.Lender)
+	switch {
+	case errors.Is(err, nudge.ErrNotFound):
+		l = nudge.Lender{ID: p.Lender, Name: p.Lender}
+	case err != nil:
+		return fmt.Errorf("lender %s: %w", p.Lender, err)
+	}
+	v.Lender = l
+	return nil
 }
 
 // principal reads and checks the session cookie, then the key it names:
@@ -287,10 +349,10 @@ func (o *Ops) fail(w http.ResponseWriter, r *http.Request, p *opsPrincipal, err 
 		o.cfg.Logger.Error("ops page failed", "path", r.URL.Path, "err", err)
 		oe = opsErrorf(http.StatusInternalServerError, "internal error")
 	}
-	v := &opsView{Title: http.StatusText(oe.status), Error: oe.msg, Queues: o.monitorFull != nil}
+	v := &opsView{Title: http.StatusText(oe.status), Error: oe.msg}
 	if p != nil {
-		v.Key, v.CSRF = p.Key, p.CSRF
-		v.Lender = nudge.Lender{ID: p.Key.Lender, Name: p.Key.Lender}
+		v.Key, v.CSRF, v.Queues = p.Key, p.CSRF, o.monitorFull != nil && p.Key.Platform()
+		v.Lender = nudge.Lender{ID: p.Lender, Name: p.Lender}
 	}
 	o.render(w, oe.status, "error", v)
 }

@@ -57,11 +57,11 @@ func (f opsFilter) since() time.Time { return f.From.In(time.UTC, 0, 0) }
 func (f opsFilter) until() time.Time { return f.To.In(time.UTC, 0, 0).Add(24 * time.Hour) }
 
 // filter reads lender, from and to. A key sees only its own lender.
-func (o *Ops) filter(r *http.Request, key nudge.APIKey) (opsFilter, error) {
+func (o *Ops) filter(r *http.Request, p *opsPrincipal) (opsFilter, error) {
 	q := r.URL.Query()
-	f := opsFilter{Lender: key.Lender}
-	if l := q.Get("lender"); l != "" && l != key.Lender {
-		return f, opsErrorf(http.StatusForbidden, "this key belongs to lender %s and cannot see lender %s", key.Lender, l)
+	f := opsFilter{Lender: p.Lender}
+	if l := q.Get("lender"); l != "" && l != p.Lender {
+		return f, opsErrorf(http.StatusForbidden, "this key belongs to lender %s and cannot see lender %s", p.Key.Lender, l)
 	}
 	today := nudge.DateOf(o.now().UTC())
 	f.To = today
@@ -194,7 +194,7 @@ func sortedCounts[K ~string](m map[K]int) []keyCount {
 // overview shows today and the range: sends, delivery, replies, promises,
 // opt-outs, suppressions and deferrals, and the queues.
 func (o *Ops) overview(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p.Key)
+	f, err := o.filter(r, p)
 	if err != nil {
 		return "", err
 	}
@@ -326,7 +326,7 @@ type funnelData struct {
 // funnel shows planned → sent → delivered → replied → promised → paid per
 // cadence step.
 func (o *Ops) funnel(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p.Key)
+	f, err := o.filter(r, p)
 	if err != nil {
 		return "", err
 	}
@@ -403,7 +403,7 @@ type decisionDetail struct {
 // decision with its reason and rule.
 func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
 	v.Title, v.Nav = "Account", "accounts"
-	ctx, lender, id := r.Context(), p.Key.Lender, r.PathValue("id")
+	ctx, lender, id := r.Context(), p.Lender, r.PathValue("id")
 	acct, err := o.cfg.Store.GetAccount(ctx, lender, id)
 	if errors.Is(err, nudge.ErrNotFound) {
 		return "", opsErrorf(http.StatusNotFound, "lender %s has no account %q", lender, id)
@@ -537,7 +537,7 @@ func eventSummary(e nudge.Event) string {
 // replies lists the lender's replies that need a person, newest first.
 func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
 	v.Title, v.Nav = "Replies needing a person", "replies"
-	reps, err := o.cfg.Store.NeedsPersonReplies(r.Context(), p.Key.Lender, OpsRepliesLimit)
+	reps, err := o.cfg.Store.NeedsPersonReplies(r.Context(), p.Lender, OpsRepliesLimit)
 	if err != nil {
 		return "", err
 	}

@@ -76,10 +76,12 @@ func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
-// queues serves asynqmon to a logged-in key: in full mode for admins and
-// read-only for operators and viewers. Changes (any method but GET and
-// HEAD) are refused here too for non-admins, and need an Origin of this
-// host, so another site cannot drive an admin's browser.
+// queues serves asynqmon to a logged-in platform key: in full mode for
+// platform admins and read-only for platform viewers. The Asynq queues are
+// shared by every lender, so a lender's key (any role) is refused: its own
+// queue is at /ops/queue. Changes (any method but GET and HEAD) need a
+// platform admin and an Origin of this host, so another site cannot drive an
+// admin's browser, and each is written to the audit log.
 func (o *Ops) queues(w http.ResponseWriter, r *http.Request) {
 	p, err := o.principal(r)
 	if err != nil {
@@ -92,6 +94,10 @@ func (o *Ops) queues(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+	if !p.Key.Platform() {
+		http.Error(w, "the queue monitor shows every lender's tasks and is for platform operators; your lender's queue is at "+OpsPath+"/queue", http.StatusForbidden)
+		return
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		if p.Key.Role == nudge.RoleAdmin {
 			o.monitorFull.ServeHTTP(w, r)
@@ -108,7 +114,13 @@ func (o *Ops) queues(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 		return
 	}
-	o.cfg.Logger.Info("ops queue change", "lender", p.Key.Lender, "key", p.Key.ID, "method", r.Method, "path", r.URL.Path)
+	if err := o.cfg.Store.AppendAudit(r.Context(), nudge.AuditEntry{Lender: nudge.PlatformLender, Actor: p.Key.ID,
+		Action: "queue_monitor." + strings.ToLower(r.Method), Target: strings.TrimPrefix(r.URL.Path, OpsQueuesPath), At: o.now()}); err != nil {
+		o.cfg.Logger.Error("audit queue monitor change", "err", err)
+		http.Error(w, "the change could not be recorded in the audit log, so it was not made", http.StatusServiceUnavailable)
+		return
+	}
+	o.cfg.Logger.Info("ops queue change", "key", p.Key.ID, "method", r.Method, "path", r.URL.Path)
 	o.monitorFull.ServeHTTP(w, r)
 }
 

@@ -103,6 +103,9 @@ type opsPrincipal struct {
 	Key     nudge.APIKey
 	Session opsSession
 	CSRF    string
+	// Lender is the lender the request is about: the key's own, or the one
+	// a platform key picked.
+	Lender string
 }
 
 // cookie returns a dashboard cookie: HttpOnly, SameSite=Strict, scoped to

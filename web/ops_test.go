@@ -40,6 +40,8 @@ type opsBundle struct {
 	srv    *httptest.Server
 	keys   map[nudge.Role]string
 	keyIDs map[nudge.Role]string
+	// platform are platform keys (admin and viewer) by role.
+	platform map[nudge.Role]string
 	// taskIDs are the queued tasks on the sms queue.
 	taskIDs []string
 }
@@ -67,7 +69,7 @@ func opsSetup(t *testing.T, opts ...opsOption) *opsBundle {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 	b := &opsBundle{db: db, rdb: opsRedis(t), clock: nudge.NewFixedClock(opsT0),
-		keys: map[nudge.Role]string{}, keyIDs: map[nudge.Role]string{}}
+		keys: map[nudge.Role]string{}, keyIDs: map[nudge.Role]string{}, platform: map[nudge.Role]string{}}
 	for _, l := range []string{"acme", "beta"} {
 		require.NoError(t, db.UpsertLender(ctx, nudge.Lender{ID: l, Name: strings.ToUpper(l[:1]) + l[1:] + " Auto", CreatedAt: opsT0}))
 	}
@@ -76,6 +78,12 @@ func opsSetup(t *testing.T, opts ...opsOption) *opsBundle {
 		require.NoError(t, err)
 		require.NoError(t, db.CreateAPIKey(ctx, key))
 		b.keys[role], b.keyIDs[role] = token, key.ID
+	}
+	for _, role := range []nudge.Role{nudge.RoleAdmin, nudge.RoleViewer} {
+		token, key, err := web.NewAPIKey(nudge.PlatformLender, role, opsT0)
+		require.NoError(t, err)
+		require.NoError(t, db.CreateAPIKey(ctx, key))
+		b.platform[role] = token
 	}
 	opsSeed(t, db, "acme", 120)
 	opsSeed(t, db, "beta", 10)
@@ -442,7 +450,18 @@ func TestOpsPagesEveryRole(t *testing.T) {
 				require.NotContains(t, body, "Beta Auto", "never another lender's data")
 			})
 		}
-		t.Run(string(role)+"/queues", func(t *testing.T) {
+		t.Run(string(role)+"/queue", func(t *testing.T) {
+			resp, body := c.do(http.MethodGet, "/ops/queue", nil, nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			require.Contains(t, body, `id="queue-counts"`)
+			require.NotContains(t, body, "Beta Auto")
+			require.NotContains(t, body, `href="/ops/queues/"`, "the shared monitor is not offered to a lender's key")
+		})
+	}
+	for _, role := range []nudge.Role{nudge.RoleAdmin, nudge.RoleViewer} {
+		c := b.client(t)
+		require.Equal(t, http.StatusSeeOther, c.login(b.platform[role]).StatusCode)
+		t.Run("platform "+string(role)+"/queues", func(t *testing.T) {
 			resp, body := c.do(http.MethodGet, "/ops/queues/", nil, nil)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			require.Contains(t, body, `window.FLAG_READ_ONLY="`+fmt.Sprint(role != nudge.RoleAdmin)+`"`)
@@ -456,7 +475,7 @@ func TestOpsPagesEveryRole(t *testing.T) {
 	}
 }
 
-func TestOpsQueueChangesByRole(t *testing.T) {
+func TestOpsQueueMonitorIsForPlatformKeys(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
 	insp := asynq.NewInspectorFromRedisClient(b.rdb)
@@ -464,20 +483,22 @@ func TestOpsQueueChangesByRole(t *testing.T) {
 	origin := map[string]string{"Origin": b.srv.URL}
 	tests := []struct {
 		name    string
-		role    nudge.Role
+		key     string
 		header  map[string]string
 		status  int
 		deleted bool
 	}{
-		{"viewer", nudge.RoleViewer, origin, http.StatusForbidden, false},
-		{"operator", nudge.RoleOperator, origin, http.StatusForbidden, false},
-		{"admin from another site", nudge.RoleAdmin, map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden, false},
-		{"admin without origin", nudge.RoleAdmin, nil, http.StatusForbidden, false},
-		{"admin", nudge.RoleAdmin, origin, http.StatusNoContent, true},
+		{"lender viewer", b.keys[nudge.RoleViewer], origin, http.StatusForbidden, false},
+		{"lender operator", b.keys[nudge.RoleOperator], origin, http.StatusForbidden, false},
+		{"lender admin", b.keys[nudge.RoleAdmin], origin, http.StatusForbidden, false},
+		{"platform viewer", b.platform[nudge.RoleViewer], origin, http.StatusForbidden, false},
+		{"platform admin from another site", b.platform[nudge.RoleAdmin], map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden, false},
+		{"platform admin without origin", b.platform[nudge.RoleAdmin], nil, http.StatusForbidden, false},
+		{"platform admin", b.platform[nudge.RoleAdmin], origin, http.StatusNoContent, true},
 	}
 	for _, tc := range tests {
 		c := b.client(t)
-		require.Equal(t, http.StatusSeeOther, c.login(b.keys[tc.role]).StatusCode)
+		require.Equal(t, http.StatusSeeOther, c.login(tc.key).StatusCode)
 		resp, body := c.do(http.MethodDelete, path, nil, tc.header)
 		require.Equal(t, tc.status, resp.StatusCode, "%s: %s", tc.name, body)
 		_, err := insp.GetTaskInfo("sms", b.taskIDs[0])
@@ -487,7 +508,26 @@ func TestOpsQueueChangesByRole(t *testing.T) {
 			require.NoError(t, err, "%s: the task is still queued", tc.name)
 		}
 	}
-	resp, _ := b.client(t).do(http.MethodDelete, path, nil, origin)
+	audit, err := b.db.ListAudit(context.Background(), nudge.PlatformLender)
+	require.NoError(t, err)
+	require.Len(t, audit, 1, "the platform admin's change is in the audit log")
+	require.Equal(t, "queue_monitor.delete", audit[0].Action)
+
+	for _, key := range []string{b.keys[nudge.RoleAdmin], b.keys[nudge.RoleViewer]} {
+		c := b.client(t)
+		require.Equal(t, http.StatusSeeOther, c.login(key).StatusCode)
+		for _, p := range []string{"/ops/queues/", "/ops/queues/api/queues"} {
+			resp, body := c.do(http.MethodGet, p, nil, nil)
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "a lender's key never sees the shared queues: %s", p)
+			require.Contains(t, body, "/ops/queue")
+		}
+	}
+	c := b.client(t)
+	require.Equal(t, http.StatusSeeOther, c.login(b.platform[nudge.RoleViewer]).StatusCode)
+	resp, _ := c.do(http.MethodGet, "/ops/queues/api/queues", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "a platform viewer reads the monitor")
+
+	resp, _ = b.client(t).do(http.MethodDelete, path, nil, origin)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no session")
 	resp, _ = b.client(t).do(http.MethodGet, "/ops/queues/api/queues", nil, nil)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the monitor's API needs a session")

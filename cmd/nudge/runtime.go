@@ -415,8 +415,9 @@ func (rt *runtime) health() *web.Server {
 // handler builds the HTTP handler of the api role.
 func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
+	control := &dispatcher.Control{Store: rt.db, Queue: rt.enq, Clock: rt.clock}
 	ops, err := web.NewOps(web.OpsConfig{
-		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb,
+		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control,
 		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
 	})
 	if err != nil {
@@ -439,7 +440,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	}
 	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics}).Register(srv)
 	(&web.API{
-		Store: rt.db, Tasks: rt.enq, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
+		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL,

@@ -108,3 +108,51 @@ func testPauses(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Empty(t, ps)
 }
+
+// testQueueControl covers the lender-scoped queue actions: retry a failed
+// reminder (its refused attempt reopened), cancel one, counts by status and
+// channel; another lender's reminder is never found.
+func testQueueControl(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", "A-1", "d0", T0), Reminder("acme", "A-1", "d1", T0)})
+	require.NoError(t, err)
+	failed, open := rs[0], rs[1]
+	a, err := s.ClaimAttempt(ctx, Attempt(failed.ID, "A-1", nudge.SMS, T0), nil)
+	require.NoError(t, err)
+	_, err = s.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{Status: nudge.AttemptFailed, ProviderID: "SM1", ErrorCode: "30007", At: T0})
+	require.NoError(t, err)
+	require.NoError(t, s.SetReminderStatus(ctx, failed.ID, nudge.ReminderFailed, nudge.ReasonProviderFailed, time.Time{}, T0))
+
+	type control interface {
+		RetryReminder(ctx context.Context, lender, id string, now time.Time) (bool, error)
+		CancelReminder(ctx context.Context, lender, id string, reason nudge.Reason, now time.Time) (bool, error)
+	}
+	c, ok := s.(control)
+	require.True(t, ok, "the store carries out queue actions")
+	_, err = c.RetryReminder(ctx, "beta", failed.ID, T0)
+	require.ErrorIs(t, err, nudge.ErrNotFound, "another lender's reminder")
+	_, err = c.CancelReminder(ctx, "beta", open.ID, nudge.ReasonCanceled, T0)
+	require.ErrorIs(t, err, nudge.ErrNotFound, "another lender's reminder")
+
+	retried, err := c.RetryReminder(ctx, "acme", failed.ID, T0.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, retried)
+	got, err := s.GetReminder(ctx, failed.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderQueued, got.Status)
+	require.Equal(t, nudge.ReasonRetried, got.Reason)
+	att, err := s.GetAttempt(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptRetrying, att.Status)
+	require.Empty(t, att.ProviderID, "the next send records its own id")
+	retried, err = c.RetryReminder(ctx, "acme", failed.ID, T0.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, retried, "only a failed reminder")
+
+	canceled, err := c.CancelReminder(ctx, "acme", open.ID, nudge.ReasonCanceled, T0)
+	require.NoError(t, err)
+	require.True(t, canceled)
+	canceled, err = c.CancelReminder(ctx, "acme", open.ID, nudge.ReasonCanceled, T0)
+	require.NoError(t, err)
+	require.False(t, canceled, "a final reminder stays as it is")
+}

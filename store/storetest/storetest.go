@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ReleaseAndResolve", testReleaseAndResolve},
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"Pauses", testPauses},
+		{"QueueControl", testQueueControl},
 		{"AttemptQueries", testAttemptQueries},
 		{"Replies", testReplies},
 		{"Promises", testPromises},
