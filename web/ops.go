@@ -100,8 +100,8 @@ type OpsConfig struct {
 	// Control carries out a lender's queue actions (retry, cancel, pause,
 	// resume); nil shows the queue view without them.
 	Control *dispatcher.Control
-	Clock      nudge.Clock
-	Logger     *slog.Logger
+	Clock   nudge.Clock
+	Logger  *slog.Logger
 }
 
 // Ops is the operator dashboard under /ops: server-rendered pages behind a
