@@ -208,10 +208,18 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err := rt.db.CreateAPIKey(ctx, key); err != nil {
 		return err
 	}
+	platformToken, platformKey, err := web.NewAPIKey(nudge.PlatformLender, nudge.RoleAdmin, now)
+	if err != nil {
+		return err
+	}
+	if err := rt.db.CreateAPIKey(ctx, platformKey); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, simulated Twilio at %s, logs in %s\n",
 		o.accounts, now.Format(time.RFC3339), sim.URL(), logFile.Name())
-	fmt.Fprintf(a.stderr, "Dashboard: %s/ops/ (log in with the admin key %s)\nQueues: %s/ops/queues/  API: %s/v1/  Metrics: %s/metrics\n",
-		publicURL, token, publicURL, publicURL, publicURL)
+	fmt.Fprintf(a.stderr, "Dashboard: %s/ops/ (log in with the lender admin key %s; its queue: %s/ops/queue)\n"+
+		"Queue monitor, every lender: %s/ops/queues/ (log in with the platform admin key %s)\nAPI: %s/v1/  Metrics: %s/metrics\n",
+		publicURL, token, publicURL, publicURL, platformToken, publicURL, publicURL)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	if o.duration > 0 {
