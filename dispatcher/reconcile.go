@@ -261,7 +261,7 @@ func (rc *Reconciler) noProber(ctx context.Context, r nudge.Reminder, a nudge.At
 		policy = rc.cfg.EmailPolicy(r.Key.Lender)
 	}
 	if policy == EmailResend {
-		released, err := rc.releasedBefore(ctx, a)
+		released, err := rc.recorded(ctx, a, OutcomeReleased)
 		if err != nil {
 			return res, err
 		}
@@ -383,11 +383,6 @@ func (rc *Reconciler) release(ctx context.Context, r nudge.Reminder, a *nudge.At
 		return fmt.Errorf("requeue reminder %s (the catch-up will): %w", r.ID, err)
 	}
 	return nil
-}
-
-// releasedBefore reports whether the attempt was released once already.
-func (rc *Reconciler) releasedBefore(ctx context.Context, a nudge.Attempt) (bool, error) {
-	return rc.recorded(ctx, a, OutcomeReleased)
 }
 
 // recorded reports whether a reconcile event with outcome exists for a.

@@ -80,7 +80,6 @@ func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 		return true, p.lostRace(ctx, j)
 	}
 	j.attempt.Status, j.attempt.SendingAt = nudge.AttemptSending, now
-	j.decision.WindowEnd = d.WindowEnd
 	return false, nil
 }
 
