@@ -183,16 +183,16 @@ func converse(c net.Conn, step, reply string) {
 			return
 		}
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
-		ok := true
-		switch {
-		case verb == "EHLO":
+		var ok bool
+		switch verb {
+		case "EHLO":
 			ok = say("250-raw.test\r\n250 ENHANCEDSTATUSCODES")
-		case verb == "QUIT":
+		case "QUIT":
 			say("221 2.0.0 bye")
 			return
-		case verb == step:
+		case step:
 			ok = at()
-		case verb == "DATA":
+		case "DATA":
 			if ok = say("354 go ahead"); !ok {
 				break
 			}
