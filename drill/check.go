@@ -116,6 +116,10 @@ func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) 
 	}
 	refused := map[string]int{}
 	for _, rq := range e.sim.Requests() {
+		if rq.Kind == twiliosim.RequestMessage && (rq.ValidityPeriod < 60 || rq.ValidityPeriod > twiliosim.MaxValidityPeriod) {
+			res.problemf("a message to %s carried ValidityPeriod %d: every SMS must expire with its window (60 to %d s)",
+				rq.To, rq.ValidityPeriod, twiliosim.MaxValidityPeriod)
+		}
 		switch rq.Fault {
 		case twiliosim.FaultRefuse429, twiliosim.FaultRefuse500, twiliosim.FaultRefuse:
 			refused[rq.To]++
