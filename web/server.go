@@ -6,9 +6,12 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/nudgehq/nudge"
 )
 
 // Pinger is a dependency whose reachability decides readiness.
@@ -22,30 +25,73 @@ type PingFunc func(ctx context.Context) error
 // Ping calls f.
 func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
-// Server routes Nudge's HTTP endpoints.
+// Server routes Nudge's HTTP endpoints. Every request passes its Limits
+// first: a body larger than its route's limit is answered 413, and requests
+// without a valid key are limited per client address (429).
 type Server struct {
-	mux    *http.ServeMux
-	logger *slog.Logger
-	ready  map[string]Pinger
+	mux      *http.ServeMux
+	logger   *slog.Logger
+	ready    map[string]Pinger
+	clock    nudge.Clock
+	limits   Limits
+	clients  *clientLimiter // nil when the rate limit is off
+	patterns []string
+}
+
+// ServerOption configures a Server.
+type ServerOption func(*Server)
+
+// WithLimits sets the server's limits; zero fields take the defaults. The
+// limits must pass Limits.Validate, or NewServer panics.
+func WithLimits(l Limits) ServerOption { return func(s *Server) { s.limits = l } }
+
+// WithClock sets the clock the rate limits read (nudge.SystemClock by
+// default).
+func WithClock(c nudge.Clock) ServerOption {
+	return func(s *Server) {
+		if c != nil {
+			s.clock = c
+		}
+	}
 }
 
 // NewServer returns a Server answering /healthz (the process is alive) and
-// /readyz (every named dependency answers a ping within two seconds).
-func NewServer(logger *slog.Logger, ready map[string]Pinger) *Server {
+// /readyz (every named dependency answers a ping within two seconds), with
+// the default Limits unless WithLimits says otherwise.
+func NewServer(logger *slog.Logger, ready map[string]Pinger, opts ...ServerOption) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mux: http.NewServeMux(), logger: logger, ready: ready}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s := &Server{mux: http.NewServeMux(), logger: logger, ready: ready, clock: nudge.SystemClock}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.limits.Validate(); err != nil {
+		panic(fmt.Sprintf("web.NewServer: %v", err))
+	}
+	s.limits = s.limits.WithDefaults()
+	if !s.limits.Unauthenticated.Off {
+		s.clients = newClientLimiter(s.limits.Unauthenticated)
+	}
+	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	return s
 }
 
 // Handle registers h for pattern (net/http ServeMux syntax).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// Patterns returns the registered patterns in registration order.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
+
+// Limits returns the limits in force, defaults filled in.
+func (s *Server) Limits() Limits { return s.limits }
+
+// ServeHTTP implements http.Handler: the limits, then the route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveLimited(w, r) }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -88,7 +88,7 @@ func unsubSetup(t *testing.T) *unsubBundle {
 	signer, err := link.NewSigner(bytes.Repeat([]byte("k"), link.MinKeyLength))
 	require.NoError(t, err)
 	fs := &unsubFailStore{DB: db}
-	srv := web.NewServer(nil, nil)
+	srv := web.NewServer(nil, nil, web.WithLimits(web.Limits{Unauthenticated: web.RateLimit{Off: true}})) // many bad tokens from one address
 	(&web.Unsubscribe{Links: signer, Store: fs, Clock: nudge.NewFixedClock(unsubNow)}).Register(srv)
 	return &unsubBundle{db: db, store: fs, links: signer, srv: srv}
 }
