@@ -147,17 +147,23 @@ func TestWriteTable(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, []Result{
 		{Name: "worker-kill", Reminders: 200, Sent: 197, Unknown: 3, ProviderCalls: 200, MaxCalls: 1,
-			Duration: 12345 * time.Millisecond, Chaos: "5 workers killed", UnknownIDs: []string{"rem_a", "rem_b", "rem_c"}},
+			Duration: 12345 * time.Millisecond, Chaos: "5 workers killed", UnknownIDs: []string{"rem_a", "rem_b", "rem_c"},
+			Problems: []string{"3 reminders left unknown after reconciliation"}},
 		{Name: "db-outage", Reminders: 200, Skipped: "needs PostgreSQL"},
 		{Name: "replicas", Reminders: 200, Sent: 199, Lost: 1, Problems: []string{"reminder of D-00007 is still queued"}},
+		{Name: "provider-faults", Reminders: 200, Sent: 200, ProviderCalls: 212, Injected: 12, AnswersLost: 9, MaxCalls: 3,
+			Duration: 2 * time.Second},
 	}))
 	out := b.String()
 	lines := strings.Split(out, "\n")
-	require.Contains(t, lines[0], "duplicates")
-	require.Regexp(t, `worker-kill\s+200\s+197\s+3\s+0\s+0\s+0\s+0\s+200\s+0\s+1\s+12.3s\s+ok`, lines[1])
-	require.Regexp(t, `db-outage\s+200(\s+-){10}\s+skipped`, lines[2])
+	for _, col := range []string{"sent twice", "never sent", "unknown", "failed transient", "refused", "answers lost"} {
+		require.Contains(t, lines[0], col)
+	}
+	require.Regexp(t, `worker-kill\s+200\s+197\s+0\s+0\s+3\s+0\s+0\s+0\s+200\s+0\s+0\s+1\s+12.3s\s+FAIL`, lines[1])
+	require.Regexp(t, `db-outage\s+200(\s+-){12}\s+skipped`, lines[2])
 	require.Regexp(t, `replicas\s+200\s+199\s.*FAIL`, lines[3])
-	require.Contains(t, out, "unknown (an operator must check): rem_a, rem_b, rem_c")
+	require.Regexp(t, `provider-faults\s+200\s+200\s+0\s+0\s+0\s+0\s+0\s+0\s+212\s+12\s+9\s+3\s+2s\s+ok`, lines[4])
+	require.Contains(t, out, "left unknown after reconciliation: rem_a, rem_b, rem_c")
 	require.Contains(t, out, "db-outage: skipped: needs PostgreSQL")
 	require.Contains(t, out, "PROBLEM: reminder of D-00007 is still queued")
 }
@@ -186,7 +192,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 
 func TestNamesAndTitles(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"worker-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas"}, Names())
+	require.Equal(t, []string{"worker-kill", "provider-faults", "db-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas"}, Names())
 	for _, n := range Names() {
 		require.NotEmpty(t, Title(n), n)
 	}

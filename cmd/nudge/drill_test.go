@@ -56,7 +56,7 @@ func TestDrills(t *testing.T) {
 				// The run must outlast the first kill, however fast the
 				// machine: more reminders, and a worker killed once it has
 				// worked for 2 s.
-				o.Reminders, o.KillEvery = 300, time.Second
+				o.Reminders, o.KillEvery, o.Deadline = 300, time.Second, 4*time.Minute
 			}
 			var log bytes.Buffer
 			o.Log = &log

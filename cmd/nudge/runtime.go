@@ -105,7 +105,10 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 			built.Close()
 		}
 	}()
-	if rt.db, err = openStore(ctx, cfg); err != nil {
+	if err := retryStartup(ctx, logger, "open the database", func() (err error) {
+		rt.db, err = openStore(ctx, cfg)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	if rt.rdb = o.rdb; rt.rdb == nil {
@@ -122,7 +125,7 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if rt.links, err = link.NewSigner([]byte(cfg.Secret)); err != nil {
 		return nil, err
 	}
-	if err := rt.syncLenders(ctx, o.cadences); err != nil {
+	if err := retryStartup(ctx, logger, "sync lenders", func() error { return rt.syncLenders(ctx, o.cadences) }); err != nil {
 		return nil, err
 	}
 	rt.lib = schedules.NewLibrary(rt.db, rt.reg, parseOptions(rt.pack, rt.reg)...)
