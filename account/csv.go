@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,7 @@ const (
 
 // MaxCSVContacts is how many contacts a CSV row may give (columns
 // contacts[0].* to contacts[9].*).
-const MaxCSVContacts = 10
+const MaxCSVContacts = MaxContacts
 
 // csvColumns are the scalar columns of an account CSV file; each is named
 // by the JSON path of the field it fills, so a problem's Field names its
@@ -94,35 +93,66 @@ type Parsed struct {
 }
 
 // ParseRows is ParseAny keeping the row of every good account, so a caller
-// checking more (such as the lender) can report a row too.
+// checking more (such as the lender) can report a row too. A CSV file is
+// read in the encoding its content type's charset names, UTF-8 by default.
 func ParseRows(r io.Reader, contentType string) ([]Parsed, Problems) {
+	return ParseRowsEncoded(r, contentType, "")
+}
+
+// ParseRowsEncoded is ParseRows for a CSV file in enc (see Encodings; empty
+// means the content type's charset, else UTF-8). JSON and NDJSON are always
+// UTF-8 and refuse any other encoding. A cell that is not valid in the
+// encoding is a problem of its row and column, never replaced.
+//
+// Within one import each account (lender and id) may appear once: every
+// later row with the same id is a problem naming the first.
+func ParseRowsEncoded(r io.Reader, contentType string, enc Encoding) ([]Parsed, Problems) {
 	format, ok := formatOf(contentType)
 	if !ok {
-		return nil, Problems{{Message: fmt.Sprintf("unsupported content type %q (want %s, %s or %s)",
-			contentType, ContentTypeJSON, ContentTypeNDJSON, ContentTypeCSV)}}
+		return nil, Problems{{Message: fmt.Sprintf("unsupported content type %s (want %s, %s or %s)",
+			quote(contentType), ContentTypeJSON, ContentTypeNDJSON, ContentTypeCSV)}}
 	}
+	enc, p := encodingFor(contentType, format, enc)
+	if p != nil {
+		return nil, Problems{*p}
+	}
+	var (
+		rows []Parsed
+		keys []rowKey
+		ps   Problems
+	)
 	if format == ContentTypeCSV {
-		return parseCSVRows(r)
+		rows, keys, ps = parseCSVRows(r, enc)
+	} else {
+		rows, keys, ps = parseJSONRows(r)
 	}
-	return parseJSONRows(r)
+	return dropDuplicates(rows, keys, ps)
 }
 
 // ForLender keeps the accounts of lender and reports every other one as a
 // problem of its row and the lender field. Problems come back in row order.
 func ForLender(rows []Parsed, lender string, ps Problems) ([]nudge.Account, Problems) {
-	out := make([]nudge.Account, 0, len(rows))
+	kept, ps := ForLenderRows(rows, lender, ps)
+	return accountsOf(kept), ps
+}
+
+// ForLenderRows is ForLender keeping the row of every account, so a
+// refusal of the store can name its row too.
+func ForLenderRows(rows []Parsed, lender string, ps Problems) ([]Parsed, Problems) {
+	out := make([]Parsed, 0, len(rows))
 	for _, p := range rows {
 		if p.Account.Lender != lender {
 			ps = append(ps, Problem{Row: p.Row, Field: "lender",
-				Message: fmt.Sprintf("%q is not the lender of this import (%q)", p.Account.Lender, lender)})
+				Message: fmt.Sprintf("%s is not the lender of this import (%s)", quote(p.Account.Lender), quote(lender))})
 			continue
 		}
-		out = append(out, p.Account)
+		out = append(out, p)
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Row < ps[j].Row })
 	return out, ps
 }
 
+// accountsOf returns the accounts of rows, in order.
 func accountsOf(rows []Parsed) []nudge.Account {
 	if rows == nil {
 		return nil
@@ -134,93 +164,70 @@ func accountsOf(rows []Parsed) []nudge.Account {
 	return out
 }
 
-// parseJSONRows reads a JSON array or NDJSON as ParseMany does, keeping rows.
-func parseJSONRows(r io.Reader) ([]Parsed, Problems) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	first, err := peekNonSpace(br)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, Problems{{Message: "no accounts: the input is empty"}}
-		}
-		return nil, Problems{{Message: err.Error()}}
-	}
-	var (
-		out []Parsed
-		ps  Problems
-	)
-	add := func(raw []byte, row int) {
-		a, p := decodeOne(raw, row)
-		if len(p) > 0 {
-			ps = append(ps, p...)
-			return
-		}
-		out = append(out, Parsed{Row: row, Account: a})
-	}
-	if first == '[' {
-		dec := json.NewDecoder(br)
-		if _, err := dec.Token(); err != nil {
-			return nil, Problems{{Message: fmt.Sprintf("reading the array: %v", err)}}
-		}
-		for row := 1; dec.More(); row++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				ps = append(ps, Problem{Row: row, Message: fmt.Sprintf("invalid JSON: %v", err)})
-				return out, ps
-			}
-			add(raw, row)
-		}
-		return out, ps
-	}
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 64<<10), MaxDocumentSize)
-	row := 0
-	for sc.Scan() {
-		row++
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			add(line, row)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		ps = append(ps, Problem{Row: row + 1, Message: fmt.Sprintf("reading: %v", err)})
-	}
-	return out, ps
-}
-
-// ParseCSV reads accounts from CSV with a header row. Columns are named by
-// the JSON path of the field they fill (id, lender, borrower.name,
-// address.country, contacts[0].channel, contacts[0].address,
-// contacts[0].consent, …; see docs/accounts.md); holds is a list of hold
-// kinds separated by ";". Booleans are true/false, yes/no or 1/0; an empty
-// cell leaves the field out.
+// ParseCSV reads accounts from UTF-8 CSV with a header row (see
+// ParseRowsEncoded for other encodings). Columns are named by the JSON path
+// of the field they fill (id, lender, borrower.name, address.country,
+// contacts[0].channel, contacts[0].address, contacts[0].consent, …; see
+// docs/accounts.md); holds is a list of hold kinds separated by ";".
+// Booleans are true/false, yes/no or 1/0; an empty cell leaves the field out.
 //
 // A problem's Row is the line of the file the record starts on (the header
 // is line 1), as a spreadsheet numbers it; its Field is the column at fault.
 // A header with an unknown or repeated column is refused as a whole.
 func ParseCSV(r io.Reader) ([]nudge.Account, Problems) {
-	rows, ps := parseCSVRows(r)
-	return accountsOf(rows), ps
+	return ParseAny(r, ContentTypeCSV)
 }
 
-func parseCSVRows(r io.Reader) ([]Parsed, Problems) {
+// Byte-order marks a CSV file may start with.
+var (
+	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+)
+
+// parseCSVRows reads CSV in enc. It returns the good accounts with their
+// rows, the key of every row whose lender and id could be read (good or
+// not), and every problem.
+func parseCSVRows(r io.Reader, enc Encoding) ([]Parsed, []rowKey, Problems) {
 	br := bufio.NewReader(r)
 	if _, err := peekNonSpace(br); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, Problems{{Message: "no accounts: the input is empty"}}
+			return nil, nil, Problems{{Message: "no accounts: the input is empty"}}
 		}
-		return nil, Problems{{Message: err.Error()}}
+		return nil, nil, Problems{{Message: err.Error()}}
 	}
+	if start, _ := br.Peek(3); bytes.HasPrefix(start, utf16LEBOM) || bytes.HasPrefix(start, utf16BEBOM) {
+		return nil, nil, Problems{{Row: 1, Message: "the file is UTF-16 (Excel's \"Unicode text\"): save it as \"CSV UTF-8\" and import it again"}}
+	} else if enc != UTF8 && bytes.HasPrefix(start, utf8BOM) {
+		return nil, nil, Problems{{Row: 1, Message: fmt.Sprintf("the file starts with a UTF-8 byte-order mark, so it is UTF-8, not %s: leave the encoding out", enc)}}
+	}
+	decode := enc.decoder()
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err != nil {
-		return nil, Problems{{Row: 1, Message: fmt.Sprintf("reading the header: %v", err)}}
+		return nil, nil, Problems{{Row: 1, Message: fmt.Sprintf("reading the header: %v", err)}}
+	}
+	var ps Problems
+	for i, h := range header {
+		text, msg := decode(h)
+		if msg != "" {
+			ps = append(ps, Problem{Row: 1, Field: fmt.Sprintf("column %d", i+1), Message: "the header " + msg})
+		}
+		header[i] = text
+	}
+	if len(ps) > 0 {
+		return nil, nil, ps
 	}
 	cols, ps := csvHeader(header)
 	if len(ps) > 0 {
-		return nil, ps
+		return nil, nil, ps
 	}
-	var out []Parsed
+	var (
+		out  []Parsed
+		keys []rowKey
+	)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -231,20 +238,29 @@ func parseCSVRows(r io.Reader) ([]Parsed, Problems) {
 			ps = append(ps, Problem{Row: pe.StartLine, Message: fmt.Sprintf("invalid CSV: %v", pe.Err)})
 			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
 				// The reader cannot tell where the broken record ends.
-				return out, ps
+				return out, keys, ps
 			}
 			continue
 		}
 		if err != nil {
 			ps = append(ps, Problem{Message: fmt.Sprintf("reading: %v", err)})
-			return out, ps
+			return out, keys, ps
 		}
 		row, _ := cr.FieldPos(0)
 		if len(rec) != len(cols) {
-			ps = append(ps, Problem{Row: row, Message: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(cols))})
+			p := Problem{Row: row, Message: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(cols))}
+			if len(rec) < len(cols) {
+				p.Field = cols[len(rec)].name
+				p.Message += " (this is the first column missing)"
+			} else {
+				p.Field = fmt.Sprintf("column %d", len(cols)+1)
+				p.Message += " (this is the first column too many)"
+			}
+			ps = append(ps, p)
 			continue
 		}
-		a, p := csvAccount(cols, rec)
+		a, p := csvAccount(cols, rec, decode)
+		keys = appendKey(keys, row, a)
 		if len(p) > 0 {
 			for i := range p {
 				p[i].Row = row
@@ -254,7 +270,7 @@ func parseCSVRows(r io.Reader) ([]Parsed, Problems) {
 		}
 		out = append(out, Parsed{Row: row, Account: a})
 	}
-	return out, ps
+	return out, keys, ps
 }
 
 // csvCol is what one header column fills.
@@ -312,8 +328,9 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// csvAccount builds and normalises the account of one record.
-func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
+// csvAccount builds and normalises the account of one record, its cells
+// read with decode.
+func csvAccount(cols []csvCol, rec []string, decode cellDecoder) (nudge.Account, Problems) {
 	var (
 		a        nudge.Account
 		ps       Problems
@@ -326,7 +343,10 @@ func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
 		ps = append(ps, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	for i, c := range cols {
-		v := rec[i]
+		v, msg := decode(rec[i])
+		if msg != "" {
+			bad(c.name, "%s", msg)
+		}
 		if c.contact >= 0 {
 			if strings.TrimSpace(v) == "" {
 				continue
@@ -342,8 +362,8 @@ func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
 				ct.State = nudge.ContactState(strings.TrimSpace(v))
 			case "consent", "workplace":
 				b, ok := parseBool(v)
-				if !ok {
-					bad(c.name, "%q is not a boolean (want true or false)", v)
+				if !ok && msg == "" {
+					bad(c.name, "%s is not a boolean (want true or false)", quote(v))
 				}
 				if c.part == "consent" {
 					ct.Consent = b
@@ -377,10 +397,10 @@ func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
 		case "amount_due":
 			a.AmountDue = v
 		case "due_date":
-			if s := strings.TrimSpace(v); s != "" {
+			if s := strings.TrimSpace(v); s != "" && msg == "" {
 				d, err := nudge.ParseDate(s)
 				if err != nil {
-					bad("due_date", "%v", err)
+					bad("due_date", "%s is not a date like 2026-06-01", quote(s))
 				}
 				a.DueDate = d
 			}
@@ -405,14 +425,13 @@ func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
 			index = append(index, i)
 		}
 	}
-	dueDateBad := false
+	// A column already reported (unreadable, or not in the encoding) is
+	// not reported again for what Normalize makes of it.
+	reported := map[string]bool{}
 	for _, p := range ps {
-		dueDateBad = dueDateBad || p.Field == "due_date"
+		reported[p.Field] = true
 	}
 	for _, p := range Normalize(&a) {
-		if dueDateBad && p.Field == "due_date" {
-			continue // already reported as unreadable
-		}
 		if rest, ok := strings.CutPrefix(p.Field, "contacts["); ok {
 			if j, tail, ok := strings.Cut(rest, "]"); ok {
 				if k, err := strconv.Atoi(j); err == nil && k < len(index) {
@@ -422,6 +441,9 @@ func csvAccount(cols []csvCol, rec []string) (nudge.Account, Problems) {
 		}
 		if strings.HasPrefix(p.Field, "holds[") {
 			p.Field = "holds"
+		}
+		if reported[p.Field] {
+			continue
 		}
 		ps = append(ps, p)
 	}

@@ -197,6 +197,7 @@ func TestParseRowsAndForLender(t *testing.T) {
 	t.Parallel()
 	other := strings.Replace(strings.ReplaceAll(ana, "\n", " "), `"demo"`, `"beta"`, 1)
 	bad := strings.Replace(strings.ReplaceAll(ana, "\n", " "), `"412.50"`, `"x"`, 1)
+	bad = strings.Replace(bad, `"L-1001"`, `"L-1002"`, 1)
 	input := strings.ReplaceAll(ana, "\n", " ") + "\n\n" + other + "\n" + bad + "\n"
 	rows, ps := account.ParseRows(strings.NewReader(input), account.ContentTypeNDJSON)
 	require.Len(t, rows, 2)

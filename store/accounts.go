@@ -5,8 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/nudgehq/nudge"
 )
@@ -58,6 +64,197 @@ func (db *DB) UpsertAccounts(ctx context.Context, accounts []nudge.Account, now 
 		return fmt.Errorf("upsert %d accounts: %w", len(batch), err)
 	}
 	return nil
+}
+
+// RefusedAccount is an account of a batch the database refused to store.
+type RefusedAccount struct {
+	// Index is the account's position in the batch.
+	Index int
+	// Field is the account document's field at fault (such as
+	// borrower.name, or contacts for a contact) when the database names
+	// one; otherwise empty.
+	Field string
+	// Message is the database's reason, in its own words.
+	Message string
+	// Err is the refusal as the database driver reported it.
+	Err error
+}
+
+// errRefusedBatch rolls back a batch in which an account was refused.
+var errRefusedBatch = errors.New("an account was refused")
+
+// UpsertAccountsEach writes accounts as UpsertAccounts does, in one
+// transaction, except that an account the database refuses (a value out of
+// range, a broken constraint) does not stop the others: it is rolled back
+// alone, to a savepoint, and reported by its index. Accounts are written a
+// chunk at a time; only a chunk with a refusal is written again account by
+// account, each under its own savepoint. An account whose lender and id an
+// earlier account of the batch already has is refused too.
+//
+// With keepGood false any refusal rolls back the whole transaction, so
+// nothing is written, and every refused account is still reported. An
+// error that is not about one account's data (a lost connection, a
+// canceled context) rolls back everything and is returned.
+func (db *DB) UpsertAccountsEach(ctx context.Context, accounts []nudge.Account, now time.Time, keepGood bool) ([]RefusedAccount, error) {
+	if len(accounts) == 0 {
+		return nil, nil
+	}
+	if now.IsZero() {
+		return nil, errors.New("upsert accounts: now is required")
+	}
+	var refused []RefusedAccount
+	batch := make([]nudge.Account, 0, len(accounts))
+	index := make([]int, 0, len(accounts))
+	seen := make(map[acctKey]int, len(accounts))
+	for i, a := range accounts {
+		k := acctKey{a.Lender, a.ID}
+		j, dup := seen[k]
+		switch {
+		case a.Lender == "" || a.ID == "":
+			err := errors.New("lender and id are required")
+			refused = append(refused, RefusedAccount{Index: i, Field: "id", Message: err.Error(), Err: err})
+		case dup:
+			err := fmt.Errorf("account %s/%s is also account %d of the batch: %w", a.Lender, a.ID, j, nudge.ErrConflict)
+			refused = append(refused, RefusedAccount{Index: i, Field: "id", Message: err.Error(), Err: err})
+		default:
+			seen[k] = i
+			if a.Status == "" {
+				a.Status = nudge.StatusActive
+			}
+			batch = append(batch, a)
+			index = append(index, i)
+		}
+	}
+	batch = dedupAccounts(batch) // keys are unique: only contacts and holds change
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		chunk := maxParams / accountColCount
+		for start := 0; start < len(batch); start += chunk {
+			end := min(start+chunk, len(batch))
+			err := db.savepoint(ctx, tx, "accounts_chunk", func() error {
+				return db.upsertAccountChunk(ctx, tx, batch[start:end], now)
+			})
+			if err == nil {
+				continue
+			}
+			if !isRefusal(err) {
+				return err
+			}
+			for i := start; i < end; i++ {
+				err := db.savepoint(ctx, tx, "accounts_row", func() error {
+					return db.upsertAccountChunk(ctx, tx, batch[i:i+1], now)
+				})
+				switch {
+				case err == nil:
+				case isRefusal(err):
+					field, msg := refusalOf(err)
+					refused = append(refused, RefusedAccount{Index: index[i], Field: field, Message: msg, Err: err})
+				default:
+					return err
+				}
+			}
+		}
+		if len(refused) > 0 && !keepGood {
+			return errRefusedBatch
+		}
+		return nil
+	})
+	sort.Slice(refused, func(i, j int) bool { return refused[i].Index < refused[j].Index })
+	if err != nil && !errors.Is(err, errRefusedBatch) {
+		return nil, fmt.Errorf("upsert %d accounts: %w", len(batch), err)
+	}
+	return refused, nil
+}
+
+// savepoint runs fn under a savepoint of tx named name, rolling back to it
+// when fn fails; fn's error is returned as is, so it can be classified.
+func (db *DB) savepoint(ctx context.Context, tx *sql.Tx, name string, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint %s: %w", name, err)
+	}
+	if err := fn(); err != nil {
+		// When the rollback fails, fn's error is kept as text only: the
+		// transaction is lost, whatever fn's error was, so it must not be
+		// taken for the refusal of one account.
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("roll back to savepoint %s after %s: %w", name, err.Error(), rerr)
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("release savepoint %s after %s: %w", name, err.Error(), rerr)
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint %s: %w", name, err)
+	}
+	return nil
+}
+
+// isRefusal reports whether err is the database refusing the data of a
+// statement (a data exception, a broken constraint, a value too large),
+// rather than failing for a reason of its own.
+func isRefusal(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "22"), strings.HasPrefix(pe.Code, "23"): // data exception, integrity constraint violation
+			return true
+		case pe.Code == "21000", pe.Code == "54000": // cardinality violation, program limit exceeded (an index row too large)
+			return true
+		}
+		return false
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+			return true
+		}
+	}
+	return false
+}
+
+// accountFields maps the columns of the account tables to the fields of
+// the account document.
+var accountFields = map[string]string{
+	"lender": "lender", "id": "id", "account_id": "id", "portfolio": "portfolio",
+	"borrower_name": "borrower.name", "borrower_language": "borrower.language", "borrower_timezone": "borrower.timezone",
+	"address_country": "address.country", "address_region": "address.region", "address_postal_code": "address.postal_code",
+	"currency": "currency", "amount_due": "amount_due", "due_date": "due_date", "status": "status",
+}
+
+// sqliteColumn finds "table.column" in a SQLite constraint message.
+var sqliteColumn = regexp.MustCompile(`\b(accounts|contacts|holds)\.([a-z_]+)`)
+
+// refusalOf returns the document field a refusal names, if any, and the
+// database's message.
+func refusalOf(err error) (field, msg string) {
+	table, column := "", ""
+	var pe *pgconn.PgError
+	var se *sqlite.Error
+	switch {
+	case errors.As(err, &pe):
+		table, column, msg = pe.TableName, pe.ColumnName, pe.Message
+		if c, ok := strings.CutPrefix(pe.ConstraintName, table+"_"); ok && column == "" {
+			// A column's CHECK constraint is named table_column_check.
+			if c, ok := strings.CutSuffix(c, "_check"); ok {
+				column = c
+			}
+		}
+	case errors.As(err, &se):
+		msg = se.Error()
+		if m := sqliteColumn.FindStringSubmatch(msg); m != nil {
+			table, column = m[1], m[2]
+		}
+	default:
+		msg = err.Error()
+	}
+	switch table {
+	case "contacts", "holds":
+		if column != "lender" && column != "account_id" {
+			return table, msg
+		}
+	}
+	return accountFields[column], msg
 }
 
 // dedupAccounts keeps the last account per key, in first-seen order, with

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/nudgehq/nudge/account"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/store"
 )
 
 // errReader remembers the first read error other than io.EOF, so a body cut
@@ -51,8 +54,18 @@ func boolParam(c *call, name string) (bool, error) {
 	return b, nil
 }
 
+// accountRowWriter writes an import's accounts in one transaction,
+// isolating the accounts the database refuses; *store.DB is one.
+type accountRowWriter interface {
+	UpsertAccountsEach(ctx context.Context, accounts []nudge.Account, now time.Time, keepGood bool) ([]store.RefusedAccount, error)
+}
+
+var _ accountRowWriter = (*store.DB)(nil)
+
 // importAccounts upserts a file of accounts: all or nothing, or with
-// ?partial=true the good rows.
+// ?partial=true the good rows. Every problem names its row: a row that
+// cannot be read or fails validation answers 400, a row the database
+// refuses 422; with partial=true both are reported beside what was written.
 func (a *API) importAccounts(c *call) error {
 	partial, err := boolParam(c, "partial")
 	if err != nil {
@@ -63,8 +76,15 @@ func (a *API) importAccounts(c *call) error {
 		return errorf(http.StatusUnsupportedMediaType, "Content-Type %q: send %s (an array or NDJSON), %s or %s",
 			ct, account.ContentTypeJSON, account.ContentTypeNDJSON, account.ContentTypeCSV)
 	}
+	var enc account.Encoding
+	if v := c.r.URL.Query().Get("encoding"); v != "" {
+		if enc, err = account.ParseEncoding(v); err != nil {
+			return &apiError{status: http.StatusBadRequest, msg: "invalid encoding",
+				problems: []problemJSON{{Field: "encoding", Message: err.Error()}}}
+		}
+	}
 	body := &errReader{r: c.r.Body}
-	rows, ps := account.ParseRows(body, ct)
+	parsed, ps := account.ParseRowsEncoded(body, ct, enc)
 	if body.err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(body.err, &mbe) {
@@ -72,7 +92,7 @@ func (a *API) importAccounts(c *call) error {
 		}
 		return errorf(http.StatusBadRequest, "reading the body: %v", body.err)
 	}
-	accts, ps := account.ForLender(rows, c.lender(), ps)
+	rows, ps := account.ForLenderRows(parsed, c.lender(), ps)
 	rejected := map[int]bool{}
 	for _, p := range ps {
 		if p.Row <= 0 {
@@ -81,24 +101,72 @@ func (a *API) importAccounts(c *call) error {
 		rejected[p.Row] = true
 	}
 	switch {
-	case len(accts) == 0 && len(ps) == 0:
+	case len(rows) == 0 && len(ps) == 0:
 		return errorf(http.StatusBadRequest, "no accounts: the input holds none")
-	case len(ps) > 0 && (!partial || len(accts) == 0):
-		msg := fmt.Sprintf("%d row(s) have problems; nothing was imported", len(rejected))
-		if !partial {
-			msg += " (add ?partial=true to import the good rows)"
-		}
-		return &apiError{status: http.StatusBadRequest, msg: msg, problems: problemsOf(ps)}
+	case len(ps) > 0 && (!partial || len(rows) == 0):
+		return &apiError{status: http.StatusBadRequest, msg: nothingImported("have problems", len(rejected), partial), problems: problemsOf(ps)}
 	}
-	if err := a.Store.UpsertAccounts(c.ctx, accts, a.now()); err != nil {
-		return fmt.Errorf("import %d accounts: %w", len(accts), err)
-	}
-	detail := map[string]any{"imported": len(accts), "rejected": len(rejected), "format": ct}
-	if err := a.audit(c, "accounts.import", fmt.Sprintf("%d accounts", len(accts)), detail); err != nil {
+	imported, refused, err := a.writeAccounts(c, rows, partial)
+	if err != nil {
 		return err
 	}
-	writeJSON(c.w, http.StatusOK, importJSON{Imported: len(accts), Rejected: len(rejected), Problems: problemsOf(ps)})
+	if len(refused) > 0 {
+		for _, p := range refused {
+			rejected[p.Row] = true
+		}
+		ps = append(ps, refused...)
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Row < ps[j].Row })
+		if imported == 0 {
+			return &apiError{status: http.StatusUnprocessableEntity, msg: nothingImported("were refused by the database", len(refused), partial), problems: problemsOf(ps)}
+		}
+	}
+	detail := map[string]any{"imported": imported, "rejected": len(rejected), "format": ct}
+	if enc != "" {
+		detail["encoding"] = enc
+	}
+	if err := a.audit(c, "accounts.import", fmt.Sprintf("%d accounts", imported), detail); err != nil {
+		return err
+	}
+	writeJSON(c.w, http.StatusOK, importJSON{Imported: imported, Rejected: len(rejected), Problems: problemsOf(ps)})
 	return nil
+}
+
+// writeAccounts upserts the rows, all or (with partial) the good ones, and
+// returns how many were written and the rows the database refused.
+func (a *API) writeAccounts(c *call, rows []account.Parsed, partial bool) (int, account.Problems, error) {
+	accts := make([]nudge.Account, len(rows))
+	for i, r := range rows {
+		accts[i] = r.Account
+	}
+	w, ok := a.Store.(accountRowWriter)
+	if !ok {
+		if err := a.Store.UpsertAccounts(c.ctx, accts, a.now()); err != nil {
+			return 0, nil, fmt.Errorf("import %d accounts: %w", len(accts), err)
+		}
+		return len(accts), nil, nil
+	}
+	refused, err := w.UpsertAccountsEach(c.ctx, accts, a.now(), partial)
+	if err != nil {
+		return 0, nil, fmt.Errorf("import %d accounts: %w", len(accts), err)
+	}
+	ps := make(account.Problems, len(refused))
+	for i, r := range refused {
+		ps[i] = account.Problem{Row: rows[r.Index].Row, Field: r.Field, Message: "the database refused the account: " + r.Message}
+	}
+	if len(refused) > 0 && !partial {
+		return 0, ps, nil
+	}
+	return len(accts) - len(refused), ps, nil
+}
+
+// nothingImported is the message of an import that wrote nothing because
+// rows had problems; the problems name each row.
+func nothingImported(what string, rows int, partial bool) string {
+	msg := fmt.Sprintf("%d row(s) %s; nothing was imported", rows, what)
+	if !partial {
+		msg += " (add ?partial=true to import the good rows)"
+	}
+	return msg
 }
 
 // timelineJSON is an account with everything that happened to it.

@@ -27,22 +27,29 @@ func (a *app) accountsCmd() *cobra.Command {
 
 func (a *app) accountsImportCmd() *cobra.Command {
 	var (
-		lender, format string
-		partial        bool
+		lender, format, encoding string
+		partial                  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "import FILE --lender L [--partial] [--format json|ndjson|csv]",
+		Use:   "import FILE --lender L [--partial] [--format json|ndjson|csv] [--encoding utf-8|latin1|windows-1252|gb18030]",
 		Short: "Upsert a file of accounts (JSON array, NDJSON or CSV), reporting every bad row",
 		Long: `Import upserts the accounts of FILE for lender L, exactly as POST /v1/accounts does:
 every account must name the lender; every bad row is reported with its row and field.
 Nothing is written when any row is bad, unless --partial imports the good rows. The
 format follows the file's extension (.csv, .ndjson or .jsonl, else JSON) unless --format
-names it. Large files show a progress bar on standard error.`,
+names it. A CSV file is read as UTF-8 unless --encoding names another encoding (latin1,
+windows-1252 or gb18030: what Excel writes as plain "CSV"); a cell that is not valid in
+the encoding is a problem of its row, never replaced. A row the database refuses is
+reported with its row too. Large files show a progress bar on standard error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ct, err := importContentType(args[0], format)
 			if err != nil {
 				return err
+			}
+			enc, err := account.ParseEncoding(encoding)
+			if err != nil {
+				return fmt.Errorf("--encoding: %w", err)
 			}
 			ctx := cmd.Context()
 			cfg, err := a.config()
@@ -69,11 +76,11 @@ names it. Large files show a progress bar on standard error.`,
 				bar = &progressBar{w: cmd.ErrOrStderr(), r: f, total: st.Size(), label: "reading " + args[0]}
 				r = bar
 			}
-			rows, ps := account.ParseRows(r, ct)
+			parsed, ps := account.ParseRowsEncoded(r, ct, enc)
 			if bar != nil {
 				bar.done()
 			}
-			accts, ps := account.ForLender(rows, lender, ps)
+			rows, ps := account.ForLenderRows(parsed, lender, ps)
 			stderr := cmd.ErrOrStderr()
 			rejected := map[int]bool{}
 			fatal := false
@@ -86,28 +93,39 @@ names it. Large files show a progress bar on standard error.`,
 			case fatal:
 				fmt.Fprintf(stderr, "%s cannot be read; nothing was imported\n", args[0])
 				return exitError{1}
-			case len(ps) > 0 && (!partial || len(accts) == 0):
-				fmt.Fprintf(stderr, "%d row(s) have problems; nothing was imported", len(rejected))
-				if !partial {
-					fmt.Fprint(stderr, " (--partial imports the good rows)")
-				}
-				fmt.Fprintln(stderr)
+			case len(ps) > 0 && (!partial || len(rows) == 0):
+				nothingImported(stderr, "have problems", len(rejected), partial)
 				return exitError{1}
-			case len(accts) == 0:
+			case len(rows) == 0:
 				fmt.Fprintf(stderr, "%s holds no accounts\n", args[0])
 				return exitError{1}
 			}
-			fmt.Fprintf(stderr, "writing %d accounts…\n", len(accts))
+			fmt.Fprintf(stderr, "writing %d accounts…\n", len(rows))
+			accts := make([]nudge.Account, len(rows))
+			for i, r := range rows {
+				accts[i] = r.Account
+			}
 			now := nudge.SystemClock.Now()
-			if err := db.UpsertAccounts(ctx, accts, now); err != nil {
+			refused, err := db.UpsertAccountsEach(ctx, accts, now, partial)
+			if err != nil {
 				return err
 			}
-			detail, _ := json.Marshal(map[string]any{"imported": len(accts), "rejected": len(rejected), "file": args[0]}) // a map of numbers and a string always marshals
+			for _, rf := range refused {
+				p := account.Problem{Row: rows[rf.Index].Row, Field: rf.Field, Message: "the database refused the account: " + rf.Message}
+				fmt.Fprintln(stderr, p.String())
+				rejected[p.Row] = true
+			}
+			imported := len(accts) - len(refused)
+			if len(refused) > 0 && (!partial || imported == 0) {
+				nothingImported(stderr, "were refused by the database", len(refused), partial)
+				return exitError{1}
+			}
+			detail, _ := json.Marshal(map[string]any{"imported": imported, "rejected": len(rejected), "file": args[0], "encoding": enc}) // numbers and strings always marshal
 			if err := db.AppendAudit(ctx, nudge.AuditEntry{Lender: lender, Actor: cliActor, Action: "accounts.import",
-				Target: fmt.Sprintf("%d accounts", len(accts)), Detail: string(detail), At: now}); err != nil {
+				Target: fmt.Sprintf("%d accounts", imported), Detail: string(detail), At: now}); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "imported %d accounts for %s; %d row(s) rejected\n", len(accts), lender, len(rejected))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "imported %d accounts for %s; %d row(s) rejected\n", imported, lender, len(rejected))
 			return err
 		},
 	}
@@ -115,8 +133,19 @@ names it. Large files show a progress bar on standard error.`,
 	f.StringVar(&lender, "lender", "", "the lender every account must name")
 	f.BoolVar(&partial, "partial", false, "import the good rows even when others have problems")
 	f.StringVar(&format, "format", "", "json, ndjson or csv (default: from the file extension)")
+	f.StringVar(&encoding, "encoding", "", "the encoding of a CSV file: utf-8 (default), latin1, windows-1252 or gb18030")
 	_ = cmd.MarkFlagRequired("lender")
 	return cmd
+}
+
+// nothingImported tells why an import wrote nothing; the problems printed
+// before it name each row.
+func nothingImported(w io.Writer, what string, rows int, partial bool) {
+	fmt.Fprintf(w, "%d row(s) %s; nothing was imported", rows, what)
+	if !partial {
+		fmt.Fprint(w, " (--partial imports the good rows)")
+	}
+	fmt.Fprintln(w)
 }
 
 // importContentType picks the content type from --format or the file name.

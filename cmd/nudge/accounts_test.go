@@ -171,3 +171,52 @@ func TestKeysCommands(t *testing.T) {
 	require.Len(t, audit, 2, "create and revoke are audited")
 	require.Equal(t, "cli", audit[0].Actor)
 }
+
+func TestAccountsImportEncoding(t *testing.T) {
+	t.Parallel()
+	const latin1 = importCSVHeader + "E-1,acme,Jos\xe9 Garc\xeda,email,jose@example.com,USD,10,2026-06-01\n"
+	tests := []struct {
+		name    string
+		body    string
+		args    []string
+		wantErr bool
+		stored  string
+		report  []string
+	}{
+		{name: "latin1", body: latin1, args: []string{"--encoding", "latin1"}, stored: "José García"},
+		{name: "latin1 alias", body: latin1, args: []string{"--encoding", "ISO-8859-1"}, stored: "José García"},
+		{name: "windows-1252", body: importCSVHeader + "E-1,acme,\x93Jos\xe9\x94,email,jose@example.com,USD,10,2026-06-01\n",
+			args: []string{"--encoding", "windows-1252"}, stored: "“José”"},
+		{name: "gb18030", body: importCSVHeader + "E-1,acme,\xcd\xf5\xb7\xbc,email,wang@example.com,USD,10,2026-06-01\n",
+			args: []string{"--encoding", "gb18030"}, stored: "王芳"},
+		{name: "latin1 read as utf-8", body: latin1, wantErr: true,
+			report: []string{"row 2: borrower.name: is not valid UTF-8 (byte 0xE9 at byte 4)", "encoding=latin1", "1 row(s) have problems; nothing was imported"}},
+		{name: "unknown encoding", body: latin1, args: []string{"--encoding", "ebcdic"}, wantErr: true},
+		{name: "json is utf-8", body: "[]", args: []string{"--encoding", "latin1", "--format", "json"}, wantErr: true,
+			report: []string{"always UTF-8", "cannot be read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, dbURL := cliSetup(t)
+			path := filepath.Join(t.TempDir(), "accounts.csv")
+			require.NoError(t, os.WriteFile(path, []byte(tt.body), 0o600))
+			out, errOut, err := runCmd(t, func() (*cobra.Command, error) { return a.accountsCmd(), nil },
+				append([]string{"import", path, "--lender", "acme"}, tt.args...)...)
+			for _, r := range tt.report {
+				require.Contains(t, errOut, r)
+			}
+			db := openTestDB(t, dbURL)
+			acct, getErr := db.GetAccount(context.Background(), "acme", "E-1")
+			if tt.wantErr {
+				require.Error(t, err)
+				require.ErrorIs(t, getErr, nudge.ErrNotFound, "nothing is written")
+				return
+			}
+			require.NoError(t, err, errOut)
+			require.Contains(t, out, "imported 1 accounts")
+			require.NoError(t, getErr)
+			require.Equal(t, tt.stored, acct.Borrower.Name)
+		})
+	}
+}
