@@ -348,6 +348,9 @@ func (p *parser) numericDate(s string) (mention, bool) {
 
 // orderedDate reads a/b as month/day or day/month by the borrower's locale,
 // falling back to the other order when the preferred one cannot be a date.
+// When both orders are dates (10/12) and the preferred reading is past, the
+// mention is ambiguous: the borrower may have meant the other one, so the
+// reply is asked back rather than read as a past date.
 func (p *parser) orderedDate(y, a, b int) mention {
 	m, d := a, b
 	if !p.monthFirst {
@@ -357,13 +360,21 @@ func (p *parser) orderedDate(y, a, b int) mention {
 	if check == 0 {
 		check = 2024 // a leap year: February 29 is a date in some year
 	}
+	both := a != b && validDate(check, time.Month(m), d) && validDate(check, time.Month(d), m)
 	if !validDate(check, time.Month(m), d) {
 		m, d = d, m
 	}
 	if !validDate(check, time.Month(m), d) {
 		return bad
 	}
-	return p.monthDay(y, time.Month(m), d)
+	r := p.monthDay(y, time.Month(m), d)
+	if both && r.valid && r.date.Before(p.today) {
+		r.ambiguous = true
+		if o := p.monthDay(y, time.Month(d), m); o.valid && !o.date.Before(p.today) {
+			r.alt = o.date
+		}
+	}
+	return r
 }
 
 // zhFullDate reads [YYYY年]M月D[日号] and 下个月/下月D[号日].

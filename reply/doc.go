@@ -17,26 +17,46 @@
 //  2. Opt-out keywords, when they are the whole message (case-insensitive,
 //     surrounding spaces, punctuation and emoji trimmed, "opt-out" = "OPT
 //     OUT"): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT,
-//     OPT OUT, 退订, TD, T, 取消, ALTO, BAJA. Result.Keyword holds the keyword.
+//     OPT OUT, 退订, TD, T, 取消, ALTO, BAJA. Result.Keyword holds the keyword
+//     and Result.Channels the channel the reply came on (Context.Channel).
 //     An opt-out keyword wins over a menu key.
 //  3. A menu key: when Context.Menu is set and the whole reply is one of its
 //     keys ("1", "1.", "#1", "one", "uno", "一"), the reply means that option.
 //     A promise option takes the option's amount or the amount due and obeys
 //     the past and horizon rules below; other options carry no date or amount.
+//     A key is never consent: an option meaning opt-in reads as unknown.
 //  4. Opt-in keywords START, YES, UNSTOP and help keywords HELP, INFO, AYUDA,
 //     帮助, as whole messages. Spanish ALTA is not an opt-in: Twilio lifts its
 //     block only on START, YES and UNSTOP, and an opt-in Nudge records must
-//     be one the provider honours too. No sentence ever opts in.
+//     be one the provider honours too, so its letters must be ASCII ("ſtart"
+//     is not START). No sentence ever opts in, and neither does a short reply
+//     whose meaning is unclear ("ok", "k", "?", "Y", "1" without a menu).
 //  5. Revocation in a sentence (47 CFR 64.1200(a)(10), "any reasonable
-//     means"): a clause made only of revocation words and politeness ("STOP
-//     PLEASE", "stop!!", "ya basta por favor"), or a phrase that says what to
-//     stop: "stop texting/calling/messaging/sending/contacting me", "don't
-//     text/call/contact me", "no more texts/calls", "leave me alone", "remove
-//     me", "take me off", "unsubscribe", "opt me out", "revoke", "cease and
-//     desist"; "no más mensajes", "no me escriban/llamen/manden", "dejen de
-//     llamarme/escribirme", "darme de baja", "no quiero recibir mensajes";
-//     退订 anywhere, 取消订阅, 拒收, 请勿打扰, 不要(再)发/打/联系/打扰,
-//     别(再)发/打/联系, 停止发送/催收, 不想再收到. A revocation word in a
+//     means"), scoped to the channels it names in Result.Channels, whatever
+//     channel it came on. Calls: "stop calling me", "don't call me", "no more
+//     calls", "opt out of calls"; "no me llames/llamen/marquen", "dejen de
+//     llamarme", "no más llamadas"; 别(再)打(电话), 不要再给我打电话, 停止来电. Texts: "stop
+//     texting me", "don't text me", "no more texts"; "no me textees", "no más
+//     textos"; 别发短信, 不要再发短信. Emails: "stop emailing me", "stop sending me
+//     emails", "unsubscribe me from emails"; "no me manden correos"; 别发邮件.
+//     Messages of no named kind ("stop sending me messages", "no me mandes
+//     mensajes", "no más mensajes", 别再发了): emails when the reply is an email,
+//     else texts. Every channel, for a request to stop all communication
+//     (Flags.Cease): "stop contacting me", "leave me alone", "cease and
+//     desist", "stop harassing me"; "déjenme en paz", "no me
+//     contacten/molesten", "dejen de molestarme"; 别再联系我, 请勿打扰, 别烦我, 停止催收; or
+//     every channel named at once. The channel the reply came on, for a clause
+//     made only of revocation words and politeness ("STOP PLEASE", "stop!!",
+//     "ya basta por favor", "no more", "no más"), "remove me", "take me off",
+//     "unsubscribe", "opt me out", "revoke", "darme de baja"; 退订 anywhere,
+//     取消订阅, 拒收. Several channels may be named together ("stop calling and
+//     texting me", "don't call or text me", "no me llames ni me escribas",
+//     "stop calling, texting and emailing me", 别打电话发短信), but "don't call me,
+//     texting is fine" and "don't call me and text me instead" revoke calls
+//     only. "no calls", "no texts" and "no emails" revoke only as a clause of
+//     their own ("no calls today, I'm at work" does not). A revocation about
+//     someone else ("stop contacting my family", "dejen de molestar a mi
+//     familia", 别联系我家人) is unknown: a person reads it. A revocation word in a
 //     longer sentence that does not say what to stop ("I can't stop by the
 //     office", "at the end of the month") is not a revocation. Result.Keyword
 //     stays empty: carriers and Twilio act only on keywords, so the caller
@@ -59,6 +79,20 @@
 //     payment ("I paid 100 yesterday and will pay 200 Friday") is unknown.
 //  9. A promise to pay (below).
 //  10. Anything else is unknown.
+//
+// # Flags
+//
+// Whatever the intent, Result.Flags report what a person must review first:
+// a request to stop all communication (Cease, above); a legal threat
+// (LegalThreat: "sue", "lawsuit", "legal action", "take you to court";
+// "demandar", "acciones legales"; 起诉, 法院, 打官司, 我要告你, but not 广告你);
+// a mention of a lawyer (Attorney, with LegalThreat: "lawyer", "attorney",
+// "abogado", 律师); a complaint (Complaint: "harass", "harassment", "CFPB",
+// "BBB", "report you", "complaint"; "acoso", "queja", "denunciar",
+// "Profeco", "Condusef"; 投诉, 骚扰, 举报, 报警, 12378). Flags.Review names
+// the intent a person reviews the reply under (nudge.ReviewIntents). The
+// words are matched as they are written: "Sue" the name is flagged too, and
+// a person dismisses it.
 //
 // # Promises
 //
@@ -99,12 +133,18 @@
 //     5 de diciembre (de 2026), diciembre 5; 12月5日, 12月5号, 十二月五日,
 //     2026年12月5日; 下个月5号; 这个月20号 (this month, possibly past).
 //   - Numeric: 12/05, 12/05/2026, 12/05/26, 2026-12-05, 12-05. The order of
-//     12/05 comes from Context.Country: month first in the US and its
-//     territories, PH, CA (day first in French), CN, TW, JP, KR and MN (in
-//     China 12/5 is December 5, as 12月5日 is); day first elsewhere (MX, ES,
-//     GB …). Without a country, the region of Context.Language decides, then
-//     the language (en, zh, ja, ko month first; es and others day first).
-//     When the preferred order is impossible (13/12) the other one is used.
+//     12/05 is the borrower's: day first for Spanish wherever they live (es,
+//     es-US, es-MX: "pago el 10/12" is 10 December); else from the region
+//     of Context.Language (en-GB and zh-HK day first, en-US month first),
+//     else from Context.Country: month first in the US and its territories,
+//     PH, CA (day first in French), CN, TW, JP, KR and MN (in China 12/5 is
+//     December 5, as 12月5日 is); day first elsewhere (MX, ES, GB …);
+//     without either, from the language (en, zh, ja, ko month first; others
+//     day first). When the preferred order is impossible (13/12) the other
+//     one is used. When both orders are dates and the borrower's reading is
+//     past, the promise is asked back: Result.Ambiguous is set (with Past
+//     and an unknown intent) and Result.Alternative holds the other reading
+//     when that one is not past.
 //   - Day of the month alone: the 5th, on the 15th, el 15, el día 10, 5号,
 //     五号, 5日: this month when the day has not passed, else next month; a
 //     day the month lacks is its last day ("the 31st" in November).

@@ -13,8 +13,10 @@ var monthFirstCountries = map[string]bool{
 	"PW": true, "PH": true, "CA": true, "CN": true, "TW": true, "JP": true, "KR": true, "MN": true,
 }
 
-// monthFirst decides how to read 12/05: from the country when it is known,
-// else from the region of the language tag, else from the language (en, zh,
+// monthFirst decides how to read 12/05. Spanish is read day first wherever
+// the borrower lives (a Spanish speaker in the US writes 10/12 for 10
+// December). Otherwise the region of the language tag decides (en-GB day
+// first, en-US month first), then the country, then the language (en, zh,
 // ja and ko month first, as Nudge's default market is the US; others day
 // first).
 func monthFirst(country, language string) bool {
@@ -24,8 +26,11 @@ func monthFirst(country, language string) bool {
 		// zh-Hans-CN: skip the script.
 		region = region[i+1:]
 	}
+	if base == "es" {
+		return false
+	}
 	country = strings.ToUpper(strings.TrimSpace(country))
-	if country == "" && len(region) == 2 {
+	if len(region) == 2 {
 		country = strings.ToUpper(region)
 	}
 	if country != "" {
@@ -55,6 +60,10 @@ var (
 		"hola": true, "dinero": true, "proximo": true, "este": true, "esta": true, "soy": true, "yo": true, "mi": true,
 		"pesos": true, "dolares": true, "llamar": true, "llamame": true, "mensajes": true, "con": true, "para": true,
 		"hice": true, "pasado": true, "dentro": true, "persona": true, "tengo": true, "puede": true, "usted": true,
+		"llames": true, "llamen": true, "llame": true, "llamadas": true, "marcarme": true, "mandes": true, "manden": true,
+		"escribas": true, "escriban": true, "correos": true, "dejen": true, "dejenme": true, "dejame": true, "paz": true,
+		"contacten": true, "molesten": true, "abogado": true, "demandar": true, "acoso": true, "queja": true, "esto": true,
+		"ni": true, "nos": true, "es": true, "una": true, "por": true,
 	}
 	englishWords = map[string]bool{
 		"i": true, "i'll": true, "will": true, "pay": true, "paying": true, "payment": true, "the": true, "on": true,
@@ -67,6 +76,9 @@ var (
 		"sunday": true, "mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true,
 		"texting": true, "me": true, "have": true, "get": true, "need": true, "want": true, "what": true, "who": true,
 		"at": true, "for": true, "we": true, "thanks": true, "sorry": true, "month": true,
+		"more": true, "calls": true, "calling": true, "texts": true, "emails": true, "emailing": true, "leave": true,
+		"alone": true, "contacting": true, "sue": true, "lawyer": true, "attorney": true, "harassment": true,
+		"harassing": true, "reporting": true, "anymore": true, "or": true, "text": true,
 	}
 )
 

@@ -43,32 +43,6 @@ var fillers = map[string]bool{
 	"请": true, "谢": true,
 }
 
-// optOutPhrases revoke consent in a sentence (47 CFR 64.1200(a)(10): "any
-// reasonable means"). A revocation word on its own in a longer sentence ("I
-// can't stop by the office") is not enough: the phrase must say what to stop.
-var optOutPhrases = compileAll(
-	// English.
-	"stop|quit|cease|halt texting|text|texts|txting|txt|txts|messaging|messages|msgs|sending|calling|calls|contacting|emailing|emails|bothering|harassing|harrassing|contact",
-	"don't|dont|do_not|never text|txt|message|msg|call|contact|email|send|bother|harass",
-	"no more texts|text|txts|messages|message|msgs|calls|call|emails|email|contact|robocalls",
-	"leave me alone", "leave us alone",
-	"remove me|us", "remove my|this number|phone|info|name", "take me|us off", "take my|this number|phone off",
-	"unsubscribe", "unsubscribed", "opt out|me", "optout", "revoke|revoking|revocation", "cease_and_desist",
-	"i_don't|i_dont|i_do_not want|wish ?to ?any receive|get ?any ?more texts|messages|calls|emails",
-	// Spanish.
-	"no mas|mas mensajes|msjs|msj|textos|llamadas|sms|correos|mensajitos",
-	"no me|nos escriban|escribas|escriba|envien|envies|envie|manden|mandes|mande|llamen|llames|llame|molesten|molestes|moleste|contacten|contactes|contacte|marquen",
-	"dejen|deja|dejar|deje|dejes ?de escribir|escribirme|escribirnos|enviar|enviarme|mandar|mandarme|llamar|llamarme|llamarnos|molestar|molestarme|contactar|contactarme",
-	"no quiero|deseo ?recibir ?mas mensajes|llamadas|textos|correos",
-	"dar|darme|dame|denme|den de baja", "cancelar ?mi suscripcion", "basta de",
-	// Chinese.
-	"退订", "取消订阅", "拒收", "不再接收", "请勿打扰",
-	"不要 ?再 ?给我 ?再 发|打|联系|骚扰|打扰|短信",
-	"别 ?再 ?给我 ?再 发|打|联系|骚扰|打扰",
-	"停止 发|发送|打|联系|推送|催收",
-	"不想 ?再 收到|接到",
-)
-
 // wrongNumberPhrases say the reply comes from someone who is not the borrower.
 var wrongNumberPhrases = compileAll(
 	"wrong number|num|#|no|person|phone|guy|girl|lady|man|contact|texts|txt",

@@ -26,6 +26,10 @@ type parser struct {
 	amounts  []amountMention
 	spanish  bool // the reply reads as Spanish (detected or hinted)
 	detected string
+
+	// thirdParty is set when a revocation is about someone else ("stop
+	// contacting my family"): a person reads the reply.
+	thirdParty bool
 }
 
 // mention is a date named in the reply.
@@ -33,6 +37,11 @@ type mention struct {
 	date   nudge.Date
 	valid  bool // false for an impossible date such as 2/30
 	clause int
+	// ambiguous marks a numeric date that reads two ways (10/12) and whose
+	// reading in the borrower's order is past; alt is the other reading
+	// when that one is not past.
+	ambiguous bool
+	alt       nudge.Date
 }
 
 // amountMention is a number read as an amount.
@@ -72,21 +81,36 @@ func (p *parser) parse() Result {
 	p.spanish = p.detected == "es" || (p.detected == "" && p.hint == "es")
 
 	if in, ok := keywords[kw]; ok && in == nudge.IntentOptOut {
-		return Result{Intent: in, Keyword: kw}
+		return Result{Intent: in, Keyword: kw, Channels: p.channels(scSelf)}
 	}
 	if r, ok := p.menu(kw); ok {
 		return r
 	}
-	if in, ok := keywords[kw]; ok {
+	if in, ok := keywords[kw]; ok && (in != nudge.IntentOptIn || asciiKeyword(p.input)) {
 		return Result{Intent: in, Keyword: kw}
 	}
 	if len(p.toks) == 0 {
 		return Result{Intent: nudge.IntentUnknown}
 	}
 	p.markNegationExceptions()
+	r := p.meaning()
+	r.Flags = p.flags()
+	if r.Intent == nudge.IntentOptOut && len(r.Channels) == len(nudge.Channels) {
+		r.Flags.Cease = true
+	}
+	return r
+}
+
+// meaning applies rules 5 to 10 of the package documentation.
+func (p *parser) meaning() Result {
+	sc, ok := p.revocation()
 	switch {
-	case p.optOut():
-		return Result{Intent: nudge.IntentOptOut}
+	case ok:
+		return Result{Intent: nudge.IntentOptOut, Channels: p.channels(sc)}
+	case p.thirdParty:
+		return Result{Intent: nudge.IntentUnknown}
+	}
+	switch {
 	case contains(p.toks, wrongNumberPhrases) || p.clauseIs(wrongNumberClauses):
 		return Result{Intent: nudge.IntentWrongNumber}
 	case contains(p.toks, talkPhrases) || p.clauseIs(talkClauses):
@@ -106,6 +130,19 @@ func (p *parser) parse() Result {
 		return r
 	}
 	return Result{Intent: nudge.IntentUnknown}
+}
+
+// asciiKeyword reports whether every letter of s, once full-width forms are
+// folded, is an ASCII letter: an opt-in keyword must be one the provider
+// honours too, so "ſtart" (whose long s upper-cases to S) is not START.
+func asciiKeyword(s string) bool {
+	for _, r := range s {
+		r = foldWidth(r)
+		if unicode.IsLetter(r) && r > unicode.MaxASCII {
+			return false
+		}
+	}
+	return true
 }
 
 // language returns the detected language of the reply.
@@ -159,8 +196,12 @@ func (p *parser) menu(kw string) (Result, bool) {
 			continue
 		}
 		if opt.Intent != nudge.IntentPromise {
-			if opt.Intent == "" {
+			switch opt.Intent {
+			case "", nudge.IntentOptIn:
+				// A key is never consent: only START, YES and UNSTOP are.
 				return Result{Intent: nudge.IntentUnknown}, true
+			case nudge.IntentOptOut:
+				return Result{Intent: nudge.IntentOptOut, Channels: p.channels(scSelf)}, true
 			}
 			return Result{Intent: opt.Intent}, true
 		}
@@ -219,31 +260,6 @@ func (p *parser) isNeg(i int) bool { return negations[p.toks[i].text] && !p.notN
 func (p *parser) negatedBefore(i int) bool {
 	for j := i - 1; j >= 0 && p.toks[j].clause == p.toks[i].clause; j-- {
 		if p.isNeg(j) {
-			return true
-		}
-	}
-	return false
-}
-
-// optOut reports a revocation written as a sentence.
-func (p *parser) optOut() bool {
-	if contains(p.toks, optOutPhrases) {
-		return true
-	}
-	// A clause made only of revocation words and politeness: "STOP PLEASE".
-	for i := 0; i < len(p.toks); {
-		c := p.toks[i].clause
-		stop, other := false, false
-		for ; i < len(p.toks) && p.toks[i].clause == c; i++ {
-			switch w := p.toks[i].text; {
-			case stopWords[w]:
-				stop = true
-			case fillers[w]:
-			default:
-				other = true
-			}
-		}
-		if stop && !other {
 			return true
 		}
 	}

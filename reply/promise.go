@@ -89,7 +89,7 @@ func (p *parser) promise() (r Result, found bool) {
 
 	// Dates: those said with the pay verb, else those of clauses that do not
 	// refuse to pay ("I can't pay today, Friday I will pay" has one date each).
-	var date nudge.Date
+	var date mention
 	n := 0
 	for _, pass := range []bool{true, false} {
 		for _, m := range p.dates {
@@ -99,9 +99,9 @@ func (p *parser) promise() (r Result, found bool) {
 			if !m.valid {
 				return unknown, true
 			}
-			if n == 0 || m.date != date {
+			if n == 0 || m.date != date.date {
 				n++
-				date = m.date
+				date = m
 			}
 		}
 		if n > 0 {
@@ -136,13 +136,13 @@ func (p *parser) promise() (r Result, found bool) {
 	case k > 1:
 		return unknown, true
 	case k == 0 && dueOK && due > 0:
-		return p.promiseOn(date, formatMinor(due, p.digits)), true
+		return p.promiseAt(date, formatMinor(due, p.digits)), true
 	case k == 0:
-		return p.promiseOn(date, ""), true
+		return p.promiseAt(date, ""), true
 	case minor <= 0 || (dueOK && due > 0 && minor > due*MaxAmountFactor):
 		return unknown, true
 	}
-	return p.promiseOn(date, formatMinor(minor, p.digits)), true
+	return p.promiseAt(date, formatMinor(minor, p.digits)), true
 }
 
 // clauseSet is a small set of clause indexes.
@@ -163,3 +163,13 @@ func (s clauseSet) has(c int) bool {
 }
 
 func (s clauseSet) empty() bool { return s.bits == 0 }
+
+// promiseAt is promiseOn for a date mentioned in the reply: a past date that
+// the borrower may have written in the other order (10/12) is asked back.
+func (p *parser) promiseAt(m mention, amount string) Result {
+	r := p.promiseOn(m.date, amount)
+	if r.Past && m.ambiguous {
+		r.Ambiguous, r.Alternative = true, m.alt
+	}
+	return r
+}

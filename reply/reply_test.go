@@ -47,7 +47,26 @@ func intent(in nudge.Intent, lang string) reply.Result {
 }
 
 func keyword(in nudge.Intent, kw, lang string) reply.Result {
-	return reply.Result{Intent: in, Keyword: kw, Language: lang}
+	r := reply.Result{Intent: in, Keyword: kw, Language: lang}
+	if in == nudge.IntentOptOut {
+		r.Channels = []nudge.ChannelKind{nudge.SMS} // the channel the reply came on
+	}
+	return r
+}
+
+// revoked is an opt-out of the channels chs written as a sentence.
+func revoked(lang string, chs ...nudge.ChannelKind) reply.Result {
+	return reply.Result{Intent: nudge.IntentOptOut, Channels: chs, Language: lang}
+}
+
+// asked is a promise whose numeric date reads two ways, the borrower's way
+// being past: it is asked back, offering alt (empty for none).
+func asked(lang, alt string) reply.Result {
+	r := reply.Result{Intent: nudge.IntentUnknown, Past: true, Ambiguous: true, Language: lang}
+	if alt != "" {
+		r.Alternative = nudge.MustDate(alt)
+	}
+	return r
 }
 
 func past(lang string) reply.Result {
@@ -105,18 +124,18 @@ func TestParse(t *testing.T) {
 		{"chinese help", b.zh, "帮助", keyword(help, "帮助", "zh-CN")},
 
 		// Revocation in a sentence.
-		{"stop texting me", b.en, "Stop texting me", intent(optOut, "en")},
-		{"please stop calling", b.en, "please stop calling", intent(optOut, "en")},
-		{"stop please", b.en, "STOP PLEASE", intent(optOut, "en")},
-		{"dont text", b.en, "Don't text me again", intent(optOut, "en")},
-		{"remove my number", b.en, "remove my number from your list", intent(optOut, "en")},
-		{"stop then paid", b.en, "Stop! I already paid", intent(optOut, "en")},
+		{"stop texting me", b.en, "Stop texting me", revoked("en", nudge.SMS)},
+		{"please stop calling revokes calls only", b.en, "please stop calling", revoked("en", nudge.Voice)},
+		{"stop please", b.en, "STOP PLEASE", revoked("en", nudge.SMS)},
+		{"dont text", b.en, "Don't text me again", revoked("en", nudge.SMS)},
+		{"remove my number", b.en, "remove my number from your list", revoked("en", nudge.SMS)},
+		{"stop then paid", b.en, "Stop! I already paid", revoked("en", nudge.SMS)},
 		{"stop by is not a revocation", b.en, "I can't stop by the office", intent(unknown, "en")},
-		{"no mas mensajes", b.es, "no más mensajes", intent(optOut, "es")},
-		{"dejen de llamarme", b.es, "Dejen de llamarme por favor", intent(optOut, "es")},
-		{"bu yao zai fa", b.zh, "不要再发了", intent(optOut, "zh-CN")},
-		{"bie da le", b.zh, "别打了！", intent(optOut, "zh-CN")},
-		{"don't call me", b.en, "don't call me", intent(optOut, "en")},
+		{"no mas mensajes", b.es, "no más mensajes", revoked("es", nudge.SMS)},
+		{"dejen de llamarme", b.es, "Dejen de llamarme por favor", revoked("es", nudge.Voice)},
+		{"bu yao zai fa", b.zh, "不要再发了", revoked("zh-CN", nudge.SMS)},
+		{"bie da le", b.zh, "别打了！", revoked("zh-CN", nudge.Voice)},
+		{"don't call me", b.en, "don't call me", revoked("en", nudge.Voice)},
 
 		// Promises in English.
 		{"pay 200 fri on a friday means today", b.en, "PAY 200 FRI", promise("200.00", "2026-11-27", "en")},
@@ -194,12 +213,12 @@ func TestParse(t *testing.T) {
 		{"en 3 dias", b.es, "pago en 3 días", promise("300.00", "2026-11-30", "es")},
 		{"el 15", b.es, "Pago el 15", promise("300.00", "2026-12-15", "es")},
 		{"day first in mexico", b.es, "pago el 5/12", promise("300.00", "2026-12-05", "es")},
-		{"12/05 in mexico is may and past", b.es, "pago el 12/05", past("es")},
-		{"month first for spanish in the us", b.esUS, "pago el 12/05", promise("300.00", "2026-12-05", "es")},
+		{"12/05 in mexico is may and past, so it is asked back", b.es, "pago el 12/05", asked("es", "2026-12-05")},
+		{"day first for spanish in the us too", b.esUS, "pago el 10/12", promise("300.00", "2026-12-10", "es")},
 		{"spanish past date", b.es, "pagaré el 20 de noviembre", past("es")},
 		{"weekday with full spanish date", b.es, "hola, puedo pagar 150 el viernes 4 de diciembre?", promise("150.00", "2026-12-04", "es")},
 		{"a las 5 is a time", b.es, "pago a las 5 el viernes", promise("300.00", "2026-11-27", "es")},
-		{"ya basta", b.es, "ya basta por favor", intent(optOut, "es")},
+		{"ya basta", b.es, "ya basta por favor", revoked("es", nudge.SMS)},
 		{"la mitad", b.es, "pago la mitad el lunes", intent(unknown, "es")},
 		{"no puedo pagar", b.es, "no puedo pagar este mes", intent(unknown, "es")},
 		{"no problem is not a refusal", b.es, "no hay problema, pago el lunes", promise("300.00", "2026-11-30", "es")},

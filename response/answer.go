@@ -2,7 +2,6 @@ package response
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -51,6 +50,15 @@ type Answer struct {
 	// SourceVoiceSpeech, SourceWeb); empty means SourceVoiceKeypad on voice
 	// and SourceWeb elsewhere.
 	Source string
+	// Channels are the channels an opt-out revokes (reply.Result.Channels
+	// of what was said: "stop texting me" said on a call revokes texts);
+	// empty means Channel.
+	Channels []nudge.ChannelKind
+	// Flags are what a person must see first (reply.Result.Flags): a
+	// request to stop all communication opts out every channel and sets a
+	// cease_communication hold; a legal threat or a complaint leaves the
+	// answer for a person with priority.
+	Flags reply.Flags
 }
 
 // Apply records and acts on an answer whose intent is known, as Handle does
@@ -61,10 +69,17 @@ type Answer struct {
 //     cadence by cancelling what is queued;
 //   - paid: sets the payment_claimed hold, cancels what is queued and leaves
 //     the reply for a person to reconcile;
-//   - opt_out: opts Address out of Channel for the account's lender;
+//   - opt_out: opts Address out of Channel for the account's lender, or out
+//     of the Channels named (and the account's addresses on them); with
+//     Flags.Cease, out of every channel, and sets a cease_communication
+//     hold that a person reviews;
 //   - opt_in: lifts that opt-out;
 //   - wrong_number: marks Address wrong-party on the phone channels;
 //   - talk_to_person, help and unknown: leave the reply for a person.
+//
+// Whatever the intent, Flags that call for a person (a legal threat, a
+// complaint, a request to stop all communication) leave the reply for a
+// person, stored under the review intent (nudge.ReviewIntents).
 //
 // Every write happens before it returns, so an error means the caller may
 // try again; an answer whose ProviderID was applied before is reported with
@@ -75,9 +90,14 @@ func (h *Handler) Apply(ctx context.Context, a Answer) (Outcome, error) {
 	}
 	now := h.Clock.Now()
 	acct := a.Account
-	res := reply.Result{Intent: a.Intent}
+	res := reply.Result{Intent: a.Intent, Flags: a.Flags}
 	if a.Intent == nudge.IntentPromise {
 		res.Date, res.Amount = a.Date, a.Amount
+	}
+	if a.Intent == nudge.IntentOptOut {
+		res.Channels = a.Channels
+	} else {
+		res.Flags.Cease = false // only an opt-out stops all communication
 	}
 	in := Inbound{Channel: a.Channel, From: a.Address, Body: a.Body, ProviderID: a.ProviderID}
 	if in.ProviderID == "" {
@@ -92,6 +112,7 @@ func (h *Handler) Apply(ctx context.Context, a Answer) (Outcome, error) {
 	if err := h.act(ctx, a, in, &r, res, now); err != nil {
 		return out, err
 	}
+	flag(&r, res.Flags)
 	fresh, err := h.Store.InsertReply(ctx, r)
 	if err != nil {
 		return out, fmt.Errorf("recording %s answer: %w", a.Channel, err)
@@ -101,11 +122,15 @@ func (h *Handler) Apply(ctx context.Context, a Answer) (Outcome, error) {
 		out.Duplicate = true
 		return out, nil
 	}
-	detail, _ := json.Marshal(map[string]any{"intent": a.Intent, "reply_id": r.ID, "needs_person": r.NeedsPerson,
-		"date": a.Date, "amount": res.Amount, "channel": a.Channel, "input": a.Body})
+	detail := replyDetail(r, res, map[string]any{"channel": a.Channel, "input": a.Body})
 	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: acct.Lender, AccountID: acct.ID, Kind: nudge.EventReply,
 		Action: string(a.Intent), Detail: detail, At: now}); err != nil {
 		return out, fmt.Errorf("recording %s answer event: %w", a.Channel, err)
+	}
+	if res.Flags.Cease {
+		if err := h.holdEvent(ctx, acct, r.ID, a.Body, now); err != nil {
+			return out, fmt.Errorf("recording %s answer event: %w", a.Channel, err)
+		}
 	}
 	return out, nil
 }
@@ -126,13 +151,9 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 		}
 		r.NeedsPerson = true // reconcile the claimed payment
 	case nudge.IntentOptOut:
-		added, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: acct.Lender, Channel: a.Channel, Address: a.Address,
-			Source: a.source(), Reason: a.Body, CreatedAt: now})
-		if err != nil {
-			return fmt.Errorf("recording opt-out: %w", err)
-		}
-		if added {
-			h.metrics().OptOut(a.source())
+		if _, err := h.revoke(ctx, revocation{target: &acct, lenders: []string{acct.Lender}, channel: a.Channel, from: a.Address,
+			channels: res.Channels, cease: res.Flags.Cease, source: a.source(), body: a.Body, replyID: r.ID}, now); err != nil {
+			return err
 		}
 	case nudge.IntentOptIn:
 		if _, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address); err != nil {
@@ -171,6 +192,11 @@ func (a Answer) validate() error {
 		return errors.New("answer: a promise needs a date")
 	case a.Intent == nudge.IntentWrongNumber && !a.Channel.IsPhone():
 		return fmt.Errorf("answer: a wrong number is a phone answer, not %s", a.Channel)
+	}
+	for _, ch := range a.Channels {
+		if !ch.Valid() {
+			return fmt.Errorf("answer: unknown channel %q to revoke", ch)
+		}
 	}
 	switch a.Intent {
 	case nudge.IntentOptOut, nudge.IntentOptIn, nudge.IntentHelp, nudge.IntentPromise, nudge.IntentPaid,

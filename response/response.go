@@ -5,6 +5,16 @@
 // needs a person), changes what is sent next (cancelling queued reminders,
 // pausing the cadence) and renders the one confirmation the borrower gets, in
 // their language.
+//
+// Revocations are honoured on the channels the borrower names, whatever
+// channel they used ("stop calling me" by text opts the number out of calls
+// and leaves texts allowed). A request to stop all communication opts out
+// every channel and address of the account, sets a cease_communication hold
+// (compliance then suppresses every channel until a person clears it) and
+// leaves the reply for a person; legal threats and complaints are left for a
+// person first, under the intents of nudge.ReviewIntents. A numeric date
+// that reads two ways and is past the borrower's way is asked back, never
+// recorded as a promise.
 package response
 
 import (
@@ -110,12 +120,13 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		rc = reply.Context{
 			Now: now, Location: compliance.PrimaryLocationOf(*target, profile), Language: target.Borrower.Language,
 			AmountDue: target.AmountDue, Currency: target.Currency, MaxPromiseDays: profile.MaxPromiseDays,
+			Channel: in.Channel,
 		}
 		if target.Address != nil {
 			rc.Country = target.Address.Country
 		}
 	} else {
-		rc = reply.Context{Now: now, Location: time.UTC}
+		rc = reply.Context{Now: now, Location: time.UTC, Channel: in.Channel}
 	}
 	res := reply.Parse(in.Body, rc)
 	out := Outcome{Parsed: res}
@@ -155,19 +166,13 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		if res.Keyword != "" {
 			source = SourceSMSKeyword
 		}
-		fresh := false
-		for _, l := range lenders {
-			added, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: l, Channel: in.Channel, Address: in.From, Source: source, Reason: in.Body, CreatedAt: now})
-			if err != nil {
-				return out, fmt.Errorf("recording opt-out: %w", err)
-			}
-			fresh = fresh || added
-			if added {
-				h.metrics().OptOut(source)
-			}
+		fresh, err := h.revoke(ctx, revocation{target: target, lenders: lenders, channel: in.Channel, from: in.From,
+			channels: res.Channels, cease: res.Flags.Cease, source: source, body: in.Body, replyID: r.ID}, now)
+		if err != nil {
+			return out, err
 		}
 		if fresh && !in.ProviderConfirmed {
-			confirm = templates.OptOutConfirmSMS
+			confirm, data = optOutConfirmation(in.Channel, res.Channels)
 		}
 	case res.Intent == nudge.IntentOptIn:
 		lenders, err := h.lendersFor(ctx, accts)
@@ -205,6 +210,11 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 		r.NeedsPerson = true // reconcile the claimed payment
 		confirm = "paid_confirm_sms"
+	case res.Ambiguous:
+		// "pago el 12/05" read as 12 May, already past: ask which date was
+		// meant, offering the other reading, rather than record a promise.
+		confirm = DateConfirmSMS
+		data.PromiseDate = res.Alternative
 	case res.Intent == nudge.IntentWrongNumber:
 		for _, a := range accts {
 			for _, ch := range []nudge.ChannelKind{nudge.SMS, nudge.Voice} {
@@ -217,6 +227,7 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	default:
 		r.NeedsPerson = true
 	}
+	flag(&r, res.Flags)
 
 	fresh, err := h.Store.InsertReply(ctx, r)
 	if err != nil {
@@ -228,10 +239,14 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		return out, nil
 	}
 	if target != nil {
-		detail, _ := json.Marshal(map[string]any{"intent": res.Intent, "reply_id": r.ID, "needs_person": r.NeedsPerson, "date": res.Date, "amount": res.Amount})
 		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: target.Lender, AccountID: target.ID, Kind: nudge.EventReply,
-			Action: string(res.Intent), Detail: detail, At: now}); err != nil {
+			Action: string(res.Intent), Detail: replyDetail(r, res, nil), At: now}); err != nil {
 			return out, err
+		}
+		if res.Intent == nudge.IntentOptOut && res.Flags.Cease {
+			if err := h.holdEvent(ctx, *target, r.ID, in.Body, now); err != nil {
+				return out, err
+			}
 		}
 	}
 	if confirm == "" {
@@ -377,17 +392,26 @@ func (h *Handler) render(ctx context.Context, name string, a nudge.Account, prof
 	if profile != nil {
 		d.Disclosure = profile.Collector == compliance.ThirdParty
 	}
-	if !extra.PromiseDate.IsZero() {
+	if !extra.PromiseDate.IsZero() || name == DateConfirmSMS {
+		// The date asked back is the other reading or nothing, never the
+		// date DataFor offers.
 		d.PromiseDate = extra.PromiseDate
 	}
 	if extra.PromiseAmount != "" {
 		d.PromiseAmount = extra.PromiseAmount
 	}
+	if extra.Extra != nil {
+		d.Extra = extra.Extra
+	}
 	lang := a.Borrower.Language
 	if lang == "" {
 		lang = detected
 	}
-	out, err := h.Pack.Render(name, nudge.SMS, templates.Locales(lang, lender.Language), d)
+	pack, err := h.packFor(name)
+	if err != nil {
+		return "", err
+	}
+	out, err := pack.Render(name, nudge.SMS, templates.Locales(lang, lender.Language), d)
 	if err != nil {
 		return "", err
 	}
