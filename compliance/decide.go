@@ -19,6 +19,15 @@ const maxDeferSteps = 64
 // Every outcome names the rule behind it and explains itself in one sentence
 // in the profile's language.
 //
+// The lender's profile is applied together with every jurisdiction profile
+// that governs the borrower (Jurisdictions: the borrower's state, region or
+// city, from the postal address or else the phone numbers), and the strictest
+// wins: windows are intersected, every cap is enforced with its own reason
+// and rule, a hold stops a channel when any profile says it does, consent is
+// needed when any profile needs it. Decision.Applied names the profiles and
+// Decision.DecidedBy the one whose rule gave the answer; on a tie the
+// earlier profile (the lender's first) decides.
+//
 // Checks run in this order, and the first that refuses gives the reason:
 // account status, holds, opt-out, contact (missing, wrong party,
 // undeliverable, workplace email, consent), claimed payment, pending promise,
@@ -33,13 +42,14 @@ func Decide(in Input) Decision {
 	}
 	a := in.Account
 	ch := in.Channel
+	ls := layersFor(p, a)
 	e := explainer{lang: p.Language, channel: ch}
-	d := Decision{Profile: p.Name, Overrides: relevantOverrides(p, a, ch)}
+	d := Decision{Profile: p.Name, Applied: ls.names(), Overrides: relevantOverrides(p, a, ch)}
 
-	pl, zoneErr := place(p, a, ch)
+	pl, zoneErr := place(ls, a, ch)
 	full := pl.window
 	if zoneErr == nil && in.EndMargin > 0 {
-		pl.window.End -= ClockTime((in.EndMargin + time.Minute - 1) / time.Minute)
+		pl.window.End -= marginMinutes(in.EndMargin)
 		if pl.window.validate() != nil {
 			zoneErr = &ReasonError{Reason: nudge.ReasonNoCommonWindow,
 				Detail: fmt.Sprintf("the %s window %s leaves no time before its end margin of %s", ch, full, in.EndMargin)}
@@ -49,19 +59,20 @@ func Decide(in Input) Decision {
 	e.zones = pl.zones
 	e.window = pl.window
 
-	suppress := func(reason nudge.Reason, rule string) Decision {
+	suppress := func(reason nudge.Reason, rule string, by *Profile) Decision {
 		d.Action = Suppress
 		d.Reason = reason
 		d.Rule = rule
+		d.DecidedBy = by.Name
 		d.Explanation = e.sentence(reason, Suppress)
 		return d
 	}
 
 	switch a.Status {
 	case nudge.StatusPaid:
-		return suppress(nudge.ReasonAccountPaid, RuleAccountStatus)
+		return suppress(nudge.ReasonAccountPaid, RuleAccountStatus, p)
 	case nudge.StatusClosed, nudge.StatusChargedOff:
-		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus)
+		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus, p)
 	}
 	claimed := in.PaymentClaimed
 	for _, h := range a.Holds {
@@ -69,87 +80,102 @@ func Decide(in Input) Decision {
 			claimed = true
 			continue
 		}
-		if p.HoldSuppresses(h.Kind, ch) {
+		if by := ls.holdBy(h.Kind, ch); by != nil {
 			e.hold = string(h.Kind)
-			return suppress(nudge.ReasonHold, holdRule(p, h.Kind))
+			return suppress(nudge.ReasonHold, holdRule(by, h.Kind), by)
 		}
 	}
 	if in.OptedOut {
-		return suppress(nudge.ReasonOptedOut, p.rule(nudge.ReasonOptedOut, ch))
+		return suppress(nudge.ReasonOptedOut, p.rule(nudge.ReasonOptedOut, ch), p)
 	}
 	ct, found := findContact(a, ch, in.Address)
 	if !found || !ch.Valid() {
-		return suppress(nudge.ReasonNoContact, RuleContactState)
+		return suppress(nudge.ReasonNoContact, RuleContactState, p)
 	}
 	switch ct.State {
 	case nudge.ContactWrongParty:
-		return suppress(nudge.ReasonWrongParty, RuleContactState)
+		return suppress(nudge.ReasonWrongParty, RuleContactState, p)
 	case nudge.ContactUndeliverable:
-		return suppress(nudge.ReasonUndeliverable, RuleContactState)
+		return suppress(nudge.ReasonUndeliverable, RuleContactState, p)
 	}
 	if ch == nudge.Email && ct.Workplace {
-		return suppress(nudge.ReasonWorkplaceEmail, p.rule(nudge.ReasonWorkplaceEmail, ch))
+		return suppress(nudge.ReasonWorkplaceEmail, p.rule(nudge.ReasonWorkplaceEmail, ch), p)
 	}
-	if p.RequireConsent[ch] && !ct.Consent {
-		return suppress(nudge.ReasonNoConsent, p.rule(nudge.ReasonNoConsent, ch))
+	if by := ls.consentBy(ch); by != nil && !ct.Consent {
+		return suppress(nudge.ReasonNoConsent, by.rule(nudge.ReasonNoConsent, ch), by)
 	}
 	if claimed {
-		return suppress(nudge.ReasonPaymentClaimed, RulePaymentClaimed)
+		return suppress(nudge.ReasonPaymentClaimed, RulePaymentClaimed, p)
 	}
 	if promiseActive(in.Promise, pl.locs, in.At) {
 		e.date = in.Promise.Due.String()
-		return suppress(nudge.ReasonPromiseActive, RulePromise)
+		return suppress(nudge.ReasonPromiseActive, RulePromise, p)
 	}
 	if zoneErr != nil {
 		r := ReasonOf(zoneErr)
 		if r == nudge.ReasonUnknownTimezone {
 			e.zone = strings.TrimSpace(a.Borrower.Timezone)
-			return suppress(r, RuleTimezone)
+			return suppress(r, RuleTimezone, p)
 		}
-		return suppress(r, p.rule(r, ch))
+		by := pl.by
+		if by == nil {
+			by = p
+		}
+		return suppress(r, by.rule(r, ch), by)
 	}
 
 	var (
 		first     nudge.Reason
 		firstRule string
+		firstBy   *Profile
 		t         = in.At
 	)
-	block := func(reason nudge.Reason, rule string) {
+	block := func(reason nudge.Reason, rule string, by *Profile) {
 		if first == "" {
-			first, firstRule = reason, rule
+			first, firstRule, firstBy = reason, rule, by
 		}
 	}
+	caps, owners := ls.caps(ch)
+	convDays, convBy := ls.conversation()
 	stable := false
 	for range maxDeferSteps {
 		n, err := openAt(p, pl, t)
 		if err != nil {
-			r := ReasonOf(err)
 			if first != "" {
 				// The window closes for good only after another limit: report that limit.
-				r = first
+				return suppress(first, firstRule, firstBy)
 			}
-			return suppress(r, p.rule(r, ch))
+			r := ReasonOf(err)
+			by := p
+			if r == nudge.ReasonNoCommonWindow {
+				by = ls.windowBy(pl, ch, in.EndMargin, t)
+			}
+			return suppress(r, by.rule(r, ch), by)
 		}
 		if n.After(t) {
-			if inWindow(pl, t) {
-				block(nudge.ReasonBlackout, RuleLenderBlackout)
-			} else {
-				block(nudge.ReasonQuietHours, p.rule(nudge.ReasonQuietHours, ch))
+			switch {
+			case first != "":
+			case inWindow(pl, t):
+				block(nudge.ReasonBlackout, RuleLenderBlackout, p)
+			default:
+				by := ls.windowBy(pl, ch, in.EndMargin, t)
+				block(nudge.ReasonQuietHours, by.rule(nudge.ReasonQuietHours, ch), by)
 			}
 			t = n
 		}
-		if l, free, ok := capBlocks(p.Caps[ch], in.History, in.Address, t); ok {
-			block(l.Reason, l.Rule)
+		if i, free, ok := capBlocks(caps, in.History, in.Address, t); ok {
+			l := caps[i]
+			block(l.Reason, l.Rule, owners.of(ls, i))
 			if first == l.Reason && e.capLimit == nil {
 				e.capLimit = &l
 			}
 			t = free
 			continue
 		}
-		if ch == nudge.Voice && p.ConversationBlockDays > 0 {
-			if end, ok := conversationBlock(in.History, pl.locs, p.ConversationBlockDays, t); ok {
-				block(nudge.ReasonConversation, p.rule(nudge.ReasonConversation, ch))
-				e.days = p.ConversationBlockDays
+		if ch == nudge.Voice && convDays > 0 {
+			if end, ok := conversationBlock(in.History, pl.locs, convDays, t); ok {
+				block(nudge.ReasonConversation, convBy.rule(nudge.ReasonConversation, ch), convBy)
+				e.days = convDays
 				t = end
 				continue
 			}
@@ -158,13 +184,15 @@ func Decide(in Input) Decision {
 		break
 	}
 	if !stable {
-		return suppress(first, firstRule)
+		return suppress(first, firstRule, firstBy)
 	}
 	if first == "" {
+		by := ls.windowEndBy(pl, ch, in.At)
 		d.Action = Send
 		d.WindowEnd = windowEnd(pl.locs, full, in.At)
-		d.Limits = slices.Clone(p.Caps[ch])
-		d.Rule = p.rule(nudge.ReasonQuietHours, ch)
+		d.Limits = slices.Clone(caps)
+		d.Rule = by.rule(nudge.ReasonQuietHours, ch)
+		d.DecidedBy = by.Name
 		d.Explanation = e.sentence("", Send)
 		return d
 	}
@@ -172,12 +200,18 @@ func Decide(in Input) Decision {
 	d.Until = t.UTC()
 	d.Reason = first
 	d.Rule = firstRule
+	d.DecidedBy = firstBy.Name
 	e.until = t
 	if len(pl.locs) > 0 {
 		e.untilLoc = pl.locs[0]
 	}
 	d.Explanation = e.sentence(first, Defer)
 	return d
+}
+
+// marginMinutes is an end margin in whole minutes, rounded up.
+func marginMinutes(margin time.Duration) ClockTime {
+	return ClockTime((margin + time.Minute - 1) / time.Minute)
 }
 
 // findContact returns the account's contact at address on channel ch.
@@ -241,9 +275,11 @@ func windowEnd(locs []*time.Location, w Window, t time.Time) time.Time {
 	return first.UTC()
 }
 
-// Counts reports whether attempt a counts toward limit l for a send to address.
+// Counts reports whether attempt a counts toward limit l for a send to
+// address. A limit with an empty Channel counts the attempts on every
+// channel (a jurisdiction's cap across all channels, such as us-nyc's).
 func Counts(l nudge.CapLimit, a nudge.Attempt, address string) bool {
-	if a.Channel != l.Channel {
+	if l.Channel != "" && a.Channel != l.Channel {
 		return false
 	}
 	if l.PerAddress && !sameAddress(a.Channel, a.Address, address) {
@@ -265,16 +301,19 @@ func attemptTime(a nudge.Attempt) time.Time {
 	return a.CreatedAt
 }
 
-// capBlocks reports the first limit that history already fills at t, and the
-// instant at which enough counted attempts have left its window. An attempt
+// capBlocks reports which limit history already fills at t and the instant
+// at which enough counted attempts have left its window; when several are
+// full, the one that frees last (the first of those on a tie). An attempt
 // counts toward a window ending at t while t-Window < CreatedAt.
-func capBlocks(limits []nudge.CapLimit, history []nudge.Attempt, address string, t time.Time) (nudge.CapLimit, time.Time, bool) {
-	for _, l := range limits {
+func capBlocks(limits []nudge.CapLimit, history []nudge.Attempt, address string, t time.Time) (int, time.Time, bool) {
+	found, latest := -1, time.Time{}
+	var times []time.Time
+	for i, l := range limits {
 		if l.Max < 0 || l.Window <= 0 {
 			continue
 		}
 		from := t.Add(-l.Window)
-		var times []time.Time
+		times = times[:0]
 		for _, a := range history {
 			at := attemptTime(a)
 			if at.After(from) && Counts(l, a, address) {
@@ -284,15 +323,20 @@ func capBlocks(limits []nudge.CapLimit, history []nudge.Attempt, address string,
 		if len(times) < l.Max {
 			continue
 		}
-		slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
-		free := times[len(times)-l.Max].Add(l.Window)
+		var free time.Time
+		if l.Max > 0 {
+			slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
+			free = times[len(times)-l.Max].Add(l.Window)
+		}
 		if l.Max == 0 || !free.After(t) {
 			// Max 0 never frees; keep the channel closed for a full window.
 			free = t.Add(l.Window)
 		}
-		return l, free, true
+		if found < 0 || free.After(latest) {
+			found, latest = i, free
+		}
 	}
-	return nudge.CapLimit{}, time.Time{}, false
+	return found, latest, found >= 0
 }
 
 // conversationBlock reports whether t falls within days (the conversation day
@@ -350,6 +394,9 @@ func holdRule(p *Profile, k nudge.HoldKind) string {
 
 // rule names the rule behind a reason on channel ch under profile p.
 func (p *Profile) rule(r nudge.Reason, ch nudge.ChannelKind) string {
+	if p.Overlay {
+		return p.overlayRule(r)
+	}
 	us := p.Base != "cn"
 	switch r {
 	case nudge.ReasonQuietHours, nudge.ReasonNoCommonWindow:
@@ -387,4 +434,22 @@ func (p *Profile) rule(r nudge.Reason, ch nudge.ChannelKind) string {
 		return "Nudge policy: no workplace email"
 	}
 	return "Nudge policy: " + string(r)
+}
+
+// overlayRule names the rule behind a reason under a jurisdiction overlay.
+func (p *Profile) overlayRule(r nudge.Reason) string {
+	window := r == nudge.ReasonQuietHours || r == nudge.ReasonNoCommonWindow
+	switch {
+	case p.Base == "us-ma" && window:
+		return RuleMATime
+	case p.Base == "us-ma" && r == nudge.ReasonCallCap:
+		return RuleMACalls
+	case p.Base == "us-wa":
+		return RuleWA
+	case p.Base == "us-nyc":
+		return RuleNYC
+	case p.Base == "in":
+		return RuleIN
+	}
+	return "profile " + p.Name + ": " + string(r)
 }

@@ -32,7 +32,9 @@ type Input struct {
 	Promise *nudge.Promise
 	// PaymentClaimed is true when the borrower said they paid and it awaits reconciliation.
 	PaymentClaimed bool
-	Profile        *Profile
+	// Profile is the lender's profile (or the built-in us or cn); Decide
+	// adds the jurisdiction profiles that govern the borrower. Nil means us.
+	Profile *Profile
 	// EndMargin keeps a send from starting within this long of the window's
 	// end in any candidate zone (voice.end_margin: a call must not run past
 	// the window). Zero allows a send up to the window's last instant.
@@ -51,8 +53,18 @@ type Decision struct {
 	Explanation string `json:"explanation"`
 	// Zones are the candidate time zones used.
 	Zones []string `json:"zones"`
-	// Profile is the name of the profile applied.
+	// Profile is the name of the lender's profile (or the built-in us or cn
+	// it was asked to decide under).
 	Profile string `json:"profile"`
+	// Applied names every profile that governed the decision: Profile
+	// first, then each jurisdiction profile that applies to the borrower
+	// (see Jurisdictions), in the order they were applied.
+	Applied []string `json:"applied,omitempty"`
+	// DecidedBy names the profile in Applied whose rule gave the answer:
+	// the one with the window, cap, hold or consent rule that refused, or,
+	// for Send, the one whose window closes first. On a tie the earlier
+	// profile decides.
+	DecidedBy string `json:"decided_by,omitempty"`
 	// WindowEnd is set for Send: the first instant after At at which the
 	// window closes in any candidate zone. A message must not reach the
 	// borrower after it (an SMS's validity period, a call's time limit).

@@ -21,6 +21,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonBlackout:        "Deferred until {until}: the lender does not contact borrowers on its blackout dates.",
 		"blackout/suppress":         "Suppressed: every allowed time in the next 14 days falls on one of the lender's blackout dates.",
 		nudge.ReasonFrequencyCap:    "Deferred until {until}: the {channel} limit of {max} per {period} is reached.",
+		reasonAllChannels:           "Deferred until {until}: at most {max} contacts per {period} are allowed on all channels together, and that many have been made.",
 		nudge.ReasonCallCap:         "Deferred until {until}: {max} calls within {period} have already been placed, the most allowed.",
 		nudge.ReasonConversation:    "Deferred until {until}: no call may be placed within {days} days after a telephone conversation with the borrower (the conversation day is day 1).",
 		nudge.ReasonUnansweredCap:   "Deferred until {until}: {max} unanswered calls to this number within {period} is the limit.",
@@ -44,6 +45,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonBlackout:        "Aplazado hasta {until}: el acreedor no contacta a los deudores en sus fechas bloqueadas.",
 		"blackout/suppress":         "Suprimido: todos los momentos permitidos de los próximos 14 días caen en fechas bloqueadas por el acreedor.",
 		nudge.ReasonFrequencyCap:    "Aplazado hasta {until}: se alcanzó el límite de {channel} de {max} cada {period}.",
+		reasonAllChannels:           "Aplazado hasta {until}: se permiten como máximo {max} comunicaciones cada {period} sumando todos los canales, y ya se hicieron.",
 		nudge.ReasonCallCap:         "Aplazado hasta {until}: ya se hicieron {max} llamadas en {period}, el máximo permitido.",
 		nudge.ReasonConversation:    "Aplazado hasta {until}: no se puede llamar durante {days} días después de una conversación telefónica con el deudor (el día de la conversación es el día 1).",
 		nudge.ReasonUnansweredCap:   "Aplazado hasta {until}: el límite es de {max} llamadas sin respuesta a este número en {period}.",
@@ -67,6 +69,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonBlackout:        "推迟至{until}：贷款机构在其禁止联系日期不联系借款人。",
 		"blackout/suppress":         "已禁止：未来14天内所有允许的时间都落在贷款机构的禁止联系日期上。",
 		nudge.ReasonFrequencyCap:    "推迟至{until}：每{period}最多发送{max}次{channel}，已达到该上限。",
+		reasonAllChannels:           "推迟至{until}：所有渠道合计每{period}最多联系{max}次，已达到该上限。",
 		nudge.ReasonCallCap:         "推迟至{until}：{period}内已拨打{max}次电话，已达到允许的上限。",
 		nudge.ReasonConversation:    "推迟至{until}：与借款人电话交谈后{days}天内不得致电（交谈当天为第1天）。",
 		nudge.ReasonUnansweredCap:   "推迟至{until}：{period}内对该号码未接通的呼叫最多{max}次，已达到上限。",
@@ -84,6 +87,10 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonUnknownTimezone: "已禁止：所填写的时区{zone}不存在。",
 	},
 }
+
+// reasonAllChannels keys the sentence for a frequency cap that counts every
+// channel together (a limit with an empty Channel).
+const reasonAllChannels nudge.Reason = "frequency_cap/all_channels"
 
 var channelNames = map[string]map[nudge.ChannelKind]string{
 	LangEnglish: {nudge.SMS: "text message", nudge.Voice: "call", nudge.Email: "email"},
@@ -130,6 +137,9 @@ func (e explainer) sentence(reason nudge.Reason, action Action) string {
 	lang := Language(e.lang)
 	msgs := messages[lang]
 	tmpl, ok := msgs[nudge.Reason(string(reason)+"/"+string(action))]
+	if !ok && e.capLimit != nil && e.capLimit.Channel == "" && reason == nudge.ReasonFrequencyCap {
+		tmpl, ok = msgs[reasonAllChannels]
+	}
 	if !ok {
 		tmpl, ok = msgs[reason]
 	}
@@ -207,17 +217,20 @@ type decisionJSON struct {
 	Explanation string       `json:"explanation"`
 	Zones       []string     `json:"zones"`
 	Profile     string       `json:"profile,omitempty"`
+	Applied     []string     `json:"applied,omitempty"`
+	DecidedBy   string       `json:"decided_by,omitempty"`
 	Overrides   []Override   `json:"overrides,omitempty"`
 }
 
 // MarshalJSON writes the decision as {"action", "until", "reason", "rule",
-// "explanation", "zones", "profile", "overrides"}: until is UTC RFC 3339 and
-// present only for a deferral; reason, profile and overrides are omitted when
-// empty; zones is always a list.
+// "explanation", "zones", "profile", "applied", "decided_by", "overrides"}:
+// until is UTC RFC 3339 and present only for a deferral; reason, profile,
+// applied, decided_by and overrides are omitted when empty; zones is always
+// a list.
 func (d Decision) MarshalJSON() ([]byte, error) {
 	j := decisionJSON{
 		Action: d.Action, Reason: d.Reason, Rule: d.Rule, Explanation: d.Explanation,
-		Zones: d.Zones, Profile: d.Profile, Overrides: d.Overrides,
+		Zones: d.Zones, Profile: d.Profile, Applied: d.Applied, DecidedBy: d.DecidedBy, Overrides: d.Overrides,
 	}
 	if d.Action == Defer && !d.Until.IsZero() {
 		j.Until = d.Until.UTC().Format(time.RFC3339)
@@ -236,7 +249,7 @@ func (d *Decision) UnmarshalJSON(b []byte) error {
 	}
 	*d = Decision{
 		Action: j.Action, Reason: j.Reason, Rule: j.Rule, Explanation: j.Explanation,
-		Zones: j.Zones, Profile: j.Profile, Overrides: j.Overrides,
+		Zones: j.Zones, Profile: j.Profile, Applied: j.Applied, DecidedBy: j.DecidedBy, Overrides: j.Overrides,
 	}
 	if j.Until != "" {
 		t, err := time.Parse(time.RFC3339, j.Until)
@@ -249,12 +262,16 @@ func (d *Decision) UnmarshalJSON(b []byte) error {
 }
 
 // Text writes the decision as prose for `nudge explain --text`: the
-// explanation, the rule behind it, and each override the decision relied on.
+// explanation, the rule behind it, the profiles applied when there are
+// several and the one that decided, and each override the decision relied on.
 func (d Decision) Text() string {
 	var b strings.Builder
 	b.WriteString(d.Explanation)
 	if d.Rule != "" {
 		fmt.Fprintf(&b, " [%s]", d.Rule)
+	}
+	if len(d.Applied) > 1 {
+		fmt.Fprintf(&b, " Profiles applied: %s; decided by %s.", strings.Join(d.Applied, ", "), d.DecidedBy)
 	}
 	for _, o := range d.Overrides {
 		fmt.Fprintf(&b, " Override in force: %s = %s (%s).", o.Field, o.Value, o.Reason)

@@ -59,6 +59,7 @@ type profileDoc struct {
 	BlackoutWeekdays        []string             `yaml:"blackout_weekdays"`
 	MaxPromiseDays          *int                 `yaml:"max_promise_days"`
 	LimitedContentVoicemail *bool                `yaml:"limited_content_voicemail"`
+	OptInJurisdictions      []string             `yaml:"opt_in_jurisdictions"`
 	Overrides               []Override           `yaml:"overrides"`
 }
 
@@ -134,7 +135,7 @@ func ParseProfile(filename string, data []byte) (*Profile, error) {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	base, err := Builtin(doc.Base)
-	if err != nil {
+	if err != nil || base.Overlay {
 		pp.errorf("$.base", "base", "must be us or cn, not %q", doc.Base)
 		return nil, errors.Join(pp.errs...)
 	}
@@ -144,7 +145,7 @@ func ParseProfile(filename string, data []byte) (*Profile, error) {
 	if p.Name == "" {
 		p.Name = strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))
 	}
-	if p.Name == "us" || p.Name == "cn" || p.Name == "" {
+	if slices.Contains(BuiltinNames(), p.Name) || p.Name == "" {
 		pp.errorf("$.name", "name", "a lender profile needs its own name, not %q", p.Name)
 	}
 	pp.apply(&doc, p)
@@ -295,6 +296,17 @@ func (pp *profileParser) apply(doc *profileDoc, p *Profile) {
 			continue
 		}
 		p.BlackoutWeekdays = append(p.BlackoutWeekdays, wd)
+	}
+	for i, name := range doc.OptInJurisdictions {
+		j, ok := builtins()[name]
+		switch {
+		case !ok || !j.OptIn:
+			pp.errorf(fmt.Sprintf("$.opt_in_jurisdictions[%d]", i), "opt_in_jurisdictions", "%q is not an opt-in jurisdiction profile (want us-nyc)", name)
+		case slices.Contains(p.OptInJurisdictions, name):
+			pp.errorf(fmt.Sprintf("$.opt_in_jurisdictions[%d]", i), "opt_in_jurisdictions", "%q is listed twice", name)
+		default:
+			p.OptInJurisdictions = append(p.OptInJurisdictions, name)
+		}
 	}
 	if doc.MaxPromiseDays != nil {
 		if *doc.MaxPromiseDays < 1 || *doc.MaxPromiseDays > MaxPromiseDaysLimit {

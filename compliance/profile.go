@@ -60,6 +60,9 @@ const (
 	RulePromise        = "Nudge policy: a pending promise to pay pauses reminders"
 	RulePaymentClaimed = "Nudge policy: a claimed payment pauses reminders until reconciled"
 	RuleTimezone       = "Nudge policy: a stated time zone must exist"
+	// RuleCNThirdParty is the CBA guideline's rule on third parties, which
+	// Nudge cannot check yet (see the cn profile's Notes).
+	RuleCNThirdParty = RuleCNTime + ", third parties"
 )
 
 // ErrUnknownProfile is returned for a profile name no registry knows.
@@ -184,17 +187,54 @@ type Profile struct {
 	LimitedContentVoicemail bool
 	// Overrides are the lender's explicit loosenings of the base defaults.
 	Overrides []Override
+	// Overlay marks a jurisdiction profile that is applied on top of the
+	// lender's profile where the borrower lives (us-ma, us-wa, us-nyc, in).
+	// An overlay constrains only what it sets: the windows of the channels
+	// it lists, its caps, the hold kinds it lists in HoldScope, the consent
+	// it requires and its conversation block. It has no fallback and cannot
+	// be a lender profile's base.
+	Overlay bool
+	// OptIn marks a built-in jurisdiction profile that applies only for
+	// lenders that list it in OptInJurisdictions (us-nyc).
+	OptIn bool
+	// OptInJurisdictions lists the opt-in jurisdiction profiles the lender
+	// enables (opt_in_jurisdictions in a lender profile file).
+	OptInJurisdictions []string
+	// Notes are rules of the jurisdiction that Nudge does not check, or
+	// checks only in part, with what checking them would need.
+	Notes []Note
 }
 
-// Builtin returns a fresh copy of the built-in profile "us" or "cn".
+// Note is a rule of a profile that the data Nudge holds does not let it
+// check; it is kept with the profile so that documentation and operators can
+// see it.
+type Note struct {
+	// Rule names the source, as in Decision.Rule.
+	Rule string `json:"rule"`
+	// Text says what the rule asks and what Nudge does about it.
+	Text string `json:"text"`
+}
+
+// Builtin returns a fresh copy of a built-in profile: a jurisdiction a
+// lender profile can be based on ("us", "cn") or a jurisdiction overlay
+// ("us-ma", "us-wa", "us-nyc", "in"; see Jurisdictions).
 func Builtin(name string) (*Profile, error) {
-	switch name {
-	case "us":
-		return usProfile(), nil
-	case "cn":
-		return cnProfile(), nil
+	for _, j := range jurisdictions {
+		if j.name == name {
+			return j.build(), nil
+		}
 	}
-	return nil, fmt.Errorf("builtin profile %q (want us or cn): %w", name, ErrUnknownProfile)
+	return nil, fmt.Errorf("builtin profile %q (want one of %s): %w", name, strings.Join(BuiltinNames(), ", "), ErrUnknownProfile)
+}
+
+// BuiltinNames lists the built-in profiles in the order they are applied:
+// countries, then states, then cities.
+func BuiltinNames() []string {
+	names := make([]string, len(jurisdictions))
+	for i, j := range jurisdictions {
+		names[i] = j.name
+	}
+	return names
 }
 
 func allChannels(w Window) map[nudge.ChannelKind]Window {
@@ -256,6 +296,11 @@ func cnProfile() *Profile {
 		RequireConsent: map[nudge.ChannelKind]bool{nudge.SMS: true, nudge.Voice: true},
 		HoldScope:      map[nudge.HoldKind][]nudge.ChannelKind{},
 		MaxPromiseDays: DefaultMaxPromiseDaysCN,
+		Notes: []Note{{Rule: RuleCNThirdParty, Text: "Unrelated third parties (referees, family, friends) may be contacted only when the borrower is unreachable " +
+			"(number invalid, or 3 consecutive failed attempts), only to ask for contact details or pass on a message, never told of the debt, " +
+			"and never again once they ask not to be. Nudge holds no third-party contacts: nudge.Contact has no relation field, so every contact " +
+			"of an account is the borrower's own and Nudge never contacts a third party. Checking the rule needs a contact relation " +
+			"(borrower, referee, third party), a reason to suppress with, and an unreachability test over the borrower's own contacts and history."}},
 	}
 }
 
@@ -299,6 +344,8 @@ func (p *Profile) Clone() *Profile {
 	c.BlackoutDates = slices.Clone(p.BlackoutDates)
 	c.BlackoutWeekdays = slices.Clone(p.BlackoutWeekdays)
 	c.Overrides = slices.Clone(p.Overrides)
+	c.OptInJurisdictions = slices.Clone(p.OptInJurisdictions)
+	c.Notes = slices.Clone(p.Notes)
 	return &c
 }
 

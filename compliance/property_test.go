@@ -11,28 +11,43 @@ import (
 
 var (
 	propZones   = []string{"", "America/New_York", "America/Los_Angeles", "America/Phoenix", "America/Chicago", "Asia/Shanghai", "Europe/London", "Pacific/Honolulu", "Australia/Lord_Howe"}
-	propRegions = []*nudge.Address{nil, {Country: "US", Region: "CA"}, {Country: "US", Region: "IN"}, {Country: "US", Region: "TX"}, {Country: "US", Region: "AZ"}, {Country: "CN", Region: "XJ"}, {Country: "CN", Region: "GD"}, {Country: "US"}}
-	propPhones  = []string{nyPhone, laPhone, cnPhone, "+16025550123", "+18085550123", "+18005550123", "+19075550123"}
+	propRegions = []*nudge.Address{nil, {Country: "US", Region: "CA"}, {Country: "US", Region: "IN"}, {Country: "US", Region: "TX"}, {Country: "US", Region: "AZ"}, {Country: "CN", Region: "XJ"}, {Country: "CN", Region: "GD"}, {Country: "US"},
+		{Country: "US", Region: "MA"}, {Country: "US", Region: "WA"}, {Country: "US", Region: "NY", PostalCode: "10001"}, {Country: "IN", Region: "KA"}}
+	propPhones = []string{nyPhone, laPhone, cnPhone, "+16025550123", "+18085550123", "+18005550123", "+19075550123", maPhone, waPhone, inPhone}
 )
 
-// checkDecision asserts the window properties of one decision.
+// checkDecision asserts the window properties of one decision: a send lies
+// inside the window of every profile applied, in every candidate zone, and
+// a deferral is a send at its own instant.
 func checkDecision(t *testing.T, in Input) {
 	t.Helper()
 	d := Decide(in)
+	require.Equal(t, in.Profile.Name, d.Applied[0], "the lender's profile comes first")
+	require.Equal(t, append([]string{in.Profile.Name}, Jurisdictions(in.Account, in.Profile)...), d.Applied)
+	require.Contains(t, d.Applied, d.DecidedBy)
 	switch d.Action {
 	case Send:
-		w := in.Profile.Windows[in.Channel]
 		_, fallback := CandidateZones(in.Account, in.Profile)
-		if fallback {
-			w, _ = w.Intersect(in.Profile.FallbackWindow)
-		}
-		for _, z := range d.Zones {
-			loc, err := time.LoadLocation(z)
-			require.NoError(t, err)
-			local := in.At.In(loc)
-			minute := ClockTime(local.Hour()*60 + local.Minute())
-			require.True(t, minute >= w.Start && minute < w.End, "send at %s is %s in %s, outside %s", in.At, local, z, w)
-			require.False(t, in.Profile.IsBlackout(nudge.DateOf(local)), "send on a blackout date in %s", z)
+		for _, name := range d.Applied {
+			p := in.Profile
+			if name != in.Profile.Name {
+				p = builtin(t, name)
+			}
+			w, ok := p.Windows[in.Channel]
+			if !ok {
+				continue
+			}
+			if fallback {
+				w, _ = w.Intersect(in.Profile.FallbackWindow)
+			}
+			for _, z := range d.Zones {
+				loc, err := time.LoadLocation(z)
+				require.NoError(t, err)
+				local := in.At.In(loc)
+				minute := ClockTime(local.Hour()*60 + local.Minute())
+				require.True(t, minute >= w.Start && minute < w.End, "send at %s is %s in %s, outside %s's %s", in.At, local, z, name, w)
+				require.False(t, in.Profile.IsBlackout(nudge.DateOf(local)), "send on a blackout date in %s", z)
+			}
 		}
 	case Defer:
 		require.True(t, d.Until.After(in.At), "defer until %s is not after %s", d.Until, in.At)
@@ -75,6 +90,7 @@ func TestDecidePropertyWindows(t *testing.T) {
 	lender := builtin(t, "us")
 	lender.BlackoutDates = []nudge.Date{nudge.MustDate("2026-07-03"), nudge.MustDate("2026-12-25"), nudge.MustDate("2026-03-08")}
 	lender.BlackoutWeekdays = []time.Weekday{time.Sunday}
+	lender.OptInJurisdictions = []string{"us-nyc"}
 	profiles := []*Profile{builtin(t, "us"), builtin(t, "cn"), lender}
 	r := rand.New(rand.NewPCG(2026, 3))
 	for range 3000 {

@@ -3,7 +3,10 @@ package compliance
 import "fmt"
 
 // Registry resolves profile names: the built-in us and cn profiles plus the
-// lender profiles it was given. It is read-only and safe for concurrent use.
+// lender profiles it was given. The jurisdiction overlays (us-ma, us-wa,
+// us-nyc, in) are not in it: they are not profiles a lender or a cadence
+// chooses, Decide applies them where the borrower lives. It is read-only and
+// safe for concurrent use.
 type Registry struct {
 	profiles map[string]*Profile
 }

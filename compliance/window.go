@@ -54,18 +54,28 @@ type placement struct {
 	locs     []*time.Location
 	window   Window
 	fallback bool
+	// by is the profile whose window leaves no common time, when there is none.
+	by *Profile
 }
 
-// place resolves the candidate zones of a and the window for channel ch.
-func place(p *Profile, a nudge.Account, ch nudge.ChannelKind) (placement, error) {
+// place resolves the candidate zones of a and the window for channel ch:
+// the intersection of every layer's window for ch (with the lender's
+// fallback window when there is no location data).
+func place(ls layers, a nudge.Account, ch nudge.ChannelKind) (placement, error) {
+	p := ls[0]
 	zones, fallback := CandidateZones(a, p)
-	pl := placement{zones: zones, fallback: fallback, window: p.Windows[ch]}
+	w, by, common := ls.window(ch)
+	pl := placement{zones: zones, fallback: fallback, window: w}
 	for _, z := range zones {
 		loc, err := nudge.LoadLocation(z)
 		if err != nil || z == "" || z == "Local" {
 			return pl, &ReasonError{Reason: nudge.ReasonUnknownTimezone, Detail: fmt.Sprintf("time zone %q", z)}
 		}
 		pl.locs = append(pl.locs, loc)
+	}
+	if !common {
+		pl.by = by
+		return pl, &ReasonError{Reason: nudge.ReasonNoCommonWindow, Detail: fmt.Sprintf("the %s windows of profiles %v share no time", ch, ls.names())}
 	}
 	if fallback {
 		w, ok := pl.window.Intersect(p.FallbackWindow)
@@ -144,8 +154,10 @@ func openAt(p *Profile, pl placement, t time.Time) (time.Time, error) {
 }
 
 // NextAllowed returns the first instant ≥ t at which channel ch may be used
-// for account a under profile p: inside the channel's window in every
-// candidate zone of the borrower and not on a blackout date in any of them.
+// for account a under profile p and the jurisdiction profiles that govern
+// the borrower (Jurisdictions): inside every one of their windows for the
+// channel in every candidate zone of the borrower and not on a blackout date
+// in any of them.
 // It ignores caps, holds and consent (Decide checks those). The error wraps a
 // ReasonError (ErrNoCommonWindow, ErrBlackout or ErrUnknownTimezone) when no
 // such instant exists within SearchHorizon.
@@ -156,7 +168,7 @@ func NextAllowed(p *Profile, a nudge.Account, ch nudge.ChannelKind, t time.Time)
 	if !ch.Valid() {
 		return time.Time{}, fmt.Errorf("next allowed time: unknown channel %q", ch)
 	}
-	pl, err := place(p, a, ch)
+	pl, err := place(layersFor(p, a), a, ch)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next allowed time for account %s on %s: %w", a.ID, ch, err)
 	}

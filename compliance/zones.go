@@ -91,7 +91,7 @@ var cnProvinces = []string{
 
 // RegionZones returns the IANA zones of a postal address: every zone of a US
 // state (both for states spanning two), Asia/Shanghai for Chinese provinces
-// (Xinjiang adds Asia/Urumqi). It returns nil when the address does not pin
+// (Xinjiang adds Asia/Urumqi), Asia/Kolkata for India. It returns nil when the address does not pin
 // down a zone (an unknown region, a US address without a state, a country
 // Nudge has no map for).
 func RegionZones(addr nudge.Address) []string {
@@ -113,9 +113,16 @@ func RegionZones(addr nudge.Address) []string {
 		return slices.Clone(usStateZones[country])
 	case "HK", "MO", "TW":
 		return slices.Clone(cnRegionZones[country])
+	case "IN":
+		return []string{"Asia/Kolkata"}
 	}
 	return nil
 }
+
+// zoneAliases maps the old zone names libphonenumber still returns to their
+// current IANA names, so that an address and a number in the same zone give
+// one candidate zone.
+var zoneAliases = map[string]string{"Asia/Calcutta": "Asia/Kolkata"}
 
 // PhoneZones returns the zones libphonenumber maps an E.164 number to. A
 // number that only identifies its country calling code (toll-free and other
@@ -135,6 +142,11 @@ func PhoneZones(e164 string) []string {
 		whole, err := phonenumbers.GetTimezonesForPrefix(strconv.Itoa(int(num.GetCountryCode())))
 		if err == nil && slices.Equal(whole, zones) {
 			return nil
+		}
+	}
+	for i, z := range zones {
+		if alias, ok := zoneAliases[z]; ok {
+			zones[i] = alias
 		}
 	}
 	return zones

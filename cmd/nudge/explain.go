@@ -1,12 +1,16 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/account"
 	"github.com/nudgehq/nudge/compliance"
 )
 
@@ -19,6 +23,10 @@ func (a *app) explainCmd() *cobra.Command {
 		Long: `Explain prints the send-time compliance decision for an account on a channel at an
 instant: send, defer (with the instant it becomes allowed) or suppress, with the reason,
 the rule behind it, a one-sentence explanation and the candidate time zones used.
+Besides --profile, the jurisdiction profiles of the borrower's state, region or city
+apply (us-ma, us-wa, us-nyc when the lender opts in, in, and us or cn): "applied" names
+them all and "decided_by" the one whose rule gave the answer. An account whose stated
+time zone does not exist is explained (suppress, unknown_timezone), not refused.
 --history gives earlier attempts as NDJSON (see docs/compliance.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -30,7 +38,7 @@ the rule behind it, a one-sentence explanation and the candidate time zones used
 			if err != nil {
 				return err
 			}
-			acct, err := readAccount(accountPath)
+			acct, err := readExplainAccount(accountPath)
 			if err != nil {
 				return err
 			}
@@ -97,4 +105,62 @@ func defaultProfileFor(a nudge.Account) string {
 		return "cn"
 	}
 	return "us"
+}
+
+// readExplainAccount reads the account document at path for explain. A
+// stated time zone that does not exist is kept instead of refused, when it
+// is the document's only problem: the decision for such an account is the
+// documented suppress with unknown_timezone.
+func readExplainAccount(path string) (nudge.Account, error) {
+	acct, err := readAccount(path)
+	var ps account.Problems
+	if err == nil || !errors.As(err, &ps) || !onlyUnknownTimezone(ps) {
+		return acct, err
+	}
+	data, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return nudge.Account{}, err
+	}
+	zone, rest, ok := withoutTimezone(data)
+	if !ok {
+		return nudge.Account{}, err
+	}
+	acct, perr := account.Parse(rest)
+	if perr != nil {
+		return nudge.Account{}, err
+	}
+	acct.Borrower.Timezone = strings.TrimSpace(zone)
+	return acct, nil
+}
+
+// onlyUnknownTimezone reports whether every problem says that the stated
+// time zone is not an IANA zone.
+func onlyUnknownTimezone(ps account.Problems) bool {
+	for _, p := range ps {
+		if p.Field != "borrower.timezone" || !strings.Contains(p.Message, "is not an IANA time zone") {
+			return false
+		}
+	}
+	return len(ps) > 0
+}
+
+// withoutTimezone returns the account document data without
+// borrower.timezone, and the zone it stated.
+func withoutTimezone(data []byte) (zone string, rest []byte, ok bool) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil {
+		return "", nil, false
+	}
+	var borrower map[string]json.RawMessage
+	if json.Unmarshal(doc["borrower"], &borrower) != nil || json.Unmarshal(borrower["timezone"], &zone) != nil {
+		return "", nil, false
+	}
+	delete(borrower, "timezone")
+	b, err := json.Marshal(borrower)
+	if err != nil {
+		return "", nil, false
+	}
+	doc["borrower"] = b
+	rest, err = json.Marshal(doc)
+	return zone, rest, err == nil
 }
