@@ -172,7 +172,7 @@ func (s *memStore) ClaimAttempt(_ context.Context, a nudge.Attempt, limits []nud
 		n := 0
 		for _, id := range s.byAccount[acctKey(a.Lender, a.AccountID)] {
 			o := s.attempts[id]
-			if o.Lender != a.Lender || o.AccountID != a.AccountID || o.Channel != l.Channel ||
+			if o.Lender != a.Lender || o.AccountID != a.AccountID || (l.Channel != "" && o.Channel != l.Channel) ||
 				!o.CreatedAt.After(a.CreatedAt.Add(-l.Window)) || (l.PerAddress && o.Address != a.Address) {
 				continue
 			}

@@ -69,9 +69,9 @@ func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 // When an attempt for the reminder and channel exists it returns that one
 // and nudge.ErrAlreadyClaimed. When a limit is reached it returns a
 // *CapError, which matches nudge.ErrCapReached. A limit counts the account's
-// attempts on its channel created after a.CreatedAt minus its window; with
-// PerAddress it counts the lender's attempts to a.Address on the channel,
-// whichever account they were for.
+// attempts on its channel (every channel when it names none) created after
+// a.CreatedAt minus its window; with PerAddress it counts the lender's
+// attempts to a.Address on the channel, whichever account they were for.
 func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
 	switch {
 	case a.ReminderID == "" || a.Lender == "" || a.AccountID == "":
@@ -173,11 +173,17 @@ func (db *DB) checkCap(ctx context.Context, tx *sql.Tx, a nudge.Attempt, l nudge
 		return &CapError{Limit: l}
 	}
 	since := a.CreatedAt.Add(-l.Window)
-	q := `SELECT status, answered_by FROM attempts WHERE lender = ? AND account_id = ? AND channel = ? AND created_at > ?`
-	args := []any{a.Lender, a.AccountID, string(l.Channel), db.tv(since)}
+	q := `SELECT status, answered_by FROM attempts WHERE lender = ? AND account_id = ? AND created_at > ?`
+	args := []any{a.Lender, a.AccountID, db.tv(since)}
 	if l.PerAddress {
-		q = `SELECT status, answered_by FROM attempts WHERE lender = ? AND channel = ? AND address = ? AND created_at > ?`
-		args = []any{a.Lender, string(l.Channel), a.Address, db.tv(since)}
+		q = `SELECT status, answered_by FROM attempts WHERE lender = ? AND address = ? AND created_at > ?`
+		args = []any{a.Lender, a.Address, db.tv(since)}
+	}
+	// A cap without a channel counts every channel (Washington, New York
+	// City: communications of any kind).
+	if l.Channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, string(l.Channel))
 	}
 	rows, err := db.query(ctx, tx, q, args...)
 	if err != nil {

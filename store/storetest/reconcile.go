@@ -156,3 +156,18 @@ func testQueueControl(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.False(t, canceled, "a final reminder stays as it is")
 }
+
+// testCapAcrossChannels covers a cap that names no channel: it counts the
+// account's attempts on every channel (Washington, New York City).
+func testCapAcrossChannels(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	limit := nudge.CapLimit{Window: 7 * 24 * time.Hour, Max: 2, Count: nudge.CountAll, Reason: nudge.ReasonFrequencyCap, Rule: "RCW 19.16.250"}
+	_, err := s.ClaimAttempt(ctx, Attempt("rem_1", "A-1", nudge.SMS, T0), []nudge.CapLimit{limit})
+	require.NoError(t, err)
+	_, err = s.ClaimAttempt(ctx, Attempt("rem_2", "A-1", nudge.Email, T0.Add(time.Hour)), []nudge.CapLimit{limit})
+	require.NoError(t, err)
+	_, err = s.ClaimAttempt(ctx, Attempt("rem_3", "A-1", nudge.Voice, T0.Add(2*time.Hour)), []nudge.CapLimit{limit})
+	require.ErrorIs(t, err, nudge.ErrCapReached, "an SMS and an email count against a call")
+	_, err = s.ClaimAttempt(ctx, Attempt("rem_4", "A-2", nudge.Voice, T0.Add(2*time.Hour)), []nudge.CapLimit{limit})
+	require.NoError(t, err, "another account's cap is its own")
+}

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
+		{"CapAcrossChannels", testCapAcrossChannels},
 		{"AttemptQueries", testAttemptQueries},
 		{"Replies", testReplies},
 		{"Promises", testPromises},
