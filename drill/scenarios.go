@@ -116,12 +116,11 @@ func runWorkerKill(ctx context.Context, o Options, res *Result) error {
 				aged[id] = true
 			}
 			// Only a worker that has had the time to start and take work is
-			// killed, and only once the run has moved on since the last kill
-			// (or dead workers' leases wait for a new worker's recoverer): on
-			// a slow or loaded machine, killing workers as they start would
+			// killed, and only once the run has moved on since the last kill:
+			// on a slow or loaded machine, killing workers as they start would
 			// test nothing and starve the run.
 			workers := e.live("worker")
-			moved := p.final+p.byStatus[nudge.ReminderUnknown] > finalAtKill || len(ids) > 0
+			moved := p.final+p.byStatus[nudge.ReminderUnknown] > finalAtKill
 			if len(workers) == 0 || time.Since(workers[0].started) < 2*o.KillEvery || !moved {
 				return nil
 			}
