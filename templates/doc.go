@@ -11,13 +11,17 @@
 //	<locale>/<file>.tmpl                       shared {{define}} blocks
 //	<locale>/<channel>/<name>.<part>.tmpl      one part of one template
 //
+//	pack.yaml                                  settings (SMS budgets, transliteration)
+//
 // for example en/sms/late_sms.text.tmpl, es/email/due_email.subject.tmpl or
 // zh-CN/voice/late_voice.greeting.tmpl. Channels are sms (part text), email
 // (subject, text, html) and voice (the parts in VoiceParts). To change one
 // message a lender copies that one file into its directory and edits it; a
 // new locale directory adds a language. Every locale defines the blocks
 // "optout" (the SMS opt-out instruction), "disclosure" (the Reg F debt-collector
-// disclosure, empty unless .Disclosure is set) and "days" (a day count).
+// disclosure, empty unless .Disclosure is set) and "days" (a day count); it
+// may define "sms_disclosure", the same disclosure in the fewer words an SMS
+// can afford, which SMS may carry instead.
 //
 // # Writing templates
 //
@@ -55,7 +59,34 @@
 // .Disclosure set, SMS, email and the voice message and voicemail carry the
 // disclosure (the first-communication wording with .FirstContact); the
 // limited-content voicemail (Reg F §1006.2(j)) and the wrong-party message say
-// nothing about the debt. Load refuses a directory that breaks a rule, naming
-// each file (and line, for parse errors). Rendering an SMS over MaxSMSChars is
-// an error; CountSegments reports GSM-7/UCS-2 segments for the caller's limit.
+// nothing about the debt; every SMS fits its segment budget with LongData.
+// Load refuses a directory that breaks a rule, naming each file (and line,
+// for parse errors). Rendering an SMS over MaxSMSChars is an error;
+// CountSegments reports GSM-7/UCS-2 segments.
+//
+// # SMS budgets and transliteration
+//
+// A lender pays per segment, and one character outside GSM-7 (the í of
+// García) sends the whole text as UCS-2, 67 characters a part instead of 153.
+// Every SMS template has a budget, in segments: DefaultMaxSegments (2), or
+// what pack.yaml declares:
+//
+//	sms:
+//	  max_segments: 2            # every SMS template without its own
+//	  transliterate: [en, es]    # Latin-script locales only
+//	  templates:
+//	    help_sms: {max_segments: 3}
+//
+// A lender's pack.yaml overrides the default one key by key. Validate renders
+// every SMS template in every locale with LongData (a 30-character accented
+// name, 99,999.99, the locale's longest date, a 40-character link), without
+// and with each disclosure variant, and fails when one needs more segments
+// than its budget, naming the file, the template and the locale. In the
+// locales sms.transliterate lists, a body that as written needs more segments
+// than its budget is transliterated to GSM-7 (Transliterate: García →
+// Garcia, “ ” → "), unless a character with no GSM-7 form (Chinese, emoji)
+// keeps it UCS-2 anyway; a body within its budget keeps its accents.
+// Rendered carries the segments, the encoding, the budget and whether the
+// body was transliterated; real data can still go over the budget
+// (Rendered.OverBudget), which the caller may refuse or report.
 package templates

@@ -23,11 +23,21 @@ func ExamplePack_Render() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.Locale, r.Segments, r.Encoding)
+	// As written (días) the text is UCS-2 and needs 3 segments, over the
+	// budget of 2: the default pack transliterates Spanish, and it needs 1.
+	fmt.Println(r.Locale, r.Segments, r.Encoding, "budget", r.Budget, "transliterated", r.Transliterated)
 	fmt.Println(r.Text)
 	// Output:
-	// es 4 UCS-2
-	// Acme Auto: Hola, Ana Ruiz. No hemos recibido su pago de $289.00 que vencía el 1 de junio de 2026 (hace 3 días). Si tuvo algún imprevisto, estamos para ayudarle. Pague o vea sus opciones: https://pay.example.com/a/x1 Responde ALTO para cancelar.
+	// es 1 GSM-7 budget 2 transliterated true
+	// Acme Auto: Ana Ruiz, su pago de $289.00 tiene 3 dias de atraso. Estamos para ayudarle: https://pay.example.com/a/x1 Responde ALTO para cancelar.
+}
+
+func ExampleTransliterate() {
+	fmt.Println(templates.Transliterate("María José García-Núñez: “pagaré” – ¿mañana?"))
+	fmt.Println(templates.Transliterate("王伟 García"))
+	// Output:
+	// Maria José Garcia-Nuñez: "pagaré" - ¿mañana? true
+	// 王伟 García false
 }
 
 func ExampleCountSegments() {

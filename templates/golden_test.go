@@ -16,15 +16,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// goldenVariants are the data variants every default template is rendered with.
+// goldenVariants are the data variants every default template is rendered
+// with: SampleData edited, or LongData for the locale.
 var goldenVariants = []struct {
 	name string
+	long bool
 	edit func(*Data)
 }{
-	{"plain", func(*Data) {}},
-	{"first contact by a debt collector", func(d *Data) { d.Disclosure, d.FirstContact = true, true }},
-	{"later contact by a debt collector", func(d *Data) { d.Disclosure = true }},
-	{"no link, one day late", func(d *Data) { d.Link, d.DaysLate = "", 1 }},
+	{"plain", false, func(*Data) {}},
+	{"first contact by a debt collector", false, func(d *Data) { d.Disclosure, d.FirstContact = true, true }},
+	{"later contact by a debt collector", false, func(d *Data) { d.Disclosure = true }},
+	{"no link, one day late", false, func(d *Data) { d.Link, d.DaysLate = "", 1 }},
+	{"long data", true, func(*Data) {}},
+	{"long data, first contact by a debt collector", true, func(d *Data) { d.Disclosure, d.FirstContact = true, true }},
 }
 
 // renderGolden renders every variant of one template in one locale as text.
@@ -33,6 +37,9 @@ func renderGolden(t *testing.T, p *Pack, name string, ch nudge.ChannelKind, loca
 	var b strings.Builder
 	for _, v := range goldenVariants {
 		d := SampleData()
+		if v.long {
+			d = LongData(locale)
+		}
 		v.edit(&d)
 		r, err := p.Render(name, ch, []string{locale}, d)
 		require.NoError(t, err, "%s/%s/%s (%s)", locale, ch, name, v.name)
@@ -40,7 +47,7 @@ func renderGolden(t *testing.T, p *Pack, name string, ch nudge.ChannelKind, loca
 		fmt.Fprintf(&b, "=== %s\n", v.name)
 		switch ch {
 		case nudge.SMS:
-			fmt.Fprintf(&b, "--- text (%d segments, %s, length %d)\n%s\n", r.Segments, r.Encoding, r.Length, r.Text)
+			fmt.Fprintf(&b, "--- text (%d of %d segments, %s, length %d%s)\n%s\n", r.Segments, r.Budget, r.Encoding, r.Length, transliteratedNote(r), r.Text)
 		case nudge.Email:
 			fmt.Fprintf(&b, "--- subject\n%s\n--- text\n%s\n--- html\n%s\n", r.Subject, r.Text, r.HTML)
 		case nudge.Voice:
@@ -55,6 +62,14 @@ func renderGolden(t *testing.T, p *Pack, name string, ch nudge.ChannelKind, loca
 		}
 	}
 	return b.String()
+}
+
+// transliteratedNote marks a transliterated SMS in a golden file's header.
+func transliteratedNote(r Rendered) string {
+	if r.Transliterated {
+		return ", transliterated"
+	}
+	return ""
 }
 
 func TestGolden(t *testing.T) {

@@ -61,6 +61,9 @@ const (
 	// BlockDisclosure renders the Reg F debt-collector disclosure for the data
 	// (the first-communication variant when FirstContact is set).
 	BlockDisclosure = "disclosure"
+	// BlockSMSDisclosure, optional, renders the same disclosure in the fewer
+	// words an SMS can afford; an SMS carries either block.
+	BlockSMSDisclosure = "sms_disclosure"
 )
 
 // OptOutConfirmSMS names the template sent after an opt-out; it confirms the
@@ -123,6 +126,8 @@ type Pack struct {
 	templates map[key]map[string]*localized
 	// commons holds the shared block files of each locale.
 	commons map[string][]source
+	// sms holds the SMS settings of pack.yaml.
+	sms SMSSettings
 }
 
 var (
@@ -145,12 +150,14 @@ func Default() *Pack {
 
 // Load returns the default pack overlaid with the files in dir, which uses
 // the same layout: <locale>/<channel>/<name>.<part>.tmpl for template parts
-// and <locale>/<file>.tmpl for shared blocks. A file replaces the default file
-// of the same path; new names and new locales are added. Dotfiles and README
-// files are ignored; any other file that does not fit the layout is an error.
-// The result is validated: Load refuses a directory whose templates do not
-// parse or render, or lack the opt-out, unsubscribe or disclosure text, with
-// errors naming the files.
+// and <locale>/<file>.tmpl for shared blocks, and an optional pack.yaml
+// (SettingsFile) at its root. A file replaces the default file of the same
+// path, and pack.yaml overrides the default settings key by key; new names
+// and new locales are added. Dotfiles and README files are ignored; any other
+// file that does not fit the layout is an error. The result is validated:
+// Load refuses a directory whose templates do not parse or render, lack the
+// opt-out, unsubscribe or disclosure text, or need more SMS segments than
+// their budget with LongData, with errors naming the files.
 func Load(dir string) (*Pack, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -176,12 +183,28 @@ func loadSources(override fs.FS, origin string) (*Pack, error) {
 	if err := readSources(sub, defaultOrigin, sources); err != nil {
 		return nil, err
 	}
+	settings, _, err := parseSettings(sources[SettingsFile], SMSSettings{MaxSegments: DefaultMaxSegments})
+	if err != nil {
+		return nil, err
+	}
+	delete(sources, SettingsFile)
+	var lenderSettings *settingsParser
 	if override != nil {
 		if err := readSources(override, origin, sources); err != nil {
 			return nil, err
 		}
+		if src, ok := sources[SettingsFile]; ok {
+			delete(sources, SettingsFile)
+			if settings, lenderSettings, err = parseSettings(src, settings); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p, err := compile(sources)
+	p.sms = settings
+	if lenderSettings != nil {
+		err = errors.Join(err, lenderSettings.checkNames(p))
+	}
 	// Validate what did compile too, so one run names every bad file.
 	if err := errors.Join(err, p.Validate()); err != nil {
 		return nil, err
@@ -211,8 +234,8 @@ func readSources(fsys fs.FS, origin string, sources map[string]source) error {
 			return nil
 		}
 		name := filepath.Join(origin, filepath.FromSlash(rel))
-		if !strings.HasSuffix(base, ".tmpl") {
-			errs = append(errs, fmt.Errorf("%s: not a template (want <locale>/<channel>/<name>.<part>.tmpl or <locale>/<file>.tmpl)", name))
+		if !strings.HasSuffix(base, ".tmpl") && rel != SettingsFile {
+			errs = append(errs, fmt.Errorf("%s: not a template (want <locale>/<channel>/<name>.<part>.tmpl, <locale>/<file>.tmpl or %s)", name, SettingsFile))
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, rel)

@@ -58,7 +58,7 @@ func TestRender(t *testing.T) {
 		contains []string
 	}{
 		{name: "en SMS", template: "late_sms", ch: nudge.SMS, langs: []string{"en"}, locale: "en", format: "en-US",
-			contains: []string{"Sample Auto Finance", "$412.50", "June 1, 2026", "https://pay.example.com/a/SAMPLE", "Reply STOP to opt out", "5 days"}},
+			contains: []string{"Sample Auto Finance", "$412.50", "https://pay.example.com/a/SAMPLE", "Reply STOP to opt out", "5 days late"}},
 		{name: "es-MX borrower gets Spanish", template: "due_sms", ch: nudge.SMS, langs: Locales("es-MX", "en"), locale: "es", format: "es-MX",
 			contains: []string{"Responde ALTO para cancelar", "1 de junio de 2026"}},
 		{name: "Spanish without a country formats money the CLDR es way", template: "due_sms", ch: nudge.SMS, langs: []string{"es"},
@@ -74,6 +74,9 @@ func TestRender(t *testing.T) {
 		{name: "first-contact disclosure in Spanish", template: "late_email", ch: nudge.Email, langs: []string{"es"},
 			edit: func(d *Data) { d.Disclosure, d.FirstContact = true, true }, locale: "es", format: "es-US",
 			contains: []string{"Esta es una comunicación de un cobrador de deudas. Se trata de un intento de cobrar una deuda"}},
+		{name: "first-contact disclosure in a Spanish SMS, in its SMS form", template: "predue_sms", ch: nudge.SMS, langs: []string{"es"},
+			edit: func(d *Data) { d.Disclosure, d.FirstContact = true, true }, locale: "es", format: "es-US",
+			contains: []string{"Somos un cobrador de deudas que intenta cobrar una deuda; toda ", " obtenida se usara para ese fin."}},
 		{name: "email", template: "due_email", ch: nudge.Email, langs: []string{"en"}, locale: "en", format: "en-US",
 			contains: []string{d.UnsubscribeURL}},
 	}
@@ -197,8 +200,11 @@ func TestLoadOverride(t *testing.T) {
 		"en/sms/late_sms.text.tmpl": "{{.LenderName}}: {{.BorrowerName}}, {{money .Amount}} was due {{date .DueDate}}.{{if .Disclosure}} {{template \"disclosure\" .}}{{end}} {{template \"optout\" .}}\n",
 		"fr/common.tmpl":            `{{define "optout"}}Répondez STOP pour vous désabonner{{end}}{{define "disclosure"}}{{if .Disclosure}}Ceci est une communication d'un agent de recouvrement.{{end}}{{end}}`,
 		"fr/sms/late_sms.text.tmpl": "{{.LenderName}} : {{money .Amount}} dû le {{date .DueDate}}.{{if .Disclosure}} {{template \"disclosure\" .}}{{end}} {{template \"optout\" .}}\n",
-		"README.md":                 "notes for the lender's team",
-		".git/config":               "ignored",
+		// In UCS-2 (û) the French SMS needs 3 segments with long data:
+		// transliterated it fits the default budget of 2.
+		"pack.yaml":   "sms:\n  transliterate: [en, es, fr]\n",
+		"README.md":   "notes for the lender's team",
+		".git/config": "ignored",
 	})
 	p, err := Load(dir)
 	require.NoError(t, err)
@@ -226,7 +232,7 @@ func TestLoadOverride(t *testing.T) {
 	// The default pack is unchanged.
 	r, err = Default().Render("late_sms", nudge.SMS, []string{"en"}, SampleData())
 	require.NoError(t, err)
-	require.Contains(t, r.Text, "we haven't received")
+	require.Contains(t, r.Text, "We're here to help")
 }
 
 func TestLoadRejects(t *testing.T) {

@@ -31,10 +31,23 @@ type Rendered struct {
 	// Parts holds the voice script by part name (voice only; see VoiceParts).
 	Parts map[string]string
 	// Segments, Encoding and Length describe the SMS body (SMS only); see
-	// CountSegments. Callers enforce a lender's segment limit.
+	// CountSegments.
 	Segments int
 	Encoding Encoding
 	Length   int
+	// Budget is the template's segment budget (SMS only; see Pack.Budget).
+	// Validate holds every template to it with LongData; a borrower's real
+	// data may still go over it, which callers may refuse or warn about.
+	Budget int
+	// Transliterated reports that the SMS body was transliterated to GSM-7
+	// (see Transliterate): the pack transliterates its locale, and as
+	// written it needed more segments than its budget.
+	Transliterated bool
+}
+
+// OverBudget reports whether an SMS needs more segments than its budget.
+func (r Rendered) OverBudget() bool {
+	return r.Channel == nudge.SMS && r.Budget > 0 && r.Segments > r.Budget
 }
 
 // stubFuncs declares the template functions at parse time; Render binds the
@@ -94,6 +107,10 @@ func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Format
 		text, err := l.parts[PartText].exec(f, d, "")
 		if err != nil {
 			return Rendered{}, err
+		}
+		r.Budget = p.Budget(name)
+		if p.Transliterates(l.locale) {
+			text, r.Transliterated = fitBudget(text, r.Budget)
 		}
 		r.Text = text
 		if n := utf16Len(text); n > MaxSMSChars {

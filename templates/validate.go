@@ -25,13 +25,17 @@ var debtParts = []string{PartLimitedVoicemail, PartWrongParty}
 var disclosureParts = []string{PartMessage, PartVoicemail}
 
 // Validate checks every template of the pack in every locale: each has the
-// parts its channel needs and renders with SampleData; every SMS (except
-// OptOutConfirmSMS) contains the locale's opt-out text; every email's text and
-// HTML parts contain the unsubscribe link; SMS, email and the voice message
-// and voicemail carry the debt-collector disclosure when Data.Disclosure is
-// set (both variants); the limited-content voicemail and the wrong-party
-// message mention neither the amount, the due date, the disclosure nor (for
-// the voicemail) the lender. Errors name the file.
+// parts its channel needs and renders with SampleData; every SMS fits its
+// segment budget (Pack.Budget) when rendered with LongData, without and with
+// each disclosure variant, an error naming the template and the locale
+// otherwise; every SMS (except OptOutConfirmSMS) contains the locale's
+// opt-out text; every email's text and HTML parts contain the unsubscribe
+// link; SMS, email and the voice message and voicemail carry the
+// debt-collector disclosure when Data.Disclosure is set (both variants; an
+// SMS may carry its BlockSMSDisclosure form instead); the limited-content
+// voicemail and the wrong-party message mention neither the amount, the due
+// date, the disclosure nor (for the voicemail) the lender. Errors name the
+// file.
 func (p *Pack) Validate() error {
 	var errs []error
 	keys := make([]key, 0, len(p.templates))
@@ -71,8 +75,13 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 		return []error{err}
 	}
 	anyPart := l.parts[channelParts[k.ch][0]]
+	if k.ch == nudge.SMS {
+		if err := p.checkBudget(l, k.name, extraKeys(l)); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if k.ch == nudge.SMS && k.name == WrongNumberSMS {
-		return p.checkStranger(l, f, sample)
+		return append(errs, p.checkStranger(l, f, sample)...)
 	}
 
 	// Opt-out text and unsubscribe link.
@@ -104,6 +113,14 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 			errs = append(errs, fmt.Errorf("%s: locale %s must define a non-empty {{define %q}} block for the %s disclosure (in %s/<file>.tmpl): %w", anyPart.src.origin, l.locale, BlockDisclosure, variant, l.locale, emptyBlock(err)))
 			break
 		}
+		// An SMS may carry the shorter SMS form instead, where the locale has one.
+		short := ""
+		if k.ch == nudge.SMS && anyPart.text.Lookup(BlockSMSDisclosure) != nil {
+			if short, err = anyPart.exec(f, d, BlockSMSDisclosure); err != nil || short == "" {
+				errs = append(errs, fmt.Errorf("%s: the {{define %q}} block of locale %s must render the %s disclosure: %w", anyPart.src.origin, BlockSMSDisclosure, l.locale, variant, emptyBlock(err)))
+				break
+			}
+		}
 		r, err := p.render(l, k.name, k.ch, f, d)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("with the %s disclosure: %w", variant, err))
@@ -126,12 +143,26 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 			errs = append(errs, p.checkNoDebt(l, f, d, r, want)...)
 		}
 		for _, pn := range sortedKeys(need) {
-			if !strings.Contains(need[pn], want) {
-				errs = append(errs, fmt.Errorf("%s: lacks the %s debt-collector disclosure %q", l.parts[pn].src.origin, variant, want))
+			if !carries(need[pn], want, r.Transliterated) && (short == "" || !carries(need[pn], short, r.Transliterated)) {
+				also := ""
+				if short != "" {
+					also = fmt.Sprintf(" (or its SMS form %q)", short)
+				}
+				errs = append(errs, fmt.Errorf("%s: lacks the %s debt-collector disclosure %q%s", l.parts[pn].src.origin, variant, want, also))
 			}
 		}
 	}
 	return errs
+}
+
+// carries reports whether text contains s, transliterated to GSM-7 when the
+// text was.
+func carries(text, s string, transliterated bool) bool {
+	if strings.Contains(text, s) {
+		return true
+	}
+	t, _ := Transliterate(s)
+	return transliterated && strings.Contains(text, t)
 }
 
 // checkOptOut checks that an SMS renders the locale's opt-out block and that
@@ -203,13 +234,18 @@ func (p *Pack) checkStranger(l *localized, f *Formatter, d Data) []error {
 	amount, _ := f.Money(d.Amount, d.Currency)
 	due, _ := f.Date(d.DueDate)
 	disclosure, _ := pt.exec(f, d, BlockDisclosure)
+	smsDisclosure := ""
+	if pt.text.Lookup(BlockSMSDisclosure) != nil {
+		smsDisclosure, _ = pt.exec(f, d, BlockSMSDisclosure)
+	}
 	forbidden := map[string]string{
-		"the amount":        plainSpaces.Replace(amount),
-		"the raw amount":    d.Amount,
-		"the due date":      plainSpaces.Replace(due),
-		"the disclosure":    disclosure,
-		"the borrower":      d.BorrowerName,
-		"the lender's name": d.LenderName,
+		"the amount":         plainSpaces.Replace(amount),
+		"the raw amount":     d.Amount,
+		"the due date":       plainSpaces.Replace(due),
+		"the disclosure":     disclosure,
+		"the SMS disclosure": smsDisclosure,
+		"the borrower":       d.BorrowerName,
+		"the lender's name":  d.LenderName,
 	}
 	var errs []error
 	for _, what := range sortedKeys(forbidden) {

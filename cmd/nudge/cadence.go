@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,13 +29,23 @@ func (a *app) cadenceCmd() *cobra.Command {
 	return cmd
 }
 
+// packError is a problem of the configuration's template pack.
+type packError struct {
+	dir string
+	err error
+}
+
+func (e packError) Error() string { return fmt.Sprintf("template pack %s: %v", e.dir, e.err) }
+
+func (e packError) Unwrap() error { return e.err }
+
 // rules loads the template pack and the compliance profiles the configuration names.
 func (a *app) rules(cfg Config) (*templates.Pack, *compliance.Registry, error) {
 	pack := templates.Default()
 	if cfg.Templates != "" {
 		p, err := templates.Load(cfg.Templates)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, packError{dir: cfg.Templates, err: err}
 		}
 		pack = p
 	}
@@ -64,14 +76,23 @@ func (a *app) cadenceValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check cadence files; print every problem as file:line:col: message",
-		Long:  "Check cadence files against the format, the template pack and the compliance profiles. Every problem of every file is printed as file:line:col: message; the exit status is 1 when there is any.",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "Check cadence files against the format, the template pack and the compliance profiles. Every problem of every file is printed as file:line:col: message; the exit status is 1 when there is any.\n\n" +
+			"The template pack (the default one, overlaid with the configuration's templates directory) is checked first: every SMS template is rendered in every language with long data and must fit its segment budget (pack.yaml). A pack problem is printed as file: message, naming the template and the language.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
 				return err
 			}
 			pack, reg, err := a.rules(cfg)
+			var pe packError
+			if errors.As(err, &pe) {
+				// Every problem of the lender's pack, one per line; the
+				// cadences need a valid pack to be checked against.
+				fmt.Fprintln(cmd.ErrOrStderr(), pe.err.Error())
+				fmt.Fprintf(cmd.ErrOrStderr(), "template pack %s is invalid: cadence files not checked\n", pe.dir)
+				return exitError{1}
+			}
 			if err != nil {
 				return err
 			}
@@ -83,6 +104,7 @@ func (a *app) cadenceValidateCmd() *cobra.Command {
 				return exitError{1}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d file(s) valid\n", len(args))
+			fmt.Fprintln(cmd.OutOrStdout(), budgetSummary(pack))
 			return nil
 		},
 	}
@@ -183,9 +205,15 @@ func previewLender(cfg Config, id, name, lang, cadenceLang string) nudge.Lender 
 	return l
 }
 
+// previewToken stands for a link's token in previews: as long as a real one
+// (22 characters), so that the segments shown are the ones sent.
+const previewToken = "AbCdEfGhIjKlMnOpQrStUv"
+
 // preview prints every step of c for acct: when it would go, on which
-// channel, the rendered message and its SMS segments. Links are shown with a
-// placeholder token.
+// channel, the rendered message and, for SMS, its segments against the
+// template's budget, its encoding and whether it was transliterated (and the
+// same as a first contact, when the profile's disclosure makes that longer).
+// Links are shown with a placeholder token.
 func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *compliance.Profile, acct nudge.Account, now time.Time, lender nudge.Lender, publicURL string) error {
 	loc := compliance.PrimaryLocationOf(acct, profile)
 	today := nudge.DateOf(now.In(loc))
@@ -193,8 +221,8 @@ func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *c
 		d := templates.DataFor(acct, lender.Name, day)
 		d.Disclosure = profile.Collector == compliance.ThirdParty
 		d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
-		d.Link = strings.TrimRight(publicURL, "/") + "/p/TOKEN"
-		d.UnsubscribeURL = strings.TrimRight(publicURL, "/") + "/u/TOKEN"
+		d.Link = strings.TrimRight(publicURL, "/") + "/p/" + previewToken
+		d.UnsubscribeURL = strings.TrimRight(publicURL, "/") + "/u/" + previewToken
 		return d
 	}
 	langs := templates.Locales(acct.Borrower.Language, lender.Language)
@@ -239,7 +267,18 @@ func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *c
 		fmt.Fprintf(tw, "channel\t%s, template %s, locale %s\n", r.step.Channel, r.step.Template, out.Locale)
 		switch r.step.Channel {
 		case nudge.SMS:
-			fmt.Fprintf(tw, "segments\t%d (%s, %d characters)\n", out.Segments, out.Encoding, out.Length)
+			line := segmentsLine(out)
+			if d := dataOn(day); d.Disclosure {
+				// The first text a third-party collector sends carries
+				// the longer first-contact disclosure.
+				d.FirstContact = true
+				first, err := pack.Render(r.step.Template, r.step.Channel, langs, d)
+				if err != nil {
+					return fmt.Errorf("step %s: %w", r.step.ID, err)
+				}
+				line += "; as a first contact " + segmentsLine(first)
+			}
+			fmt.Fprintf(tw, "segments\t%s\n", line)
 			fmt.Fprintf(tw, "message\t%s\n", out.Text)
 		case nudge.Email:
 			fmt.Fprintf(tw, "subject\t%s\n", out.Subject)
@@ -251,6 +290,49 @@ func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *c
 		}
 	}
 	return tw.Flush()
+}
+
+// segmentsLine describes an SMS's size against its template's budget: "2 of
+// 2 (GSM-7, 290 characters, transliterated)", or "4 of 2 (UCS-2, 217
+// characters) OVER BUDGET" for a borrower whose text goes over it.
+func segmentsLine(r templates.Rendered) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d (%s, %d characters", r.Segments, r.Budget, r.Encoding, r.Length)
+	if r.Transliterated {
+		b.WriteString(", transliterated")
+	}
+	b.WriteString(")")
+	if r.OverBudget() {
+		b.WriteString(" OVER BUDGET")
+	}
+	return b.String()
+}
+
+// budgetSummary says what the pack's SMS templates were held to.
+func budgetSummary(p *templates.Pack) string {
+	s := p.SMS()
+	n := 0
+	for _, name := range p.Names() {
+		if p.Has(name, nudge.SMS) {
+			n++
+		}
+	}
+	translit := "none"
+	if len(s.Transliterate) > 0 {
+		translit = strings.Join(s.Transliterate, ", ")
+	}
+	var names []string
+	for name, b := range s.Budgets {
+		if p.Has(name, nudge.SMS) {
+			names = append(names, fmt.Sprintf("%s %d", name, b))
+		}
+	}
+	sort.Strings(names)
+	own := ""
+	if len(names) > 0 {
+		own = "; own budgets: " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%d SMS templates fit their budgets with long data (%d segments%s; transliterated: %s)", n, s.MaxSegments, own, translit)
 }
 
 func voicePartsOf(r templates.Rendered) []string {
