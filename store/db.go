@@ -44,10 +44,6 @@ type DB struct {
 	// write serves writes. For SQLite it holds one connection whose
 	// transactions begin with BEGIN IMMEDIATE; for PostgreSQL it is read.
 	write *sql.DB
-	// addrKey keys opt-out address hashes (see WithSecret).
-	addrKey []byte
-	// secret reports whether addrKey comes from the deployment's secret.
-	secret bool
 
 	rowsRead atomic.Int64
 }
@@ -62,9 +58,8 @@ var _ nudge.Store = (*DB)(nil)
 //	postgres://user@host:5432/db?sslmode=disable   (also postgresql://)
 //
 // A PostgreSQL URL may carry pool_max_conns=N to size the connection pool
-// (DefaultPostgresMaxConns otherwise). Open pings the database. Options
-// (WithSecret) tune the store.
-func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
+// (DefaultPostgresMaxConns otherwise). Open pings the database.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
 	var (
 		db  *DB
 		err error
@@ -79,10 +74,6 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redactURL(rawURL), err)
-	}
-	db.addrKey = defaultAddressKey
-	for _, o := range opts {
-		o(db)
 	}
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +30,13 @@ func NormalizeAddress(channel nudge.ChannelKind, address string) string {
 		return strings.ToLower(address)
 	}
 	return address
+}
+
+// AddressHash returns the hex SHA-256 of the normalised address, which
+// identifies an opt-out after the address itself has been erased.
+func AddressHash(channel nudge.ChannelKind, address string) string {
+	sum := sha256.Sum256([]byte(NormalizeAddress(channel, address)))
+	return hex.EncodeToString(sum[:])
 }
 
 const replyCols = `id, lender, account_id, channel, from_address, to_address, body, intent, provider_id, needs_person, created_at`
@@ -226,37 +235,26 @@ WHERE lender = ? AND account_id = ? ORDER BY created_at, id`, lender, accountID)
 }
 
 // AddOptOut records that o.Address may not be contacted on o.Channel by
-// o.Lender and reports whether it was new. The keyed address hash
-// (DB.AddressHash) is computed from the address (o.AddressHash is used only
-// when the address is empty); a plain hash stored for the address before
-// migration 0005 is re-keyed first.
+// o.Lender and reports whether it was new. The address hash is computed from
+// the address (o.AddressHash is used only when the address is empty).
 func (db *DB) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
 	if o.Lender == "" || !o.Channel.Valid() {
 		return false, fmt.Errorf("add opt-out: lender and a valid channel are required (got %q, %q)", o.Lender, o.Channel)
 	}
 	hash := o.AddressHash
 	if o.Address != "" {
-		hash = db.AddressHash(o.Channel, o.Address)
+		hash = AddressHash(o.Channel, o.Address)
 	}
 	if hash == "" {
 		return false, errors.New("add opt-out: address is required")
 	}
-	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if o.Address != "" {
-			if _, err := db.rekeyOptOut(ctx, tx, o.Lender, o.Channel, o.Address); err != nil {
-				return err
-			}
-		}
-		res, err := db.exec(ctx, tx, `INSERT INTO opt_outs (lender, channel, address, address_hash, source, reason, created_at, keyed)
-VALUES (?, ?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (lender, channel, address_hash) DO NOTHING`,
-			o.Lender, string(o.Channel), NormalizeAddress(o.Channel, o.Address), hash, o.Source, o.Reason, db.tv(o.CreatedAt))
-		if err != nil {
-			return err
-		}
-		n, err = rowsAffected(res)
-		return err
-	})
+	res, err := db.exec(ctx, db.write, `INSERT INTO opt_outs (lender, channel, address, address_hash, source, reason, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO NOTHING`,
+		o.Lender, string(o.Channel), NormalizeAddress(o.Channel, o.Address), hash, o.Source, o.Reason, db.tv(o.CreatedAt))
+	if err != nil {
+		return false, fmt.Errorf("add %s opt-out for %s: %w", o.Channel, o.Lender, err)
+	}
+	n, err := rowsAffected(res)
 	if err != nil {
 		return false, fmt.Errorf("add %s opt-out for %s: %w", o.Channel, o.Lender, err)
 	}
@@ -264,10 +262,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (lender, channel, address_hash) D
 }
 
 // RemoveOptOut records an opt-in from address and reports whether an opt-out
-// existed (under its keyed or its old plain hash).
+// existed.
 func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {
-	res, err := db.exec(ctx, db.write, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
-		lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
+	res, err := db.exec(ctx, db.write, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash = ?`,
+		lender, string(channel), AddressHash(channel, address))
 	if err != nil {
 		return false, fmt.Errorf("remove %s opt-out for %s: %w", channel, lender, err)
 	}
@@ -279,34 +277,15 @@ func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.Cha
 }
 
 // IsOptedOut reports whether address opted out of channel for lender,
-// comparing normalised addresses by their keyed hash, or by the plain hash
-// of an opt-out stored before migration 0005, which it then re-keys.
+// comparing normalised addresses by hash.
 func (db *DB) IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {
-	rows, err := db.query(ctx, db.read, `SELECT keyed FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
-		lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
+	var n int
+	err := db.queryRow(ctx, db.read, `SELECT COUNT(*) FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash = ?`,
+		lender, string(channel), AddressHash(channel, address)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
 	}
-	found, plain := false, false
-	for rows.Next() {
-		var keyed bool
-		if err := rows.Scan(&keyed); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
-		}
-		found, plain = true, plain || !keyed
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
-	}
-	if plain {
-		// The number is seen again: its old hash becomes keyed. A failure
-		// leaves it for the next check; the answer stands either way.
-		_, _ = db.rekeyOptOut(ctx, db.write, lender, channel, address)
-	}
-	return found, nil
+	return n > 0, nil
 }
 
 // ListOptOuts returns the lender's opt-outs oldest first.

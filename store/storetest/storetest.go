@@ -78,7 +78,6 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"EventsAndAudit", testEventsAndAudit},
 		{"APIPages", testAPIPages}, {"AccountRepliesAndKeys", testAccountRepliesAndKeys},
 		{"ErasePersonalData", testErasePersonalData},
-		{"ErasureScan", testErasureScan},
 		{"Ops", testOps},
 	}
 	for _, tc := range tests {
