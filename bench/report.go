@@ -113,6 +113,9 @@ func (r *Report) Rows() []Row {
 			Measure: fmt.Sprintf("planning %s accounts, %s due: reminders planned+enqueued/s", size(p.Accounts), size(p.Due)),
 			Result:  perSec(v), Ceiling: "Asynq enqueue " + perSec(enq), Ratio: ratioText(ratio(v, enq)),
 		})
+		if l := p.Large; l != nil {
+			rows = append(rows, largeTickRow(p.Accounts, *l))
+		}
 	}
 	if n := len(r.Planning); n > 0 {
 		small, large := r.Planning[0], r.Planning[n-1]
@@ -190,16 +193,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 	for _, row := range r.Rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", row.Measure, row.Result, row.Ceiling, row.Ratio, dash(row.Target), dash(row.Verdict))
 	}
-	b.WriteString("\n## Planning\n\n")
-	fmt.Fprintf(&b, "One portfolio grows through the sizes; idle accounts are next due years ahead. Each tick finds %d fresh accounts\n"+
-		"due (one SMS reminder each), plans them %d at a time (`schedules.Planner.Concurrency`) and enqueues them on the\n"+
-		"real Asynq queues; the median of %d ticks is shown. Loading (UpsertAccounts in chunks of %d, then ANALYZE on\n"+
-		"PostgreSQL) is timed apart and not counted. Rows read is `store.DB.RowsRead()` (account rows).\n\n",
-		r.Config.Due, r.Config.PlanConcurrency, r.Config.Repeat, r.Config.LoadChunk)
-	b.WriteString("| Accounts | Load (not counted) | Tick wall | Rows read | Planned | Planned+enqueued/s |\n|---|---|---|---|---|---|\n")
-	for _, p := range r.Planning {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s |\n", size(p.Accounts), dur(p.Load), dur(p.Tick), p.RowsRead, p.Planned, perSec(p.PerSecond()))
-	}
+	r.writePlanning(&b)
 	d := r.Dispatch
 	fmt.Fprintf(&b, "\n## Dispatch\n\n%d reminders, %d Asynq server(s) × concurrency %d, same Redis database. The raw run enqueues\n"+
 		"stand-in tasks through the product's Enqueuer (%s, %s sequentially: the planning ceiling) and works them off\n"+

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -18,6 +17,8 @@ import (
 const (
 	// DefaultBatch is how many due accounts one query reads.
 	DefaultBatch = 1000
+	// DefaultLanes is how many batches a tick plans at once.
+	DefaultLanes = 2
 	// DefaultCatchUpGrace is how long past its run time a non-terminal reminder
 	// may sit before a tick re-enqueues it from the ledger.
 	DefaultCatchUpGrace = 2 * time.Minute
@@ -25,14 +26,22 @@ const (
 
 // PlannerStore is the part of the store the Planner uses.
 type PlannerStore interface {
-	DueAccounts(ctx context.Context, at time.Time, limit int) ([]nudge.Account, error)
+	// DueAccountsAfter reads a page of the accounts due at at, in next
+	// action, lender and id order, after the account after (from the first
+	// when after is zero), with their contacts and holds.
+	DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
-	InsertReminders(ctx context.Context, rs []nudge.Reminder) ([]nudge.Reminder, error)
+	// PromisesOf returns every promise of the accounts, grouped by account
+	// and oldest first within one: one read for a whole batch.
+	PromisesOf(ctx context.Context, accts []nudge.Account) ([]nudge.Promise, error)
+	// SavePlan inserts the reminders under their natural key (ignoring
+	// those that exist), appends the events of the reminders it inserted,
+	// and sets the accounts' next actions, in one transaction; it returns
+	// the reminders it inserted.
+	SavePlan(ctx context.Context, rs []nudge.Reminder, events []nudge.Event, next []nudge.Account) ([]nudge.Reminder, error)
 	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
 	PendingReminders(ctx context.Context, at time.Time, limit int) ([]nudge.Reminder, error)
-	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
-	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 	PendingPromisesDueBefore(ctx context.Context, d nudge.Date) ([]nudge.Promise, error)
 	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
 	AppendEvent(ctx context.Context, e nudge.Event) error
@@ -54,6 +63,16 @@ type CadenceSource interface {
 // accounts whose next action has come, so a tick costs O(due), and it is safe
 // to run in several processes at once: reminders are inserted under their
 // natural key and enqueued with their id as the TaskID.
+//
+// A tick plans the due accounts set-based, a batch at a time and Lanes
+// batches at once: one read of the batch with what planning needs (the
+// accounts with their contacts and holds, then the promises of those that
+// may be planned), one transaction that inserts the batch's reminders with
+// their events and sets every account's next action, and then the enqueues,
+// Concurrency at a time. The ledger comes first: a reminder is committed,
+// as queued at its process time, before it is enqueued, and a reminder the
+// queue never got (a crash, a Redis flush, a failed enqueue) is put back by
+// the catch-up of a later tick once it is CatchUpGrace late.
 type Planner struct {
 	Store    PlannerStore
 	Cadences CadenceSource
@@ -62,14 +81,19 @@ type Planner struct {
 	Logger   *slog.Logger
 	// Metrics counts broken promises; nil counts nothing.
 	Metrics metrics.Recorder
-	// Batch is how many due accounts one query reads (DefaultBatch when 0).
+	// Batch is how many due accounts one query reads and one transaction
+	// plans (DefaultBatch when 0).
 	Batch int
+	// Lanes is how many batches are planned at once, each with its own
+	// transaction and enqueues, while the next batch is read (DefaultLanes
+	// when 0; 1 plans one batch after another). On SQLite the transactions
+	// take turns at the one writer.
+	Lanes int
 	// CatchUpGrace is DefaultCatchUpGrace when 0.
 	CatchUpGrace time.Duration
-	// Concurrency is how many due accounts of a batch are planned at once
-	// (one at a time when 0 or 1). Each account's writes are their own
-	// transactions: on a database whose commits wait for the disk, planning
-	// several accounts at once lets their commits share one flush.
+	// Concurrency is how many reminders of a batch are put on the queues at
+	// once (one at a time when 0 or 1). The Enqueuer must then be safe for
+	// concurrent use.
 	Concurrency int
 }
 
@@ -96,18 +120,8 @@ func (p *Planner) Tick(ctx context.Context) (TickStats, error) {
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
-	for {
-		accts, err := p.Store.DueAccounts(ctx, now, batch)
-		if err != nil {
-			return st, fmt.Errorf("reading due accounts: %w", err)
-		}
-		if err := p.planBatch(ctx, accts, now, &st); err != nil {
-			return st, err
-		}
-		st.Accounts += len(accts)
-		if len(accts) < batch || ctx.Err() != nil {
-			break
-		}
+	if err := p.planDue(ctx, now, batch, &st); err != nil {
+		return st, err
 	}
 	if err := p.catchUp(ctx, now, batch, &st); err != nil {
 		return st, err
@@ -115,136 +129,11 @@ func (p *Planner) Tick(ctx context.Context) (TickStats, error) {
 	return st, ctx.Err()
 }
 
-// planBatch plans one batch of due accounts, Concurrency at a time. The
-// first failure stops the batch and is returned once the accounts already
-// being planned are done.
-func (p *Planner) planBatch(ctx context.Context, accts []nudge.Account, now time.Time, st *TickStats) error {
-	if p.Concurrency <= 1 {
-		for i := range accts {
-			if err := p.planAccount(ctx, &accts[i], now, st); err != nil {
-				return fmt.Errorf("planning account %s/%s: %w", accts[i].Lender, accts[i].ID, err)
-			}
-		}
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, p.Concurrency)
-	)
-	for i := range accts {
-		sem <- struct{}{}
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed {
-			<-sem
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			var local TickStats
-			err := p.planAccount(ctx, &accts[i], now, &local)
-			mu.Lock()
-			defer mu.Unlock()
-			st.Planned += local.Planned
-			st.Enqueued += local.Enqueued
-			st.Expired += local.Expired
-			if err != nil && first == nil {
-				first = fmt.Errorf("planning account %s/%s: %w", accts[i].Lender, accts[i].ID, err)
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	return first
-}
-
 func (p *Planner) logger() *slog.Logger {
 	if p.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
 	return p.Logger
-}
-
-// planAccount plans one due account and sets when it is next due.
-func (p *Planner) planAccount(ctx context.Context, a *nudge.Account, now time.Time, st *TickStats) error {
-	if a.Status != nudge.StatusActive {
-		return p.Store.SetNextAction(ctx, a.Lender, a.ID, time.Time{})
-	}
-	cads, err := p.Cadences.Cadences(ctx, a.Lender)
-	if err != nil {
-		return err
-	}
-	c, ok := p.cadenceFor(cads, a)
-	if !ok {
-		return p.Store.SetNextAction(ctx, a.Lender, a.ID, time.Time{})
-	}
-	profile, err := p.Cadences.Profiles().Lookup(c.Profile)
-	if err != nil {
-		return err
-	}
-	loc := compliance.PrimaryLocationOf(*a, profile)
-	if a.HasHold(nudge.HoldPaymentClaimed) && c.StopsOn(StopPaymentClaimed) {
-		// Paused until the lender posts the payment or clears the claim.
-		return p.Store.SetNextAction(ctx, a.Lender, a.ID, time.Time{})
-	}
-
-	if c.StopsOn(StopPromise) {
-		promise, err := p.Store.ActivePromise(ctx, a.Lender, a.ID)
-		switch {
-		case err == nil:
-			// A promise pauses the cadence until the day after its date.
-			resume := promise.Due.AddDays(1).In(loc, 0, 0)
-			return p.Store.SetNextAction(ctx, a.Lender, a.ID, resume)
-		case !errors.Is(err, nudge.ErrNotFound):
-			return err
-		}
-	}
-	broken, err := p.brokenPromiseDate(ctx, a)
-	if err != nil {
-		return err
-	}
-	res := c.Due(DueInput{
-		Account:        *a,
-		Location:       loc,
-		Since:          a.NextActionAt,
-		Now:            now,
-		BrokenPromise:  broken,
-		CadenceVersion: c.Version,
-	})
-	inserted, err := p.Store.InsertReminders(ctx, append(res.Due, res.Expired...))
-	if err != nil {
-		return err
-	}
-	for _, r := range inserted {
-		if r.Status == nudge.ReminderExpired {
-			st.Expired++
-			if err := p.event(ctx, r, nudge.EventExpired, now, map[string]any{"due_at": r.DueAt, "expires_at": r.ExpiresAt}); err != nil {
-				return err
-			}
-			continue
-		}
-		st.Planned++
-		at := r.DueAt
-		if at.Before(now) {
-			at = now
-		}
-		// Move the preferred time into the allowed window; the worker checks
-		// again at send time, so an error here only means "try at once".
-		if next, err := compliance.NextAllowed(profile, *a, r.Channel, at); err == nil && next.After(at) {
-			at = next
-			r.Reason = nudge.ReasonQuietHours // held back until the window opens
-		}
-		if err := p.enqueue(ctx, r, at, now); err != nil {
-			return err
-		}
-		st.Enqueued++
-	}
-	return p.Store.SetNextAction(ctx, a.Lender, a.ID, res.Next)
 }
 
 // cadenceFor picks the cadence that plans the account (see Covering).
@@ -262,19 +151,6 @@ func Covering(cads []Versioned, portfolio string) (Versioned, bool) {
 		}
 	}
 	return Versioned{}, false
-}
-
-// brokenPromiseDate returns the date of the latest broken promise of the
-// account's current cycle, if any.
-func (p *Planner) brokenPromiseDate(ctx context.Context, a *nudge.Account) (*nudge.Date, error) {
-	ps, err := p.Store.ListPromises(ctx, a.Lender, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	if pr, ok := nudge.LatestBrokenPromise(ps, a.DueDate); ok {
-		return &pr.Due, nil
-	}
-	return nil, nil
 }
 
 // breakPromises marks pending promises whose date is over in the borrower's

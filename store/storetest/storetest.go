@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"APIPages", testAPIPages}, {"AccountRepliesAndKeys", testAccountRepliesAndKeys},
 		{"ErasePersonalData", testErasePersonalData},
 		{"Ops", testOps},
+		{"Plan", testPlan},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

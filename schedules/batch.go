@@ -1,0 +1,338 @@
+package schedules
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+)
+
+// batchPlan is what planning decided for one batch of due accounts, before
+// anything is written.
+type batchPlan struct {
+	// reminders are the reminders to insert: the due ones already queued at
+	// their process time, the missed ones expired.
+	reminders []nudge.Reminder
+	// events are the reminders' events, written only for those inserted.
+	events []nudge.Event
+	// next holds every account of the batch with its next action.
+	next []nudge.Account
+	// jobs are the enqueues of the due reminders, by reminder id.
+	jobs map[string]enqueueJob
+}
+
+// enqueueJob is one reminder to put on its queue at an instant.
+type enqueueJob struct {
+	r  nudge.Reminder
+	at time.Time
+}
+
+// candidate is a due account that may have steps to plan, with what the
+// first pass learned about it.
+type candidate struct {
+	a       *nudge.Account
+	c       Versioned
+	profile *compliance.Profile
+	loc     *time.Location
+}
+
+// accountKey identifies an account across lenders.
+type accountKey struct{ lender, id string }
+
+// planDue plans every account due at now, batch accounts at a time. One
+// goroutine reads the due accounts page by page (each page after the last
+// account of the one before, so a page is read while the pages before it are
+// still being planned) and hands the pages to Lanes goroutines that plan
+// them. The first failure stops the reading and the lanes, and is returned
+// once the batches being planned are done.
+func (p *Planner) planDue(ctx context.Context, now time.Time, batch int, st *TickStats) error {
+	lanes := p.Lanes
+	if lanes <= 0 {
+		lanes = DefaultLanes
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		pages = make(chan []nudge.Account)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+	}
+	for range lanes {
+		wg.Go(func() {
+			for accts := range pages {
+				var local TickStats
+				err := p.planBatch(ctx, accts, now, &local)
+				mu.Lock()
+				st.Planned += local.Planned
+				st.Enqueued += local.Enqueued
+				st.Expired += local.Expired
+				mu.Unlock()
+				if err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	var after nudge.Account
+	for ctx.Err() == nil {
+		accts, err := p.Store.DueAccountsAfter(ctx, now, after, batch)
+		if err != nil {
+			fail(fmt.Errorf("reading due accounts: %w", err))
+			break
+		}
+		if len(accts) == 0 {
+			break
+		}
+		mu.Lock()
+		st.Accounts += len(accts)
+		mu.Unlock()
+		last := accts[len(accts)-1]
+		select {
+		case pages <- accts:
+		case <-ctx.Done():
+		}
+		if len(accts) < batch {
+			break
+		}
+		after = nudge.Account{Lender: last.Lender, ID: last.ID, NextActionAt: last.NextActionAt}
+	}
+	close(pages)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return first
+}
+
+// planBatch plans one batch of due accounts: it decides every account's
+// reminders, events and next action from one read of the batch, writes them
+// in one transaction, and then enqueues the new due reminders. The first
+// failure stops the batch and is returned.
+func (p *Planner) planBatch(ctx context.Context, accts []nudge.Account, now time.Time, st *TickStats) error {
+	if len(accts) == 0 {
+		return nil
+	}
+	plan, err := p.decide(ctx, accts, now)
+	if err != nil {
+		return err
+	}
+	inserted, err := p.Store.SavePlan(ctx, plan.reminders, plan.events, plan.next)
+	if err != nil {
+		return fmt.Errorf("saving the plan of %d accounts: %w", len(accts), err)
+	}
+	jobs := make([]enqueueJob, 0, len(inserted))
+	for _, r := range inserted {
+		if r.Status == nudge.ReminderExpired {
+			st.Expired++
+			continue
+		}
+		st.Planned++
+		jobs = append(jobs, plan.jobs[r.ID])
+	}
+	n, err := p.enqueueAll(ctx, jobs)
+	st.Enqueued += n
+	return err
+}
+
+// decide works out, without writing anything, what planning does for each
+// account of the batch. It reads each lender's cadences once and the
+// promises of every account that may be planned at once.
+func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Time) (*batchPlan, error) {
+	plan := &batchPlan{next: make([]nudge.Account, 0, len(accts)), jobs: make(map[string]enqueueJob, len(accts))}
+	setNext := func(a *nudge.Account, at time.Time) {
+		plan.next = append(plan.next, nudge.Account{Lender: a.Lender, ID: a.ID, NextActionAt: at})
+	}
+	cadences := map[string][]Versioned{}
+	var (
+		cands []candidate
+		read  []nudge.Account
+	)
+	for i := range accts {
+		a := &accts[i]
+		if a.Status != nudge.StatusActive {
+			setNext(a, time.Time{})
+			continue
+		}
+		cads, ok := cadences[a.Lender]
+		if !ok {
+			var err error
+			if cads, err = p.Cadences.Cadences(ctx, a.Lender); err != nil {
+				return nil, fmt.Errorf("planning account %s/%s: %w", a.Lender, a.ID, err)
+			}
+			cadences[a.Lender] = cads
+		}
+		c, ok := p.cadenceFor(cads, a)
+		if !ok {
+			setNext(a, time.Time{})
+			continue
+		}
+		profile, err := p.Cadences.Profiles().Lookup(c.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("planning account %s/%s: %w", a.Lender, a.ID, err)
+		}
+		loc := compliance.PrimaryLocationOf(*a, profile)
+		if a.HasHold(nudge.HoldPaymentClaimed) && c.StopsOn(StopPaymentClaimed) {
+			// Paused until the lender posts the payment or clears the claim.
+			setNext(a, time.Time{})
+			continue
+		}
+		cands = append(cands, candidate{a: a, c: c, profile: profile, loc: loc})
+		read = append(read, nudge.Account{Lender: a.Lender, ID: a.ID})
+	}
+	promises := map[accountKey][]nudge.Promise{}
+	if len(read) > 0 {
+		ps, err := p.Store.PromisesOf(ctx, read)
+		if err != nil {
+			return nil, fmt.Errorf("reading the promises of %d accounts: %w", len(read), err)
+		}
+		for _, pr := range ps {
+			k := accountKey{pr.Lender, pr.AccountID}
+			promises[k] = append(promises[k], pr)
+		}
+	}
+	for _, cd := range cands {
+		a := cd.a
+		ps := promises[accountKey{a.Lender, a.ID}]
+		if cd.c.StopsOn(StopPromise) {
+			if promise, ok := activePromise(ps); ok {
+				// A promise pauses the cadence until the day after its date.
+				setNext(a, promise.Due.AddDays(1).In(cd.loc, 0, 0))
+				continue
+			}
+		}
+		var broken *nudge.Date
+		if pr, ok := nudge.LatestBrokenPromise(ps, a.DueDate); ok {
+			broken = &pr.Due
+		}
+		res := cd.c.Due(DueInput{
+			Account:        *a,
+			Location:       cd.loc,
+			Since:          a.NextActionAt,
+			Now:            now,
+			BrokenPromise:  broken,
+			CadenceVersion: cd.c.Version,
+		})
+		for _, r := range res.Due {
+			at := r.DueAt
+			if at.Before(now) {
+				at = now
+			}
+			queued := r
+			// Move the preferred time into the allowed window; the worker
+			// checks again at send time, so an error here only means "try at
+			// once".
+			if next, err := compliance.NextAllowed(cd.profile, *a, r.Channel, at); err == nil && next.After(at) {
+				at = next
+				queued.Reason = nudge.ReasonQuietHours // held back until the window opens
+			}
+			detail, err := json.Marshal(map[string]any{"process_at": at, "channel": r.Channel})
+			if err != nil {
+				return nil, err
+			}
+			plan.events = append(plan.events, nudge.Event{
+				Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID,
+				Kind: nudge.EventEnqueued, Reason: queued.Reason, Detail: detail, At: now,
+			})
+			plan.jobs[r.ID] = enqueueJob{r: queued, at: at}
+			// Stored as queued at its process time: what enqueueing it
+			// records.
+			r.Status, r.Reason, r.NextAt, r.UpdatedAt = nudge.ReminderQueued, nudge.ReasonNone, at, now
+			plan.reminders = append(plan.reminders, r)
+		}
+		for _, r := range res.Expired {
+			detail, err := json.Marshal(map[string]any{"due_at": storedTime(r.DueAt), "expires_at": storedTime(r.ExpiresAt)})
+			if err != nil {
+				return nil, err
+			}
+			plan.events = append(plan.events, nudge.Event{
+				Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID,
+				Kind: nudge.EventExpired, Reason: r.Reason, Detail: detail, At: now,
+			})
+			plan.reminders = append(plan.reminders, r)
+		}
+		setNext(a, res.Next)
+	}
+	return plan, nil
+}
+
+// activePromise returns the most recent pending promise of ps (oldest
+// first), as the store's ActivePromise does.
+func activePromise(ps []nudge.Promise) (nudge.Promise, bool) {
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].Status == nudge.PromisePending {
+			return ps[i], true
+		}
+	}
+	return nudge.Promise{}, false
+}
+
+// storedTime is t as the store keeps it: UTC, to the microsecond.
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// enqueueAll puts the jobs on their queues, Concurrency at a time, and
+// returns how many it enqueued. The first failure stops the others and is
+// returned.
+func (p *Planner) enqueueAll(ctx context.Context, jobs []enqueueJob) (int, error) {
+	fail := func(j enqueueJob, err error) error {
+		return fmt.Errorf("planning account %s/%s: enqueueing %s: %w", j.r.Key.Lender, j.r.Key.AccountID, j.r.ID, err)
+	}
+	workers := min(max(p.Concurrency, 1), len(jobs))
+	if workers <= 1 {
+		for i, j := range jobs {
+			if err := p.Enqueuer.Enqueue(ctx, j.r, j.at); err != nil {
+				return i, fail(j, err)
+			}
+		}
+		return len(jobs), nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, done atomic.Int64
+		once       sync.Once
+		first      error
+		wg         sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				if err := p.Enqueuer.Enqueue(ctx, jobs[i].r, jobs[i].at); err != nil {
+					once.Do(func() { first = fail(jobs[i], err); cancel() })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil {
+		// A cancellation from outside stops the workers without an error of
+		// their own.
+		if err := ctx.Err(); err != nil && int(done.Load()) < len(jobs) {
+			first = err
+		}
+	}
+	return int(done.Load()), first
+}

@@ -1,0 +1,420 @@
+package schedules_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/schedules"
+	"github.com/nudgehq/nudge/store"
+)
+
+// batchCadence is testCadence with a broken-promise step.
+const batchCadence = `name: batch-reminders
+profile: us
+applies_to:
+  days_past_due: {min: -5, max: 30}
+steps:
+  - {id: due-sms, day: 0, at: "10:00", channel: sms, template: due_sms}
+  - {id: late-sms, day: 1, at: "10:00", channel: sms, template: late_sms}
+broken_promise:
+  - {id: bp-sms, day: 1, at: "10:00", channel: sms, template: broken_promise_sms}
+`
+
+// wantReminder is what a tick must leave in the ledger for one reminder,
+// and the one event it must record for it.
+type wantReminder struct {
+	step   string
+	cycle  nudge.Date
+	status nudge.ReminderStatus
+	// nextAt is when it goes on the queue (queued) or was due (expired).
+	nextAt time.Time
+	broken bool
+	// event is the kind of its event, with the event's reason.
+	event  nudge.EventKind
+	reason nudge.Reason
+	// detail is the event's detail.
+	detail map[string]any
+}
+
+// TestPlannerBatchTimeline plans accounts of every kind in one tick, in
+// batches of different sizes and with different enqueue concurrencies, and
+// checks each account's reminders, events and next action: a batch plans
+// every account exactly as it would be planned alone.
+func TestPlannerBatchTimeline(t *testing.T) {
+	t.Parallel()
+	yesterday := today.AddDays(-1)
+	tomorrow10 := time.Date(2026, 6, 3, 10, 0, 0, 0, newYork)
+	queuedNow := func(step string, cycle nudge.Date) wantReminder {
+		return wantReminder{step: step, cycle: cycle, status: nudge.ReminderQueued, nextAt: t0, event: nudge.EventEnqueued,
+			detail: map[string]any{"process_at": t0.Format(time.RFC3339), "channel": "sms"}}
+	}
+	hawaii8 := time.Date(2026, 6, 2, 18, 0, 0, 0, time.UTC)
+	missedDue := time.Date(2026, 6, 1, 10, 0, 0, 0, newYork).UTC()
+	brokenBP := queuedNow("bp-sms", yesterday)
+	brokenBP.broken = true
+
+	accounts := []struct {
+		id string
+		// prepare changes the account before it is stored and stores what
+		// else it needs; markedAt is when the account was marked for planning.
+		prepare  func(t *testing.T, db *store.DB, a *nudge.Account)
+		markedAt time.Time
+		want     []wantReminder
+		wantNext time.Time // zero: never due again
+	}{
+		{id: "B-due", want: []wantReminder{queuedNow("due-sms", today)}, wantNext: tomorrow10},
+		{
+			id: "B-hawaii",
+			// 06:00 in Honolulu at t0: held back until 08:00 there.
+			prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.Contacts[0].Address = "+18085550123" },
+			want: []wantReminder{{step: "due-sms", cycle: today, status: nudge.ReminderQueued, nextAt: hawaii8,
+				event: nudge.EventEnqueued, reason: nudge.ReasonQuietHours,
+				detail: map[string]any{"process_at": hawaii8.Format(time.RFC3339), "channel": "sms"}}},
+			wantNext: tomorrow10,
+		},
+		{id: "B-paid", prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.Status = nudge.StatusPaid }},
+		{
+			id: "B-claimed",
+			prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) {
+				a.Holds = []nudge.Hold{{Kind: nudge.HoldPaymentClaimed, Reason: "paid at the branch"}}
+			},
+		},
+		{
+			id: "B-promise",
+			prepare: func(t *testing.T, db *store.DB, a *nudge.Account) {
+				t.Helper()
+				insertPromise(t, db, a.ID, "prm-pending", nudge.MustDate("2026-06-05"), nudge.PromisePending)
+			},
+			wantNext: time.Date(2026, 6, 6, 0, 0, 0, 0, newYork),
+		},
+		{
+			// Marked a day ago and due yesterday: yesterday's step was missed
+			// for good, today's is due.
+			id:       "B-missed",
+			prepare:  func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.DueDate = yesterday },
+			markedAt: t0.Add(-27 * time.Hour),
+			want: []wantReminder{
+				queuedNow("late-sms", yesterday),
+				{step: "due-sms", cycle: yesterday, status: nudge.ReminderExpired, nextAt: missedDue,
+					event: nudge.EventExpired, reason: nudge.ReasonExpired,
+					detail: map[string]any{"due_at": missedDue.Format(time.RFC3339),
+						"expires_at": time.Date(2026, 6, 2, 0, 0, 0, 0, newYork).UTC().Format(time.RFC3339)}},
+			},
+		},
+		{
+			// A promise for yesterday was broken: the broken-promise step
+			// runs today beside the regular one.
+			id: "B-broken",
+			prepare: func(t *testing.T, db *store.DB, a *nudge.Account) {
+				t.Helper()
+				a.DueDate = yesterday
+				insertPromise(t, db, a.ID, "prm-broken", yesterday, nudge.PromiseBroken)
+			},
+			want: []wantReminder{queuedNow("late-sms", yesterday), brokenBP},
+		},
+	}
+	configs := []struct {
+		name                      string
+		batch, lanes, concurrency int
+	}{
+		{name: "one batch, one enqueue at a time", lanes: 1},
+		{name: "batches of two, one at a time, three enqueues at once", batch: 2, lanes: 1, concurrency: 3},
+		{name: "batches of two, three at once, one enqueue at a time", batch: 2, lanes: 3},
+		{name: "one account per batch, default lanes, eight enqueues at once", batch: 1, concurrency: 8},
+	}
+	for _, cfg := range configs {
+		t.Run(cfg.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openStore(t, t.TempDir())
+			v, err := db.PutCadence(ctx, testLender, "batch-reminders", []byte(batchCadence), t0)
+			require.NoError(t, err)
+			require.NoError(t, db.ActivateCadence(ctx, testLender, "batch-reminders", v))
+			want := schedules.TickStats{Accounts: len(accounts)}
+			for i, ac := range accounts {
+				a := dueAccount(ac.id, i)
+				marked := ac.markedAt
+				if marked.IsZero() {
+					marked = t0.Add(-time.Minute)
+				}
+				// Promises need the account stored first.
+				require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{a}, marked))
+				if ac.prepare != nil {
+					ac.prepare(t, db, &a)
+					require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{a}, marked))
+				}
+				for _, w := range ac.want {
+					if w.status == nudge.ReminderExpired {
+						want.Expired++
+					} else {
+						want.Planned++
+						want.Enqueued++
+					}
+				}
+			}
+			clock := nudge.NewFixedClock(t0)
+			enq := newRecordingEnqueuer()
+			p := newPlanner(db, clock, enq)
+			p.Batch, p.Lanes, p.Concurrency = cfg.batch, cfg.lanes, cfg.concurrency
+			st, err := p.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, want, st)
+
+			for _, ac := range accounts {
+				rs, err := db.ListReminders(ctx, testLender, ac.id)
+				require.NoError(t, err)
+				require.Len(t, rs, len(ac.want), ac.id)
+				evs, err := db.Events(ctx, testLender, ac.id)
+				require.NoError(t, err)
+				require.Len(t, evs, len(ac.want), "%s: one event per reminder", ac.id)
+				for _, w := range ac.want {
+					id := nudge.ReminderKey{Lender: testLender, AccountID: ac.id, Cadence: "batch-reminders", Step: w.step, Cycle: w.cycle}.ID()
+					r, err := db.GetReminder(ctx, id)
+					require.NoError(t, err, "%s %s", ac.id, w.step)
+					require.Equal(t, w.status, r.Status, "%s %s", ac.id, w.step)
+					require.Equal(t, w.nextAt.UTC(), r.NextAt, "%s %s", ac.id, w.step)
+					require.Equal(t, w.broken, r.BrokenPromise, "%s %s", ac.id, w.step)
+					require.Equal(t, t0, r.UpdatedAt, "%s %s", ac.id, w.step)
+					if w.status == nudge.ReminderQueued {
+						require.Equal(t, nudge.ReasonNone, r.Reason, "%s %s: the ledger keeps no reason for a queued reminder", ac.id, w.step)
+						require.Equal(t, []time.Time{w.nextAt.UTC()}, utc(enq.at(id)), "%s %s is enqueued once, at its process time", ac.id, w.step)
+					} else {
+						require.Equal(t, w.reason, r.Reason, "%s %s", ac.id, w.step)
+						require.Empty(t, enq.at(id), "%s %s is never enqueued", ac.id, w.step)
+					}
+					ev := eventOf(t, evs, id)
+					require.Equal(t, w.event, ev.Kind, "%s %s", ac.id, w.step)
+					require.Equal(t, w.reason, ev.Reason, "%s %s", ac.id, w.step)
+					require.Equal(t, t0, ev.At.UTC(), "%s %s", ac.id, w.step)
+					require.Equal(t, w.detail, detailOf(t, ev), "%s %s", ac.id, w.step)
+				}
+				if ac.wantNext.IsZero() {
+					require.False(t, isDue(t, db, ac.id, t0.AddDate(1, 0, 0)), "%s is never due again", ac.id)
+				} else {
+					require.False(t, isDue(t, db, ac.id, ac.wantNext.Add(-time.Second)), ac.id)
+					require.True(t, isDue(t, db, ac.id, ac.wantNext), ac.id)
+				}
+			}
+
+			// A tick a minute later has nothing to do and writes nothing.
+			clock.Advance(time.Minute)
+			before := enq.count()
+			st, err = p.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, schedules.TickStats{}, st)
+			require.Equal(t, before, enq.count())
+		})
+	}
+}
+
+func insertPromise(t *testing.T, db *store.DB, acct, id string, due nudge.Date, status nudge.PromiseStatus) {
+	t.Helper()
+	require.NoError(t, db.InsertPromise(context.Background(), nudge.Promise{
+		ID: id, Lender: testLender, AccountID: acct, Amount: "412.50", Currency: "USD", Due: due,
+		Status: status, Channel: nudge.SMS, CreatedAt: t0.Add(-48 * time.Hour),
+	}))
+}
+
+// eventOf returns the one event of the reminder among evs.
+func eventOf(t *testing.T, evs []nudge.Event, reminderID string) nudge.Event {
+	t.Helper()
+	var found []nudge.Event
+	for _, e := range evs {
+		if e.ReminderID == reminderID {
+			found = append(found, e)
+		}
+	}
+	require.Len(t, found, 1, "events of %s", reminderID)
+	return found[0]
+}
+
+// detailOf decodes an event's detail, with instants in UTC.
+func detailOf(t *testing.T, e nudge.Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(e.Detail, &m))
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			if ts, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				m[k] = ts.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	return m
+}
+
+// countingStore counts the store calls a Planner makes.
+type countingStore struct {
+	*store.DB
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (s *countingStore) count(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[name]++
+}
+
+func (s *countingStore) snapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *countingStore) DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error) {
+	s.count("DueAccountsAfter")
+	return s.DB.DueAccountsAfter(ctx, at, after, limit)
+}
+
+func (s *countingStore) GetAccount(ctx context.Context, lender, id string) (nudge.Account, error) {
+	s.count("GetAccount")
+	return s.DB.GetAccount(ctx, lender, id)
+}
+
+func (s *countingStore) SetNextAction(ctx context.Context, lender, id string, at time.Time) error {
+	s.count("SetNextAction")
+	return s.DB.SetNextAction(ctx, lender, id, at)
+}
+
+func (s *countingStore) PromisesOf(ctx context.Context, accts []nudge.Account) ([]nudge.Promise, error) {
+	s.count("PromisesOf")
+	return s.DB.PromisesOf(ctx, accts)
+}
+
+func (s *countingStore) SavePlan(ctx context.Context, rs []nudge.Reminder, events []nudge.Event, next []nudge.Account) ([]nudge.Reminder, error) {
+	s.count("SavePlan")
+	return s.DB.SavePlan(ctx, rs, events, next)
+}
+
+func (s *countingStore) SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error {
+	s.count("SetReminderStatus")
+	return s.DB.SetReminderStatus(ctx, id, status, reason, nextAt, now)
+}
+
+func (s *countingStore) AppendEvent(ctx context.Context, e nudge.Event) error {
+	s.count("AppendEvent")
+	return s.DB.AppendEvent(ctx, e)
+}
+
+var _ schedules.PlannerStore = (*countingStore)(nil)
+
+// TestPlannerTickIsSetBased checks that a tick's store calls follow the
+// number of batches, not the number of accounts: per batch one read of the
+// accounts, one of their promises and one write, and nothing per account,
+// whether the batches are planned one after another or several at once.
+func TestPlannerTickIsSetBased(t *testing.T) {
+	t.Parallel()
+	for _, lanes := range []int{1, 3} {
+		t.Run(fmt.Sprintf("lanes=%d", lanes), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openStore(t, t.TempDir())
+			activateCadence(t, db)
+			const due, batch = 60, 25
+			accts := make([]nudge.Account, due)
+			for i := range accts {
+				accts[i] = dueAccount(fmt.Sprintf("S-%03d", i), i)
+			}
+			require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
+			cs := &countingStore{DB: db, calls: map[string]int{}}
+			enq := newRecordingEnqueuer()
+			p := newPlanner(db, nudge.NewFixedClock(t0), enq)
+			p.Store, p.Batch, p.Lanes, p.Concurrency = cs, batch, lanes, 4
+
+			st, err := p.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, schedules.TickStats{Accounts: due, Planned: due, Enqueued: due}, st)
+			require.Equal(t, due, enq.count())
+			// Batches of 25, 25 and 10: the short one ends the tick.
+			require.Equal(t, map[string]int{"DueAccountsAfter": 3, "PromisesOf": 3, "SavePlan": 3}, cs.snapshot())
+			for _, a := range accts {
+				id := nudge.ReminderKey{Lender: testLender, AccountID: a.ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
+				require.Len(t, enq.at(id), 1, "account %s is planned once", a.ID)
+			}
+		})
+	}
+}
+
+// ledgerCheckingEnqueuer fails the test's expectations when a reminder
+// reaches the queue before the ledger holds it as queued, and refuses the
+// reminders in refuse.
+type ledgerCheckingEnqueuer struct {
+	*recordingEnqueuer
+	db     *store.DB
+	refuse map[string]bool
+	mu     sync.Mutex
+	early  []string
+}
+
+func (e *ledgerCheckingEnqueuer) Enqueue(ctx context.Context, r nudge.Reminder, at time.Time) error {
+	stored, err := e.db.GetReminder(ctx, r.ID)
+	if err != nil || stored.Status != nudge.ReminderQueued {
+		e.mu.Lock()
+		e.early = append(e.early, r.ID)
+		e.mu.Unlock()
+	}
+	if e.refuse[r.ID] {
+		return errors.New("redis is down")
+	}
+	return e.recordingEnqueuer.Enqueue(ctx, r, at)
+}
+
+// TestPlannerLedgerFirst checks the crash-safety order: every reminder is
+// committed before it is enqueued, so a reminder whose enqueue fails (or
+// that Redis loses) is still in the ledger, and a later tick's catch-up puts
+// it on the queue once it is CatchUpGrace late.
+func TestPlannerLedgerFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openStore(t, t.TempDir())
+	activateCadence(t, db)
+	const due = 12
+	accts := make([]nudge.Account, due)
+	for i := range accts {
+		accts[i] = dueAccount(fmt.Sprintf("L-%03d", i), i)
+	}
+	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
+	lost := nudge.ReminderKey{Lender: testLender, AccountID: accts[5].ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
+	enq := &ledgerCheckingEnqueuer{recordingEnqueuer: newRecordingEnqueuer(), db: db, refuse: map[string]bool{lost: true}}
+	clock := nudge.NewFixedClock(t0)
+	p := newPlanner(db, clock, enq)
+	p.Concurrency, p.CatchUpGrace = 1, time.Minute
+
+	_, err := p.Tick(ctx)
+	require.ErrorContains(t, err, "redis is down")
+	require.ErrorContains(t, err, accts[5].ID)
+	require.Empty(t, enq.early, "every reminder is in the ledger before it is enqueued")
+	r, err := db.GetReminder(ctx, lost)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderQueued, r.Status, "the ledger keeps the reminder the queue refused")
+	require.Less(t, enq.count(), due)
+
+	// Redis is back. Within the grace nothing is re-enqueued; past it the
+	// catch-up puts every open reminder the queue does not have back on it
+	// (the queue ignores those it has: same TaskID).
+	delete(enq.refuse, lost)
+	clock.Advance(30 * time.Second)
+	st, err := p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, schedules.TickStats{}, st)
+	require.Empty(t, enq.at(lost))
+	clock.Advance(45 * time.Second)
+	st, err = p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, due, st.CaughtUp)
+	require.Len(t, enq.at(lost), 1, "the refused reminder reaches the queue")
+	require.Empty(t, enq.early)
+}
