@@ -46,7 +46,7 @@ type env struct {
 	pack   *templates.Pack
 	reg    *compliance.Registry
 	lib    *schedules.Library
-	links  *link.Signer
+	links  *link.Service
 	// pg is a second connection to a PostgreSQL database, for ANALYZE.
 	pg *sql.DB
 }
@@ -110,7 +110,7 @@ func openEnv(ctx context.Context, cfg Config) (e *env, err error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("link key: %w", err)
 	}
-	if e.links, err = link.NewSigner(key); err != nil {
+	if e.links, err = link.New(key, e.db, e.clock); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -13,8 +13,21 @@ import (
 	"github.com/nudgehq/nudge/templates"
 )
 
-// DefaultLinkTTL is how long a borrower's self-service link stays valid.
+// DefaultLinkTTL is how long a borrower's self-service link stays valid. A
+// live link with at least half of it left is reused, so a borrower's texts
+// carry the same link for about two weeks and the token table grows per
+// borrower, not per message.
 const DefaultLinkTTL = 30 * 24 * time.Hour
+
+// DefaultVoiceLinkTTL is how long a call's webhook token stays valid: long
+// past the call's end, as Twilio's callbacks may come late.
+const DefaultVoiceLinkTTL = 7 * 24 * time.Hour
+
+// Paths of borrowers' links; the web package serves them.
+const (
+	SelfServicePath = "/p/"
+	UnsubscribePath = "/u/"
+)
 
 // RendererStore is the part of the store the TemplateRenderer reads.
 type RendererStore interface {
@@ -26,8 +39,12 @@ type RendererStore interface {
 
 // TemplateRenderer renders reminders from a template pack: in the borrower's
 // language (then the lender's, then English), with the lender's name and
-// numbers, the disclosures the profile requires, a signed self-service link and,
-// for email, a signed one-click unsubscribe link (RFC 8058).
+// numbers, the disclosures the profile requires, a self-service link and,
+// for email, a one-click unsubscribe link (RFC 8058). Links carry only an
+// opaque token (link.Service) that the store maps to the account: no
+// account id, number or address. A call's message carries the token of its
+// webhooks in Headers[link.VoiceHeader], issued here, before the last gate,
+// so that nothing waits on the store between the sending mark and the call.
 type TemplateRenderer struct {
 	Pack     *templates.Pack
 	Store    RendererStore
@@ -35,7 +52,7 @@ type TemplateRenderer struct {
 	// TemplateFor names the template of r's step on channel ch (the step's
 	// fallback template when ch is its fallback channel).
 	TemplateFor func(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error)
-	Links       *link.Signer
+	Links       *link.Service
 	// PublicURL is the address borrowers reach Nudge at, without a trailing slash.
 	PublicURL string
 	Clock     nudge.Clock
@@ -93,17 +110,31 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 		ttl = DefaultLinkTTL
 	}
 	base := strings.TrimRight(t.PublicURL, "/")
-	claims := link.Claims{Lender: acct.Lender, AccountID: acct.ID, Channel: att.Channel, Address: att.Address}
-	self := claims
-	self.Purpose, self.Expires = link.SelfService, now.Add(ttl).Unix()
-	data.Link = base + "/p/" + t.Links.Sign(self)
+	subject := link.Link{Lender: acct.Lender, AccountID: acct.ID, Channel: att.Channel, Address: att.Address}
+	self := subject
+	self.Purpose = link.SelfService
+	if self, err = t.Links.Issue(ctx, self, ttl); err != nil {
+		return nil, fmt.Errorf("self-service link: %w", err)
+	}
+	data.Link = base + SelfServicePath + self.Token
 	headers := map[string]string{}
-	if att.Channel == nudge.Email {
-		unsub := claims
+	switch att.Channel {
+	case nudge.Email:
+		unsub := subject
 		unsub.Purpose = link.Unsubscribe
-		data.UnsubscribeURL = base + "/u/" + t.Links.Sign(unsub)
+		if unsub, err = t.Links.Issue(ctx, unsub, 0); err != nil { // a way out never expires
+			return nil, fmt.Errorf("unsubscribe link: %w", err)
+		}
+		data.UnsubscribeURL = base + UnsubscribePath + unsub.Token
 		headers["List-Unsubscribe"] = "<" + data.UnsubscribeURL + ">"
 		headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+	case nudge.Voice:
+		call := subject
+		call.Purpose, call.Attempt = link.Voice, att.ID
+		if call, err = t.Links.Issue(ctx, call, DefaultVoiceLinkTTL); err != nil {
+			return nil, fmt.Errorf("call token: %w", err)
+		}
+		headers[link.VoiceHeader] = call.Token
 	}
 	out, err := t.Pack.Render(tmpl, att.Channel, templates.Locales(acct.Borrower.Language, lender.Language), data)
 	if err != nil {

@@ -44,6 +44,11 @@ type DB struct {
 	// write serves writes. For SQLite it holds one connection whose
 	// transactions begin with BEGIN IMMEDIATE; for PostgreSQL it is read.
 	write *sql.DB
+	// addrKey keys opt-out address hashes (see WithSecret).
+	addrKey []byte
+	// secret reports whether the store has the deployment's secret (and
+	// addrKey); without it opt-out hashes are plain.
+	secret bool
 
 	rowsRead atomic.Int64
 }
@@ -58,8 +63,9 @@ var _ nudge.Store = (*DB)(nil)
 //	postgres://user@host:5432/db?sslmode=disable   (also postgresql://)
 //
 // A PostgreSQL URL may carry pool_max_conns=N to size the connection pool
-// (DefaultPostgresMaxConns otherwise). Open pings the database.
-func Open(ctx context.Context, rawURL string) (*DB, error) {
+// (DefaultPostgresMaxConns otherwise). Open pings the database. Options
+// (WithSecret) tune the store.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	var (
 		db  *DB
 		err error
@@ -74,6 +80,9 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redactURL(rawURL), err)
+	}
+	for _, o := range opts {
+		o(db)
 	}
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()

@@ -60,9 +60,24 @@ func Migrations(backend Backend) ([]Migration, error) {
 }
 
 // Migrate applies every embedded migration not yet recorded in
-// schema_migrations, each in its own transaction. It is idempotent and safe
-// to run from several processes at once.
+// schema_migrations, each in its own transaction, then, when the store was
+// opened WithSecret, re-keys the plain opt-out hashes whose address is still
+// stored (RekeyOptOuts). It is idempotent and safe to run from several
+// processes at once.
 func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	if db.secret {
+		// After migrate has released its connection: SQLite has one writer.
+		if _, err := db.RekeyOptOuts(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
 	migs, err := Migrations(db.backend)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func postgresOpener(t *testing.T) func(t *testing.T) *store.DB {
 		q.Set("search_path", schema)
 		q.Set("pool_max_conns", "4")
 		u.RawQuery = q.Encode()
-		db, err := store.Open(ctx, u.String())
+		db, err := store.Open(ctx, u.String(), store.WithSecret([]byte(hashSecret)))
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, db.Close()) })
 		require.NoError(t, db.Migrate(ctx))

@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,13 +28,6 @@ func NormalizeAddress(channel nudge.ChannelKind, address string) string {
 		return strings.ToLower(address)
 	}
 	return address
-}
-
-// AddressHash returns the hex SHA-256 of the normalised address, which
-// identifies an opt-out after the address itself has been erased.
-func AddressHash(channel nudge.ChannelKind, address string) string {
-	sum := sha256.Sum256([]byte(NormalizeAddress(channel, address)))
-	return hex.EncodeToString(sum[:])
 }
 
 const replyCols = `id, lender, account_id, channel, from_address, to_address, body, intent, provider_id, needs_person, created_at`
@@ -235,26 +226,38 @@ WHERE lender = ? AND account_id = ? ORDER BY created_at, id`, lender, accountID)
 }
 
 // AddOptOut records that o.Address may not be contacted on o.Channel by
-// o.Lender and reports whether it was new. The address hash is computed from
-// the address (o.AddressHash is used only when the address is empty).
+// o.Lender and reports whether it was new. The keyed address hash
+// (DB.AddressHash) is computed from the address (o.AddressHash is used only
+// when the address is empty, and is taken to be keyed when the store is);
+// a plain hash stored for the address before migration 0005 is re-keyed
+// first.
 func (db *DB) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
 	if o.Lender == "" || !o.Channel.Valid() {
 		return false, fmt.Errorf("add opt-out: lender and a valid channel are required (got %q, %q)", o.Lender, o.Channel)
 	}
 	hash := o.AddressHash
 	if o.Address != "" {
-		hash = AddressHash(o.Channel, o.Address)
+		hash = db.AddressHash(o.Channel, o.Address)
 	}
 	if hash == "" {
 		return false, errors.New("add opt-out: address is required")
 	}
-	res, err := db.exec(ctx, db.write, `INSERT INTO opt_outs (lender, channel, address, address_hash, source, reason, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO NOTHING`,
-		o.Lender, string(o.Channel), NormalizeAddress(o.Channel, o.Address), hash, o.Source, o.Reason, db.tv(o.CreatedAt))
-	if err != nil {
-		return false, fmt.Errorf("add %s opt-out for %s: %w", o.Channel, o.Lender, err)
-	}
-	n, err := rowsAffected(res)
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if o.Address != "" {
+			if _, err := db.rekeyOptOut(ctx, tx, o.Lender, o.Channel, o.Address); err != nil {
+				return err
+			}
+		}
+		res, err := db.exec(ctx, tx, `INSERT INTO opt_outs (lender, channel, address, address_hash, source, reason, created_at, keyed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO NOTHING`,
+			o.Lender, string(o.Channel), NormalizeAddress(o.Channel, o.Address), hash, o.Source, o.Reason, db.tv(o.CreatedAt), db.secret)
+		if err != nil {
+			return err
+		}
+		n, err = rowsAffected(res)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("add %s opt-out for %s: %w", o.Channel, o.Lender, err)
 	}
@@ -262,10 +265,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO NOTH
 }
 
 // RemoveOptOut records an opt-in from address and reports whether an opt-out
-// existed.
+// existed (under its keyed or its old plain hash).
 func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {
-	res, err := db.exec(ctx, db.write, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash = ?`,
-		lender, string(channel), AddressHash(channel, address))
+	res, err := db.exec(ctx, db.write, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
+		lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
 	if err != nil {
 		return false, fmt.Errorf("remove %s opt-out for %s: %w", channel, lender, err)
 	}
@@ -277,15 +280,34 @@ func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.Cha
 }
 
 // IsOptedOut reports whether address opted out of channel for lender,
-// comparing normalised addresses by hash.
+// comparing normalised addresses by their keyed hash, or by the plain hash
+// of an opt-out stored before migration 0005, which it then re-keys.
 func (db *DB) IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {
-	var n int
-	err := db.queryRow(ctx, db.read, `SELECT COUNT(*) FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash = ?`,
-		lender, string(channel), AddressHash(channel, address)).Scan(&n)
+	rows, err := db.query(ctx, db.read, `SELECT keyed FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
+		lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
 	if err != nil {
 		return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
 	}
-	return n > 0, nil
+	found, plain := false, false
+	for rows.Next() {
+		var keyed bool
+		if err := rows.Scan(&keyed); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
+		}
+		found, plain = true, plain || !keyed
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return false, fmt.Errorf("is %s opted out for %s: %w", channel, lender, err)
+	}
+	if plain {
+		// The number is seen again: its old hash becomes keyed. A failure
+		// leaves it for the next check; the answer stands either way.
+		_, _ = db.rekeyOptOut(ctx, db.write, lender, channel, address)
+	}
+	return found, nil
 }
 
 // ListOptOuts returns the lender's opt-outs oldest first.

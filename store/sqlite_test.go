@@ -16,11 +16,12 @@ import (
 	"github.com/nudgehq/nudge/store/storetest"
 )
 
-// openSQLite returns a migrated store in a fresh file under t.TempDir.
+// openSQLite returns a migrated store in a fresh file under t.TempDir,
+// keyed with a secret as a deployment's is.
 func openSQLite(t *testing.T) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "nudge.db"))
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "nudge.db"), store.WithSecret([]byte(hashSecret)))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.Migrate(ctx))

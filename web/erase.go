@@ -20,13 +20,18 @@ type erasureJSON struct {
 }
 
 // erasePersonalData erases the borrower's personal data from the account:
-// what is still queued is canceled (and its tasks deleted), then the store
-// blanks the name, postal address, contact addresses, attempts' addresses,
-// replies' senders and texts and the personal members of events, keeps the
-// opt-outs by hash so they are still honoured, closes the account, and
-// appends the audit entry (action store.AuditErasePersonalData, the key id
-// as actor, counts only) in the same transaction. Erasing twice answers 200
-// again and changes nothing more.
+// what is still queued is canceled (and its tasks deleted; Asynq task
+// payloads hold only reminder ids, so Redis keeps nothing personal), then
+// the store, in one transaction (store.DB.ErasePersonalDataBy), blanks the
+// name, postal address and hold reasons, replaces contact addresses with
+// placeholders, blanks attempts' addresses and sent texts, replies' senders
+// and texts, scrubs the events and audit entries that are about the account
+// or mention its addresses, hashes or name (including those that carry no
+// account id, such as opt-outs recorded by address), keeps the opt-outs by
+// their keyed hash so they are still honoured, revokes the borrower's link
+// tokens, closes the account, and appends the audit entry (action
+// store.AuditErasePersonalData, the key id as actor, counts only). Erasing
+// twice answers 200 again and changes nothing more.
 func (a *API) erasePersonalData(c *call) error {
 	acct, err := a.account(c)
 	if err != nil {

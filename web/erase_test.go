@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/logmask"
 )
 
 const erasePath = "/v1/accounts/A-1/personal-data"
@@ -70,8 +73,14 @@ func TestErasePersonalData(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.db.AppendEvent(ctx, nudge.Event{Lender: "acme", AccountID: "A-1", Kind: nudge.EventReply,
 		Detail: json.RawMessage(`{"intent": "promise", "input": "this is Ana", "from": "+12125550123"}`), At: apiT0}))
+	self, err := b.db.IssueLink(ctx, link.Link{Token: link.NewToken(), Purpose: link.SelfService, Lender: "acme", AccountID: "A-1",
+		Channel: nudge.SMS, Address: number, CreatedAt: apiT0, ExpiresAt: apiT0.Add(time.Hour)}, apiT0)
+	require.NoError(t, err)
+	code, body := b.do(t, "admin", "POST", "/v1/opt-outs", "application/json",
+		`{"channel": "email", "address": "`+email+`", "reason": "Ana Diaz asked by phone, call +14155550876"}`)
+	require.Equal(t, http.StatusCreated, code, body)
 
-	code, body := b.do(t, "admin", "DELETE", erasePath, "", "")
+	code, body = b.do(t, "admin", "DELETE", erasePath, "", "")
 	require.Equal(t, http.StatusOK, code, body)
 	var got struct {
 		AccountID string         `json:"account_id"`
@@ -83,7 +92,10 @@ func TestErasePersonalData(t *testing.T) {
 	require.Equal(t, "A-1", got.AccountID)
 	require.Equal(t, "closed", got.Status)
 	require.Equal(t, 1, got.Canceled, "the queued reminder is canceled")
-	require.Equal(t, map[string]int{"contacts": 3, "attempts": 1, "replies": 1, "opt_outs": 1, "events": 1}, got.Erased)
+	require.Equal(t, map[string]int{"contacts": 3, "holds": 1, "attempts": 1, "replies": 1, "opt_outs": 2, "events": 2, "audit": 1,
+		"links": 1, "early_callbacks": 0}, got.Erased)
+	_, err = b.db.GetLink(ctx, self.Token)
+	require.ErrorIs(t, err, nudge.ErrNotFound, "the borrower's links are revoked")
 
 	code, body = b.do(t, "viewer", "GET", "/v1/accounts/A-1", "", "")
 	require.Equal(t, http.StatusOK, code, body)
@@ -118,6 +130,9 @@ func TestErasePersonalData(t *testing.T) {
 	require.Equal(t, "A-1", entries[0].Target)
 	require.Equal(t, apiT0, entries[0].At)
 	require.NotContains(t, entries[0].Detail, "2125550123")
+	for _, e := range audit {
+		require.Empty(t, logmask.Leaks(e.Target+" "+e.Detail, number, email, "Ana Diaz", "+14155550876"), "audit %s", e.Action)
+	}
 
 	code, body = b.do(t, "admin", "DELETE", erasePath, "", "")
 	require.Equal(t, http.StatusOK, code, "erasing again is harmless: %s", body)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -23,6 +22,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/reply"
 	"github.com/nudgehq/nudge/response"
@@ -31,7 +31,7 @@ import (
 
 // SelfServicePath is the route of borrowers' self-service links; the token
 // follows it. The renderer builds the same path from the public URL.
-const SelfServicePath = "/p/"
+const SelfServicePath = dispatcher.SelfServicePath
 
 // Self-service page limits.
 const (
@@ -51,9 +51,6 @@ const (
 	ActionStop    = "stop"
 )
 
-// csrfPurpose marks the link tokens used as CSRF tokens of the forms.
-const csrfPurpose link.Purpose = "p-form"
-
 //go:embed pages/selfservice.html
 var ssFS embed.FS
 
@@ -69,7 +66,9 @@ type SelfServiceStore interface {
 }
 
 // SelfService serves the borrower's self-service page at /p/{token}, the
-// signed, expiring link (link.SelfService) carried by reminders. GET shows
+// expiring link (link.SelfService) carried by reminders: the token is an
+// opaque key the store maps to the lender, account, channel and address,
+// and nothing else is in the URL. GET shows
 // the amount due and the due date in the borrower's language and three
 // forms: promise to pay (a date from today to the profile's MaxPromiseDays
 // ahead in the borrower's zone, an amount above zero and at most
@@ -81,12 +80,15 @@ type SelfServiceStore interface {
 // The page works without JavaScript and is served with headers that forbid
 // scripts, framing, caching and referrers. Each form carries a nonce (the
 // answer's idempotency key, so a resubmitted form changes nothing more) and
-// a CSRF token binding the page token, the action and the nonce, signed with
-// the link secret and valid for FormTTL: a POST without a valid one gets 403
-// and changes nothing. An altered link gets 400, an expired one 410, both
-// with a friendly page, and change nothing.
+// a CSRF token binding the page token, the action and the nonce, signed
+// with a key derived from the deployment's secret and valid for FormTTL: a
+// POST without a valid one gets 403 and changes nothing. A truncated or
+// altered link gets 400; an expired one 410 with the lender's number; an
+// unknown one, or one revoked by erasure, 410 as an expired one does but
+// naming no lender. None changes anything. Logs name a link by its masked
+// token (link.Mask), never in full.
 type SelfService struct {
-	Links   *link.Signer
+	Links   *link.Service
 	Store   SelfServiceStore
 	Answers Answerer
 	// Profile gives the compliance profile of an account (its cadence's):
@@ -147,7 +149,7 @@ type ssView struct {
 // ssRequest is one request about a valid link.
 type ssRequest struct {
 	token   string
-	claims  link.Claims
+	link    link.Link
 	acct    nudge.Account
 	lender  nudge.Lender
 	profile *compliance.Profile
@@ -184,7 +186,7 @@ func (p *SelfService) post(w http.ResponseWriter, r *http.Request) {
 	}
 	action, nonce := r.PostForm.Get("action"), r.PostForm.Get("nonce")
 	if !p.checkCSRF(q, action, nonce, r.PostForm.Get("csrf")) {
-		p.logger().Warn("self-service form refused: bad CSRF token", "lender", q.claims.Lender, "account", q.claims.AccountID, "action", action)
+		p.logger().Warn("self-service form refused: bad CSRF token", "lender", q.link.Lender, "account", q.link.AccountID, "action", action)
 		p.message(w, http.StatusForbidden, q.lang, "forbidden", q.t.ForbiddenTitle, q.t.Forbidden, p.help(q))
 		return
 	}
@@ -230,7 +232,7 @@ func (p *SelfService) promise(ctx context.Context, q *ssRequest, nonce string, r
 		v.Errors = errs
 		return http.StatusUnprocessableEntity, nil
 	}
-	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.claims.Channel, Address: q.claims.Address,
+	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.link.Channel, Address: q.link.Address,
 		Intent: nudge.IntentPromise, Date: date, Amount: amount, ProviderID: providerID(q, ActionPromise, nonce),
 		Body: "self-service page: promise", Source: response.SourceWeb}); err != nil {
 		return 0, err
@@ -247,7 +249,7 @@ func (p *SelfService) paid(ctx context.Context, q *ssRequest, nonce string, v *s
 	if !v.Active {
 		return http.StatusConflict, nil
 	}
-	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.claims.Channel, Address: q.claims.Address,
+	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.link.Channel, Address: q.link.Address,
 		Intent: nudge.IntentPaid, ProviderID: providerID(q, ActionPaid, nonce), Body: "self-service page: already paid",
 		Source: response.SourceWeb}); err != nil {
 		return 0, err
@@ -290,7 +292,7 @@ func (p *SelfService) stop(ctx context.Context, q *ssRequest, nonce string, r *h
 // providerID is the idempotency key of an answer: the same form submitted
 // again is recognised and changes nothing more.
 func providerID(q *ssRequest, action, nonce string) string {
-	return "web:" + q.claims.Lender + ":" + q.claims.AccountID + ":" + action + ":" + nonce
+	return "web:" + q.link.Lender + ":" + q.link.AccountID + ":" + action + ":" + nonce
 }
 
 // formAmountPattern matches a plain decimal amount typed into the form.
@@ -391,32 +393,42 @@ func (p *SelfService) load(w http.ResponseWriter, r *http.Request) (*ssRequest, 
 	ctx := r.Context()
 	now := p.Clock.Now()
 	token := r.PathValue("token")
-	claims, err := p.Links.Verify(token, link.SelfService, now)
+	l, err := p.Links.Resolve(ctx, token, link.SelfService)
 	lang := matchUnsubLocale(nil, r.Header.Get("Accept-Language"))
-	if errors.Is(err, link.ErrExpired) {
+	if err == nil && (l.Lender == "" || l.AccountID == "" || l.Address == "" || !l.Channel.Valid()) {
+		err = fmt.Errorf("%w: the token lacks a lender, account, channel or address", link.ErrUnknown)
+	}
+	switch {
+	case errors.Is(err, link.ErrExpired):
 		// A genuine link past its time: say so in the borrower's language
 		// and give the lender's number, but show nothing of the account.
-		q := &ssRequest{claims: claims, now: now}
+		q := &ssRequest{link: l, now: now}
 		p.locate(ctx, r, q)
-		p.logger().Info("self-service link expired", "lender", claims.Lender, "account", claims.AccountID)
+		p.logger().Info("self-service link expired", "lender", l.Lender, "account", l.AccountID, "token", link.Mask(token))
 		p.message(w, http.StatusGone, q.lang, "expired", q.t.ExpiredTitle, q.t.Expired, p.help(q))
 		return nil, false
-	}
-	if err == nil && (claims.Lender == "" || claims.AccountID == "" || claims.Address == "" || !claims.Channel.Valid()) {
-		err = errors.New("token lacks a lender, account, channel or address")
-	}
-	if err != nil {
-		p.logger().Warn("self-service link refused", "method", r.Method, "err", err)
+	case errors.Is(err, link.ErrUnknown), errors.Is(err, link.ErrPurpose):
+		// Unknown, or revoked by an erasure: it answers as an expired link
+		// does, without a lender to name.
+		p.logger().Info("self-service link unknown", "method", r.Method, "token", link.Mask(token), "err", err)
+		t := ssTexts[lang]
+		p.message(w, http.StatusGone, lang, "expired", t.ExpiredTitle, t.Expired, "")
+		return nil, false
+	case errors.Is(err, link.ErrMalformed):
+		p.logger().Warn("self-service link refused", "method", r.Method, "token", link.Mask(token), "err", err)
 		t := ssTexts[lang]
 		p.message(w, http.StatusBadRequest, lang, "invalid", t.InvalidTitle, t.Invalid, "")
 		return nil, false
+	case err != nil:
+		p.fail(w, r, &ssRequest{lang: lang, t: ssTexts[lang]}, "resolving the link", err)
+		return nil, false
 	}
-	q := &ssRequest{token: token, claims: claims, now: now}
-	q.acct, err = p.Store.GetAccount(ctx, claims.Lender, claims.AccountID)
+	q := &ssRequest{token: token, link: l, now: now}
+	q.acct, err = p.Store.GetAccount(ctx, l.Lender, l.AccountID)
 	if errors.Is(err, nudge.ErrNotFound) {
-		p.logger().Warn("self-service link names no account", "lender", claims.Lender, "account", claims.AccountID)
+		p.logger().Warn("self-service link names no account", "lender", l.Lender, "account", l.AccountID)
 		t := ssTexts[lang]
-		p.message(w, http.StatusNotFound, lang, "invalid", t.InvalidTitle, t.Invalid, "")
+		p.message(w, http.StatusGone, lang, "expired", t.ExpiredTitle, t.Expired, "")
 		return nil, false
 	}
 	if err != nil {
@@ -446,16 +458,16 @@ func (p *SelfService) locate(ctx context.Context, r *http.Request, q *ssRequest)
 	if q.acct.ID != "" {
 		prefs = append(prefs, q.acct.Borrower.Language)
 	}
-	lender, err := p.Store.GetLender(ctx, q.claims.Lender)
+	lender, err := p.Store.GetLender(ctx, q.link.Lender)
 	switch {
 	case err == nil:
 		q.lender = lender
 		prefs = append(prefs, lender.Language)
 	case !errors.Is(err, nudge.ErrNotFound):
-		p.logger().Warn("self-service page: loading lender", "lender", q.claims.Lender, "err", err)
+		p.logger().Warn("self-service page: loading lender", "lender", q.link.Lender, "err", err)
 	}
 	if q.lender.Name == "" {
-		q.lender.Name = q.claims.Lender
+		q.lender.Name = q.link.Lender
 	}
 	q.lang = matchUnsubLocale(prefs, r.Header.Get("Accept-Language"))
 	q.t = ssTexts[q.lang]
@@ -532,7 +544,7 @@ func (p *SelfService) stops(ctx context.Context, q *ssRequest) ([]ssStop, error)
 			return nil
 		}
 		seen[k] = true
-		done, err := p.Store.IsOptedOut(ctx, q.claims.Lender, ch, addr)
+		done, err := p.Store.IsOptedOut(ctx, q.link.Lender, ch, addr)
 		if err != nil {
 			return fmt.Errorf("opt-out of %s: %w", ch, err)
 		}
@@ -547,7 +559,7 @@ func (p *SelfService) stops(ctx context.Context, q *ssRequest) ([]ssStop, error)
 			Done: done, channel: ch, address: addr})
 		return nil
 	}
-	if err := add("link", q.claims.Channel, q.claims.Address, true); err != nil {
+	if err := add("link", q.link.Channel, q.link.Address, true); err != nil {
 		return nil, err
 	}
 	for i, c := range q.acct.Contacts {
@@ -580,14 +592,13 @@ func formBinding(pageToken, action, nonce string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// csrfToken signs the binding of a form with the link secret.
+// csrfToken signs the binding of a form (link.Service.SignForm).
 func (p *SelfService) csrfToken(q *ssRequest, action, nonce string) string {
 	ttl := p.FormTTL
 	if ttl <= 0 {
 		ttl = DefaultFormTTL
 	}
-	return p.Links.Sign(link.Claims{Purpose: csrfPurpose, Lender: q.claims.Lender, AccountID: q.claims.AccountID,
-		Attempt: formBinding(q.token, action, nonce), Expires: q.now.Add(ttl).Unix()})
+	return p.Links.SignForm(formBinding(q.token, action, nonce), q.now.Add(ttl))
 }
 
 // checkCSRF reports whether token is a valid, unexpired CSRF token for the
@@ -601,11 +612,7 @@ func (p *SelfService) checkCSRF(q *ssRequest, action, nonce, token string) bool 
 	default:
 		return false
 	}
-	c, err := p.Links.Verify(token, csrfPurpose, q.now)
-	if err != nil || c.Lender != q.claims.Lender || c.AccountID != q.claims.AccountID {
-		return false
-	}
-	return hmac.Equal([]byte(c.Attempt), []byte(formBinding(q.token, action, nonce)))
+	return p.Links.VerifyForm(token, formBinding(q.token, action, nonce), q.now)
 }
 
 // help is the "Questions? Call …" line, or empty without a help number.
@@ -633,8 +640,8 @@ func (p *SelfService) fail(w http.ResponseWriter, r *http.Request, q *ssRequest,
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	p.logger().Error("self-service page: "+what+" failed", "method", r.Method, "lender", q.claims.Lender,
-		"account", q.claims.AccountID, "err", err)
+	p.logger().Error("self-service page: "+what+" failed", "method", r.Method, "lender", q.link.Lender,
+		"account", q.link.AccountID, "err", err)
 	p.message(w, http.StatusInternalServerError, q.lang, "error", q.t.ErrorTitle, q.t.Error, p.help(q))
 }
 

@@ -44,7 +44,7 @@ const (
 type ssBundle struct {
 	db         *store.DB
 	clock      *nudge.FixedClock
-	links      *link.Signer
+	links      *link.Service
 	enq        *dispatcher.Enqueuer
 	srv        *web.Server
 	reminderID string
@@ -61,7 +61,7 @@ func ssSetup(t *testing.T, language string) *ssBundle {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	clock := nudge.NewFixedClock(ssT0)
-	links, err := link.NewSigner([]byte("self-service-test-secret-0123456789abcdef"))
+	links, err := link.New([]byte("self-service-test-secret-0123456789abcdef"), db, clock)
 	require.NoError(t, err)
 	enq := dispatcher.NewEnqueuer(rdb, dispatcher.EnqueuerConfig{Clock: clock})
 
@@ -90,14 +90,19 @@ func ssSetup(t *testing.T, language string) *ssBundle {
 	return &ssBundle{db: db, clock: clock, links: links, enq: enq, srv: srv, reminderID: rs[0].ID}
 }
 
-// token signs a self-service link for A-1's SMS number, valid for 30 days.
-func (b *ssBundle) token(mod ...func(*link.Claims)) string {
-	c := link.Claims{Purpose: link.SelfService, Lender: "acme", AccountID: "A-1", Channel: nudge.SMS, Address: ssNumber,
-		Expires: ssT0.Add(30 * 24 * time.Hour).Unix()}
+// token issues a self-service link for A-1's SMS number, valid for 30
+// days; the same link gives the same token while it lives.
+func (b *ssBundle) token(mod ...func(*link.Link)) string {
+	l := link.Link{Token: link.NewToken(), Purpose: link.SelfService, Lender: "acme", AccountID: "A-1", Channel: nudge.SMS,
+		Address: ssNumber, CreatedAt: ssT0, ExpiresAt: ssT0.Add(30 * 24 * time.Hour)}
 	for _, m := range mod {
-		m(&c)
+		m(&l)
 	}
-	return b.links.Sign(c)
+	got, err := b.db.IssueLink(context.Background(), l, ssT0)
+	if err != nil {
+		panic(err)
+	}
+	return got.Token
 }
 
 func (b *ssBundle) do(t *testing.T, method, token string, form url.Values, acceptLanguage string) *httptest.ResponseRecorder {
@@ -232,23 +237,29 @@ func TestSelfServiceBadLinks(t *testing.T) {
 		want  string
 	}{
 		{name: "expired", token: func(b *ssBundle) string {
-			return b.token(func(c *link.Claims) { c.Expires = ssT0.Add(-time.Minute).Unix() })
+			return b.token(func(l *link.Link) { l.Channel, l.ExpiresAt = nudge.Voice, ssT0.Add(-time.Minute) })
 		}, code: http.StatusGone, want: "This link has expired"},
 		{name: "altered", token: func(b *ssBundle) string {
 			tok := b.token()
-			return strings.Replace(tok, tok[5:6], string(rune(tok[5]^1)), 1)
-		}, code: http.StatusBadRequest, want: "This link does not work"},
-		{name: "another account signed by someone else", token: func(*ssBundle) string {
-			other, err := link.NewSigner([]byte("another-secret-another-secret-0123456789"))
-			require.NoError(t, err)
-			return other.Sign(link.Claims{Purpose: link.SelfService, Lender: "acme", AccountID: "A-1", Channel: nudge.SMS, Address: ssNumber})
+			c := byte('A')
+			if tok[5] == c {
+				c = 'B'
+			}
+			return tok[:5] + string(c) + tok[6:]
+		}, code: http.StatusGone, want: "This link has expired"},
+		{name: "truncated", token: func(b *ssBundle) string { return b.token()[:20] }, code: http.StatusBadRequest, want: "This link does not work"},
+		{name: "a signed link of old", token: func(*ssBundle) string {
+			return "eyJwIjoicCIsImwiOiJhY21lIiwiYSI6IkEtMSIsImMiOiJzbXMiLCJkIjoiKzEyMTI1NTUwMTIzIn0.c2lnbmF0dXJl"
 		}, code: http.StatusBadRequest, want: "This link does not work"},
 		{name: "unsubscribe token", token: func(b *ssBundle) string {
-			return b.token(func(c *link.Claims) { c.Purpose = link.Unsubscribe })
-		}, code: http.StatusBadRequest, want: "This link does not work"},
-		{name: "unknown account", token: func(b *ssBundle) string {
-			return b.token(func(c *link.Claims) { c.AccountID = "A-404" })
-		}, code: http.StatusNotFound, want: "This link does not work"},
+			return b.token(func(l *link.Link) { l.Purpose, l.ExpiresAt = link.Unsubscribe, time.Time{} })
+		}, code: http.StatusGone, want: "This link has expired"},
+		{name: "unknown", token: func(*ssBundle) string { return link.NewToken() }, code: http.StatusGone, want: "This link has expired"},
+		{name: "revoked by erasure", token: func(b *ssBundle) string {
+			tok := b.token()
+			require.NoError(t, b.db.ErasePersonalData(context.Background(), "acme", "A-1", ssT0))
+			return tok
+		}, code: http.StatusGone, want: "This link has expired"},
 		{name: "garbage", token: func(*ssBundle) string { return "not-a-token" }, code: http.StatusBadRequest, want: "This link does not work"},
 	}
 	for _, tt := range tests {
@@ -300,7 +311,7 @@ func TestSelfServiceCSRF(t *testing.T) {
 			return f
 		}},
 		{name: "another link's form", form: func(t *testing.T, b *ssBundle) url.Values {
-			return b.fresh(t, b.token(func(c *link.Claims) { c.Channel, c.Address = nudge.Email, ssEmail }), web.ActionPaid)
+			return b.fresh(t, b.token(func(l *link.Link) { l.Channel, l.Address = nudge.Email, ssEmail }), web.ActionPaid)
 		}},
 		{name: "expired form", form: func(t *testing.T, b *ssBundle) url.Values {
 			f := b.fresh(t, b.token(), web.ActionPaid)

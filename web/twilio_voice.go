@@ -65,9 +65,11 @@ type Answerer interface {
 // channels/twilio.Voice: the call's TwiML (POST VoicePathPrefix + token),
 // menu answers (… + "/gather?step=…") and status callbacks (… + "/status").
 // Every request's X-Twilio-Signature is checked against PublicURL plus the
-// path and query with the auth token, and the token must be a link.Voice
-// token naming an existing attempt; a bad signature gets 403 and changes
-// nothing. Every handler is idempotent: Twilio may repeat any request.
+// path and query with the auth token, and the token must be a live
+// link.Voice token naming an existing attempt; a bad signature gets 403, an
+// unknown, expired or revoked token 404, and neither changes anything. Logs
+// name the route and the masked token, never the path. Every handler is
+// idempotent: Twilio may repeat any request.
 //
 // The conversation is spoken in the borrower's language (the voice template's
 // locale, with an Amazon Polly voice and a speech-recognition language that
@@ -80,8 +82,8 @@ type TwilioVoice struct {
 	AuthToken string
 	// PublicURL is the exact base URL Twilio calls, without a trailing slash.
 	PublicURL string
-	// Links verifies the tokens in the webhook URLs (see VoiceTokens).
-	Links   *link.Signer
+	// Links resolves the tokens in the webhook URLs (see VoiceToken).
+	Links   *link.Service
 	Store   VoiceStore
 	Answers Answerer
 	Pack    *templates.Pack
@@ -94,21 +96,22 @@ type TwilioVoice struct {
 	Logger      *slog.Logger
 }
 
-// VoiceTokens returns the token function for twilio.NewVoice: a link.Voice
-// token binding the call's webhooks to the message's attempt, lender,
-// account and number. It does not expire: a call's callbacks may come late.
-func VoiceTokens(links *link.Signer) twilio.TokenFunc {
-	return func(m *nudge.Message) (string, error) {
-		if links == nil {
-			return "", errors.New("voice token: no link signer")
-		}
-		if m.AttemptID == "" {
-			return "", errors.New("voice token: the message has no attempt id")
-		}
-		return links.Sign(link.Claims{Purpose: link.Voice, Attempt: m.AttemptID, Lender: m.Lender,
-			AccountID: m.AccountID, Channel: nudge.Voice, Address: m.To}), nil
+// VoiceToken is the token function for twilio.NewVoice: the link.Voice
+// token the renderer issued for the message's attempt and left in
+// m.Headers[link.VoiceHeader]. It reads the message only, so nothing waits
+// on the store between the attempt's sending mark and the call.
+func VoiceToken(m *nudge.Message) (string, error) {
+	if m.AttemptID == "" {
+		return "", errors.New("voice token: the message has no attempt id")
 	}
+	token := m.Headers[link.VoiceHeader]
+	if !link.ValidToken(token) {
+		return "", fmt.Errorf("voice token: the message for attempt %s carries no call token", m.AttemptID)
+	}
+	return token, nil
 }
+
+var _ twilio.TokenFunc = VoiceToken
 
 // Register adds the voice webhook routes to s.
 func (t *TwilioVoice) Register(s *Server) {
@@ -146,21 +149,25 @@ func (t *TwilioVoice) verified(h func(http.ResponseWriter, *http.Request, *voice
 			return
 		}
 		u := strings.TrimRight(t.PublicURL, "/") + r.URL.RequestURI()
+		token := r.PathValue("token")
 		if err := twilio.ValidateSignature(t.AuthToken, u, r.PostForm, r.Header.Get(twilio.SignatureHeader)); err != nil {
-			t.logger().Warn("twilio voice webhook refused", "path", r.URL.Path, "err", err)
+			t.logger().Warn("twilio voice webhook refused", "route", r.Pattern, "token", link.Mask(token), "err", err)
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		token := r.PathValue("token")
 		now := t.Clock.Now()
-		claims, err := t.Links.Verify(token, link.Voice, now)
-		if err != nil {
-			t.logger().Warn("twilio voice webhook with a bad token", "err", err)
+		l, err := t.Links.Resolve(r.Context(), token, link.Voice)
+		switch {
+		case errors.Is(err, link.ErrMalformed), errors.Is(err, link.ErrUnknown), errors.Is(err, link.ErrPurpose), errors.Is(err, link.ErrExpired):
+			t.logger().Warn("twilio voice webhook with a bad token", "route", r.Pattern, "token", link.Mask(token), "err", err)
 			http.Error(w, "unknown call", http.StatusNotFound)
 			return
+		case err != nil:
+			t.fail(w, "resolving the token", err)
+			return
 		}
-		att, err := t.Store.GetAttempt(r.Context(), claims.Attempt)
-		if errors.Is(err, nudge.ErrNotFound) || (err == nil && (att.Lender != claims.Lender || att.AccountID != claims.AccountID || att.Channel != nudge.Voice)) {
+		att, err := t.Store.GetAttempt(r.Context(), l.Attempt)
+		if errors.Is(err, nudge.ErrNotFound) || (err == nil && (att.Lender != l.Lender || att.AccountID != l.AccountID || att.Channel != nudge.Voice)) {
 			http.Error(w, "unknown call", http.StatusNotFound)
 			return
 		}

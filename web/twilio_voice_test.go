@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +23,9 @@ import (
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/logmask"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -48,7 +53,8 @@ func (voiceNoTasks) Cancel(context.Context, nudge.ChannelKind, ...string) error 
 type voiceBundle struct {
 	db      *store.DB
 	clock   *nudge.FixedClock
-	links   *link.Signer
+	links   *link.Service
+	logs    *syncBuffer
 	server  *Server
 	hook    *TwilioVoice
 	profile string
@@ -69,14 +75,15 @@ func setupVoice(t *testing.T, publicURL, profile string, agent bool) *voiceBundl
 		l.AgentPhone = voiceAgent
 	}
 	require.NoError(t, db.UpsertLender(ctx, l))
-	links, err := link.NewSigner([]byte("0123456789abcdef0123456789abcdef-voice"))
+	links, err := link.New([]byte("0123456789abcdef0123456789abcdef-voice"), db, clock)
 	require.NoError(t, err)
-	b := &voiceBundle{db: db, clock: clock, links: links, profile: profile}
+	b := &voiceBundle{db: db, clock: clock, links: links, profile: profile, logs: &syncBuffer{}}
 	profiles := func(context.Context, nudge.Account) (*compliance.Profile, error) {
 		return compliance.Builtin(b.profile)
 	}
 	b.hook = &TwilioVoice{
 		AuthToken: voiceToken, PublicURL: publicURL, Links: links, Store: db, Pack: templates.Default(), Profile: profiles, Clock: clock,
+		Logger:  slog.New(logmask.NewHandler(slog.NewJSONHandler(b.logs, nil))),
 		Answers: &response.Handler{Store: db, Tasks: voiceNoTasks{}, Pack: templates.Default(), Profile: profiles, Clock: clock},
 	}
 	b.server = NewServer(nil, nil)
@@ -114,7 +121,11 @@ func (b *voiceBundle) addCall(t *testing.T, a nudge.Account, step string) (nudge
 	att, err := b.db.ClaimAttempt(ctx, nudge.Attempt{ReminderID: r.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice,
 		Address: a.Contacts[1].Address, CreatedAt: now}, nil)
 	require.NoError(t, err)
-	token, err := VoiceTokens(b.links)(&nudge.Message{AttemptID: att.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice, To: att.Address})
+	l, err := b.links.Issue(ctx, link.Link{Purpose: link.Voice, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice,
+		Address: att.Address, Attempt: att.ID}, dispatcher.DefaultVoiceLinkTTL)
+	require.NoError(t, err)
+	token, err := VoiceToken(&nudge.Message{AttemptID: att.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice, To: att.Address,
+		Headers: map[string]string{link.VoiceHeader: l.Token}})
 	require.NoError(t, err)
 	return att, token
 }
@@ -238,8 +249,12 @@ func TestVoiceForgedRequestChangesNothing(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, rec.Code)
 
 	// A signed request for a token that is not ours is unknown.
-	rec = b.post(t, twilio.VoiceCallURL(voicePublic, "bm90LWEtdG9rZW4.AAAA"), callForm(), true)
-	require.Equal(t, http.StatusNotFound, rec.Code)
+	for _, other := range []string{"bm90LWEtdG9rZW4.AAAA", link.NewToken()} {
+		rec = b.post(t, twilio.VoiceCallURL(voicePublic, other), callForm(), true)
+		require.Equal(t, http.StatusNotFound, rec.Code)
+	}
+	require.NotContains(t, b.logs.String(), token, "logs name the route and a masked token, not the path")
+	require.Contains(t, b.logs.String(), link.Mask(token))
 
 	ctx := context.Background()
 	got, err := b.db.GetAttempt(ctx, att.ID)
@@ -356,7 +371,7 @@ func setupVoiceE2E(t *testing.T, profile string) *voiceE2E {
 	b := setupVoice(t, app.URL, profile, false)
 	handler = b.server
 	v, err := twilio.NewVoice(twilio.Config{AccountSID: voiceSID, AuthToken: voiceToken, From: voiceFrom, BaseURL: api.URL, PublicURL: app.URL},
-		VoiceTokens(b.links))
+		VoiceToken)
 	require.NoError(t, err)
 	return &voiceE2E{voiceBundle: b, sim: sim, voice: v}
 }
@@ -388,8 +403,9 @@ func (e *voiceE2E) place(t *testing.T, a nudge.Account) nudge.Attempt {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	e.calls++
-	att, _ := e.addCall(t, a, fmt.Sprintf("call-%d", e.calls))
-	res, err := e.voice.Send(ctx, &nudge.Message{AttemptID: att.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice, To: att.Address})
+	att, token := e.addCall(t, a, fmt.Sprintf("call-%d", e.calls))
+	res, err := e.voice.Send(ctx, &nudge.Message{AttemptID: att.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice, To: att.Address,
+		Headers: map[string]string{link.VoiceHeader: token}})
 	require.NoError(t, err)
 	_, err = e.db.UpdateAttempt(ctx, att.ID, nudge.AttemptUpdate{Status: res.Status, ProviderID: res.ProviderID, SentAt: e.clock.Now(), At: e.clock.Now()})
 	require.NoError(t, err)
@@ -543,6 +559,79 @@ func TestVoiceEndToEnd(t *testing.T) {
 			events, err := e.db.Events(context.Background(), "acme", a.ID)
 			require.NoError(t, err)
 			require.True(t, slices.ContainsFunc(events, func(ev nudge.Event) bool { return ev.Kind == nudge.EventCallback }))
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that loggers may write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestVoiceTokenGone(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		before func(t *testing.T, b *voiceBundle)
+	}{
+		{name: "borrower erased", before: func(t *testing.T, b *voiceBundle) {
+			require.NoError(t, b.db.ErasePersonalData(context.Background(), "acme", "A-1", b.clock.Now()))
+		}},
+		{name: "expired", before: func(_ *testing.T, b *voiceBundle) { b.clock.Advance(dispatcher.DefaultVoiceLinkTTL) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupVoice(t, voicePublic, "us", false)
+			att, token := b.addCall(t, voiceAccount("A-1", "en", "Ana Garcia", voicePhone), "late-7")
+			tt.before(t, b)
+			rec := b.post(t, twilio.VoiceStatusURL(voicePublic, token), callForm("CallStatus", "completed"), true)
+			require.Equal(t, http.StatusNotFound, rec.Code)
+			got, err := b.db.GetAttempt(context.Background(), att.ID)
+			require.NoError(t, err)
+			require.Equal(t, nudge.AttemptSending, got.Status, "nothing changed")
+			require.NotContains(t, b.logs.String(), token)
+			require.Empty(t, logmask.Leaks(b.logs.String(), voicePhone))
+		})
+	}
+}
+
+func TestVoiceToken(t *testing.T) {
+	t.Parallel()
+	tok := link.NewToken()
+	tests := []struct {
+		name string
+		m    nudge.Message
+		want string
+	}{
+		{name: "issued by the renderer", m: nudge.Message{AttemptID: "att_1", Headers: map[string]string{link.VoiceHeader: tok}}, want: tok},
+		{name: "no token", m: nudge.Message{AttemptID: "att_1"}},
+		{name: "not a token", m: nudge.Message{AttemptID: "att_1", Headers: map[string]string{link.VoiceHeader: "x.y"}}},
+		{name: "no attempt", m: nudge.Message{Headers: map[string]string{link.VoiceHeader: tok}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := VoiceToken(&tt.m)
+			if tt.want == "" {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
 		})
 	}
 }

@@ -5,22 +5,25 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 
 	"golang.org/x/text/language"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/metrics"
 )
 
 // UnsubscribePath is the route of one-click unsubscribe links; the token
 // follows it. The renderer builds the same path from the public URL.
-const UnsubscribePath = "/u/"
+const UnsubscribePath = dispatcher.UnsubscribePath
 
 // OptOutSourceEmailLink is the opt-out source recorded by the unsubscribe link.
 const OptOutSourceEmailLink = "email_link"
@@ -56,12 +59,19 @@ type UnsubscribeStore interface {
 // the page's button sends it) records an opt-out of the token's address on
 // its channel for its lender and answers 200 with a confirmation page,
 // never a redirect and never a cookie; repeating it changes nothing more.
-// A forged, altered or wrong-purpose token gets 400 and changes nothing.
+// A truncated or altered token gets 400, an unknown one (or one revoked by
+// an erasure, or for another purpose) 410, both with the "this link does not
+// work" page, and change nothing.
 //
-// Tokens are verified with link.Unsubscribe. A genuine token past an
-// expiry is still honoured: a borrower's way out must keep working.
+// Tokens are opaque keys resolved with link.Unsubscribe; the store maps
+// them to the lender, account, channel and address. A token past an expiry
+// is still honoured: a borrower's way out must keep working. So is the
+// signed token of an email sent before links became opaque, while its
+// address is still a contact of its account
+// (link.Service.ResolveLegacyUnsubscribe). Logs name a link by its masked
+// token, never in full.
 type Unsubscribe struct {
-	Links  *link.Signer
+	Links  *link.Service
 	Store  UnsubscribeStore
 	Clock  nudge.Clock
 	Logger *slog.Logger
@@ -147,22 +157,55 @@ func (u *Unsubscribe) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	u.write(w, http.StatusOK, v)
 }
 
-// verify checks the token of the request; on failure it has answered 400.
-func (u *Unsubscribe) verify(w http.ResponseWriter, r *http.Request) (link.Claims, bool) {
-	claims, err := u.Links.Verify(r.PathValue("token"), link.Unsubscribe, u.Clock.Now())
+// verify resolves the token of the request; on failure it has answered.
+func (u *Unsubscribe) verify(w http.ResponseWriter, r *http.Request) (link.Link, bool) {
+	token := r.PathValue("token")
+	l, err := u.Links.Resolve(r.Context(), token, link.Unsubscribe)
 	if errors.Is(err, link.ErrExpired) {
 		err = nil
 	}
-	if err == nil && (claims.Lender == "" || claims.Address == "" || !claims.Channel.Valid()) {
-		err = errors.New("token lacks a lender, channel or address")
+	if errors.Is(err, link.ErrMalformed) {
+		// The signed link of an email sent before links became opaque.
+		if legacy, ok := u.Links.ResolveLegacyUnsubscribe(token); ok && u.stillContact(r.Context(), legacy) {
+			l, err = legacy, nil
+			token = "(signed link of old)"
+		}
 	}
+	if err == nil && (l.Lender == "" || l.Address == "" || !l.Channel.Valid()) {
+		err = fmt.Errorf("%w: the token lacks a lender, channel or address", link.ErrUnknown)
+	}
+	if err == nil {
+		return l, true
+	}
+	text, lang := unsubLanguage(r)
+	code := http.StatusGone
+	switch {
+	case errors.Is(err, link.ErrMalformed):
+		code = http.StatusBadRequest
+	case !errors.Is(err, link.ErrUnknown) && !errors.Is(err, link.ErrPurpose):
+		u.logger().Error("resolving unsubscribe link failed", "method", r.Method, "token", link.Mask(token), "err", err)
+		u.write(w, http.StatusInternalServerError, unsubView{Lang: lang, T: text, State: "error", Heading: text.ErrorTitle})
+		return link.Link{}, false
+	}
+	u.logger().Warn("unsubscribe link refused", "method", r.Method, "token", link.Mask(token), "err", err)
+	u.write(w, code, unsubView{Lang: lang, T: text, State: "invalid", Heading: text.InvalidTitle})
+	return link.Link{}, false
+}
+
+// stillContact reports whether the link's address is still a contact of
+// its account: a signed link of old cannot be revoked, so one whose
+// borrower was erased (or whose address was replaced) is refused.
+func (u *Unsubscribe) stillContact(ctx context.Context, l link.Link) bool {
+	acct, err := u.Store.GetAccount(ctx, l.Lender, l.AccountID)
 	if err != nil {
-		u.logger().Warn("unsubscribe link refused", "method", r.Method, "err", err)
-		text, lang := unsubLanguage(r)
-		u.write(w, http.StatusBadRequest, unsubView{Lang: lang, T: text, State: "invalid", Heading: text.InvalidTitle})
-		return link.Claims{}, false
+		return false
 	}
-	return claims, true
+	for _, c := range acct.Contacts {
+		if c.Channel == l.Channel && strings.EqualFold(strings.TrimSpace(c.Address), strings.TrimSpace(l.Address)) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneClick reports whether the form (URL-encoded or multipart) carries
@@ -188,7 +231,7 @@ func oneClick(r *http.Request) bool {
 
 // view fills the page's language, lender name and masked address: the
 // borrower's language, then the lender's, then the browser's, then English.
-func (u *Unsubscribe) view(r *http.Request, c link.Claims) unsubView {
+func (u *Unsubscribe) view(r *http.Request, c link.Link) unsubView {
 	ctx := r.Context()
 	var prefs []string
 	if c.AccountID != "" {

@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -48,10 +50,11 @@ func (f *unsubFailStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, e
 }
 
 type unsubBundle struct {
-	db    *store.DB
-	store *unsubFailStore
-	links *link.Signer
-	srv   *web.Server
+	db     *store.DB
+	store  *unsubFailStore
+	links  *link.Service
+	tokens *link.MemoryStore
+	srv    *web.Server
 }
 
 // unsubSetup stores two lenders (acme in English, banco in Spanish) and
@@ -85,16 +88,30 @@ func unsubSetup(t *testing.T) *unsubBundle {
 		}
 		require.NoError(t, db.UpsertAccounts(ctx, mine, unsubNow))
 	}
-	signer, err := link.NewSigner(bytes.Repeat([]byte("k"), link.MinKeyLength))
+	// Tokens live in memory here, so that a link may name an account or
+	// lender that no longer exists.
+	tokens := link.NewMemoryStore()
+	signer, err := link.New(bytes.Repeat([]byte("k"), link.MinKeyLength), tokens, nudge.NewFixedClock(unsubNow))
 	require.NoError(t, err)
 	fs := &unsubFailStore{DB: db}
 	srv := web.NewServer(nil, nil, web.WithLimits(web.Limits{Unauthenticated: web.RateLimit{Off: true}})) // many bad tokens from one address
 	(&web.Unsubscribe{Links: signer, Store: fs, Clock: nudge.NewFixedClock(unsubNow)}).Register(srv)
-	return &unsubBundle{db: db, store: fs, links: signer, srv: srv}
+	return &unsubBundle{db: db, store: fs, links: signer, tokens: tokens, srv: srv}
 }
 
+// token issues the unsubscribe link of the account's email (the same one
+// every time).
 func (b *unsubBundle) token(lender, account string) string {
-	return b.links.Sign(link.Claims{Purpose: link.Unsubscribe, Lender: lender, AccountID: account, Channel: nudge.Email, Address: unsubEmail})
+	return b.issue(link.Link{Purpose: link.Unsubscribe, Lender: lender, AccountID: account, Channel: nudge.Email, Address: unsubEmail})
+}
+
+func (b *unsubBundle) issue(l link.Link) string {
+	l.Token, l.CreatedAt = link.NewToken(), unsubNow
+	got, err := b.tokens.IssueLink(context.Background(), l, unsubNow)
+	if err != nil {
+		panic(err)
+	}
+	return got.Token
 }
 
 func (b *unsubBundle) do(req *http.Request) *httptest.ResponseRecorder {
@@ -287,30 +304,25 @@ func TestUnsubscribeRefusesBadTokens(t *testing.T) {
 	t.Parallel()
 	b := unsubSetup(t)
 	good := b.token(unsubLender, "A-zh")
-	body, sig, _ := strings.Cut(good, ".")
-	other, err := link.NewSigner(bytes.Repeat([]byte("x"), link.MinKeyLength))
-	require.NoError(t, err)
-	altered := base64.RawURLEncoding.EncodeToString([]byte(
-		`{"p":"u","l":"acme","a":"A-zh","c":"email","d":"someone.else@example.com"}`)) + "." + sig
-	flip := []byte(sig)
-	if flip[0] == 'A' {
-		flip[0] = 'B'
-	} else {
-		flip[0] = 'A'
-	}
-	claims := link.Claims{Lender: unsubLender, AccountID: "A-zh", Channel: nudge.Email, Address: unsubEmail}
-	self := claims
-	self.Purpose = link.SelfService
+	altered := []byte(good)
+	altered[7] = map[bool]byte{true: 'B', false: 'A'}[altered[7] == 'A']
+	revoked := b.token(unsubLender, "A-mx")
+	b.tokens.Revoke(unsubLender, "A-mx")
 	tests := []struct {
 		name, token string
+		code        int
 	}{
-		{name: "altered claims", token: altered},
-		{name: "altered signature", token: body + "." + string(flip)},
-		{name: "truncated", token: body},
-		{name: "garbage", token: "not-a-token"},
-		{name: "another deployment's key", token: other.Sign(link.Claims{Purpose: link.Unsubscribe, Lender: unsubLender, AccountID: "A-zh", Channel: nudge.Email, Address: unsubEmail})},
-		{name: "self-service token", token: b.links.Sign(self)},
-		{name: "no address", token: b.links.Sign(link.Claims{Purpose: link.Unsubscribe, Lender: unsubLender, AccountID: "A-zh", Channel: nudge.Email})},
+		{name: "altered", token: string(altered), code: http.StatusGone},
+		{name: "truncated", token: good[:21], code: http.StatusBadRequest},
+		{name: "garbage", token: "not-a-token", code: http.StatusBadRequest},
+		{name: "a signed link of old", token: base64.RawURLEncoding.EncodeToString([]byte(
+			`{"p":"u","l":"acme","a":"A-zh","c":"email","d":"someone.else@example.com"}`)) + ".c2lnbmF0dXJl", code: http.StatusBadRequest},
+		{name: "unknown", token: link.NewToken(), code: http.StatusGone},
+		{name: "revoked", token: revoked, code: http.StatusGone},
+		{name: "self-service token", token: b.issue(link.Link{Purpose: link.SelfService, Lender: unsubLender, AccountID: "A-zh",
+			Channel: nudge.Email, Address: unsubEmail, ExpiresAt: unsubNow.Add(time.Hour)}), code: http.StatusGone},
+		{name: "no address", token: b.issue(link.Link{Purpose: link.Unsubscribe, Lender: unsubLender, AccountID: "A-zh", Channel: nudge.Email}),
+			code: http.StatusGone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,7 +331,7 @@ func TestUnsubscribeRefusesBadTokens(t *testing.T) {
 				b.postForm(tt.token, url.Values{"List-Unsubscribe": {"One-Click"}}),
 				b.postMultipart(t, tt.token, map[string]string{"List-Unsubscribe": "One-Click"}),
 			} {
-				require.Equal(t, http.StatusBadRequest, rec.Code)
+				require.Equal(t, tt.code, rec.Code)
 				requirePageHeaders(t, rec)
 				want := "This link does not work"
 				if i == 0 {
@@ -337,11 +349,44 @@ func TestUnsubscribeRefusesBadTokens(t *testing.T) {
 	require.Empty(t, b.optOutEvents(t, unsubLender, "A-zh"))
 }
 
+// TestUnsubscribeSignedLinkOfOld posts to the unsubscribe link of an email
+// sent before links became opaque: it still works while the address is the
+// account's, and not once the borrower is erased.
+func TestUnsubscribeSignedLinkOfOld(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		before func(t *testing.T, b *unsubBundle)
+		code   int
+	}{
+		{name: "still the account's address", code: http.StatusOK},
+		{name: "borrower erased", before: func(t *testing.T, b *unsubBundle) {
+			require.NoError(t, b.db.ErasePersonalData(t.Context(), unsubLender, "A-none", unsubNow))
+		}, code: http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := unsubSetup(t)
+			body := base64.RawURLEncoding.EncodeToString([]byte(`{"p":"u","l":"acme","a":"A-none","c":"email","d":"` + unsubEmail + `"}`))
+			m := hmac.New(sha256.New, bytes.Repeat([]byte("k"), link.MinKeyLength))
+			m.Write([]byte(body))
+			token := body + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+			if tt.before != nil {
+				tt.before(t, b)
+			}
+			rec := b.postForm(token, url.Values{"List-Unsubscribe": {"One-Click"}})
+			require.Equal(t, tt.code, rec.Code, rec.Body.String())
+			require.Equal(t, tt.code == http.StatusOK, b.optedOut(t, unsubLender))
+		})
+	}
+}
+
 func TestUnsubscribeHonoursExpiredGenuineToken(t *testing.T) {
 	t.Parallel()
 	b := unsubSetup(t)
-	token := b.links.Sign(link.Claims{Purpose: link.Unsubscribe, Lender: unsubLender, AccountID: "A-none",
-		Channel: nudge.Email, Address: unsubEmail, Expires: unsubNow.Add(-time.Hour).Unix()})
+	token := b.issue(link.Link{Purpose: link.Unsubscribe, Lender: unsubLender, AccountID: "A-none",
+		Channel: nudge.Email, Address: unsubEmail, ExpiresAt: unsubNow.Add(-time.Hour)})
 	rec := b.postForm(token, url.Values{"List-Unsubscribe": {"One-Click"}})
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.True(t, b.optedOut(t, unsubLender))

@@ -29,7 +29,8 @@ type Config struct {
 	HealthAddr string `yaml:"health_addr"`
 	// PublicURL is the address the outside world (Twilio, borrowers) uses to reach Addr.
 	PublicURL string `yaml:"public_url"`
-	// Secret signs the links sent to borrowers (unsubscribe, self-service); at least 32 bytes.
+	// Secret keys opt-out hashes and the forms of borrowers' pages; at least 32 bytes.
+	// Keep it stable: an erased borrower's opt-out is found by its keyed hash only.
 	Secret string `yaml:"secret"`
 	// SecretFile names a file holding the secret.
 	SecretFile string `yaml:"secret_file" secret:"Secret"`

@@ -76,7 +76,7 @@ hours on the US east coast, late afternoon on the west coast.`,
 	return cmd
 }
 
-// demoSecret makes a fresh link-signing secret for one demo run.
+// demoSecret makes a fresh secret for one demo run.
 func demoSecret() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -37,7 +37,7 @@ func openStore(ctx context.Context, cfg Config) (*store.DB, error) {
 	if cfg.Database == "" {
 		return nil, errors.New("no database configured: set database in the config file or NUDGE_DATABASE (sqlite:///path/nudge.db or postgres://…)")
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := store.Open(ctx, cfg.Database, store.WithSecret([]byte(cfg.Secret)))
 	if err != nil {
 		return nil, err
 	}

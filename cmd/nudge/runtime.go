@@ -48,7 +48,7 @@ type runtime struct {
 	reg    *compliance.Registry
 	lib    *schedules.Library
 	enq    *dispatcher.Enqueuer
-	links  *link.Signer
+	links  *link.Service
 
 	metrics *metrics.Registry
 
@@ -120,9 +120,9 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 		return nil, err
 	}
 	if len(cfg.Secret) < link.MinKeyLength {
-		return nil, fmt.Errorf("secret: set secret or secret_file (NUDGE_SECRET, NUDGE_SECRET_FILE) to at least %d random bytes; it signs borrowers' links", link.MinKeyLength)
+		return nil, fmt.Errorf("secret: set secret or secret_file (NUDGE_SECRET, NUDGE_SECRET_FILE) to at least %d random bytes; it keys opt-out hashes and borrowers' page forms", link.MinKeyLength)
 	}
-	if rt.links, err = link.NewSigner([]byte(cfg.Secret)); err != nil {
+	if rt.links, err = link.New([]byte(cfg.Secret), rt.db, rt.clock); err != nil {
 		return nil, err
 	}
 	if err := retryStartup(ctx, logger, "sync lenders", func() error { return rt.syncLenders(ctx, o.cadences) }); err != nil {
@@ -255,7 +255,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			if rt.cfg.Twilio.VoiceCPS > 0 {
 				opts = append(opts, twilio.WithCPS(rt.cfg.Twilio.VoiceCPS))
 			}
-			voice, err := twilio.NewVoice(vc, web.VoiceTokens(rt.links), opts...)
+			voice, err := twilio.NewVoice(vc, web.VoiceToken, opts...)
 			if err != nil {
 				return fmt.Errorf("twilio voice: %w", err)
 			}

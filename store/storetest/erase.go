@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,6 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/logmask"
+	"github.com/nudgehq/nudge/store"
 )
 
 // Eraser is implemented by stores that can erase a borrower's personal data;
@@ -172,7 +177,8 @@ func testErasePersonalData(t *testing.T, s nudge.Store) {
 	require.Equal(t, "A-1", last.Target)
 	require.Equal(t, "system", last.Actor)
 	require.Equal(t, at, last.At)
-	require.JSONEq(t, `{"contacts": 3, "attempts": 1, "replies": 2, "opt_outs": 2, "events": 2}`, last.Detail)
+	require.JSONEq(t, `{"contacts": 3, "holds": 1, "attempts": 1, "replies": 2, "opt_outs": 2, "events": 2, "audit": 0,
+		"links": 0, "early_callbacks": 0}`, last.Detail)
 	for _, pii := range []string{"Ana", "5550100", "ana@"} {
 		require.NotContains(t, last.Detail, pii)
 	}
@@ -197,11 +203,220 @@ func testErasePersonalData(t *testing.T, s nudge.Store) {
 	require.Equal(t, got.Contacts, again.Contacts)
 	audit, err = s.ListAudit(ctx, "acme")
 	require.NoError(t, err)
-	require.JSONEq(t, `{"contacts": 0, "attempts": 0, "replies": 0, "opt_outs": 0, "events": 0}`, audit[len(audit)-1].Detail)
+	require.JSONEq(t, `{"contacts": 0, "holds": 0, "attempts": 0, "replies": 0, "opt_outs": 0, "events": 0, "audit": 0,
+		"links": 0, "early_callbacks": 0}`, audit[len(audit)-1].Detail)
 
 	err = es.ErasePersonalData(ctx, "acme", "missing", at)
 	require.ErrorIs(t, err, nudge.ErrNotFound)
 	err = es.ErasePersonalData(ctx, "beta", "A-2", at)
 	require.ErrorIs(t, err, nudge.ErrNotFound, "an account of another lender is not found")
 	require.False(t, strings.Contains(err.Error(), eraseNumber))
+}
+
+// Catalog is implemented by stores that can list their text columns from
+// the database's catalogue; the erasure scan reads every one of them, so a
+// column added later is covered without changing the test.
+type Catalog interface {
+	// TextColumns lists every column ("table.column") whose type holds
+	// text or bytes.
+	TextColumns(ctx context.Context) ([]string, error)
+	// ColumnText returns every non-null value of a column, as text.
+	ColumnText(ctx context.Context, column string) ([]string, error)
+}
+
+// EraserBy is implemented by stores that say what an erasure changed.
+type EraserBy interface {
+	ErasePersonalDataBy(ctx context.Context, lender, accountID, actor string, now time.Time) (store.Erasure, error)
+}
+
+// The scanned borrower: a name, two numbers and an email that appear
+// nowhere else, and a number they gave in free text that is none of their
+// contacts.
+const (
+	scanName     = "Marisol Quintanilla"
+	scanSMS      = "+15125550188"
+	scanVoice    = "+15125550177"
+	scanEmail    = "marisol.q@example.net"
+	scanFreeText = "+14155550876"
+	// scanOther is another borrower's number, which must survive.
+	scanOther = "+15125550166"
+)
+
+// plainSHA256 is the unkeyed hash opt-outs were once stored under.
+func plainSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// testErasureScan puts a borrower's name, numbers and email in every kind
+// of record, erases the borrower, then reads every text column of every
+// table (from the catalogue) and finds none of them in any encoding.
+func testErasureScan(t *testing.T, s nudge.Store) {
+	cat, ok := s.(Catalog)
+	if !ok {
+		t.Skip("the store does not implement Catalog")
+	}
+	es, ok := s.(EraserBy)
+	if !ok {
+		t.Skip("the store does not implement EraserBy")
+	}
+	ctx := context.Background()
+	if h, ok := s.(interface {
+		AddressHash(nudge.ChannelKind, string) string
+	}); ok {
+		require.NotEqual(t, plainSHA256(scanSMS), h.AddressHash(nudge.SMS, scanSMS), "open the store with the deployment's secret")
+	}
+	const lender, id = "acme", "A-9"
+	reason := scanName + " lost job, call " + scanFreeText
+	a := Account(lender, id)
+	a.Borrower.Name = scanName
+	a.Contacts = []nudge.Contact{
+		{Channel: nudge.SMS, Address: scanSMS, Consent: true},
+		{Channel: nudge.Voice, Address: scanVoice, Consent: true},
+		{Channel: nudge.Email, Address: scanEmail},
+	}
+	a.Holds = []nudge.Hold{{Kind: nudge.HoldHardship, Reason: reason}}
+	other := Account(lender, "A-10")
+	other.Borrower.Name = "Bo Li"
+	other.Contacts = []nudge.Contact{{Channel: nudge.SMS, Address: scanOther, Consent: true}}
+	require.NoError(t, s.UpsertAccounts(ctx, []nudge.Account{a, other}, T0))
+	require.NoError(t, s.AddHold(ctx, lender, id, nudge.Hold{Kind: nudge.HoldDispute, Reason: "disputed by " + scanEmail}, T0))
+
+	// Attempts with what was sent, a kept provider callback, link tokens.
+	rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder(lender, id, "due-sms", T0), Reminder(lender, id, "late-voice", T0)})
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	sms := Attempt(rs[0].ID, id, nudge.SMS, T0)
+	sms.Address = scanSMS
+	sms, err = s.ClaimAttempt(ctx, sms, nil)
+	require.NoError(t, err)
+	_, err = s.UpdateAttempt(ctx, sms.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SM-scan",
+		Body: "Hi " + scanName + ", reply to " + scanEmail + " or call (512) 555-0188", SendingAt: T0, At: T0})
+	require.NoError(t, err)
+	voice := Attempt(rs[1].ID, id, nudge.Voice, T0)
+	voice.Address = scanVoice
+	voice, err = s.ClaimAttempt(ctx, voice, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.KeepEarlyCallback(ctx, "CA-scan", nudge.AttemptDelivered, "", T0))
+	_, err = s.UpdateAttempt(ctx, voice.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, Body: "Hello " + scanName, SendingAt: T0, At: T0})
+	require.NoError(t, err)
+	if ls, ok := s.(link.Store); ok {
+		for _, l := range []link.Link{
+			{Purpose: link.SelfService, Channel: nudge.SMS, Address: scanSMS, ExpiresAt: T0.Add(time.Hour)},
+			{Purpose: link.Unsubscribe, Channel: nudge.Email, Address: scanEmail},
+			{Purpose: link.Voice, Channel: nudge.Voice, Address: scanVoice, Attempt: voice.ID, ExpiresAt: T0.Add(time.Hour)},
+		} {
+			l.Token, l.Lender, l.AccountID, l.CreatedAt = link.NewToken(), lender, id, T0
+			_, err := ls.IssueLink(ctx, l, T0)
+			require.NoError(t, err)
+		}
+	}
+
+	// Replies: the borrower's, one unmatched from their number, one from a
+	// stranger naming their email; a promise.
+	for _, r := range []nudge.Reply{
+		{Lender: lender, AccountID: id, Channel: nudge.SMS, From: scanSMS, To: "+15125550000", Body: "It's " + scanName + ", I pay Friday",
+			Intent: nudge.IntentPromise, ProviderID: "SM-scan-1", CreatedAt: T0},
+		{Lender: lender, Channel: nudge.Voice, From: scanVoice, To: "+15125550000", Body: "who is this",
+			Intent: nudge.IntentUnknown, ProviderID: "SM-scan-2", CreatedAt: T0},
+		{Lender: lender, Channel: nudge.SMS, From: "+15125550155", To: "+15125550000", Body: "her sister here, write to " + strings.ToUpper(scanEmail),
+			Intent: nudge.IntentUnknown, ProviderID: "SM-scan-3", CreatedAt: T0},
+	} {
+		_, err := s.InsertReply(ctx, r)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.InsertPromise(ctx, nudge.Promise{ID: "prm_scan", Lender: lender, AccountID: id, Amount: "412.50", Currency: "USD",
+		Due: nudge.MustDate("2026-06-10"), Channel: nudge.SMS, ReplyID: "rep_scan", CreatedAt: T0}))
+
+	// Opt-outs with reasons; the keyed hash the store keeps for the number.
+	for _, o := range []nudge.OptOut{
+		{Lender: lender, Channel: nudge.SMS, Address: scanSMS, Source: "api", Reason: reason, CreatedAt: T0},
+		{Lender: lender, Channel: nudge.Voice, Address: scanVoice, Source: "voice_keypad", CreatedAt: T0},
+		{Lender: lender, Channel: nudge.Email, Address: strings.ToUpper(scanEmail), Source: "email_link", Reason: "asked by " + scanName, CreatedAt: T0},
+	} {
+		_, err := s.AddOptOut(ctx, o)
+		require.NoError(t, err)
+	}
+	oos, err := s.ListOptOuts(ctx, lender)
+	require.NoError(t, err)
+	keyed := map[nudge.ChannelKind]string{}
+	for _, o := range oos {
+		keyed[o.Channel] = o.AddressHash
+	}
+
+	// Events of every kind on the account, and some that name no account:
+	// opt-outs recorded by address (by plain and keyed hash, as the API
+	// has written them) and a note naming the borrower.
+	kinds := []nudge.EventKind{nudge.EventPlanned, nudge.EventEnqueued, nudge.EventDecision, nudge.EventAttempt, nudge.EventCallback,
+		nudge.EventReply, nudge.EventPromise, nudge.EventOptOut, nudge.EventPayment, nudge.EventHold, nudge.EventCanceled,
+		nudge.EventExpired, nudge.EventOverride, nudge.EventReconcile, nudge.EventPause}
+	for _, k := range kinds {
+		d, err := json.Marshal(map[string]any{"status": "sent", "to": scanSMS, "summary": "spoke to " + scanName,
+			"list": []string{scanEmail, "kept"}, "reason": reason, "nested": map[string]any{"n": 2, "email": scanEmail}})
+		require.NoError(t, err)
+		require.NoError(t, s.AppendEvent(ctx, nudge.Event{Lender: lender, AccountID: id, Kind: k, Action: "clear",
+			Reason: nudge.Reason(reason), Detail: d, At: T0}))
+	}
+	for _, d := range []string{
+		`{"action": "add", "channel": "sms", "address_hash": "` + plainSHA256(scanSMS) + `", "reason": "` + reason + `", "by": "key_1"}`,
+		`{"action": "remove", "channel": "sms", "address_hash": "` + keyed[nudge.SMS] + `", "reason": "call ` + scanFreeText + `", "by": "key_1"}`,
+		`{"note": "` + scanName + ` called from a new number"}`,
+		`{"action": "add", "channel": "voice", "address": "` + scanVoice + `"}`,
+	} {
+		require.NoError(t, s.AppendEvent(ctx, nudge.Event{Lender: lender, Kind: nudge.EventOptOut, Reason: nudge.ReasonOptedOut,
+			Detail: json.RawMessage(d), At: T0}))
+	}
+
+	// Audit entries: about the account, about its addresses by hash and by
+	// address, and one that is not about the borrower at all.
+	for _, e := range []nudge.AuditEntry{
+		{Lender: lender, Actor: "key_1", Action: "hold.set", Target: id, Detail: `{"kind": "hardship", "reason": "` + reason + `"}`, At: T0},
+		{Lender: lender, Actor: "key_1", Action: "hold.clear", Target: id, Detail: `{"kind": "dispute", "reason": "resolved with her"}`, At: T0},
+		{Lender: lender, Actor: "key_1", Action: "opt_out.add", Target: "sms:" + plainSHA256(scanSMS), Detail: `{"reason": "` + reason + `", "created": true}`, At: T0},
+		{Lender: lender, Actor: "key_1", Action: "opt_out.remove", Target: "email:" + keyed[nudge.Email], Detail: `{"reason": "typo"}`, At: T0},
+		{Lender: lender, Actor: "key_1", Action: "opt_out.add", Target: "email:" + scanEmail, Detail: `note: call +1 512 555 0188`, At: T0},
+		{Lender: lender, Actor: "key_1", Action: "cadence.put", Target: "due@1", Detail: `{"bytes": 10}`, At: T0},
+	} {
+		require.NoError(t, s.AppendAudit(ctx, e))
+	}
+
+	erased, err := es.ErasePersonalDataBy(ctx, lender, id, "key_1", T0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Positive(t, erased.Audit)
+	require.Positive(t, erased.Events)
+
+	needles := []string{scanName, scanSMS, scanVoice, scanEmail, scanFreeText,
+		plainSHA256(scanSMS), plainSHA256(scanVoice), plainSHA256(scanEmail)}
+	cols, err := cat.TextColumns(ctx)
+	require.NoError(t, err)
+	require.Contains(t, cols, "events.detail")
+	require.Contains(t, cols, "audit_log.detail")
+	var otherSeen bool
+	for _, col := range cols {
+		values, err := cat.ColumnText(ctx, col)
+		require.NoError(t, err)
+		for _, v := range values {
+			require.Empty(t, logmask.Leaks(v, needles...), "%s keeps %q", col, v)
+			otherSeen = otherSeen || len(logmask.Leaks(v, scanOther)) > 0
+		}
+	}
+	require.True(t, otherSeen, "the scan sees another borrower's number, which the erasure keeps")
+
+	// The opt-outs still suppress; the audit keeps what was done.
+	for _, ch := range nudge.Channels {
+		addr := map[nudge.ChannelKind]string{nudge.SMS: scanSMS, nudge.Voice: scanVoice, nudge.Email: scanEmail}[ch]
+		out, err := s.IsOptedOut(ctx, lender, ch, addr)
+		require.NoError(t, err)
+		require.True(t, out, ch)
+	}
+	audit, err := s.ListAudit(ctx, lender)
+	require.NoError(t, err)
+	actions := map[string]string{}
+	for _, e := range audit {
+		actions[e.Action+" "+e.Target] = e.Detail
+	}
+	require.Contains(t, actions, "hold.set "+id)
+	require.Contains(t, actions, "opt_out.add sms:"+keyed[nudge.SMS], "the audit line names the opt-out by its keyed hash")
+	require.Contains(t, actions, "opt_out.add "+store.ErasedTarget)
+	require.JSONEq(t, `{"bytes": 10}`, actions["cadence.put due@1"])
 }

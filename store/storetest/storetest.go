@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"EventsAndAudit", testEventsAndAudit},
 		{"APIPages", testAPIPages}, {"AccountRepliesAndKeys", testAccountRepliesAndKeys},
 		{"ErasePersonalData", testErasePersonalData},
+		{"ErasureScan", testErasureScan},
 		{"Ops", testOps},
 		{"Plan", testPlan},
 	}

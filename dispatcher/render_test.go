@@ -1,0 +1,152 @@
+package dispatcher
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/logmask"
+	"github.com/nudgehq/nudge/templates"
+)
+
+// renderStore is what the renderer reads: a lender and no history.
+type renderStore struct{}
+
+func (renderStore) GetLender(_ context.Context, id string) (nudge.Lender, error) {
+	return nudge.Lender{ID: id, Name: "Acme Auto Finance", Language: "en", HelpPhone: "+18005550100"}, nil
+}
+
+func (renderStore) AttemptHistory(context.Context, string, string, time.Time) ([]nudge.Attempt, error) {
+	return nil, nil
+}
+
+func (renderStore) ListPromises(context.Context, string, string) ([]nudge.Promise, error) {
+	return nil, nil
+}
+
+type renderBundle struct {
+	r      *TemplateRenderer
+	tokens *link.MemoryStore
+	clock  *nudge.FixedClock
+}
+
+func renderSetup(t *testing.T, publicURL string) *renderBundle {
+	t.Helper()
+	b := &renderBundle{tokens: link.NewMemoryStore(), clock: nudge.NewFixedClock(noon)}
+	links, err := link.New([]byte("render-test-secret-0123456789abcdef"), b.tokens, b.clock)
+	require.NoError(t, err)
+	b.r = &TemplateRenderer{
+		Pack: templates.Default(), Store: renderStore{}, Links: links, PublicURL: publicURL, Clock: b.clock,
+		Profiles: ProfilesFunc(func(context.Context, string, string) (*compliance.Profile, error) { return compliance.Builtin("us") }),
+		TemplateFor: func(_ context.Context, _ nudge.Reminder, ch nudge.ChannelKind) (string, error) {
+			return map[nudge.ChannelKind]string{nudge.SMS: "due_sms", nudge.Email: "due_email", nudge.Voice: "late_voice"}[ch], nil
+		},
+	}
+	return b
+}
+
+func (b *renderBundle) render(t *testing.T, ch nudge.ChannelKind) *nudge.Message {
+	t.Helper()
+	acct := testAccount("L-100021")
+	acct.Borrower.Name = "Ana Diaz"
+	acct.Contacts = append(acct.Contacts, nudge.Contact{Channel: nudge.Voice, Address: smsAddr, Consent: true})
+	r := testReminder(acct.ID, "day1")
+	r.Template = "due_sms"
+	addr := map[nudge.ChannelKind]string{nudge.SMS: smsAddr, nudge.Voice: smsAddr, nudge.Email: emailAddr}[ch]
+	att := nudge.Attempt{ID: AttemptID(r.ID, ch), ReminderID: r.ID, Lender: testLender, AccountID: acct.ID, Channel: ch, Address: addr}
+	m, err := b.r.Render(context.Background(), RenderInput{Reminder: r, Account: acct, Attempt: att,
+		Decision: compliance.Decision{Zones: []string{"America/New_York"}}})
+	require.NoError(t, err)
+	return m
+}
+
+// TestRenderedLinksCarryNoData renders each channel and checks that the
+// links are short, opaque and stable, and that no link or SMS body names
+// the account, the number or the email in any encoding.
+func TestRenderedLinksCarryNoData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		publicURL string
+		channel   nudge.ChannelKind
+	}{
+		{name: "sms, default public URL", publicURL: "http://127.0.0.1:8080", channel: nudge.SMS},
+		{name: "sms, a typical public URL", publicURL: "https://nudge.example.com/", channel: nudge.SMS},
+		{name: "email", publicURL: "https://nudge.example.com", channel: nudge.Email},
+		{name: "voice", publicURL: "https://nudge.example.com", channel: nudge.Voice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := renderSetup(t, tt.publicURL)
+			m := b.render(t, tt.channel)
+			base := strings.TrimRight(tt.publicURL, "/")
+			self := linkIn(t, m.Text+m.HTML, base+SelfServicePath)
+			if tt.channel != nudge.Voice {
+				require.NotEmpty(t, self, "the message carries its self-service link")
+				require.LessOrEqual(t, len(self)-len(base), 40, "the /p/ path")
+				require.LessOrEqual(t, len(self), 50, "the whole link: %s", self)
+			}
+			secret := []string{"L-100021", smsAddr, emailAddr, "Ana Diaz"}
+			require.Empty(t, logmask.Leaks(self, secret...))
+			for _, h := range m.Headers {
+				require.Empty(t, logmask.Leaks(h, secret...))
+			}
+			if tt.channel == nudge.SMS {
+				require.Empty(t, logmask.Leaks(m.Text, "L-100021", smsAddr, emailAddr), "the SMS body: %s", m.Text)
+			}
+			switch tt.channel {
+			case nudge.Email:
+				unsub := strings.Trim(m.Headers["List-Unsubscribe"], "<>")
+				require.True(t, strings.HasPrefix(unsub, base+UnsubscribePath), unsub)
+				require.True(t, link.ValidToken(strings.TrimPrefix(unsub, base+UnsubscribePath)))
+			case nudge.Voice:
+				require.True(t, link.ValidToken(m.Headers[link.VoiceHeader]), "the call's webhook token is issued before the send")
+			}
+
+			// The same borrower's next message carries the same links, and
+			// the table does not grow.
+			n := b.tokens.Len()
+			b.clock.Advance(24 * time.Hour)
+			again := b.render(t, tt.channel)
+			if self != "" {
+				require.Equal(t, self, linkIn(t, again.Text+again.HTML, base+SelfServicePath))
+			}
+			require.Equal(t, n, b.tokens.Len())
+		})
+	}
+}
+
+// TestRenderedLinkRenewed checks that a link with less than half its time
+// left is replaced by a new one.
+func TestRenderedLinkRenewed(t *testing.T) {
+	t.Parallel()
+	b := renderSetup(t, "https://nudge.example.com")
+	first := linkIn(t, b.render(t, nudge.SMS).Text, "https://nudge.example.com/p/")
+	b.clock.Advance(DefaultLinkTTL/2 + time.Hour)
+	second := linkIn(t, b.render(t, nudge.SMS).Text, "https://nudge.example.com/p/")
+	require.NotEqual(t, first, second)
+	require.Equal(t, 2, b.tokens.Len())
+}
+
+// linkIn returns the first link in text that starts with prefix and its
+// token, or "" when there is none.
+func linkIn(t *testing.T, text, prefix string) string {
+	t.Helper()
+	i := strings.Index(text, prefix)
+	if i < 0 {
+		return ""
+	}
+	tok := text[i+len(prefix):]
+	if len(tok) > link.TokenLength {
+		tok = tok[:link.TokenLength]
+	}
+	require.True(t, link.ValidToken(tok), "a token follows %s: %q", prefix, text[i:])
+	return prefix + tok
+}

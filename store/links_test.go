@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/store/storetest"
+)
+
+func TestLinks(t *testing.T) {
+	t.Parallel()
+	t0 := storetest.T0
+	self := link.Link{Purpose: link.SelfService, Lender: "acme", AccountID: "A-1", Channel: nudge.SMS, Address: "+15125550100",
+		CreatedAt: t0, ExpiresAt: t0.Add(30 * 24 * time.Hour)}
+	tests := []struct {
+		name      string
+		first     link.Link
+		second    func(l link.Link) link.Link
+		reuseFrom time.Time
+		same      bool
+		err       bool
+	}{
+		{name: "reused while enough time is left", first: self, second: func(l link.Link) link.Link { return l },
+			reuseFrom: t0.Add(15 * 24 * time.Hour), same: true},
+		{name: "new once too little is left", first: self, second: func(l link.Link) link.Link { return l },
+			reuseFrom: t0.Add(31 * 24 * time.Hour)},
+		{name: "another address", first: self, second: func(l link.Link) link.Link { l.Channel, l.Address = nudge.Email, "ana@example.com"; return l }},
+		{name: "another purpose", first: self, second: func(l link.Link) link.Link { l.Purpose = link.Unsubscribe; return l }},
+		{name: "no expiry reuses no expiry", first: func() link.Link { l := self; l.Purpose, l.ExpiresAt = link.Unsubscribe, time.Time{}; return l }(),
+			second: func(l link.Link) link.Link { return l }, same: true},
+		{name: "voice per attempt", first: func() link.Link {
+			l := self
+			l.Purpose, l.Channel, l.Attempt = link.Voice, nudge.Voice, "att_1"
+			return l
+		}(),
+			second: func(l link.Link) link.Link { l.Attempt = "att_2"; return l }, reuseFrom: t0},
+		{name: "not a contact", first: self, second: func(l link.Link) link.Link { l.Address = "+15125550999"; return l }, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openSQLite(t)
+			require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, t0))
+			first := tt.first
+			first.Token = link.NewToken()
+			got, err := db.IssueLink(ctx, first, t0)
+			require.NoError(t, err)
+			require.Equal(t, first, got)
+			second := tt.second(first)
+			second.Token = link.NewToken()
+			got, err = db.IssueLink(ctx, second, tt.reuseFrom)
+			if tt.err {
+				require.ErrorIs(t, err, nudge.ErrNotFound)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.same, got.Token == first.Token)
+			stored, err := db.GetLink(ctx, got.Token)
+			require.NoError(t, err)
+			require.Equal(t, got, stored)
+		})
+	}
+}
+
+func TestLinksRevokedAndPurged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openSQLite(t)
+	t0 := storetest.T0
+	require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1"), storetest.Account("acme", "A-2")}, t0))
+	issue := func(account string, at time.Time, ttl time.Duration) link.Link {
+		l := link.Link{Token: link.NewToken(), Purpose: link.Voice, Lender: "acme", AccountID: account, Channel: nudge.Voice,
+			Address: "+15125550100", Attempt: link.NewToken(), CreatedAt: at, ExpiresAt: at.Add(ttl)}
+		got, err := db.IssueLink(ctx, l, at)
+		require.NoError(t, err)
+		return got
+	}
+	old := issue("A-1", t0, time.Hour)
+	recent := issue("A-1", t0.Add(store.ExpiredLinkRetention), time.Hour)
+	_, err := db.GetLink(ctx, old.Token)
+	require.NoError(t, err, "expired, but not long enough ago")
+	issue("A-2", t0.Add(store.ExpiredLinkRetention+2*time.Hour), time.Hour)
+	_, err = db.GetLink(ctx, old.Token)
+	require.ErrorIs(t, err, nudge.ErrNotFound, "purged once past the retention")
+
+	n, err := db.RevokeLinks(ctx, "acme", "A-1")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = db.GetLink(ctx, recent.Token)
+	require.ErrorIs(t, err, nudge.ErrNotFound)
+	_, err = db.GetLink(ctx, link.NewToken())
+	require.ErrorIs(t, err, nudge.ErrNotFound)
+
+	require.NoError(t, db.ErasePersonalData(ctx, "acme", "A-2", t0.Add(time.Hour)))
+	l := link.Link{Token: link.NewToken(), Purpose: link.SelfService, Lender: "acme", AccountID: "A-2", Channel: nudge.SMS,
+		Address: "+15125550100", CreatedAt: t0.Add(time.Hour)}
+	_, err = db.IssueLink(ctx, l, time.Time{})
+	require.ErrorIs(t, err, nudge.ErrNotFound, "no new link names an erased borrower")
+}
