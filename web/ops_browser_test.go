@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
@@ -75,7 +77,8 @@ type opsChartInfo struct {
 
 // TestOpsBrowser logs an operator in with a real browser, checks the
 // overview's charts carry data, reads a suppressed reminder's reason on an
-// account timeline, and finds the queue monitor read-only.
+// account timeline, finds the lender's queue view and the shared queue
+// monitor closed to it, and the monitor read-only for a platform viewer.
 func TestOpsBrowser(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
@@ -123,9 +126,26 @@ func TestOpsBrowser(t *testing.T) {
 	require.Contains(t, timeline, "rule: TCPA 47 CFR 64.1200")
 	opsScreenshot(t, ctx, dir, "ops-account-timeline.png")
 
-	// The queue monitor loads from the binary, read-only for an operator.
+	// A lender's operator has its own queue view; the shared monitor, which
+	// holds every lender's tasks, refuses it.
 	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(b.srv.URL+"/ops/queue"),
+		chromedp.WaitVisible(chromedp.ID("queue-counts")),
+	))
+	refused, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/ops/queues/').then(r => r.status)`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, 403, refused, "a lender's key cannot open the shared queue monitor")
+
+	// The queue monitor loads from the binary, read-only for a platform viewer.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}),
 		chromedp.Navigate(b.srv.URL+"/ops/queues/"),
+		chromedp.WaitVisible(chromedp.ID("key")),
+		chromedp.SendKeys(chromedp.ID("key"), b.platform[nudge.RoleViewer]),
+		chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.ID("root")),
 	))
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.body.innerText.includes('sms')`, chromedp.WithPollingTimeout(30*time.Second)))
@@ -136,11 +156,11 @@ func TestOpsBrowser(t *testing.T) {
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/ops/queues/api/queues/sms/pending_tasks/`+b.taskIDs[0]+`', {method: 'DELETE'}).then(r => r.status)`,
 		chromedp.EvalAwaitPromise))
 	require.NoError(t, err)
-	require.Equal(t, 403, status, "an operator cannot delete a task")
+	require.Equal(t, 403, status, "a platform viewer cannot delete a task")
 	_, err = asynq.NewInspectorFromRedisClient(b.rdb).GetTaskInfo("sms", b.taskIDs[0])
 	require.NoError(t, err, "the task is still queued")
 	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	require.NoError(t, err)
 	require.False(t, strings.Contains(strings.ToLower(body), "delete all"), "no delete action is offered")
-	opsScreenshot(t, ctx, dir, "ops-queues-operator.png")
+	opsScreenshot(t, ctx, dir, "ops-queues-platform-viewer.png")
 }
