@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/web"
 )
 
 // Config is the whole configuration of a Nudge process. It is read from a YAML
@@ -50,6 +51,7 @@ type Config struct {
 	Twilio    TwilioConfig    `yaml:"twilio"`
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Log       LogConfig       `yaml:"log"`
+	HTTP      HTTPConfig      `yaml:"http"`
 }
 
 // LenderConfig describes one lender and the cadence files it runs.
@@ -160,6 +162,65 @@ type SMTPConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// MPS limits messages per second through this server (default 10).
 	MPS float64 `yaml:"mps"`
+}
+
+// HTTPConfig sets the HTTP server's limits (web.Limits); zero values take
+// the documented defaults (docs/operations.md, "Limits").
+type HTTPConfig struct {
+	// TrustedProxies are the addresses or prefixes ("10.0.0.0/8") of reverse
+	// proxies whose X-Forwarded-For names the client. Without any, the client
+	// is the connection's address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// UnauthenticatedRate and UnauthenticatedBurst are each client address's
+	// token bucket for requests without a valid key (per second, size).
+	UnauthenticatedRate  float64 `yaml:"unauthenticated_rate"`
+	UnauthenticatedBurst int     `yaml:"unauthenticated_burst"`
+	// MaxBody bounds request bodies by family of routes, in bytes.
+	MaxBody HTTPBodyConfig `yaml:"max_body"`
+}
+
+// HTTPBodyConfig is the largest body, in bytes, of each family of routes.
+type HTTPBodyConfig struct {
+	API     int `yaml:"api"`
+	Import  int `yaml:"import"`
+	Webhook int `yaml:"webhook"`
+	Page    int `yaml:"page"`
+	Ops     int `yaml:"ops"`
+	Queues  int `yaml:"queues"`
+	Other   int `yaml:"other"`
+}
+
+// Limits returns the web limits h describes, refusing a bad proxy address
+// or a negative size or rate with the setting's name.
+func (h HTTPConfig) Limits() (web.Limits, error) {
+	proxies, err := web.ParseTrustedProxies(h.TrustedProxies)
+	if err != nil {
+		return web.Limits{}, fmt.Errorf("http.%w", err)
+	}
+	b := h.MaxBody
+	var errs []error
+	for _, v := range []struct {
+		key string
+		n   float64
+	}{
+		{"unauthenticated_rate", h.UnauthenticatedRate}, {"unauthenticated_burst", float64(h.UnauthenticatedBurst)},
+		{"max_body.api", float64(b.API)}, {"max_body.import", float64(b.Import)}, {"max_body.webhook", float64(b.Webhook)},
+		{"max_body.page", float64(b.Page)}, {"max_body.ops", float64(b.Ops)}, {"max_body.queues", float64(b.Queues)},
+		{"max_body.other", float64(b.Other)},
+	} {
+		if v.n < 0 {
+			errs = append(errs, fmt.Errorf("http.%s is %g: want a positive value, or 0 for the default", v.key, v.n))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return web.Limits{}, err
+	}
+	return web.Limits{
+		Body: web.BodyLimits{API: int64(b.API), Import: int64(b.Import), Webhook: int64(b.Webhook),
+			Page: int64(b.Page), Ops: int64(b.Ops), Queues: int64(b.Queues), Other: int64(b.Other)},
+		Unauthenticated: web.RateLimit{PerSecond: h.UnauthenticatedRate, Burst: h.UnauthenticatedBurst},
+		TrustedProxies:  proxies,
+	}, nil
 }
 
 // LogConfig configures logging.

@@ -49,6 +49,7 @@ type runtime struct {
 	lib    *schedules.Library
 	enq    *dispatcher.Enqueuer
 	links  *link.Service
+	limits web.Limits
 
 	metrics *metrics.Registry
 
@@ -95,7 +96,11 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if err != nil {
 		return nil, err
 	}
-	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock}
+	limits, err := cfg.HTTP.Limits()
+	if err != nil {
+		return nil, err
+	}
+	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock, limits: limits}
 	if rt.clock == nil {
 		rt.clock = nudge.SystemClock
 	}
@@ -410,7 +415,7 @@ func (rt *runtime) health() *web.Server {
 	srv := web.NewServer(rt.logger, map[string]web.Pinger{
 		"database": rt.db,
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rt.rdb.Ping(ctx).Err() }),
-	})
+	}, web.WithLimits(rt.limits))
 	(&web.Metrics{Gatherer: rt.metrics.Gatherer(), Logger: rt.logger}).Register(srv)
 	return srv
 }
