@@ -119,9 +119,47 @@ type AttemptStore interface {
 	// KeepEarlyCallback keeps a provider status callback for a provider id no
 	// attempt carries yet; UpdateAttempt applies it when the id is recorded.
 	KeepEarlyCallback(ctx context.Context, providerID string, status AttemptStatus, errorCode string, at time.Time) error
+	// RecordOutcomes writes outcomes in one transaction: each one's attempt
+	// update (UpdateAttempt's rules), reminder change (SetReminderStatus's)
+	// and events together. Results are in the order of outcomes.
+	RecordOutcomes(ctx context.Context, outcomes []Outcome) []OutcomeResult
 	// AttemptHistory returns the account's attempts created at or after since, oldest first.
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]Attempt, error)
 	ListAttempts(ctx context.Context, lender string, since time.Time) ([]Attempt, error)
+}
+
+// Outcome is what one step of a reminder changes, written at once: an
+// attempt's update, the reminder's status and the events that record them.
+type Outcome struct {
+	// AttemptID names the attempt Attempt updates; empty changes no attempt.
+	AttemptID string
+	Attempt   AttemptUpdate
+	// Reminder, when its ID is set, moves a reminder that is not yet terminal.
+	Reminder ReminderChange
+	// Events are appended with the changes.
+	Events []Event
+}
+
+// ReminderChange moves a reminder like ReminderStore.SetReminderStatus.
+type ReminderChange struct {
+	ID     string
+	Status ReminderStatus
+	Reason Reason
+	// NextAt, when not zero, replaces when the reminder runs next.
+	NextAt time.Time
+	At     time.Time
+}
+
+// OutcomeResult is what writing one Outcome did.
+type OutcomeResult struct {
+	// AttemptChanged is UpdateAttempt's report for the attempt.
+	AttemptChanged bool
+	// ReminderFinal says the reminder was already terminal, so its change
+	// was not applied (the attempt's update and the events were).
+	ReminderFinal bool
+	// Err is ErrNotFound when the attempt or the reminder does not exist
+	// (nothing of the outcome is written), or why it could not be written.
+	Err error
 }
 
 // AttemptUpdate changes an attempt; empty fields are left alone.

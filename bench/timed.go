@@ -121,6 +121,11 @@ func (s *timedStore) UpdateAttempt(ctx context.Context, id string, u nudge.Attem
 	return s.db.UpdateAttempt(ctx, id, u)
 }
 
+func (s *timedStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
+	defer s.observe("RecordOutcomes", time.Now())
+	return s.db.RecordOutcomes(ctx, outcomes)
+}
+
 func (s *timedStore) AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error) {
 	defer s.observe("AttemptHistory", time.Now())
 	return s.db.AttemptHistory(ctx, lender, accountID, since)

@@ -31,6 +31,7 @@ type Store interface {
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
 	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
+	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
 	SetPause(ctx context.Context, p nudge.Pause) (bool, error)
 }
@@ -120,6 +121,9 @@ type PipelineConfig struct {
 	// the window's end in any candidate zone; default voice
 	// DefaultVoiceEndMargin. A negative margin means none.
 	EndMargins map[nudge.ChannelKind]time.Duration
+	// MaxBatch bounds how many handlers' records one transaction writes
+	// (DefaultMaxBatch when zero); see outcomeBatcher.
+	MaxBatch int
 	// PauseRecheck is how long a reminder stopped by a pause waits before
 	// the last gate looks again (default DefaultPauseRecheck).
 	PauseRecheck time.Duration
@@ -192,6 +196,9 @@ func (c PipelineConfig) validate() error {
 type Pipeline struct {
 	cfg    PipelineConfig
 	stages []stage
+	// outcomes writes the handlers' events, attempt updates and reminder
+	// changes, sharing transactions between concurrent handlers.
+	outcomes *outcomeBatcher
 	// sleep waits for d or until ctx is done; replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -211,7 +218,7 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, sleep: sleepCtx}
+	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: newOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch)}
 	p.stages = []stage{
 		{"load", p.load},
 		{"account", p.account},

@@ -3,7 +3,6 @@ package dispatcher
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/nudgehq/nudge"
@@ -31,8 +30,8 @@ func (p *Pipeline) event(j *job, kind nudge.EventKind, reason nudge.Reason, deta
 
 // record appends e to the event log.
 func (p *Pipeline) record(ctx context.Context, e nudge.Event) error {
-	if err := p.cfg.Store.AppendEvent(ctx, e); err != nil {
-		return fmt.Errorf("record %s event: %w", e.Kind, err)
+	if res := p.outcomes.record(ctx, nudge.Outcome{Events: []nudge.Event{e}}); res.Err != nil {
+		return fmt.Errorf("record %s event: %w", e.Kind, res.Err)
 	}
 	return nil
 }
@@ -82,33 +81,47 @@ func (p *Pipeline) attemptEvent(j *job, reason nudge.Reason, d attemptDetail) nu
 // finish moves the reminder to status. A reminder that another run already
 // finished is left as it is.
 func (p *Pipeline) finish(ctx context.Context, j *job, status nudge.ReminderStatus, reason nudge.Reason) error {
-	err := p.cfg.Store.SetReminderStatus(ctx, j.reminder.ID, status, reason, j.reminder.NextAt, p.cfg.Clock.Now())
-	if errors.Is(err, nudge.ErrConflict) {
-		j.log.Info("reminder already final", "want", status)
-		return nil
+	res := p.outcomes.record(ctx, nudge.Outcome{Reminder: p.reminderChange(j, status, reason)})
+	if res.Err != nil {
+		return fmt.Errorf("set reminder %s %s: %w", j.reminder.ID, status, res.Err)
 	}
-	if err != nil {
-		return fmt.Errorf("set reminder %s %s: %w", j.reminder.ID, status, err)
+	if res.ReminderFinal {
+		j.log.Info("reminder already final", "want", status)
 	}
 	return nil
 }
 
+// reminderChange moves j's reminder to status now.
+func (p *Pipeline) reminderChange(j *job, status nudge.ReminderStatus, reason nudge.Reason) nudge.ReminderChange {
+	return nudge.ReminderChange{ID: j.reminder.ID, Status: status, Reason: reason, NextAt: j.reminder.NextAt, At: p.cfg.Clock.Now()}
+}
+
 // updateAttempt applies u to the attempt with id and records an attempt event.
 func (p *Pipeline) updateAttempt(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail) error {
+	return p.conclude(ctx, j, id, u, d, nudge.ReminderChange{})
+}
+
+// conclude writes the update u of attempt id with the event that records it
+// (detail d) and, when rc names the reminder, the reminder's change: one
+// outcome, committed together and in a transaction shared with the outcomes
+// of other handlers (outcomeBatcher).
+func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail, rc nudge.ReminderChange) error {
 	u.At = p.cfg.Clock.Now()
-	changed, err := p.cfg.Store.UpdateAttempt(ctx, id, u)
-	if err != nil {
-		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, err)
-	}
-	if changed && u.Status != "" {
-		p.cfg.Metrics.Attempt(j.channel, u.Status, u.Reason)
-	}
 	d.Status = u.Status
 	if d.ErrorCode == "" {
 		d.ErrorCode = u.ErrorCode
 	}
 	e := p.attemptEvent(j, u.Reason, d)
 	e.AttemptID = id
-	p.recordAfterSend(ctx, j, e)
+	res := p.outcomes.record(ctx, nudge.Outcome{AttemptID: id, Attempt: u, Reminder: rc, Events: []nudge.Event{e}})
+	if res.Err != nil {
+		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, res.Err)
+	}
+	if res.AttemptChanged && u.Status != "" {
+		p.cfg.Metrics.Attempt(j.channel, u.Status, u.Reason)
+	}
+	if res.ReminderFinal {
+		j.log.Info("reminder already final", "want", rc.Status)
+	}
 	return nil
 }

@@ -70,13 +70,16 @@ func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 	if !d.WindowEnd.IsZero() {
 		m.ValidFor = d.WindowEnd.Sub(now)
 	}
-	changed, err := p.cfg.Store.UpdateAttempt(ctx, j.attempt.ID, nudge.AttemptUpdate{
+	// Committed before the send, with other handlers' outcomes when they
+	// arrive together: the provider is never called for an attempt that is
+	// not durably sending.
+	res := p.outcomes.record(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
 		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), At: now,
-	})
-	if err != nil {
-		return false, fmt.Errorf("last gate: mark attempt %s sending: %w", j.attempt.ID, err)
+	}})
+	if res.Err != nil {
+		return false, fmt.Errorf("last gate: mark attempt %s sending: %w", j.attempt.ID, res.Err)
 	}
-	if !changed {
+	if !res.AttemptChanged {
 		return true, p.lostRace(ctx, j)
 	}
 	j.attempt.Status, j.attempt.SendingAt = nudge.AttemptSending, now

@@ -55,33 +55,24 @@ func (p *Pipeline) sent(ctx context.Context, j *job, res nudge.SendResult) error
 	if status == "" {
 		status = nudge.AttemptSent
 	}
-	now := p.cfg.Clock.Now()
-	if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
-		Status: status, ProviderID: res.ProviderID, SentAt: now,
-	}, attemptDetail{ProviderID: res.ProviderID}); err != nil {
-		return err
-	}
-	return p.finish(ctx, j, nudge.ReminderSent, nudge.ReasonNone)
+	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+		Status: status, ProviderID: res.ProviderID, SentAt: p.cfg.Clock.Now(),
+	}, attemptDetail{ProviderID: res.ProviderID}, p.reminderChange(j, nudge.ReminderSent, nudge.ReasonNone))
 }
 
 func (p *Pipeline) unknownOutcome(ctx context.Context, j *job, sendErr error) error {
-	if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		From: nudge.AttemptSending, Status: nudge.AttemptUnknown, Reason: nudge.ReasonUnknownOutcome,
-	}, attemptDetail{Error: sendErr.Error(), Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"}); err != nil {
-		return err
-	}
-	return p.finish(ctx, j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome)
+	}, attemptDetail{Error: sendErr.Error(), Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"},
+		p.reminderChange(j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome))
 }
 
 func (p *Pipeline) transient(ctx context.Context, j *job, pe *nudge.ProviderError, sendErr error) error {
 	retried, maxRetry, known := retryState(ctx)
 	if known && retried >= maxRetry {
-		if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+		if err := p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 			From: nudge.AttemptSending, Status: nudge.AttemptFailed, Reason: nudge.ReasonRetriesExhausted, ErrorCode: pe.Code,
-		}, attemptDetail{Error: sendErr.Error()}); err != nil {
-			return err
-		}
-		if err := p.finish(ctx, j, nudge.ReminderFailed, nudge.ReasonRetriesExhausted); err != nil {
+		}, attemptDetail{Error: sendErr.Error()}, p.reminderChange(j, nudge.ReminderFailed, nudge.ReasonRetriesExhausted)); err != nil {
 			return err
 		}
 		return fmt.Errorf("send attempt %s, retries exhausted: %w: %w", j.attempt.ID, asynq.SkipRetry, sendErr)

@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -368,4 +369,30 @@ func (s *memStore) Events(_ context.Context, lender, accountID string) ([]nudge.
 		}
 	}
 	return out, nil
+}
+
+func (s *memStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
+	out := make([]nudge.OutcomeResult, len(outcomes))
+	for i, o := range outcomes {
+		r := &out[i]
+		if o.AttemptID != "" {
+			if r.AttemptChanged, r.Err = s.UpdateAttempt(ctx, o.AttemptID, o.Attempt); r.Err != nil {
+				continue
+			}
+		}
+		if rc := o.Reminder; rc.ID != "" {
+			err := s.SetReminderStatus(ctx, rc.ID, rc.Status, rc.Reason, rc.NextAt, rc.At)
+			switch {
+			case errors.Is(err, nudge.ErrConflict):
+				r.ReminderFinal = true
+			case err != nil:
+				r.Err = err
+				continue
+			}
+		}
+		for _, e := range o.Events {
+			_ = s.AppendEvent(ctx, e)
+		}
+	}
+	return out
 }

@@ -270,8 +270,21 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 	if u.Status != "" && u.Status.Rank() < 0 {
 		return false, fmt.Errorf("update attempt %s: unknown status %q", id, u.Status)
 	}
+	var changed bool
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		changed, err = db.updateAttempt(ctx, tx, id, u)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("update attempt %s: %w", id, err)
+	}
+	return changed, nil
+}
+
+// updateAttempt is UpdateAttempt inside tx.
+func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.AttemptUpdate) (bool, error) {
 	changed := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := func() error {
 		cur, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`+db.forUpdate(), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
@@ -343,11 +356,8 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 		}
 		changed = true
 		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("update attempt %s: %w", id, err)
-	}
-	return changed, nil
+	}()
+	return changed, err
 }
 
 // earlyCallback is a status callback kept until its provider id is recorded.

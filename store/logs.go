@@ -13,28 +13,7 @@ import (
 // AppendEvent appends e to the event log; the log assigns the id. e.At and
 // e.Kind are required; a non-empty Detail must be valid JSON.
 func (db *DB) AppendEvent(ctx context.Context, e nudge.Event) error {
-	switch {
-	case e.Lender == "":
-		return errors.New("append event: lender is required")
-	case e.Kind == "":
-		return fmt.Errorf("append event for %s/%s: kind is required", e.Lender, e.AccountID)
-	case e.At.IsZero():
-		return fmt.Errorf("append %s event for %s/%s: at is required", e.Kind, e.Lender, e.AccountID)
-	}
-	var detail any
-	if len(e.Detail) > 0 {
-		if !json.Valid(e.Detail) {
-			return fmt.Errorf("append %s event for %s/%s: detail is not valid JSON", e.Kind, e.Lender, e.AccountID)
-		}
-		detail = string(e.Detail)
-	}
-	_, err := db.exec(ctx, db.write, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Lender, e.AccountID, e.ReminderID, e.AttemptID, string(e.Kind), e.Action, string(e.Reason), e.Rule, detail, db.tv(e.At))
-	if err != nil {
-		return fmt.Errorf("append %s event for %s/%s: %w", e.Kind, e.Lender, e.AccountID, err)
-	}
-	return nil
+	return db.appendEvents(ctx, db.write, []nudge.Event{e})
 }
 
 // Events returns the account's timeline in the order it was appended.

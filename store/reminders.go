@@ -147,12 +147,18 @@ func (db *DB) GetReminder(ctx context.Context, id string) (nudge.Reminder, error
 // It returns nudge.ErrConflict when the reminder is already terminal and
 // nudge.ErrNotFound when it does not exist.
 func (db *DB) SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error {
+	return db.setReminderStatus(ctx, db.write, db.read, id, status, reason, nextAt, now)
+}
+
+// setReminderStatus is SetReminderStatus writing through w and reading
+// through r (both a transaction inside one).
+func (db *DB) setReminderStatus(ctx context.Context, w, r querier, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error {
 	if !validReminderStatus(status) {
 		return fmt.Errorf("set reminder %s status: unknown status %q", id, status)
 	}
 	args := []any{string(status), string(reason), db.tv(nextAt), db.tv(now), id}
 	args = append(args, openReminderStatuses...)
-	res, err := db.exec(ctx, db.write, `UPDATE reminders SET status = ?, reason = ?, next_at = COALESCE(?, next_at), updated_at = ?
+	res, err := db.exec(ctx, w, `UPDATE reminders SET status = ?, reason = ?, next_at = COALESCE(?, next_at), updated_at = ?
 WHERE id = ? AND status IN (`+placeholders(len(openReminderStatuses))+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("set reminder %s status %s: %w", id, status, err)
@@ -165,7 +171,7 @@ WHERE id = ? AND status IN (`+placeholders(len(openReminderStatuses))+`)`, args.
 		return nil
 	}
 	var cur string
-	err = db.queryRow(ctx, db.read, `SELECT status FROM reminders WHERE id = ?`, id).Scan(&cur)
+	err = db.queryRow(ctx, r, `SELECT status FROM reminders WHERE id = ?`, id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("set reminder status: reminder %s: %w", id, nudge.ErrNotFound)
 	}

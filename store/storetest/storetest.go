@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"UpdateAttempt", testUpdateAttempt},
 		{"ReleaseAndResolve", testReleaseAndResolve},
 		{"EarlyCallbacks", testEarlyCallbacks},
+		{"RecordOutcomes", testRecordOutcomes},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
 		{"CapAcrossChannels", testCapAcrossChannels},

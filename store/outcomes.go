@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nudgehq/nudge"
+)
+
+// aloneError aborts a batch of outcomes so that each is written in a
+// transaction of its own, where only its own failure rolls it back. It reads
+// as the error it wraps.
+type aloneError struct{ err error }
+
+func (e aloneError) Error() string { return e.err.Error() }
+func (e aloneError) Unwrap() error { return e.err }
+
+// RecordOutcomes writes every outcome in one transaction: each one's attempt
+// update (UpdateAttempt's rules), reminder change (SetReminderStatus's) and
+// events, the events of the whole batch in one multi-row insert. Attempts
+// are updated in id order, so two batches never wait on each other's row
+// locks in opposite orders. When any outcome cannot be written (a database
+// error, a reminder that does not exist, an invalid event) the transaction is
+// rolled back and each outcome is written in a transaction of its own, so
+// that each gets its own result. An attempt that does not exist is that
+// outcome's ErrNotFound and writes nothing of it, in either mode.
+func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
+	results := make([]nudge.OutcomeResult, len(outcomes))
+	if len(outcomes) == 0 {
+		return results
+	}
+	order := make([]int, len(outcomes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(outcomes[a].AttemptID, outcomes[b].AttemptID) })
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var events []nudge.Event
+		for _, i := range order {
+			r, err := db.recordOutcome(ctx, tx, outcomes[i])
+			if err != nil {
+				return err
+			}
+			results[i] = r
+			if r.Err == nil {
+				events = append(events, outcomes[i].Events...)
+			}
+		}
+		return db.appendEvents(ctx, tx, events)
+	})
+	if err == nil {
+		return results
+	}
+	for _, i := range order {
+		var r nudge.OutcomeResult
+		err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+			if r, err = db.recordOutcome(ctx, tx, outcomes[i]); err != nil || r.Err != nil {
+				return err
+			}
+			return db.appendEvents(ctx, tx, outcomes[i].Events)
+		})
+		if err != nil {
+			r = nudge.OutcomeResult{Err: fmt.Errorf("record outcome of attempt %s: %w", outcomes[i].AttemptID, err)}
+		}
+		results[i] = r
+	}
+	return results
+}
+
+// recordOutcome writes o's attempt update and reminder change in tx. An
+// attempt that does not exist is the result's ErrNotFound (nothing written);
+// anything else that keeps o from being written whole is an error wrapping
+// aloneError, or the database's error.
+func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (nudge.OutcomeResult, error) {
+	var r nudge.OutcomeResult
+	for _, e := range o.Events {
+		if err := validEvent(e); err != nil {
+			return r, aloneError{err}
+		}
+	}
+	if rc := o.Reminder; rc.ID != "" && !validReminderStatus(rc.Status) {
+		return r, aloneError{fmt.Errorf("reminder %s: unknown status %q", rc.ID, rc.Status)}
+	}
+	if o.AttemptID != "" {
+		if o.Attempt.Status != "" && o.Attempt.Status.Rank() < 0 {
+			return r, aloneError{fmt.Errorf("attempt %s: unknown status %q", o.AttemptID, o.Attempt.Status)}
+		}
+		changed, err := db.updateAttempt(ctx, tx, o.AttemptID, o.Attempt)
+		if errors.Is(err, nudge.ErrNotFound) {
+			r.Err = err
+			return r, nil
+		}
+		if err != nil {
+			return r, fmt.Errorf("update attempt %s: %w", o.AttemptID, err)
+		}
+		r.AttemptChanged = changed
+	}
+	if rc := o.Reminder; rc.ID != "" {
+		err := db.setReminderStatus(ctx, tx, tx, rc.ID, rc.Status, rc.Reason, rc.NextAt, rc.At)
+		switch {
+		case errors.Is(err, nudge.ErrConflict):
+			r.ReminderFinal = true
+		case errors.Is(err, nudge.ErrNotFound):
+			return r, aloneError{err}
+		case err != nil:
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// appendEvents appends events through q in multi-row inserts.
+func (db *DB) appendEvents(ctx context.Context, q querier, events []nudge.Event) error {
+	const cols = 10
+	for len(events) > 0 {
+		n := min(len(events), maxParams/cols)
+		chunk := events[:n]
+		events = events[n:]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at) VALUES `)
+		args := make([]any, 0, n*cols)
+		for i, e := range chunk {
+			if err := validEvent(e); err != nil {
+				return aloneError{err}
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + placeholders(cols) + ")")
+			var detail any
+			if len(e.Detail) > 0 {
+				detail = string(e.Detail)
+			}
+			args = append(args, e.Lender, e.AccountID, e.ReminderID, e.AttemptID, string(e.Kind), e.Action,
+				string(e.Reason), e.Rule, detail, db.tv(e.At))
+		}
+		if _, err := db.exec(ctx, q, sb.String(), args...); err != nil {
+			return fmt.Errorf("append %d events: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// validEvent reports what keeps e from the event log.
+func validEvent(e nudge.Event) error {
+	switch {
+	case e.Lender == "":
+		return errors.New("append event: lender is required")
+	case e.Kind == "":
+		return fmt.Errorf("append event for %s/%s: kind is required", e.Lender, e.AccountID)
+	case e.At.IsZero():
+		return fmt.Errorf("append %s event for %s/%s: at is required", e.Kind, e.Lender, e.AccountID)
+	case len(e.Detail) > 0 && !json.Valid(e.Detail):
+		return fmt.Errorf("append %s event for %s/%s: detail is not valid JSON", e.Kind, e.Lender, e.AccountID)
+	}
+	return nil
+}

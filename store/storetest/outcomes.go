@@ -1,0 +1,126 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+)
+
+// testRecordOutcomes writes several handlers' outcomes in one call: each
+// one's attempt update, reminder change and events together, each with its
+// own result, and an outcome that cannot be written takes nothing of itself
+// and nothing of the others with it.
+func testRecordOutcomes(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	var rems []nudge.Reminder
+	var atts []nudge.Attempt
+	for i, acct := range []string{"A-1", "A-2", "A-3", "A-4", "A-5"} {
+		rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", acct, "d0", T0.Add(time.Duration(i)*time.Minute))})
+		require.NoError(t, err)
+		a := Attempt(rs[0].ID, acct, nudge.SMS, T0)
+		a.Status = nudge.AttemptClaimed
+		a, err = s.ClaimAttempt(ctx, a, nil)
+		require.NoError(t, err)
+		rems, atts = append(rems, rs[0]), append(atts, a)
+	}
+	require.NoError(t, s.SetReminderStatus(ctx, rems[2].ID, nudge.ReminderCanceled, nudge.ReasonCanceled, time.Time{}, T0))
+	at := T0.Add(time.Minute)
+	event := func(i int, note string) nudge.Event {
+		return nudge.Event{Lender: "acme", AccountID: rems[i].Key.AccountID, ReminderID: rems[i].ID, AttemptID: atts[i].ID,
+			Kind: nudge.EventAttempt, Detail: []byte(`{"note":"` + note + `"}`), At: at}
+	}
+	sent := func(i int) nudge.Outcome {
+		return nudge.Outcome{
+			AttemptID: atts[i].ID,
+			Attempt:   nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SM" + atts[i].ID, SentAt: at, At: at},
+			Reminder:  nudge.ReminderChange{ID: rems[i].ID, Status: nudge.ReminderSent, At: at},
+			Events:    []nudge.Event{event(i, "sent")},
+		}
+	}
+	eventsOf := func(i int) []string {
+		es, err := s.Events(ctx, "acme", rems[i].Key.AccountID)
+		require.NoError(t, err)
+		var notes []string
+		for _, e := range es {
+			notes = append(notes, string(e.Detail))
+		}
+		return notes
+	}
+
+	res := s.RecordOutcomes(ctx, []nudge.Outcome{
+		sent(0),
+		{AttemptID: atts[1].ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptClaimed, Status: nudge.AttemptSending, Body: "due", SendingAt: at, At: at}},
+		sent(2), // its reminder was canceled meanwhile
+		{AttemptID: "att_missing", Attempt: nudge.AttemptUpdate{Status: nudge.AttemptSent, At: at},
+			Reminder: nudge.ReminderChange{ID: rems[3].ID, Status: nudge.ReminderSent, At: at}, Events: []nudge.Event{event(3, "lost")}},
+		{AttemptID: atts[4].ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown, At: at}},
+		{Events: []nudge.Event{event(4, "decision")}},
+	})
+	require.Len(t, res, 6)
+	require.NoError(t, res[0].Err)
+	require.True(t, res[0].AttemptChanged)
+	require.False(t, res[0].ReminderFinal)
+	require.NoError(t, res[1].Err)
+	require.True(t, res[1].AttemptChanged)
+	require.NoError(t, res[2].Err)
+	require.True(t, res[2].AttemptChanged, "the attempt's outcome is recorded")
+	require.True(t, res[2].ReminderFinal, "a terminal reminder stays as it is")
+	require.ErrorIs(t, res[3].Err, nudge.ErrNotFound)
+	require.NoError(t, res[4].Err)
+	require.False(t, res[4].AttemptChanged, "a compare-and-set that does not hold changes nothing")
+	require.NoError(t, res[5].Err)
+
+	got, err := s.GetAttempt(ctx, atts[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptSent, got.Status)
+	require.Equal(t, "SM"+atts[0].ID, got.ProviderID)
+	r, err := s.GetReminder(ctx, rems[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderSent, r.Status)
+	require.Equal(t, []string{`{"note":"sent"}`}, eventsOf(0))
+	got, err = s.GetAttempt(ctx, atts[1].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptSending, got.Status)
+	require.Equal(t, "due", got.Body)
+	r, err = s.GetReminder(ctx, rems[2].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderCanceled, r.Status)
+	require.Equal(t, []string{`{"note":"sent"}`}, eventsOf(2))
+	r, err = s.GetReminder(ctx, rems[3].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderPlanned, r.Status, "an outcome whose attempt is missing writes nothing")
+	require.Empty(t, eventsOf(3))
+	got, err = s.GetAttempt(ctx, atts[4].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptClaimed, got.Status)
+	require.Equal(t, []string{`{"note":"decision"}`}, eventsOf(4))
+
+	// An outcome the store refuses (an invalid event, a reminder that does
+	// not exist) fails alone: the batch is written again one by one.
+	bad := event(1, "bad")
+	bad.Kind = ""
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{
+		{AttemptID: atts[1].ID, Attempt: nudge.AttemptUpdate{Status: nudge.AttemptFailed, At: at}, Events: []nudge.Event{bad}},
+		{AttemptID: atts[4].ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptClaimed, Status: nudge.AttemptSending, At: at},
+			Reminder: nudge.ReminderChange{ID: "rem_missing", Status: nudge.ReminderSent, At: at}},
+		sent(3),
+	})
+	require.ErrorContains(t, res[0].Err, "kind is required")
+	require.ErrorIs(t, res[1].Err, nudge.ErrNotFound)
+	require.NoError(t, res[2].Err)
+	got, err = s.GetAttempt(ctx, atts[1].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptSending, got.Status, "the refused outcome's update is rolled back")
+	got, err = s.GetAttempt(ctx, atts[4].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptClaimed, got.Status, "so is the one whose reminder is missing")
+	got, err = s.GetAttempt(ctx, atts[3].ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptSent, got.Status, "the others are written")
+	require.Equal(t, []string{`{"note":"sent"}`}, eventsOf(3))
+	require.Empty(t, s.RecordOutcomes(ctx, nil))
+}
