@@ -11,6 +11,9 @@ import (
 // DefaultMaxBatch bounds how many handlers' outcomes one transaction writes.
 const DefaultMaxBatch = 64
 
+// DefaultBatchLanes is how many batches are written at once.
+const DefaultBatchLanes = 4
+
 // batchTimeout bounds the write of one batch. A batch carries other handlers'
 // outcomes too, so it runs on a context of its own (never cancelled by the
 // handler that happens to write it): what a provider accepted must be
@@ -18,36 +21,39 @@ const DefaultMaxBatch = 64
 const batchTimeout = 30 * time.Second
 
 // outcomeBatcher lets concurrent handlers share transactions (group commit).
-// A handler that finds no write in progress writes its outcome at once, with
-// whatever others have queued meanwhile; a handler that finds one in
-// progress queues its outcome and waits, and the first one queued writes the
-// next batch when the current one is done. An idle worker so adds no delay,
-// and a busy one writes as many outcomes per commit as arrived during the
-// last. Each handler gets its own result, and returns only once its outcome
-// is committed (or failed).
+// Up to lanes batches are written at once. A handler that finds a lane free
+// writes its outcome at once, with whatever others have queued; one that
+// finds every lane busy queues its outcome and waits, and when a lane comes
+// free the first one queued writes the next batch (up to max outcomes). An
+// idle worker so adds no delay, and a busy one writes as many outcomes per
+// commit as arrived during the last. Each handler gets its own result, and
+// returns only once its outcome is committed (or failed).
 type outcomeBatcher struct {
-	write func(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
-	max   int
+	write      func(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
+	max, lanes int
 
-	mu    sync.Mutex
-	busy  bool
-	queue []*queuedOutcome
+	mu      sync.Mutex
+	writing int // lanes in use
+	queue   []*queuedOutcome
 }
 
 // queuedOutcome is one handler's outcome waiting for its batch. done
-// receives true when res is set, false when the handler must write the next
-// batch itself.
+// receives true when res is set, false when the handler is handed a lane
+// and must write the next batch itself.
 type queuedOutcome struct {
 	o    nudge.Outcome
 	res  nudge.OutcomeResult
 	done chan bool
 }
 
-func newOutcomeBatcher(write func(context.Context, []nudge.Outcome) []nudge.OutcomeResult, max int) *outcomeBatcher {
+func newOutcomeBatcher(write func(context.Context, []nudge.Outcome) []nudge.OutcomeResult, max, lanes int) *outcomeBatcher {
 	if max <= 0 {
 		max = DefaultMaxBatch
 	}
-	return &outcomeBatcher{write: write, max: max}
+	if lanes <= 0 {
+		lanes = DefaultBatchLanes
+	}
+	return &outcomeBatcher{write: write, max: max, lanes: lanes}
 }
 
 // record writes o, sharing a transaction with other handlers' outcomes when
@@ -55,18 +61,18 @@ func newOutcomeBatcher(write func(context.Context, []nudge.Outcome) []nudge.Outc
 func (b *outcomeBatcher) record(ctx context.Context, o nudge.Outcome) nudge.OutcomeResult {
 	q := &queuedOutcome{o: o, done: make(chan bool, 1)}
 	b.mu.Lock()
-	b.queue = append(b.queue, q)
-	if b.busy {
+	if b.writing < b.lanes {
+		b.writing++
+	} else {
+		b.queue = append(b.queue, q)
 		b.mu.Unlock()
 		if <-q.done {
 			return q.res
 		}
-		// Promoted: q leads the queue and writes the next batch.
-		b.mu.Lock()
+		b.mu.Lock() // handed a lane, and taken out of the queue
 	}
-	b.busy = true
-	n := min(len(b.queue), b.max)
-	batch := b.queue[:n:n]
+	n := min(len(b.queue), b.max-1)
+	batch := append([]*queuedOutcome{q}, b.queue[:n]...)
 	b.queue = b.queue[n:]
 	b.mu.Unlock()
 
@@ -86,9 +92,11 @@ func (b *outcomeBatcher) record(ctx context.Context, o nudge.Outcome) nudge.Outc
 
 	b.mu.Lock()
 	if len(b.queue) > 0 {
-		b.queue[0].done <- false
+		next := b.queue[0]
+		b.queue = b.queue[1:]
+		next.done <- false // the lane passes to the first in line
 	} else {
-		b.busy = false
+		b.writing--
 	}
 	b.mu.Unlock()
 	return q.res

@@ -122,8 +122,10 @@ type PipelineConfig struct {
 	// DefaultVoiceEndMargin. A negative margin means none.
 	EndMargins map[nudge.ChannelKind]time.Duration
 	// MaxBatch bounds how many handlers' records one transaction writes
-	// (DefaultMaxBatch when zero); see outcomeBatcher.
-	MaxBatch int
+	// (DefaultMaxBatch when zero), and BatchLanes how many such
+	// transactions are written at once (DefaultBatchLanes); see
+	// outcomeBatcher.
+	MaxBatch, BatchLanes int
 	// PauseRecheck is how long a reminder stopped by a pause waits before
 	// the last gate looks again (default DefaultPauseRecheck).
 	PauseRecheck time.Duration
@@ -218,7 +220,7 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: newOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch)}
+	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: newOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch, cfg.BatchLanes)}
 	p.stages = []stage{
 		{"load", p.load},
 		{"account", p.account},
