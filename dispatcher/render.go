@@ -58,6 +58,11 @@ type TemplateRenderer struct {
 	Clock     nudge.Clock
 	// LinkTTL is DefaultLinkTTL when zero.
 	LinkTTL time.Duration
+	// ReplyTokens gives every email a reply token, in its address form
+	// (link.AddressTag), in Headers[link.ReplyHeader]: the sender makes it
+	// the tag of the email's Reply-To, so that a reply names its borrower.
+	// Like the unsubscribe link it never expires.
+	ReplyTokens bool
 }
 
 var _ Renderer = (*TemplateRenderer)(nil)
@@ -128,6 +133,14 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 		data.UnsubscribeURL = base + UnsubscribePath + unsub.Token
 		headers["List-Unsubscribe"] = "<" + data.UnsubscribeURL + ">"
 		headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+		if t.ReplyTokens {
+			rt := subject
+			rt.Purpose = link.Reply
+			if rt, err = t.Links.Issue(ctx, rt, 0); err != nil {
+				return nil, fmt.Errorf("reply token: %w", err)
+			}
+			headers[link.ReplyHeader] = link.AddressTag(rt.Token)
+		}
 	case nudge.Voice:
 		call := subject
 		call.Purpose, call.Attempt = link.Voice, att.ID

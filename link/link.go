@@ -1,7 +1,8 @@
 // Package link makes and resolves the tokens in the links Nudge sends
 // borrowers and providers: one-click email unsubscribe (/u/{token}), the
-// self-service page (/p/{token}) and the webhooks of a call
-// (/webhooks/twilio/voice/{token}).
+// self-service page (/p/{token}), the webhooks of a call
+// (/webhooks/twilio/voice/{token}) and the Reply-To of an email
+// (replies+{tag}@…, the tag being the token's address form).
 //
 // Links carry no data. A token is TokenLength characters of base64url
 // holding TokenBytes random bytes (128 bits) and nothing else; the store maps
@@ -40,12 +41,16 @@ const (
 	// Voice names a call's webhooks (/webhooks/twilio/voice/{token}): the
 	// token binds the call to its attempt.
 	Voice Purpose = "v"
+	// Reply names the borrower an email reply comes from: the token, in its
+	// address form (AddressTag), is the plus-address tag of the email's
+	// Reply-To.
+	Reply Purpose = "r"
 )
 
 // Valid reports whether p is one of the purposes.
 func (p Purpose) Valid() bool {
 	switch p {
-	case Unsubscribe, SelfService, Voice:
+	case Unsubscribe, SelfService, Voice, Reply:
 		return true
 	}
 	return false
@@ -55,6 +60,11 @@ func (p Purpose) Valid() bool {
 // naming the call's webhooks (the renderer issues it; the voice sender puts
 // it in the call's URLs).
 const VoiceHeader = "Nudge-Voice-Token"
+
+// ReplyHeader is the key, in an email's nudge.Message Headers, of the
+// address form of its reply token (the renderer issues it; the SMTP sender
+// plus-addresses the Reply-To with it and does not send the header).
+const ReplyHeader = "Nudge-Reply-Tag"
 
 // Token sizes: TokenBytes random bytes, base64url without padding.
 const (

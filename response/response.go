@@ -39,6 +39,10 @@ import (
 const (
 	SourceSMSKeyword = "sms_keyword"
 	SourceSMSText    = "sms_text"
+	// SourceEmailKeyword and SourceEmailText mark opt-outs written in an
+	// email reply, as a keyword ("STOP") or in words.
+	SourceEmailKeyword = "email_keyword"
+	SourceEmailText    = "email_text"
 )
 
 // Store is the part of the store the Handler uses.
@@ -57,6 +61,11 @@ type Store interface {
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
 	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error
 }
+
+// ErrUnmatched is Handle's error for an answer naming an account
+// (Inbound.AccountID) that has no contact at its From address any more:
+// nothing is recorded.
+var ErrUnmatched = errors.New("response: the account has no contact at the sender's address")
 
 // Handler turns inbound answers into records, actions and confirmations.
 type Handler struct {
@@ -78,8 +87,14 @@ type Inbound struct {
 	// From is the borrower's address; To is ours.
 	From, To string
 	Body     string
-	// ProviderID de-duplicates provider retries (Twilio's MessageSid).
+	// ProviderID de-duplicates provider retries (Twilio's MessageSid, an
+	// email's Message-Id).
 	ProviderID string
+	// Lender and AccountID, when set, name the account the answer is
+	// about, as the route already knows it (an email reply's token): only
+	// that account is matched, and From must be one of its addresses on
+	// Channel. Unset, the answer is matched by From across lenders.
+	Lender, AccountID string
 	// ProviderConfirmed is true when the provider has already answered an
 	// opt-out or opt-in keyword itself (Twilio Advanced Opt-Out), so Nudge
 	// must not confirm it a second time.
@@ -104,6 +119,9 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	accts, err := h.accountsFor(ctx, in)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if in.AccountID != "" && len(accts) == 0 {
+		return Outcome{}, fmt.Errorf("answer for account %s/%s: %w", in.Lender, in.AccountID, ErrUnmatched)
 	}
 	target, err := h.mostRecent(ctx, accts, in.From)
 	if err != nil {
@@ -162,10 +180,7 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		if err != nil {
 			return out, err
 		}
-		source := SourceSMSText
-		if res.Keyword != "" {
-			source = SourceSMSKeyword
-		}
+		source := textSource(in.Channel, res.Keyword != "")
 		fresh, err := h.revoke(ctx, revocation{target: target, lenders: lenders, channel: in.Channel, from: in.From,
 			channels: res.Channels, cease: res.Flags.Cease, source: source, body: in.Body, replyID: r.ID}, now)
 		if err != nil {
@@ -305,7 +320,21 @@ func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, repl
 	return err
 }
 
-// accountsFor finds the accounts with a contact at the sender's address.
+// textSource names the source of an opt-out written on channel.
+func textSource(channel nudge.ChannelKind, keyword bool) string {
+	switch {
+	case channel == nudge.Email && keyword:
+		return SourceEmailKeyword
+	case channel == nudge.Email:
+		return SourceEmailText
+	case keyword:
+		return SourceSMSKeyword
+	}
+	return SourceSMSText
+}
+
+// accountsFor finds the accounts with a contact at the sender's address
+// (only the account in names, when it names one).
 func (h *Handler) accountsFor(ctx context.Context, in Inbound) ([]nudge.Account, error) {
 	var out []nudge.Account
 	seen := map[string]bool{}
@@ -315,6 +344,9 @@ func (h *Handler) accountsFor(ctx context.Context, in Inbound) ([]nudge.Account,
 			return nil, fmt.Errorf("matching %s: %w", ch, err)
 		}
 		for _, a := range as {
+			if in.AccountID != "" && (a.Lender != in.Lender || a.ID != in.AccountID) {
+				continue
+			}
 			if k := a.Lender + "/" + a.ID; !seen[k] {
 				seen[k] = true
 				out = append(out, a)

@@ -30,6 +30,10 @@ const (
 	// DefaultUnauthenticatedBurst is how many such requests it may send at
 	// once.
 	DefaultUnauthenticatedBurst = 20
+	// DefaultEmailBody bounds the inbound emails a provider posts
+	// (/webhooks/mailgun/…), in bytes: Mailgun's largest message. The form
+	// is read as a stream and attachments are skipped unread.
+	DefaultEmailBody = 25 << 20
 	// DefaultMaxClients is how many client addresses the server keeps a
 	// rate limiter for.
 	DefaultMaxClients = 10000
@@ -49,6 +53,8 @@ type BodyLimits struct {
 	Import int64
 	// Webhook bounds provider webhooks under /webhooks/ (MaxWebhookBody).
 	Webhook int64
+	// Email bounds inbound emails under /webhooks/mailgun/ (DefaultEmailBody).
+	Email int64
 	// Page bounds the borrower pages /p/… and /u/… (MaxSelfServiceBody).
 	Page int64
 	// Ops bounds the operator console's forms under /ops/, the login
@@ -104,6 +110,7 @@ func (l Limits) WithDefaults() Limits {
 	fill(&l.Body.API, DefaultMaxBodyBytes)
 	fill(&l.Body.Import, DefaultMaxImportBytes)
 	fill(&l.Body.Webhook, MaxWebhookBody)
+	fill(&l.Body.Email, DefaultEmailBody)
 	fill(&l.Body.Page, max(MaxSelfServiceBody, MaxUnsubscribeBody))
 	fill(&l.Body.Ops, MaxOpsLoginBody)
 	fill(&l.Body.Queues, DefaultQueuesBody)
@@ -127,7 +134,7 @@ func (l Limits) Validate() error {
 		field string
 		v     int64
 	}{
-		{"body.api", l.Body.API}, {"body.import", l.Body.Import}, {"body.webhook", l.Body.Webhook},
+		{"body.api", l.Body.API}, {"body.import", l.Body.Import}, {"body.webhook", l.Body.Webhook}, {"body.email", l.Body.Email},
 		{"body.page", l.Body.Page}, {"body.ops", l.Body.Ops}, {"body.queues", l.Body.Queues}, {"body.other", l.Body.Other},
 	} {
 		if b.v < 0 {
@@ -192,6 +199,10 @@ type routeLimits struct {
 // (channels/twilio's StatusCallbackPath, InboundPath, VoicePathPrefix).
 const twilioWebhooksPrefix = WebhooksPrefix + "twilio/"
 
+// mailgunWebhooksPrefix starts the path of Mailgun's inbound routes
+// (MailgunInboundPath).
+const mailgunWebhooksPrefix = WebhooksPrefix + "mailgun/"
+
 // route classifies a request into its family by path.
 func (l *Limits) route(r *http.Request) routeLimits {
 	p := r.URL.Path
@@ -201,6 +212,9 @@ func (l *Limits) route(r *http.Request) routeLimits {
 			return routeLimits{body: l.Body.Import, json: true}
 		}
 		return routeLimits{body: l.Body.API, buffer: true, json: true}
+	case strings.HasPrefix(p, mailgunWebhooksPrefix):
+		// Streamed: the handler answers 413 when the bound is reached.
+		return routeLimits{body: l.Body.Email, webhook: true}
 	case strings.HasPrefix(p, WebhooksPrefix):
 		return routeLimits{body: l.Body.Webhook, buffer: true, webhook: true,
 			twilioForm: r.Method == http.MethodPost && strings.HasPrefix(p, twilioWebhooksPrefix)}

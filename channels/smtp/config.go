@@ -51,6 +51,10 @@ type Config struct {
 	// ("Acme Auto Finance <reminders@acme.example>"). It is both the header
 	// From and the envelope sender.
 	From string `yaml:"from" json:"from"`
+	// ReplyTo, when set, is the Reply-To of every message whose lender has
+	// no reply address of its own (see Identity); empty means replies go
+	// to From.
+	ReplyTo string `yaml:"reply_to" json:"reply_to"`
 	// TLS is TLSStartTLS (the default), TLSImplicit or TLSNone.
 	TLS string `yaml:"tls" json:"tls"`
 	// Timeout bounds dialing and each SMTP command; DefaultTimeout when zero.
@@ -66,6 +70,7 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	c.Host = strings.TrimSpace(c.Host)
 	c.From = strings.TrimSpace(c.From)
+	c.ReplyTo = strings.TrimSpace(c.ReplyTo)
 	c.TLS = strings.ToLower(strings.TrimSpace(c.TLS))
 	if c.TLS == "" {
 		c.TLS = TLSStartTLS
@@ -135,6 +140,11 @@ func (c Config) Validate() error {
 	} else {
 		fromOK = true
 	}
+	if c.ReplyTo != "" {
+		if err := checkAddress(c.ReplyTo); err != nil {
+			errs = append(errs, fmt.Errorf("smtp.reply_to: %w", err))
+		}
+	}
 	if c.Username == "" && (c.Password != "" || c.PasswordFile != "") {
 		errs = append(errs, errors.New("smtp.username is required when a password is set"))
 	}
@@ -153,4 +163,47 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("smtp.domain %q is not a domain name", c.Domain))
 	}
 	return errors.Join(errs...)
+}
+
+// Identity is how one lender's email presents itself: its own From and
+// Reply-To, each falling back to Config.From and Config.ReplyTo when empty.
+type Identity struct {
+	// From is the header From and the envelope sender
+	// ("Acme Auto Finance <reminders@acme.example>").
+	From string `yaml:"from" json:"from"`
+	// ReplyTo is where replies go ("Acme Auto Finance <replies@reply.acme.example>").
+	// A message with a reply tag (WithReplyTagHeader) carries it
+	// plus-addressed: replies+{tag}@reply.acme.example.
+	ReplyTo string `yaml:"reply_to" json:"reply_to"`
+}
+
+// Validate reports every problem in id, naming each field after prefix
+// ("lenders[1]" gives "lenders[1].email_from: …").
+func (id Identity) Validate(prefix string) error {
+	var errs []error
+	if id.From != "" {
+		if err := checkAddress(id.From); err != nil {
+			errs = append(errs, fmt.Errorf("%s.email_from: %w", prefix, err))
+		}
+	}
+	if id.ReplyTo != "" {
+		if err := checkAddress(id.ReplyTo); err != nil {
+			errs = append(errs, fmt.Errorf("%s.email_reply_to: %w", prefix, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkAddress accepts one address (a display name allowed) that has both
+// a local part and a domain.
+func checkAddress(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return fmt.Errorf("%q is not an email address: %w", s, err)
+	}
+	local, domain, ok := strings.Cut(a.Address, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(domain, " @") {
+		return fmt.Errorf("%q is not an email address", s)
+	}
+	return nil
 }

@@ -57,6 +57,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative timeout", mutate: func(c *smtp.Config) { c.Timeout = -time.Second }, want: "smtp.timeout"},
 		{name: "negative mps", mutate: func(c *smtp.Config) { c.MPS = -1 }, want: "smtp.mps"},
 		{name: "bad domain", mutate: func(c *smtp.Config) { c.Domain = "a b" }, want: "smtp.domain"},
+		{name: "reply-to invalid", mutate: func(c *smtp.Config) { c.ReplyTo = "replies" }, want: "smtp.reply_to"},
+		{name: "reply-to list", mutate: func(c *smtp.Config) { c.ReplyTo = "a@acme.example, b@acme.example" }, want: "smtp.reply_to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,15 @@ type Sender struct {
 	conn   *mailsmtp.Client // the open connection, or nil
 	raw    net.Conn         // the network connection under conn (or being dialed)
 	closed bool
+
+	// replyTo is Config.ReplyTo, or nil.
+	replyTo *netmail.Address
+	// lenders are the identities of lenders with their own (WithLenders),
+	// parsed from lenderCfg.
+	lenders   map[string]identity
+	lenderCfg map[string]Identity
+	// tagHeader is the key of m.Headers holding a reply tag (WithReplyTagHeader).
+	tagHeader string
 }
 
 // Option changes how New builds a Sender.
@@ -65,6 +74,25 @@ func WithClock(c nudge.Clock) Option { return func(s *Sender) { s.clock = c } }
 
 // WithLogger sets the logger connection events are written to (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(s *Sender) { s.logger = l } }
+
+// WithLenders gives lenders their own From and Reply-To, by lender id; a
+// lender not named, or an empty field, falls back to Config.From and
+// Config.ReplyTo. New refuses an address that does not parse.
+func WithLenders(ids map[string]Identity) Option {
+	return func(s *Sender) { s.lenderCfg = ids }
+}
+
+// WithReplyTagHeader names the key of a message's Headers that holds its
+// reply tag (the address form of a reply token, link.AddressTag). A message
+// with a tag and a Reply-To address carries the Reply-To plus-addressed
+// with it (replies+{tag}@reply.acme.example); the header itself is never
+// sent.
+func WithReplyTagHeader(name string) Option { return func(s *Sender) { s.tagHeader = name } }
+
+// identity is a lender's parsed Identity; nil fields fall back to the sender's.
+type identity struct {
+	from, replyTo *netmail.Address
+}
 
 // WithTLSConfig sets the TLS configuration used for STARTTLS and implicit
 // TLS, for example to trust a private CA. Its ServerName defaults to Config.Host.
@@ -85,8 +113,16 @@ func New(cfg Config, opts ...Option) (*Sender, error) {
 		return nil, fmt.Errorf("smtp.from: %w", err)
 	}
 	s := &Sender{cfg: cfg, from: from, clock: nudge.SystemClock, sem: make(chan struct{}, 1)}
+	if cfg.ReplyTo != "" {
+		if s.replyTo, err = netmail.ParseAddress(cfg.ReplyTo); err != nil {
+			return nil, fmt.Errorf("smtp.reply_to: %w", err)
+		}
+	}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.parseLenders(); err != nil {
+		return nil, err
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -135,10 +171,76 @@ func New(cfg Config, opts ...Option) (*Sender, error) {
 	return s, nil
 }
 
+// parseLenders parses the identities WithLenders gave.
+func (s *Sender) parseLenders() error {
+	s.lenders = map[string]identity{}
+	for id, li := range s.lenderCfg {
+		if err := li.Validate("lender " + id); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+		var out identity
+		if li.From != "" {
+			out.from, _ = netmail.ParseAddress(li.From) // Validate parsed it
+		}
+		if li.ReplyTo != "" {
+			out.replyTo, _ = netmail.ParseAddress(li.ReplyTo)
+		}
+		s.lenders[id] = out
+	}
+	s.lenderCfg = nil
+	return nil
+}
+
+// identityOf returns the From and Reply-To (nil for none) of a message of
+// lender: the lender's own, else the configured ones.
+func (s *Sender) identityOf(lender string) (from, replyTo *netmail.Address) {
+	from, replyTo = s.from, s.replyTo
+	if li, ok := s.lenders[lender]; ok {
+		if li.from != nil {
+			from = li.from
+		}
+		if li.replyTo != nil {
+			replyTo = li.replyTo
+		}
+	}
+	return from, replyTo
+}
+
+// ReplyAddress returns the address base plus-addressed with tag:
+// "replies@reply.acme.example" and "abc" give "replies+abc@reply.acme.example".
+// A base that already has a tag keeps it and gets tag after it.
+func ReplyAddress(base, tag string) string {
+	at := strings.LastIndex(base, "@")
+	if at < 0 || tag == "" {
+		return base
+	}
+	return base[:at] + "+" + tag + base[at:]
+}
+
+// ReplyTag splits an address made by ReplyAddress into its base and tag
+// (what follows the last "+" of the local part); ok is false when the
+// address has no tag.
+func ReplyTag(address string) (base, tag string, ok bool) {
+	at := strings.LastIndex(address, "@")
+	if at < 0 {
+		return address, "", false
+	}
+	local, domain := address[:at], address[at:]
+	plus := strings.LastIndex(local, "+")
+	if plus < 0 {
+		return address, "", false
+	}
+	return local[:plus] + domain, local[plus+1:], true
+}
+
 // SenderRate returns the rate-limiter key ("smtp:" and the sender address)
 // and the messages-per-second budget (Config.MPS) of the sender m goes out from.
 func (s *Sender) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 	from := s.from.Address
+	if m != nil {
+		a, _ := s.identityOf(m.Lender)
+		from = a.Address
+	}
 	if m != nil && m.From != "" {
 		if a, err := netmail.ParseAddress(m.From); err == nil {
 			from = a.Address
@@ -149,7 +251,9 @@ func (s *Sender) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 
 // Send delivers m: Subject, Text as text/plain and HTML (when set) as the
 // text/html alternative, m.Headers (List-Unsubscribe, List-Unsubscribe-Post),
-// Date, From (m.From or Config.From), To, Content-Language (m.Locale) and a
+// Date, From (m.From, else the lender's, else Config.From), Reply-To (the
+// lender's, else Config.ReplyTo, plus-addressed with the message's reply
+// tag; none when neither is set), To, Content-Language (m.Locale) and a
 // Message-ID. The Message-ID, angle brackets included, is the result's
 // ProviderID. It is MessageID(Config.Domain, m.AttemptID), so a resent
 // attempt carries the same Message-ID and receivers can discard a
@@ -373,7 +477,7 @@ func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	if strings.TrimSpace(m.Subject) == "" || strings.TrimSpace(m.Text) == "" {
 		return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "message needs a subject and a text part")
 	}
-	from := s.from
+	from, replyTo := s.identityOf(m.Lender)
 	if m.From != "" {
 		if from, err = netmail.ParseAddress(m.From); err != nil {
 			return outgoing{}, fail(nudge.ReasonProviderFailed, false, "", "From %q is not an email address", m.From)
@@ -382,6 +486,13 @@ func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
+	if replyTo != nil {
+		r := *replyTo
+		if s.tagHeader != "" {
+			r.Address = ReplyAddress(r.Address, m.Headers[s.tagHeader])
+		}
+		msg.ReplyToMailAddress(&r)
+	}
 	msg.Subject(m.Subject)
 	msg.SetDateWithValue(s.clock.Now())
 	id := s.messageID(m.AttemptID)
@@ -393,6 +504,8 @@ func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	for name, value := range m.Headers {
 		canon := canonicalHeader(name)
 		switch {
+		case s.tagHeader != "" && name == s.tagHeader:
+			// The reply tag went into Reply-To.
 		case canon == "":
 			return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "header name %q is not valid", name)
 		case reservedHeaders[canon]:

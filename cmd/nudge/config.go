@@ -52,6 +52,7 @@ type Config struct {
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Log       LogConfig       `yaml:"log"`
 	HTTP      HTTPConfig      `yaml:"http"`
+	Mailgun   MailgunConfig   `yaml:"mailgun"`
 }
 
 // LenderConfig describes one lender and the cadence files it runs.
@@ -74,6 +75,13 @@ type LenderConfig struct {
 	// same Message-ID, on which receivers de-duplicate) or "hold" (for a
 	// person to decide).
 	EmailOnUnknown string `yaml:"email_on_unknown"`
+	// EmailFrom is the From of the lender's email ("Acme Auto Finance
+	// <reminders@acme.example>"); empty means smtp.from.
+	EmailFrom string `yaml:"email_from"`
+	// EmailReplyTo is where replies to the lender's email go, plus-addressed
+	// with each borrower's reply token (docs/operations.md, "Email
+	// replies"); empty means smtp.reply_to.
+	EmailReplyTo string `yaml:"email_reply_to"`
 }
 
 // ReconcileConfig tunes the reconciler the scheduler role runs: it resolves
@@ -156,6 +164,9 @@ type SMTPConfig struct {
 	// PasswordFile names a file holding the password.
 	PasswordFile string `yaml:"password_file" secret:"Password"`
 	From         string `yaml:"from"`
+	// ReplyTo is the Reply-To of lenders without email_reply_to; empty
+	// means replies go to the From address, unread by Nudge.
+	ReplyTo string `yaml:"reply_to"`
 	// TLS is "starttls" (default), "tls" or "none".
 	TLS string `yaml:"tls"`
 	// Timeout bounds one SMTP conversation (default 30s).
@@ -184,6 +195,7 @@ type HTTPBodyConfig struct {
 	API     int `yaml:"api"`
 	Import  int `yaml:"import"`
 	Webhook int `yaml:"webhook"`
+	Email   int `yaml:"email"`
 	Page    int `yaml:"page"`
 	Ops     int `yaml:"ops"`
 	Queues  int `yaml:"queues"`
@@ -204,7 +216,7 @@ func (h HTTPConfig) Limits() (web.Limits, error) {
 		n   float64
 	}{
 		{"unauthenticated_rate", h.UnauthenticatedRate}, {"unauthenticated_burst", float64(h.UnauthenticatedBurst)},
-		{"max_body.api", float64(b.API)}, {"max_body.import", float64(b.Import)}, {"max_body.webhook", float64(b.Webhook)},
+		{"max_body.api", float64(b.API)}, {"max_body.import", float64(b.Import)}, {"max_body.webhook", float64(b.Webhook)}, {"max_body.email", float64(b.Email)},
 		{"max_body.page", float64(b.Page)}, {"max_body.ops", float64(b.Ops)}, {"max_body.queues", float64(b.Queues)},
 		{"max_body.other", float64(b.Other)},
 	} {
@@ -216,7 +228,7 @@ func (h HTTPConfig) Limits() (web.Limits, error) {
 		return web.Limits{}, err
 	}
 	return web.Limits{
-		Body: web.BodyLimits{API: int64(b.API), Import: int64(b.Import), Webhook: int64(b.Webhook),
+		Body: web.BodyLimits{API: int64(b.API), Import: int64(b.Import), Webhook: int64(b.Webhook), Email: int64(b.Email),
 			Page: int64(b.Page), Ops: int64(b.Ops), Queues: int64(b.Queues), Other: int64(b.Other)},
 		Unauthenticated: web.RateLimit{PerSecond: h.UnauthenticatedRate, Burst: h.UnauthenticatedBurst},
 		TrustedProxies:  proxies,

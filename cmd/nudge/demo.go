@@ -125,6 +125,10 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	mailgunKey, err := demoSecret()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", o.addr, err)
@@ -168,8 +172,10 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		Worker:    WorkerConfig{Concurrency: 10, ShutdownTimeout: 5 * time.Second},
 		Twilio: TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL(),
 			Timeout: demoTwilioTimeout},
-		SMTP: SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none"},
-		Log:  LogConfig{Level: "info", Format: "json"},
+		SMTP: SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none",
+			ReplyTo: "replies@reply.demo.example"},
+		Mailgun: MailgunConfig{SigningKey: mailgunKey},
+		Log:     LogConfig{Level: "info", Format: "json"},
 	}.WithDefaults()
 	us, err := examples.FS.ReadFile("us-auto.yaml")
 	if err != nil {
@@ -231,12 +237,18 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		defer close(progressDone)
 		progress(runCtx, a.stderr, rt, time.Now())
 	}()
+	replyDone := make(chan struct{})
+	go func() {
+		defer close(replyDone)
+		demoEmailReply(runCtx, sink, publicURL, mailgunKey, clock)
+	}()
 	err = runRoles(runCtx,
 		func(ctx context.Context) error { return rt.runAPI(ctx, ln) },
 		rt.runScheduler,
 		rt.runWorker,
 	)
 	<-progressDone
+	<-replyDone
 	fmt.Fprintln(a.stderr)
 	if err != nil {
 		return err
@@ -249,6 +261,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 	rep.Emails = sink.Count()
+	rep.SMSSegments = smsSegments(sim.Messages())
 	rep.ProviderFaults = map[string]int{}
 	for _, rq := range sim.Requests() {
 		if rq.Fault != twiliosim.FaultNone && rq.Fault != "" {
@@ -351,6 +364,11 @@ type demoReport struct {
 	OptOuts    int                                               `json:"opt_outs"`
 	// Emails counts the messages the demo's SMTP server received.
 	Emails int `json:"emails"`
+	// EmailReplies counts the borrowers' email replies recorded.
+	EmailReplies int `json:"email_replies"`
+	// SMSSegments is the average number of segments of the SMS the
+	// simulated Twilio received, as it counts them (what a lender pays for).
+	SMSSegments float64 `json:"sms_segments_per_message"`
 	// Calls counts how voice calls were answered.
 	Calls demoCalls `json:"calls"`
 	// PromisesBy and OptOutsBy say where promises and opt-outs came from
@@ -443,6 +461,15 @@ func buildReport(ctx context.Context, rt *runtime, p demoPortfolio) (demoReport,
 			}
 		}
 		rep.Deferred += len(deferred)
+		replies, err := rt.db.AccountReplies(ctx, a.Lender, a.ID)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range replies {
+			if r.Channel == nudge.Email {
+				rep.EmailReplies++
+			}
+		}
 		ps, err := rt.db.ListPromises(ctx, a.Lender, a.ID)
 		if err != nil {
 			return rep, err
@@ -486,7 +513,8 @@ func (r demoReport) writeText(w io.Writer) error {
 	for _, k := range sortedKeys(r.OptOutsBy) {
 		fmt.Fprintf(&b, " %s %d", k, r.OptOutsBy[k])
 	}
-	fmt.Fprintf(&b, "\nemails received: %d", r.Emails)
+	fmt.Fprintf(&b, "\nemails received: %d, email replies: %d", r.Emails, r.EmailReplies)
+	fmt.Fprintf(&b, "\nsms segments per message: %.2f", r.SMSSegments)
 	b.WriteString("\nprovider faults injected:")
 	for _, k := range sortedKeys(r.ProviderFaults) {
 		fmt.Fprintf(&b, " %s %d", k, r.ProviderFaults[k])

@@ -198,9 +198,16 @@ func TestE2EDemoExport(t *testing.T) {
 		keys = append(keys, k)
 	}
 	require.ElementsMatch(t, []string{"reminders", "attempts", "suppressed", "deferred", "promises", "opt_outs",
-		"emails", "calls", "promises_by_channel", "opt_outs_by_source", "provider_faults", "reconciled"}, keys)
+		"emails", "email_replies", "sms_segments_per_message", "calls", "promises_by_channel", "opt_outs_by_source",
+		"provider_faults", "reconciled"}, keys)
 	var rep demoReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
+	require.Positive(t, rep.SMSSegments, "the report averages the segments of the SMS sent")
+	require.LessOrEqual(t, rep.SMSSegments, 2.0, "the demo's SMS average at most 2 segments, as Twilio counts them")
+	if rep.Emails > 0 {
+		require.Equal(t, 1, rep.EmailReplies, "the demo's borrower answers the first email")
+		require.Positive(t, rep.OptOutsBy["email_text"], "\"please stop emailing me\" opts out of email: %v", rep.OptOutsBy)
+	}
 
 	reminders := readNDJSON[exportedReminder](t, filepath.Join(export, "reminders.ndjson"))
 	attempts := readNDJSON[exportedAttempt](t, filepath.Join(export, "attempts.ndjson"))

@@ -267,12 +267,17 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			rt.senders[nudge.Voice], rates[nudge.Voice] = voice, voice.SenderRate
 		}
 	}
+	identities, err := rt.cfg.emailIdentities()
+	if err != nil {
+		return err
+	}
 	if _, ok := rt.senders[nudge.Email]; !ok && rt.cfg.SMTP.Host != "" {
 		c := rt.cfg.SMTP
 		mail, err := smtp.New(smtp.Config{
 			Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password,
-			From: c.From, TLS: c.TLS, Timeout: c.Timeout, MPS: c.MPS,
-		}, smtp.WithClock(rt.clock), smtp.WithLogger(rt.logger))
+			From: c.From, ReplyTo: c.ReplyTo, TLS: c.TLS, Timeout: c.Timeout, MPS: c.MPS,
+		}, smtp.WithClock(rt.clock), smtp.WithLogger(rt.logger),
+			smtp.WithLenders(identities), smtp.WithReplyTagHeader(link.ReplyHeader))
 		if err != nil {
 			return err
 		}
@@ -348,6 +353,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			Pack: rt.pack, Store: rt.db, Profiles: profiles, Links: rt.links,
 			PublicURL: rt.cfg.PublicURL, Clock: rt.clock,
 			TemplateFor: rt.templateFor,
+			ReplyTokens: rt.cfg.emailReplies(),
 		},
 		Senders:    rt.senders,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
@@ -447,6 +453,10 @@ func (rt *runtime) handler() (http.Handler, error) {
 		}).Register(srv)
 	}
 	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics}).Register(srv)
+	if rt.cfg.emailReplies() {
+		(&web.MailgunInbound{SigningKey: rt.cfg.Mailgun.SigningKey, Links: rt.links, ReplyAddress: rt.cfg.replyAddress,
+			Replies: replies, Clock: rt.clock, Logger: rt.logger}).Register(srv)
+	}
 	(&web.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,

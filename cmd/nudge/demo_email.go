@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/mailgun"
+	"github.com/nudgehq/nudge/channels/smtpsink"
+	"github.com/nudgehq/nudge/channels/twiliosim"
+	"github.com/nudgehq/nudge/web"
+)
+
+// demoReplyText is what the demo's borrower writes back to the first email.
+const demoReplyText = "Please stop emailing me, I will call you."
+
+// demoEmailReply plays a borrower who answers the first email the sink
+// receives: a reply to its Reply-To, quoting the reminder, posted to the
+// inbound route as a Mailgun route would post it (signed with key). It
+// returns when it has answered or ctx is done.
+func demoEmailReply(ctx context.Context, sink *smtpsink.Sink, publicURL, key string, clock nudge.Clock) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, m := range sink.Messages() {
+			msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+			if err != nil || msg.Header.Get("Reply-To") == "" || len(m.To) == 0 {
+				continue
+			}
+			replyTo, err := mail.ParseAddress(msg.Header.Get("Reply-To"))
+			if err != nil {
+				continue
+			}
+			var nonce [25]byte
+			_, _ = rand.Read(nonce[:])
+			in := mailgun.Inbound{
+				Recipient: replyTo.Address, Sender: m.To[0], From: m.To[0], Subject: "Re: " + msg.Header.Get("Subject"),
+				BodyPlain: demoReplyText + "\n\nOn " + clock.Now().Format("Mon, Jan 2, 2006") + ", " + replyTo.Address + " wrote:\n> " +
+					msg.Header.Get("Subject") + "\n",
+				MessageID: "<demo-reply-" + hex.EncodeToString(nonce[:8]) + "@borrower.example>",
+			}.Signed(key, clock.Now(), hex.EncodeToString(nonce[:]))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, publicURL+web.MailgunInboundPath, strings.NewReader(in.Values().Encode()))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_ = resp.Body.Close()
+			}
+			return
+		}
+	}
+}
+
+// smsSegments is the average number of segments of the SMS Nudge sent, as
+// the simulated Twilio counted them; zero when none was sent.
+func smsSegments(msgs []twiliosim.Message) float64 {
+	n, sum := 0, 0
+	for _, m := range msgs {
+		if m.Direction == "outbound-api" {
+			n++
+			sum += m.NumSegments
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(sum) / float64(n)
+}
