@@ -92,7 +92,10 @@ type Attempt struct {
 	// Body is what was sent: the SMS text, the email's text part, the call's
 	// script. Reconciliation matches it against the provider's records; it is
 	// erased with the borrower.
-	Body      string
+	Body string
+	// Menu is the numbered menu the SMS offered, nil when it offered none:
+	// a reply "1" means the option the borrower was shown.
+	Menu      Menu
 	CreatedAt time.Time
 	// SendingAt is when the last gate let the attempt through to the provider
 	// (the latest time, when it was released and sent again).

@@ -23,6 +23,9 @@ type Message struct {
 	HTML    string
 	// Headers are extra headers for email (List-Unsubscribe, …).
 	Headers map[string]string
+	// Menu is the numbered menu an SMS offers in its Text, nil for none; the
+	// attempt records it with the text.
+	Menu Menu
 	// ValidFor is how long the message may still reach the borrower: the time
 	// left in the allowed window when the send was approved. An SMS carries it
 	// as its validity period, a call as its time limit; zero means no limit.

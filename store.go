@@ -173,8 +173,10 @@ type AttemptUpdate struct {
 	ErrorCode    string
 	AnsweredBy   string
 	Conversation bool
-	// Body and SendingAt are written whenever given (the last gate sets both).
+	// Body, Menu and SendingAt are written whenever given (the last gate
+	// sets them).
 	Body      string
+	Menu      Menu
 	SendingAt time.Time
 	SentAt    time.Time
 	At        time.Time

@@ -155,7 +155,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	}
 	m := &nudge.Message{
 		Channel: att.Channel, Locale: out.Locale, To: att.Address,
-		Subject: out.Subject, Text: out.Text, HTML: out.HTML, Headers: headers,
+		Subject: out.Subject, Text: out.Text, HTML: out.HTML, Headers: headers, Menu: out.Menu,
 	}
 	if att.Channel == nudge.Voice {
 		m.Text = voiceScript(out)

@@ -74,7 +74,7 @@ func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 	// arrive together: the provider is never called for an attempt that is
 	// not durably sending.
 	res := p.outcomes.record(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
-		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), At: now,
+		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), Menu: m.Menu, At: now,
 	}})
 	if res.Err != nil {
 		return false, fmt.Errorf("last gate: mark attempt %s sending: %w", j.attempt.ID, res.Err)

@@ -20,8 +20,10 @@
 //     OPT OUT, 退订, TD, T, 取消, ALTO, BAJA. Result.Keyword holds the keyword
 //     and Result.Channels the channel the reply came on (Context.Channel).
 //     An opt-out keyword wins over a menu key.
-//  3. A menu key: when Context.Menu is set and the whole reply is one of its
-//     keys ("1", "1.", "#1", "one", "uno", "一"), the reply means that option.
+//  3. A menu key: when Context.Menu is set (the menu the latest SMS offered,
+//     stored with its attempt) and the whole reply is one of its keys ("1",
+//     "1.", "#1", "1️⃣", "one", "uno", "一", "option 1"), the reply means that
+//     option; a number that is not a key is unknown.
 //     A promise option takes the option's amount or the amount due and obeys
 //     the past and horizon rules below; other options carry no date or amount.
 //     A key is never consent: an option meaning opt-in reads as unknown.

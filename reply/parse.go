@@ -148,8 +148,9 @@ func asciiKeyword(s string) bool {
 // language returns the detected language of the reply.
 func (p *parser) language() string { return p.detected }
 
-// keywordForm trims surrounding whitespace, punctuation and symbols, folds
-// full-width forms, joins words with one space and upper-cases the result.
+// keywordForm trims surrounding whitespace, punctuation, symbols and marks
+// (the keycap of "1️⃣"), folds full-width forms, joins words with one space
+// and upper-cases the result.
 func keywordForm(s string) string {
 	var b strings.Builder
 	space := false
@@ -159,7 +160,7 @@ func keywordForm(s string) string {
 			space = b.Len() > 0
 			continue
 		}
-		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Cf, r) || unicode.IsControl(r) {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || unicode.Is(unicode.Cf, r) || unicode.IsControl(r) {
 			// Inner punctuation is kept only between letters or digits; the
 			// ends are trimmed.
 			if b.Len() > 0 {

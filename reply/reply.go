@@ -47,24 +47,20 @@ type Context struct {
 	// zero or negative means DefaultMaxPromiseDays.
 	MaxPromiseDays int
 	// Menu maps the keys of a numbered menu offered in the reminder ("Reply 1
-	// to promise the full amount by 12/05") to what each key means.
-	Menu map[string]MenuOption
+	// to pay $300.00 by Fri 12/05, 2 if you already paid") to what each key
+	// means: the menu of the latest SMS the borrower was sent, when it
+	// offered one. Without a menu a bare number means nothing and goes to a
+	// person.
+	Menu nudge.Menu
 	// Channel is the channel the reply came on; empty means SMS. It decides
 	// what words that do not name a channel ("stop sending me messages")
 	// revoke: emails when the reply is an email, else texts.
 	Channel nudge.ChannelKind
 }
 
-// MenuOption is what one key of a reminder's menu means.
-type MenuOption struct {
-	// Intent is the intent the key stands for.
-	Intent nudge.Intent
-	// Date is the promised date, for a promise option.
-	Date nudge.Date
-	// Amount is the promised amount, for a promise option; empty means the
-	// amount due.
-	Amount string
-}
+// MenuOption is what one key of a reminder's menu means: the option the
+// attempt that sent the reminder stored (nudge.Attempt.Menu).
+type MenuOption = nudge.MenuOption
 
 // Result is what a reply means.
 type Result struct {

@@ -143,6 +143,9 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		if target.Address != nil {
 			rc.Country = target.Address.Country
 		}
+		if rc.Menu, err = h.menuFor(ctx, *target, in); err != nil {
+			return Outcome{}, err
+		}
 	} else {
 		rc = reply.Context{Now: now, Location: time.UTC, Channel: in.Channel}
 	}

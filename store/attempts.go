@@ -6,15 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/nudgehq/nudge"
 )
 
 const attemptCols = `id, reminder_id, lender, account_id, channel, address, status, reason, error_code, provider_id,
-    zones, profile, answered_by, conversation, body, created_at, sending_at, sent_at, updated_at`
+    zones, profile, answered_by, conversation, body, menu, created_at, sending_at, sent_at, updated_at`
 
-const attemptColCount = 19
+const attemptColCount = 20
 
 // CapError is returned by ClaimAttempt when a frequency cap is reached. It
 // matches nudge.ErrCapReached with errors.Is; errors.As gives the limit.
@@ -40,11 +41,11 @@ func (e *CapError) Unwrap() error { return nudge.ErrCapReached }
 
 func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 	var (
-		a                              nudge.Attempt
-		channel, status, reason, zones string
+		a                                    nudge.Attempt
+		channel, status, reason, zones, menu string
 	)
 	err := s.Scan(&a.ID, &a.ReminderID, &a.Lender, &a.AccountID, &channel, &a.Address, &status, &reason,
-		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body,
+		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body, &menu,
 		timeCol{&a.CreatedAt}, timeCol{&a.SendingAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
 	if err != nil {
 		return nudge.Attempt{}, err
@@ -58,7 +59,38 @@ func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 	if len(a.Zones) == 0 {
 		a.Zones = nil
 	}
+	if a.Menu, err = decodeMenu(menu); err != nil {
+		return nudge.Attempt{}, fmt.Errorf("attempt %s menu: %w", a.ID, err)
+	}
 	return a, nil
+}
+
+// encodeMenu is how a menu is stored: a JSON object by key, or the empty
+// string for none.
+func encodeMenu(m nudge.Menu) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("menu: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeMenu reads a stored menu; the empty string is none.
+func decodeMenu(s string) (nudge.Menu, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m nudge.Menu
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // ClaimAttempt inserts a, in status sending unless a.Status says otherwise,
@@ -101,6 +133,10 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 	if a.Zones == nil {
 		zones = []byte("[]")
 	}
+	menu, err := encodeMenu(a.Menu)
+	if err != nil {
+		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+	}
 
 	var existing nudge.Attempt
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
@@ -132,7 +168,7 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 		res, err := db.exec(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES (`+placeholders(attemptColCount)+`)
 ON CONFLICT (reminder_id, channel) DO NOTHING`,
 			a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
-			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body,
+			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, menu,
 			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -258,8 +294,8 @@ ORDER BY created_at, id LIMIT 1`, providerID))
 // the update is a compare-and-set: it applies only while the status is
 // u.From and that status is not final, and may then move anywhere (claimed →
 // sending, sending ⇄ retrying, unknown → retrying when reconciliation
-// releases it). ProviderID, AnsweredBy, Body and SendingAt are filled whenever
-// given, Conversation only turns on, SentAt is set once; Reason and ErrorCode
+// releases it). ProviderID, AnsweredBy, Body, Menu and SendingAt are filled
+// whenever given, Conversation only turns on, SentAt is set once; Reason and ErrorCode
 // are written only with a status that is applied (or with no status).
 // UpdatedAt becomes u.At when something changed. A provider id recorded for
 // the first time picks up the status callbacks kept for it
@@ -326,6 +362,9 @@ func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.
 		if u.Body != "" {
 			next.Body = u.Body
 		}
+		if len(u.Menu) > 0 {
+			next.Menu = u.Menu
+		}
 		if !u.SendingAt.IsZero() {
 			next.SendingAt = truncUTC(u.SendingAt)
 		}
@@ -341,16 +380,20 @@ func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.
 		if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
 			next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
 			next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
-			next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) {
+			next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {
 			return nil
+		}
+		menu, err := encodeMenu(next.Menu)
+		if err != nil {
+			return err
 		}
 		if !u.At.IsZero() {
 			next.UpdatedAt = truncUTC(u.At)
 		}
 		_, err = db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
-    answered_by = ?, conversation = ?, body = ?, sending_at = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
+    answered_by = ?, conversation = ?, body = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
 			string(next.Status), string(next.Reason), next.ErrorCode, next.ProviderID, next.AnsweredBy,
-			next.Conversation, next.Body, db.tv(next.SendingAt), db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
+			next.Conversation, next.Body, menu, db.tv(next.SendingAt), db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
 		if err != nil {
 			return err
 		}

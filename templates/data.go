@@ -55,6 +55,26 @@ type Data struct {
 	// Extra holds lender-specific fields for lender templates ({{.Extra.plan}});
 	// a key a template names that is missing is a render error.
 	Extra map[string]string
+	// Menu is the numbered menu an SMS offers, which the locale's BlockMenu
+	// block writes out. Render sets it from the template's declared menu
+	// (Pack.Menu) and this data, whatever the caller put here; it is empty
+	// when the template declares none or the text would not fit its budget
+	// with it.
+	Menu []MenuItem
+}
+
+// MenuItem is one option of a numbered SMS menu as a template sees it.
+type MenuItem struct {
+	// Key is what the borrower replies: "1", "2", ….
+	Key string
+	// Intent is what the key stands for: "promise", "paid" or
+	// "talk_to_person" (nudge.MenuIntents).
+	Intent nudge.Intent
+	// Date is the date offered, for a promise: Data.PromiseDate.
+	Date nudge.Date
+	// Amount is the amount offered as a decimal string, for a promise:
+	// Data.PromiseAmount, else Data.Amount.
+	Amount string
 }
 
 // DataFor fills Data from an account: borrower and lender names, country,

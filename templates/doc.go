@@ -11,7 +11,7 @@
 //	<locale>/<file>.tmpl                       shared {{define}} blocks
 //	<locale>/<channel>/<name>.<part>.tmpl      one part of one template
 //
-//	pack.yaml                                  settings (SMS budgets, transliteration)
+//	pack.yaml                                  settings (SMS budgets, menus, transliteration)
 //
 // for example en/sms/late_sms.text.tmpl, es/email/due_email.subject.tmpl or
 // zh-CN/voice/late_voice.greeting.tmpl. Channels are sms (part text), email
@@ -21,7 +21,8 @@
 // "optout" (the SMS opt-out instruction), "disclosure" (the Reg F debt-collector
 // disclosure, empty unless .Disclosure is set) and "days" (a day count); it
 // may define "sms_disclosure", the same disclosure in the fewer words an SMS
-// can afford, which SMS may carry instead.
+// can afford, which SMS may carry instead, and "menu" (BlockMenu), the
+// numbered menu of Data.Menu.
 //
 // # Writing templates
 //
@@ -34,6 +35,7 @@
 //	{{phone .HelpPhone}}   phone number for reading: (800) 555-0100
 //	{{digits .AgentPhone}} phone number for speech: 8 0 0, 5 5 5, 0 1 0 0
 //	{{keypad .PromiseDate}} month and day as keypad digits: 0 6, 1 2
+//	{{shortdate .Date}}    short date for a menu: Fri 06/12; vie 12/06; 6月12日
 //
 // Money comes from CLDR through github.com/bojanz/currency. golang.org/x/text
 // has no date formatting, so dates use github.com/goodsign/monday (CLDR long
@@ -89,4 +91,16 @@
 // Rendered carries the segments, the encoding, the budget and whether the
 // body was transliterated; real data can still go over the budget
 // (Rendered.OverBudget), which the caller may refuse or report.
+//
+// # Numbered menus
+//
+// An SMS template may declare a numbered menu in pack.yaml
+// (sms.templates.late_sms.menu: [promise, paid]): Render fills Data.Menu
+// with keys 1, 2, … for the options, the text writes them out with the
+// locale's "menu" block ("Reply 1 to pay $412.50 by Fri 06/12, 2 if you
+// already paid."), and Rendered.Menu holds what the text offered, for the
+// caller to store with the message. The menu is offered only when the text
+// shows it and still fits its budget; otherwise the text goes without it
+// and Rendered.Menu is nil, so no menu is ever stored that the borrower did
+// not see.
 package templates

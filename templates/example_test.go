@@ -23,13 +23,19 @@ func ExamplePack_Render() {
 		fmt.Println(err)
 		return
 	}
-	// As written (días) the text is UCS-2 and needs 3 segments, over the
-	// budget of 2: the default pack transliterates Spanish, and it needs 1.
+	// As written (días, pagó) the text is UCS-2 and needs 4 segments, over
+	// the budget of 2: the default pack transliterates Spanish, and it
+	// needs 2 with its menu, which the caller stores with the message.
 	fmt.Println(r.Locale, r.Segments, r.Encoding, "budget", r.Budget, "transliterated", r.Transliterated)
 	fmt.Println(r.Text)
+	for _, k := range r.Menu.Keys() {
+		fmt.Println(k, r.Menu[k].Intent, r.Menu[k].Date, r.Menu[k].Amount)
+	}
 	// Output:
-	// es 1 GSM-7 budget 2 transliterated true
-	// Acme Auto: Ana Ruiz, su pago de $289.00 tiene 3 dias de atraso. Estamos para ayudarle: https://pay.example.com/a/x1 Responde ALTO para cancelar.
+	// es 2 GSM-7 budget 2 transliterated true
+	// Acme Auto: Ana Ruiz, su pago de $289.00 tiene 3 dias de atraso. Estamos para ayudarle: https://pay.example.com/a/x1 Responda 1 para pagar $289.00 el jue 11/06, 2 si ya pago. Responde ALTO para cancelar.
+	// 1 promise 2026-06-11 289.00
+	// 2 paid
 }
 
 func ExampleTransliterate() {

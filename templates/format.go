@@ -132,6 +132,38 @@ func (f *Formatter) Date(d nudge.Date) (string, error) {
 	return monday.Format(t, f.layout, f.date), nil
 }
 
+// monthFirstRegions write numeric dates month first (12/05 is December 5),
+// as package reply reads them: the US and its territories, the Philippines,
+// Canada, China, Taiwan, Japan, Korea and Mongolia.
+var monthFirstRegions = map[string]bool{
+	"US": true, "PR": true, "GU": true, "VI": true, "AS": true, "MP": true, "UM": true, "FM": true, "MH": true,
+	"PW": true, "PH": true, "CA": true, "CN": true, "TW": true, "JP": true, "KR": true, "MN": true,
+}
+
+// ShortDate formats d in the few characters an SMS menu can afford, without
+// the year: the abbreviated weekday and the numeric date in the order the
+// borrower reads it, the order in which package reply reads their answers
+// ("Fri 12/04" in en-US, "Fri 04/12" in en-GB, "vie 04/12" in Spanish
+// wherever the borrower lives), or "12月4日" in Chinese.
+func (f *Formatter) ShortDate(d nudge.Date) (string, error) {
+	if d.IsZero() {
+		return "", errors.New("short date: date is empty")
+	}
+	base, _ := f.tag.Base()
+	if base.String() == "zh" {
+		return fmt.Sprintf("%d月%d日", int(d.Month), d.Day), nil
+	}
+	layout := "02/01"
+	if base.String() != "es" && monthFirstRegions[f.region] {
+		layout = "01/02"
+	}
+	t := d.In(time.UTC, 12, 0)
+	if f.date == "" {
+		return t.Format("Mon " + layout), nil
+	}
+	return monday.Format(t, "Mon "+layout, f.date), nil
+}
+
 // Phone formats an E.164 number for reading: in national form when the number
 // belongs to the locale's region, in international form otherwise. A number
 // that cannot be parsed is returned as given.

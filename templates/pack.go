@@ -64,6 +64,12 @@ const (
 	// BlockSMSDisclosure, optional, renders the same disclosure in the fewer
 	// words an SMS can afford; an SMS carries either block.
 	BlockSMSDisclosure = "sms_disclosure"
+	// BlockMenu renders the numbered menu of Data.Menu ("Reply 1 to pay
+	// $300.00 by Fri 12/04, 2 if you already paid."), and nothing when it is
+	// empty. An SMS template that declares a menu (sms.templates.<name>.menu
+	// in pack.yaml) writes it out with {{template "menu" .}}; the menu is
+	// offered only when the text shows this block's output.
+	BlockMenu = "menu"
 )
 
 // OptOutConfirmSMS names the template sent after an opt-out; it confirms the

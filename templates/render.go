@@ -1,10 +1,12 @@
 package templates
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"regexp"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 
@@ -43,6 +45,12 @@ type Rendered struct {
 	// (see Transliterate): the pack transliterates its locale, and as
 	// written it needed more segments than its budget.
 	Transliterated bool
+	// Menu is the numbered menu the SMS body shows (SMS only), nil when it
+	// shows none: the template declares no menu, does not write the
+	// locale's BlockMenu out, or would need more segments than its budget
+	// with it. Callers store it with the message, so that a reply "1"
+	// means what the borrower was offered.
+	Menu nudge.Menu
 }
 
 // OverBudget reports whether an SMS needs more segments than its budget.
@@ -58,6 +66,9 @@ var stubFuncs = texttemplate.FuncMap{
 	"phone":  func(string) (string, error) { return "", errors.New("phone: not bound") },
 	"digits": func(string) (string, error) { return "", errors.New("digits: not bound") },
 	"keypad": func(nudge.Date) (string, error) { return "", errors.New("keypad: not bound") },
+	"shortdate": func(nudge.Date) (string, error) {
+		return "", errors.New("shortdate: not bound")
+	},
 }
 
 // funcs returns the template functions bound to f and the data's currency.
@@ -70,11 +81,12 @@ func funcs(f *Formatter, currency string, plain bool) map[string]any {
 		return s, err
 	}
 	return map[string]any{
-		"money":  func(amount string) (string, error) { return clean(f.Money(amount, currency)) },
-		"date":   func(d nudge.Date) (string, error) { return clean(f.Date(d)) },
-		"phone":  func(n string) (string, error) { return clean(f.Phone(n)) },
-		"digits": f.SpokenDigits,
-		"keypad": f.KeypadDate,
+		"money":     func(amount string) (string, error) { return clean(f.Money(amount, currency)) },
+		"date":      func(d nudge.Date) (string, error) { return clean(f.Date(d)) },
+		"phone":     func(n string) (string, error) { return clean(f.Phone(n)) },
+		"digits":    f.SpokenDigits,
+		"keypad":    f.KeypadDate,
+		"shortdate": func(d nudge.Date) (string, error) { return clean(f.ShortDate(d)) },
 	}
 }
 
@@ -104,20 +116,18 @@ func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Format
 	r := Rendered{Name: name, Channel: ch, Locale: l.locale, FormatLocale: f.Locale()}
 	switch ch {
 	case nudge.SMS:
-		text, err := l.parts[PartText].exec(f, d, "")
+		r.Budget = p.Budget(name)
+		body, menu, err := p.smsWithMenu(l, name, f, d, r.Budget)
 		if err != nil {
 			return Rendered{}, err
 		}
-		r.Budget = p.Budget(name)
-		if p.Transliterates(l.locale) {
-			text, r.Transliterated = fitBudget(text, r.Budget)
-		}
-		r.Text = text
-		if n := utf16Len(text); n > MaxSMSChars {
+		r.Text, r.Transliterated, r.Menu = body.text, body.transliterated, menu
+		if n := utf16Len(body.text); n > MaxSMSChars {
 			return Rendered{}, fmt.Errorf("%s: %d characters, over Twilio's %d: %w", l.parts[PartText].src.origin, n, MaxSMSChars, ErrSMSTooLong)
 		}
-		r.Segments, r.Encoding, r.Length = CountSegments(text)
+		r.Segments, r.Encoding, r.Length = body.segments, body.encoding, body.length
 	case nudge.Email:
+		d.Menu = nil
 		subject, err := l.parts[PartSubject].exec(f, d, "")
 		if err != nil {
 			return Rendered{}, err
@@ -138,6 +148,7 @@ func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Format
 		}
 		r.Subject, r.Text, r.HTML = subject, squeezeBlankLines(text), html
 	case nudge.Voice:
+		d.Menu = nil
 		r.Parts = make(map[string]string, len(l.parts))
 		for name, pt := range l.parts {
 			s, err := pt.exec(f, d, "")
@@ -150,6 +161,75 @@ func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Format
 		return Rendered{}, fmt.Errorf("template %q: unknown channel %q", name, ch)
 	}
 	return r, nil
+}
+
+// smsBody is one rendering of an SMS text part.
+type smsBody struct {
+	raw            string // as the template wrote it
+	text           string // as sent: raw, transliterated when over budget
+	transliterated bool
+	segments       int
+	encoding       Encoding
+	length         int
+}
+
+// smsText renders the text part of an SMS template with d, transliterated to
+// GSM-7 when the pack transliterates its locale and it is over budget.
+func (p *Pack) smsText(l *localized, f *Formatter, d Data, budget int) (smsBody, error) {
+	raw, err := l.parts[PartText].exec(f, d, "")
+	if err != nil {
+		return smsBody{}, err
+	}
+	b := smsBody{raw: raw, text: raw}
+	if p.Transliterates(l.locale) {
+		b.text, b.transliterated = fitBudget(raw, budget)
+	}
+	b.segments, b.encoding, b.length = CountSegments(b.text)
+	return b, nil
+}
+
+// smsWithMenu renders an SMS with the template's declared menu when the
+// text writes the menu out and still fits the budget, and returns the menu
+// shown; otherwise it renders it without a menu and returns a nil menu. A
+// menu is never returned that the text does not show.
+func (p *Pack) smsWithMenu(l *localized, name string, f *Formatter, d Data, budget int) (smsBody, nudge.Menu, error) {
+	d.Menu = p.menuItems(name, d)
+	if len(d.Menu) > 0 {
+		b, err := p.smsText(l, f, d, budget)
+		if err != nil {
+			return smsBody{}, nil, err
+		}
+		block, err := l.parts[PartText].exec(f, d, BlockMenu)
+		if err == nil && block != "" && strings.Contains(b.raw, block) && b.segments <= budget {
+			menu := make(nudge.Menu, len(d.Menu))
+			for _, it := range d.Menu {
+				menu[it.Key] = nudge.MenuOption{Intent: it.Intent, Date: it.Date, Amount: it.Amount}
+			}
+			return b, menu, nil
+		}
+	}
+	d.Menu = nil
+	b, err := p.smsText(l, f, d, budget)
+	return b, nil, err
+}
+
+// menuItems returns the options of the menu the template name declares for
+// d, keyed 1, 2, … in the declared order. A promise option needs a date and
+// an amount; without them it is left out and the next option takes its key.
+func (p *Pack) menuItems(name string, d Data) []MenuItem {
+	var items []MenuItem
+	for _, in := range p.sms.Menus[name] {
+		it := MenuItem{Intent: in}
+		if in == nudge.IntentPromise {
+			it.Date, it.Amount = d.PromiseDate, cmp.Or(d.PromiseAmount, d.Amount)
+			if it.Date.IsZero() || it.Amount == "" {
+				continue
+			}
+		}
+		it.Key = strconv.Itoa(len(items) + 1)
+		items = append(items, it)
+	}
+	return items
 }
 
 // exec runs the part (or, when block is set, the shared block of that name)

@@ -31,6 +31,10 @@ const (
 	MaxSegmentsLimit = 10
 )
 
+// MaxMenuOptions is the most options a numbered SMS menu may offer: keys 1
+// to 9, each a single digit.
+const MaxMenuOptions = 9
+
 // SMSSettings are the SMS settings of a pack (the sms section of pack.yaml).
 type SMSSettings struct {
 	// MaxSegments is the segment budget of every SMS template that does not
@@ -41,6 +45,11 @@ type SMSSettings struct {
 	Transliterate []string
 	// Budgets holds the segment budgets SMS templates declare, by name.
 	Budgets map[string]int
+	// Menus holds the numbered menus SMS templates declare, by name: the
+	// intents offered, in key order (the first is key 1). See Data.Menu.
+	Menus map[string][]nudge.Intent
+	// menuFrom names the pack.yaml that declared each menu.
+	menuFrom map[string]string
 }
 
 // settingsDoc is pack.yaml as written. Pointers tell a key left out (keep
@@ -56,7 +65,8 @@ type smsDoc struct {
 }
 
 type smsTemplateDoc struct {
-	MaxSegments *int `yaml:"max_segments"`
+	MaxSegments *int      `yaml:"max_segments"`
+	Menu        *[]string `yaml:"menu"`
 }
 
 // settingsParser parses one pack.yaml, naming file and line in errors.
@@ -122,6 +132,14 @@ func parseSettings(src source, base SMSSettings) (SMSSettings, *settingsParser, 
 	if out.Budgets == nil {
 		out.Budgets = map[string]int{}
 	}
+	out.Menus = maps.Clone(base.Menus)
+	if out.Menus == nil {
+		out.Menus = map[string][]nudge.Intent{}
+	}
+	out.menuFrom = maps.Clone(base.menuFrom)
+	if out.menuFrom == nil {
+		out.menuFrom = map[string]string{}
+	}
 	if doc.SMS == nil {
 		return out, sp, nil
 	}
@@ -149,13 +167,19 @@ func parseSettings(src source, base SMSSettings) (SMSSettings, *settingsParser, 
 	for _, name := range sortedNames(doc.SMS.Templates) {
 		sp.declared = append(sp.declared, name)
 		path, field := "$.sms.templates."+name, "sms.templates."+name
-		n := doc.SMS.Templates[name].MaxSegments
-		if n == nil {
-			sp.errorf(path, field, "max_segments is required")
+		td := doc.SMS.Templates[name]
+		if td.MaxSegments == nil && td.Menu == nil {
+			sp.errorf(path, field, "max_segments or menu is required")
 			continue
 		}
-		if sp.checkBudget(path+".max_segments", field+".max_segments", *n) {
+		if n := td.MaxSegments; n != nil && sp.checkBudget(path+".max_segments", field+".max_segments", *n) {
 			out.Budgets[name] = *n
+		}
+		if td.Menu != nil {
+			if menu, ok := sp.checkMenu(path+".menu", field+".menu", *td.Menu); ok {
+				out.Menus[name] = menu
+				out.menuFrom[name] = src.origin
+			}
 		}
 	}
 	return out, sp, errors.Join(sp.errs...)
@@ -168,6 +192,41 @@ func (sp *settingsParser) checkBudget(path, field string, n int) bool {
 		return false
 	}
 	return true
+}
+
+// checkMenu records an error unless intents is a menu a pack may declare:
+// intents of nudge.MenuIntents, each at most once, at most MaxMenuOptions.
+// An empty list declares no menu (a lender's pack.yaml turns a default
+// menu off with menu: []).
+func (sp *settingsParser) checkMenu(path, field string, intents []string) ([]nudge.Intent, bool) {
+	if len(intents) > MaxMenuOptions {
+		sp.errorf(path, field, "%d options, at most %d", len(intents), MaxMenuOptions)
+		return nil, false
+	}
+	out := make([]nudge.Intent, 0, len(intents))
+	ok := true
+	for i, s := range intents {
+		in := nudge.Intent(s)
+		switch {
+		case !nudge.IsMenuIntent(in):
+			sp.errorf(fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("%s[%d]", field, i), "%q cannot be offered (want one of %s)", s, menuIntentList())
+			ok = false
+		case slices.Contains(out, in):
+			sp.errorf(fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("%s[%d]", field, i), "%s is offered twice", s)
+			ok = false
+		default:
+			out = append(out, in)
+		}
+	}
+	return out, ok
+}
+
+func menuIntentList() string {
+	names := make([]string, len(nudge.MenuIntents))
+	for i, in := range nudge.MenuIntents {
+		names[i] = string(in)
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkNames returns an error for every template the file gives a budget
@@ -210,6 +269,12 @@ func (p *Pack) Budget(name string) int {
 	return DefaultMaxSegments
 }
 
+// Menu returns the intents the SMS template name offers as a numbered
+// menu, in key order; nil when it offers none.
+func (p *Pack) Menu(name string) []nudge.Intent {
+	return slices.Clone(p.sms.Menus[name])
+}
+
 // Transliterates reports whether the pack transliterates SMS written in the
 // pack locale (a template directory such as "es") to GSM-7.
 func (p *Pack) Transliterates(locale string) bool {
@@ -221,5 +286,10 @@ func (p *Pack) SMS() SMSSettings {
 	s := p.sms
 	s.Transliterate = slices.Clone(s.Transliterate)
 	s.Budgets = maps.Clone(p.sms.Budgets)
+	s.menuFrom = nil
+	s.Menus = maps.Clone(p.sms.Menus)
+	for name, m := range s.Menus {
+		s.Menus[name] = slices.Clone(m)
+	}
 	return s
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	texttemplate "text/template"
+	"text/template/parse"
 
 	"golang.org/x/text/language"
 
@@ -79,6 +81,9 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 		if err := p.checkBudget(l, k.name, extraKeys(l)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if k.ch == nudge.SMS && len(p.sms.Menus[k.name]) > 0 {
+		errs = append(errs, p.checkMenu(l, k.name, f, sample)...)
 	}
 	if k.ch == nudge.SMS && k.name == WrongNumberSMS {
 		return append(errs, p.checkStranger(l, f, sample)...)
@@ -185,6 +190,94 @@ func (p *Pack) checkOptOut(l *localized, f *Formatter, d Data) []error {
 		return []error{fmt.Errorf("%s: SMS does not contain the opt-out text %q", pt.src.origin, want)}
 	}
 	return nil
+}
+
+// checkMenu checks an SMS template that declares a menu: its text writes
+// the locale's BlockMenu out, and the block names every key of the menu
+// and renders nothing for an empty one.
+func (p *Pack) checkMenu(l *localized, name string, f *Formatter, d Data) []error {
+	pt := l.parts[PartText]
+	if !calls(pt.text, pt.text.Name(), BlockMenu, map[string]bool{}) {
+		if lenderFile(pt.src.origin) && !lenderFile(p.sms.menuFrom[name]) {
+			// A lender's own copy of a template the defaults give a menu
+			// offers none: its text is the lender's to write, and no menu
+			// is stored that the text does not show.
+			return nil
+		}
+		return []error{fmt.Errorf("%s: template %s declares a menu (sms.templates.%s.menu in %s) but does not write it out with {{template %q .}}",
+			pt.src.origin, name, name, SettingsFile, BlockMenu)}
+	}
+	if pt.text.Lookup(BlockMenu) == nil {
+		return []error{fmt.Errorf("%s: template %s declares a menu (sms.templates.%s.menu in %s) but locale %s defines no {{define %q}} block (in %s/<file>.tmpl)",
+			pt.src.origin, name, name, SettingsFile, l.locale, BlockMenu, l.locale)}
+	}
+	d.Menu = p.menuItems(name, d)
+	block, err := pt.exec(f, d, BlockMenu)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, it := range d.Menu {
+		if !strings.Contains(block, it.Key) {
+			errs = append(errs, fmt.Errorf("%s: the {{define %q}} block of locale %s does not name key %s (%s): %q", pt.src.origin, BlockMenu, l.locale, it.Key, it.Intent, block))
+		}
+	}
+	d.Menu = nil
+	switch empty, err := pt.exec(f, d, BlockMenu); {
+	case err != nil:
+		errs = append(errs, err)
+	case empty != "":
+		errs = append(errs, fmt.Errorf("%s: the {{define %q}} block of locale %s must render nothing without a menu, not %q", pt.src.origin, BlockMenu, l.locale, empty))
+	}
+	return errs
+}
+
+// lenderFile reports whether a file named in errors as origin is a
+// lender's rather than one of the embedded default pack.
+func lenderFile(origin string) bool {
+	return !strings.HasPrefix(origin, defaultOrigin+string(filepath.Separator)) && !strings.HasPrefix(origin, defaultOrigin+"/")
+}
+
+// calls reports whether the template called name in set, or one it calls,
+// invokes the template block.
+func calls(set *texttemplate.Template, name, block string, seen map[string]bool) bool {
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	t := set.Lookup(name)
+	if t == nil || t.Tree == nil {
+		return false
+	}
+	found := false
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		if found || n == nil {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			found = n.Name == block || calls(set, n.Name, block, seen)
+		}
+	}
+	walk(t.Root)
+	return found
 }
 
 // checkNoDebt checks that the parts that may be heard by someone other than

@@ -3,6 +3,7 @@ package twiliosim
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -209,6 +210,28 @@ var replyTexts = map[Behaviour]map[string][]string{
 	},
 }
 
+// menuOffers find the key of a numbered menu option in a reminder body, per
+// behaviour, in the default templates' three languages ("Reply 1 to pay
+// $300.00 by Fri 12/04, 2 if you already paid.").
+var menuOffers = map[Behaviour]*regexp.Regexp{
+	BehaviourPromise: regexp.MustCompile(`(?:Reply |Responda |回复)(\d)(?: to pay | para pagar |承诺)`),
+	BehaviourPaid:    regexp.MustCompile(`(?:Reply |, |Responda |回复)(\d)(?: if you already paid| si ya pag|表示已还款)`),
+}
+
+// menuKey returns the key of the menu option in body that answers for the
+// behaviour, and whether the body offers one.
+func menuKey(b Behaviour, body string) (string, bool) {
+	re, ok := menuOffers[b]
+	if !ok {
+		return "", false
+	}
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
 // replyFor returns the borrower's n-th reply (0-based) to a message with
 // the given body, and whether there is one.
 func (b Borrower) replyFor(seed int64, body string, n int) (string, bool) {
@@ -224,6 +247,10 @@ func (b Borrower) replyFor(seed int64, body string, n int) (string, bool) {
 	}
 	if n >= maxReplies {
 		return "", false
+	}
+	if key, ok := menuKey(b.Behaviour, body); ok && hash64(seed, b.Number, 7)%2 == 0 {
+		// Half the borrowers answer a numbered menu with its key.
+		return key, true
 	}
 	texts, ok := replyTexts[b.Behaviour]
 	if !ok {

@@ -290,8 +290,10 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 	sms.Address = scanSMS
 	sms, err = s.ClaimAttempt(ctx, sms, nil)
 	require.NoError(t, err)
+	// The menu the text offered holds an amount and a date, nothing personal.
+	menu := nudge.Menu{"1": {Intent: nudge.IntentPromise, Date: nudge.MustDate("2026-06-08"), Amount: "412.50"}, "2": {Intent: nudge.IntentPaid}}
 	_, err = s.UpdateAttempt(ctx, sms.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SM-scan",
-		Body: "Hi " + scanName + ", reply to " + scanEmail + " or call (512) 555-0188", SendingAt: T0, At: T0})
+		Body: "Hi " + scanName + ", reply to " + scanEmail + " or call (512) 555-0188", Menu: menu, SendingAt: T0, At: T0})
 	require.NoError(t, err)
 	voice := Attempt(rs[1].ID, id, nudge.Voice, T0)
 	voice.Address = scanVoice
@@ -391,6 +393,7 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Contains(t, cols, "events.detail")
 	require.Contains(t, cols, "audit_log.detail")
+	require.Contains(t, cols, "attempts.menu")
 	var otherSeen bool
 	for _, col := range cols {
 		values, err := cat.ColumnText(ctx, col)
@@ -401,6 +404,12 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 		}
 	}
 	require.True(t, otherSeen, "the scan sees another borrower's number, which the erasure keeps")
+
+	// The attempt keeps what its text offered, which names no one.
+	kept, err := s.GetAttempt(ctx, sms.ID)
+	require.NoError(t, err)
+	require.Equal(t, menu, kept.Menu)
+	require.Empty(t, kept.Body)
 
 	// The opt-outs still suppress; the audit keeps what was done.
 	for _, ch := range nudge.Channels {

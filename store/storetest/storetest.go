@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ClaimConcurrentCap", testClaimConcurrentCap},
 		{"ClaimConcurrentSameReminder", testClaimConcurrentSameReminder},
 		{"UpdateAttempt", testUpdateAttempt},
+		{"AttemptMenu", testAttemptMenu},
 		{"ReleaseAndResolve", testReleaseAndResolve},
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"RecordOutcomes", testRecordOutcomes},
