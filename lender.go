@@ -16,7 +16,14 @@ type Lender struct {
 	HelpPhone string
 	// AgentPhone is where a voice call is transferred to reach a person (E.164).
 	AgentPhone string
-	CreatedAt  time.Time
+	// VoicemailBusinessName is how a limited-content voicemail (12 CFR
+	// 1006.2(j)) names the business: a name that does not say it collects
+	// debts; empty means Name when Name does not.
+	VoicemailBusinessName string
+	// VoicemailCallerName is the natural person (an assumed name is allowed)
+	// a limited-content voicemail asks the borrower to call back.
+	VoicemailCallerName string
+	CreatedAt           time.Time
 }
 
 // Role is what an API key may do.

@@ -10,25 +10,28 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
-const lenderCols = "id, name, language, timezone, profile, help_phone, agent_phone, created_at"
+const lenderCols = "id, name, language, timezone, profile, help_phone, agent_phone, voicemail_business_name, voicemail_caller_name, created_at"
 
 func scanLender(s interface{ Scan(...any) error }) (nudge.Lender, error) {
 	var l nudge.Lender
-	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, &l.HelpPhone, &l.AgentPhone, timeCol{&l.CreatedAt})
+	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, &l.HelpPhone, &l.AgentPhone, &l.VoicemailBusinessName, &l.VoicemailCallerName, timeCol{&l.CreatedAt})
 	return l, err
 }
 
 // UpsertLender creates the lender or updates its name, language, time zone,
-// profile and phone numbers; the creation time of an existing lender is kept.
+// profile, phone numbers and voicemail names; the creation time of an
+// existing lender is kept.
 func (db *DB) UpsertLender(ctx context.Context, l nudge.Lender) error {
 	if l.ID == "" {
 		return errors.New("upsert lender: id is required")
 	}
-	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
     timezone = excluded.timezone, profile = excluded.profile,
-    help_phone = excluded.help_phone, agent_phone = excluded.agent_phone`,
-		l.ID, l.Name, l.Language, l.Timezone, l.Profile, l.HelpPhone, l.AgentPhone, db.tv(l.CreatedAt))
+    help_phone = excluded.help_phone, agent_phone = excluded.agent_phone,
+    voicemail_business_name = excluded.voicemail_business_name, voicemail_caller_name = excluded.voicemail_caller_name`,
+		l.ID, l.Name, l.Language, l.Timezone, l.Profile, l.HelpPhone, l.AgentPhone, l.VoicemailBusinessName, l.VoicemailCallerName,
+		db.tv(l.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("upsert lender %s: %w", l.ID, err)
 	}

@@ -17,6 +17,10 @@ type Data struct {
 	BorrowerName string
 	// LenderName is the name the borrower knows the lender (or collector) by.
 	LenderName string
+	// BusinessName is how a limited-content voicemail names the business:
+	// the lender's voicemail business name, one that does not say it
+	// collects debts (12 CFR 1006.2(j)); templates leave it out when empty.
+	BusinessName string
 	// Amount is the amount due as a decimal string ("412.50"); never a float.
 	Amount string
 	// Currency is the ISO 4217 code of Amount and PromiseAmount ("USD").
@@ -115,6 +119,7 @@ func SampleData() Data {
 	return Data{
 		BorrowerName:   "Jordan Lee",
 		LenderName:     "Sample Auto Finance",
+		BusinessName:   "Sample Motors",
 		Amount:         "412.50",
 		Currency:       "USD",
 		Country:        "US",

@@ -36,8 +36,10 @@ var disclosureParts = []string{PartMessage, PartVoicemail}
 // debt-collector disclosure when Data.Disclosure is set (both variants; an
 // SMS may carry its BlockSMSDisclosure form instead); the limited-content
 // voicemail and the wrong-party message mention neither the amount, the due
-// date, the disclosure nor (for the voicemail) the lender. Errors name the
-// file.
+// date, the disclosure nor (for the voicemail) the lender, and the
+// limited-content voicemail names the business (Data.BusinessName), the
+// person to call back, the number and carries BlockVoicemailOptOut. Errors
+// name the file.
 func (p *Pack) Validate() error {
 	var errs []error
 	keys := make([]key, 0, len(p.templates))
@@ -103,6 +105,8 @@ func (p *Pack) validateOne(k key, l *localized) []error {
 		if !strings.Contains(r.HTML, sample.UnsubscribeURL) {
 			errs = append(errs, fmt.Errorf("%s: email HTML does not contain the unsubscribe link {{.UnsubscribeURL}}", l.parts[PartHTML].src.origin))
 		}
+	case nudge.Voice:
+		errs = append(errs, p.checkLimitedVoicemail(l, f, sample)...)
 	}
 
 	// Disclosure, in both variants.

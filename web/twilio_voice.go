@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,8 @@ type Answerer interface {
 
 // TwilioVoice serves the webhooks of reminder calls placed by
 // channels/twilio.Voice: the call's TwiML (POST VoicePathPrefix + token),
-// menu answers (… + "/gather?step=…") and status callbacks (… + "/status").
+// menu answers (… + "/gather?step=…"), status callbacks (… + "/status")
+// and the outcome of a transfer to a person (… + "/dial").
 // Every request's X-Twilio-Signature is checked against PublicURL plus the
 // path and query with the auth token, and the token must be a live
 // link.Voice token naming an existing attempt; a bad signature gets 403, an
@@ -75,9 +77,19 @@ type Answerer interface {
 // locale, with an Amazon Polly voice and a speech-recognition language that
 // fit it): an identity check, the personalised message and a menu taking keys
 // or speech (1 promise to pay the full amount by the offered date, 2 choose a
-// date, 3 already paid, 4 talk to a person, 9 stop these calls). An answering
+// date, 3 already paid, 4 talk to a person, 9 stop these calls). A key that
+// is not an option, or speech that is not understood, is told so and the
+// question repeated; a second one (or a second silence) ends the call
+// politely. Spoken answers are read as an SMS reply is: "stop texting me"
+// revokes texts, "stop contacting me" every channel with a
+// cease_communication hold, and a legal threat or complaint goes to a person
+// first. A transfer to a person (AgentPhone) dials with an action URL and a
+// TransferTimeout; when it does not connect, the borrower is told a person
+// will call back, and the outcome is recorded either way. An answering
 // machine gets the limited-content voicemail when the profile requires it
-// (12 CFR 1006.2(j)), else the template's voicemail.
+// (12 CFR 1006.2(j)): the lender's VoicemailBusinessName (or its name, when
+// that does not say it collects debts) and VoicemailCallerName; else the
+// template's voicemail.
 type TwilioVoice struct {
 	AuthToken string
 	// PublicURL is the exact base URL Twilio calls, without a trailing slash.
@@ -92,8 +104,12 @@ type TwilioVoice struct {
 	// TemplateFor names the voice template of a reminder whose own channel
 	// is not voice (a fallback step); nil means DefaultVoiceTemplate.
 	TemplateFor func(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error)
-	Clock       nudge.Clock
-	Logger      *slog.Logger
+	// TransferTimeout is how long a transfer to AgentPhone rings before it
+	// counts as unanswered (the <Dial> timeout); zero means
+	// DefaultTransferTimeout.
+	TransferTimeout time.Duration
+	Clock           nudge.Clock
+	Logger          *slog.Logger
 }
 
 // VoiceToken is the token function for twilio.NewVoice: the link.Voice
@@ -119,6 +135,7 @@ func (t *TwilioVoice) Register(s *Server) {
 	s.Handle(base, t.verified(t.answer))
 	s.Handle(base+twilio.VoiceGatherSuffix, t.verified(t.gather))
 	s.Handle(base+twilio.VoiceStatusSuffix, t.verified(t.status))
+	s.Handle(base+twilio.VoiceDialSuffix, t.verified(t.dial))
 }
 
 // voiceCall is what one webhook request knows about its call.
@@ -137,6 +154,8 @@ type voiceCall struct {
 	tmpl    string
 	locale  string
 	format  string
+	// heard is what the borrower's speech at this step was read as.
+	heard reply.Result
 }
 
 // verified parses the form, checks Twilio's signature and the URL's token
@@ -321,7 +340,7 @@ func (t *TwilioVoice) identity(ctx context.Context, c *voiceCall, digits, speech
 	if err != nil {
 		return nil, err
 	}
-	return t.retry(c, StepIdentity, try, nil, 1, parts, parts[templates.PartGreeting]), nil
+	return t.retry(ctx, c, StepIdentity, try, nil, 1, parts, parts[templates.PartGreeting], digits, speech)
 }
 
 func (t *TwilioVoice) menu(ctx context.Context, c *voiceCall, digits, speech string, try int) ([]twiml.Element, error) {
@@ -352,7 +371,7 @@ func (t *TwilioVoice) menu(ctx context.Context, c *voiceCall, digits, speech str
 	case intent == nudge.IntentTalkToPerson:
 		return t.transfer(ctx, c, digits, speech, parts)
 	}
-	return t.retry(c, StepMenu, try, nil, 1, parts, parts[templates.PartMenu]), nil
+	return t.retry(ctx, c, StepMenu, try, nil, 1, parts, parts[templates.PartMenu], digits, speech)
 }
 
 func (t *TwilioVoice) date(ctx context.Context, c *voiceCall, digits, speech string, try int) ([]twiml.Element, error) {
@@ -369,10 +388,15 @@ func (t *TwilioVoice) date(ctx context.Context, c *voiceCall, digits, speech str
 	case digits != "":
 		d, ok = keypadDate(digits, c.today)
 	case speech != "":
-		d, amount, ok = c.spokenDate(speech)
+		if d, amount, ok = c.spokenDate(speech); !ok {
+			// Not a date: words that revoke consent are honoured here too.
+			if c.understandFull("", speech, nil); c.heard.Intent == nudge.IntentOptOut {
+				return t.finish(ctx, c, nudge.IntentOptOut, StepDate, digits, speech, templates.PartConfirmOptOut)
+			}
+		}
 	}
 	if !ok {
-		return t.retry(c, StepDate, try, nil, 4, parts, parts[templates.PartAskDate]), nil
+		return t.retry(ctx, c, StepDate, try, nil, 4, parts, parts[templates.PartAskDate], digits, speech)
 	}
 	if d.DaysSince(c.today) > c.maxDays() {
 		p := c.phrases()
@@ -422,7 +446,7 @@ func (t *TwilioVoice) confirm(ctx context.Context, c *voiceCall, q url.Values, d
 	if err != nil {
 		return nil, err
 	}
-	return t.retry(c, StepConfirm, try, extra, 1, parts, prompt), nil
+	return t.retry(ctx, c, StepConfirm, try, extra, 1, parts, prompt, digits, speech)
 }
 
 // readBack asks the borrower to confirm a promise date (and amount).
@@ -455,6 +479,10 @@ func (t *TwilioVoice) finish(ctx context.Context, c *voiceCall, intent nudge.Int
 		return nil, err
 	}
 	verbs := []twiml.Element{c.say(parts[part])}
+	if intent == nudge.IntentOptOut && c.spoke(speech) && len(c.heard.Channels) > 0 && !slices.Contains(c.heard.Channels, nudge.Voice) {
+		// "Stop texting me", said on a call: the calls go on, the texts stop.
+		verbs = []twiml.Element{c.say(c.phrases().optOutOther), c.say(parts[templates.PartGoodbye])}
+	}
 	if part == templates.PartConfirmPaid {
 		verbs = append(verbs, c.say(parts[templates.PartGoodbye]))
 	}
@@ -476,22 +504,6 @@ func (t *TwilioVoice) finishPromise(ctx context.Context, c *voiceCall, key, digi
 	return []twiml.Element{c.say(parts[templates.PartConfirmPromise]), c.say(parts[templates.PartGoodbye]), &twiml.VoiceHangup{}}, nil
 }
 
-// transfer connects the borrower with the lender's agent line, or promises a
-// call back when the lender has none.
-func (t *TwilioVoice) transfer(ctx context.Context, c *voiceCall, digits, speech string, parts map[string]string) ([]twiml.Element, error) {
-	if err := t.apply(ctx, c, nudge.IntentTalkToPerson, StepMenu+"/"+string(nudge.IntentTalkToPerson), digits, speech, nudge.Date{}, ""); err != nil {
-		return nil, err
-	}
-	p := c.phrases()
-	if c.lender.AgentPhone == "" {
-		return []twiml.Element{c.say(p.callback), c.say(parts[templates.PartGoodbye]), &twiml.VoiceHangup{}}, nil
-	}
-	if err := t.record(ctx, c, "transfer", map[string]any{"to": "agent_phone"}); err != nil {
-		return nil, err
-	}
-	return []twiml.Element{c.say(p.transfer), &twiml.VoiceDial{Number: c.lender.AgentPhone}}, nil
-}
-
 // apply hands an answer to Answers, keyed by the call and step so a
 // repeated webhook applies it once.
 func (t *TwilioVoice) apply(ctx context.Context, c *voiceCall, intent nudge.Intent, key, digits, speech string, d nudge.Date, amount string) error {
@@ -499,22 +511,48 @@ func (t *TwilioVoice) apply(ctx context.Context, c *voiceCall, intent nudge.Inte
 	if body == "" {
 		body, source = speech, response.SourceVoiceSpeech
 	}
-	_, err := t.Answers.Apply(ctx, response.Answer{
+	a := response.Answer{
 		Account: *c.account, Channel: nudge.Voice, Address: c.att.Address, Intent: intent, Date: d, Amount: amount,
 		ProviderID: c.callKey() + "/" + key, Body: body, Source: source,
-	})
+	}
+	if c.spoke(speech) {
+		// As the SMS webhook does for a text: what the words revoke and what
+		// a person must see first.
+		a.Flags = c.heard.Flags
+		if intent == nudge.IntentOptOut {
+			a.Channels = c.heard.Channels
+		}
+	}
+	_, err := t.Answers.Apply(ctx, a)
 	if err != nil {
 		return fmt.Errorf("applying %s: %w", intent, err)
 	}
 	return nil
 }
 
-// retry repeats a question once after no (or no usable) input, then says goodbye.
-func (t *TwilioVoice) retry(c *voiceCall, step string, try int, extra url.Values, digits int, parts map[string]string, prompt string) []twiml.Element {
-	if try >= 1 {
-		return []twiml.Element{c.say(parts[templates.PartNoInput]), c.say(parts[templates.PartGoodbye]), &twiml.VoiceHangup{}}
+// retry answers no input, or an answer that is not an option at step (a
+// key the step does not offer, speech not understood, a date that is not
+// one): it says which, and asks again once; the second time it says goodbye
+// and hangs up. Speech that was not understood but that a person must see
+// (a legal threat, a complaint) is left for a person first.
+func (t *TwilioVoice) retry(ctx context.Context, c *voiceCall, step string, try int, extra url.Values, nDigits int, parts map[string]string, prompt, digits, speech string) ([]twiml.Element, error) {
+	first := c.say(parts[templates.PartNoInput])
+	if digits != "" || speech != "" {
+		p := c.phrases()
+		first = c.say(p.notOption)
+		if step == StepDate {
+			first = c.say(p.notDate)
+		}
 	}
-	return append([]twiml.Element{c.say(parts[templates.PartNoInput])}, c.ask(t, step, 1, extra, digits, prompt)...)
+	if c.spoke(speech) && c.heard.Flags.Review() != "" {
+		if err := t.apply(ctx, c, nudge.IntentUnknown, fmt.Sprintf("%s/%d/review", step, try), digits, speech, nudge.Date{}, ""); err != nil {
+			return nil, err
+		}
+	}
+	if try >= 1 {
+		return []twiml.Element{first, c.say(parts[templates.PartGoodbye]), &twiml.VoiceHangup{}}, nil
+	}
+	return append([]twiml.Element{first}, c.ask(t, step, 1, extra, nDigits, prompt)...), nil
 }
 
 // ask is a <Gather> of keys or speech around prompt, followed by a
@@ -560,6 +598,7 @@ func (t *TwilioVoice) load(ctx context.Context, c *voiceCall) error {
 	}
 	c.data = templates.DataFor(acct, name, c.today)
 	c.data.HelpPhone, c.data.AgentPhone = c.lender.HelpPhone, c.lender.AgentPhone
+	c.data.BusinessName, c.data.CallerName = VoicemailBusinessName(c.lender), c.lender.VoicemailCallerName
 	if limit := c.today.AddDays(c.maxDays()); c.data.PromiseDate.After(limit) {
 		c.data.PromiseDate = limit
 	}
@@ -644,6 +683,12 @@ func (t *TwilioVoice) record(ctx context.Context, c *voiceCall, action string, d
 		AttemptID: c.att.ID, Kind: nudge.EventCallback, Action: action, Detail: b, At: c.now})
 }
 
+// spoke reports whether the answer at this step was speech (not keys) that
+// was read with package reply.
+func (c *voiceCall) spoke(speech string) bool {
+	return speech != "" && c.form.Get("Digits") == ""
+}
+
 func (c *voiceCall) callKey() string {
 	if c.sid != "" {
 		return c.sid
@@ -677,6 +722,12 @@ func (c *voiceCall) understandFull(digits, speech string, menu map[string]reply.
 	if speech == "" {
 		return reply.Result{}, ""
 	}
+	res, intent := c.understandSpeech(speech, menu)
+	c.heard = res
+	return res, intent
+}
+
+func (c *voiceCall) understandSpeech(speech string, menu map[string]reply.MenuOption) (reply.Result, nudge.Intent) {
 	switch yesNo(speech) {
 	case "yes":
 		return reply.Result{}, intentYes
@@ -701,7 +752,7 @@ func (c *voiceCall) understandFull(digits, speech string, menu map[string]reply.
 func (c *voiceCall) replyContext(menu map[string]reply.MenuOption) reply.Context {
 	rc := reply.Context{
 		Now: c.now, Location: c.loc, Language: c.account.Borrower.Language, AmountDue: c.account.AmountDue,
-		Currency: c.account.Currency, MaxPromiseDays: c.maxDays(), Menu: menu,
+		Currency: c.account.Currency, MaxPromiseDays: c.maxDays(), Menu: menu, Channel: nudge.Voice,
 	}
 	if c.account.Address != nil {
 		rc.Country = c.account.Address.Country
@@ -785,26 +836,46 @@ type voicePhrases struct {
 	tooFar   string // %s is the latest date accepted
 	transfer string
 	callback string
+	// notOption answers a key the step does not offer or speech not understood.
+	notOption string
+	// notDate answers keys or words that are not a date.
+	notDate string
+	// notConnected says a transfer to a person did not go through.
+	notConnected string
+	// optOutOther confirms an opt-out, said on a call, of other channels only.
+	optOutOther string
 }
 
 var phrases = map[string]voicePhrases{
 	"en": {
-		readBack: "You entered %s. To confirm, press 1. To enter another date, press 2.",
-		tooFar:   "Sorry, we can only accept a date up to %s.",
-		transfer: "Please hold while we connect you with a member of our team.",
-		callback: "A member of our team will call you back soon.",
+		readBack:     "You entered %s. To confirm, press 1. To enter another date, press 2.",
+		tooFar:       "Sorry, we can only accept a date up to %s.",
+		transfer:     "Please hold while we connect you with a member of our team.",
+		callback:     "A member of our team will call you back soon.",
+		notOption:    "Sorry, that is not one of the options.",
+		notDate:      "Sorry, that is not a date we can accept.",
+		notConnected: "Sorry, nobody from our team is available right now.",
+		optOutOther:  "Thank you. We have noted your request and will stop contacting you that way.",
 	},
 	"es": {
-		readBack: "Usted indicó el %s. Para confirmar, marque 1. Para indicar otra fecha, marque 2.",
-		tooFar:   "Lo sentimos, solo podemos aceptar una fecha hasta el %s.",
-		transfer: "Por favor, espere mientras le comunicamos con un miembro de nuestro equipo.",
-		callback: "Un miembro de nuestro equipo le devolverá la llamada pronto.",
+		readBack:     "Usted indicó el %s. Para confirmar, marque 1. Para indicar otra fecha, marque 2.",
+		tooFar:       "Lo sentimos, solo podemos aceptar una fecha hasta el %s.",
+		transfer:     "Por favor, espere mientras le comunicamos con un miembro de nuestro equipo.",
+		callback:     "Un miembro de nuestro equipo le devolverá la llamada pronto.",
+		notOption:    "Lo sentimos, esa no es una de las opciones.",
+		notDate:      "Lo sentimos, esa no es una fecha que podamos aceptar.",
+		notConnected: "Lo sentimos, en este momento no hay nadie de nuestro equipo disponible.",
+		optOutOther:  "Gracias. Hemos anotado su solicitud y dejaremos de contactarle por ese medio.",
 	},
 	"zh-CN": {
-		readBack: "您输入的日期是%s。确认请按1，重新输入请按2。",
-		tooFar:   "抱歉，我们只能接受%s之前的日期。",
-		transfer: "请稍候，我们正在为您转接工作人员。",
-		callback: "我们的工作人员会尽快给您回电。",
+		readBack:     "您输入的日期是%s。确认请按1，重新输入请按2。",
+		tooFar:       "抱歉，我们只能接受%s之前的日期。",
+		transfer:     "请稍候，我们正在为您转接工作人员。",
+		callback:     "我们的工作人员会尽快给您回电。",
+		notOption:    "抱歉，没有这个选项。",
+		notDate:      "抱歉，这不是我们可以接受的日期。",
+		notConnected: "抱歉，我们的工作人员暂时无法接听。",
+		optOutOther:  "谢谢。我们已记录您的要求，将不再通过该方式联系您。",
 	},
 }
 

@@ -70,7 +70,8 @@ func setupVoice(t *testing.T, publicURL, profile string, agent bool) *voiceBundl
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.Migrate(ctx))
-	l := nudge.Lender{ID: "acme", Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", CreatedAt: voiceT0}
+	l := nudge.Lender{ID: "acme", Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100",
+		VoicemailCallerName: "Sam Rivera", CreatedAt: voiceT0}
 	if agent {
 		l.AgentPhone = voiceAgent
 	}
@@ -179,6 +180,9 @@ func TestVoiceTwiMLGolden(t *testing.T) {
 		{name: "wrong_party", path: func(tok string) string { return gatherURL(tok, "step=identity") }, form: callForm("Digits", "2")},
 		{name: "identity_no_input", path: func(tok string) string { return gatherURL(tok, "step=identity") }, form: callForm()},
 		{name: "goodbye_after_no_input", path: func(tok string) string { return gatherURL(tok, "step=menu&try=1") }, form: callForm()},
+		{name: "menu_wrong_key", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "7")},
+		{name: "goodbye_after_wrong_key", path: func(tok string) string { return gatherURL(tok, "step=menu&try=1") }, form: callForm("Digits", "7")},
+		{name: "date_not_a_date", path: func(tok string) string { return gatherURL(tok, "step=date") }, form: callForm("Digits", "1399")},
 		{name: "confirm_promise", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "1")},
 		{name: "ask_date", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "2")},
 		{name: "read_back_date", path: func(tok string) string { return gatherURL(tok, "step=date") }, form: callForm("Digits", "1205")},
@@ -186,6 +190,10 @@ func TestVoiceTwiMLGolden(t *testing.T) {
 		{name: "confirm_date", path: func(tok string) string { return gatherURL(tok, "date=2026-12-05&step=confirm") }, form: callForm("Digits", "1")},
 		{name: "confirm_paid", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "3")},
 		{name: "transfer", agent: true, path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "4")},
+		{name: "transfer_not_connected", agent: true, path: func(tok string) string { return twilio.VoiceDialURL(voicePublic, tok) },
+			form: callForm("DialCallStatus", "no-answer", "DialCallSid", "CA00000000000000000000000000000002")},
+		{name: "transfer_completed", agent: true, path: func(tok string) string { return twilio.VoiceDialURL(voicePublic, tok) },
+			form: callForm("DialCallStatus", "completed", "DialCallSid", "CA00000000000000000000000000000002", "DialCallDuration", "95")},
 		{name: "callback", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "4")},
 		{name: "confirm_optout", path: func(tok string) string { return gatherURL(tok, "step=menu") }, form: callForm("Digits", "9")},
 	}
@@ -357,9 +365,13 @@ type voiceE2E struct {
 	calls int
 }
 
-func setupVoiceE2E(t *testing.T, profile string) *voiceE2E {
+func setupVoiceE2E(t *testing.T, profile string, mods ...func(*twiliosim.Config)) *voiceE2E {
 	t.Helper()
-	sim := twiliosim.New(twiliosim.Config{AccountSID: voiceSID, AuthToken: voiceToken, Speed: 1e6})
+	cfg := twiliosim.Config{AccountSID: voiceSID, AuthToken: voiceToken, Speed: 1e6}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	sim := twiliosim.New(cfg)
 	api := httptest.NewServer(sim)
 	var handler http.Handler
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -368,7 +380,7 @@ func setupVoiceE2E(t *testing.T, profile string) *voiceE2E {
 		api.Close()
 		app.Close()
 	})
-	b := setupVoice(t, app.URL, profile, false)
+	b := setupVoice(t, app.URL, profile, cfg.DialStatus != "")
 	handler = b.server
 	v, err := twilio.NewVoice(twilio.Config{AccountSID: voiceSID, AuthToken: voiceToken, From: voiceFrom, BaseURL: api.URL, PublicURL: app.URL},
 		VoiceToken)
@@ -424,7 +436,10 @@ func TestVoiceEndToEnd(t *testing.T) {
 		name     string
 		profile  string
 		borrower twiliosim.Borrower
-		check    func(t *testing.T, e *voiceE2E, a nudge.Account, att nudge.Attempt)
+		// dial, when set, gives the lender an agent line and is how the
+		// simulator's transfer to it ends.
+		dial  string
+		check func(t *testing.T, e *voiceE2E, a nudge.Account, att nudge.Attempt)
 	}{
 		{
 			name:     "key 1 records a promise",
@@ -481,7 +496,48 @@ func TestVoiceEndToEnd(t *testing.T) {
 				require.Equal(t, "machine_end_beep", att.AnsweredBy)
 				require.False(t, att.Conversation)
 				c := e.sim.Calls()[0]
-				require.Equal(t, []string{"Hello, this message is for Ana Garcia. Please call us back at 8 0 0, 5 5 5, 0 1 0 0. Thank you."}, c.Said)
+				require.Equal(t, []string{"Hello, this message is for Ana Garcia. This is Sam Rivera from Acme Auto Finance. Please call us back at 8 0 0, 5 5 5, 0 1 0 0. " +
+					"If you want us to stop calling you, call us at that number and tell us, or press 9 during our next call. Thank you."}, c.Said)
+			},
+		},
+		{
+			name:     "key 4 reaches a person",
+			borrower: twiliosim.Borrower{Call: twiliosim.CallHuman, Digits: []string{"1", "4"}},
+			dial:     "completed",
+			check: func(t *testing.T, e *voiceE2E, a nudge.Account, att nudge.Attempt) {
+				c := e.sim.Calls()[0]
+				require.Equal(t, []string{voiceAgent}, c.Dialed)
+				require.Equal(t, "Please hold while we connect you with a member of our team.", c.Said[len(c.Said)-1])
+				outcomes := callbackEvents(t, e.voiceBundle, ActionTransferOutcome)
+				require.Len(t, outcomes, 1)
+				require.Equal(t, true, outcomes[0]["connected"])
+				require.Empty(t, callbackEvents(t, e.voiceBundle, ActionCallback))
+			},
+		},
+		{
+			name:     "key 4 with nobody at the agent line promises a call back",
+			borrower: twiliosim.Borrower{Call: twiliosim.CallHuman, Digits: []string{"1", "4"}},
+			dial:     "no-answer",
+			check: func(t *testing.T, e *voiceE2E, a nudge.Account, att nudge.Attempt) {
+				c := e.sim.Calls()[0]
+				require.Equal(t, []string{voiceAgent}, c.Dialed)
+				require.Contains(t, c.Said, "A member of our team will call you back soon.")
+				outcomes := callbackEvents(t, e.voiceBundle, ActionTransferOutcome)
+				require.Len(t, outcomes, 1)
+				require.Equal(t, "no-answer", outcomes[0]["dial_status"])
+				require.Len(t, callbackEvents(t, e.voiceBundle, ActionCallback), 1)
+			},
+		},
+		{
+			name:     "a wrong key twice ends the call",
+			borrower: twiliosim.Borrower{Call: twiliosim.CallHuman, Digits: []string{"1", "6", "6", "1"}},
+			check: func(t *testing.T, e *voiceE2E, a nudge.Account, att nudge.Attempt) {
+				c := e.sim.Calls()[0]
+				require.Equal(t, []string{"1", "6", "6"}, c.Inputs, "the call ended before a fourth answer")
+				require.Contains(t, c.Said, "Sorry, that is not one of the options.")
+				require.Contains(t, c.Said[len(c.Said)-1], "Goodbye.")
+				_, err := e.db.ActivePromise(context.Background(), "acme", a.ID)
+				require.ErrorIs(t, err, nudge.ErrNotFound)
 			},
 		},
 		{
@@ -550,7 +606,7 @@ func TestVoiceEndToEnd(t *testing.T) {
 			if profile == "" {
 				profile = "us"
 			}
-			e := setupVoiceE2E(t, profile)
+			e := setupVoiceE2E(t, profile, func(c *twiliosim.Config) { c.DialStatus = tt.dial })
 			e.sim.Script(voicePhone, tt.borrower)
 			a := voiceAccount("A-1", "en", "Ana Garcia", voicePhone)
 			att := e.place(t, a)

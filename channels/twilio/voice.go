@@ -26,12 +26,16 @@ const (
 	// VoicePathPrefix is where the web package serves a call's webhooks,
 	// relative to Config.PublicURL: VoicePathPrefix + token answers with the
 	// call's TwiML, + token + VoiceGatherSuffix takes menu answers and
-	// + token + VoiceStatusSuffix takes status callbacks.
+	// + token + VoiceStatusSuffix takes status callbacks and + token +
+	// VoiceDialSuffix the outcome of a transfer to a person.
 	VoicePathPrefix = "/webhooks/twilio/voice/"
 	// VoiceGatherSuffix follows the token in the URL of menu answers.
 	VoiceGatherSuffix = "/gather"
 	// VoiceStatusSuffix follows the token in the URL of call status callbacks.
 	VoiceStatusSuffix = "/status"
+	// VoiceDialSuffix follows the token in the action URL of a <Dial>, which
+	// Twilio requests with DialCallStatus when the transferred leg ends.
+	VoiceDialSuffix = "/dial"
 	// DefaultRingTimeout is how long a call rings before Twilio gives up on
 	// it (its Timeout parameter) unless WithRingTimeout changes it.
 	DefaultRingTimeout = 30 * time.Second
@@ -209,6 +213,13 @@ func VoiceGatherURL(publicURL, token string) string {
 // VoiceStatusURL is the URL Twilio posts a call's status callbacks to.
 func VoiceStatusURL(publicURL, token string) string {
 	return VoiceCallURL(publicURL, token) + VoiceStatusSuffix
+}
+
+// VoiceDialURL is the action URL of a call's transfer to a person: Twilio
+// posts the outcome of the <Dial> (DialCallStatus) to it and speaks the TwiML
+// it answers with.
+func VoiceDialURL(publicURL, token string) string {
+	return VoiceCallURL(publicURL, token) + VoiceDialSuffix
 }
 
 // Send places a call to m.To. Twilio fetches the conversation from

@@ -41,6 +41,8 @@ type Call struct {
 	Said []string
 	// Inputs are the digits or speech the borrower gave, one per answered <Gather>.
 	Inputs []string
+	// Dialed are the numbers of the <Dial> verbs the call reached, in order.
+	Dialed []string
 	// Error describes why the conversation stopped early (a TwiML fetch failed).
 	Error       string
 	DateCreated time.Time
@@ -62,6 +64,7 @@ func (c *Call) clone() Call {
 	out.StatusCallbackEvents = slices.Clone(c.StatusCallbackEvents)
 	out.Said = slices.Clone(c.Said)
 	out.Inputs = slices.Clone(c.Inputs)
+	out.Dialed = slices.Clone(c.Dialed)
 	return out
 }
 

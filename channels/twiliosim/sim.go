@@ -72,6 +72,10 @@ type Config struct {
 	// Keys are the keys pressed at successive <Gather> verbs per behaviour,
 	// separated by spaces (default DefaultKeys).
 	Keys map[Behaviour]string
+	// DialStatus is how a <Dial> ends, posted as DialCallStatus to its
+	// action URL when it has one: completed (default: the number dialed
+	// answered), answered, busy, no-answer, failed or canceled.
+	DialStatus string
 	// CreateDelay holds every authenticated create request (message or
 	// call) for this long after it is counted by CreateCount and before it
 	// is answered, simulating a slow provider: a test can stop the client
@@ -116,6 +120,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Languages == nil {
 		c.Languages = DefaultLanguages
+	}
+	if c.DialStatus == "" {
+		c.DialStatus = "completed"
 	}
 	if c.Keys == nil {
 		c.Keys = DefaultKeys

@@ -144,8 +144,9 @@ func (n twimlNode) attr(name string) string {
 
 // converse walks the call's TwiML: it records what is said, answers each
 // <Gather> (when a person picked up and has input left) by posting Digits or
-// SpeechResult to its action, follows <Redirect>, and stops at <Hangup>,
-// <Reject>, <Dial> or the end of a document.
+// SpeechResult to its action, follows <Redirect> and the action of a <Dial>
+// (see dial), and stops at <Hangup>, <Reject>, a <Dial> without an action or
+// the end of a document.
 func (s *Sim) converse(sid string, b Borrower, human bool) {
 	s.mu.Lock()
 	c := s.calls[sid].clone()
@@ -220,11 +221,44 @@ func (s *Sim) walk(sid, docURL string, verbs []twimlNode, b Borrower, human bool
 			return action, v.attr("method"), in, false
 		case "Redirect":
 			return strings.TrimSpace(v.Text), v.attr("method"), nil, false
-		case "Hangup", "Reject", "Dial":
+		case "Dial":
+			return s.dial(sid, v)
+		case "Hangup", "Reject":
 			return "", "", nil, true
 		}
 	}
 	return "", "", nil, true
+}
+
+// dial connects the call to the number of a <Dial> and, when the verb has an
+// action, returns it with the outcome Twilio posts there (Config.DialStatus
+// as DialCallStatus, a DialCallSid, and DialCallDuration when it
+// connected); the call goes on with the TwiML the action answers. Without
+// an action the call ends with the dialed leg.
+func (s *Sim) dial(sid string, v twimlNode) (next, method string, input url.Values, done bool) {
+	number := strings.TrimSpace(v.Text)
+	for _, child := range v.Children {
+		if child.XMLName.Local == "Number" {
+			number = strings.TrimSpace(child.Text)
+		}
+	}
+	s.mu.Lock()
+	s.calls[sid].Dialed = append(s.calls[sid].Dialed, number)
+	status := s.cfg.DialStatus
+	s.mu.Unlock()
+	action := v.attr("action")
+	if action == "" {
+		return "", "", nil, true
+	}
+	in := url.Values{"DialCallStatus": {status}, "DialCallSid": {newSID("CA")}}
+	if status == "completed" || status == "answered" {
+		in.Set("DialCallDuration", "60")
+	}
+	method = v.attr("method")
+	if method == "" {
+		method = http.MethodPost
+	}
+	return action, method, in, false
 }
 
 // answer picks the borrower's input for the n-th <Gather> of the call.

@@ -214,3 +214,64 @@ func TestCallRejectsTwiMLWithoutResponseRoot(t *testing.T) {
 	require.Contains(t, c.Error, "want <Response>")
 	require.Empty(t, c.Said)
 }
+
+func TestCallFollowsDialAction(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		status   string // Config.DialStatus; empty is the default
+		want     string
+		duration string
+	}{
+		{name: "the number dialed answers by default", want: "completed", duration: "60"},
+		{name: "nobody answers", status: "no-answer", want: "no-answer"},
+		{name: "busy", status: "busy", want: "busy"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *twiliosim.Config) { c.DialStatus = tt.status })
+			b.app.twiml["/voice"] = `<Response><Say>Please hold.</Say><Dial action="/voice/dialed" timeout="20">+18005550199</Dial><Say>Never heard.</Say></Response>`
+			b.app.twiml["/voice/dialed"] = `<Response><Say>Someone will call you back.</Say><Hangup/></Response>`
+			to := "+1415555023" + string(rune('0'+i))
+			b.sim.Script(to, twiliosim.Borrower{Call: twiliosim.CallHuman})
+			params := &api.CreateCallParams{}
+			params.SetTo(to)
+			params.SetFrom(from)
+			params.SetUrl(b.app.url("/voice"))
+			created, err := b.restClient(t).CreateCall(params)
+			require.NoError(t, err)
+			require.NoError(t, b.sim.Idle(ctx(t)))
+			c, ok := b.sim.Call(*created.Sid)
+			require.True(t, ok)
+			require.Empty(t, c.Error)
+			require.Equal(t, []string{"+18005550199"}, c.Dialed)
+			require.Equal(t, []string{"Please hold.", "Someone will call you back."}, c.Said)
+			hooks := b.app.hooksOn("/voice/dialed")
+			require.Len(t, hooks, 1)
+			require.NoError(t, hooks[0].SigErr)
+			require.Equal(t, tt.want, hooks[0].Form.Get("DialCallStatus"))
+			require.Equal(t, tt.duration, hooks[0].Form.Get("DialCallDuration"))
+			require.Regexp(t, `^CA[0-9a-f]{32}$`, hooks[0].Form.Get("DialCallSid"))
+		})
+	}
+}
+
+func TestCallEndsAtDialWithoutAction(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.app.twiml["/voice"] = `<Response><Dial>+18005550199</Dial><Say>Never heard.</Say></Response>`
+	to := "+14155550240"
+	b.sim.Script(to, twiliosim.Borrower{Call: twiliosim.CallHuman})
+	params := &api.CreateCallParams{}
+	params.SetTo(to)
+	params.SetFrom(from)
+	params.SetUrl(b.app.url("/voice"))
+	created, err := b.restClient(t).CreateCall(params)
+	require.NoError(t, err)
+	require.NoError(t, b.sim.Idle(ctx(t)))
+	c, ok := b.sim.Call(*created.Sid)
+	require.True(t, ok)
+	require.Equal(t, []string{"+18005550199"}, c.Dialed)
+	require.Empty(t, c.Said)
+}

@@ -68,6 +68,14 @@ type LenderConfig struct {
 	HelpPhone string `yaml:"help_phone"`
 	// AgentPhone is where a call is transferred to reach a person.
 	AgentPhone string `yaml:"agent_phone"`
+	// VoicemailBusinessName is how a limited-content voicemail names the
+	// business: one that does not say it collects debts (12 CFR 1006.2(j));
+	// empty means Name, which must then not say so either.
+	VoicemailBusinessName string `yaml:"voicemail_business_name"`
+	// VoicemailCallerName is the person (an assumed name is allowed) a
+	// voicemail asks the borrower to call back; required when the lender's
+	// cadences place calls.
+	VoicemailCallerName string `yaml:"voicemail_caller_name"`
 	// Cadences are cadence files; a changed file becomes a new active version on start.
 	Cadences []string `yaml:"cadences"`
 	// EmailOnUnknown says what happens to an email whose SMTP reply was lost

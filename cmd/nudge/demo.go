@@ -164,8 +164,10 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		PublicURL: publicURL,
 		Secret:    secret,
 		Lenders: []LenderConfig{
-			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101"},
-			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001"},
+			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101",
+				VoicemailBusinessName: "Acme Auto", VoicemailCallerName: "Sam Rivera"},
+			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001",
+				VoicemailCallerName: "李明"},
 		},
 		Scheduler: SchedulerConfig{Spec: "@every 10s"},
 		Reconcile: ReconcileConfig{Every: 5 * time.Second, Settle: demoSettle},

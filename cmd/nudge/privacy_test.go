@@ -103,7 +103,7 @@ func TestE2ENoPersonalDataInLogs(t *testing.T) {
 	cfg := Config{
 		Database: e2eDatabase(t, dir), Addr: ln.Addr().String(), PublicURL: publicURL,
 		Secret:    "privacy-test-secret-0123456789abcdef",
-		Lenders:   []LenderConfig{{ID: e2eLender, Name: "E2E Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101"}},
+		Lenders:   []LenderConfig{{ID: e2eLender, Name: "E2E Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101", VoicemailCallerName: "Sam Rivera"}},
 		Scheduler: SchedulerConfig{Spec: "@every 1s"},
 		Reconcile: ReconcileConfig{Every: 2 * time.Second, Settle: time.Minute},
 		Worker:    WorkerConfig{Concurrency: 4, ShutdownTimeout: 2 * time.Second},

@@ -171,12 +171,16 @@ func connectRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, 
 // file a new active version.
 func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenceSource) error {
 	opts := parseOptions(rt.pack, rt.reg)
+	if err := validateLenderVoicemails(rt.cfg.Lenders, override, opts); err != nil {
+		return err
+	}
 	for i, lc := range rt.cfg.Lenders {
 		if lc.ID == "" {
 			return fmt.Errorf("lenders[%d].id is required", i)
 		}
 		l := nudge.Lender{ID: lc.ID, Name: lc.Name, Language: lc.Language, Timezone: lc.Timezone,
-			HelpPhone: lc.HelpPhone, AgentPhone: lc.AgentPhone, CreatedAt: rt.clock.Now()}
+			HelpPhone: lc.HelpPhone, AgentPhone: lc.AgentPhone, CreatedAt: rt.clock.Now(),
+			VoicemailBusinessName: lc.VoicemailBusinessName, VoicemailCallerName: lc.VoicemailCallerName}
 		if l.Name == "" {
 			l.Name = l.ID
 		}

@@ -127,7 +127,7 @@ func testLenders(t *testing.T, s nudge.Store) {
 	require.ErrorIs(t, err, nudge.ErrNotFound)
 
 	acme := nudge.Lender{ID: "acme", Name: "Acme Auto", Language: "en", Timezone: "America/New_York", Profile: "us",
-		HelpPhone: "+18005550100", AgentPhone: "+18005550199", CreatedAt: T0}
+		HelpPhone: "+18005550100", AgentPhone: "+18005550199", VoicemailBusinessName: "Acme Auto", VoicemailCallerName: "Sam Lee", CreatedAt: T0}
 	require.NoError(t, s.UpsertLender(ctx, acme))
 	require.NoError(t, s.UpsertLender(ctx, nudge.Lender{ID: "beta", Name: "Beta", Profile: "cn", CreatedAt: T0.Add(time.Hour)}))
 	got, err := s.GetLender(ctx, "acme")
@@ -136,10 +136,13 @@ func testLenders(t *testing.T, s nudge.Store) {
 
 	renamed := acme
 	renamed.Name, renamed.CreatedAt = "Acme Auto Finance", T0.Add(48*time.Hour)
+	renamed.VoicemailBusinessName, renamed.VoicemailCallerName = "", "Dana Cruz"
 	require.NoError(t, s.UpsertLender(ctx, renamed))
 	got, err = s.GetLender(ctx, "acme")
 	require.NoError(t, err)
 	require.Equal(t, "Acme Auto Finance", got.Name)
+	require.Empty(t, got.VoicemailBusinessName, "an update may clear the voicemail business name")
+	require.Equal(t, "Dana Cruz", got.VoicemailCallerName)
 	require.Equal(t, T0, got.CreatedAt, "an update keeps the creation time")
 
 	all, err := s.ListLenders(ctx)
