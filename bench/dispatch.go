@@ -53,6 +53,12 @@ type DispatchResult struct {
 	Sent int `json:"sent"`
 	// Calls says where a reminder's time went, most expensive first.
 	Calls []StoreCall `json:"calls"`
+	// Transactions and WALSyncs are PostgreSQL's committed transactions
+	// (each statement outside a transaction is one) and WAL flushes to disk
+	// (what a durable commit waits for; concurrent commits share one) per
+	// reminder during the pipeline run; zero on SQLite.
+	Transactions float64 `json:"transactions_per_reminder"`
+	WALSyncs     float64 `json:"wal_syncs_per_reminder"`
 	// ProviderIDs are the ids the provider gave the sent messages.
 	ProviderIDs []string `json:"-"`
 }
@@ -110,12 +116,18 @@ func measureDispatch(ctx context.Context, e *env) (DispatchResult, error) {
 		return res, err
 	}
 	stopAnalyze := e.analyzeEvery(ctx, 10*time.Second)
+	txBefore, walBefore := e.commitCounters(ctx)
 	res.Pipeline, err = runWorkers(ctx, e, pipe, n, cfg.CPUProfile)
 	stopAnalyze()
 	if err != nil {
 		return res, fmt.Errorf("pipeline run: %w", err)
 	}
-	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s)\n", res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond())
+	txAfter, walAfter := e.commitCounters(ctx)
+	if done := float64(max(res.Pipeline.Done, 1)); e.pg != nil {
+		res.Transactions, res.WALSyncs = float64(txAfter-txBefore)/done, float64(walAfter-walBefore)/done
+	}
+	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s; %.1f transactions and %.2f WAL syncs per reminder)\n",
+		res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond(), res.Transactions, res.WALSyncs)
 	counts, err := e.db.CountRemindersByStatus(ctx, e.lender)
 	if err != nil {
 		return res, err

@@ -55,8 +55,8 @@ type env struct {
 // flushes the bench's Redis database, and stores a fresh lender with the
 // bench cadence. The lender's id is new on every run, so earlier runs'
 // rows never collide with this one's.
-func openEnv(ctx context.Context, cfg Config) (e *env, err error) {
-	e = &env{cfg: cfg, pack: templates.Default(), reg: compliance.NewRegistry()}
+func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
+	e := &env{cfg: cfg, pack: templates.Default(), reg: compliance.NewRegistry()}
 	defer func() {
 		if err != nil {
 			e.close(context.WithoutCancel(ctx))
@@ -161,6 +161,20 @@ func (e *env) analyze(ctx context.Context) error {
 // called, when the PostgreSQL server's autovacuum is off (as on some test
 // servers): a real deployment's autovacuum keeps the statistics of growing
 // tables fresh, and a run without it would measure stale query plans.
+// commitCounters reads PostgreSQL's committed transactions in the bench
+// database and WAL flushes of the server (zero on SQLite, or when the
+// statistics cannot be read). Statistics are flushed to shared memory
+// about once a second, so the counters are read after a short wait.
+func (e *env) commitCounters(ctx context.Context) (transactions, walSyncs int64) {
+	if e.pg == nil {
+		return 0, 0
+	}
+	time.Sleep(1100 * time.Millisecond)
+	_ = e.pg.QueryRowContext(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&transactions)
+	_ = e.pg.QueryRowContext(ctx, "SELECT wal_sync FROM pg_stat_wal").Scan(&walSyncs)
+	return transactions, walSyncs
+}
+
 func (e *env) analyzeEvery(ctx context.Context, interval time.Duration) (stop func()) {
 	if e.pg == nil {
 		return func() {}

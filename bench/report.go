@@ -211,6 +211,10 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 	cpu := d.Pipeline.SelfCPU + d.Pipeline.RedisCPU + d.Pipeline.PostgresCPU
 	fmt.Fprintf(&b, "\nCPU per reminder, all processes: %s; at %s that is %.2f of the machine's %d cores.\n",
 		dur(cpu), perSec(d.Pipeline.PerSecond()), cpu.Seconds()*d.Pipeline.PerSecond(), m.Cores)
+	if d.Transactions > 0 {
+		fmt.Fprintf(&b, "PostgreSQL per reminder: %.1f transactions (every statement outside a transaction is one) and %.2f WAL\n"+
+			"flushes (what durable commits wait for; concurrent commits share one).\n", d.Transactions, d.WALSyncs)
+	}
 	b.WriteString("\nWhere a reminder's time goes (store and Redis calls made by the pipeline, timed around each call;\n" +
 		"with concurrency above one these overlap):\n\n| Call | Per reminder | Mean | Time per reminder |\n|---|---|---|---|\n")
 	var total time.Duration
