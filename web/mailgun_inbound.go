@@ -124,9 +124,9 @@ func (m *MailgunInbound) inbound(w http.ResponseWriter, r *http.Request) {
 // is a live reply token of an email address whose lender's reply address
 // the recipient is.
 func (m *MailgunInbound) match(ctx context.Context, recipient string) (link.Link, bool, error) {
-	a, err := mail.ParseAddress(recipient)
-	if err != nil {
-		return link.Link{}, false, nil
+	a, _ := mail.ParseAddress(recipient)
+	if a == nil {
+		return link.Link{}, false, nil // not an address: no borrower to match
 	}
 	base, tag, ok := smtp.ReplyTag(a.Address)
 	if !ok {
