@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -63,16 +64,54 @@ type TemplateRenderer struct {
 	// the tag of the email's Reply-To, so that a reply names its borrower.
 	// Like the unsubscribe link it never expires.
 	ReplyTokens bool
+	// LenderTTL is how long a lender read from the store is reused
+	// (DefaultLenderTTL when zero, never when negative): a change to a
+	// lender's name or numbers shows in messages within it.
+	LenderTTL time.Duration
+
+	lenders sync.Map // lender id → cachedLender
+}
+
+// DefaultLenderTTL is how long the renderer reuses a lender it read.
+const DefaultLenderTTL = 10 * time.Second
+
+// cachedLender is a lender and when it was read.
+type cachedLender struct {
+	lender nudge.Lender
+	at     time.Time
 }
 
 var _ Renderer = (*TemplateRenderer)(nil)
 
+// lender returns the lender id, from the cache while it is fresh. A lender
+// that does not exist is not an error: messages then name the lender by id.
+func (t *TemplateRenderer) lender(ctx context.Context, id string) (nudge.Lender, error) {
+	ttl := t.LenderTTL
+	if ttl == 0 {
+		ttl = DefaultLenderTTL
+	}
+	now := t.Clock.Now()
+	if v, ok := t.lenders.Load(id); ok && ttl > 0 {
+		if c := v.(cachedLender); now.Sub(c.at) < ttl && !now.Before(c.at) {
+			return c.lender, nil
+		}
+	}
+	l, err := t.Store.GetLender(ctx, id)
+	if err != nil && !errors.Is(err, nudge.ErrNotFound) {
+		return nudge.Lender{}, fmt.Errorf("loading lender %s: %w", id, err)
+	}
+	if ttl > 0 {
+		t.lenders.Store(id, cachedLender{lender: l, at: now})
+	}
+	return l, nil
+}
+
 // Render implements Renderer.
 func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.Message, error) {
 	r, acct, att := in.Reminder, in.Account, in.Attempt
-	lender, err := t.Store.GetLender(ctx, acct.Lender)
-	if err != nil && !errors.Is(err, nudge.ErrNotFound) {
-		return nil, fmt.Errorf("loading lender %s: %w", acct.Lender, err)
+	lender, err := t.lender(ctx, acct.Lender)
+	if err != nil {
+		return nil, err
 	}
 	name := lender.Name
 	if name == "" {

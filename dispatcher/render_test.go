@@ -150,3 +150,37 @@ func linkIn(t *testing.T, text, prefix string) string {
 	require.True(t, link.ValidToken(tok), "a token follows %s: %q", prefix, text[i:])
 	return prefix + tok
 }
+
+// countingLenders is a renderStore whose lender changes name and counts reads.
+type countingLenders struct {
+	renderStore
+	reads int
+	name  string
+}
+
+func (s *countingLenders) GetLender(_ context.Context, id string) (nudge.Lender, error) {
+	s.reads++
+	return nudge.Lender{ID: id, Name: s.name, Language: "en", HelpPhone: "+18005550100"}, nil
+}
+
+// TestRendererReusesLenderWithinTTL reads a lender once per LenderTTL: a
+// renamed lender shows in messages once the cached copy is older than it.
+func TestRendererReusesLenderWithinTTL(t *testing.T) {
+	t.Parallel()
+	b := renderSetup(t, "https://nudge.example.com")
+	store := &countingLenders{name: "Acme Auto Finance"}
+	b.r.Store = store
+	require.Contains(t, b.render(t, nudge.SMS).Text, "Acme Auto Finance")
+	store.name = "Acme Motor Credit"
+	b.clock.Advance(DefaultLenderTTL - time.Second)
+	require.Contains(t, b.render(t, nudge.SMS).Text, "Acme Auto Finance", "within the TTL the lender is reused")
+	require.Equal(t, 1, store.reads)
+	b.clock.Advance(2 * time.Second)
+	require.Contains(t, b.render(t, nudge.SMS).Text, "Acme Motor Credit", "past it the lender is read again")
+	require.Equal(t, 2, store.reads)
+
+	b.r.LenderTTL = -1
+	b.render(t, nudge.SMS)
+	b.render(t, nudge.SMS)
+	require.Equal(t, 4, store.reads, "a negative TTL reads the lender every time")
+}
