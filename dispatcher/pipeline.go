@@ -58,6 +58,9 @@ type RenderInput struct {
 	// usable address).
 	Attempt  nudge.Attempt
 	Decision compliance.Decision
+	// History is the account's recent attempts the decision was made on
+	// (other reminders' only); it may be empty.
+	History []nudge.Attempt
 }
 
 // Renderer builds the message for a claimed attempt.

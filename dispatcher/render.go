@@ -145,7 +145,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	}
 	data.Disclosure = profile.Collector == compliance.ThirdParty
 	if data.Disclosure {
-		if data.FirstContact, err = t.firstContact(ctx, att); err != nil {
+		if data.FirstContact, err = t.firstContact(ctx, att, in.History); err != nil {
 			return nil, err
 		}
 	}
@@ -214,18 +214,29 @@ func (t *TemplateRenderer) brokenPromise(ctx context.Context, acct nudge.Account
 	return p, ok, nil
 }
 
-// firstContact reports whether no earlier attempt on the account reached a provider.
-func (t *TemplateRenderer) firstContact(ctx context.Context, att nudge.Attempt) (bool, error) {
+// firstContact reports whether no earlier attempt on the account reached a
+// provider. The recent attempts the decision was made on answer it when one
+// of them did; only otherwise is the account's whole history read.
+func (t *TemplateRenderer) firstContact(ctx context.Context, att nudge.Attempt, recent []nudge.Attempt) (bool, error) {
+	if reachedProvider(recent, att.ID) {
+		return false, nil
+	}
 	hist, err := t.Store.AttemptHistory(ctx, att.Lender, att.AccountID, time.Time{})
 	if err != nil {
 		return false, fmt.Errorf("loading history: %w", err)
 	}
-	for _, h := range hist {
-		if h.ID != att.ID && h.ProviderID != "" {
-			return false, nil
+	return !reachedProvider(hist, att.ID), nil
+}
+
+// reachedProvider reports whether an attempt of attempts other than except
+// reached a provider.
+func reachedProvider(attempts []nudge.Attempt, except string) bool {
+	for _, h := range attempts {
+		if h.ID != except && h.ProviderID != "" {
+			return true
 		}
 	}
-	return true, nil
+	return false
 }
 
 // voiceScript is the spoken script of a voice template: greeting, message, menu.

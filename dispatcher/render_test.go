@@ -184,3 +184,46 @@ func TestRendererReusesLenderWithinTTL(t *testing.T) {
 	b.render(t, nudge.SMS)
 	require.Equal(t, 4, store.reads, "a negative TTL reads the lender every time")
 }
+
+// historyStore counts AttemptHistory reads and answers with hist.
+type historyStore struct {
+	renderStore
+	hist  []nudge.Attempt
+	reads int
+}
+
+func (s *historyStore) AttemptHistory(context.Context, string, string, time.Time) ([]nudge.Attempt, error) {
+	s.reads++
+	return s.hist, nil
+}
+
+// TestFirstContactReadsHistoryOnlyWhenNeeded: a recent attempt that reached
+// the provider answers without a read; otherwise the whole history decides.
+func TestFirstContactReadsHistoryOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
+	att := nudge.Attempt{ID: "att_now", Lender: testLender, AccountID: "L-1"}
+	reached := nudge.Attempt{ID: "att_old", ProviderID: "SM1"}
+	claimedOnly := nudge.Attempt{ID: "att_claimed"}
+	tests := []struct {
+		name      string
+		recent    []nudge.Attempt
+		hist      []nudge.Attempt
+		wantFirst bool
+		wantReads int
+	}{
+		{name: "a recent attempt reached the provider", recent: []nudge.Attempt{claimedOnly, reached}, wantFirst: false, wantReads: 0},
+		{name: "an older one did", recent: []nudge.Attempt{claimedOnly}, hist: []nudge.Attempt{reached, att}, wantFirst: false, wantReads: 1},
+		{name: "none ever did", hist: []nudge.Attempt{claimedOnly, {ID: att.ID, ProviderID: "SM2"}}, wantFirst: true, wantReads: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &historyStore{hist: tt.hist}
+			r := &TemplateRenderer{Store: s}
+			first, err := r.firstContact(context.Background(), att, tt.recent)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantFirst, first)
+			require.Equal(t, tt.wantReads, s.reads)
+		})
+	}
+}
