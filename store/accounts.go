@@ -517,51 +517,39 @@ func (db *DB) fillContactsAndHolds(ctx context.Context, q querier, accts []nudge
 		accts[i].Holds = []nudge.Hold{}
 	}
 	for _, g := range groupByLender(accts) {
-		err := db.eachIDChunk(g.ids, 1, func(ids []any) error {
-			largs := append([]any{g.lender}, ids...)
-			rows, err := db.query(ctx, q, `SELECT account_id, channel, address, consent, workplace, state FROM contacts
-WHERE lender = ? AND account_id IN (`+placeholders(len(ids))+`) ORDER BY account_id, position`, largs...)
+		// Contacts and holds in one round trip: the ids appear twice, so a
+		// chunk holds at most half the parameters.
+		err := db.eachIDChunk(g.ids, maxParams/2+1, func(ids []any) error {
+			args := append(append(append([]any{g.lender}, ids...), g.lender), ids...)
+			in := placeholders(len(ids))
+			rows, err := db.query(ctx, q, `SELECT 0 AS src, account_id, position, channel, address, consent, workplace, state
+FROM contacts WHERE lender = ? AND account_id IN (`+in+`)
+UNION ALL
+SELECT 1, account_id, position, kind, reason, FALSE, FALSE, '' FROM holds WHERE lender = ? AND account_id IN (`+in+`)
+ORDER BY 1, 2, 3`, args...)
 			if err != nil {
-				return fmt.Errorf("load contacts: %w", err)
-			}
-			for rows.Next() {
-				var (
-					id, channel, state string
-					c                  nudge.Contact
-				)
-				if err := rows.Scan(&id, &channel, &c.Address, &c.Consent, &c.Workplace, &state); err != nil {
-					rows.Close()
-					return fmt.Errorf("load contacts: %w", err)
-				}
-				c.Channel, c.State = nudge.ChannelKind(channel), nudge.ContactState(state)
-				i := idx[acctKey{g.lender, id}]
-				accts[i].Contacts = append(accts[i].Contacts, c)
-			}
-			if err := rows.Err(); err != nil {
-				rows.Close()
-				return fmt.Errorf("load contacts: %w", err)
-			}
-			rows.Close()
-			rows, err = db.query(ctx, q, `SELECT account_id, kind, reason FROM holds
-WHERE lender = ? AND account_id IN (`+placeholders(len(ids))+`) ORDER BY account_id, position`, largs...)
-			if err != nil {
-				return fmt.Errorf("load holds: %w", err)
+				return fmt.Errorf("load contacts and holds: %w", err)
 			}
 			defer rows.Close()
 			for rows.Next() {
 				var (
-					id, kind string
-					h        nudge.Hold
+					src, position            int
+					id, first, second, state string
+					consent, workplace       bool
 				)
-				if err := rows.Scan(&id, &kind, &h.Reason); err != nil {
-					return fmt.Errorf("load holds: %w", err)
+				if err := rows.Scan(&src, &id, &position, &first, &second, &consent, &workplace, &state); err != nil {
+					return fmt.Errorf("load contacts and holds: %w", err)
 				}
-				h.Kind = nudge.HoldKind(kind)
 				i := idx[acctKey{g.lender, id}]
-				accts[i].Holds = append(accts[i].Holds, h)
+				if src == 0 {
+					accts[i].Contacts = append(accts[i].Contacts, nudge.Contact{Channel: nudge.ChannelKind(first), Address: second,
+						Consent: consent, Workplace: workplace, State: nudge.ContactState(state)})
+				} else {
+					accts[i].Holds = append(accts[i].Holds, nudge.Hold{Kind: nudge.HoldKind(first), Reason: second})
+				}
 			}
 			if err := rows.Err(); err != nil {
-				return fmt.Errorf("load holds: %w", err)
+				return fmt.Errorf("load contacts and holds: %w", err)
 			}
 			return nil
 		})
