@@ -67,8 +67,8 @@ func TestEmailReplies(t *testing.T) {
 		Mailgun:   MailgunConfig{SigningKey: emailKey},
 		Log:       LogConfig{Level: "debug", Format: "json"},
 	}.WithDefaults()
-	var logs bytes.Buffer
-	a := &app{stdout: os.Stdout, stderr: &logs}
+	logs := &lockedBuffer{}
+	a := &app{stdout: os.Stdout, stderr: logs}
 	rt, err := a.newRuntime(ctx, cfg, runtimeOptions{rdb: rdb,
 		cadences: map[string][]cadenceSource{emailLender: {{name: "e2e-email.yaml", data: []byte(emailCadence)}}}})
 	require.NoError(t, err)
