@@ -181,3 +181,17 @@ func toInt(v any) int {
 	}
 	return 0
 }
+
+// TestExampleConfigLoads reads deploy/nudge.example.yaml as the binary
+// would: every key it shows exists and every value is accepted.
+func TestExampleConfigLoads(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadConfig(filepath.Join("..", "..", "deploy", "nudge.example.yaml"), func(string) (string, bool) { return "", false })
+	require.NoError(t, err)
+	_, err = cfg.HTTP.Limits()
+	require.NoError(t, err)
+	require.NoError(t, validateLenderVoicemails(cfg.Lenders, nil, nil))
+	_, err = cfg.emailIdentities()
+	require.NoError(t, err)
+	require.Equal(t, "Sam Lee", cfg.Lenders[0].VoicemailCallerName)
+}
