@@ -624,6 +624,7 @@ func TestBackoff(t *testing.T) {
 		{name: "huge n stays capped", n: 200, err: errors.New("x"), want: 10 * time.Minute},
 		{name: "deferral waits exactly", n: 4, err: &DelayError{Kind: ErrDeferred, Delay: time.Hour}, want: time.Hour + time.Second},
 		{name: "wrapped rate limit", n: 0, err: fmt.Errorf("x: %w", &DelayError{Kind: ErrRateLimited, Delay: 3 * time.Second}), want: 4 * time.Second},
+		{name: "a dead worker's task, however often", n: 6, err: asynq.ErrLeaseExpired, want: 10 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

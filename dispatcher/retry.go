@@ -76,14 +76,20 @@ func (b Backoff) WithDefaults() Backoff {
 
 // RetryDelay is an asynq.RetryDelayFunc. A DelayError waits exactly its Delay
 // (plus one second, because Asynq stores the due time in whole seconds and
-// would otherwise run the task up to a second early); any other error waits
-// Base·2^n, capped at Max, where n is the number of failures so far.
+// would otherwise run the task up to a second early). A task whose worker
+// died (its lease expired, which takes 30 s and more) waits Base: the crash
+// says nothing about the task, and its reminder should not wait minutes
+// because workers died while it was theirs. Any other error waits Base·2^n,
+// capped at Max, where n is the number of failures so far.
 func (b Backoff) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var d *DelayError
 	if errors.As(err, &d) {
 		return max(d.Delay, 0) + time.Second
 	}
 	b = b.WithDefaults()
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return min(b.Base, b.Max)
+	}
 	wait := b.Base
 	for range n {
 		wait *= 2
