@@ -136,8 +136,11 @@ type Outcome struct {
 	Attempt   AttemptUpdate
 	// Reminder, when its ID is set, moves a reminder that is not yet terminal.
 	Reminder ReminderChange
-	// Events are appended with the changes.
-	Events []Event
+	// Events are appended with the changes; with EventsIfChanged only when
+	// the attempt's update changed something (a repeated callback records
+	// nothing twice).
+	Events          []Event
+	EventsIfChanged bool
 }
 
 // ReminderChange moves a reminder like ReminderStore.SetReminderStatus.

@@ -20,7 +20,9 @@ const DefaultBatchLanes = 4
 // recorded even while the worker shuts down.
 const batchTimeout = 30 * time.Second
 
-// outcomeBatcher lets concurrent handlers share transactions (group commit).
+// OutcomeBatcher lets concurrent handlers share transactions (group commit):
+// the pipeline's task handlers, and the status webhooks' requests. It is
+// safe for concurrent use.
 // Up to lanes batches are written at once. A handler that finds a lane free
 // writes its outcome at once, with whatever others have queued; one that
 // finds every lane busy queues its outcome and waits, and when a lane comes
@@ -28,7 +30,7 @@ const batchTimeout = 30 * time.Second
 // idle worker so adds no delay, and a busy one writes as many outcomes per
 // commit as arrived during the last. Each handler gets its own result, and
 // returns only once its outcome is committed (or failed).
-type outcomeBatcher struct {
+type OutcomeBatcher struct {
 	write      func(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 	max, lanes int
 
@@ -46,19 +48,22 @@ type queuedOutcome struct {
 	done chan bool
 }
 
-func newOutcomeBatcher(write func(context.Context, []nudge.Outcome) []nudge.OutcomeResult, max, lanes int) *outcomeBatcher {
+// NewOutcomeBatcher returns a batcher writing through write (a store's
+// RecordOutcomes) at most max outcomes per transaction (DefaultMaxBatch when
+// zero) and lanes transactions at once (DefaultBatchLanes when zero).
+func NewOutcomeBatcher(write func(context.Context, []nudge.Outcome) []nudge.OutcomeResult, max, lanes int) *OutcomeBatcher {
 	if max <= 0 {
 		max = DefaultMaxBatch
 	}
 	if lanes <= 0 {
 		lanes = DefaultBatchLanes
 	}
-	return &outcomeBatcher{write: write, max: max, lanes: lanes}
+	return &OutcomeBatcher{write: write, max: max, lanes: lanes}
 }
 
-// record writes o, sharing a transaction with other handlers' outcomes when
+// Record writes o, sharing a transaction with other handlers' outcomes when
 // they arrive together, and returns its result.
-func (b *outcomeBatcher) record(ctx context.Context, o nudge.Outcome) nudge.OutcomeResult {
+func (b *OutcomeBatcher) Record(ctx context.Context, o nudge.Outcome) nudge.OutcomeResult {
 	q := &queuedOutcome{o: o, done: make(chan bool, 1)}
 	b.mu.Lock()
 	if b.writing < b.lanes {

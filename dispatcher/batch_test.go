@@ -25,7 +25,7 @@ func TestOutcomeBatcherSharesCommits(t *testing.T) {
 		batches []int
 		inWrite atomic.Int32
 	)
-	b := newOutcomeBatcher(func(ctx context.Context, os []nudge.Outcome) []nudge.OutcomeResult {
+	b := NewOutcomeBatcher(func(ctx context.Context, os []nudge.Outcome) []nudge.OutcomeResult {
 		require.LessOrEqual(t, inWrite.Add(1), int32(2), "at most two writes at a time")
 		defer inWrite.Add(-1)
 		time.Sleep(5 * time.Millisecond)
@@ -56,7 +56,7 @@ func TestOutcomeBatcherSharesCommits(t *testing.T) {
 			}
 			defer cancel()
 			id := fmt.Sprintf("att_%03d", i)
-			res := b.record(ctx, nudge.Outcome{AttemptID: id})
+			res := b.Record(ctx, nudge.Outcome{AttemptID: id})
 			mu.Lock()
 			require.True(t, written[id], "%s returns only once written", id)
 			mu.Unlock()
@@ -79,7 +79,7 @@ func TestOutcomeBatcherSharesCommits(t *testing.T) {
 
 	// Alone, a handler writes at once, in a batch of its own.
 	batches = nil
-	res := b.record(context.Background(), nudge.Outcome{AttemptID: "att_alone"})
+	res := b.Record(context.Background(), nudge.Outcome{AttemptID: "att_alone"})
 	require.NoError(t, res.Err)
 	require.Equal(t, []int{1}, batches)
 }

@@ -127,7 +127,7 @@ type PipelineConfig struct {
 	// MaxBatch bounds how many handlers' records one transaction writes
 	// (DefaultMaxBatch when zero), and BatchLanes how many such
 	// transactions are written at once (DefaultBatchLanes); see
-	// outcomeBatcher.
+	// OutcomeBatcher.
 	MaxBatch, BatchLanes int
 	// PauseRecheck is how long a reminder stopped by a pause waits before
 	// the last gate looks again (default DefaultPauseRecheck).
@@ -203,7 +203,7 @@ type Pipeline struct {
 	stages []stage
 	// outcomes writes the handlers' events, attempt updates and reminder
 	// changes, sharing transactions between concurrent handlers.
-	outcomes *outcomeBatcher
+	outcomes *OutcomeBatcher
 	// sleep waits for d or until ctx is done; replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -223,7 +223,7 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: newOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch, cfg.BatchLanes)}
+	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: NewOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch, cfg.BatchLanes)}
 	p.stages = []stage{
 		{"load", p.load},
 		{"account", p.account},

@@ -73,7 +73,7 @@ func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 	// Committed before the send, with other handlers' outcomes when they
 	// arrive together: the provider is never called for an attempt that is
 	// not durably sending.
-	res := p.outcomes.record(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
+	res := p.outcomes.Record(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
 		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), Menu: m.Menu, At: now,
 	}})
 	if res.Err != nil {

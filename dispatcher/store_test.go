@@ -390,6 +390,9 @@ func (s *memStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome)
 				continue
 			}
 		}
+		if o.EventsIfChanged && !r.AttemptChanged {
+			continue
+		}
 		for _, e := range o.Events {
 			_ = s.AppendEvent(ctx, e)
 		}

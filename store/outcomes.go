@@ -47,7 +47,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 				return err
 			}
 			results[i] = r
-			if r.Err == nil {
+			if writesEvents(outcomes[i], r) {
 				events = append(events, outcomes[i].Events...)
 			}
 		}
@@ -59,7 +59,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 	for _, i := range order {
 		var r nudge.OutcomeResult
 		err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
-			if r, err = db.recordOutcome(ctx, tx, outcomes[i]); err != nil || r.Err != nil {
+			if r, err = db.recordOutcome(ctx, tx, outcomes[i]); err != nil || !writesEvents(outcomes[i], r) {
 				return err
 			}
 			return db.appendEvents(ctx, tx, outcomes[i].Events)
@@ -70,6 +70,12 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 		results[i] = r
 	}
 	return results
+}
+
+// writesEvents reports whether o's events are appended once o was applied
+// with result r.
+func writesEvents(o nudge.Outcome, r nudge.OutcomeResult) bool {
+	return r.Err == nil && (!o.EventsIfChanged || r.AttemptChanged)
 }
 
 // recordOutcome writes o's attempt update and reminder change in tx. An

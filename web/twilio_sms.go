@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 )
@@ -26,10 +28,9 @@ type SMSStatusStore interface {
 	AttemptByProviderID(ctx context.Context, providerID string) (nudge.Attempt, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	KeepEarlyCallback(ctx context.Context, providerID string, status nudge.AttemptStatus, errorCode string, at time.Time) error
-	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
-	AppendEvent(ctx context.Context, e nudge.Event) error
+	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 }
 
 // Replier acts on a borrower's answer.
@@ -51,6 +52,10 @@ type TwilioSMS struct {
 	Logger    *slog.Logger
 	// Metrics counts the attempt statuses callbacks report; nil counts nothing.
 	Metrics metrics.Recorder
+
+	// outcomes writes concurrent status callbacks in shared transactions.
+	outcomesOnce sync.Once
+	outcomes     *dispatcher.OutcomeBatcher
 }
 
 // Register adds the webhook routes to s.
@@ -132,23 +137,26 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	changed, err := t.Store.UpdateAttempt(ctx, att.ID, u)
-	if err != nil {
-		t.fail(w, "updating attempt", err)
+	// The update and its event are one outcome, committed with the other
+	// callbacks that arrive meanwhile before Twilio is answered.
+	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
+	res := t.batcher().Record(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true,
+		Events: []nudge.Event{{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID,
+			AttemptID: att.ID, Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}}})
+	if res.Err != nil {
+		t.fail(w, "recording callback", res.Err)
 		return
 	}
-	if changed && t.Metrics != nil {
+	if res.AttemptChanged && t.Metrics != nil {
 		t.Metrics.Attempt(att.Channel, status, u.Reason)
 	}
-	if changed {
-		detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
-		if err := t.Store.AppendEvent(ctx, nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID,
-			AttemptID: att.ID, Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}); err != nil {
-			t.fail(w, "recording callback", err)
-			return
-		}
-	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// batcher is the status callbacks' OutcomeBatcher over the store.
+func (t *TwilioSMS) batcher() *dispatcher.OutcomeBatcher {
+	t.outcomesOnce.Do(func() { t.outcomes = dispatcher.NewOutcomeBatcher(t.Store.RecordOutcomes, 0, 0) })
+	return t.outcomes
 }
 
 // attemptFor finds the attempt a status callback for message sid is about:

@@ -123,4 +123,17 @@ func testRecordOutcomes(t *testing.T, s nudge.Store) {
 	require.Equal(t, nudge.AttemptSent, got.Status, "the others are written")
 	require.Equal(t, []string{`{"note":"sent"}`}, eventsOf(3))
 	require.Empty(t, s.RecordOutcomes(ctx, nil))
+
+	// With EventsIfChanged an update that changes nothing records nothing:
+	// a repeated callback leaves one event.
+	delivered := nudge.Outcome{AttemptID: atts[0].ID, Attempt: nudge.AttemptUpdate{Status: nudge.AttemptDelivered, At: at},
+		Events: []nudge.Event{event(0, "delivered")}, EventsIfChanged: true}
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{delivered})
+	require.NoError(t, res[0].Err)
+	require.True(t, res[0].AttemptChanged)
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{delivered, sent(0)})
+	require.NoError(t, res[0].Err)
+	require.False(t, res[0].AttemptChanged)
+	require.Equal(t, []string{`{"note":"sent"}`, `{"note":"delivered"}`, `{"note":"sent"}`}, eventsOf(0),
+		"the repeated delivery adds nothing; an outcome without the flag records its event")
 }
