@@ -151,19 +151,13 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 				break
 			}
 		}
-		prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
-			a.ReminderID, string(a.Channel)))
-		switch {
-		case err == nil:
+		prev, found, err := db.checkClaim(ctx, tx, a, limits)
+		if err != nil {
+			return err
+		}
+		if found {
 			existing = prev
 			return nudge.ErrAlreadyClaimed
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("look up claim: %w", err)
-		}
-		for _, l := range limits {
-			if err := db.checkCap(ctx, tx, a, l); err != nil {
-				return err
-			}
 		}
 		res, err := db.exec(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES (`+placeholders(attemptColCount)+`)
 ON CONFLICT (reminder_id, channel) DO NOTHING`,
@@ -201,6 +195,74 @@ ON CONFLICT (reminder_id, channel) DO NOTHING`,
 		return nudge.Attempt{}, fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, err)
 	}
 	return a, nil
+}
+
+// checkClaim finds an earlier claim of a's reminder on a's channel, or else
+// checks limits: one read of the account's recent attempts answers both and
+// every limit on the account; a per-address limit reads the address's.
+func (db *DB) checkClaim(ctx context.Context, tx *sql.Tx, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, bool, error) {
+	var window time.Duration
+	for _, l := range limits {
+		if !l.PerAddress {
+			window = max(window, l.Window)
+		}
+	}
+	rows, err := db.query(ctx, tx, `SELECT id, reminder_id, channel, status, answered_by, created_at FROM attempts
+WHERE lender = ? AND account_id = ? AND ((reminder_id = ? AND channel = ?) OR created_at > ?)`,
+		a.Lender, a.AccountID, a.ReminderID, string(a.Channel), db.tv(a.CreatedAt.Add(-window)))
+	if err != nil {
+		return nudge.Attempt{}, false, fmt.Errorf("look up claim: %w", err)
+	}
+	var recent []nudge.Attempt
+	mine := ""
+	for rows.Next() {
+		var (
+			prev            nudge.Attempt
+			channel, status string
+		)
+		if err := rows.Scan(&prev.ID, &prev.ReminderID, &channel, &status, &prev.AnsweredBy, timeCol{&prev.CreatedAt}); err != nil {
+			rows.Close()
+			return nudge.Attempt{}, false, fmt.Errorf("look up claim: %w", err)
+		}
+		prev.Channel, prev.Status = nudge.ChannelKind(channel), nudge.AttemptStatus(status)
+		if prev.ReminderID == a.ReminderID && prev.Channel == a.Channel {
+			mine = prev.ID
+		}
+		recent = append(recent, prev)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nudge.Attempt{}, false, fmt.Errorf("look up claim: %w", err)
+	}
+	if mine != "" {
+		prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`, mine))
+		if err != nil {
+			return nudge.Attempt{}, false, fmt.Errorf("look up claim: %w", err)
+		}
+		return prev, true, nil
+	}
+	for _, l := range limits {
+		if l.PerAddress {
+			if err := db.checkCap(ctx, tx, a, l); err != nil {
+				return nudge.Attempt{}, false, err
+			}
+			continue
+		}
+		if l.Max <= 0 {
+			return nudge.Attempt{}, false, &CapError{Limit: l}
+		}
+		since, n := a.CreatedAt.Add(-l.Window), 0
+		for i := range recent {
+			if recent[i].CreatedAt.After(since) && (l.Channel == "" || recent[i].Channel == l.Channel) && capCounts(l.Count, &recent[i]) {
+				n++
+			}
+		}
+		if n >= l.Max {
+			return nudge.Attempt{}, false, &CapError{Limit: l, Count: n}
+		}
+	}
+	return nudge.Attempt{}, false, nil
 }
 
 // checkCap returns a *CapError when l is reached for a.
