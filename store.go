@@ -110,7 +110,9 @@ type AttemptStore interface {
 	// against earlier attempts. It returns the stored attempt; when an attempt
 	// for the reminder and channel exists it returns that one and ErrAlreadyClaimed;
 	// when a limit is reached it returns ErrCapReached wrapped with the limit's reason.
-	ClaimAttempt(ctx context.Context, a Attempt, limits []CapLimit) (Attempt, error)
+	// events are appended in the claim's transaction when, and only when, it
+	// inserts the attempt.
+	ClaimAttempt(ctx context.Context, a Attempt, limits []CapLimit, events ...Event) (Attempt, error)
 	GetAttempt(ctx context.Context, id string) (Attempt, error)
 	AttemptByProviderID(ctx context.Context, providerID string) (Attempt, error)
 	// UpdateAttempt applies u if it does not move the status to a lower rank; it

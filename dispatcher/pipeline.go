@@ -23,7 +23,7 @@ type Store interface {
 	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
-	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error)
+	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
@@ -261,9 +261,11 @@ type job struct {
 	promise  *nudge.Promise
 	profile  *compliance.Profile
 	decision compliance.Decision
-	attempt  nudge.Attempt
-	message  *nudge.Message
-	log      *slog.Logger
+	// decided is the event of a send decision, written with the claim.
+	decided *nudge.Event
+	attempt nudge.Attempt
+	message *nudge.Message
+	log     *slog.Logger
 }
 
 // ProcessTask implements asynq.Handler for the reminder task types.

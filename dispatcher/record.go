@@ -54,9 +54,25 @@ func (p *Pipeline) recordDecision(ctx context.Context, j *job, d compliance.Deci
 	case compliance.Defer:
 		p.cfg.Metrics.Deferred(d.Reason)
 	}
+	return p.record(ctx, p.decisionEvent(j, d))
+}
+
+// decisionEvent is the event of decision d.
+func (p *Pipeline) decisionEvent(j *job, d compliance.Decision) nudge.Event {
 	e := p.event(j, nudge.EventDecision, d.Reason, d)
 	e.Action = string(d.Action)
 	e.Rule = d.Rule
+	return e
+}
+
+// recordDecided appends the event of a send decision kept for the claim,
+// when the claim did not write it.
+func (p *Pipeline) recordDecided(ctx context.Context, j *job) error {
+	if j.decided == nil {
+		return nil
+	}
+	e := *j.decided
+	j.decided = nil
 	return p.record(ctx, e)
 }
 

@@ -18,6 +18,9 @@ import (
 func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	if _, ok := p.cfg.Senders[j.channel]; !ok {
+		if err := p.recordDecided(ctx, j); err != nil {
+			return false, err
+		}
 		why := fmt.Sprintf("no sender is configured for channel %s", j.channel)
 		if err := p.record(ctx, p.event(j, nudge.EventAttempt, nudge.ReasonProviderFailed,
 			attemptDetail{Status: nudge.AttemptFailed, Channel: j.channel, ErrorCode: "no_sender", Note: why})); err != nil {
@@ -29,6 +32,9 @@ func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 		return true, p.finish(ctx, j, nudge.ReminderFailed, nudge.ReasonProviderFailed)
 	}
 	if j.prior != nil && j.prior.Channel != j.channel {
+		if err := p.recordDecided(ctx, j); err != nil {
+			return false, err
+		}
 		if err := p.closePrior(ctx, j, nudge.ReasonCanceled, "the reminder moved to channel "+string(j.channel)); err != nil {
 			return false, err
 		}
@@ -47,11 +53,25 @@ func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	got, err := p.cfg.Store.ClaimAttempt(ctx, want, j.decision.Limits)
-	switch {
-	case err == nil:
+	// The claim, the send decision and the claim's event: one transaction.
+	claimed := p.event(j, nudge.EventAttempt, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptClaimed, Channel: j.channel})
+	claimed.AttemptID = want.ID
+	events := []nudge.Event{claimed}
+	if j.decided != nil {
+		events = []nudge.Event{*j.decided, claimed}
+	}
+	got, err := p.cfg.Store.ClaimAttempt(ctx, want, j.decision.Limits, events...)
+	if err == nil {
+		j.decided = nil
 		j.attempt = got
-		return false, p.record(ctx, p.attemptEvent(j, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptClaimed}))
+		return false, nil
+	}
+	if errors.Is(err, nudge.ErrCapReached) || errors.Is(err, nudge.ErrAlreadyClaimed) {
+		if err := p.recordDecided(ctx, j); err != nil {
+			return false, err
+		}
+	}
+	switch {
 	case errors.Is(err, nudge.ErrCapReached):
 		return true, p.capReached(ctx, j, err)
 	case errors.Is(err, nudge.ErrAlreadyClaimed):

@@ -71,12 +71,17 @@ func (p *Pipeline) input(j *job, profile *compliance.Profile, now time.Time, opt
 func (p *Pipeline) apply(ctx context.Context, j *job, d compliance.Decision, now time.Time) (bool, error) {
 	r := j.reminder
 	j.decision = d
+	if d.Action == compliance.Send {
+		// Written with the claim, in its transaction (or before whatever
+		// the claim decides instead).
+		e := p.decisionEvent(j, d)
+		j.decided = &e
+		return false, nil
+	}
 	if err := p.recordDecision(ctx, j, d); err != nil {
 		return false, err
 	}
 	switch d.Action {
-	case compliance.Send:
-		return false, nil
 	case compliance.Suppress:
 		if err := p.closePrior(ctx, j, d.Reason, d.Explanation); err != nil {
 			return false, err

@@ -160,7 +160,17 @@ func (s *memStore) SetContactState(_ context.Context, lender, id string, channel
 	return nil
 }
 
-func (s *memStore) ClaimAttempt(_ context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
+func (s *memStore) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error) {
+	got, err := s.claimAttempt(a, limits)
+	if err == nil {
+		for _, e := range events {
+			_ = s.AppendEvent(ctx, e)
+		}
+	}
+	return got, err
+}
+
+func (s *memStore) claimAttempt(a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, ok := s.attempts[a.ID]; ok {

@@ -104,7 +104,8 @@ func decodeMenu(s string) (nudge.Menu, error) {
 // attempts on its channel (every channel when it names none) created after
 // a.CreatedAt minus its window; with PerAddress it counts the lender's
 // attempts to a.Address on the channel, whichever account they were for.
-func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
+// events are appended in the same transaction when the attempt is inserted.
+func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error) {
 	switch {
 	case a.ReminderID == "" || a.Lender == "" || a.AccountID == "":
 		return nudge.Attempt{}, errors.New("claim attempt: reminder, lender and account are required")
@@ -182,7 +183,7 @@ ON CONFLICT (reminder_id, channel) DO NOTHING`,
 			existing = prev
 			return nudge.ErrAlreadyClaimed
 		}
-		return nil
+		return db.appendEvents(ctx, tx, events)
 	})
 	switch {
 	case errors.Is(err, nudge.ErrAlreadyClaimed):

@@ -137,3 +137,40 @@ func testRecordOutcomes(t *testing.T, s nudge.Store) {
 	require.Equal(t, []string{`{"note":"sent"}`, `{"note":"delivered"}`, `{"note":"sent"}`}, eventsOf(0),
 		"the repeated delivery adds nothing; an outcome without the flag records its event")
 }
+
+// testClaimWithEvents: a claim writes its events in its own transaction,
+// and only when it inserts the attempt.
+func testClaimWithEvents(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", "A-9", "d0", T0)})
+	require.NoError(t, err)
+	e := func(note string) nudge.Event {
+		return nudge.Event{Lender: "acme", AccountID: "A-9", ReminderID: rs[0].ID, Kind: nudge.EventDecision,
+			Detail: []byte(`{"note":"` + note + `"}`), At: T0}
+	}
+	notes := func() []string {
+		es, err := s.Events(ctx, "acme", "A-9")
+		require.NoError(t, err)
+		var out []string
+		for _, e := range es {
+			out = append(out, string(e.Detail))
+		}
+		return out
+	}
+	_, err = s.ClaimAttempt(ctx, Attempt(rs[0].ID, "A-9", nudge.SMS, T0), nil, e("decided"), e("claimed"))
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"note":"decided"}`, `{"note":"claimed"}`}, notes(), "in the order given")
+	_, err = s.ClaimAttempt(ctx, Attempt(rs[0].ID, "A-9", nudge.SMS, T0), nil, e("again"))
+	require.ErrorIs(t, err, nudge.ErrAlreadyClaimed)
+	other := Attempt("rem_other", "A-9", nudge.SMS, T0)
+	_, err = s.ClaimAttempt(ctx, other, []nudge.CapLimit{{Channel: nudge.SMS, Window: time.Hour, Max: 1}}, e("capped"))
+	require.ErrorIs(t, err, nudge.ErrCapReached)
+	bad := e("invalid")
+	bad.Kind = ""
+	_, err = s.ClaimAttempt(ctx, Attempt("rem_third", "A-9", nudge.Email, T0), nil, bad)
+	require.ErrorContains(t, err, "kind is required")
+	require.Len(t, notes(), 2, "neither a refused claim nor one whose event is invalid writes an event")
+	hist, err := s.AttemptHistory(ctx, "acme", "A-9", time.Time{})
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "a claim whose event is invalid is rolled back")
+}
