@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,7 +84,7 @@ func writesEvents(o nudge.Outcome, r nudge.OutcomeResult) bool {
 func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (nudge.OutcomeResult, error) {
 	var r nudge.OutcomeResult
 	for _, e := range o.Events {
-		if err := validEvent(e); err != nil {
+		if err := checkEvent(e); err != nil {
 			return r, aloneError{err}
 		}
 	}
@@ -120,49 +119,13 @@ func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (n
 	return r, nil
 }
 
-// appendEvents appends events through q in multi-row inserts.
+// appendEvents checks events as AppendEvent does and appends them through
+// q in the order given (insertEvents).
 func (db *DB) appendEvents(ctx context.Context, q querier, events []nudge.Event) error {
-	const cols = 10
-	for len(events) > 0 {
-		n := min(len(events), maxParams/cols)
-		chunk := events[:n]
-		events = events[n:]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at) VALUES `)
-		args := make([]any, 0, n*cols)
-		for i, e := range chunk {
-			if err := validEvent(e); err != nil {
-				return aloneError{err}
-			}
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(" + placeholders(cols) + ")")
-			var detail any
-			if len(e.Detail) > 0 {
-				detail = string(e.Detail)
-			}
-			args = append(args, e.Lender, e.AccountID, e.ReminderID, e.AttemptID, string(e.Kind), e.Action,
-				string(e.Reason), e.Rule, detail, db.tv(e.At))
-		}
-		if _, err := db.exec(ctx, q, sb.String(), args...); err != nil {
-			return fmt.Errorf("append %d events: %w", n, err)
+	for _, e := range events {
+		if err := checkEvent(e); err != nil {
+			return aloneError{err}
 		}
 	}
-	return nil
-}
-
-// validEvent reports what keeps e from the event log.
-func validEvent(e nudge.Event) error {
-	switch {
-	case e.Lender == "":
-		return errors.New("append event: lender is required")
-	case e.Kind == "":
-		return fmt.Errorf("append event for %s/%s: kind is required", e.Lender, e.AccountID)
-	case e.At.IsZero():
-		return fmt.Errorf("append %s event for %s/%s: at is required", e.Kind, e.Lender, e.AccountID)
-	case len(e.Detail) > 0 && !json.Valid(e.Detail):
-		return fmt.Errorf("append %s event for %s/%s: detail is not valid JSON", e.Kind, e.Lender, e.AccountID)
-	}
-	return nil
+	return db.insertEvents(ctx, q, events)
 }

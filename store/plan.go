@@ -294,8 +294,7 @@ func pgTime(t time.Time) *time.Time {
 }
 
 // insertEventRows appends the events that belong to an inserted reminder,
-// or to none, in the order given: over column arrays on PostgreSQL, with
-// multi-row VALUES statements on SQLite.
+// or to none, in the order given.
 func (db *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []nudge.Event, inserted map[string]bool) error {
 	keep := make([]nudge.Event, 0, len(events))
 	for _, e := range events {
@@ -303,6 +302,12 @@ func (db *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []nudge.Ev
 			keep = append(keep, e)
 		}
 	}
+	return db.insertEvents(ctx, tx, keep)
+}
+
+// insertEvents appends events through q in the order given: over column
+// arrays on PostgreSQL, with multi-row VALUES statements on SQLite.
+func (db *DB) insertEvents(ctx context.Context, q querier, keep []nudge.Event) error {
 	if len(keep) == 0 {
 		return nil
 	}
@@ -327,7 +332,7 @@ func (db *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []nudge.Ev
 			detail[i], at[i] = detailOf(e), pgTime(e.At)
 		}
 		// WITH ORDINALITY keeps the given order in the ids the log assigns.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
+		if _, err := q.ExecContext(ctx, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
 SELECT lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
     WITH ORDINALITY AS e (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at, n)
@@ -345,7 +350,7 @@ ORDER BY n`, lender, account, reminder, attempt, kind, action, reason, rule, det
 			}
 			args = append(args, e.Lender, e.AccountID, e.ReminderID, e.AttemptID, string(e.Kind), e.Action, string(e.Reason), e.Rule, detail, db.tv(e.At))
 		}
-		if _, err := db.exec(ctx, tx, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
+		if _, err := db.exec(ctx, q, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
 VALUES `+valuesRows(end-start, eventColCount), args...); err != nil {
 			return fmt.Errorf("append events: %w", err)
 		}
