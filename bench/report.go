@@ -230,7 +230,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 	fmt.Fprintf(&b, "\nRedis EVALSHA ceiling: `%s`.\n", r.EvalSHA.Method)
 	wh := r.Webhooks
 	fmt.Fprintf(&b, "\n## Webhooks\n\n%d signed `delivered` status callbacks for the dispatched messages, posted over loopback HTTP by %d\n"+
-		"clients to `web.TwilioSMS` (signature check, attempt lookup, update, event; durable in the database): %s.\n"+
+		"clients to `webhooks.TwilioSMS` (signature check, attempt lookup, update, event; durable in the database): %s.\n"+
 		"The same requests to a handler that only parses the form: %s.\n",
 		wh.Callbacks, wh.Clients, dur(wh.Handler), dur(wh.Bare))
 	fmt.Fprintf(&b, "\n## Memory\n\n- Worker: peak VmRSS of the bench process (it is the worker) sampled every 50 ms during each dispatch run,\n"+

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 // webhookToken is the auth token the bench's status callbacks are signed with.
@@ -50,7 +51,7 @@ func measureWebhooks(ctx context.Context, e *env, providerIDs []string) (Webhook
 	srv := web.NewServer(cfg.Logger, nil)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	(&web.TwilioSMS{AuthToken: webhookToken, PublicURL: ts.URL, Store: e.db, Clock: e.clock, Logger: cfg.Logger}).Register(srv)
+	(&webhooks.TwilioSMS{AuthToken: webhookToken, PublicURL: ts.URL, Store: e.db, Clock: e.clock, Logger: cfg.Logger}).Register(srv)
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)

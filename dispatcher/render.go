@@ -24,7 +24,7 @@ const DefaultLinkTTL = 30 * 24 * time.Hour
 // past the call's end, as Twilio's callbacks may come late.
 const DefaultVoiceLinkTTL = 7 * 24 * time.Hour
 
-// Paths of borrowers' links; the web package serves them.
+// Paths of borrowers' links; web/borrower serves them.
 const (
 	SelfServicePath = "/p/"
 	UnsubscribePath = "/u/"

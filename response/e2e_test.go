@@ -19,6 +19,7 @@ import (
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 // e2e is the whole SMS loop of one process: the send pipeline with the real
@@ -68,7 +69,7 @@ func setupE2E(t *testing.T) *e2e {
 	})
 	require.NoError(t, sim.Start("127.0.0.1:0"))
 	t.Cleanup(func() { require.NoError(t, sim.Close()) })
-	(&web.TwilioSMS{AuthToken: sim.AuthToken(), PublicURL: ts.URL, Store: b.db, Replies: b.handler, Clock: b.clock}).Register(srv)
+	(&webhooks.TwilioSMS{AuthToken: sim.AuthToken(), PublicURL: ts.URL, Store: b.db, Replies: b.handler, Clock: b.clock}).Register(srv)
 
 	sms, err := twilio.New(twilio.Config{AccountSID: sim.AccountSID(), AuthToken: sim.AuthToken(), From: ourNumber,
 		BaseURL: sim.URL(), PublicURL: ts.URL})

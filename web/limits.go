@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/nudgehq/nudge/dispatcher"
 )
 
 // Defaults of the server's limits (see Limits).
@@ -195,14 +197,6 @@ type routeLimits struct {
 	json bool
 }
 
-// twilioWebhooksPrefix starts the path of every Twilio webhook
-// (channels/twilio's StatusCallbackPath, InboundPath, VoicePathPrefix).
-const twilioWebhooksPrefix = WebhooksPrefix + "twilio/"
-
-// mailgunWebhooksPrefix starts the path of Mailgun's inbound routes
-// (MailgunInboundPath).
-const mailgunWebhooksPrefix = WebhooksPrefix + "mailgun/"
-
 // route classifies a request into its family by path.
 func (l *Limits) route(r *http.Request) routeLimits {
 	p := r.URL.Path
@@ -212,13 +206,13 @@ func (l *Limits) route(r *http.Request) routeLimits {
 			return routeLimits{body: l.Body.Import, json: true}
 		}
 		return routeLimits{body: l.Body.API, buffer: true, json: true}
-	case strings.HasPrefix(p, mailgunWebhooksPrefix):
+	case strings.HasPrefix(p, MailgunWebhooksPrefix):
 		// Streamed: the handler answers 413 when the bound is reached.
 		return routeLimits{body: l.Body.Email, webhook: true}
 	case strings.HasPrefix(p, WebhooksPrefix):
 		return routeLimits{body: l.Body.Webhook, buffer: true, webhook: true,
-			twilioForm: r.Method == http.MethodPost && strings.HasPrefix(p, twilioWebhooksPrefix)}
-	case strings.HasPrefix(p, SelfServicePath), strings.HasPrefix(p, UnsubscribePath):
+			twilioForm: r.Method == http.MethodPost && strings.HasPrefix(p, TwilioWebhooksPrefix)}
+	case strings.HasPrefix(p, dispatcher.SelfServicePath), strings.HasPrefix(p, dispatcher.UnsubscribePath):
 		return routeLimits{body: l.Body.Page, buffer: true, always: true}
 	case p == OpsPath+"/login":
 		return routeLimits{body: l.Body.Ops, buffer: true, always: true}
@@ -271,7 +265,7 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rl routeLimit
 		w.Header().Set("Connection", "close")
 		msg := fmt.Sprintf("the request body is larger than %d bytes", rl.body)
 		if rl.json {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": msg})
+			WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": msg})
 		} else {
 			http.Error(w, msg, http.StatusRequestEntityTooLarge)
 		}
@@ -319,7 +313,7 @@ func writeTooMany(w http.ResponseWriter, wait time.Duration, asJSON bool) {
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	msg := fmt.Sprintf("too many requests without a valid key from this address: retry in %d s", secs)
 	if asJSON {
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": msg})
+		WriteJSON(w, http.StatusTooManyRequests, map[string]string{"error": msg})
 		return
 	}
 	http.Error(w, msg, http.StatusTooManyRequests)

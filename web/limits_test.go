@@ -30,6 +30,10 @@ import (
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/api"
+	"github.com/nudgehq/nudge/web/borrower"
+	"github.com/nudgehq/nudge/web/ops"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 var limitsT0 = time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
@@ -81,19 +85,19 @@ func limitsSetup(t *testing.T, opts ...web.ServerOption) *limitsBundle {
 		"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 	}, append([]web.ServerOption{web.WithClock(clock)}, opts...)...)
 	(&web.Metrics{Gatherer: rec.Gatherer()}).Register(srv)
-	ops, err := web.NewOps(web.OpsConfig{Store: db, Secret: []byte(strings.Repeat("s", 32)), Redis: rdb,
+	ops, err := ops.NewOps(ops.OpsConfig{Store: db, Secret: []byte(strings.Repeat("s", 32)), Redis: rdb,
 		PublicURL: limitsPublicURL, Clock: clock})
 	require.NoError(t, err)
 	ops.Register(srv)
-	(&web.SelfService{Links: links, Store: db, Answers: replies, Profile: profile, Clock: clock}).Register(srv)
-	(&web.TwilioSMS{AuthToken: limitsAuthToken, PublicURL: limitsPublicURL, Store: db, Replies: replies,
+	(&borrower.SelfService{Links: links, Store: db, Answers: replies, Profile: profile, Clock: clock}).Register(srv)
+	(&webhooks.TwilioSMS{AuthToken: limitsAuthToken, PublicURL: limitsPublicURL, Store: db, Replies: replies,
 		Clock: clock, Metrics: rec}).Register(srv)
-	(&web.TwilioVoice{AuthToken: limitsAuthToken, PublicURL: limitsPublicURL, Links: links, Store: db,
+	(&webhooks.TwilioVoice{AuthToken: limitsAuthToken, PublicURL: limitsPublicURL, Links: links, Store: db,
 		Answers: replies, Pack: pack, Profile: profile, Clock: clock}).Register(srv)
-	(&web.Unsubscribe{Links: links, Store: db, Clock: clock, Metrics: rec}).Register(srv)
+	(&borrower.Unsubscribe{Links: links, Store: db, Clock: clock, Metrics: rec}).Register(srv)
 	copts := []schedules.Option{schedules.WithTemplates(pack),
 		schedules.WithProfiles(func(n string) bool { _, err := reg.Lookup(n); return err == nil })}
-	(&web.API{Store: db, Tasks: enq, Pack: pack, Profiles: reg, Cadences: schedules.NewLibrary(db, reg, copts...),
+	(&api.API{Store: db, Tasks: enq, Pack: pack, Profiles: reg, Cadences: schedules.NewLibrary(db, reg, copts...),
 		CadenceOptions: copts, Clock: clock, PublicURL: limitsPublicURL,
 		Limiter: web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rdb, clock)},
 	}).Register(srv)
@@ -152,7 +156,7 @@ func TestOversizedBodiesAnswer413OnEveryRoute(t *testing.T) {
 	patterns := b.srv.Patterns()
 	// Every family is registered, as in the api role.
 	for _, want := range []string{"GET /healthz", "GET " + web.MetricsPath, "POST " + web.OpsPath + "/login",
-		web.OpsQueuesPath + "/", "POST " + web.SelfServicePath + "{token}", "POST " + web.UnsubscribePath + "{token}",
+		web.OpsQueuesPath + "/", "POST " + borrower.SelfServicePath + "{token}", "POST " + borrower.UnsubscribePath + "{token}",
 		"POST " + twilio.StatusCallbackPath, "POST " + twilio.InboundPath, "POST " + twilio.VoicePathPrefix + "{token}",
 		"POST /v1/accounts", "PUT /v1/cadences/{name}"} {
 		require.Contains(t, patterns, want)
@@ -196,7 +200,7 @@ func TestBodiesWithinTheirLimitPass(t *testing.T) {
 		want int
 	}{
 		{name: "webhook at its limit reaches the signature check", method: http.MethodPost, path: twilio.StatusCallbackPath, size: lim.Body.Webhook, want: http.StatusForbidden},
-		{name: "self-service page at its limit reaches the token check", method: http.MethodPost, path: web.SelfServicePath + "x", size: lim.Body.Page},
+		{name: "self-service page at its limit reaches the token check", method: http.MethodPost, path: borrower.SelfServicePath + "x", size: lim.Body.Page},
 		{name: "lender API at its limit reaches the key check", method: http.MethodPost, path: "/v1/accounts/A-1/holds", size: lim.Body.API, want: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
@@ -239,10 +243,10 @@ func unauthenticatedRequests() []unauthenticated {
 			return r
 		}},
 		{name: "self-service page", req: func(*limitsBundle) *http.Request {
-			return httptest.NewRequest(http.MethodGet, web.SelfServicePath+"not-a-token", nil)
+			return httptest.NewRequest(http.MethodGet, borrower.SelfServicePath+"not-a-token", nil)
 		}},
 		{name: "unsubscribe page", req: func(*limitsBundle) *http.Request {
-			return httptest.NewRequest(http.MethodGet, web.UnsubscribePath+"not-a-token", nil)
+			return httptest.NewRequest(http.MethodGet, borrower.UnsubscribePath+"not-a-token", nil)
 		}},
 		{name: "lender API without a key", plain: http.StatusUnauthorized, req: func(*limitsBundle) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/v1/accounts/A-1", nil)
@@ -373,7 +377,7 @@ func TestValidKeysAreNeverLimitedByAddress(t *testing.T) {
 	}
 	// Public routes and health checks do not count either.
 	for range 100 {
-		require.Equal(t, http.StatusOK, b.serve(httptest.NewRequest(http.MethodGet, web.OpenAPIPath, nil), limitsClient).Code)
+		require.Equal(t, http.StatusOK, b.serve(httptest.NewRequest(http.MethodGet, api.OpenAPIPath, nil), limitsClient).Code)
 		require.Equal(t, http.StatusOK, b.serve(httptest.NewRequest(http.MethodGet, "/healthz", nil), limitsClient).Code)
 	}
 }
@@ -492,7 +496,7 @@ func TestRateLimitOff(t *testing.T) {
 	srv := web.NewServer(nil, nil, web.WithLimits(web.Limits{Unauthenticated: web.RateLimit{Off: true}}))
 	for range 100 {
 		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, web.SelfServicePath+"x", nil))
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, borrower.SelfServicePath+"x", nil))
 		require.Equal(t, http.StatusNotFound, rec.Code)
 	}
 }

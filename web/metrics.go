@@ -15,9 +15,6 @@ import (
 // MetricsPath is where Prometheus scrapes.
 const MetricsPath = "/metrics"
 
-// WebhooksPrefix starts the path of every provider webhook.
-const WebhooksPrefix = "/webhooks/"
-
 // Metrics serves a Prometheus registry at /metrics; *metrics.Registry's
 // Gatherer is the usual one.
 type Metrics struct {

@@ -13,12 +13,13 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
-	rdb := opsRedis(t)
-	opsQueueTasks(t, rdb, 3)
+	rdb := webtest.Redis(t)
+	webtest.QueueTasks(t, rdb, 3)
 	reg := metrics.New(asynq.NewInspectorFromRedisClient(rdb))
 	reg.Attempt(nudge.SMS, nudge.AttemptDelivered, "")
 	reg.Attempt(nudge.Voice, nudge.AttemptFailed, nudge.ReasonProviderFailed)
@@ -28,7 +29,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	reg.Promise(nudge.PromiseKept)
 	reg.OptOut("sms_keyword")
 
-	clock := nudge.NewFixedClock(opsT0)
+	clock := nudge.NewFixedClock(time.Date(2026, 6, 15, 15, 0, 0, 0, time.UTC))
 	srv := web.NewServer(nil, nil)
 	(&web.Metrics{Gatherer: reg.Gatherer()}).Register(srv)
 	srv.Handle("POST /webhooks/twilio/sms/{token}", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

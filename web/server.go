@@ -1,6 +1,14 @@
-// Package web is Nudge's HTTP surface: health and readiness for orchestrators,
-// and (as the product grows) provider webhooks, the lender API, borrower pages
-// and the operator dashboard.
+// Package web is the shared server of Nudge's HTTP layer: the Server with
+// health and readiness for orchestrators, the limits every request passes
+// (body sizes, the per-address rate of requests without a valid key,
+// trusted proxies), metrics and webhook instrumentation, JSON answers, and
+// API keys (creation, parsing, per-key rate limits) used by the lender API
+// and the operator console alike.
+//
+// Each audience has a package of its own that registers its routes on a
+// Server: web/api (the lender API under /v1), web/ops (the operator console
+// under /ops), web/borrower (the self-service and unsubscribe pages) and
+// web/webhooks (Twilio's and Mailgun's callbacks).
 package web
 
 import (
@@ -94,7 +102,7 @@ func (s *Server) Limits() Limits { return s.limits }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveLimited(w, r) }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -110,10 +118,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		status[name] = "ok"
 	}
-	writeJSON(w, code, status)
+	WriteJSON(w, code, status)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON answers code with v as JSON.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)

@@ -23,13 +23,13 @@ const (
 	DefaultTollFreeMPS = 3.0
 	// DefaultShortCodeMPS is the default budget of a short code.
 	DefaultShortCodeMPS = 100.0
-	// StatusCallbackPath is where the web package serves Twilio SMS status
+	// StatusCallbackPath is where web/webhooks serves Twilio SMS status
 	// callbacks, relative to Config.PublicURL.
 	StatusCallbackPath = "/webhooks/twilio/sms/status"
 	// StatusCallbackAttemptParam is the query parameter of a message's status
 	// callback URL that carries the attempt id (StatusCallbackURLFor).
 	StatusCallbackAttemptParam = "a"
-	// InboundPath is where the web package serves inbound SMS, relative to
+	// InboundPath is where web/webhooks serves inbound SMS, relative to
 	// Config.PublicURL. Configure it as the messaging webhook of the number or
 	// Messaging Service.
 	InboundPath = "/webhooks/twilio/sms/inbound"

@@ -23,7 +23,7 @@ const (
 	// greeting before fetching the TwiML, so a message left for a machine
 	// starts after the beep.
 	DefaultMachineDetection = "DetectMessageEnd"
-	// VoicePathPrefix is where the web package serves a call's webhooks,
+	// VoicePathPrefix is where web/webhooks serves a call's webhooks,
 	// relative to Config.PublicURL: VoicePathPrefix + token answers with the
 	// call's TwiML, + token + VoiceGatherSuffix takes menu answers and
 	// + token + VoiceStatusSuffix takes status callbacks and + token +
@@ -60,11 +60,11 @@ var (
 )
 
 // TokenFunc returns the unguessable token naming a call's webhooks for a
-// message; it must bind the token to m.AttemptID (web.VoiceTokens signs one).
+// message; it must bind the token to m.AttemptID (webhooks.VoiceToken signs one).
 type TokenFunc func(m *nudge.Message) (string, error)
 
 // Voice places reminder calls through Twilio's Programmable Voice API. The
-// call's conversation is served by the web package at the URLs VoiceCallURL
+// call's conversation is served by web/webhooks at the URLs VoiceCallURL
 // and VoiceStatusURL name. It is safe for concurrent use.
 type Voice struct {
 	cfg       Config

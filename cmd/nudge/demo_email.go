@@ -13,7 +13,7 @@ import (
 	"github.com/nudgehq/nudge/channels/mailgun"
 	"github.com/nudgehq/nudge/channels/smtpsink"
 	"github.com/nudgehq/nudge/channels/twiliosim"
-	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 // demoReplyText is what the demo's borrower writes back to the first email.
@@ -49,7 +49,7 @@ func demoEmailReply(ctx context.Context, sink *smtpsink.Sink, publicURL, key str
 					msg.Header.Get("Subject") + "\n",
 				MessageID: "<demo-reply-" + hex.EncodeToString(nonce[:8]) + "@borrower.example>",
 			}.Signed(key, clock.Now(), hex.EncodeToString(nonce[:]))
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, publicURL+web.MailgunInboundPath, strings.NewReader(in.Values().Encode()))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, publicURL+webhooks.MailgunInboundPath, strings.NewReader(in.Values().Encode()))
 			if err != nil {
 				return
 			}

@@ -10,7 +10,7 @@ import (
 )
 
 // MailgunConfig configures the inbound route of borrowers' email replies
-// (web.MailgunInbound): a Mailgun route forwards the mail sent to the
+// (webhooks.MailgunInbound): a Mailgun route forwards the mail sent to the
 // lenders' reply addresses to POST /webhooks/mailgun/inbound.
 type MailgunConfig struct {
 	// SigningKey is the Mailgun domain's HTTP webhook signing key. When it

@@ -20,7 +20,7 @@ import (
 	"github.com/nudgehq/nudge/channels/smtp"
 	"github.com/nudgehq/nudge/channels/smtpsink"
 	"github.com/nudgehq/nudge/response"
-	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 // redisDBEmail is the database of NUDGE_TEST_REDIS_ADDR TestEmailReplies owns.
@@ -116,7 +116,7 @@ func TestEmailReplies(t *testing.T) {
 	n := 0
 	post := func(in mailgun.Inbound) int {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, base+web.MailgunInboundPath, strings.NewReader(in.Values().Encode()))
+		req, err := http.NewRequest(http.MethodPost, base+webhooks.MailgunInboundPath, strings.NewReader(in.Values().Encode()))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := http.DefaultClient.Do(req)

@@ -26,6 +26,7 @@ import (
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/logmask"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/borrower"
 )
 
 // privacyCadence texts, calls and emails every account on its due date.
@@ -226,7 +227,7 @@ func TestE2ENoPersonalDataInLogs(t *testing.T) {
 	require.NotEmpty(t, page, "the silent borrower's text carries a link")
 	code, body := do("GET", page, "", "")
 	require.Equal(t, http.StatusOK, code, body)
-	form := url.Values{"action": {web.ActionPaid}}
+	form := url.Values{"action": {borrower.ActionPaid}}
 	for _, field := range []string{"nonce", "csrf"} {
 		m := regexp.MustCompile(`name="action" value="paid">[\s\S]*?name="` + field + `" value="([^"]+)"`).FindStringSubmatch(body)
 		if m == nil {

@@ -30,6 +30,10 @@ import (
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/web/api"
+	"github.com/nudgehq/nudge/web/borrower"
+	"github.com/nudgehq/nudge/web/ops"
+	"github.com/nudgehq/nudge/web/webhooks"
 )
 
 // cadenceCacheTTL is how long a process reuses a lender's list of active
@@ -264,7 +268,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			if rt.cfg.Twilio.VoiceCPS > 0 {
 				opts = append(opts, twilio.WithCPS(rt.cfg.Twilio.VoiceCPS))
 			}
-			voice, err := twilio.NewVoice(vc, web.VoiceToken, opts...)
+			voice, err := twilio.NewVoice(vc, webhooks.VoiceToken, opts...)
 			if err != nil {
 				return fmt.Errorf("twilio voice: %w", err)
 			}
@@ -434,34 +438,34 @@ func (rt *runtime) health() *web.Server {
 func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
 	control := &dispatcher.Control{Store: rt.db, Queue: rt.enq, Clock: rt.clock}
-	ops, err := web.NewOps(web.OpsConfig{
+	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control,
 		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	ops.Register(srv)
+	console.Register(srv)
 	replies := rt.replies()
-	(&web.SelfService{Links: rt.links, Store: rt.db, Answers: replies,
+	(&borrower.SelfService{Links: rt.links, Store: rt.db, Answers: replies,
 		Profile: rt.accountProfile, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	if rt.cfg.Twilio.AuthToken != "" {
-		(&web.TwilioSMS{
+		(&webhooks.TwilioSMS{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
 			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
 		}).Register(srv)
-		(&web.TwilioVoice{
+		(&webhooks.TwilioVoice{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL, Links: rt.links,
 			Store: rt.db, Answers: replies, Pack: rt.pack, Profile: rt.accountProfile,
 			TemplateFor: rt.templateFor, Clock: rt.clock, Logger: rt.logger,
 		}).Register(srv)
 	}
-	(&web.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics}).Register(srv)
+	(&borrower.Unsubscribe{Links: rt.links, Store: rt.db, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics}).Register(srv)
 	if rt.cfg.emailReplies() {
-		(&web.MailgunInbound{SigningKey: rt.cfg.Mailgun.SigningKey, Links: rt.links, ReplyAddress: rt.cfg.replyAddress,
+		(&webhooks.MailgunInbound{SigningKey: rt.cfg.Mailgun.SigningKey, Links: rt.links, ReplyAddress: rt.cfg.replyAddress,
 			Replies: replies, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	}
-	(&web.API{
+	(&api.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},

@@ -1,0 +1,661 @@
+package borrower
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bojanz/currency"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/link"
+	"github.com/nudgehq/nudge/reply"
+	"github.com/nudgehq/nudge/response"
+	"github.com/nudgehq/nudge/templates"
+	"github.com/nudgehq/nudge/web"
+)
+
+// SelfServicePath is the route of borrowers' self-service links; the token
+// follows it. The renderer builds the same path from the public URL.
+const SelfServicePath = dispatcher.SelfServicePath
+
+// Self-service page limits.
+const (
+	// DefaultFormTTL is how long a rendered form's CSRF token is accepted.
+	DefaultFormTTL = 12 * time.Hour
+	// MaxPromiseFactor bounds a promised amount: at most this many times the
+	// amount due.
+	MaxPromiseFactor = 10
+)
+
+// Actions of the self-service forms.
+const (
+	ActionPromise = "promise"
+	ActionPaid    = "paid"
+	ActionStop    = "stop"
+)
+
+//go:embed templates/selfservice.html
+var ssFS embed.FS
+
+var ssPage = template.Must(template.ParseFS(ssFS, "templates/selfservice.html"))
+
+// SelfServiceStore is the part of the store the self-service page reads;
+// every write goes through Answers.
+type SelfServiceStore interface {
+	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	GetLender(ctx context.Context, id string) (nudge.Lender, error)
+	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
+	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
+}
+
+// SelfService serves the borrower's self-service page at /p/{token}, the
+// expiring link (link.SelfService) carried by reminders: the token is an
+// opaque key the store maps to the lender, account, channel and address,
+// and nothing else is in the URL. GET shows
+// the amount due and the due date in the borrower's language and three
+// forms: promise to pay (a date from today to the profile's MaxPromiseDays
+// ahead in the borrower's zone, an amount above zero and at most
+// MaxPromiseFactor times the amount due, in the currency's digits), "I
+// already paid", and stop reminders on the link's channel and address or on
+// the account's other contacts. POST records the choice through Answers
+// (response.SourceWeb) and shows what was recorded.
+//
+// The page works without JavaScript and is served with headers that forbid
+// scripts, framing, caching and referrers. Each form carries a nonce (the
+// answer's idempotency key, so a resubmitted form changes nothing more) and
+// a CSRF token binding the page token, the action and the nonce, signed
+// with a key derived from the deployment's secret and valid for FormTTL: a
+// POST without a valid one gets 403 and changes nothing. A truncated or
+// altered link gets 400; an expired one 410 with the lender's number; an
+// unknown one, or one revoked by erasure, 410 as an expired one does but
+// naming no lender. None changes anything. Logs name a link by its masked
+// token (link.Mask), never in full.
+type SelfService struct {
+	Links   *link.Service
+	Store   SelfServiceStore
+	Answers web.Answerer
+	// Profile gives the compliance profile of an account (its cadence's):
+	// its MaxPromiseDays bounds promises and its zones place "today". Nil
+	// means the account's stated zone (else UTC) and
+	// reply.DefaultMaxPromiseDays.
+	Profile func(ctx context.Context, a nudge.Account) (*compliance.Profile, error)
+	Clock   nudge.Clock
+	Logger  *slog.Logger
+	// FormTTL is DefaultFormTTL when zero.
+	FormTTL time.Duration
+}
+
+// Register adds GET and POST /p/{token} to s.
+func (p *SelfService) Register(s *web.Server) {
+	s.Handle("GET "+SelfServicePath+"{token}", http.HandlerFunc(p.show))
+	s.Handle("POST "+SelfServicePath+"{token}", http.HandlerFunc(p.post))
+}
+
+// ssStop is one contact the borrower may stop.
+type ssStop struct {
+	Value   string
+	Label   string
+	Checked bool
+	Done    bool
+	channel nudge.ChannelKind
+	address string
+}
+
+// ssView is what the page template sees.
+type ssView struct {
+	Lang    string
+	T       ssText
+	State   string // page, invalid, expired, forbidden, error
+	Heading string
+	Message string
+	Help    string
+
+	Active      bool
+	AmountDue   string
+	DueDate     string
+	Promise     string
+	Notice      string
+	Errors      map[string]string
+	Date        string
+	Amount      string
+	MinDate     string
+	MaxDate     string
+	DateHint    string
+	AmountLabel string
+	AmountHint  string
+	Nonce       string
+	CSRF        map[string]string
+	Stops       []ssStop
+	CanStop     bool
+}
+
+// ssRequest is one request about a valid link.
+type ssRequest struct {
+	token   string
+	link    link.Link
+	acct    nudge.Account
+	lender  nudge.Lender
+	profile *compliance.Profile
+	now     time.Time
+	today   nudge.Date
+	last    nudge.Date
+	lang    string
+	t       ssText
+	f       *templates.Formatter
+}
+
+func (p *SelfService) show(w http.ResponseWriter, r *http.Request) {
+	q, ok := p.load(w, r)
+	if !ok {
+		return
+	}
+	v, err := p.view(r.Context(), q)
+	if err != nil {
+		p.fail(w, r, q, "rendering the page", err)
+		return
+	}
+	p.write(w, http.StatusOK, v)
+}
+
+func (p *SelfService) post(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxSelfServiceBody)
+	q, ok := p.load(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.message(w, http.StatusBadRequest, q.lang, "forbidden", q.t.ForbiddenTitle, q.t.Forbidden, p.help(q))
+		return
+	}
+	action, nonce := r.PostForm.Get("action"), r.PostForm.Get("nonce")
+	if !p.checkCSRF(q, action, nonce, r.PostForm.Get("csrf")) {
+		p.logger().Warn("self-service form refused: bad CSRF token", "lender", q.link.Lender, "account", q.link.AccountID, "action", action)
+		p.message(w, http.StatusForbidden, q.lang, "forbidden", q.t.ForbiddenTitle, q.t.Forbidden, p.help(q))
+		return
+	}
+	ctx := r.Context()
+	v, err := p.view(ctx, q)
+	if err != nil {
+		p.fail(w, r, q, "rendering the page", err)
+		return
+	}
+	code := http.StatusBadRequest
+	switch action {
+	case ActionPromise:
+		code, err = p.promise(ctx, q, nonce, r, &v)
+	case ActionPaid:
+		code, err = p.paid(ctx, q, nonce, &v)
+	case ActionStop:
+		code, err = p.stop(ctx, q, nonce, r, &v)
+	}
+	if err != nil {
+		p.fail(w, r, q, "recording "+action, err)
+		return
+	}
+	if code == http.StatusOK {
+		// Show the page as it now stands, with the confirmation.
+		notice := v.Notice
+		if v, err = p.view(ctx, q); err != nil {
+			p.fail(w, r, q, "rendering the page", err)
+			return
+		}
+		v.Notice = notice
+	}
+	p.write(w, code, v)
+}
+
+// promise records a promise to pay, or answers 422 with the form's errors.
+func (p *SelfService) promise(ctx context.Context, q *ssRequest, nonce string, r *http.Request, v *ssView) (int, error) {
+	if !v.Active {
+		return http.StatusConflict, nil
+	}
+	v.Date, v.Amount = strings.TrimSpace(r.PostForm.Get("date")), strings.TrimSpace(r.PostForm.Get("amount"))
+	date, amount, errs := p.checkPromise(q, v.Date, v.Amount)
+	if len(errs) > 0 {
+		v.Errors = errs
+		return http.StatusUnprocessableEntity, nil
+	}
+	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.link.Channel, Address: q.link.Address,
+		Intent: nudge.IntentPromise, Date: date, Amount: amount, ProviderID: providerID(q, ActionPromise, nonce),
+		Body: "self-service page: promise", Source: response.SourceWeb}); err != nil {
+		return 0, err
+	}
+	money, _ := q.f.Money(amount, q.acct.Currency)
+	day, _ := q.f.Date(date)
+	v.Notice = fmt.Sprintf(q.t.DonePromise, money, day)
+	p.logger().Info("self-service promise", "lender", q.acct.Lender, "account", q.acct.ID, "due", date.String(), "amount", amount)
+	return http.StatusOK, nil
+}
+
+// paid records that the borrower says they have paid.
+func (p *SelfService) paid(ctx context.Context, q *ssRequest, nonce string, v *ssView) (int, error) {
+	if !v.Active {
+		return http.StatusConflict, nil
+	}
+	if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: q.link.Channel, Address: q.link.Address,
+		Intent: nudge.IntentPaid, ProviderID: providerID(q, ActionPaid, nonce), Body: "self-service page: already paid",
+		Source: response.SourceWeb}); err != nil {
+		return 0, err
+	}
+	v.Notice = q.t.DonePaid
+	p.logger().Info("self-service claimed payment", "lender", q.acct.Lender, "account", q.acct.ID)
+	return http.StatusOK, nil
+}
+
+// stop opts the chosen contacts out.
+func (p *SelfService) stop(ctx context.Context, q *ssRequest, nonce string, r *http.Request, v *ssView) (int, error) {
+	chosen := map[string]bool{}
+	for _, s := range r.PostForm["stop"] {
+		chosen[s] = true
+	}
+	var picked []ssStop
+	for i, s := range v.Stops {
+		v.Stops[i].Checked = chosen[s.Value]
+		if chosen[s.Value] && !s.Done {
+			picked = append(picked, s)
+		}
+	}
+	if len(picked) == 0 {
+		v.Errors = map[string]string{"stop": q.t.ErrStopNone}
+		return http.StatusUnprocessableEntity, nil
+	}
+	for _, s := range picked {
+		if _, err := p.Answers.Apply(ctx, response.Answer{Account: q.acct, Channel: s.channel, Address: s.address,
+			Intent: nudge.IntentOptOut, ProviderID: providerID(q, ActionStop+":"+s.Value, nonce), Body: "self-service page: stop",
+			Source: response.SourceWeb}); err != nil {
+			return 0, err
+		}
+		p.logger().Info("self-service opt-out", "lender", q.acct.Lender, "account", q.acct.ID, "channel", s.channel,
+			"address", channels.Mask(s.address))
+	}
+	v.Notice = q.t.DoneStop
+	return http.StatusOK, nil
+}
+
+// providerID is the idempotency key of an answer: the same form submitted
+// again is recognised and changes nothing more.
+func providerID(q *ssRequest, action, nonce string) string {
+	return "web:" + q.link.Lender + ":" + q.link.AccountID + ":" + action + ":" + nonce
+}
+
+// formAmountPattern matches a plain decimal amount typed into the form.
+var formAmountPattern = regexp.MustCompile(`^[0-9]{1,12}(\.[0-9]+)?$`)
+
+// checkPromise validates the promise form and returns the date, the amount
+// as a decimal string, and the errors by field.
+func (p *SelfService) checkPromise(q *ssRequest, dateIn, amountIn string) (nudge.Date, string, map[string]string) {
+	errs := map[string]string{}
+	first, _ := q.f.Date(q.today)
+	last, _ := q.f.Date(q.last)
+	var date nudge.Date
+	switch d, err := nudge.ParseDate(dateIn); {
+	case dateIn == "" || err != nil:
+		errs["date"] = q.t.ErrDate
+	case d.Before(q.today) || d.After(q.last):
+		errs["date"] = fmt.Sprintf(q.t.ErrDateRange, first, last)
+	default:
+		date = d
+	}
+	code := q.acct.Currency
+	digits, ok := currency.GetDigits(code)
+	if !ok {
+		digits = 2
+	}
+	example, _ := q.f.Money(q.acct.AmountDue, code)
+	if example == "" {
+		example = q.acct.AmountDue
+	}
+	limit, maxText := p.maxAmount(q)
+	amount := normaliseAmount(amountIn)
+	switch {
+	case !formAmountPattern.MatchString(amount):
+		errs["amount"] = fmt.Sprintf(q.t.ErrAmount, example)
+	case fractionDigits(amount) > int(digits):
+		errs["amount"] = fmt.Sprintf(q.t.ErrAmount, example)
+	default:
+		a, err := currency.NewAmount(amount, code)
+		if err != nil {
+			errs["amount"] = fmt.Sprintf(q.t.ErrAmount, example)
+			break
+		}
+		over := false
+		if limit != nil {
+			c, err := a.Cmp(*limit)
+			over = err != nil || c > 0
+		}
+		if !a.IsPositive() || over {
+			errs["amount"] = fmt.Sprintf(q.t.ErrAmountRange, maxText)
+			break
+		}
+		// Written with the currency's digits: 200 becomes 200.00.
+		amount = a.RoundTo(digits, currency.RoundHalfUp).Number()
+	}
+	if len(errs) > 0 {
+		return nudge.Date{}, "", errs
+	}
+	return date, amount, nil
+}
+
+// maxAmount is the largest amount a borrower may promise, and its text.
+func (p *SelfService) maxAmount(q *ssRequest) (*currency.Amount, string) {
+	due, err := currency.NewAmount(strings.TrimSpace(q.acct.AmountDue), q.acct.Currency)
+	if err != nil {
+		return nil, q.acct.AmountDue
+	}
+	limit, err := due.Mul(strconv.Itoa(MaxPromiseFactor))
+	if err != nil {
+		return nil, q.acct.AmountDue
+	}
+	text, err := q.f.Money(limit.Number(), q.acct.Currency)
+	if err != nil {
+		text = limit.Number()
+	}
+	return &limit, text
+}
+
+// normaliseAmount trims the input and reads a lone comma as the decimal
+// separator (412,50 as Spanish speakers write it).
+func normaliseAmount(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, ".") && strings.Count(s, ",") == 1 {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	return s
+}
+
+func fractionDigits(s string) int {
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		return len(frac)
+	}
+	return 0
+}
+
+// load verifies the link and loads the account, lender and profile; on
+// failure it has answered with a friendly page.
+func (p *SelfService) load(w http.ResponseWriter, r *http.Request) (*ssRequest, bool) {
+	ctx := r.Context()
+	now := p.Clock.Now()
+	token := r.PathValue("token")
+	l, err := p.Links.Resolve(ctx, token, link.SelfService)
+	lang := matchUnsubLocale(nil, r.Header.Get("Accept-Language"))
+	if err == nil && (l.Lender == "" || l.AccountID == "" || l.Address == "" || !l.Channel.Valid()) {
+		err = fmt.Errorf("%w: the token lacks a lender, account, channel or address", link.ErrUnknown)
+	}
+	switch {
+	case errors.Is(err, link.ErrExpired):
+		// A genuine link past its time: say so in the borrower's language
+		// and give the lender's number, but show nothing of the account.
+		q := &ssRequest{link: l, now: now}
+		p.locate(ctx, r, q)
+		p.logger().Info("self-service link expired", "lender", l.Lender, "account", l.AccountID, "token", link.Mask(token))
+		p.message(w, http.StatusGone, q.lang, "expired", q.t.ExpiredTitle, q.t.Expired, p.help(q))
+		return nil, false
+	case errors.Is(err, link.ErrUnknown), errors.Is(err, link.ErrPurpose):
+		// Unknown, or revoked by an erasure: it answers as an expired link
+		// does, without a lender to name.
+		p.logger().Info("self-service link unknown", "method", r.Method, "token", link.Mask(token), "err", err)
+		t := ssTexts[lang]
+		p.message(w, http.StatusGone, lang, "expired", t.ExpiredTitle, t.Expired, "")
+		return nil, false
+	case errors.Is(err, link.ErrMalformed):
+		p.logger().Warn("self-service link refused", "method", r.Method, "token", link.Mask(token), "err", err)
+		t := ssTexts[lang]
+		p.message(w, http.StatusBadRequest, lang, "invalid", t.InvalidTitle, t.Invalid, "")
+		return nil, false
+	case err != nil:
+		p.fail(w, r, &ssRequest{lang: lang, t: ssTexts[lang]}, "resolving the link", err)
+		return nil, false
+	}
+	q := &ssRequest{token: token, link: l, now: now}
+	q.acct, err = p.Store.GetAccount(ctx, l.Lender, l.AccountID)
+	if errors.Is(err, nudge.ErrNotFound) {
+		p.logger().Warn("self-service link names no account", "lender", l.Lender, "account", l.AccountID)
+		t := ssTexts[lang]
+		p.message(w, http.StatusGone, lang, "expired", t.ExpiredTitle, t.Expired, "")
+		return nil, false
+	}
+	if err != nil {
+		p.fail(w, r, &ssRequest{lang: lang, t: ssTexts[lang]}, "loading the account", err)
+		return nil, false
+	}
+	p.locate(ctx, r, q)
+	if p.Profile != nil {
+		if q.profile, err = p.Profile(ctx, q.acct); err != nil {
+			p.fail(w, r, q, "loading the profile", err)
+			return nil, false
+		}
+	}
+	q.today = nudge.DateOf(now.In(compliance.PrimaryLocationOf(q.acct, q.profile)))
+	days := reply.DefaultMaxPromiseDays
+	if q.profile != nil && q.profile.MaxPromiseDays > 0 {
+		days = q.profile.MaxPromiseDays
+	}
+	q.last = q.today.AddDays(days)
+	return q, true
+}
+
+// locate loads the lender and picks the language (the borrower's, the
+// lender's, the browser's, then English) and the formatter.
+func (p *SelfService) locate(ctx context.Context, r *http.Request, q *ssRequest) {
+	var prefs []string
+	if q.acct.ID != "" {
+		prefs = append(prefs, q.acct.Borrower.Language)
+	}
+	lender, err := p.Store.GetLender(ctx, q.link.Lender)
+	switch {
+	case err == nil:
+		q.lender = lender
+		prefs = append(prefs, lender.Language)
+	case !errors.Is(err, nudge.ErrNotFound):
+		p.logger().Warn("self-service page: loading lender", "lender", q.link.Lender, "err", err)
+	}
+	if q.lender.Name == "" {
+		q.lender.Name = q.link.Lender
+	}
+	q.lang = matchUnsubLocale(prefs, r.Header.Get("Accept-Language"))
+	q.t = ssTexts[q.lang]
+	tag := q.lang
+	if q.acct.Address != nil && q.acct.Address.Country != "" && !strings.Contains(tag, "-") {
+		tag += "-" + q.acct.Address.Country
+	}
+	f, err := templates.NewFormatter(tag)
+	if err != nil {
+		f, _ = templates.NewFormatter(q.lang)
+	}
+	q.f = f
+}
+
+// view builds the page for a valid link.
+func (p *SelfService) view(ctx context.Context, q *ssRequest) (ssView, error) {
+	a := q.acct
+	v := ssView{Lang: q.lang, T: q.t, State: "page", Heading: fmt.Sprintf(q.t.Title, q.lender.Name), Help: p.help(q),
+		Active: a.Status == nudge.StatusActive}
+	var err error
+	if v.AmountDue, err = q.f.Money(a.AmountDue, a.Currency); err != nil {
+		v.AmountDue = a.AmountDue + " " + a.Currency
+	}
+	if v.DueDate, err = q.f.Date(a.DueDate); err != nil {
+		v.DueDate = a.DueDate.String()
+	}
+	switch pr, err := p.Store.ActivePromise(ctx, a.Lender, a.ID); {
+	case err == nil:
+		money, merr := q.f.Money(pr.Amount, a.Currency)
+		day, derr := q.f.Date(pr.Due)
+		if merr == nil && derr == nil {
+			v.Promise = fmt.Sprintf(q.t.PromiseActive, money, day)
+		}
+	case !errors.Is(err, nudge.ErrNotFound):
+		return v, fmt.Errorf("active promise: %w", err)
+	}
+	first, _ := q.f.Date(q.today)
+	last, _ := q.f.Date(q.last)
+	v.MinDate, v.MaxDate = q.today.String(), q.last.String()
+	v.DateHint = fmt.Sprintf(q.t.DateHint, first, last)
+	v.AmountLabel = fmt.Sprintf(q.t.AmountLabel, a.Currency)
+	_, maxText := p.maxAmount(q)
+	v.AmountHint = fmt.Sprintf(q.t.AmountHint, maxText)
+	v.Amount = a.AmountDue
+	if v.Nonce, err = newFormNonce(); err != nil {
+		return v, err
+	}
+	v.CSRF = map[string]string{}
+	for _, action := range []string{ActionPromise, ActionPaid, ActionStop} {
+		v.CSRF[action] = p.csrfToken(q, action, v.Nonce)
+	}
+	if v.Stops, err = p.stops(ctx, q); err != nil {
+		return v, err
+	}
+	for _, s := range v.Stops {
+		v.CanStop = v.CanStop || !s.Done
+	}
+	return v, nil
+}
+
+// stops lists the contacts the borrower may stop: the link's own first
+// (checked), then the account's other usable contacts; each says whether it
+// is already stopped.
+func (p *SelfService) stops(ctx context.Context, q *ssRequest) ([]ssStop, error) {
+	type key struct {
+		ch   nudge.ChannelKind
+		addr string
+	}
+	seen := map[key]bool{}
+	var out []ssStop
+	add := func(value string, ch nudge.ChannelKind, addr string, checked bool) error {
+		k := key{ch, strings.ToLower(strings.TrimSpace(addr))}
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		done, err := p.Store.IsOptedOut(ctx, q.link.Lender, ch, addr)
+		if err != nil {
+			return fmt.Errorf("opt-out of %s: %w", ch, err)
+		}
+		format := q.t.StopSMS
+		switch ch {
+		case nudge.Voice:
+			format = q.t.StopVoice
+		case nudge.Email:
+			format = q.t.StopEmail
+		}
+		out = append(out, ssStop{Value: value, Label: fmt.Sprintf(format, channels.Mask(addr)), Checked: checked && !done,
+			Done: done, channel: ch, address: addr})
+		return nil
+	}
+	if err := add("link", q.link.Channel, q.link.Address, true); err != nil {
+		return nil, err
+	}
+	for i, c := range q.acct.Contacts {
+		if c.State == nudge.ContactWrongParty || c.Address == "" || strings.HasPrefix(c.Address, "erased-") {
+			continue
+		}
+		if err := add("c"+strconv.Itoa(i), c.Channel, c.Address, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// newFormNonce returns 16 random bytes, base64url: a form's idempotency key.
+func newFormNonce() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("form nonce: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// nonceLength is the length of a nonce made by newFormNonce.
+const nonceLength = 22
+
+// formBinding is what a CSRF token binds: the page token, the action and
+// the nonce.
+func formBinding(pageToken, action, nonce string) string {
+	sum := sha256.Sum256([]byte(pageToken + "\x00" + action + "\x00" + nonce))
+	return hex.EncodeToString(sum[:])
+}
+
+// csrfToken signs the binding of a form (link.Service.SignForm).
+func (p *SelfService) csrfToken(q *ssRequest, action, nonce string) string {
+	ttl := p.FormTTL
+	if ttl <= 0 {
+		ttl = DefaultFormTTL
+	}
+	return p.Links.SignForm(formBinding(q.token, action, nonce), q.now.Add(ttl))
+}
+
+// checkCSRF reports whether token is a valid, unexpired CSRF token for the
+// page, action and nonce.
+func (p *SelfService) checkCSRF(q *ssRequest, action, nonce, token string) bool {
+	if len(nonce) != nonceLength || token == "" {
+		return false
+	}
+	switch action {
+	case ActionPromise, ActionPaid, ActionStop:
+	default:
+		return false
+	}
+	return p.Links.VerifyForm(token, formBinding(q.token, action, nonce), q.now)
+}
+
+// help is the "Questions? Call …" line, or empty without a help number.
+func (p *SelfService) help(q *ssRequest) string {
+	if q == nil || q.lender.HelpPhone == "" {
+		return ""
+	}
+	number := q.lender.HelpPhone
+	if q.f != nil {
+		if s, err := q.f.Phone(number); err == nil {
+			number = s
+		}
+	}
+	return fmt.Sprintf(q.t.Help, number)
+}
+
+// message answers with a page that only says something (a bad or expired
+// link, a refused form, an error).
+func (p *SelfService) message(w http.ResponseWriter, code int, lang, state, heading, msg, help string) {
+	p.write(w, code, ssView{Lang: lang, T: ssTexts[lang], State: state, Heading: heading, Message: msg, Help: help})
+}
+
+// fail logs err and answers 500 with a friendly page.
+func (p *SelfService) fail(w http.ResponseWriter, r *http.Request, q *ssRequest, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	p.logger().Error("self-service page: "+what+" failed", "method", r.Method, "lender", q.link.Lender,
+		"account", q.link.AccountID, "err", err)
+	p.message(w, http.StatusInternalServerError, q.lang, "error", q.t.ErrorTitle, q.t.Error, p.help(q))
+}
+
+// write renders the page with headers that keep it out of caches and
+// referrers and forbid scripts and framing.
+func (p *SelfService) write(w http.ResponseWriter, code int, v ssView) {
+	if v.Lang == "" {
+		v.Lang, v.T = unsubLocales[0], ssTexts[unsubLocales[0]]
+	}
+	writeBorrowerPage(w, p.logger(), ssPage, code, v.Lang, v)
+}
+
+func (p *SelfService) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}

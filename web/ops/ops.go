@@ -1,0 +1,461 @@
+package ops
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/web"
+)
+
+// Dashboard limits.
+const (
+	// DefaultOpsRangeDays is the length of the default date range.
+	DefaultOpsRangeDays = 30
+	// MaxOpsRangeDays is the longest date range a page accepts.
+	MaxOpsRangeDays = 366
+	// OpsRepliesLimit is how many replies the needs-a-person page lists.
+	OpsRepliesLimit = 200
+)
+
+//go:embed templates/*.html
+var opsTemplateFS embed.FS
+
+//go:embed static
+var opsStaticFS embed.FS
+
+// OpsStore is the part of the store the operator dashboard reads; *store.DB is one.
+type OpsStore interface {
+	GetLender(ctx context.Context, id string) (nudge.Lender, error)
+	APIKeyByHash(ctx context.Context, hash string) (nudge.APIKey, error)
+	ListAPIKeys(ctx context.Context, lender string) ([]nudge.APIKey, error)
+
+	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	ListReminders(ctx context.Context, lender, accountID string) ([]nudge.Reminder, error)
+	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
+	AccountReplies(ctx context.Context, lender, accountID string) ([]nudge.Reply, error)
+	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
+	Events(ctx context.Context, lender, accountID string) ([]nudge.Event, error)
+
+	ListLenders(ctx context.Context) ([]nudge.Lender, error)
+	AppendAudit(ctx context.Context, a nudge.AuditEntry) error
+	QueueCounts(ctx context.Context, lender string) ([]store.QueueCount, error)
+	PageReminders(ctx context.Context, q store.ReminderQuery) ([]nudge.Reminder, error)
+	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
+
+	OpsSummary(ctx context.Context, q store.OpsQuery) (store.OpsSummary, error)
+	OpsFunnel(ctx context.Context, q store.OpsQuery) ([]store.FunnelStep, error)
+	NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error)
+}
+
+var _ OpsStore = (*store.DB)(nil)
+
+// QueueInspector reports the depth and latency of Asynq queues and the
+// state of one task; *asynq.Inspector is one.
+type QueueInspector interface {
+	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
+}
+
+// OpsConfig configures the operator dashboard.
+type OpsConfig struct {
+	// Store is required.
+	Store OpsStore
+	// Secret signs session cookies and CSRF tokens (HMAC-SHA256); at least
+	// 32 bytes, normally the deployment secret.
+	Secret []byte
+	// Redis is the Asynq Redis: it feeds the queue table and asynqmon at
+	// /ops/queues/. Nil hides both.
+	Redis redis.UniversalClient
+	// Queues overrides the queue table's source (tests); by default an
+	// inspector over Redis.
+	Queues QueueInspector
+	// QueueNames are the queues shown (dispatcher queues by default).
+	QueueNames []string
+	// PublicURL decides whether cookies are Secure (when it is https).
+	PublicURL string
+	// SessionTTL is how long a login lasts (DefaultOpsSessionTTL when zero).
+	SessionTTL time.Duration
+	// Control carries out a lender's queue actions (retry, cancel, pause,
+	// resume); nil shows the queue view without them.
+	Control *dispatcher.Control
+	Clock   nudge.Clock
+	Logger  *slog.Logger
+}
+
+// Ops is the operator dashboard under /ops: server-rendered pages behind a
+// login with an API key. A lender's key sees and acts on its own lender only:
+// its queue view (/ops/queue) is built from the database and Asynq's
+// inspector filtered to that lender's reminders. A platform key (the
+// operators who run Nudge for every lender) picks the lender it looks at,
+// and is the only kind of key asynqmon at /ops/queues/ accepts: the Asynq
+// queues are shared by every lender.
+type Ops struct {
+	cfg    OpsConfig
+	signer opsSigner
+	secure bool
+	pages  map[string]*template.Template
+	static http.Handler
+	// monitor is asynqmon in full mode (admins) and read-only mode (others).
+	monitorFull, monitorReadOnly http.Handler
+}
+
+// NewOps checks cfg and returns the dashboard.
+func NewOps(cfg OpsConfig) (*Ops, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("ops: missing store")
+	case len(cfg.Secret) < 32:
+		return nil, fmt.Errorf("ops: the secret must be at least 32 bytes, got %d", len(cfg.Secret))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = nudge.SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultOpsSessionTTL
+	}
+	if len(cfg.QueueNames) == 0 {
+		cfg.QueueNames = []string{dispatcher.QueueCritical, dispatcher.QueueSMS, dispatcher.QueueVoice, dispatcher.QueueEmail}
+	}
+	if cfg.Queues == nil && cfg.Redis != nil {
+		cfg.Queues = asynq.NewInspectorFromRedisClient(cfg.Redis)
+	}
+	o := &Ops{cfg: cfg, signer: newOpsSigner(cfg.Secret), pages: map[string]*template.Template{}}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
+		o.secure = true
+	}
+	for _, name := range []string{"login", "overview", "funnel", "account", "replies", "queue", "error"} {
+		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ops: template %s: %w", name, err)
+		}
+		o.pages[name] = t
+	}
+	sub, err := fs.Sub(opsStaticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ops: static files: %w", err)
+	}
+	o.static = http.StripPrefix(web.OpsPath+"/static/", http.FileServerFS(sub))
+	if cfg.Redis != nil {
+		o.monitorFull = newQueueMonitor(cfg.Redis, false)
+		o.monitorReadOnly = newQueueMonitor(cfg.Redis, true)
+	}
+	return o, nil
+}
+
+// Register adds the dashboard's routes to s.
+func (o *Ops) Register(s *web.Server) {
+	s.Handle("GET "+web.OpsPath+"/login", http.HandlerFunc(o.loginForm))
+	s.Handle("POST "+web.OpsPath+"/login", http.HandlerFunc(o.login))
+	s.Handle("POST "+web.OpsPath+"/logout", o.page(o.logout))
+	s.Handle("GET "+web.OpsPath+"/static/", o.static)
+	s.Handle("GET "+web.OpsPath+"/{$}", o.page(o.overview))
+	s.Handle("GET "+web.OpsPath+"/funnel", o.page(o.funnel))
+	s.Handle("GET "+web.OpsPath+"/accounts", o.page(o.lookup))
+	s.Handle("GET "+web.OpsPath+"/accounts/{id}", o.page(o.account))
+	s.Handle("GET "+web.OpsPath+"/replies", o.page(o.replies))
+	s.Handle("GET "+web.OpsPath+"/queue", o.page(o.queueView))
+	s.Handle("POST "+web.OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
+	s.Handle("POST "+web.OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))
+	if o.monitorFull != nil {
+		s.Handle(web.OpsQueuesPath+"/", http.HandlerFunc(o.queues))
+	}
+}
+
+func (o *Ops) now() time.Time { return o.cfg.Clock.Now() }
+
+// opsView is what every page template sees.
+type opsView struct {
+	Title  string
+	Nav    string
+	Key    nudge.APIKey
+	Lender nudge.Lender
+	// Lenders are the lenders a platform key may switch between.
+	Lenders []nudge.Lender
+	CSRF    string
+	Queues  bool
+	Filter  opsFilter
+	Error   string
+	Message string
+	Next    string
+	Data    any
+}
+
+// opsError is an error shown as a page with its status.
+type opsError struct {
+	status int
+	msg    string
+}
+
+func (e *opsError) Error() string { return e.msg }
+
+func opsErrorf(status int, format string, args ...any) *opsError {
+	return &opsError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// pageFunc serves one page for a logged-in key; it fills v and returns the
+// template to render, or "" when it has answered itself.
+type pageFunc func(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error)
+
+// page authenticates the session (redirecting to the login form without
+// one), checks CSRF on POSTs, and renders the page.
+func (o *Ops) page(fn pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+		p, err := o.principal(r)
+		if err != nil {
+			if !errors.Is(err, errOpsSession) {
+				o.fail(w, r, nil, err)
+				return
+			}
+			if r.Method != http.MethodGet {
+				o.fail(w, r, nil, opsErrorf(http.StatusUnauthorized, "your session has ended: log in again"))
+				return
+			}
+			http.Redirect(w, r, web.OpsPath+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, web.MaxOpsLoginBody)
+			if !o.signer.checkCSRF(p.Session.Nonce, r.PostFormValue("csrf")) {
+				o.fail(w, r, p, opsErrorf(http.StatusForbidden, "the form has expired or was not sent by this dashboard: reload the page and try again"))
+				return
+			}
+		}
+		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform()}
+		if err := o.actingLender(w, r, p, v); err != nil {
+			o.fail(w, r, p, err)
+			return
+		}
+		name, err := fn(w, r, p, v)
+		if err != nil {
+			o.fail(w, r, p, err)
+			return
+		}
+		if name != "" {
+			o.render(w, http.StatusOK, name, v)
+		}
+	})
+}
+
+// OpsLenderCookie remembers which lender a platform key is looking at.
+const OpsLenderCookie = "nudge_ops_lender"
+
+// actingLender sets the lender the page is about: a lender key's own; for a
+// platform key the one named by ?lender= (remembered in a cookie), else the
+// remembered one, else the first lender.
+func (o *Ops) actingLender(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) error {
+	ctx := r.Context()
+	p.Lender = p.Key.Lender
+	if p.Key.Platform() {
+		lenders, err := o.cfg.Store.ListLenders(ctx)
+		if err != nil {
+			return fmt.Errorf("lenders: %w", err)
+		}
+		if len(lenders) == 0 {
+			return opsErrorf(http.StatusNotFound, "no lender is configured yet")
+		}
+		v.Lenders = lenders
+		want := r.URL.Query().Get("lender")
+		if want == "" {
+			if c, err := r.Cookie(OpsLenderCookie); err == nil {
+				want = c.Value
+			}
+		}
+		p.Lender = lenders[0].ID
+		for _, l := range lenders {
+			if l.ID == want {
+				p.Lender = l.ID
+			}
+		}
+		if q := r.URL.Query().Get("lender"); q != "" && q != p.Lender {
+			return opsErrorf(http.StatusNotFound, "no lender %s", q)
+		}
+		http.SetCookie(w, o.cookie(OpsLenderCookie, p.Lender))
+	}
+	l, err := o.cfg.Store.GetLender(ctx, p.Lender)
+	switch {
+	case errors.Is(err, nudge.ErrNotFound):
+		l = nudge.Lender{ID: p.Lender, Name: p.Lender}
+	case err != nil:
+		return fmt.Errorf("lender %s: %w", p.Lender, err)
+	}
+	v.Lender = l
+	return nil
+}
+
+// principal reads and checks the session cookie, then the key it names:
+// a revoked key, or one whose lender changed, has no session.
+func (o *Ops) principal(r *http.Request) (*opsPrincipal, error) {
+	c, err := r.Cookie(OpsSessionCookie)
+	if err != nil {
+		return nil, errOpsSession
+	}
+	sess, err := o.signer.open(c.Value, o.now())
+	if err != nil {
+		return nil, err
+	}
+	keys, err := o.cfg.Store.ListAPIKeys(r.Context(), sess.Lender)
+	if err != nil {
+		return nil, fmt.Errorf("keys of lender %s: %w", sess.Lender, err)
+	}
+	for _, k := range keys {
+		if k.ID == sess.KeyID && k.RevokedAt.IsZero() && k.Role.Valid() {
+			return &opsPrincipal{Key: k, Session: sess, CSRF: o.signer.csrf(sess.Nonce)}, nil
+		}
+	}
+	return nil, errOpsSession
+}
+
+// fail answers err as an error page.
+func (o *Ops) fail(w http.ResponseWriter, r *http.Request, p *opsPrincipal, err error) {
+	var oe *opsError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &oe):
+	case errors.As(err, &mbe):
+		oe = opsErrorf(http.StatusRequestEntityTooLarge, "the form is larger than %d bytes", mbe.Limit)
+	case errors.Is(err, nudge.ErrNotFound):
+		oe = opsErrorf(http.StatusNotFound, "not found")
+	case errors.Is(err, context.Canceled):
+		return
+	default:
+		o.cfg.Logger.Error("ops page failed", "path", r.URL.Path, "err", err)
+		oe = opsErrorf(http.StatusInternalServerError, "internal error")
+	}
+	v := &opsView{Title: http.StatusText(oe.status), Error: oe.msg}
+	if p != nil {
+		v.Key, v.CSRF, v.Queues = p.Key, p.CSRF, o.monitorFull != nil && p.Key.Platform()
+		v.Lender = nudge.Lender{ID: p.Lender, Name: p.Lender}
+	}
+	o.render(w, oe.status, "error", v)
+}
+
+func (o *Ops) render(w http.ResponseWriter, status int, name string, v *opsView) {
+	t, ok := o.pages[name]
+	if !ok {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, v); err != nil {
+		o.cfg.Logger.Error("ops template failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// safeNext returns next when it is a path of the dashboard, else /ops/.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return web.OpsPath + "/"
+	}
+	inside := u.Path == web.OpsPath || strings.HasPrefix(u.Path, web.OpsPath+"/")
+	if !inside || strings.HasPrefix(u.Path, web.OpsPath+"/login") {
+		return web.OpsPath + "/"
+	}
+	return next
+}
+
+// loginForm shows the login form with a fresh anti-forgery nonce.
+func (o *Ops) loginForm(w http.ResponseWriter, r *http.Request) {
+	o.showLogin(w, r, http.StatusOK, "")
+}
+
+func (o *Ops) showLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	nonce, err := newOpsNonce()
+	if err != nil {
+		o.fail(w, r, nil, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	http.SetCookie(w, o.cookie(opsLoginCookie, nonce))
+	o.render(w, status, "login", &opsView{Title: "Log in", CSRF: o.signer.csrf(nonce), Error: msg,
+		Next: safeNext(r.FormValue("next"))})
+}
+
+// login checks the API key of the form and starts a session.
+func (o *Ops) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxOpsLoginBody)
+	if err := r.ParseForm(); err != nil {
+		o.showLogin(w, r, http.StatusBadRequest, "the form could not be read")
+		return
+	}
+	c, err := r.Cookie(opsLoginCookie)
+	if err != nil || !o.signer.checkCSRF(c.Value, r.PostFormValue("csrf")) {
+		o.showLogin(w, r, http.StatusForbidden, "the form has expired: try again")
+		return
+	}
+	key, err := o.authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("key")))
+	if err != nil {
+		var oe *opsError
+		if errors.As(err, &oe) {
+			o.showLogin(w, r, oe.status, oe.msg)
+			return
+		}
+		o.fail(w, r, nil, err)
+		return
+	}
+	nonce, err := newOpsNonce()
+	if err != nil {
+		o.fail(w, r, nil, err)
+		return
+	}
+	exp := o.now().Add(o.cfg.SessionTTL)
+	sess := opsSession{KeyID: key.ID, Lender: key.Lender, Expires: exp.Unix(), Nonce: nonce}
+	http.SetCookie(w, o.cookie(OpsSessionCookie, o.signer.seal(sess)))
+	http.SetCookie(w, o.cookie(opsLoginCookie, ""))
+	o.cfg.Logger.Info("ops login", "lender", key.Lender, "key", key.ID, "role", key.Role)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// authenticate finds the unrevoked key of a token nudge_<id>_<secret>.
+func (o *Ops) authenticate(ctx context.Context, token string) (nudge.APIKey, error) {
+	bad := opsErrorf(http.StatusUnauthorized, "that API key is not valid")
+	id, secret, err := web.ParseAPIToken(token)
+	if err != nil {
+		return nudge.APIKey{}, bad
+	}
+	k, err := o.cfg.Store.APIKeyByHash(ctx, web.HashSecret(secret))
+	if errors.Is(err, nudge.ErrNotFound) {
+		return nudge.APIKey{}, bad
+	}
+	if err != nil {
+		return nudge.APIKey{}, fmt.Errorf("look up api key: %w", err)
+	}
+	if k.ID != id || !k.RevokedAt.IsZero() || !k.Role.Valid() {
+		return nudge.APIKey{}, bad
+	}
+	return k, nil
+}
+
+// logout ends the session.
+func (o *Ops) logout(w http.ResponseWriter, r *http.Request, _ *opsPrincipal, _ *opsView) (string, error) {
+	http.SetCookie(w, o.cookie(OpsSessionCookie, ""))
+	http.Redirect(w, r, web.OpsPath+"/login", http.StatusSeeOther)
+	return "", nil
+}

@@ -1,0 +1,547 @@
+package ops
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/web"
+)
+
+var opsFuncs = template.FuncMap{
+	"ts":         fmtTime,
+	"mask":       channels.Mask,
+	"pct":        pct,
+	"secs":       func(d time.Duration) string { return d.Round(time.Second).String() },
+	"pathEscape": url.PathEscape,
+	"list":       func(vs ...any) []any { return vs },
+}
+
+// pct formats n/d as a percentage, or a dash when d is zero.
+func pct(n, d int) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(d))
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// opsFilter is the lender and date range of a page: From..To inclusive,
+// whole UTC days.
+type opsFilter struct {
+	Lender   string
+	From, To nudge.Date
+}
+
+// query returns the filter as a query string.
+func (f opsFilter) Query() string {
+	return url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}.Encode()
+}
+
+func (f opsFilter) since() time.Time { return f.From.In(time.UTC, 0, 0) }
+func (f opsFilter) until() time.Time { return f.To.In(time.UTC, 0, 0).Add(24 * time.Hour) }
+
+// filter reads lender, from and to. A key sees only its own lender.
+func (o *Ops) filter(r *http.Request, p *opsPrincipal) (opsFilter, error) {
+	q := r.URL.Query()
+	f := opsFilter{Lender: p.Lender}
+	if l := q.Get("lender"); l != "" && l != p.Lender {
+		return f, opsErrorf(http.StatusForbidden, "this key belongs to lender %s and cannot see lender %s", p.Key.Lender, l)
+	}
+	today := nudge.DateOf(o.now().UTC())
+	f.To = today
+	f.From = nudge.DateOf(today.In(time.UTC, 0, 0).AddDate(0, 0, -(DefaultOpsRangeDays - 1)))
+	for _, p := range []struct {
+		name string
+		d    *nudge.Date
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			d, err := nudge.ParseDate(v)
+			if err != nil {
+				return f, opsErrorf(http.StatusBadRequest, "%s: %v", p.name, err)
+			}
+			*p.d = d
+		}
+	}
+	switch days := f.To.DaysSince(f.From); {
+	case days < 0:
+		return f, opsErrorf(http.StatusBadRequest, "from %s is after to %s", f.From, f.To)
+	case days >= MaxOpsRangeDays:
+		return f, opsErrorf(http.StatusBadRequest, "the range %s to %s is longer than %d days", f.From, f.To, MaxOpsRangeDays)
+	}
+	return f, nil
+}
+
+// opsTotals are the headline numbers of one range.
+type opsTotals struct {
+	Label           string
+	Sent, Delivered int
+	Failed          int
+	// Unknown counts attempts whose provider answer was lost and that the
+	// reconciler has not resolved yet.
+	Unknown              int
+	Replies, NeedsPerson int
+	Made, Kept, Broken   int
+	OptOuts              int
+	Suppressed, Deferred int
+	DeliveryRate         string
+}
+
+// sentStatus reports whether the provider accepted an attempt in status s.
+func sentStatus(s nudge.AttemptStatus) bool {
+	return s.Rank() >= nudge.AttemptSent.Rank() && s != nudge.AttemptFailed && s != nudge.AttemptCanceled
+}
+
+func deliveredStatus(s nudge.AttemptStatus) bool {
+	return s == nudge.AttemptDelivered || s == nudge.AttemptCompleted
+}
+
+func totalsOf(label string, s store.OpsSummary) opsTotals {
+	t := opsTotals{Label: label, NeedsPerson: s.NeedsPerson}
+	for _, a := range s.Attempts {
+		if sentStatus(a.Status) {
+			t.Sent += a.N
+		}
+		if deliveredStatus(a.Status) {
+			t.Delivered += a.N
+		}
+		if a.Status == nudge.AttemptFailed || a.Status == nudge.AttemptUndelivered {
+			t.Failed += a.N
+		}
+		if a.Status == nudge.AttemptUnknown {
+			t.Unknown += a.N
+		}
+	}
+	for _, n := range s.Replies {
+		t.Replies += n
+	}
+	for st, n := range s.Promises {
+		t.Made += n
+		switch st {
+		case nudge.PromiseKept:
+			t.Kept += n
+		case nudge.PromiseBroken:
+			t.Broken += n
+		}
+	}
+	for _, n := range s.OptOuts {
+		t.OptOuts += n
+	}
+	for _, d := range s.Decisions {
+		if d.Action == "suppress" {
+			t.Suppressed += d.N
+		} else {
+			t.Deferred += d.N
+		}
+	}
+	t.DeliveryRate = pct(t.Delivered, t.Sent)
+	return t
+}
+
+// opsQueue is one row of the queue table.
+type opsQueue struct {
+	Name                                              string
+	Size, Pending, Active, Scheduled, Retry, Archived int
+	Latency                                           time.Duration
+	Paused                                            bool
+	Missing                                           bool
+}
+
+type overviewData struct {
+	Today, Range opsTotals
+	Attempts     []store.AttemptCount
+	Decisions    []store.DecisionCount
+	OptOuts      []keyCount
+	Queues       []opsQueue
+	QueueError   string
+	Charts       []opsChart
+}
+
+type keyCount struct {
+	Key string
+	N   int
+}
+
+func sortedCounts[K ~string](m map[K]int) []keyCount {
+	out := make([]keyCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, keyCount{Key: string(k), N: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// overview shows today and the range: sends, delivery, replies, promises,
+// opt-outs, suppressions and deferrals, and the queues.
+func (o *Ops) overview(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
+	f, err := o.filter(r, p)
+	if err != nil {
+		return "", err
+	}
+	v.Title, v.Nav, v.Filter = "Overview", "overview", f
+	ctx := r.Context()
+	now := o.now().UTC()
+	todayStart := nudge.DateOf(now).In(time.UTC, 0, 0)
+	today, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: todayStart, Until: todayStart.Add(24 * time.Hour)})
+	if err != nil {
+		return "", err
+	}
+	rng, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: f.since(), Until: f.until()})
+	if err != nil {
+		return "", err
+	}
+	d := overviewData{
+		Today: totalsOf("Today", today), Range: totalsOf(f.From.String()+" – "+f.To.String(), rng),
+		Attempts: rng.Attempts, Decisions: rng.Decisions, OptOuts: sortedCounts(rng.OptOuts),
+	}
+	d.Queues, d.QueueError = o.queueTable()
+	if d.Charts, err = overviewCharts(f, rng); err != nil {
+		return "", err
+	}
+	v.Data = d
+	return "overview", nil
+}
+
+// queueTable reads each queue's depth and latency.
+func (o *Ops) queueTable() ([]opsQueue, string) {
+	if o.cfg.Queues == nil {
+		return nil, ""
+	}
+	var out []opsQueue
+	for _, name := range o.cfg.QueueNames {
+		info, err := o.cfg.Queues.GetQueueInfo(name)
+		if err != nil {
+			// A queue no task has used yet does not exist in Redis.
+			if strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "does not exist") {
+				out = append(out, opsQueue{Name: name, Missing: true})
+				continue
+			}
+			o.cfg.Logger.Warn("ops queue info", "queue", name, "err", err)
+			return out, fmt.Sprintf("queue %s: the queue store did not answer", name)
+		}
+		out = append(out, opsQueue{Name: name, Size: info.Size, Pending: info.Pending, Active: info.Active,
+			Scheduled: info.Scheduled, Retry: info.Retry, Archived: info.Archived, Latency: info.Latency, Paused: info.Paused})
+	}
+	return out, ""
+}
+
+// overviewCharts draws sends by channel and status, sends per day, and
+// suppressions and deferrals by reason.
+func overviewCharts(f opsFilter, s store.OpsSummary) ([]opsChart, error) {
+	var statuses []nudge.AttemptStatus
+	for _, a := range s.Attempts {
+		if !slices.Contains(statuses, a.Status) {
+			statuses = append(statuses, a.Status)
+		}
+	}
+	slices.Sort(statuses)
+	chans := make([]string, len(nudge.Channels))
+	for i, c := range nudge.Channels {
+		chans[i] = string(c)
+	}
+	var bySt []opsSeries
+	for _, st := range statuses {
+		vals := make([]float64, len(nudge.Channels))
+		for _, a := range s.Attempts {
+			if a.Status == st {
+				vals[slices.Index(nudge.Channels, a.Channel)] += float64(a.N)
+			}
+		}
+		bySt = append(bySt, opsSeries{Name: string(st), Values: vals})
+	}
+	sends, err := barChart("chart-sends", "Attempts by channel and status", chans, bySt, true)
+	if err != nil {
+		return nil, err
+	}
+
+	var days []string
+	for d := f.From; d.DaysSince(f.To) <= 0; d = nudge.DateOf(d.In(time.UTC, 0, 0).AddDate(0, 0, 1)) {
+		days = append(days, d.String()[5:])
+	}
+	var daily []opsSeries
+	for _, c := range nudge.Channels {
+		vals := make([]float64, len(days))
+		for _, dc := range s.Daily {
+			if i := dc.Day.DaysSince(f.From); dc.Channel == c && i >= 0 && i < len(vals) {
+				vals[i] += float64(dc.N)
+			}
+		}
+		daily = append(daily, opsSeries{Name: string(c), Values: vals})
+	}
+	perDay, err := lineChart("chart-daily", "Attempts per day (UTC)", days, daily)
+	if err != nil {
+		return nil, err
+	}
+
+	var reasons []string
+	for _, d := range s.Decisions {
+		if !slices.Contains(reasons, string(d.Reason)) {
+			reasons = append(reasons, string(d.Reason))
+		}
+	}
+	slices.Sort(reasons)
+	supp := opsSeries{Name: "suppressed", Values: make([]float64, len(reasons))}
+	def := opsSeries{Name: "deferred", Values: make([]float64, len(reasons))}
+	for _, d := range s.Decisions {
+		i := slices.Index(reasons, string(d.Reason))
+		if d.Action == "suppress" {
+			supp.Values[i] += float64(d.N)
+		} else {
+			def.Values[i] += float64(d.N)
+		}
+	}
+	decisions, err := horizontalBarChart("chart-decisions", "Suppressions and deferrals by reason", reasons, []opsSeries{supp, def})
+	if err != nil {
+		return nil, err
+	}
+	return []opsChart{sends, perDay, decisions}, nil
+}
+
+type funnelData struct {
+	Steps  []store.FunnelStep
+	Window time.Duration
+	Chart  opsChart
+}
+
+// funnel shows planned → sent → delivered → replied → promised → paid per
+// cadence step.
+func (o *Ops) funnel(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
+	f, err := o.filter(r, p)
+	if err != nil {
+		return "", err
+	}
+	v.Title, v.Nav, v.Filter = "Funnel", "funnel", f
+	steps, err := o.cfg.Store.OpsFunnel(r.Context(), store.OpsQuery{Lender: f.Lender, Since: f.since(), Until: f.until()})
+	if err != nil {
+		return "", err
+	}
+	stages := []string{"planned", "sent", "delivered", "replied", "promised", "paid"}
+	labels := make([]string, len(steps))
+	series := make([]opsSeries, len(stages))
+	for i, st := range stages {
+		series[i] = opsSeries{Name: st, Values: make([]float64, len(steps))}
+	}
+	for j, s := range steps {
+		labels[j] = s.Cadence + "/" + s.Step
+		for i, n := range []int{s.Planned, s.Sent, s.Delivered, s.Replied, s.Promised, s.Paid} {
+			series[i].Values[j] = float64(n)
+		}
+	}
+	chart, err := barChart("chart-funnel", "Funnel per cadence step", labels, series, false)
+	if err != nil {
+		return "", err
+	}
+	v.Data = funnelData{Steps: steps, Window: store.FunnelWindow, Chart: chart}
+	return "funnel", nil
+}
+
+// lookup sends an account id from the search form to its timeline.
+func (o *Ops) lookup(w http.ResponseWriter, r *http.Request, _ *opsPrincipal, v *opsView) (string, error) {
+	v.Title, v.Nav = "Account lookup", "accounts"
+	if id := strings.TrimSpace(r.URL.Query().Get("id")); id != "" {
+		http.Redirect(w, r, web.OpsPath+"/accounts/"+url.PathEscape(id), http.StatusSeeOther)
+		return "", nil
+	}
+	return "account", nil
+}
+
+// timelineEntry is one line of an account's timeline.
+type timelineEntry struct {
+	At          time.Time
+	Kind        string
+	Summary     string
+	Action      string
+	Reason      nudge.Reason
+	Rule        string
+	Explanation string
+	ReminderID  string
+	// Order keeps entries of the same instant in the order they were made.
+	order int
+}
+
+// reminderRow is one reminder with the decision that settled it.
+type reminderRow struct {
+	nudge.Reminder
+	Rule, Explanation string
+}
+
+type accountData struct {
+	Account   nudge.Account
+	Reminders []reminderRow
+	Timeline  []timelineEntry
+	Found     bool
+}
+
+// decisionDetail is what a decision event's detail carries for the page.
+type decisionDetail struct {
+	Explanation string    `json:"explanation"`
+	Until       time.Time `json:"until"`
+	Zones       []string  `json:"zones"`
+}
+
+// account shows everything Nudge decided and did for an account, each
+// decision with its reason and rule.
+func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
+	v.Title, v.Nav = "Account", "accounts"
+	ctx, lender, id := r.Context(), p.Lender, r.PathValue("id")
+	acct, err := o.cfg.Store.GetAccount(ctx, lender, id)
+	if errors.Is(err, nudge.ErrNotFound) {
+		return "", opsErrorf(http.StatusNotFound, "lender %s has no account %q", lender, id)
+	}
+	if err != nil {
+		return "", err
+	}
+	rs, err := o.cfg.Store.ListReminders(ctx, lender, id)
+	if err != nil {
+		return "", err
+	}
+	atts, err := o.cfg.Store.AttemptHistory(ctx, lender, id, time.Time{})
+	if err != nil {
+		return "", err
+	}
+	reps, err := o.cfg.Store.AccountReplies(ctx, lender, id)
+	if err != nil {
+		return "", err
+	}
+	prs, err := o.cfg.Store.ListPromises(ctx, lender, id)
+	if err != nil {
+		return "", err
+	}
+	evs, err := o.cfg.Store.Events(ctx, lender, id)
+	if err != nil {
+		return "", err
+	}
+	v.Title = "Account " + acct.ID
+	v.Data = buildAccount(acct, rs, atts, reps, prs, evs)
+	return "account", nil
+}
+
+func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt, reps []nudge.Reply,
+	prs []nudge.Promise, evs []nudge.Event) accountData {
+	d := accountData{Account: acct, Found: true}
+	var tl []timelineEntry
+	add := func(e timelineEntry) {
+		e.order = len(tl)
+		tl = append(tl, e)
+	}
+	lastDecision := map[string]nudge.Event{}
+	for _, e := range evs {
+		entry := timelineEntry{At: e.At, Kind: string(e.Kind), Action: e.Action, Reason: e.Reason, Rule: e.Rule, ReminderID: e.ReminderID}
+		switch e.Kind {
+		case nudge.EventDecision:
+			var dd decisionDetail
+			_ = json.Unmarshal(e.Detail, &dd) // a detail of another shape leaves the explanation empty
+			entry.Explanation = dd.Explanation
+			entry.Summary = "Send-time check: " + e.Action
+			if !dd.Until.IsZero() {
+				entry.Summary += " until " + dd.Until.UTC().Format("2006-01-02 15:04 UTC")
+			}
+			if len(dd.Zones) > 0 {
+				entry.Summary += " (zones " + strings.Join(dd.Zones, ", ") + ")"
+			}
+			if e.ReminderID != "" {
+				lastDecision[e.ReminderID] = e
+			}
+		default:
+			entry.Summary = eventSummary(e)
+		}
+		add(entry)
+	}
+	for _, r := range rs {
+		row := reminderRow{Reminder: r}
+		if e, ok := lastDecision[r.ID]; ok {
+			var dd decisionDetail
+			_ = json.Unmarshal(e.Detail, &dd)
+			row.Rule, row.Explanation = e.Rule, dd.Explanation
+		}
+		d.Reminders = append(d.Reminders, row)
+		add(timelineEntry{At: r.CreatedAt, Kind: "reminder", ReminderID: r.ID,
+			Summary: fmt.Sprintf("Planned %s/%s on %s, due %s", r.Key.Cadence, r.Key.Step, r.Channel, fmtTime(r.DueAt))})
+		if r.Status.Terminal() {
+			add(timelineEntry{At: r.UpdatedAt, Kind: "reminder", ReminderID: r.ID, Reason: r.Reason, Rule: row.Rule,
+				Explanation: row.Explanation, Action: string(r.Status),
+				Summary: fmt.Sprintf("Reminder %s/%s %s", r.Key.Cadence, r.Key.Step, r.Status)})
+		}
+	}
+	for _, a := range atts {
+		s := fmt.Sprintf("Attempt on %s to %s: %s", a.Channel, channels.Mask(a.Address), a.Status)
+		if a.ErrorCode != "" {
+			s += " (error " + a.ErrorCode + ")"
+		}
+		add(timelineEntry{At: a.CreatedAt, Kind: "attempt", Summary: s, Reason: a.Reason, ReminderID: a.ReminderID})
+	}
+	for _, rp := range reps {
+		s := fmt.Sprintf("Reply on %s (%s): %q", rp.Channel, rp.Intent, rp.Body)
+		if rp.NeedsPerson {
+			s += " — needs a person"
+		}
+		add(timelineEntry{At: rp.CreatedAt, Kind: "reply", Summary: s})
+	}
+	for _, pr := range prs {
+		add(timelineEntry{At: pr.CreatedAt, Kind: "promise",
+			Summary: fmt.Sprintf("Promise to pay %s %s by %s: %s", pr.Amount, pr.Currency, pr.Due, pr.Status)})
+	}
+	sort.SliceStable(tl, func(i, j int) bool {
+		if !tl[i].At.Equal(tl[j].At) {
+			return tl[i].At.Before(tl[j].At)
+		}
+		return tl[i].order < tl[j].order
+	})
+	d.Timeline = tl
+	return d
+}
+
+// eventSummary describes an event other than a decision.
+func eventSummary(e nudge.Event) string {
+	var detail map[string]any
+	_ = json.Unmarshal(e.Detail, &detail) // a non-object detail is left out
+	var parts []string
+	for _, k := range []string{"status", "channel", "source", "error_code", "note", "kind"} {
+		if v, ok := detail[k]; ok && v != "" {
+			parts = append(parts, fmt.Sprintf("%s %v", strings.ReplaceAll(k, "_", " "), v))
+		}
+	}
+	s := strings.ReplaceAll(string(e.Kind), "_", " ")
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	if e.Action != "" {
+		s += ": " + e.Action
+	}
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
+// replies lists the lender's replies that need a person, newest first.
+func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
+	v.Title, v.Nav = "Replies needing a person", "replies"
+	reps, err := o.cfg.Store.NeedsPersonReplies(r.Context(), p.Lender, OpsRepliesLimit)
+	if err != nil {
+		return "", err
+	}
+	v.Data = reps
+	return "replies", nil
+}
