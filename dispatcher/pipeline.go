@@ -19,20 +19,21 @@ import (
 // Store is the part of the system of record the pipeline reads and writes.
 // nudge.Store satisfies it.
 type Store interface {
-	GetReminder(ctx context.Context, id string) (nudge.Reminder, error)
+	// LoadReminder returns the reminder and its attempts (one round trip).
+	LoadReminder(ctx context.Context, id string) (nudge.Reminder, []nudge.Attempt, error)
 	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
-	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	// AccountSnapshot returns the account and what the query asks for beside
+	// it (one round trip).
+	AccountSnapshot(ctx context.Context, lender, id string, q nudge.AccountSnapshotQuery) (nudge.AccountSnapshot, error)
+	// OptedOut returns those of refs that opted out (one query).
+	OptedOut(ctx context.Context, lender string, refs []nudge.ContactRef) ([]nudge.ContactRef, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
 	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
-	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
-	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
-	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
-	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
 	SetPause(ctx context.Context, p nudge.Pause) (bool, error)
 }
 
