@@ -22,6 +22,11 @@ type AccountSnapshotQuery struct {
 	Pauses bool
 	// OptOuts are addresses whose opt-out is checked (as IsOptedOut).
 	OptOuts []ContactRef
+	// ContactedBesides, when not empty, reads whether an attempt of the
+	// account that belongs to a reminder other than this one ever reached a
+	// provider (AccountSnapshot.Contacted): a first contact is worded
+	// differently (Regulation F's validation notice, for one).
+	ContactedBesides string
 }
 
 // AccountSnapshot is an account with the state an AccountSnapshotQuery asked
@@ -35,6 +40,8 @@ type AccountSnapshot struct {
 	Pauses  []Pause
 	// OptedOut are the queried addresses that opted out.
 	OptedOut []ContactRef
+	// Contacted is the answer to AccountSnapshotQuery.ContactedBesides.
+	Contacted bool
 }
 
 // IsOptedOut reports whether the snapshot found address opted out of

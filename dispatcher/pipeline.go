@@ -62,6 +62,10 @@ type RenderInput struct {
 	// History is the account's recent attempts the decision was made on
 	// (other reminders' only); it may be empty.
 	History []nudge.Attempt
+	// Contacted says whether an attempt of another reminder of the account
+	// ever reached a provider, when the caller read it (nil: the renderer
+	// reads it when it needs to).
+	Contacted *bool
 }
 
 // Renderer builds the message for a claimed attempt.
@@ -258,10 +262,13 @@ type job struct {
 	prior *nudge.Attempt
 	// history, promise and profile are what the decision was made on; the
 	// last gate decides again on them with a fresh clock, account and opt-out.
-	history  []nudge.Attempt
-	promise  *nudge.Promise
-	profile  *compliance.Profile
-	decision compliance.Decision
+	history []nudge.Attempt
+	promise *nudge.Promise
+	profile *compliance.Profile
+	// contacted says whether another reminder's attempt ever reached a
+	// provider (the renderer words a first contact differently).
+	contacted *bool
+	decision  compliance.Decision
 	// decided is the event of a send decision, written with the claim.
 	decided *nudge.Event
 	attempt nudge.Attempt

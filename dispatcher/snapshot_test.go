@@ -3,7 +3,9 @@ package dispatcher
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/nudgehq/nudge"
 )
@@ -52,6 +54,15 @@ func (s *memStore) AccountSnapshot(ctx context.Context, lender, id string, q nud
 		if snap.Pauses, err = s.ListPauses(ctx, lender); err != nil {
 			return snap, err
 		}
+	}
+	if q.ContactedBesides != "" {
+		all, err := s.AttemptHistory(ctx, lender, id, time.Time{})
+		if err != nil {
+			return snap, err
+		}
+		snap.Contacted = slices.ContainsFunc(all, func(a nudge.Attempt) bool {
+			return a.ReminderID != q.ContactedBesides && a.ProviderID != ""
+		})
 	}
 	snap.OptedOut, err = s.OptedOut(ctx, lender, q.OptOuts)
 	return snap, err

@@ -20,7 +20,7 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
 	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, nudge.AccountSnapshotQuery{
-		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true})
+		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, ContactedBesides: r.ID})
 	if errors.Is(err, nudge.ErrNotFound) {
 		why := "the account no longer exists"
 		if err := p.record(ctx, p.event(j, nudge.EventCanceled, nudge.ReasonCanceled, map[string]string{"note": why})); err != nil {
@@ -40,6 +40,7 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	// resumed: it must not count against its own caps.
 	j.history = slices.DeleteFunc(snap.History, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
 	j.promise = snap.Promise
+	j.contacted = &snap.Contacted
 	if !r.BrokenPromise && r.Key.Cycle != acct.DueDate {
 		// The account has a new due date: this reminder's cycle is over and it
 		// is never sent late.

@@ -90,6 +90,15 @@ WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`
 	if len(q.OptOuts) > 0 {
 		queries = append(queries, db.optOutsQuery(lender, q.OptOuts, &hits))
 	}
+	if q.ContactedBesides != "" {
+		queries = append(queries, readQuery{sql: `SELECT 1 FROM attempts
+WHERE lender = ? AND account_id = ? AND reminder_id <> ? AND provider_id <> '' LIMIT 1`, args: []any{lender, id, q.ContactedBesides},
+			row: func(s interface{ Scan(...any) error }) error {
+				var one int
+				snap.Contacted = true
+				return s.Scan(&one)
+			}})
+	}
 	if err := db.readBatch(ctx, queries...); err != nil {
 		return nudge.AccountSnapshot{}, fmt.Errorf("account snapshot %s/%s: %w", lender, id, err)
 	}

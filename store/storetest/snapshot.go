@@ -32,10 +32,15 @@ func testSnapshots(t *testing.T, s nudge.Store) {
 	require.NoError(t, s.AddHold(ctx, "snap", "S-1", nudge.Hold{Kind: nudge.HoldDispute, Reason: "says paid"}, T0))
 	rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("snap", "S-1", "d0", T0), Reminder("snap", "S-1", "d1", T0.Add(time.Hour))})
 	require.NoError(t, err)
-	_, err = s.ClaimAttempt(ctx, Attempt(rs[0].ID, "S-1", nudge.SMS, T0), nil)
-	require.NoError(t, err)
-	_, err = s.ClaimAttempt(ctx, Attempt(rs[0].ID, "S-1", nudge.Email, T0.Add(time.Minute)), nil)
-	require.NoError(t, err)
+	attempt := func(ch nudge.ChannelKind, at time.Time) nudge.Attempt {
+		a := Attempt(rs[0].ID, "S-1", ch, at)
+		a.Lender = "snap"
+		got, err := s.ClaimAttempt(ctx, a, nil)
+		require.NoError(t, err)
+		return got
+	}
+	sms := attempt(nudge.SMS, T0)
+	attempt(nudge.Email, T0.Add(time.Minute))
 	require.NoError(t, s.InsertPromise(ctx, nudge.Promise{ID: "prm_snap", Lender: "snap", AccountID: "S-1", Amount: "100.00",
 		Currency: "USD", Due: nudge.MustDate("2026-06-10"), Channel: nudge.SMS, CreatedAt: T0}))
 	_, err = s.SetPause(ctx, nudge.Pause{Lender: "snap", Scope: nudge.PauseChannel, Target: "voice", Reason: "carrier issue", Actor: "ops", CreatedAt: T0})
@@ -78,6 +83,7 @@ func testSnapshots(t *testing.T, s nudge.Store) {
 		require.Len(t, snap.Account.Holds, 1)
 		hist, err := s.AttemptHistory(ctx, "snap", "S-1", T0.Add(-time.Hour))
 		require.NoError(t, err)
+		require.Len(t, hist, 2)
 		require.Equal(t, hist, snap.History)
 		prm, err := s.ActivePromise(ctx, "snap", "S-1")
 		require.NoError(t, err)
@@ -97,6 +103,21 @@ func testSnapshots(t *testing.T, s nudge.Store) {
 		opted, err := ss.OptedOut(ctx, "snap", refs)
 		require.NoError(t, err)
 		require.Equal(t, snap.OptedOut, opted)
+	})
+
+	t.Run("AccountSnapshot says whether another reminder reached a provider", func(t *testing.T) {
+		contacted := func(besides string) bool {
+			snap, err := ss.AccountSnapshot(ctx, "snap", "S-1", nudge.AccountSnapshotQuery{ContactedBesides: besides})
+			require.NoError(t, err)
+			return snap.Contacted
+		}
+		require.False(t, contacted(rs[1].ID), "claimed attempts never reached a provider")
+		changed, err := s.UpdateAttempt(ctx, sms.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SMsnap",
+			SentAt: T0.Add(time.Minute), At: T0.Add(time.Minute)})
+		require.NoError(t, err)
+		require.True(t, changed)
+		require.True(t, contacted(rs[1].ID), "the first reminder's text reached the provider")
+		require.False(t, contacted(rs[0].ID), "a reminder's own attempts do not count")
 	})
 
 	t.Run("AccountSnapshot reads only what is asked", func(t *testing.T) {
