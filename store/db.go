@@ -269,12 +269,25 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // lock takes a transaction-scoped lock named key. On SQLite the transaction
 // already holds the database write lock (BEGIN IMMEDIATE), so it does nothing.
 func (db *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
-	if db.backend != Postgres {
+	return db.lockAll(ctx, tx, key)
+}
+
+// lockAll takes the transaction-scoped locks named keys, in the order given,
+// in one statement (a no-op on SQLite, as lock). Callers that take several
+// give them in a fixed order so that concurrent transactions cannot deadlock.
+func (db *DB) lockAll(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	if db.backend != Postgres || len(keys) == 0 {
 		return nil
 	}
 	db.roundTrips.Add(1)
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", key); err != nil {
-		return fmt.Errorf("advisory lock %q: %w", key, err)
+	var err error
+	if len(keys) == 1 {
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", keys[0])
+	} else {
+		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`, keys)
+	}
+	if err != nil {
+		return fmt.Errorf("advisory locks %q: %w", keys, err)
 	}
 	return nil
 }

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ReleaseAndResolve", testReleaseAndResolve},
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"RecordOutcomes", testRecordOutcomes},
+		{"RecordOutcomesBatchEdges", testRecordOutcomesBatchEdges},
 		{"ClaimWithEvents", testClaimWithEvents},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
