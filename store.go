@@ -54,6 +54,13 @@ type AccountStore interface {
 	// and marks each for planning at now.
 	UpsertAccounts(ctx context.Context, accounts []Account, now time.Time) error
 	GetAccount(ctx context.Context, lender, id string) (Account, error)
+	// AccountSnapshot returns the account with what q asks for beside it
+	// (history, active promise, pauses, opt-outs), in one round trip where
+	// the backend allows.
+	AccountSnapshot(ctx context.Context, lender, id string, q AccountSnapshotQuery) (AccountSnapshot, error)
+	// OptedOut returns those of refs that opted out of their channel for the
+	// lender, with one query.
+	OptedOut(ctx context.Context, lender string, refs []ContactRef) ([]ContactRef, error)
 	// DueAccounts returns up to limit accounts whose next action is at or before
 	// at, using the next_action_at index: the cost grows with what is due.
 	DueAccounts(ctx context.Context, at time.Time, limit int) ([]Account, error)
@@ -85,6 +92,9 @@ type ReminderStore interface {
 	// that exist, and returns the ones it inserted.
 	InsertReminders(ctx context.Context, rs []Reminder) ([]Reminder, error)
 	GetReminder(ctx context.Context, id string) (Reminder, error)
+	// LoadReminder returns the reminder and its attempts, in one round trip
+	// where the backend allows.
+	LoadReminder(ctx context.Context, id string) (Reminder, []Attempt, error)
 	// SetReminderStatus moves a reminder that is not yet terminal; it returns
 	// ErrConflict when the reminder is already terminal.
 	SetReminderStatus(ctx context.Context, id string, status ReminderStatus, reason Reason, nextAt, now time.Time) error

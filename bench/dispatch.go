@@ -59,6 +59,9 @@ type DispatchResult struct {
 	// reminder during the pipeline run; zero on SQLite.
 	Transactions float64 `json:"transactions_per_reminder"`
 	WALSyncs     float64 `json:"wal_syncs_per_reminder"`
+	// RoundTrips is the store's round trips to the database per reminder
+	// (store.DB.RoundTrips: statements, read batches, begins and commits).
+	RoundTrips float64 `json:"round_trips_per_reminder"`
 	// ProviderIDs are the ids the provider gave the sent messages.
 	ProviderIDs []string `json:"-"`
 }
@@ -117,17 +120,20 @@ func measureDispatch(ctx context.Context, e *env) (DispatchResult, error) {
 	}
 	stopAnalyze := e.analyzeEvery(ctx, 10*time.Second)
 	txBefore, walBefore := e.commitCounters(ctx)
+	tripsBefore := e.db.RoundTrips()
 	res.Pipeline, err = runWorkers(ctx, e, pipe, n, cfg.CPUProfile)
 	stopAnalyze()
 	if err != nil {
 		return res, fmt.Errorf("pipeline run: %w", err)
 	}
 	txAfter, walAfter := e.commitCounters(ctx)
-	if done := float64(max(res.Pipeline.Done, 1)); e.pg != nil {
+	done := float64(max(res.Pipeline.Done, 1))
+	res.RoundTrips = float64(e.db.RoundTrips()-tripsBefore) / done
+	if e.pg != nil {
 		res.Transactions, res.WALSyncs = float64(txAfter-txBefore)/done, float64(walAfter-walBefore)/done
 	}
-	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s; %.1f transactions and %.2f WAL syncs per reminder)\n",
-		res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond(), res.Transactions, res.WALSyncs)
+	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s; %.1f round trips, %.1f transactions and %.2f WAL syncs per reminder)\n",
+		res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond(), res.RoundTrips, res.Transactions, res.WALSyncs)
 	counts, err := e.db.CountRemindersByStatus(ctx, e.lender)
 	if err != nil {
 		return res, err

@@ -16,6 +16,15 @@ const (
 	// DispatchTarget is the least share of the raw Asynq rate the full
 	// pipeline must reach.
 	DispatchTarget = 0.5
+	// RoundTripsTarget and CommitsTarget are the most database round trips
+	// and commits a dispatched reminder may cost, amortised.
+	RoundTripsTarget = 3.0
+	CommitsTarget    = 1.0
+	// WebhooksTarget is the least share of the bare handler's rate the
+	// status callback handler must reach.
+	WebhooksTarget = 0.25
+	// WorkerRSSTarget is the most resident memory the worker may reach.
+	WorkerRSSTarget = 100 << 20
 )
 
 // Row is one line of the results table: a figure beside its ceiling.
@@ -41,6 +50,8 @@ var RowNames = []string{
 	"webhooks: status callbacks/s",
 	"worker peak RSS",
 	"Redis bytes per queued reminder",
+	"dispatch: database round trips per reminder",
+	"dispatch: PostgreSQL commits per reminder",
 }
 
 // ratioText formats a ratio with two significant digits below 0.1.
@@ -137,14 +148,23 @@ func (r *Report) Rows() []Row {
 		Row{Measure: RowNames[4], Result: perSec(r.EvalSHA.PerSecond), Ceiling: "—", Ratio: "—"},
 	)
 	w := r.Webhooks
+	whRatio := ratio(w.HandlerPerSecond(), w.BarePerSecond())
 	rows = append(rows, Row{Measure: RowNames[5], Result: perSec(w.HandlerPerSecond()), Ceiling: "bare handler " + perSec(w.BarePerSecond()),
-		Ratio: ratioText(ratio(w.HandlerPerSecond(), w.BarePerSecond()))})
+		Ratio: ratioText(whRatio), Target: fmt.Sprintf("≥ %.2f", WebhooksTarget), Verdict: verdict(whRatio >= WebhooksTarget)})
 	rows = append(rows,
 		Row{Measure: RowNames[6], Result: mib(d.Pipeline.PeakRSS), Ceiling: "raw Asynq worker " + mib(d.Raw.PeakRSS),
-			Ratio: fmt.Sprintf("%.2f", ratio(float64(d.Pipeline.PeakRSS), float64(d.Raw.PeakRSS)))},
+			Ratio:  fmt.Sprintf("%.2f", ratio(float64(d.Pipeline.PeakRSS), float64(d.Raw.PeakRSS))),
+			Target: "< " + mib(WorkerRSSTarget), Verdict: verdict(d.Pipeline.PeakRSS < WorkerRSSTarget)},
 		Row{Measure: RowNames[7], Result: fmt.Sprintf("%.0f B", r.Redis.ReminderBytes), Ceiling: fmt.Sprintf("bare Asynq task %.0f B", r.Redis.BareBytes),
 			Ratio: fmt.Sprintf("%.2f", ratio(r.Redis.ReminderBytes, r.Redis.BareBytes))},
+		Row{Measure: RowNames[8], Result: fmt.Sprintf("%.1f", d.RoundTrips), Ceiling: "—", Ratio: "—",
+			Target: fmt.Sprintf("≤ %.0f", RoundTripsTarget), Verdict: verdict(d.RoundTrips <= RoundTripsTarget)},
 	)
+	commits := Row{Measure: RowNames[9], Result: "— (SQLite)", Ceiling: "—", Ratio: "—", Target: fmt.Sprintf("≤ %.0f", CommitsTarget)}
+	if d.Transactions > 0 {
+		commits.Result, commits.Verdict = fmt.Sprintf("%.1f (%.2f WAL flushes)", d.Transactions, d.WALSyncs), verdict(d.Transactions <= CommitsTarget)
+	}
+	rows = append(rows, commits)
 	cost, costName := r.taskCost()
 	for _, m := range r.Micro {
 		rows = append(rows, Row{Measure: fmt.Sprintf("%s (%s)", m.Name, m.Func),

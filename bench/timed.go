@@ -91,6 +91,21 @@ func (s *timedStore) GetReminder(ctx context.Context, id string) (nudge.Reminder
 	return s.db.GetReminder(ctx, id)
 }
 
+func (s *timedStore) LoadReminder(ctx context.Context, id string) (nudge.Reminder, []nudge.Attempt, error) {
+	defer s.observe("LoadReminder", time.Now())
+	return s.db.LoadReminder(ctx, id)
+}
+
+func (s *timedStore) AccountSnapshot(ctx context.Context, lender, id string, q nudge.AccountSnapshotQuery) (nudge.AccountSnapshot, error) {
+	defer s.observe("AccountSnapshot", time.Now())
+	return s.db.AccountSnapshot(ctx, lender, id, q)
+}
+
+func (s *timedStore) OptedOut(ctx context.Context, lender string, refs []nudge.ContactRef) ([]nudge.ContactRef, error) {
+	defer s.observe("OptedOut", time.Now())
+	return s.db.OptedOut(ctx, lender, refs)
+}
+
 func (s *timedStore) SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error {
 	defer s.observe("SetReminderStatus", time.Now())
 	return s.db.SetReminderStatus(ctx, id, status, reason, nextAt, now)

@@ -128,7 +128,19 @@ var zoneAliases = map[string]string{"Asia/Calcutta": "Asia/Kolkata"}
 // number that only identifies its country calling code (toll-free and other
 // non-geographic numbers, which map to every zone of the code) tells nothing
 // about where the borrower is and yields nil, as does an unparsable number.
+// Answers are cached (phoneZoneCache): a send works a number's zones out
+// at its decision, at the last gate and for rendering, and parsing is most of
+// a decision's cost. The returned slice is shared: callers must not modify it.
 func PhoneZones(e164 string) []string {
+	if zones, ok := phoneZones.get(e164); ok {
+		return zones
+	}
+	zones := phoneZonesUncached(e164)
+	phoneZones.put(e164, zones)
+	return zones
+}
+
+func phoneZonesUncached(e164 string) []string {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil {
 		return nil

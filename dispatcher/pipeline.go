@@ -19,20 +19,21 @@ import (
 // Store is the part of the system of record the pipeline reads and writes.
 // nudge.Store satisfies it.
 type Store interface {
-	GetReminder(ctx context.Context, id string) (nudge.Reminder, error)
+	// LoadReminder returns the reminder and its attempts (one round trip).
+	LoadReminder(ctx context.Context, id string) (nudge.Reminder, []nudge.Attempt, error)
 	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
-	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	// AccountSnapshot returns the account and what the query asks for beside
+	// it (one round trip).
+	AccountSnapshot(ctx context.Context, lender, id string, q nudge.AccountSnapshotQuery) (nudge.AccountSnapshot, error)
+	// OptedOut returns those of refs that opted out (one query).
+	OptedOut(ctx context.Context, lender string, refs []nudge.ContactRef) ([]nudge.ContactRef, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
 	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
-	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
-	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
-	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
-	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
 	SetPause(ctx context.Context, p nudge.Pause) (bool, error)
 }
 
@@ -61,6 +62,10 @@ type RenderInput struct {
 	// History is the account's recent attempts the decision was made on
 	// (other reminders' only); it may be empty.
 	History []nudge.Attempt
+	// Contacted says whether an attempt of another reminder of the account
+	// ever reached a provider, when the caller read it (nil: the renderer
+	// reads it when it needs to).
+	Contacted *bool
 }
 
 // Renderer builds the message for a claimed attempt.
@@ -257,10 +262,13 @@ type job struct {
 	prior *nudge.Attempt
 	// history, promise and profile are what the decision was made on; the
 	// last gate decides again on them with a fresh clock, account and opt-out.
-	history  []nudge.Attempt
-	promise  *nudge.Promise
-	profile  *compliance.Profile
-	decision compliance.Decision
+	history []nudge.Attempt
+	promise *nudge.Promise
+	profile *compliance.Profile
+	// contacted says whether another reminder's attempt ever reached a
+	// provider (the renderer words a first contact differently).
+	contacted *bool
+	decision  compliance.Decision
 	// decided is the event of a send decision, written with the claim.
 	decided *nudge.Event
 	attempt nudge.Attempt

@@ -145,7 +145,9 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	}
 	data.Disclosure = profile.Collector == compliance.ThirdParty
 	if data.Disclosure {
-		if data.FirstContact, err = t.firstContact(ctx, att, in.History); err != nil {
+		if in.Contacted != nil {
+			data.FirstContact = !*in.Contacted
+		} else if data.FirstContact, err = t.firstContact(ctx, att, in.History); err != nil {
 			return nil, err
 		}
 	}

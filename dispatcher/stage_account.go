@@ -4,18 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nudgehq/nudge"
 )
 
-// account reloads the account and picks the address: the first usable
-// contact on the reminder's channel that has not opted out, else one on the
-// fallback channel, else the first contact anyway so that compliance names
-// the reason. With no contact at all the address stays empty and compliance
-// suppresses with no_contact.
+// account reloads the account with what the decision needs (the recent
+// attempts and the active promise) in one round trip, checks the opt-outs of
+// its addresses on the candidate channels in one query, and picks the
+// address: the first usable contact on the reminder's channel that has not
+// opted out, else one on the fallback channel, else the first contact anyway
+// so that compliance names the reason. With no contact at all the address
+// stays empty and compliance suppresses with no_contact.
 func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
-	acct, err := p.cfg.Store.GetAccount(ctx, r.Key.Lender, r.Key.AccountID)
+	now := p.cfg.Clock.Now()
+	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, nudge.AccountSnapshotQuery{
+		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, ContactedBesides: r.ID})
 	if errors.Is(err, nudge.ErrNotFound) {
 		why := "the account no longer exists"
 		if err := p.record(ctx, p.event(j, nudge.EventCanceled, nudge.ReasonCanceled, map[string]string{"note": why})); err != nil {
@@ -29,7 +34,13 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("load account: %w", err)
 	}
+	acct := snap.Account
 	j.account = acct
+	// An attempt of this very reminder left retrying is the one about to be
+	// resumed: it must not count against its own caps.
+	j.history = slices.DeleteFunc(snap.History, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
+	j.promise = snap.Promise
+	j.contacted = &snap.Contacted
 	if !r.BrokenPromise && r.Key.Cycle != acct.DueDate {
 		// The account has a new due date: this reminder's cycle is over and it
 		// is never sent late.
@@ -43,16 +54,22 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 		return true, p.finish(ctx, j, nudge.ReminderExpired, nudge.ReasonCycleEnded)
 	}
 	chans := candidateChannels(r)
+	var refs []nudge.ContactRef
 	for _, ch := range chans {
 		for _, c := range acct.ContactsFor(ch) {
-			if c.State != nudge.ContactOK {
-				continue
-			}
-			opted, err := p.optedOut(ctx, j, ch, c.Address)
-			if err != nil {
-				return false, err
-			}
-			if !opted {
+			refs = append(refs, nudge.ContactRef{Channel: ch, Address: c.Address})
+		}
+	}
+	opted, err := p.cfg.Store.OptedOut(ctx, r.Key.Lender, refs)
+	if err != nil {
+		return false, fmt.Errorf("check opt-outs: %w", err)
+	}
+	isOpted := func(ch nudge.ChannelKind, address string) bool {
+		return slices.Contains(opted, nudge.ContactRef{Channel: ch, Address: address})
+	}
+	for _, ch := range chans {
+		for _, c := range acct.ContactsFor(ch) {
+			if c.State == nudge.ContactOK && !isOpted(ch, c.Address) {
 				j.channel, j.address = ch, c.Address
 				return false, nil
 			}
@@ -61,18 +78,10 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	for _, ch := range chans {
 		if cs := acct.ContactsFor(ch); len(cs) > 0 {
 			j.channel, j.address = ch, cs[0].Address
-			j.optedOut, err = p.optedOut(ctx, j, ch, cs[0].Address)
-			return false, err
+			j.optedOut = isOpted(ch, cs[0].Address)
+			return false, nil
 		}
 	}
 	j.channel = r.Channel
 	return false, nil
-}
-
-func (p *Pipeline) optedOut(ctx context.Context, j *job, ch nudge.ChannelKind, address string) (bool, error) {
-	opted, err := p.cfg.Store.IsOptedOut(ctx, j.reminder.Key.Lender, ch, address)
-	if err != nil {
-		return false, fmt.Errorf("check opt-out on %s: %w", ch, err)
-	}
-	return opted, nil
 }

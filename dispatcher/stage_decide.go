@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -15,30 +14,15 @@ import (
 // at claim time, no address to send to).
 const RuleDispatcher = "nudge dispatcher"
 
-// decide gathers what compliance needs, asks it, and applies the decision.
+// decide asks compliance, with what the account stage read, and applies the
+// decision.
 func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
-	history, err := p.cfg.Store.AttemptHistory(ctx, r.Key.Lender, r.Key.AccountID, now.Add(-p.cfg.HistoryWindow))
-	if err != nil {
-		return false, fmt.Errorf("load attempt history: %w", err)
-	}
-	// An attempt of this very reminder left retrying is the one about to be
-	// resumed: it must not count against its own caps.
-	history = slices.DeleteFunc(history, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
-	var promise *nudge.Promise
-	pr, err := p.cfg.Store.ActivePromise(ctx, r.Key.Lender, r.Key.AccountID)
-	switch {
-	case err == nil:
-		promise = &pr
-	case !errors.Is(err, nudge.ErrNotFound):
-		return false, fmt.Errorf("load active promise: %w", err)
-	}
 	profile, err := p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
 	if err != nil {
 		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, err)
 	}
-	j.history, j.promise = history, promise
 	d := p.cfg.Decide(p.input(j, profile, now, j.optedOut))
 	if d.Action == compliance.Send && j.address == "" {
 		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,

@@ -27,20 +27,17 @@ const RulePause = "lender pause"
 // reminder as the earlier decision would have.
 func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
-	acct, err := p.cfg.Store.GetAccount(ctx, r.Key.Lender, r.Key.AccountID)
+	// The account, the address's opt-out and the lender's pauses: one round
+	// trip.
+	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, nudge.AccountSnapshotQuery{
+		Pauses: true, OptOuts: []nudge.ContactRef{{Channel: j.channel, Address: j.address}}})
 	if err != nil {
 		// A vanished account is handled by the next run's account stage.
 		return false, fmt.Errorf("last gate: reload account: %w", err)
 	}
-	j.account = acct
-	opted, err := p.optedOut(ctx, j, j.channel, j.address)
-	if err != nil {
-		return false, fmt.Errorf("last gate: %w", err)
-	}
-	pause, paused, err := p.paused(ctx, r, j.channel)
-	if err != nil {
-		return false, fmt.Errorf("last gate: %w", err)
-	}
+	j.account = snap.Account
+	opted := snap.IsOptedOut(j.channel, j.address)
+	pause, paused := pauseOf(snap.Pauses, r, j.channel)
 	now := p.cfg.Clock.Now()
 	var d compliance.Decision
 	if paused {
@@ -104,18 +101,15 @@ func (p *Pipeline) lostRace(ctx context.Context, j *job) error {
 // attempt waits before it looks again.
 const busyRecheck = 30 * time.Second
 
-// paused returns the lender's pause that stops r on channel, if any.
-func (p *Pipeline) paused(ctx context.Context, r nudge.Reminder, channel nudge.ChannelKind) (nudge.Pause, bool, error) {
-	pauses, err := p.cfg.Store.ListPauses(ctx, r.Key.Lender)
-	if err != nil {
-		return nudge.Pause{}, false, fmt.Errorf("load pauses: %w", err)
-	}
+// pauseOf returns the pause among the lender's pauses that stops r on
+// channel, if any.
+func pauseOf(pauses []nudge.Pause, r nudge.Reminder, channel nudge.ChannelKind) (nudge.Pause, bool) {
 	for _, ps := range pauses {
 		if ps.Covers(r.Key.Cadence, channel) {
-			return ps, true, nil
+			return ps, true
 		}
 	}
-	return nudge.Pause{}, false, nil
+	return nudge.Pause{}, false
 }
 
 // sentText is what an attempt records as sent: the SMS text or call script,

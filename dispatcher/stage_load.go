@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nudgehq/nudge"
 )
 
-// load reads the reminder and drops it when it is gone or final. An attempt
+// load reads the reminder with its attempts (one round trip) and drops it
+// when it is gone or final. An attempt
 // left by an earlier run decides the outcome before any rule is re-checked:
 // a message that may have gone out must not be reported as suppressed. A
 // reminder past its moment is expired.
 func (p *Pipeline) load(ctx context.Context, j *job) (bool, error) {
-	r, err := p.cfg.Store.GetReminder(ctx, j.reminderID)
+	r, attempts, err := p.cfg.Store.LoadReminder(ctx, j.reminderID)
 	if errors.Is(err, nudge.ErrNotFound) {
 		j.log.Warn("reminder not found; task dropped")
 		return true, nil
@@ -28,13 +30,11 @@ func (p *Pipeline) load(ctx context.Context, j *job) (bool, error) {
 		return true, nil
 	}
 	for _, ch := range candidateChannels(r) {
-		a, err := p.cfg.Store.GetAttempt(ctx, AttemptID(r.ID, ch))
-		if errors.Is(err, nudge.ErrNotFound) {
+		i := slices.IndexFunc(attempts, func(a nudge.Attempt) bool { return a.ID == AttemptID(r.ID, ch) })
+		if i < 0 {
 			continue
 		}
-		if err != nil {
-			return false, fmt.Errorf("load attempt of reminder on %s: %w", ch, err)
-		}
+		a := attempts[i]
 		if !a.Status.Resumable() {
 			return true, p.settle(ctx, j, a)
 		}

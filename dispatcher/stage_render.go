@@ -13,7 +13,8 @@ import (
 // rendering it again would fail again. Any other error (the database, a
 // deadline) can pass: the task is retried and the attempt stays claimed.
 func (p *Pipeline) render(ctx context.Context, j *job) (bool, error) {
-	in := RenderInput{Reminder: j.reminder, Account: j.account, Attempt: j.attempt, Decision: j.decision, History: j.history}
+	in := RenderInput{Reminder: j.reminder, Account: j.account, Attempt: j.attempt, Decision: j.decision, History: j.history,
+		Contacted: j.contacted}
 	in.Attempt.Channel, in.Attempt.Address = j.channel, j.address
 	m, err := p.cfg.Renderer.Render(ctx, in)
 	if err == nil && m == nil {

@@ -464,6 +464,29 @@ func (db *DB) eachIDChunk(ids []string, extra int, fn func(ids []any) error) err
 	return nil
 }
 
+// scanAccount scans one row of accountCols (without contacts or holds).
+func (db *DB) scanAccount(s interface{ Scan(...any) error }) (nudge.Account, error) {
+	var (
+		a                        nudge.Account
+		country, region, postal  sql.NullString
+		status                   string
+		nextAt, created, updated time.Time
+	)
+	err := s.Scan(&a.Lender, &a.ID, &a.Portfolio, &a.Borrower.Name, &a.Borrower.Language, &a.Borrower.Timezone,
+		&country, &region, &postal, &a.Currency, &a.AmountDue, dateCol{&a.DueDate}, &status,
+		timeCol{&nextAt}, timeCol{&created}, timeCol{&updated})
+	if err != nil {
+		return nudge.Account{}, err
+	}
+	db.rowsRead.Add(1)
+	if country.Valid {
+		a.Address = &nudge.Address{Country: country.String, Region: region.String, PostalCode: postal.String}
+	}
+	a.Status = nudge.AccountStatus(status)
+	a.NextActionAt = nextAt
+	return a, nil
+}
+
 // loadAccounts runs an accounts query (selecting accountCols) and fills in
 // every account's contacts and holds with one query per lender and chunk.
 func (db *DB) loadAccounts(ctx context.Context, q querier, query string, args ...any) ([]nudge.Account, error) {
@@ -473,25 +496,11 @@ func (db *DB) loadAccounts(ctx context.Context, q querier, query string, args ..
 	}
 	var out []nudge.Account
 	for rows.Next() {
-		var (
-			a                        nudge.Account
-			country, region, postal  sql.NullString
-			status                   string
-			nextAt, created, updated time.Time
-		)
-		err := rows.Scan(&a.Lender, &a.ID, &a.Portfolio, &a.Borrower.Name, &a.Borrower.Language, &a.Borrower.Timezone,
-			&country, &region, &postal, &a.Currency, &a.AmountDue, dateCol{&a.DueDate}, &status,
-			timeCol{&nextAt}, timeCol{&created}, timeCol{&updated})
+		a, err := db.scanAccount(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		db.rowsRead.Add(1)
-		if country.Valid {
-			a.Address = &nudge.Address{Country: country.String, Region: region.String, PostalCode: postal.String}
-		}
-		a.Status = nudge.AccountStatus(status)
-		a.NextActionAt = nextAt
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -508,6 +517,38 @@ func (db *DB) loadAccounts(ctx context.Context, q querier, query string, args ..
 	return out, nil
 }
 
+// contactsAndHoldsQuery reads the contacts and holds of one lender's
+// accounts in one round trip; in is the accounts' placeholders, and the
+// arguments are the lender and the ids, twice.
+func contactsAndHoldsQuery(in string) string {
+	return `SELECT 0 AS src, account_id, position, channel, address, consent, workplace, state
+FROM contacts WHERE lender = ? AND account_id IN (` + in + `)
+UNION ALL
+SELECT 1, account_id, position, kind, reason, FALSE, FALSE, '' FROM holds WHERE lender = ? AND account_id IN (` + in + `)
+ORDER BY 1, 2, 3`
+}
+
+// scanContactOrHold scans one row of contactsAndHoldsQuery into the
+// account that of returns for its id.
+func scanContactOrHold(s interface{ Scan(...any) error }, of func(id string) *nudge.Account) error {
+	var (
+		src, position            int
+		id, first, second, state string
+		consent, workplace       bool
+	)
+	if err := s.Scan(&src, &id, &position, &first, &second, &consent, &workplace, &state); err != nil {
+		return err
+	}
+	a := of(id)
+	if src == 0 {
+		a.Contacts = append(a.Contacts, nudge.Contact{Channel: nudge.ChannelKind(first), Address: second,
+			Consent: consent, Workplace: workplace, State: nudge.ContactState(state)})
+	} else {
+		a.Holds = append(a.Holds, nudge.Hold{Kind: nudge.HoldKind(first), Reason: second})
+	}
+	return nil
+}
+
 func (db *DB) fillContactsAndHolds(ctx context.Context, q querier, accts []nudge.Account) error {
 	idx := make(map[acctKey]int, len(accts))
 	for i, a := range accts {
@@ -522,30 +563,14 @@ func (db *DB) fillContactsAndHolds(ctx context.Context, q querier, accts []nudge
 		err := db.eachIDChunk(g.ids, maxParams/2+1, func(ids []any) error {
 			args := append(append(append([]any{g.lender}, ids...), g.lender), ids...)
 			in := placeholders(len(ids))
-			rows, err := db.query(ctx, q, `SELECT 0 AS src, account_id, position, channel, address, consent, workplace, state
-FROM contacts WHERE lender = ? AND account_id IN (`+in+`)
-UNION ALL
-SELECT 1, account_id, position, kind, reason, FALSE, FALSE, '' FROM holds WHERE lender = ? AND account_id IN (`+in+`)
-ORDER BY 1, 2, 3`, args...)
+			rows, err := db.query(ctx, q, contactsAndHoldsQuery(in), args...)
 			if err != nil {
 				return fmt.Errorf("load contacts and holds: %w", err)
 			}
 			defer rows.Close()
 			for rows.Next() {
-				var (
-					src, position            int
-					id, first, second, state string
-					consent, workplace       bool
-				)
-				if err := rows.Scan(&src, &id, &position, &first, &second, &consent, &workplace, &state); err != nil {
+				if err := scanContactOrHold(rows, func(id string) *nudge.Account { return &accts[idx[acctKey{g.lender, id}]] }); err != nil {
 					return fmt.Errorf("load contacts and holds: %w", err)
-				}
-				i := idx[acctKey{g.lender, id}]
-				if src == 0 {
-					accts[i].Contacts = append(accts[i].Contacts, nudge.Contact{Channel: nudge.ChannelKind(first), Address: second,
-						Consent: consent, Workplace: workplace, State: nudge.ContactState(state)})
-				} else {
-					accts[i].Holds = append(accts[i].Holds, nudge.Hold{Kind: nudge.HoldKind(first), Reason: second})
 				}
 			}
 			if err := rows.Err(); err != nil {

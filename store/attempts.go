@@ -141,16 +141,17 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 
 	var existing nudge.Attempt
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lock(ctx, tx, "account/"+a.Lender+"/"+a.AccountID); err != nil {
-			return err
-		}
+		// The account's lock, then the address's when a limit counts per
+		// address: one statement.
+		keys := []string{"account/" + a.Lender + "/" + a.AccountID}
 		for _, l := range limits {
 			if l.PerAddress {
-				if err := db.lock(ctx, tx, "address/"+a.Lender+"/"+string(l.Channel)+"/"+a.Address); err != nil {
-					return err
-				}
+				keys = append(keys, "address/"+a.Lender+"/"+string(l.Channel)+"/"+a.Address)
 				break
 			}
+		}
+		if err := db.lockAll(ctx, tx, keys...); err != nil {
+			return err
 		}
 		prev, found, err := db.checkClaim(ctx, tx, a, limits)
 		if err != nil {
@@ -382,88 +383,100 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 
 // updateAttempt is UpdateAttempt inside tx.
 func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.AttemptUpdate) (bool, error) {
-	changed := false
-	err := func() error {
-		cur, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`+db.forUpdate(), id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
+	cur, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`+db.forUpdate(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
+	}
+	if err != nil {
+		return false, err
+	}
+	var early []earlyCallback
+	if recordsProviderID(cur, u) {
+		if early, err = db.takeEarlyCallbacks(ctx, tx, u.ProviderID); err != nil {
+			return false, err
 		}
-		if err != nil {
-			return err
+	}
+	next, changed := mergeAttempt(cur, u, early)
+	if !changed {
+		return false, nil
+	}
+	return true, db.writeAttempts(ctx, tx, []nudge.Attempt{next})
+}
+
+// casFails reports whether u is a compare-and-set that cur refuses: someone
+// else moved the attempt, or it is final.
+func casFails(cur nudge.Attempt, u nudge.AttemptUpdate) bool {
+	return u.From != "" && (cur.Status != u.From || cur.Status.Final())
+}
+
+// recordsProviderID reports whether u, applied to cur, records a provider id
+// the attempt does not carry yet: the status callbacks kept for that id
+// (early) then apply.
+func recordsProviderID(cur nudge.Attempt, u nudge.AttemptUpdate) bool {
+	return !casFails(cur, u) && u.ProviderID != "" && u.ProviderID != cur.ProviderID
+}
+
+// mergeAttempt applies u to cur, the stored attempt, with the early
+// callbacks kept for the provider id u records (nil unless
+// recordsProviderID): statuses never go down a rank unless u is a
+// compare-and-set (From), and callbacks that outran the send raise the
+// status. It returns the attempt to store and whether it differs from cur.
+func mergeAttempt(cur nudge.Attempt, u nudge.AttemptUpdate, early []earlyCallback) (nudge.Attempt, bool) {
+	if casFails(cur, u) {
+		return cur, false
+	}
+	next := cur
+	statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank() || u.From != ""
+	if u.Status != "" && statusApplies {
+		next.Status = u.Status
+	}
+	if statusApplies {
+		if u.Reason != "" {
+			next.Reason = u.Reason
 		}
-		if u.From != "" && (cur.Status != u.From || cur.Status.Final()) {
-			return nil // compare-and-set: someone else moved it
+		if u.ErrorCode != "" {
+			next.ErrorCode = u.ErrorCode
 		}
-		next := cur
-		statusApplies := u.Status == "" || u.Status.Rank() > cur.Status.Rank() || u.From != ""
-		if u.Status != "" && statusApplies {
-			next.Status = u.Status
-		}
-		if statusApplies {
-			if u.Reason != "" {
-				next.Reason = u.Reason
-			}
-			if u.ErrorCode != "" {
-				next.ErrorCode = u.ErrorCode
-			}
-		}
-		if u.ProviderID != "" && u.ProviderID != cur.ProviderID {
-			next.ProviderID = u.ProviderID
-			early, err := db.takeEarlyCallbacks(ctx, tx, u.ProviderID)
-			if err != nil {
-				return err
-			}
-			for _, cb := range early {
-				if cb.status.Rank() > next.Status.Rank() {
-					next.Status = cb.status
-					if cb.errorCode != "" {
-						next.ErrorCode = cb.errorCode
-					}
+	}
+	if u.ProviderID != "" && u.ProviderID != cur.ProviderID {
+		next.ProviderID = u.ProviderID
+		for _, cb := range early {
+			if cb.status.Rank() > next.Status.Rank() {
+				next.Status = cb.status
+				if cb.errorCode != "" {
+					next.ErrorCode = cb.errorCode
 				}
 			}
 		}
-		if u.Body != "" {
-			next.Body = u.Body
-		}
-		if len(u.Menu) > 0 {
-			next.Menu = u.Menu
-		}
-		if !u.SendingAt.IsZero() {
-			next.SendingAt = truncUTC(u.SendingAt)
-		}
-		if u.AnsweredBy != "" {
-			next.AnsweredBy = u.AnsweredBy
-		}
-		if u.Conversation {
-			next.Conversation = true
-		}
-		if !u.SentAt.IsZero() && cur.SentAt.IsZero() {
-			next.SentAt = truncUTC(u.SentAt)
-		}
-		if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
-			next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
-			next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
-			next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {
-			return nil
-		}
-		menu, err := encodeMenu(next.Menu)
-		if err != nil {
-			return err
-		}
-		if !u.At.IsZero() {
-			next.UpdatedAt = truncUTC(u.At)
-		}
-		_, err = db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
-    answered_by = ?, conversation = ?, body = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
-			string(next.Status), string(next.Reason), next.ErrorCode, next.ProviderID, next.AnsweredBy,
-			next.Conversation, next.Body, menu, db.tv(next.SendingAt), db.tv(next.SentAt), db.tv(next.UpdatedAt), id)
-		if err != nil {
-			return err
-		}
-		changed = true
-		return nil
-	}()
-	return changed, err
+	}
+	if u.Body != "" {
+		next.Body = u.Body
+	}
+	if len(u.Menu) > 0 {
+		next.Menu = u.Menu
+	}
+	if !u.SendingAt.IsZero() {
+		next.SendingAt = truncUTC(u.SendingAt)
+	}
+	if u.AnsweredBy != "" {
+		next.AnsweredBy = u.AnsweredBy
+	}
+	if u.Conversation {
+		next.Conversation = true
+	}
+	if !u.SentAt.IsZero() && cur.SentAt.IsZero() {
+		next.SentAt = truncUTC(u.SentAt)
+	}
+	if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
+		next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
+		next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
+		next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {
+		return cur, false
+	}
+	if !u.At.IsZero() {
+		next.UpdatedAt = truncUTC(u.At)
+	}
+	return next, true
 }
 
 // earlyCallback is a status callback kept until its provider id is recorded.

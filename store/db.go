@@ -51,6 +51,9 @@ type DB struct {
 	secret bool
 
 	rowsRead atomic.Int64
+	// roundTrips counts the statements, batches and transaction boundaries
+	// sent through the store's helpers (see RoundTrips).
+	roundTrips atomic.Int64
 }
 
 var _ nudge.Store = (*DB)(nil)
@@ -218,6 +221,12 @@ func (db *DB) Backend() Backend { return db.backend }
 // planning reads only what is due.
 func (db *DB) RowsRead() int64 { return db.rowsRead.Load() }
 
+// RoundTrips returns how many round trips to the database the store has made:
+// each statement, each read batch (one on PostgreSQL however many queries
+// it holds), and each transaction's begin and commit. The benchmark reports
+// it per reminder.
+func (db *DB) RoundTrips() int64 { return db.roundTrips.Load() }
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
@@ -242,6 +251,7 @@ func (db *DB) Close() error {
 
 // inTx runs fn in a write transaction and commits when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	db.roundTrips.Add(2) // begin and commit (or rollback)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -259,11 +269,25 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // lock takes a transaction-scoped lock named key. On SQLite the transaction
 // already holds the database write lock (BEGIN IMMEDIATE), so it does nothing.
 func (db *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
-	if db.backend != Postgres {
+	return db.lockAll(ctx, tx, key)
+}
+
+// lockAll takes the transaction-scoped locks named keys, in the order given,
+// in one statement (a no-op on SQLite, as lock). Callers that take several
+// give them in a fixed order so that concurrent transactions cannot deadlock.
+func (db *DB) lockAll(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	if db.backend != Postgres || len(keys) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", key); err != nil {
-		return fmt.Errorf("advisory lock %q: %w", key, err)
+	db.roundTrips.Add(1)
+	var err error
+	if len(keys) == 1 {
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", keys[0])
+	} else {
+		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`, keys)
+	}
+	if err != nil {
+		return fmt.Errorf("advisory locks %q: %w", keys, err)
 	}
 	return nil
 }

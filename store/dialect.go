@@ -44,14 +44,17 @@ func (db *DB) rebind(q string) string {
 }
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	db.roundTrips.Add(1)
 	return q.ExecContext(ctx, db.rebind(query), args...)
 }
 
 func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	db.roundTrips.Add(1)
 	return q.QueryContext(ctx, db.rebind(query), args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	db.roundTrips.Add(1)
 	return q.QueryRowContext(ctx, db.rebind(query), args...)
 }
 

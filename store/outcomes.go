@@ -39,16 +39,12 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(outcomes[a].AttemptID, outcomes[b].AttemptID) })
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var events []nudge.Event
-		for _, i := range order {
-			r, err := db.recordOutcome(ctx, tx, outcomes[i])
-			if err != nil {
-				return err
-			}
-			results[i] = r
-			if writesEvents(outcomes[i], r) {
-				events = append(events, outcomes[i].Events...)
-			}
+		events, err := db.recordOutcomesSet(ctx, tx, outcomes, order, results)
+		if errors.Is(err, errRepeated) {
+			events, err = db.recordOutcomesInOrder(ctx, tx, outcomes, order, results)
+		}
+		if err != nil {
+			return err
 		}
 		return db.appendEvents(ctx, tx, events)
 	})
@@ -71,6 +67,23 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 	return results
 }
 
+// recordOutcomesInOrder writes the outcomes one after another in tx, each
+// seeing the ones before it, and returns the events to append.
+func (db *DB) recordOutcomesInOrder(ctx context.Context, tx *sql.Tx, outcomes []nudge.Outcome, order []int, results []nudge.OutcomeResult) ([]nudge.Event, error) {
+	var events []nudge.Event
+	for _, i := range order {
+		r, err := db.recordOutcome(ctx, tx, outcomes[i])
+		if err != nil {
+			return nil, err
+		}
+		results[i] = r
+		if writesEvents(outcomes[i], r) {
+			events = append(events, outcomes[i].Events...)
+		}
+	}
+	return events, nil
+}
+
 // writesEvents reports whether o's events are appended once o was applied
 // with result r.
 func writesEvents(o nudge.Outcome, r nudge.OutcomeResult) bool {
@@ -83,18 +96,10 @@ func writesEvents(o nudge.Outcome, r nudge.OutcomeResult) bool {
 // aloneError, or the database's error.
 func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (nudge.OutcomeResult, error) {
 	var r nudge.OutcomeResult
-	for _, e := range o.Events {
-		if err := checkEvent(e); err != nil {
-			return r, aloneError{err}
-		}
-	}
-	if rc := o.Reminder; rc.ID != "" && !validReminderStatus(rc.Status) {
-		return r, aloneError{fmt.Errorf("reminder %s: unknown status %q", rc.ID, rc.Status)}
+	if err := checkOutcome(o); err != nil {
+		return r, err
 	}
 	if o.AttemptID != "" {
-		if o.Attempt.Status != "" && o.Attempt.Status.Rank() < 0 {
-			return r, aloneError{fmt.Errorf("attempt %s: unknown status %q", o.AttemptID, o.Attempt.Status)}
-		}
 		changed, err := db.updateAttempt(ctx, tx, o.AttemptID, o.Attempt)
 		if errors.Is(err, nudge.ErrNotFound) {
 			r.Err = err

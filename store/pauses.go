@@ -46,14 +46,29 @@ func (db *DB) ClearPause(ctx context.Context, lender string, scope nudge.PauseSc
 	return n > 0, nil
 }
 
+// pauseCols are the columns scanPause reads.
+const pauseCols = `lender, scope, target, reason, actor, created_at`
+
+// lenderPausesQuery reads one lender's pauses, oldest first.
+const lenderPausesQuery = `SELECT ` + pauseCols + ` FROM pauses WHERE lender = ? ORDER BY created_at, scope, target`
+
+func scanPause(s interface{ Scan(...any) error }) (nudge.Pause, error) {
+	var p nudge.Pause
+	var scope string
+	if err := s.Scan(&p.Lender, &scope, &p.Target, &p.Reason, &p.Actor, timeCol{&p.CreatedAt}); err != nil {
+		return nudge.Pause{}, err
+	}
+	p.Scope = nudge.PauseScope(scope)
+	return p, nil
+}
+
 // ListPauses returns the lender's pauses, oldest first; an empty lender
 // lists every lender's.
 func (db *DB) ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error) {
-	q := `SELECT lender, scope, target, reason, actor, created_at FROM pauses ORDER BY created_at, lender, scope, target`
+	q := `SELECT ` + pauseCols + ` FROM pauses ORDER BY created_at, lender, scope, target`
 	var args []any
 	if lender != "" {
-		q = `SELECT lender, scope, target, reason, actor, created_at FROM pauses WHERE lender = ? ORDER BY created_at, scope, target`
-		args = append(args, lender)
+		q, args = lenderPausesQuery, []any{lender}
 	}
 	rows, err := db.query(ctx, db.read, q, args...)
 	if err != nil {
@@ -62,12 +77,10 @@ func (db *DB) ListPauses(ctx context.Context, lender string) ([]nudge.Pause, err
 	defer rows.Close()
 	var out []nudge.Pause
 	for rows.Next() {
-		var p nudge.Pause
-		var scope string
-		if err := rows.Scan(&p.Lender, &scope, &p.Target, &p.Reason, &p.Actor, timeCol{&p.CreatedAt}); err != nil {
+		p, err := scanPause(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list pauses: %w", err)
 		}
-		p.Scope = nudge.PauseScope(scope)
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

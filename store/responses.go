@@ -165,9 +165,7 @@ func (db *DB) listPromises(ctx context.Context, what, query string, args ...any)
 // ActivePromise returns the account's most recent pending promise, or
 // nudge.ErrNotFound.
 func (db *DB) ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error) {
-	ps, err := db.listPromises(ctx, "active promise", `SELECT `+promiseCols+` FROM promises
-WHERE lender = ? AND account_id = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
-		lender, accountID, string(nudge.PromisePending))
+	ps, err := db.listPromises(ctx, "active promise", activePromiseQuery, lender, accountID, string(nudge.PromisePending))
 	if err != nil {
 		return nudge.Promise{}, err
 	}

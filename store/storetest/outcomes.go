@@ -174,3 +174,56 @@ func testClaimWithEvents(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1, "a claim whose event is invalid is rolled back")
 }
+
+// testRecordOutcomesBatchEdges: a batch applies the status callbacks that
+// outran the sends it records (each to its own attempt), and a batch that
+// updates one attempt twice applies the updates in order, the second seeing
+// the first.
+func testRecordOutcomesBatchEdges(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	var atts []nudge.Attempt
+	for _, acct := range []string{"E-1", "E-2", "E-3"} {
+		rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", acct, "d0", T0)})
+		require.NoError(t, err)
+		a, err := s.ClaimAttempt(ctx, Attempt(rs[0].ID, acct, nudge.SMS, T0), nil)
+		require.NoError(t, err)
+		atts = append(atts, a)
+	}
+	at := T0.Add(time.Minute)
+	require.NoError(t, s.KeepEarlyCallback(ctx, "SM-E1", nudge.AttemptDelivered, "", at))
+	require.NoError(t, s.KeepEarlyCallback(ctx, "SM-E3", nudge.AttemptUndelivered, "30003", at))
+	sent := func(i int, pid string) nudge.Outcome {
+		return nudge.Outcome{AttemptID: atts[i].ID, Attempt: nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: pid, SentAt: at, At: at}}
+	}
+	res := s.RecordOutcomes(ctx, []nudge.Outcome{sent(0, "SM-E1"), sent(1, "SM-E2"), sent(2, "SM-E3")})
+	for i, want := range []struct {
+		status nudge.AttemptStatus
+		code   string
+	}{{nudge.AttemptDelivered, ""}, {nudge.AttemptSent, ""}, {nudge.AttemptUndelivered, "30003"}} {
+		require.NoError(t, res[i].Err)
+		require.True(t, res[i].AttemptChanged)
+		got, err := s.GetAttempt(ctx, atts[i].ID)
+		require.NoError(t, err)
+		require.Equal(t, want.status, got.Status, "attempt %d", i)
+		require.Equal(t, want.code, got.ErrorCode, "attempt %d", i)
+	}
+
+	rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", "E-4", "d0", T0)})
+	require.NoError(t, err)
+	a := Attempt(rs[0].ID, "E-4", nudge.SMS, T0)
+	a.Status = nudge.AttemptClaimed
+	a, err = s.ClaimAttempt(ctx, a, nil)
+	require.NoError(t, err)
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{
+		{AttemptID: a.ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: at, At: at}},
+		{AttemptID: a.ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptSent, ProviderID: "SM-E4", SentAt: at, At: at}},
+		{AttemptID: a.ID, Attempt: nudge.AttemptUpdate{From: nudge.AttemptClaimed, Status: nudge.AttemptRetrying, At: at}},
+	})
+	require.True(t, res[0].AttemptChanged)
+	require.True(t, res[1].AttemptChanged, "the second update sees the first")
+	require.False(t, res[2].AttemptChanged, "a compare-and-set on the old status fails")
+	got, err := s.GetAttempt(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptSent, got.Status)
+	require.Equal(t, "SM-E4", got.ProviderID)
+}

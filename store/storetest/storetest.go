@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ReleaseAndResolve", testReleaseAndResolve},
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"RecordOutcomes", testRecordOutcomes},
+		{"RecordOutcomesBatchEdges", testRecordOutcomesBatchEdges},
 		{"ClaimWithEvents", testClaimWithEvents},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
@@ -84,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ErasureScan", testErasureScan},
 		{"Ops", testOps},
 		{"Plan", testPlan},
+		{"Snapshots", testSnapshots},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
