@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 )
@@ -26,31 +27,40 @@ may have to be split into strings of at most 255 characters.`,
 			if _, err := cfg.emailIdentities(); err != nil {
 				return err
 			}
-			type named struct {
-				field string
-				key   DKIMConfig
+			n, err := writeDKIMRecords(cmd.OutOrStdout(), cfg)
+			if err == nil && n == 0 {
+				err = errors.New("no DKIM key is configured: add smtp.dkim or lenders[].dkim (docs/operations.md, \"DKIM\")")
 			}
-			var keys []named
-			for i, k := range cfg.SMTP.DKIM {
-				keys = append(keys, named{fmt.Sprintf("smtp.dkim[%d]", i), k})
-			}
-			for i, l := range cfg.Lenders {
-				for j, k := range l.DKIM {
-					keys = append(keys, named{fmt.Sprintf("lenders[%d].dkim[%d] (lender %s)", i, j, l.ID), k})
-				}
-			}
-			if len(keys) == 0 {
-				return errors.New("no DKIM key is configured: add smtp.dkim or lenders[].dkim (docs/operations.md, \"DKIM\")")
-			}
-			out := cmd.OutOrStdout()
-			for _, k := range keys {
-				name, value, err := dkimKeys([]DKIMConfig{k.key})[0].Record()
-				if err != nil {
-					return fmt.Errorf("%s: %w", k.field, err)
-				}
-				fmt.Fprintf(out, "; %s\n%s. IN TXT \"%s\"\n", k.field, name, value)
-			}
-			return nil
+			return err
 		},
 	}
+}
+
+// writeDKIMRecords writes to w, in zone-file form, the TXT record of every
+// DKIM key of cfg, each after a comment naming its setting, and returns
+// how many it wrote. The keys must have been checked (emailIdentities).
+func writeDKIMRecords(w io.Writer, cfg Config) (int, error) {
+	type named struct {
+		field string
+		key   DKIMConfig
+	}
+	var keys []named
+	for i, k := range cfg.SMTP.DKIM {
+		keys = append(keys, named{fmt.Sprintf("smtp.dkim[%d]", i), k})
+	}
+	for i, l := range cfg.Lenders {
+		for j, k := range l.DKIM {
+			keys = append(keys, named{fmt.Sprintf("lenders[%d].dkim[%d] (lender %s)", i, j, l.ID), k})
+		}
+	}
+	for _, k := range keys {
+		name, value, err := dkimKeys([]DKIMConfig{k.key})[0].Record()
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", k.field, err)
+		}
+		if _, err := fmt.Fprintf(w, "; %s\n%s. IN TXT \"%s\"\n", k.field, name, value); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
