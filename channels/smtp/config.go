@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -64,6 +65,11 @@ type Config struct {
 	// Domain is the right-hand side of generated Message-IDs and the name
 	// sent in EHLO; the domain of From when empty.
 	Domain string `yaml:"domain" json:"domain"`
+	// DKIM are the per-domain signing keys: a message whose From is in a
+	// key's domain (or below it) is signed with it, unless its lender has
+	// keys of its own (Identity.DKIM) for that From. Every key must cover
+	// some From address mail goes out from (ValidateDKIM).
+	DKIM []DKIMKey `yaml:"dkim" json:"dkim"`
 }
 
 // WithDefaults returns a copy of c with empty fields filled and values normalised.
@@ -165,8 +171,71 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// loadKeys reads the private key files of c.DKIM.
+func (c *Config) loadKeys() error {
+	c.DKIM = append([]DKIMKey(nil), c.DKIM...)
+	for i := range c.DKIM {
+		if err := c.DKIM[i].load(fmt.Sprintf("smtp.dkim[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateDKIM reports every problem in the per-domain keys (c.DKIM, named
+// "smtp.dkim[i]"): a key's fields, and a key whose domain covers none of
+// the From addresses mail goes out from (c.From and the lenders' own
+// From), which would never sign anything. Each problem is a *FieldError.
+// Call it on the result of WithDefaults, with the private keys read.
+func (c Config) ValidateDKIM(lenders map[string]Identity) error {
+	froms := map[string]bool{}
+	var domains []string
+	add := func(s string) {
+		if a, err := mail.ParseAddress(s); err == nil {
+			if d := domainOf(a.Address); d != "" && !froms[d] {
+				froms[d] = true
+				domains = append(domains, d)
+			}
+		}
+	}
+	add(c.From)
+	for _, id := range lenders {
+		add(id.From)
+	}
+	var errs []error
+	for i, k := range c.DKIM {
+		field := fmt.Sprintf("smtp.dkim[%d]", i)
+		s, err := k.parse(field)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		used := false
+		for d := range froms {
+			used = used || covers(s.domain, d)
+		}
+		switch {
+		case used:
+		case len(domains) == 0:
+			errs = append(errs, fieldErr(field+".domain", "no From address is configured (smtp.from, a lender's email_from) for the key to sign"))
+		default:
+			errs = append(errs, fieldErr(field+".domain", "%q is not the domain of any From address mail goes out from (%s) nor a parent of one: the key would sign nothing",
+				s.domain, strings.Join(sorted(domains), ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sorted returns s sorted.
+func sorted(s []string) []string {
+	s = append([]string(nil), s...)
+	slices.Sort(s)
+	return s
+}
+
 // Identity is how one lender's email presents itself: its own From and
-// Reply-To, each falling back to Config.From and Config.ReplyTo when empty.
+// Reply-To, each falling back to Config.From and Config.ReplyTo when empty,
+// and its own DKIM keys.
 type Identity struct {
 	// From is the header From and the envelope sender
 	// ("Acme Auto Finance <reminders@acme.example>").
@@ -175,20 +244,52 @@ type Identity struct {
 	// A message with a reply tag (WithReplyTagHeader) carries it
 	// plus-addressed: replies+{tag}@reply.acme.example.
 	ReplyTo string `yaml:"reply_to" json:"reply_to"`
+	// DKIM are the lender's own signing keys; they sign its mail instead
+	// of the per-domain keys (Config.DKIM). Each key's domain must be the
+	// domain of the lender's From or a parent of it.
+	DKIM []DKIMKey `yaml:"dkim" json:"dkim"`
 }
 
-// Validate reports every problem in id, naming each field after prefix
-// ("lenders[1]" gives "lenders[1].email_from: …").
-func (id Identity) Validate(prefix string) error {
+// IsZero reports whether id sets nothing.
+func (id Identity) IsZero() bool { return id.From == "" && id.ReplyTo == "" && len(id.DKIM) == 0 }
+
+// Validate reports every problem in id, each a *FieldError named after
+// prefix ("lenders[1]" gives "lenders[1].email_from: …"). defaultFrom is the
+// From the lender's mail carries when id.From is empty (Config.From): each
+// DKIM key must cover the domain of the From in use, otherwise its
+// signature would not align with the From (DMARC) and receivers would
+// treat the mail as unsigned. The private keys must have been read.
+func (id Identity) Validate(prefix, defaultFrom string) error {
 	var errs []error
 	if id.From != "" {
 		if err := checkAddress(id.From); err != nil {
-			errs = append(errs, fmt.Errorf("%s.email_from: %w", prefix, err))
+			errs = append(errs, &FieldError{Field: prefix + ".email_from", Err: err})
 		}
 	}
 	if id.ReplyTo != "" {
 		if err := checkAddress(id.ReplyTo); err != nil {
-			errs = append(errs, fmt.Errorf("%s.email_reply_to: %w", prefix, err))
+			errs = append(errs, &FieldError{Field: prefix + ".email_reply_to", Err: err})
+		}
+	}
+	from, fromField := id.From, prefix+".email_from"
+	if from == "" {
+		from, fromField = defaultFrom, "smtp.from"
+	}
+	fromDomain := ""
+	if a, err := mail.ParseAddress(from); err == nil {
+		fromDomain = domainOf(a.Address)
+	}
+	for i, k := range id.DKIM {
+		field := fmt.Sprintf("%s.dkim[%d]", prefix, i)
+		s, err := k.parse(field)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case fromDomain == "":
+			errs = append(errs, fieldErr(field+".domain", "the lender's mail has no From address to sign: set %s.email_from or smtp.from", prefix))
+		case !covers(s.domain, fromDomain):
+			errs = append(errs, fieldErr(field+".domain", "%q is neither the domain of the lender's From (%s, from %s) nor a parent of it: the signature would not align with the From",
+				s.domain, fromDomain, fromField))
 		}
 	}
 	return errors.Join(errs...)

@@ -14,9 +14,16 @@
 // (MaybeAccepted) and must never be resent blind. The Message-ID of a
 // message is derived from its attempt (MessageID), so a resend of the same
 // attempt is recognisable as a duplicate by the receiver.
+//
+// Each lender's mail carries its own From and Reply-To (WithLenders). When
+// DKIM keys are configured (Config.DKIM per domain, Identity.DKIM per
+// lender), every message whose From is in a key's domain is signed with
+// github.com/emersion/go-msgauth/dkim after it is rendered, so the
+// signature covers the very bytes written to the server.
 package smtp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -24,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -64,6 +72,8 @@ type Sender struct {
 	lenderCfg map[string]Identity
 	// tagHeader is the key of m.Headers holding a reply tag (WithReplyTagHeader).
 	tagHeader string
+	// keys are the DKIM keys messages are signed with.
+	keys *keyring
 }
 
 // Option changes how New builds a Sender.
@@ -75,9 +85,11 @@ func WithClock(c nudge.Clock) Option { return func(s *Sender) { s.clock = c } }
 // WithLogger sets the logger connection events are written to (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(s *Sender) { s.logger = l } }
 
-// WithLenders gives lenders their own From and Reply-To, by lender id; a
-// lender not named, or an empty field, falls back to Config.From and
-// Config.ReplyTo. New refuses an address that does not parse.
+// WithLenders gives lenders their own From, Reply-To and DKIM keys, by
+// lender id; a lender not named, or an empty field, falls back to
+// Config.From, Config.ReplyTo and the per-domain keys of Config.DKIM. New
+// refuses an address that does not parse and a key that does not parse or
+// whose domain does not cover the lender's From.
 func WithLenders(ids map[string]Identity) Option {
 	return func(s *Sender) { s.lenderCfg = ids }
 }
@@ -104,6 +116,9 @@ func New(cfg Config, opts ...Option) (*Sender, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.loadSecrets(); err != nil {
 		return nil, err
+	}
+	if err := cfg.loadKeys(); err != nil {
+		return nil, fmt.Errorf("smtp config: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("smtp config: %w", err)
@@ -171,13 +186,25 @@ func New(cfg Config, opts ...Option) (*Sender, error) {
 	return s, nil
 }
 
-// parseLenders parses the identities WithLenders gave.
+// parseLenders parses the identities WithLenders gave and the DKIM keys
+// (the per-domain ones of Config.DKIM and the lenders' own), refusing a key
+// that does not parse or does not cover the From it would sign.
 func (s *Sender) parseLenders() error {
 	s.lenders = map[string]identity{}
+	s.keys = &keyring{lender: map[string][]dkimSigner{}}
+	lenders := map[string]Identity{}
 	for id, li := range s.lenderCfg {
-		if err := li.Validate("lender " + id); err != nil {
+		prefix := "lender " + id
+		li.DKIM = append([]DKIMKey(nil), li.DKIM...)
+		for i := range li.DKIM {
+			if err := li.DKIM[i].load(fmt.Sprintf("%s.dkim[%d]", prefix, i)); err != nil {
+				return fmt.Errorf("smtp: %w", err)
+			}
+		}
+		if err := li.Validate(prefix, s.cfg.From); err != nil {
 			return fmt.Errorf("smtp: %w", err)
 		}
+		lenders[id] = li
 		var out identity
 		if li.From != "" {
 			out.from, _ = netmail.ParseAddress(li.From) // Validate parsed it
@@ -186,8 +213,19 @@ func (s *Sender) parseLenders() error {
 			out.replyTo, _ = netmail.ParseAddress(li.ReplyTo)
 		}
 		s.lenders[id] = out
+		for i, k := range li.DKIM {
+			signer, _ := k.parse(fmt.Sprintf("%s.dkim[%d]", prefix, i)) // Validate parsed it
+			s.keys.lender[id] = append(s.keys.lender[id], signer)
+		}
 	}
 	s.lenderCfg = nil
+	if err := s.cfg.ValidateDKIM(lenders); err != nil {
+		return fmt.Errorf("smtp: %w", err)
+	}
+	for i, k := range s.cfg.DKIM {
+		signer, _ := k.parse(fmt.Sprintf("smtp.dkim[%d]", i)) // ValidateDKIM parsed it
+		s.keys.domain = append(s.keys.domain, signer)
+	}
 	return nil
 }
 
@@ -257,7 +295,10 @@ func (s *Sender) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 // Message-ID. The Message-ID, angle brackets included, is the result's
 // ProviderID. It is MessageID(Config.Domain, m.AttemptID), so a resent
 // attempt carries the same Message-ID and receivers can discard a
-// duplicate; a message without an attempt gets a random one.
+// duplicate; a message without an attempt gets a random one. When a DKIM
+// key covers the From's domain (the lender's own keys, else the closest
+// per-domain keys), the message is DKIM-signed (relaxed/relaxed,
+// rsa-sha256 or ed25519-sha256) over the exact bytes transmitted.
 //
 // Errors are *nudge.ProviderError values classified by where the
 // conversation failed (see Classify). When the connection was lost after
@@ -450,15 +491,21 @@ var reservedHeaders = map[string]bool{
 
 // outgoing is a message ready for the SMTP conversation.
 type outgoing struct {
-	msg *mail.Msg
+	// msg is the message exactly as it is transmitted: rendered once,
+	// CRLF line endings, DKIM signatures first when signed.
+	msg rendered
 	// id is the Message-ID, angle brackets included.
 	id string
 	// from and to are the envelope addresses (MAIL FROM, RCPT TO).
 	from, to string
 }
 
-// build turns m into a go-mail message with its envelope. Its Message-ID
-// depends only on m.AttemptID and Config.Domain.
+// build turns m into the bytes to transmit, with its envelope: go-mail
+// renders the message once, and when a DKIM key covers the domain of its
+// From (keyring.signers) the rendered bytes are signed and the
+// DKIM-Signature fields put before them, so the signature covers exactly
+// what the server receives, Message-ID included. Its Message-ID depends
+// only on m.AttemptID and Config.Domain.
 func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	fail := func(reason nudge.Reason, undeliverable bool, code, format string, args ...any) error {
 		return &nudge.ProviderError{Reason: reason, Undeliverable: undeliverable, Code: code,
@@ -522,7 +569,29 @@ func (s *Sender) build(m *nudge.Message) (outgoing, error) {
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
-	return outgoing{msg: msg, id: id, from: from.Address, to: to.Address}, nil
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return outgoing{}, fail(nudge.ReasonRenderFailed, false, "", "rendering the message: %v", err)
+	}
+	raw := toCRLF(buf.Bytes())
+	if signers := s.keys.signers(m.Lender, domainOf(from.Address)); len(signers) > 0 {
+		if raw, err = signDKIM(raw, signers); err != nil {
+			// Unsigned mail from a domain that publishes DKIM keys fails
+			// DMARC: refuse rather than send it.
+			return outgoing{}, fail(nudge.ReasonProviderFailed, false, "", "signing: %v", err)
+		}
+	}
+	return outgoing{msg: raw, id: id, from: from.Address, to: to.Address}, nil
+}
+
+// rendered is a whole message as bytes; each WriteTo writes all of it, so a
+// redial sends the same bytes again.
+type rendered []byte
+
+// WriteTo writes r to w.
+func (r rendered) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(r)
+	return int64(n), err
 }
 
 // MessageID returns the Message-ID, angle brackets included, that Send

@@ -28,8 +28,17 @@ type Config struct {
 	// HealthAddr, when set, is where the scheduler and worker roles (which
 	// serve no API) answer /healthz and /readyz for orchestrators.
 	HealthAddr string `yaml:"health_addr"`
-	// PublicURL is the address the outside world (Twilio, borrowers) uses to reach Addr.
+	// PublicURL is the address the outside world (Twilio, borrowers) uses to
+	// reach Addr; links in messages start with it. It defaults to
+	// http://{addr}, which only this machine can reach: a process that sends
+	// through a real SMTP server or Twilio account refuses to start unless it
+	// is https (checkPublicURL; docs/operations.md, "Public URL").
 	PublicURL string `yaml:"public_url"`
+	// AllowLocalPublicURL lets a process with real providers start with an
+	// http public_url on this machine (localhost, 127.0.0.1, [::1]): for
+	// local development only, since links in messages then work nowhere
+	// else. Any other http public_url is still refused.
+	AllowLocalPublicURL bool `yaml:"allow_local_public_url"`
 	// Secret keys opt-out hashes and the forms of borrowers' pages; at least 32 bytes.
 	// Keep it stable: an erased borrower's opt-out is found by its keyed hash only.
 	Secret string `yaml:"secret"`
@@ -53,6 +62,10 @@ type Config struct {
 	Log       LogConfig       `yaml:"log"`
 	HTTP      HTTPConfig      `yaml:"http"`
 	Mailgun   MailgunConfig   `yaml:"mailgun"`
+
+	// src is the file the configuration was read from, to name the line of
+	// a bad setting; nil when none was.
+	src *configSource
 }
 
 // LenderConfig describes one lender and the cadence files it runs.
@@ -90,6 +103,10 @@ type LenderConfig struct {
 	// with each borrower's reply token (docs/operations.md, "Email
 	// replies"); empty means smtp.reply_to.
 	EmailReplyTo string `yaml:"email_reply_to"`
+	// DKIM are the lender's own DKIM signing keys, which sign its mail
+	// instead of the per-domain smtp.dkim keys; each key's domain must be
+	// the domain of the lender's From or a parent of it.
+	DKIM []DKIMConfig `yaml:"dkim"`
 }
 
 // ReconcileConfig tunes the reconciler the scheduler role runs: it resolves
@@ -181,6 +198,10 @@ type SMTPConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// MPS limits messages per second through this server (default 10).
 	MPS float64 `yaml:"mps"`
+	// DKIM are per-domain DKIM signing keys: mail whose From is in a key's
+	// domain, or below it, is signed with it unless its lender has keys of
+	// its own. Each key must cover some lender's From.
+	DKIM []DKIMConfig `yaml:"dkim"`
 }
 
 // HTTPConfig sets the HTTP server's limits (web.Limits); zero values take
@@ -302,12 +323,13 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 		if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
 			return c, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
 		}
+		c.src = parseSource(path, data)
 	}
 	if err := applyEnv(reflect.ValueOf(&c).Elem(), "NUDGE", env); err != nil {
 		return c, err
 	}
 	if err := readSecretFiles(reflect.ValueOf(&c).Elem(), ""); err != nil {
-		return c, err
+		return c, c.src.locate(err)
 	}
 	return c.WithDefaults(), nil
 }
@@ -332,6 +354,9 @@ func walkEnv(v reflect.Value, prefix string, fn func(name string, field reflect.
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		name := prefix + "_" + strings.ToUpper(yamlName(f))
 		fv := v.Field(i)
 		switch {
@@ -349,11 +374,15 @@ func walkEnv(v reflect.Value, prefix string, fn func(name string, field reflect.
 	return nil
 }
 
-// readSecretFiles fills each secret from the file its *_file setting names.
+// readSecretFiles fills each secret from the file its *_file setting
+// names, in lists of settings too (lenders[0].dkim[0].private_key_file).
 func readSecretFiles(v reflect.Value, path string) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		key := yamlName(f)
 		if path != "" {
 			key = path + "." + key
@@ -364,6 +393,14 @@ func readSecretFiles(v reflect.Value, path string) error {
 			}
 			continue
 		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			for j := 0; j < v.Field(i).Len(); j++ {
+				if err := readSecretFiles(v.Field(i).Index(j), fmt.Sprintf("%s[%d]", key, j)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		target := f.Tag.Get("secret")
 		file := v.Field(i).String()
 		if target == "" || file == "" {
@@ -371,7 +408,7 @@ func readSecretFiles(v reflect.Value, path string) error {
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return &settingError{field: key, err: err}
 		}
 		v.FieldByName(target).SetString(strings.TrimSpace(string(data)))
 	}
@@ -390,6 +427,12 @@ func setField(v reflect.Value, s string) error {
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		v.SetBool(b)
 	case reflect.Int:
 		n, err := strconv.Atoi(s)
 		if err != nil {

@@ -70,7 +70,7 @@ hours on the US east coast, late afternoon on the west coast.`,
 	f.IntVar(&o.accounts, "accounts", 500, "size of the synthetic portfolio")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic portfolio, for reproducible runs")
 	f.StringVar(&o.report, "report", "text", "print a report at the end: text or json")
-	f.StringVar(&o.export, "export", "", "write reminders.ndjson and attempts.ndjson to this directory")
+	f.StringVar(&o.export, "export", "", "write reminders.ndjson, attempts.ndjson, the email (mail/*.eml) and the DNS records of its DKIM keys ("+demoDKIMZone+") to this directory")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the HTTP endpoints listen")
 	f.StringVar(&o.at, "at", "", "the instant the demo's clock starts at (RFC 3339; default today 02:30 UTC)")
 	return cmd
@@ -158,6 +158,11 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	defer sink.Close()
 
+	sharedKey, cnKey, err := demoDKIM()
+	if err != nil {
+		return err
+	}
+
 	cfg := Config{
 		Database:  "sqlite://" + filepath.Join(dir, "nudge.db"),
 		Addr:      ln.Addr().String(),
@@ -167,7 +172,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101",
 				VoicemailBusinessName: "Acme Auto", VoicemailCallerName: "Sam Rivera"},
 			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001",
-				VoicemailCallerName: "李明"},
+				VoicemailCallerName: "李明", EmailFrom: "华夏汽车金融 <reminders@" + demoCNMailDomain + ">", DKIM: []DKIMConfig{cnKey}},
 		},
 		Scheduler: SchedulerConfig{Spec: "@every 10s"},
 		Reconcile: ReconcileConfig{Every: 5 * time.Second, Settle: demoSettle},
@@ -175,7 +180,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		Twilio: TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL(),
 			Timeout: demoTwilioTimeout},
 		SMTP: SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Acme Auto Finance <reminders@demo.example>", TLS: "none",
-			ReplyTo: "replies@reply.demo.example"},
+			ReplyTo: "replies@reply.demo.example", DKIM: []DKIMConfig{sharedKey}},
 		Mailgun: MailgunConfig{SigningKey: mailgunKey},
 		Log:     LogConfig{Level: "info", Format: "json"},
 	}.WithDefaults()
@@ -275,6 +280,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			return err
 		}
 		if _, err := sink.WriteEML(filepath.Join(o.export, "mail")); err != nil {
+			return err
+		}
+		if err := writeDemoDKIMRecords(cfg, filepath.Join(o.export, demoDKIMZone)); err != nil {
 			return err
 		}
 	}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"net/http"
 	"net/mail"
+	"os"
 	"strings"
 	"time"
 
@@ -60,6 +65,46 @@ func demoEmailReply(ctx context.Context, sink *smtpsink.Sink, publicURL, key str
 			return
 		}
 	}
+}
+
+// demoCNMailDomain is the domain the demo's Chinese lender sends from, with
+// a DKIM key of its own; the other lender sends from smtp.from's domain,
+// demo.example, signed with the per-domain key.
+const demoCNMailDomain = "huaxia.demo.example"
+
+// demoDKIMZone is the file of --export holding the DNS records of the
+// demo's DKIM keys, with which the exported .eml files verify.
+const demoDKIMZone = "dkim.zone"
+
+// demoDKIM makes the demo's DKIM keys, Ed25519 keys of this run only: the
+// per-domain key of demo.example and the Chinese lender's own.
+func demoDKIM() (shared, cn DKIMConfig, err error) {
+	key := func(domain string) (DKIMConfig, error) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return DKIMConfig{}, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return DKIMConfig{}, err
+		}
+		return DKIMConfig{Domain: domain, Selector: "demo", PrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}, nil
+	}
+	if shared, err = key("demo.example"); err != nil {
+		return shared, cn, err
+	}
+	cn, err = key(demoCNMailDomain)
+	return shared, cn, err
+}
+
+// writeDemoDKIMRecords writes the DNS records of cfg's DKIM keys to path.
+func writeDemoDKIMRecords(cfg Config, path string) error {
+	var b bytes.Buffer
+	b.WriteString("; The demo's DKIM keys, made for this run: the records that would publish them.\n")
+	if _, err := writeDKIMRecords(&b, cfg); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // smsSegments is the average number of segments of the SMS Nudge sent, as

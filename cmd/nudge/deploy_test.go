@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -183,10 +184,12 @@ func toInt(v any) int {
 }
 
 // TestExampleConfigLoads reads deploy/nudge.example.yaml as the binary
-// would: every key it shows exists and every value is accepted.
+// would: every key it shows exists and every value is accepted, the DKIM
+// blocks it shows commented out too (uncommented, with a real key).
 func TestExampleConfigLoads(t *testing.T) {
 	t.Parallel()
-	cfg, err := LoadConfig(filepath.Join("..", "..", "deploy", "nudge.example.yaml"), func(string) (string, bool) { return "", false })
+	path := filepath.Join("..", "..", "deploy", "nudge.example.yaml")
+	cfg, err := LoadConfig(path, func(string) (string, bool) { return "", false })
 	require.NoError(t, err)
 	_, err = cfg.HTTP.Limits()
 	require.NoError(t, err)
@@ -194,4 +197,74 @@ func TestExampleConfigLoads(t *testing.T) {
 	_, err = cfg.emailIdentities()
 	require.NoError(t, err)
 	require.Equal(t, "Sam Lee", cfg.Lenders[0].VoicemailCallerName)
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	keyFile := filepath.Join(t.TempDir(), "dkim.pem")
+	require.NoError(t, os.WriteFile(keyFile, []byte(ed25519PEM(t)), 0o600))
+	var lines []string
+	inDKIM := false
+	for line := range strings.SplitSeq(string(data), "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		indent := line[:len(line)-len(trimmed)]
+		switch {
+		case trimmed == "# dkim:":
+			inDKIM = true
+		case inDKIM && strings.HasPrefix(trimmed, "#   "):
+		default:
+			inDKIM = false
+		}
+		if inDKIM {
+			line = indent + strings.TrimPrefix(trimmed, "# ")
+			if k, _, ok := strings.Cut(line, "private_key_file: "); ok {
+				line = k + "private_key_file: " + keyFile
+			}
+		}
+		lines = append(lines, line)
+	}
+	uncommented := filepath.Join(t.TempDir(), "nudge.yaml")
+	require.NoError(t, os.WriteFile(uncommented, []byte(strings.Join(lines, "\n")), 0o600))
+	cfg, err = LoadConfig(uncommented, func(k string) (string, bool) { return "reminders@example.com", k == "NUDGE_SMTP_FROM" })
+	require.NoError(t, err)
+	require.Len(t, cfg.SMTP.DKIM, 1, "the example shows a per-domain key")
+	require.Len(t, cfg.Lenders[0].DKIM, 1, "the example shows a lender's key")
+	_, err = cfg.emailIdentities()
+	require.NoError(t, err, "the example's keys fit its From addresses")
+}
+
+// TestComposeStartsLocally: the compose file's settings with the example
+// configuration pass the public_url check (its Mailpit and Twilio account
+// count as real, and it allows its localhost public_url), and would not
+// without the escape hatch.
+func TestComposeStartsLocally(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{}
+	for _, doc := range yamlDocs(t, filepath.Join("..", "..", "deploy", "compose.yaml")) {
+		walkYAML(doc, "", func(key string, m map[string]any) {
+			if key != "environment" {
+				return
+			}
+			for name, v := range m {
+				s := fmt.Sprint(v)
+				// ${VAR:-default} is default when VAR is not set.
+				if strings.HasPrefix(s, "${") && strings.Contains(s, ":-") && strings.HasSuffix(s, "}") {
+					_, s, _ = strings.Cut(strings.TrimSuffix(s, "}"), ":-")
+				}
+				env[name] = s
+			}
+		})
+	}
+	require.Equal(t, "mailpit", env["NUDGE_SMTP_HOST"])
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := LoadConfig(filepath.Join("..", "..", "deploy", "nudge.example.yaml"), func(k string) (string, bool) {
+		if k == "NUDGE_SECRET_FILE" || k == "NUDGE_TWILIO_AUTH_TOKEN_FILE" {
+			return "", false // the secret files are the operator's
+		}
+		return lookup(k)
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, cfg.realProviders())
+	require.NoError(t, cfg.checkPublicURL())
+	cfg.AllowLocalPublicURL = false
+	require.ErrorContains(t, cfg.checkPublicURL(), "public_url")
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,6 +210,7 @@ func TestE2EDemoExport(t *testing.T) {
 		require.Equal(t, 1, rep.EmailReplies, "the demo's borrower answers the first email")
 		require.Positive(t, rep.OptOutsBy["email_text"], "\"please stop emailing me\" opts out of email: %v", rep.OptOutsBy)
 	}
+	requireDemoMailSigned(t, export, rep.Emails)
 
 	reminders := readNDJSON[exportedReminder](t, filepath.Join(export, "reminders.ndjson"))
 	attempts := readNDJSON[exportedAttempt](t, filepath.Join(export, "attempts.ndjson"))
@@ -248,6 +251,43 @@ func TestE2EDemoExport(t *testing.T) {
 		if k.channel == nudge.Voice {
 			require.LessOrEqual(t, len(ts), 7, "account %s: more than 7 calls in the run", k.account)
 		}
+	}
+}
+
+// requireDemoMailSigned verifies, with the records the demo exported, the
+// DKIM signature of every email it exported: each lender's mail carries its
+// own From, the Chinese lender's signed with its own key for its own
+// domain, the other's with the per-domain key of demo.example.
+func requireDemoMailSigned(t *testing.T, export string, emails int) {
+	t.Helper()
+	zone, err := os.ReadFile(filepath.Join(export, demoDKIMZone))
+	require.NoError(t, err)
+	d := fakeDNS{}
+	for line := range strings.SplitSeq(string(zone), "\n") {
+		if name, value, ok := strings.Cut(line, ". IN TXT "); ok {
+			d[name] = strings.Trim(value, `"`)
+		}
+	}
+	require.Len(t, d, 2, "the zone publishes the demo's two keys:\n%s", zone)
+	files, err := filepath.Glob(filepath.Join(export, "mail", "*.eml"))
+	require.NoError(t, err)
+	require.Len(t, files, emails)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		require.NoError(t, err)
+		from, err := mail.ParseAddress(msg.Header.Get("From"))
+		require.NoError(t, err)
+		wantName, wantDomain := "Acme Auto Finance", "demo.example"
+		if strings.HasSuffix(from.Address, "@"+demoCNMailDomain) {
+			wantName, wantDomain = "华夏汽车金融", demoCNMailDomain
+		}
+		require.Equal(t, wantName, from.Name, "%s: each lender's own From", filepath.Base(f))
+		v := d.verify(t, raw)
+		require.Len(t, v, 1, filepath.Base(f))
+		require.NoError(t, v[0].Err, "%s verifies", filepath.Base(f))
+		require.Equal(t, wantDomain, v[0].Domain, filepath.Base(f))
 	}
 }
 

@@ -41,9 +41,10 @@ steps:
 
 // TestEmailReplies runs the api, scheduler and worker roles in-process
 // against an SMTP sink: the reminder email goes out with the lender's own
-// From and a Reply-To tagged with an opaque reply token; replies to that
-// address posted to the Mailgun route become a promise, a review for a
-// person and an email opt-out, and forged or unmatched posts change nothing.
+// From, DKIM-signed with the lender's key, and a Reply-To tagged with an
+// opaque reply token; replies to that address posted to the Mailgun route
+// become a promise, a review for a person and an email opt-out, and forged
+// or unmatched posts change nothing.
 func TestEmailReplies(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -56,11 +57,13 @@ func TestEmailReplies(t *testing.T) {
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
 	zone, today := e2eZone(time.Now())
+	dkimKey := DKIMConfig{Domain: "acme.example", Selector: "e2e", PrivateKey: ed25519PEM(t)}
 
 	cfg := Config{
 		Database: e2eDatabase(t, dir), Addr: ln.Addr().String(), PublicURL: base, Secret: strings.Repeat("s", 32),
 		Lenders: []LenderConfig{{ID: emailLender, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York",
-			EmailFrom: "Acme Auto Finance <reminders@acme.example>", EmailReplyTo: "Acme Auto Finance <replies@reply.acme.example>"}},
+			EmailFrom: "Acme Auto Finance <reminders@acme.example>", EmailReplyTo: "Acme Auto Finance <replies@reply.acme.example>",
+			DKIM: []DKIMConfig{dkimKey}}},
 		Scheduler: SchedulerConfig{Spec: "@every 1s"},
 		Worker:    WorkerConfig{Concurrency: 2, ShutdownTimeout: 3 * time.Second},
 		SMTP:      SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "Nudge <noreply@nudge.example>", TLS: "none"},
@@ -112,6 +115,13 @@ func TestEmailReplies(t *testing.T) {
 		require.NotContains(t, strings.ToLower(tag), leak, "the reply tag is opaque")
 	}
 	require.NotContains(t, string(got.Data), "Nudge-Reply-Tag")
+	name, record, err := dkimKeys([]DKIMConfig{dkimKey})[0].Record()
+	require.NoError(t, err)
+	sigs := fakeDNS{name: record}.verify(t, got.Data)
+	require.Len(t, sigs, 1)
+	require.NoError(t, sigs[0].Err, "the reminder, with its unsubscribe link and tagged Reply-To, is signed with the lender's key")
+	require.Equal(t, "acme.example", sigs[0].Domain)
+	require.Contains(t, msg.Header.Get("List-Unsubscribe"), base, "the unsubscribe link starts with public_url")
 
 	n := 0
 	post := func(in mailgun.Inbound) int {

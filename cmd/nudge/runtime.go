@@ -100,6 +100,18 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkPublicURL(); err != nil {
+		return nil, err
+	}
+	// Bad email settings (an address, a DKIM key) stop the start before
+	// anything is opened.
+	if _, err := cfg.emailIdentities(); err != nil {
+		return nil, err
+	}
+	if real := cfg.realProviders(); len(real) > 0 && !strings.HasPrefix(cfg.PublicURL, "https:") {
+		logger.Warn("allow_local_public_url: real providers send links that work only on this machine",
+			"public_url", cfg.PublicURL, "providers", strings.Join(real, ", "))
+	}
 	limits, err := cfg.HTTP.Limits()
 	if err != nil {
 		return nil, err
@@ -280,11 +292,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 		return err
 	}
 	if _, ok := rt.senders[nudge.Email]; !ok && rt.cfg.SMTP.Host != "" {
-		c := rt.cfg.SMTP
-		mail, err := smtp.New(smtp.Config{
-			Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password,
-			From: c.From, ReplyTo: c.ReplyTo, TLS: c.TLS, Timeout: c.Timeout, MPS: c.MPS,
-		}, smtp.WithClock(rt.clock), smtp.WithLogger(rt.logger),
+		mail, err := smtp.New(rt.cfg.smtpConfig(), smtp.WithClock(rt.clock), smtp.WithLogger(rt.logger),
 			smtp.WithLenders(identities), smtp.WithReplyTagHeader(link.ReplyHeader))
 		if err != nil {
 			return err
