@@ -27,8 +27,8 @@ const (
 
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// RandomString returns n random bytes in lower-case base32 (the alphabet of
-// API key ids and secrets, session nonces and form nonces).
+// RandomString returns n random bytes encoded in unpadded lower-case
+// base32: API key ids and secrets, and the console's session nonces.
 func RandomString(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -74,6 +74,39 @@ func ParseAPIToken(token string) (id, secret string, err error) {
 		return "", "", errors.New("api token: want nudge_<id>_<secret>")
 	}
 	return id, secret, nil
+}
+
+// KeyStore finds stored API keys by the hash of their secret; *store.DB is
+// one.
+type KeyStore interface {
+	APIKeyByHash(ctx context.Context, hash string) (nudge.APIKey, error)
+}
+
+// ErrInvalidKey is Authenticate's answer to a token that is malformed or
+// names no live key.
+var ErrInvalidKey = errors.New("api key: not valid")
+
+// Authenticate finds the key of a token nudge_<id>_<secret> in keys. A
+// malformed token, or one naming no key, a revoked key or a key of an
+// unknown role, is ErrInvalidKey; a failing store is another error. The
+// lender API (a Bearer header) and the operator console (its login form)
+// both log in through it.
+func Authenticate(ctx context.Context, keys KeyStore, token string) (nudge.APIKey, error) {
+	id, secret, err := ParseAPIToken(token)
+	if err != nil {
+		return nudge.APIKey{}, ErrInvalidKey
+	}
+	k, err := keys.APIKeyByHash(ctx, HashSecret(secret))
+	if errors.Is(err, nudge.ErrNotFound) {
+		return nudge.APIKey{}, ErrInvalidKey
+	}
+	if err != nil {
+		return nudge.APIKey{}, fmt.Errorf("look up api key: %w", err)
+	}
+	if k.ID != id || !k.RevokedAt.IsZero() || !k.Role.Valid() {
+		return nudge.APIKey{}, ErrInvalidKey
+	}
+	return k, nil
 }
 
 // HashSecret returns the hex SHA-256 of a key's secret, as stored.

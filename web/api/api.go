@@ -298,21 +298,11 @@ func (a *API) authenticate(ctx context.Context, header string) (nudge.APIKey, er
 	if !ok {
 		return nudge.APIKey{}, unauthorized
 	}
-	id, secret, err := web.ParseAPIToken(strings.TrimSpace(token))
-	if err != nil {
+	k, err := web.Authenticate(ctx, a.Store, strings.TrimSpace(token))
+	if errors.Is(err, web.ErrInvalidKey) {
 		return nudge.APIKey{}, unauthorized
 	}
-	k, err := a.Store.APIKeyByHash(ctx, web.HashSecret(secret))
-	if errors.Is(err, nudge.ErrNotFound) {
-		return nudge.APIKey{}, unauthorized
-	}
-	if err != nil {
-		return nudge.APIKey{}, fmt.Errorf("look up api key: %w", err)
-	}
-	if k.ID != id || !k.RevokedAt.IsZero() || !k.Role.Valid() {
-		return nudge.APIKey{}, unauthorized
-	}
-	return k, nil
+	return k, err
 }
 
 func (a *API) writeError(c *call, err error) {

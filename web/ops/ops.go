@@ -436,21 +436,11 @@ func (o *Ops) login(w http.ResponseWriter, r *http.Request) {
 // authenticate finds the unrevoked key of a token nudge_<id>_<secret>.
 func (o *Ops) authenticate(ctx context.Context, token string) (nudge.APIKey, error) {
 	bad := opsErrorf(http.StatusUnauthorized, "that API key is not valid")
-	id, secret, err := web.ParseAPIToken(token)
-	if err != nil {
+	k, err := web.Authenticate(ctx, o.cfg.Store, token)
+	if errors.Is(err, web.ErrInvalidKey) {
 		return nudge.APIKey{}, bad
 	}
-	k, err := o.cfg.Store.APIKeyByHash(ctx, web.HashSecret(secret))
-	if errors.Is(err, nudge.ErrNotFound) {
-		return nudge.APIKey{}, bad
-	}
-	if err != nil {
-		return nudge.APIKey{}, fmt.Errorf("look up api key: %w", err)
-	}
-	if k.ID != id || !k.RevokedAt.IsZero() || !k.Role.Valid() {
-		return nudge.APIKey{}, bad
-	}
-	return k, nil
+	return k, err
 }
 
 // logout ends the session.
