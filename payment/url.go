@@ -58,6 +58,8 @@ func ParseURL(s string) (URLTemplate, error) {
 		return URLTemplate{}, fmt.Errorf("is longer than %d bytes", MaxURLLength)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
 		return URLTemplate{}, errors.New("has spaces or control characters")
+	case strings.Contains(s, "{{") || strings.Contains(s, "}}"):
+		return URLTemplate{}, fmt.Errorf("uses double braces: write placeholders with single ones, {%s}", VarAccount)
 	}
 	t := URLTemplate{raw: s}
 	rest := s

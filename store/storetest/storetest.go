@@ -84,6 +84,9 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ErasureScan", testErasureScan},
 		{"Ops", testOps},
 		{"Plan", testPlan},
+		{"LenderPayments", testLenderPayments},
+		{"Payments", testPayments},
+		{"PaymentPlans", testPlans},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
