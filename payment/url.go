@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+
+	"github.com/nudgehq/nudge"
 )
 
 // Variables a payment URL template may name.
@@ -157,4 +159,18 @@ func escapeUnreserved(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+// LinkFor returns the lender's payment link for account a (its id as the
+// account reference, its amount due and currency), or "" when the lender
+// has none or its template does not parse (it is validated where it is set).
+func LinkFor(l nudge.Lender, a nudge.Account) string {
+	if l.PaymentURL == "" {
+		return ""
+	}
+	t, err := ParseURL(l.PaymentURL)
+	if err != nil {
+		return ""
+	}
+	return t.Render(URLVars{Account: a.ID, Amount: a.AmountDue, Currency: a.Currency})
 }

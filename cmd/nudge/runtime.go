@@ -25,6 +25,7 @@ import (
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/logmask"
 	"github.com/nudgehq/nudge/metrics"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
@@ -178,13 +179,21 @@ func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenc
 	if err := validateLenderVoicemails(rt.cfg.Lenders, override, opts); err != nil {
 		return err
 	}
+	var payErrs []error
+	for i, lc := range rt.cfg.Lenders {
+		payErrs = append(payErrs, lc.Payments.validate(i))
+	}
+	if err := errors.Join(payErrs...); err != nil {
+		return err
+	}
 	for i, lc := range rt.cfg.Lenders {
 		if lc.ID == "" {
 			return fmt.Errorf("lenders[%d].id is required", i)
 		}
 		l := nudge.Lender{ID: lc.ID, Name: lc.Name, Language: lc.Language, Timezone: lc.Timezone,
 			HelpPhone: lc.HelpPhone, AgentPhone: lc.AgentPhone, CreatedAt: rt.clock.Now(),
-			VoicemailBusinessName: lc.VoicemailBusinessName, VoicemailCallerName: lc.VoicemailCallerName}
+			VoicemailBusinessName: lc.VoicemailBusinessName, VoicemailCallerName: lc.VoicemailCallerName,
+			PaymentURL: lc.Payments.URL, Plans: lc.Payments.Plans.Rules()}
 		if l.Name == "" {
 			l.Name = l.ID
 		}
@@ -362,6 +371,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			PublicURL: rt.cfg.PublicURL, Clock: rt.clock,
 			TemplateFor: rt.templateFor,
 			ReplyTokens: rt.cfg.emailReplies(),
+			PayLink:     payment.LinkFor,
 		},
 		Senders:    rt.senders,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
