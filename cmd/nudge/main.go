@@ -73,6 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.workerCmd(),
 		a.demoCmd(),
 		a.keysCmd(),
+		a.paymentsCmd(),
 		a.accountsCmd(),
 		a.drillCmd(),
 		a.benchCmd(),

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge/payment"
 )
 
 func TestPaymentsConfigValidate(t *testing.T) {
@@ -70,4 +75,38 @@ func TestLoadConfigPayments(t *testing.T) {
 `), 0o600))
 	_, err = LoadConfig(path, func(string) (string, bool) { return "", false })
 	require.ErrorContains(t, err, "max_instalment")
+}
+
+// TestPaymentsSecretCommand makes a lender's webhook secret, shown once and
+// stored sealed, which signs what Verify accepts; --remove removes it.
+func TestPaymentsSecretCommand(t *testing.T) {
+	t.Parallel()
+	a, dbURL := cliSetup(t)
+	cfg, err := os.ReadFile(a.configPath)
+	require.NoError(t, err)
+	key := strings.Repeat("s", 40)
+	require.NoError(t, os.WriteFile(a.configPath, append(cfg, []byte("secret: "+key+"\n")...), 0o600))
+
+	out, _, err := runCmd(t, func() (*cobra.Command, error) { return a.paymentsCmd(), nil }, "secret", "--lender", "acme")
+	require.NoError(t, err)
+	secret := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	require.True(t, strings.HasPrefix(secret, payment.SecretPrefix), out)
+
+	db := openTestDB(t, dbURL)
+	sealed, err := db.PaymentWebhookSecret(context.Background(), "acme")
+	require.NoError(t, err)
+	require.NotContains(t, sealed, strings.TrimPrefix(secret, payment.SecretPrefix), "stored sealed")
+	sealer, err := payment.NewSealer([]byte(key))
+	require.NoError(t, err)
+	opened, err := sealer.Open("acme", sealed)
+	require.NoError(t, err)
+	require.Equal(t, secret, opened)
+
+	_, _, err = runCmd(t, func() (*cobra.Command, error) { return a.paymentsCmd(), nil }, "secret", "--lender", "nobody")
+	require.ErrorContains(t, err, `--lender "nobody": no such lender`)
+	_, _, err = runCmd(t, func() (*cobra.Command, error) { return a.paymentsCmd(), nil }, "secret", "--lender", "acme", "--remove")
+	require.NoError(t, err)
+	sealed, err = db.PaymentWebhookSecret(context.Background(), "acme")
+	require.NoError(t, err)
+	require.Empty(t, sealed)
 }
