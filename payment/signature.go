@@ -75,3 +75,10 @@ func mac(secret, timestamp string, body []byte) []byte {
 	m.Write(body)
 	return m.Sum(nil)
 }
+
+// WebhookPath is the route of the signed payment webhook.
+const WebhookPath = "/webhooks/payments"
+
+// MaxPaymentIDLength is the longest payment id (the lender's reference)
+// accepted.
+const MaxPaymentIDLength = 128
