@@ -475,11 +475,16 @@ func (rt *runtime) handler() (http.Handler, error) {
 		(&webhooks.MailgunInbound{SigningKey: rt.cfg.Mailgun.SigningKey, Links: rt.links, ReplyAddress: rt.cfg.replyAddress,
 			Replies: replies, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	}
+	sealer, err := payment.NewSealer([]byte(rt.cfg.Secret))
+	if err != nil {
+		return nil, err
+	}
+	(&webhooks.Payments{Store: rt.db, Sealer: sealer, Tasks: rt.enq, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	(&api.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
-		PublicURL: rt.cfg.PublicURL,
+		PublicURL: rt.cfg.PublicURL, Sealer: sealer,
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
