@@ -104,7 +104,9 @@ func TestPaymentWebhook(t *testing.T) {
 		{name: "good signature ends the cycle", code: http.StatusOK, contains: `"cycle_ended":true`, paid: true,
 			send: func(t *testing.T, b *payBundle) (int, string) { return b.post(t, notice, b.secret, t0) }},
 		{name: "signed 4 minutes ago", code: http.StatusOK, paid: true,
-			send: func(t *testing.T, b *payBundle) (int, string) { return b.post(t, notice, b.secret, t0.Add(-4*time.Minute)) }},
+			send: func(t *testing.T, b *payBundle) (int, string) {
+				return b.post(t, notice, b.secret, t0.Add(-4*time.Minute))
+			}},
 		{name: "bad signature", code: http.StatusForbidden, contains: "bad signature",
 			send: func(t *testing.T, b *payBundle) (int, string) {
 				other, err := payment.NewSecret()
@@ -123,7 +125,9 @@ func TestPaymentWebhook(t *testing.T) {
 				return w.Code, w.Body.String()
 			}},
 		{name: "stale timestamp", code: http.StatusForbidden, contains: "more than 5m0s from now",
-			send: func(t *testing.T, b *payBundle) (int, string) { return b.post(t, notice, b.secret, t0.Add(-6*time.Minute)) }},
+			send: func(t *testing.T, b *payBundle) (int, string) {
+				return b.post(t, notice, b.secret, t0.Add(-6*time.Minute))
+			}},
 		{name: "unknown lender", code: http.StatusForbidden,
 			send: func(t *testing.T, b *payBundle) (int, string) {
 				return b.post(t, strings.Replace(notice, `"acme"`, `"nobody"`, 1), b.secret, t0)
