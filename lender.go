@@ -23,7 +23,37 @@ type Lender struct {
 	// VoicemailCallerName is the natural person (an assumed name is allowed)
 	// a limited-content voicemail asks the borrower to call back.
 	VoicemailCallerName string
-	CreatedAt           time.Time
+	// PaymentURL is the lender's payment portal link as a template over
+	// {account}, {amount} and {currency} (package payment); empty means the
+	// lender has none.
+	PaymentURL string
+	// Plans are the lender's rules for payment plans a borrower may choose
+	// on the self-service page.
+	Plans     PlanRules
+	CreatedAt time.Time
+}
+
+// PlanRules are a lender's rules for payment plans: a borrower may split
+// the amount due into 2 to MaxInstalments instalments, IntervalDays apart,
+// each of at least MinInstalment, the last no more than MaxDays after the
+// day the plan is made. The zero value offers no plan.
+type PlanRules struct {
+	// MaxInstalments is the most instalments a plan may have; below 2 no
+	// plan is offered.
+	MaxInstalments int
+	// MinInstalment is the smallest instalment as a decimal amount in the
+	// account's currency ("50.00"); empty means any amount above zero.
+	MinInstalment string
+	// IntervalDays is the number of days between two instalments.
+	IntervalDays int
+	// MaxDays is how many days after the day the plan is made its last
+	// instalment may fall.
+	MaxDays int
+}
+
+// Offered reports whether the rules let a borrower choose a plan.
+func (r PlanRules) Offered() bool {
+	return r.MaxInstalments >= 2 && r.IntervalDays > 0 && r.MaxDays > 0
 }
 
 // Role is what an API key may do.

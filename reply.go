@@ -53,10 +53,13 @@ type Promise struct {
 	Amount   string
 	Currency string
 	// Due is the promised date in the borrower's time zone.
-	Due       Date
-	Status    PromiseStatus
-	Channel   ChannelKind
-	ReplyID   string
+	Due     Date
+	Status  PromiseStatus
+	Channel ChannelKind
+	ReplyID string
+	// PlanID names the payment plan the promise is an instalment of; empty
+	// for a single promise.
+	PlanID    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -71,6 +74,37 @@ type OptOut struct {
 	Source      string // sms_keyword, voice_keypad, email_link, web, api, provider_21610
 	Reason      string
 	CreatedAt   time.Time
+}
+
+// ActivePromise returns the pending promise that pauses the account's
+// cadence, from the account's promises ps: the earliest-dated pending one
+// (a plan's next instalment), ties going to the most recent. An instalment
+// of a plan with a broken instalment does not pause anything: once a plan
+// is broken, the broken-promise steps run, and its later instalments stay
+// pending only to be kept by a payment or broken in their turn.
+func ActivePromise(ps []Promise) (Promise, bool) {
+	brokenPlans := map[string]bool{}
+	for _, p := range ps {
+		if p.PlanID != "" && p.Status == PromiseBroken {
+			brokenPlans[p.PlanID] = true
+		}
+	}
+	var (
+		best  Promise
+		found bool
+	)
+	for _, p := range ps {
+		if p.Status != PromisePending || (p.PlanID != "" && brokenPlans[p.PlanID]) {
+			continue
+		}
+		switch {
+		case !found, p.Due.Before(best.Due):
+			best, found = p, true
+		case p.Due == best.Due && (p.CreatedAt.After(best.CreatedAt) || p.CreatedAt.Equal(best.CreatedAt) && p.ID > best.ID):
+			best = p
+		}
+	}
+	return best, found
 }
 
 // LatestBrokenPromise returns the latest broken promise of the cycle that

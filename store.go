@@ -217,6 +217,29 @@ type ResponseStore interface {
 	ListOptOuts(ctx context.Context, lender string) ([]OptOut, error)
 }
 
+// PaymentStore keeps the payments received, payment plans and the secrets
+// lenders' payment webhooks are signed with.
+type PaymentStore interface {
+	// RecordPayment stores p once per lender and payment id. It returns the
+	// stored payment and whether it was new: a payment whose id was recorded
+	// before is returned as first recorded, and changes nothing.
+	RecordPayment(ctx context.Context, p Payment) (Payment, bool, error)
+	// GetPayment returns the lender's payment with id, or ErrNotFound.
+	GetPayment(ctx context.Context, lender, id string) (Payment, error)
+	// ListPayments returns the account's payments in order of receipt.
+	ListPayments(ctx context.Context, lender, accountID string) ([]Payment, error)
+	// InsertPlan stores the instalments of one payment plan (promises
+	// sharing a PlanID, lender and account) all or none; a plan whose id
+	// exists is refused with ErrConflict.
+	InsertPlan(ctx context.Context, instalments []Promise) error
+	// SetPaymentWebhookSecret replaces the lender's sealed payment webhook
+	// secret ("" removes it); an unknown lender is ErrNotFound.
+	SetPaymentWebhookSecret(ctx context.Context, lender, sealed string) error
+	// PaymentWebhookSecret returns the lender's sealed payment webhook
+	// secret, "" when it has none; an unknown lender is ErrNotFound.
+	PaymentWebhookSecret(ctx context.Context, lender string) (string, error)
+}
+
 // LogStore is the append-only event log and the audit log.
 type LogStore interface {
 	AppendEvent(ctx context.Context, e Event) error
@@ -244,6 +267,7 @@ type Store interface {
 	ReminderStore
 	AttemptStore
 	ResponseStore
+	PaymentStore
 	LogStore
 	Ping(ctx context.Context) error
 	Close() error

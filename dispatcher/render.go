@@ -64,6 +64,10 @@ type TemplateRenderer struct {
 	// the tag of the email's Reply-To, so that a reply names its borrower.
 	// Like the unsubscribe link it never expires.
 	ReplyTokens bool
+	// PayLink returns the lender's payment portal link for the account
+	// (payment.LinkFor), which templates show as Data.PayLink; nil or ""
+	// means none.
+	PayLink func(l nudge.Lender, a nudge.Account) string
 	// LenderTTL is how long a lender read from the store is reused
 	// (DefaultLenderTTL when zero, never when negative): a change to a
 	// lender's name or numbers shows in messages within it.
@@ -163,6 +167,9 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 		return nil, fmt.Errorf("self-service link: %w", err)
 	}
 	data.Link = base + SelfServicePath + self.Token
+	if t.PayLink != nil {
+		data.PayLink = t.PayLink(lender, acct)
+	}
 	headers := map[string]string{}
 	switch att.Channel {
 	case nudge.Email:

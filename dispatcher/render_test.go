@@ -227,3 +227,23 @@ func TestFirstContactReadsHistoryOnlyWhenNeeded(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderedPayLink: with the lender's payment link, an email carries it
+// (the default pack shows it in emails only) and an SMS keeps its text and
+// its segment count, linking to the self-service page instead.
+func TestRenderedPayLink(t *testing.T) {
+	t.Parallel()
+	b := renderSetup(t, "https://nudge.example.com")
+	plainSMS := b.render(t, nudge.SMS)
+	const pay = "https://pay.acme.example/pay?ref=L-100021&amount=412.50"
+	b.r.PayLink = func(l nudge.Lender, a nudge.Account) string {
+		require.Equal(t, "Acme Auto Finance", l.Name)
+		return "https://pay.acme.example/pay?ref=" + a.ID + "&amount=" + a.AmountDue
+	}
+	email := b.render(t, nudge.Email)
+	require.Contains(t, email.Text, "Pay now: "+pay)
+	require.Contains(t, email.HTML, `href="https://pay.acme.example/pay?ref=L-100021&amp;amount=412.50"`)
+	sms := b.render(t, nudge.SMS)
+	require.NotContains(t, sms.Text, "pay.acme.example")
+	require.Equal(t, plainSMS.Text, sms.Text, "the text is unchanged")
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/reply"
 )
 
@@ -40,6 +41,10 @@ type Answer struct {
 	// Amount is the promised amount as a decimal string; empty means the
 	// amount due.
 	Amount string
+	// Plan, with the promise intent, is a payment plan the borrower chose
+	// (checked by the caller with payment.Check): its instalments are
+	// recorded as promises sharing a plan id, and Date and Amount are unused.
+	Plan *payment.Plan
 	// ProviderID makes the answer idempotent: an answer with the ProviderID
 	// of one already applied changes nothing (Twilio's CallSid plus the
 	// conversation step, for example).
@@ -65,8 +70,8 @@ type Answer struct {
 // for the same intent, without rendering a confirmation (the caller speaks or
 // shows its own):
 //
-//   - promise: records the promise (replacing a pending one) and pauses the
-//     cadence by cancelling what is queued;
+//   - promise: records the promise, or the plan's instalments (replacing
+//     what was pending), and pauses the cadence by cancelling what is queued;
 //   - paid: sets the payment_claimed hold, cancels what is queued and leaves
 //     the reply for a person to reconcile;
 //   - opt_out: opts Address out of Channel for the account's lender, or out
@@ -140,6 +145,9 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 	acct := a.Account
 	switch a.Intent {
 	case nudge.IntentPromise:
+		if a.Plan != nil {
+			return h.plan(ctx, acct, in, r.ID, *a.Plan, now)
+		}
 		return h.promise(ctx, acct, in, r.ID, res, now)
 	case nudge.IntentPaid:
 		reason := fmt.Sprintf("borrower said on %s they already paid", a.Channel)
@@ -188,8 +196,12 @@ func (a Answer) validate() error {
 		return fmt.Errorf("answer: unknown channel %q", a.Channel)
 	case a.Address == "" && (a.Intent == nudge.IntentOptOut || a.Intent == nudge.IntentOptIn || a.Intent == nudge.IntentWrongNumber):
 		return fmt.Errorf("answer: %s needs the borrower's address", a.Intent)
-	case a.Intent == nudge.IntentPromise && a.Date.IsZero():
-		return errors.New("answer: a promise needs a date")
+	case a.Intent == nudge.IntentPromise && a.Date.IsZero() && a.Plan == nil:
+		return errors.New("answer: a promise needs a date or a plan")
+	case a.Plan != nil && a.Intent != nudge.IntentPromise:
+		return fmt.Errorf("answer: a plan is a promise, not %s", a.Intent)
+	case a.Plan != nil && len(a.Plan.Instalments) < payment.MinInstalments:
+		return fmt.Errorf("answer: a plan needs at least %d instalments", payment.MinInstalments)
 	case a.Intent == nudge.IntentWrongNumber && !a.Channel.IsPhone():
 		return fmt.Errorf("answer: a wrong number is a phone answer, not %s", a.Channel)
 	}

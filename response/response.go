@@ -56,7 +56,8 @@ type Store interface {
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
 	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	InsertPromise(ctx context.Context, p nudge.Promise) error
-	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
+	InsertPlan(ctx context.Context, instalments []nudge.Promise) error
+	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
 	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error
@@ -284,19 +285,13 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	return out, nil
 }
 
-// promise records a promise to pay, replacing a pending one, and pauses the
-// cadence by cancelling what is queued.
+// promise records a promise to pay, replacing every pending promise or
+// plan instalment, and pauses the cadence by cancelling what is queued.
 func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, replyID string, res reply.Result, now time.Time) error {
 	id := "prm_" + replyID
-	if old, err := h.Store.ActivePromise(ctx, a.Lender, a.ID); err == nil {
-		// A pending promise with this id is a retry of this very answer:
-		// keep it, and finish below what the first try may have left undone.
-		if old.ID != id {
-			if err := h.Store.SetPromiseStatus(ctx, old.ID, nudge.PromiseCanceled, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
-				return err
-			}
-		}
-	} else if !errors.Is(err, nudge.ErrNotFound) {
+	// A pending promise with this id is a retry of this very answer: keep
+	// it, and finish below what the first try may have left undone.
+	if err := h.replacePending(ctx, a, func(p nudge.Promise) bool { return p.ID == id }, now); err != nil {
 		return err
 	}
 	p := nudge.Promise{
@@ -321,6 +316,25 @@ func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, repl
 	}
 	_, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonPromiseActive, now)
 	return err
+}
+
+// replacePending cancels the account's pending promises and plan
+// instalments but those keep says to keep: a new promise or plan replaces
+// what the borrower promised before.
+func (h *Handler) replacePending(ctx context.Context, a nudge.Account, keep func(nudge.Promise) bool, now time.Time) error {
+	ps, err := h.Store.ListPromises(ctx, a.Lender, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, old := range ps {
+		if old.Status != nudge.PromisePending || keep(old) {
+			continue
+		}
+		if err := h.Store.SetPromiseStatus(ctx, old.ID, nudge.PromiseCanceled, now); err != nil && !errors.Is(err, nudge.ErrConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 // textSource names the source of an opt-out written on channel.

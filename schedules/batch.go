@@ -207,8 +207,9 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 		a := cd.a
 		ps := promises[accountKey{a.Lender, a.ID}]
 		if cd.c.StopsOn(StopPromise) {
-			if promise, ok := activePromise(ps); ok {
-				// A promise pauses the cadence until the day after its date.
+			if promise, ok := nudge.ActivePromise(ps); ok {
+				// A promise (a plan's next instalment) pauses the cadence
+				// until the day after its date.
 				setNext(a, promise.Due.AddDays(1).In(cd.loc, 0, 0))
 				continue
 			}
@@ -266,17 +267,6 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 		setNext(a, res.Next)
 	}
 	return plan, nil
-}
-
-// activePromise returns the most recent pending promise of ps (oldest
-// first), as the store's ActivePromise does.
-func activePromise(ps []nudge.Promise) (nudge.Promise, bool) {
-	for i := len(ps) - 1; i >= 0; i-- {
-		if ps[i].Status == nudge.PromisePending {
-			return ps[i], true
-		}
-	}
-	return nudge.Promise{}, false
 }
 
 // storedTime is t as the store keeps it: UTC, to the microsecond.

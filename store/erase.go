@@ -93,7 +93,8 @@ func (db *DB) ErasePersonalData(ctx context.Context, lender, accountID string, n
 //     ErasedTarget;
 //   - deletes the account's link tokens, so its links stop working.
 //
-// Promises hold no personal data and are kept. Erasing an account twice is
+// Promises (plan instalments among them) and payments (an amount, a currency
+// and the lender's payment id) hold no personal data and are kept. Erasing an account twice is
 // harmless. It returns nudge.ErrNotFound when the lender has no such
 // account.
 func (db *DB) ErasePersonalDataBy(ctx context.Context, lender, accountID, actor string, now time.Time) (Erasure, error) {

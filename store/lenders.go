@@ -10,27 +10,34 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
-const lenderCols = "id, name, language, timezone, profile, help_phone, agent_phone, voicemail_business_name, voicemail_caller_name, created_at"
+const lenderCols = "id, name, language, timezone, profile, help_phone, agent_phone, voicemail_business_name, voicemail_caller_name, " +
+	"payment_url, plan_max_instalments, plan_min_instalment, plan_interval_days, plan_max_days, created_at"
 
 func scanLender(s interface{ Scan(...any) error }) (nudge.Lender, error) {
 	var l nudge.Lender
-	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, &l.HelpPhone, &l.AgentPhone, &l.VoicemailBusinessName, &l.VoicemailCallerName, timeCol{&l.CreatedAt})
+	err := s.Scan(&l.ID, &l.Name, &l.Language, &l.Timezone, &l.Profile, &l.HelpPhone, &l.AgentPhone, &l.VoicemailBusinessName, &l.VoicemailCallerName,
+		&l.PaymentURL, &l.Plans.MaxInstalments, &l.Plans.MinInstalment, &l.Plans.IntervalDays, &l.Plans.MaxDays, timeCol{&l.CreatedAt})
 	return l, err
 }
 
 // UpsertLender creates the lender or updates its name, language, time zone,
-// profile, phone numbers and voicemail names; the creation time of an
-// existing lender is kept.
+// profile, phone numbers, voicemail names, payment link and plan rules; the
+// creation time of an existing lender is kept, and so is its payment
+// webhook secret (SetPaymentWebhookSecret sets that).
 func (db *DB) UpsertLender(ctx context.Context, l nudge.Lender) error {
 	if l.ID == "" {
 		return errors.New("upsert lender: id is required")
 	}
-	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := db.exec(ctx, db.write, `INSERT INTO lenders (`+lenderCols+`) VALUES (`+placeholders(15)+`)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
     timezone = excluded.timezone, profile = excluded.profile,
     help_phone = excluded.help_phone, agent_phone = excluded.agent_phone,
-    voicemail_business_name = excluded.voicemail_business_name, voicemail_caller_name = excluded.voicemail_caller_name`,
+    voicemail_business_name = excluded.voicemail_business_name, voicemail_caller_name = excluded.voicemail_caller_name,
+    payment_url = excluded.payment_url, plan_max_instalments = excluded.plan_max_instalments,
+    plan_min_instalment = excluded.plan_min_instalment, plan_interval_days = excluded.plan_interval_days,
+    plan_max_days = excluded.plan_max_days`,
 		l.ID, l.Name, l.Language, l.Timezone, l.Profile, l.HelpPhone, l.AgentPhone, l.VoicemailBusinessName, l.VoicemailCallerName,
+		l.PaymentURL, l.Plans.MaxInstalments, l.Plans.MinInstalment, l.Plans.IntervalDays, l.Plans.MaxDays,
 		db.tv(l.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("upsert lender %s: %w", l.ID, err)

@@ -87,7 +87,7 @@ func (db *DB) ListReplies(ctx context.Context, lender string, needsPerson bool) 
 	return out, nil
 }
 
-const promiseCols = `id, lender, account_id, amount, currency, due, status, channel, reply_id, created_at, updated_at`
+const promiseCols = `id, lender, account_id, amount, currency, due, status, channel, reply_id, plan_id, created_at, updated_at`
 
 func scanPromise(s interface{ Scan(...any) error }) (nudge.Promise, error) {
 	var (
@@ -95,7 +95,7 @@ func scanPromise(s interface{ Scan(...any) error }) (nudge.Promise, error) {
 		status, channel string
 	)
 	err := s.Scan(&p.ID, &p.Lender, &p.AccountID, &p.Amount, &p.Currency, dateCol{&p.Due}, &status, &channel,
-		&p.ReplyID, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+		&p.ReplyID, &p.PlanID, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
 	p.Status, p.Channel = nudge.PromiseStatus(status), nudge.ChannelKind(channel)
 	return p, err
 }
@@ -111,6 +111,11 @@ func validPromiseStatus(s nudge.PromiseStatus) bool {
 // InsertPromise stores p. Defaults: a new id, status pending, UpdatedAt =
 // CreatedAt. A promise whose id exists is refused with nudge.ErrConflict.
 func (db *DB) InsertPromise(ctx context.Context, p nudge.Promise) error {
+	return db.insertPromise(ctx, db.write, p)
+}
+
+// insertPromise is InsertPromise on q (the database or a transaction).
+func (db *DB) insertPromise(ctx context.Context, q querier, p nudge.Promise) error {
 	if p.Lender == "" || p.AccountID == "" {
 		return errors.New("insert promise: lender and account are required")
 	}
@@ -126,8 +131,8 @@ func (db *DB) InsertPromise(ctx context.Context, p nudge.Promise) error {
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
 	}
-	res, err := db.exec(ctx, db.write, `INSERT INTO promises (`+promiseCols+`) VALUES (`+placeholders(11)+`) ON CONFLICT DO NOTHING`,
-		p.ID, p.Lender, p.AccountID, p.Amount, p.Currency, dv(p.Due), string(p.Status), string(p.Channel), p.ReplyID,
+	res, err := db.exec(ctx, q, `INSERT INTO promises (`+promiseCols+`) VALUES (`+placeholders(12)+`) ON CONFLICT DO NOTHING`,
+		p.ID, p.Lender, p.AccountID, p.Amount, p.Currency, dv(p.Due), string(p.Status), string(p.Channel), p.ReplyID, p.PlanID,
 		db.tv(p.CreatedAt), db.tv(p.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("insert promise %s: %w", p.ID, err)
@@ -162,17 +167,19 @@ func (db *DB) listPromises(ctx context.Context, what, query string, args ...any)
 	return out, nil
 }
 
-// ActivePromise returns the account's most recent pending promise, or
-// nudge.ErrNotFound.
+// ActivePromise returns the account's pending promise that pauses its
+// cadence (nudge.ActivePromise: the earliest-dated pending one, not an
+// instalment of a broken plan), or nudge.ErrNotFound.
 func (db *DB) ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error) {
-	ps, err := db.listPromises(ctx, "active promise", activePromiseQuery, lender, accountID, string(nudge.PromisePending))
+	ps, err := db.listPromises(ctx, "active promise", activePromiseQuery, lender, accountID, string(nudge.PromisePending), string(nudge.PromiseBroken))
 	if err != nil {
 		return nudge.Promise{}, err
 	}
-	if len(ps) == 0 {
+	p, ok := nudge.ActivePromise(ps)
+	if !ok {
 		return nudge.Promise{}, fmt.Errorf("active promise of %s/%s: %w", lender, accountID, nudge.ErrNotFound)
 	}
-	return ps[0], nil
+	return p, nil
 }
 
 // SetPromiseStatus moves a pending promise to status. Setting the status it

@@ -71,11 +71,12 @@ WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`
 				return err
 			}})
 	}
+	var promises []nudge.Promise
 	if q.Promise {
-		queries = append(queries, readQuery{sql: activePromiseQuery, args: []any{lender, id, string(nudge.PromisePending)},
+		queries = append(queries, readQuery{sql: activePromiseQuery, args: []any{lender, id, string(nudge.PromisePending), string(nudge.PromiseBroken)},
 			row: func(s interface{ Scan(...any) error }) error {
 				p, err := scanPromise(s)
-				snap.Promise = &p
+				promises = append(promises, p)
 				return err
 			}})
 	}
@@ -106,6 +107,9 @@ WHERE lender = ? AND account_id = ? AND reminder_id <> ? AND provider_id <> '' L
 		return nudge.AccountSnapshot{}, fmt.Errorf("account %s/%s: %w", lender, id, nudge.ErrNotFound)
 	}
 	snap.Account = accts[0]
+	if p, ok := nudge.ActivePromise(promises); ok {
+		snap.Promise = &p
+	}
 	snap.OptedOut = db.optedOutRefs(ctx, lender, q.OptOuts, hits)
 	return snap, nil
 }
@@ -173,6 +177,9 @@ func (db *DB) optedOutRefs(ctx context.Context, lender string, refs []nudge.Cont
 	return out
 }
 
-// activePromiseQuery reads an account's most recent pending promise.
+// activePromiseQuery reads the promises nudge.ActivePromise chooses the
+// active one from: the pending ones, and the broken instalments of plans
+// (whose later instalments no longer pause the cadence). Its arguments are
+// the lender, the account, PromisePending and PromiseBroken.
 const activePromiseQuery = `SELECT ` + promiseCols + ` FROM promises
-WHERE lender = ? AND account_id = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1`
+WHERE lender = ? AND account_id = ? AND (status = ? OR (status = ? AND plan_id <> '')) ORDER BY created_at, id`

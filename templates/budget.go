@@ -25,13 +25,16 @@ const (
 	// copy is written for: a public address of 15 characters, /p/ and a
 	// 22-character token.
 	LongLink = "https://nudg.es/p/AbCdEfGhIjKlMnOpQrStUv"
+	// LongPayLink is a payment portal link of 81 characters, what a lender
+	// template that shows Data.PayLink in a text is held to its budget with.
+	LongPayLink = "https://payments.lender-portal.example/pay?ref=L-1000210042&amount=99999.99&c=USD"
 	// LongDaysLate is the most days past due a reminder is checked with.
 	LongDaysLate = 120
 )
 
 // LongData returns SampleData with long but realistic values for a borrower
 // reading locale: LongBorrowerName (LongChineseName in Chinese), LongAmount
-// as the amount due and the promised amount, LongLink, LongDaysLate, and due
+// as the amount due and the promised amount, LongLink, LongPayLink, LongDaysLate, and due
 // and promise dates whose long form is the longest of the year in that
 // locale ("September 28, 2026", "28 de septiembre de 2026", "2026年10月28日").
 // The lender, the phone numbers and the country (US, so amounts read
@@ -49,7 +52,7 @@ func LongData(locale string) Data {
 		d.BorrowerName = LongChineseName
 	}
 	d.Amount, d.PromiseAmount = LongAmount, LongAmount
-	d.Link = LongLink
+	d.Link, d.PayLink = LongLink, LongPayLink
 	d.DaysLate = LongDaysLate
 	d.DueDate, d.PromiseDate = longest, longest
 	return d

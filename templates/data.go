@@ -36,6 +36,13 @@ type Data struct {
 	Country string
 	// Link is the borrower's self-service link; templates leave it out when empty.
 	Link string
+	// PayLink is the lender's payment portal link for this account and
+	// amount (the lender's payments.url rendered, package payment), or empty
+	// when the lender has none; templates leave it out when empty. The
+	// default pack shows it in emails only: texts keep the self-service
+	// link, whose page puts "Pay now" first, so that no text grows a
+	// segment (docs/payments.md).
+	PayLink string
 	// UnsubscribeURL is the one-click unsubscribe link every email must carry.
 	UnsubscribeURL string
 	// Disclosure asks for the Reg F §1006.18(e) debt-collector disclosure
@@ -126,6 +133,7 @@ func SampleData() Data {
 		DueDate:        nudge.MustDate("2026-06-01"),
 		DaysLate:       5,
 		Link:           "https://pay.example.com/a/SAMPLE",
+		PayLink:        "https://pay.sample.example/pay?ref=L-100021&amount=412.50",
 		UnsubscribeURL: "https://pay.example.com/u/SAMPLE-TOKEN",
 		PromiseDate:    nudge.MustDate("2026-06-12"),
 		PromiseAmount:  "412.50",

@@ -11,7 +11,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/web"
 )
 
@@ -89,6 +91,9 @@ type LenderConfig struct {
 	// voicemail asks the borrower to call back; required when the lender's
 	// cadences place calls.
 	VoicemailCallerName string `yaml:"voicemail_caller_name"`
+	// Payments are the lender's payment link and payment-plan rules
+	// (docs/payments.md).
+	Payments PaymentsConfig `yaml:"payments"`
 	// Cadences are cadence files; a changed file becomes a new active version on start.
 	Cadences []string `yaml:"cadences"`
 	// EmailOnUnknown says what happens to an email whose SMTP reply was lost
@@ -107,6 +112,61 @@ type LenderConfig struct {
 	// instead of the per-domain smtp.dkim keys; each key's domain must be
 	// the domain of the lender's From or a parent of it.
 	DKIM []DKIMConfig `yaml:"dkim"`
+}
+
+// PaymentsConfig is a lender's payment settings.
+type PaymentsConfig struct {
+	// URL is the lender's payment portal link, a template over {account},
+	// {amount} and {currency} ("https://pay.acme.example/pay?ref={account}&amount={amount}"):
+	// https only, each value percent-encoded. It puts a "Pay now" button
+	// first on the borrower's page and a pay link in emails; empty means none.
+	URL string `yaml:"url"`
+	// Plans are the rules of the payment plans a borrower may choose on the
+	// page; unset offers none.
+	Plans PlansConfig `yaml:"plans"`
+}
+
+// PlansConfig is a lender's payment-plan rules (nudge.PlanRules).
+type PlansConfig struct {
+	// MaxInstalments is the most instalments a plan may have (2 to 24).
+	MaxInstalments int `yaml:"max_instalments"`
+	// MinInstalment is the smallest instalment, a decimal amount in the
+	// account's currency ("50.00"); empty means any.
+	MinInstalment string `yaml:"min_instalment"`
+	// IntervalDays is the number of days between instalments.
+	IntervalDays int `yaml:"interval_days"`
+	// MaxDays is how many days after the day the plan is made the last
+	// instalment may fall.
+	MaxDays int `yaml:"max_days"`
+}
+
+// Rules returns the plan rules p describes.
+func (p PlansConfig) Rules() nudge.PlanRules {
+	return nudge.PlanRules{MaxInstalments: p.MaxInstalments, MinInstalment: p.MinInstalment, IntervalDays: p.IntervalDays, MaxDays: p.MaxDays}
+}
+
+// validate checks lender i's payment settings; errors name the field.
+func (p PaymentsConfig) validate(i int) error {
+	var errs []error
+	if p.URL != "" {
+		if _, err := payment.ParseURL(p.URL); err != nil {
+			errs = append(errs, fmt.Errorf("lenders[%d].payments.url: %q %w", i, p.URL, err))
+		}
+	}
+	if err := payment.ValidateRules(p.Plans.Rules()); err != nil {
+		for _, e := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("lenders[%d].payments.plans.%w", i, e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unjoin returns the errors errors.Join joined in err, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // ReconcileConfig tunes the reconciler the scheduler role runs: it resolves

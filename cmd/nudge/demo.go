@@ -44,6 +44,7 @@ type demoOptions struct {
 	export   string
 	addr     string
 	at       string
+	hold     bool
 }
 
 func (a *app) demoCmd() *cobra.Command {
@@ -54,7 +55,10 @@ func (a *app) demoCmd() *cobra.Command {
 		Long: `demo runs Nudge with nothing installed: SQLite in a temporary directory, an in-process
 Redis, the example cadences (US and Chinese) and a synthetic portfolio of borrowers across
 time zones and languages, some on hold, some opted out, some with a promise to pay. The
-scheduler, the workers and the HTTP endpoints run in this process until Ctrl-C or --duration.
+scheduler, the workers and the HTTP endpoints run in this process until Ctrl-C or --duration;
+with --hold the HTTP endpoints stay up after --duration's report, until Ctrl-C. It prints
+the self-service page (/p) of one borrower to try on a phone: pay, promise, choose a payment
+plan, say you already paid.
 The demo's clock starts today at 02:30 UTC (--at changes it): mid-morning in China, quiet
 hours on the US east coast, late afternoon on the west coast.`,
 		Args: cobra.NoArgs,
@@ -73,6 +77,7 @@ hours on the US east coast, late afternoon on the west coast.`,
 	f.StringVar(&o.export, "export", "", "write reminders.ndjson, attempts.ndjson, the email (mail/*.eml) and the DNS records of its DKIM keys ("+demoDKIMZone+") to this directory")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the HTTP endpoints listen")
 	f.StringVar(&o.at, "at", "", "the instant the demo's clock starts at (RFC 3339; default today 02:30 UTC)")
+	f.BoolVar(&o.hold, "hold", false, "after --duration and the report, keep the HTTP endpoints (the borrower page) up until Ctrl-C")
 	return cmd
 }
 
@@ -170,7 +175,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		Secret:    secret,
 		Lenders: []LenderConfig{
 			{ID: demoLenderUS, Name: "Acme Auto Finance", Language: "en", Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101",
-				VoicemailBusinessName: "Acme Auto", VoicemailCallerName: "Sam Rivera"},
+				VoicemailBusinessName: "Acme Auto", VoicemailCallerName: "Sam Rivera", Payments: demoPayments},
 			{ID: demoLenderCN, Name: "华夏汽车金融", Language: "zh-CN", Timezone: "Asia/Shanghai", HelpPhone: "+864008200000", AgentPhone: "+864008200001",
 				VoicemailCallerName: "李明", EmailFrom: "华夏汽车金融 <reminders@" + demoCNMailDomain + ">", DKIM: []DKIMConfig{cnKey}},
 		},
@@ -230,6 +235,17 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	fmt.Fprintf(a.stderr, "Nudge demo: %d accounts, clock at %s, simulated Twilio at %s, logs in %s\n",
 		o.accounts, now.Format(time.RFC3339), sim.URL(), logFile.Name())
+	borrower, err := demoBorrowerLink(ctx, rt, p, publicURL)
+	if err != nil {
+		return err
+	}
+	webhookSecret, err := demoWebhookSecret(ctx, rt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Borrower page (one borrower; open it on a phone): %s\n", borrower)
+	fmt.Fprintf(a.stderr, "Payment webhook: POST %s/webhooks/payments, signed with %s's secret %s (docs/payments.md)\n",
+		publicURL, demoLenderUS, webhookSecret)
 	fmt.Fprintf(a.stderr, "Dashboard: %s/ops/ (log in with the lender admin key %s; its queue: %s/ops/queue)\n"+
 		"Queue monitor, every lender: %s/ops/queues/ (log in with the platform admin key %s)\nAPI: %s/v1/  Metrics: %s/metrics\n",
 		publicURL, token, publicURL, publicURL, platformToken, publicURL, publicURL)
@@ -287,9 +303,26 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		}
 	}
 	if o.report == "json" {
-		return writeJSON(a.stdout, rep)
+		err = writeJSON(a.stdout, rep)
+	} else {
+		err = rep.writeText(a.stdout)
 	}
-	return rep.writeText(a.stdout)
+	if err != nil || !o.hold || ctx.Err() != nil {
+		return err
+	}
+	return a.holdDemo(ctx, rt, ln.Addr().String(), borrower)
+}
+
+// holdDemo serves the HTTP endpoints again on addr until ctx is done: the
+// scheduler and the workers have stopped, but the borrower page, the API
+// and the dashboard answer.
+func (a *app) holdDemo(ctx context.Context, rt *runtime, addr, borrower string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--hold: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "Holding the HTTP endpoints at http://%s until Ctrl-C; borrower page: %s\n", addr, borrower)
+	return rt.runAPI(ctx, ln)
 }
 
 // fastForward advances the in-process Redis's TTLs with the wall clock, as a

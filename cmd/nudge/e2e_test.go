@@ -6,9 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -179,6 +182,9 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 	}
 }
 
+// demoBorrowerPage finds the borrower page the demo prints.
+var demoBorrowerPage = regexp.MustCompile(`Borrower page \(one borrower; open it on a phone\): (http://\S+/p/\S+)`)
+
 // TestE2EDemoExport runs the demo in-process for a few seconds and checks
 // what it exports: every message sent went out inside the allowed window of
 // each of the borrower's candidate zones and within the frequency caps, and
@@ -186,12 +192,38 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 func TestE2EDemoExport(t *testing.T) {
 	t.Parallel()
 	export := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr}
+	var stdout bytes.Buffer
+	stderr := &lockedBuffer{}
+	a := &app{stdout: &stdout, stderr: stderr}
+	// While the demo runs, the borrower page it prints answers, with Pay
+	// now first and the plan form.
+	page := make(chan string, 1)
+	go func() {
+		defer close(page)
+		for range 100 {
+			if m := demoBorrowerPage.FindStringSubmatch(stderr.String()); m != nil {
+				resp, err := http.Get(m[1])
+				if err != nil {
+					page <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				page <- fmt.Sprintf("%d %s", resp.StatusCode, body)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
 	err := a.runDemo(context.Background(), demoOptions{
 		duration: 12 * time.Second, accounts: 200, seed: 1, report: "json", export: export, addr: "127.0.0.1:0",
 	})
 	require.NoError(t, err, "stderr:\n%s", stderr.String())
+	got := <-page
+	require.True(t, strings.HasPrefix(got, "200 "), "the printed borrower page answers while the demo runs: %.300s", got)
+	require.Contains(t, got, `id="pay-now" href="https://pay.acme.example/pay?ref=US-`)
+	require.Contains(t, got, `id="plan-form"`)
+	require.Regexp(t, `Payment webhook: POST http://127\.0\.0\.1:\d+/webhooks/payments, signed with demo's secret nudge_whsec_`, stderr.String())
 
 	var report map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &report), "report:\n%s", stdout.String())

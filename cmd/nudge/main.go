@@ -74,6 +74,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.demoCmd(),
 		a.keysCmd(),
 		a.dkimCmd(),
+		a.paymentsCmd(),
 		a.accountsCmd(),
 		a.drillCmd(),
 		a.benchCmd(),

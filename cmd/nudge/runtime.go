@@ -25,6 +25,7 @@ import (
 	"github.com/nudgehq/nudge/link"
 	"github.com/nudgehq/nudge/logmask"
 	"github.com/nudgehq/nudge/metrics"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
@@ -190,13 +191,21 @@ func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenc
 	if err := validateLenderVoicemails(rt.cfg.Lenders, override, opts); err != nil {
 		return err
 	}
+	var payErrs []error
+	for i, lc := range rt.cfg.Lenders {
+		payErrs = append(payErrs, lc.Payments.validate(i))
+	}
+	if err := errors.Join(payErrs...); err != nil {
+		return err
+	}
 	for i, lc := range rt.cfg.Lenders {
 		if lc.ID == "" {
 			return fmt.Errorf("lenders[%d].id is required", i)
 		}
 		l := nudge.Lender{ID: lc.ID, Name: lc.Name, Language: lc.Language, Timezone: lc.Timezone,
 			HelpPhone: lc.HelpPhone, AgentPhone: lc.AgentPhone, CreatedAt: rt.clock.Now(),
-			VoicemailBusinessName: lc.VoicemailBusinessName, VoicemailCallerName: lc.VoicemailCallerName}
+			VoicemailBusinessName: lc.VoicemailBusinessName, VoicemailCallerName: lc.VoicemailCallerName,
+			PaymentURL: lc.Payments.URL, Plans: lc.Payments.Plans.Rules()}
 		if l.Name == "" {
 			l.Name = l.ID
 		}
@@ -370,6 +379,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			PublicURL: rt.cfg.PublicURL, Clock: rt.clock,
 			TemplateFor: rt.templateFor,
 			ReplyTokens: rt.cfg.emailReplies(),
+			PayLink:     payment.LinkFor,
 		},
 		Senders:    rt.senders,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
@@ -473,11 +483,16 @@ func (rt *runtime) handler() (http.Handler, error) {
 		(&webhooks.MailgunInbound{SigningKey: rt.cfg.Mailgun.SigningKey, Links: rt.links, ReplyAddress: rt.cfg.replyAddress,
 			Replies: replies, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	}
+	sealer, err := payment.NewSealer([]byte(rt.cfg.Secret))
+	if err != nil {
+		return nil, err
+	}
+	(&webhooks.Payments{Store: rt.db, Sealer: sealer, Tasks: rt.enq, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	(&api.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
-		PublicURL: rt.cfg.PublicURL,
+		PublicURL: rt.cfg.PublicURL, Sealer: sealer,
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }

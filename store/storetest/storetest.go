@@ -86,6 +86,9 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"Ops", testOps},
 		{"Plan", testPlan},
 		{"Snapshots", testSnapshots},
+		{"LenderPayments", testLenderPayments},
+		{"Payments", testPayments},
+		{"PaymentPlans", testPlans},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/nudgehq/nudge/account"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -69,6 +70,12 @@ type APIStore interface {
 	AppendAudit(ctx context.Context, a nudge.AuditEntry) error
 
 	ErasePersonalDataBy(ctx context.Context, lender, accountID, actor string, now time.Time) (store.Erasure, error)
+
+	RecordPayment(ctx context.Context, p nudge.Payment) (nudge.Payment, bool, error)
+	GetPayment(ctx context.Context, lender, id string) (nudge.Payment, error)
+	ListPayments(ctx context.Context, lender, accountID string) ([]nudge.Payment, error)
+	SetPaymentWebhookSecret(ctx context.Context, lender, sealed string) error
+	PaymentWebhookSecret(ctx context.Context, lender string) (string, error)
 }
 
 var _ APIStore = (*store.DB)(nil)
@@ -106,6 +113,9 @@ type API struct {
 	// HistoryWindow is how far back attempts count for explain
 	// (dispatcher.DefaultHistoryWindow when zero).
 	HistoryWindow time.Duration
+	// Sealer seals the payment webhook secrets a lender admin makes; nil
+	// leaves POST and DELETE /v1/payments/webhook-secret answering 404.
+	Sealer *payment.Sealer
 }
 
 // Route is one route of the lender API.
@@ -132,7 +142,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: OpenAPIPath, Summary: "This OpenAPI document", handle: a.openAPI},
 		{Method: http.MethodPost, Path: "/v1/accounts", Role: nudge.RoleOperator, Write: true, Summary: "Bulk upsert accounts (JSON array, NDJSON or CSV)", handle: a.importAccounts},
 		{Method: http.MethodGet, Path: "/v1/accounts/{id}", Role: nudge.RoleViewer, Summary: "An account with its timeline", handle: a.getAccount},
-		{Method: http.MethodPost, Path: "/v1/accounts/{id}/payments", Role: nudge.RoleOperator, Write: true, Summary: "Post a payment: ends the cycle", handle: a.postPayment},
+		{Method: http.MethodPost, Path: "/v1/accounts/{id}/payments", Role: nudge.RoleOperator, Write: true, Summary: "Post a payment: ends the cycle, or keeps the plan instalments it covers", handle: a.postPayment},
 		{Method: http.MethodPost, Path: "/v1/accounts/{id}/holds", Role: nudge.RoleOperator, Write: true, Summary: "Set a hold", handle: a.setHold},
 		{Method: http.MethodDelete, Path: "/v1/accounts/{id}/holds/{kind}", Role: nudge.RoleOperator, Write: true, Summary: "Clear a hold", handle: a.clearHold},
 		{Method: http.MethodDelete, Path: PersonalDataPath, Role: nudge.RoleAdmin, Write: true, Summary: "Erase the borrower's personal data", handle: a.erasePersonalData},
@@ -146,6 +156,9 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodPut, Path: "/v1/cadences/{name}", Role: nudge.RoleOperator, Write: true, Summary: "Store a new cadence version", handle: a.putCadence},
 		{Method: http.MethodPost, Path: "/v1/cadences/{name}/preview", Role: nudge.RoleOperator, Summary: "Preview a cadence version for an account", handle: a.previewCadence},
 		{Method: http.MethodPost, Path: "/v1/cadences/{name}/versions/{version}/activate", Role: nudge.RoleAdmin, Write: true, Summary: "Activate a cadence version", handle: a.activateCadence},
+		{Method: http.MethodGet, Path: "/v1/payments/settings", Role: nudge.RoleViewer, Summary: "The lender's payment link, plan rules and whether a webhook secret is set", handle: a.paymentSettings},
+		{Method: http.MethodPost, Path: "/v1/payments/webhook-secret", Role: nudge.RoleAdmin, Write: true, Summary: "Make a new payment webhook secret (shown once; replaces the old one)", handle: a.rotateWebhookSecret},
+		{Method: http.MethodDelete, Path: "/v1/payments/webhook-secret", Role: nudge.RoleAdmin, Write: true, Summary: "Remove the payment webhook secret", handle: a.removeWebhookSecret},
 		{Method: http.MethodGet, Path: "/v1/promises", Role: nudge.RoleViewer, Summary: "List promises to pay", handle: a.listPromises},
 		{Method: http.MethodGet, Path: "/v1/reminders", Role: nudge.RoleViewer, Summary: "List reminders", handle: a.listReminders},
 		{Method: http.MethodGet, Path: "/v1/attempts", Role: nudge.RoleViewer, Summary: "List attempts", handle: a.listAttempts},

@@ -20,6 +20,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -125,6 +126,9 @@ func setupAPI(t *testing.T, opts ...bundleOption) *apiBundle {
 		Cadences: schedules.NewLibrary(db, reg, copts...), CadenceOptions: copts, Clock: clock,
 		PublicURL: "https://nudge.example.com",
 	}
+	if b.api.Sealer, err = payment.NewSealer([]byte(strings.Repeat("k", 32))); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range opts {
 		o(b.api)
 	}
@@ -221,7 +225,50 @@ func routeCases() map[string]routeCase {
 				ps, err := b.db.ListPromises(ctx, "acme", "A-1")
 				require.NoError(t, err)
 				require.Equal(t, nudge.PromiseKept, ps[0].Status)
-				require.JSONEq(t, `{"account_id": "A-1", "status": "paid", "canceled": 1, "promise_kept": "prm-1"}`, body)
+				require.JSONEq(t, `{"account_id": "A-1", "payment_id": "chk-9", "status": "paid", "canceled": 1, "promise_kept": "prm-1", "promises_kept": ["prm-1"]}`, body)
+				pays, err := b.db.ListPayments(ctx, "acme", "A-1")
+				require.NoError(t, err)
+				require.Len(t, pays, 1)
+				require.Equal(t, nudge.PaymentSourceAPI, pays[0].Source)
+			}},
+		"GET /v1/payments/settings": {method: "GET", path: "/v1/payments/settings", happy: 200, foreign: 200,
+			prepare: func(t *testing.T, b *apiBundle) {
+				ctx := context.Background()
+				l, err := b.db.GetLender(ctx, "acme")
+				require.NoError(t, err)
+				l.PaymentURL = "https://pay.acme.example/pay?ref={account}"
+				l.Plans = nudge.PlanRules{MaxInstalments: 3, MinInstalment: "50.00", IntervalDays: 14, MaxDays: 60}
+				require.NoError(t, b.db.UpsertLender(ctx, l))
+				require.NoError(t, b.db.SetPaymentWebhookSecret(ctx, "acme", "v1:sealed"))
+			},
+			check: func(t *testing.T, _ *apiBundle, body string) {
+				require.JSONEq(t, `{"url": "https://pay.acme.example/pay?ref={account}", "webhook_secret_set": true,
+					"webhook_url": "https://nudge.example.com/webhooks/payments",
+					"plans": {"max_instalments": 3, "min_instalment": "50.00", "interval_days": 14, "max_days": 60}}`, body)
+			}},
+		"POST /v1/payments/webhook-secret": {method: "POST", path: "/v1/payments/webhook-secret", happy: 201, foreign: 201,
+			check: func(t *testing.T, b *apiBundle, body string) {
+				var got struct {
+					Secret          string `json:"secret"`
+					SignatureHeader string `json:"signature_header"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(body), &got))
+				require.True(t, strings.HasPrefix(got.Secret, payment.SecretPrefix))
+				require.Equal(t, payment.SignatureHeader, got.SignatureHeader)
+				sealed, err := b.db.PaymentWebhookSecret(context.Background(), "acme")
+				require.NoError(t, err)
+				opened, err := b.api.Sealer.Open("acme", sealed)
+				require.NoError(t, err)
+				require.Equal(t, got.Secret, opened, "stored sealed, for acme")
+			}},
+		"DELETE /v1/payments/webhook-secret": {method: "DELETE", path: "/v1/payments/webhook-secret", happy: 204, foreign: 204,
+			prepare: func(t *testing.T, b *apiBundle) {
+				require.NoError(t, b.db.SetPaymentWebhookSecret(context.Background(), "acme", "v1:sealed"))
+			},
+			check: func(t *testing.T, b *apiBundle, _ string) {
+				sealed, err := b.db.PaymentWebhookSecret(context.Background(), "acme")
+				require.NoError(t, err)
+				require.Empty(t, sealed)
 			}},
 		"POST /v1/accounts/{id}/holds": {method: "POST", path: "/v1/accounts/A-1/holds", contentType: "application/json",
 			body: `{"kind": "dispute", "reason": "borrower disputes the balance"}`, happy: 200, foreign: 404,

@@ -52,7 +52,7 @@ var ssPage = template.Must(template.ParseFS(ssFS, "templates/selfservice.html"))
 type SelfServiceStore interface {
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	GetLender(ctx context.Context, id string) (nudge.Lender, error)
-	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
+	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 }
 
@@ -60,13 +60,25 @@ type SelfServiceStore interface {
 // expiring link (link.SelfService) carried by reminders: the token is an
 // opaque key the store maps to the lender, account, channel and address,
 // and nothing else is in the URL. GET shows
-// the amount due and the due date in the borrower's language and three
-// forms: promise to pay (a date from today to the profile's MaxPromiseDays
+// the amount due and the due date in the borrower's language, a "Pay now"
+// button first when the lender has a payment link (nudge.Lender.PaymentURL,
+// rendered for the account and what it owes next, each value
+// percent-encoded), and the forms: pay in instalments (when the lender's
+// plan rules offer a plan for the amount due: the borrower picks a number
+// of payments and a first date, sees every date and amount, and confirms;
+// see selfservice_plan.go), promise to pay (a date from today to the profile's MaxPromiseDays
 // ahead in the borrower's zone, an amount above zero and at most
 // MaxPromiseFactor times the amount due, in the currency's digits), "I
 // already paid", and stop reminders on the link's channel and address or on
 // the account's other contacts. POST records the choice through Answers
 // (response.SourceWeb) and shows what was recorded.
+//
+// A return visit shows where the account stands instead of the same
+// choices: "we are checking your payment" after "I already paid" (the
+// payment_claimed hold), the promise made, or the plan with each
+// instalment's status (paid, due, missed); the plan and promise forms come
+// back only when nothing is pending (a plan with a missed payment offers
+// them again). Stopping reminders is always offered.
 //
 // The page works without JavaScript and is served with headers that forbid
 // scripts, framing, caching and referrers. Each form carries a nonce (the
@@ -119,6 +131,14 @@ type ssView struct {
 	Help    string
 
 	Active      bool
+	P           ssPayText
+	PayURL      string
+	PayNote     string
+	Checking    bool
+	Open        bool
+	Plan        *ssPlanView
+	Offer       *ssPlanOffer
+	PlanPreview *ssPlanView
 	AmountDue   string
 	DueDate     string
 	Promise     string
@@ -149,6 +169,7 @@ type ssRequest struct {
 	last    nudge.Date
 	lang    string
 	t       ssText
+	p       ssPayText
 	f       *templates.Formatter
 }
 
@@ -195,12 +216,16 @@ func (p *SelfService) post(w http.ResponseWriter, r *http.Request) {
 		code, err = p.paid(ctx, q, nonce, &v)
 	case ActionStop:
 		code, err = p.stop(ctx, q, nonce, r, &v)
+	case ActionPlanPreview:
+		code = p.planPreview(q, r, &v)
+	case ActionPlan:
+		code, err = p.plan(ctx, q, nonce, r, &v)
 	}
 	if err != nil {
 		p.fail(w, r, q, "recording "+action, err)
 		return
 	}
-	if code == http.StatusOK {
+	if code == http.StatusOK && action != ActionPlanPreview {
 		// Show the page as it now stands, with the confirmation.
 		notice := v.Notice
 		if v, err = p.view(ctx, q); err != nil {
@@ -295,7 +320,7 @@ func (p *SelfService) locate(ctx context.Context, r *http.Request, q *ssRequest)
 		q.lender.Name = q.link.Lender
 	}
 	q.lang = matchUnsubLocale(prefs, r.Header.Get("Accept-Language"))
-	q.t = ssTexts[q.lang]
+	q.t, q.p = ssTexts[q.lang], ssPayTexts[q.lang]
 	tag := q.lang
 	if q.acct.Address != nil && q.acct.Address.Country != "" && !strings.Contains(tag, "-") {
 		tag += "-" + q.acct.Address.Country
@@ -319,15 +344,36 @@ func (p *SelfService) view(ctx context.Context, q *ssRequest) (ssView, error) {
 	if v.DueDate, err = q.f.Date(a.DueDate); err != nil {
 		v.DueDate = a.DueDate.String()
 	}
-	switch pr, err := p.Store.ActivePromise(ctx, a.Lender, a.ID); {
-	case err == nil:
-		money, merr := q.f.Money(pr.Amount, a.Currency)
-		day, derr := q.f.Date(pr.Due)
+	v.P = q.p
+	ps, err := p.Store.ListPromises(ctx, a.Lender, a.ID)
+	if err != nil {
+		return v, fmt.Errorf("promises: %w", err)
+	}
+	var active *nudge.Promise
+	if pr, ok := nudge.ActivePromise(ps); ok {
+		active = &pr
+	}
+	plan, broken := p.currentPlan(q, ps)
+	switch {
+	case active != nil && active.PlanID != "":
+		plan.Note = q.p.PlanActive
+	case active != nil:
+		money, merr := q.f.Money(active.Amount, a.Currency)
+		day, derr := q.f.Date(active.Due)
 		if merr == nil && derr == nil {
 			v.Promise = fmt.Sprintf(q.t.PromiseActive, money, day)
 		}
-	case !errors.Is(err, nudge.ErrNotFound):
-		return v, fmt.Errorf("active promise: %w", err)
+	case plan != nil && broken:
+		plan.Note = q.p.PlanBroken
+	}
+	v.Plan = plan
+	v.Checking = v.Active && a.HasHold(nudge.HoldPaymentClaimed)
+	v.Open = v.Active && !v.Checking && active == nil
+	if v.Active && !v.Checking {
+		if v.PayURL = payURL(q, active); v.PayURL != "" {
+			v.PayNote = fmt.Sprintf(q.p.PayNote, q.lender.Name)
+		}
+		v.Offer = p.offer(q, 0, "")
 	}
 	first, _ := q.f.Date(q.today)
 	last, _ := q.f.Date(q.last)
@@ -341,7 +387,7 @@ func (p *SelfService) view(ctx context.Context, q *ssRequest) (ssView, error) {
 		return v, err
 	}
 	v.CSRF = map[string]string{}
-	for _, action := range []string{ActionPromise, ActionPaid, ActionStop} {
+	for _, action := range []string{ActionPromise, ActionPaid, ActionStop, ActionPlanPreview, ActionPlan} {
 		v.CSRF[action] = p.csrfToken(q, action, v.Nonce)
 	}
 	if v.Stops, err = p.stops(ctx, q); err != nil {

@@ -43,7 +43,7 @@ func (p *SelfService) checkCSRF(q *ssRequest, action, nonce, token string) bool 
 		return false
 	}
 	switch action {
-	case ActionPromise, ActionPaid, ActionStop:
+	case ActionPromise, ActionPaid, ActionStop, ActionPlanPreview, ActionPlan:
 	default:
 		return false
 	}
