@@ -83,6 +83,9 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ErasePersonalData", testErasePersonalData},
 		{"ErasureScan", testErasureScan},
 		{"Ops", testOps},
+		{"SearchAccounts", testSearchAccounts},
+		{"ConsoleLists", testConsoleLists},
+		{"ReplyQueue", testReplyQueue},
 		{"Plan", testPlan},
 	}
 	for _, tc := range tests {
