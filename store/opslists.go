@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,12 @@ const (
 // planner held a reminder back: a deferral made at planning time. Other
 // enqueued events (a retry by a person) carry other reasons.
 var planningDeferReasons = []nudge.Reason{nudge.ReasonQuietHours, nudge.ReasonBlackout}
+
+// IsPlanningDeferral reports whether e records a reminder the planner held
+// back until the allowed window opens: a deferral made at planning time.
+func IsPlanningDeferral(e nudge.Event) bool {
+	return e.Kind == nudge.EventEnqueued && slices.Contains(planningDeferReasons, e.Reason)
+}
 
 // decidedWhere is the condition on events that makes one a deferral (at
 // send or planning time) or a suppression.
