@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -15,7 +13,6 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
 	"github.com/nudgehq/nudge/store"
-	"github.com/nudgehq/nudge/web"
 )
 
 var opsFuncs = template.FuncMap{
@@ -25,6 +22,9 @@ var opsFuncs = template.FuncMap{
 	"secs":       func(d time.Duration) string { return d.Round(time.Second).String() },
 	"pathEscape": url.PathEscape,
 	"list":       func(vs ...any) []any { return vs },
+	"errmeaning": channels.ErrorMeaning,
+	"intent":     intentText,
+	"statuses":   statusParam,
 }
 
 // pct formats n/d as a percentage, or a dash when d is zero.
@@ -52,6 +52,18 @@ type opsFilter struct {
 // query returns the filter as a query string.
 func (f opsFilter) Query() string {
 	return url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}.Encode()
+}
+
+// Link returns path with the filter's query and the pairs of kv (key,
+// value, …) added: a link to a list over the same lender and range.
+func (f opsFilter) Link(path string, kv ...string) string {
+	q := url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return path + "?" + q.Encode()
 }
 
 func (f opsFilter) since() time.Time { return f.From.In(time.UTC, 0, 0) }
@@ -90,7 +102,9 @@ func (o *Ops) filter(r *http.Request, p *opsPrincipal) (opsFilter, error) {
 
 // opsTotals are the headline numbers of one range.
 type opsTotals struct {
-	Label           string
+	Label string
+	// Filter is the range the numbers count, for the links to their lists.
+	Filter          opsFilter
 	Sent, Delivered int
 	Failed          int
 	// Unknown counts attempts whose provider answer was lost and that the
@@ -99,6 +113,8 @@ type opsTotals struct {
 	Replies, NeedsPerson int
 	Made, Kept, Broken   int
 	OptOuts              int
+	// Suppressed and Deferred count reminders, each once, deferred at
+	// planning or send time: the length of their lists.
 	Suppressed, Deferred int
 	DeliveryRate         string
 }
@@ -112,8 +128,8 @@ func deliveredStatus(s nudge.AttemptStatus) bool {
 	return s == nudge.AttemptDelivered || s == nudge.AttemptCompleted
 }
 
-func totalsOf(label string, s store.OpsSummary) opsTotals {
-	t := opsTotals{Label: label, NeedsPerson: s.NeedsPerson}
+func totalsOf(label string, f opsFilter, s store.OpsSummary) opsTotals {
+	t := opsTotals{Label: label, Filter: f, NeedsPerson: s.NeedsPerson, Deferred: s.Deferred, Suppressed: s.Suppressed}
 	for _, a := range s.Attempts {
 		if sentStatus(a.Status) {
 			t.Sent += a.N
@@ -143,13 +159,6 @@ func totalsOf(label string, s store.OpsSummary) opsTotals {
 	for _, n := range s.OptOuts {
 		t.OptOuts += n
 	}
-	for _, d := range s.Decisions {
-		if d.Action == "suppress" {
-			t.Suppressed += d.N
-		} else {
-			t.Deferred += d.N
-		}
-	}
 	t.DeliveryRate = pct(t.Delivered, t.Sent)
 	return t
 }
@@ -171,6 +180,8 @@ type overviewData struct {
 	Queues       []opsQueue
 	QueueError   string
 	Charts       []opsChart
+	// The status lists the headline numbers link to.
+	SentStatuses, DeliveredStatuses, FailedStatuses []nudge.AttemptStatus
 }
 
 type keyCount struct {
@@ -211,9 +222,12 @@ func (o *Ops) overview(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	if err != nil {
 		return "", err
 	}
+	todayFilter := f
+	todayFilter.From, todayFilter.To = nudge.DateOf(now), nudge.DateOf(now)
 	d := overviewData{
-		Today: totalsOf("Today", today), Range: totalsOf(f.From.String()+" – "+f.To.String(), rng),
+		Today: totalsOf("Today", todayFilter, today), Range: totalsOf(f.From.String()+" – "+f.To.String(), f, rng),
 		Attempts: rng.Attempts, Decisions: rng.Decisions, OptOuts: sortedCounts(rng.OptOuts),
+		SentStatuses: opsSentStatuses, DeliveredStatuses: opsDeliveredStatuses, FailedStatuses: opsFailedStatuses,
 	}
 	d.Queues, d.QueueError = o.queueTable()
 	if d.Charts, err = overviewCharts(f, rng); err != nil {
@@ -354,194 +368,4 @@ func (o *Ops) funnel(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v 
 	}
 	v.Data = funnelData{Steps: steps, Window: store.FunnelWindow, Chart: chart}
 	return "funnel", nil
-}
-
-// lookup sends an account id from the search form to its timeline.
-func (o *Ops) lookup(w http.ResponseWriter, r *http.Request, _ *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Account lookup", "accounts"
-	if id := strings.TrimSpace(r.URL.Query().Get("id")); id != "" {
-		http.Redirect(w, r, web.OpsPath+"/accounts/"+url.PathEscape(id), http.StatusSeeOther)
-		return "", nil
-	}
-	return "account", nil
-}
-
-// timelineEntry is one line of an account's timeline.
-type timelineEntry struct {
-	At          time.Time
-	Kind        string
-	Summary     string
-	Action      string
-	Reason      nudge.Reason
-	Rule        string
-	Explanation string
-	ReminderID  string
-	// Order keeps entries of the same instant in the order they were made.
-	order int
-}
-
-// reminderRow is one reminder with the decision that settled it.
-type reminderRow struct {
-	nudge.Reminder
-	Rule, Explanation string
-}
-
-type accountData struct {
-	Account   nudge.Account
-	Reminders []reminderRow
-	Timeline  []timelineEntry
-	Found     bool
-}
-
-// decisionDetail is what a decision event's detail carries for the page.
-type decisionDetail struct {
-	Explanation string    `json:"explanation"`
-	Until       time.Time `json:"until"`
-	Zones       []string  `json:"zones"`
-}
-
-// account shows everything Nudge decided and did for an account, each
-// decision with its reason and rule.
-func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Account", "accounts"
-	ctx, lender, id := r.Context(), p.Lender, r.PathValue("id")
-	acct, err := o.cfg.Store.GetAccount(ctx, lender, id)
-	if errors.Is(err, nudge.ErrNotFound) {
-		return "", opsErrorf(http.StatusNotFound, "lender %s has no account %q", lender, id)
-	}
-	if err != nil {
-		return "", err
-	}
-	rs, err := o.cfg.Store.ListReminders(ctx, lender, id)
-	if err != nil {
-		return "", err
-	}
-	atts, err := o.cfg.Store.AttemptHistory(ctx, lender, id, time.Time{})
-	if err != nil {
-		return "", err
-	}
-	reps, err := o.cfg.Store.AccountReplies(ctx, lender, id)
-	if err != nil {
-		return "", err
-	}
-	prs, err := o.cfg.Store.ListPromises(ctx, lender, id)
-	if err != nil {
-		return "", err
-	}
-	evs, err := o.cfg.Store.Events(ctx, lender, id)
-	if err != nil {
-		return "", err
-	}
-	v.Title = "Account " + acct.ID
-	v.Data = buildAccount(acct, rs, atts, reps, prs, evs)
-	return "account", nil
-}
-
-func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt, reps []nudge.Reply,
-	prs []nudge.Promise, evs []nudge.Event) accountData {
-	d := accountData{Account: acct, Found: true}
-	var tl []timelineEntry
-	add := func(e timelineEntry) {
-		e.order = len(tl)
-		tl = append(tl, e)
-	}
-	lastDecision := map[string]nudge.Event{}
-	for _, e := range evs {
-		entry := timelineEntry{At: e.At, Kind: string(e.Kind), Action: e.Action, Reason: e.Reason, Rule: e.Rule, ReminderID: e.ReminderID}
-		switch e.Kind {
-		case nudge.EventDecision:
-			var dd decisionDetail
-			_ = json.Unmarshal(e.Detail, &dd) // a detail of another shape leaves the explanation empty
-			entry.Explanation = dd.Explanation
-			entry.Summary = "Send-time check: " + e.Action
-			if !dd.Until.IsZero() {
-				entry.Summary += " until " + dd.Until.UTC().Format("2006-01-02 15:04 UTC")
-			}
-			if len(dd.Zones) > 0 {
-				entry.Summary += " (zones " + strings.Join(dd.Zones, ", ") + ")"
-			}
-			if e.ReminderID != "" {
-				lastDecision[e.ReminderID] = e
-			}
-		default:
-			entry.Summary = eventSummary(e)
-		}
-		add(entry)
-	}
-	for _, r := range rs {
-		row := reminderRow{Reminder: r}
-		if e, ok := lastDecision[r.ID]; ok {
-			var dd decisionDetail
-			_ = json.Unmarshal(e.Detail, &dd)
-			row.Rule, row.Explanation = e.Rule, dd.Explanation
-		}
-		d.Reminders = append(d.Reminders, row)
-		add(timelineEntry{At: r.CreatedAt, Kind: "reminder", ReminderID: r.ID,
-			Summary: fmt.Sprintf("Planned %s/%s on %s, due %s", r.Key.Cadence, r.Key.Step, r.Channel, fmtTime(r.DueAt))})
-		if r.Status.Terminal() {
-			add(timelineEntry{At: r.UpdatedAt, Kind: "reminder", ReminderID: r.ID, Reason: r.Reason, Rule: row.Rule,
-				Explanation: row.Explanation, Action: string(r.Status),
-				Summary: fmt.Sprintf("Reminder %s/%s %s", r.Key.Cadence, r.Key.Step, r.Status)})
-		}
-	}
-	for _, a := range atts {
-		s := fmt.Sprintf("Attempt on %s to %s: %s", a.Channel, channels.Mask(a.Address), a.Status)
-		if a.ErrorCode != "" {
-			s += " (error " + a.ErrorCode + ")"
-		}
-		add(timelineEntry{At: a.CreatedAt, Kind: "attempt", Summary: s, Reason: a.Reason, ReminderID: a.ReminderID})
-	}
-	for _, rp := range reps {
-		s := fmt.Sprintf("Reply on %s (%s): %q", rp.Channel, rp.Intent, rp.Body)
-		if rp.NeedsPerson {
-			s += " — needs a person"
-		}
-		add(timelineEntry{At: rp.CreatedAt, Kind: "reply", Summary: s})
-	}
-	for _, pr := range prs {
-		add(timelineEntry{At: pr.CreatedAt, Kind: "promise",
-			Summary: fmt.Sprintf("Promise to pay %s %s by %s: %s", pr.Amount, pr.Currency, pr.Due, pr.Status)})
-	}
-	sort.SliceStable(tl, func(i, j int) bool {
-		if !tl[i].At.Equal(tl[j].At) {
-			return tl[i].At.Before(tl[j].At)
-		}
-		return tl[i].order < tl[j].order
-	})
-	d.Timeline = tl
-	return d
-}
-
-// eventSummary describes an event other than a decision.
-func eventSummary(e nudge.Event) string {
-	var detail map[string]any
-	_ = json.Unmarshal(e.Detail, &detail) // a non-object detail is left out
-	var parts []string
-	for _, k := range []string{"status", "channel", "source", "error_code", "note", "kind"} {
-		if v, ok := detail[k]; ok && v != "" {
-			parts = append(parts, fmt.Sprintf("%s %v", strings.ReplaceAll(k, "_", " "), v))
-		}
-	}
-	s := strings.ReplaceAll(string(e.Kind), "_", " ")
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	if e.Action != "" {
-		s += ": " + e.Action
-	}
-	if len(parts) > 0 {
-		s += " (" + strings.Join(parts, ", ") + ")"
-	}
-	return s
-}
-
-// replies lists the lender's replies that need a person, newest first.
-func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Replies needing a person", "replies"
-	reps, err := o.cfg.Store.NeedsPersonReplies(r.Context(), p.Lender, OpsRepliesLimit)
-	if err != nil {
-		return "", err
-	}
-	v.Data = reps
-	return "replies", nil
 }
