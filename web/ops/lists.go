@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,8 +54,8 @@ type listPage struct {
 	// Channel is the channel filter ("" for all).
 	Channel  string
 	Channels []nudge.ChannelKind
-	// Next and Prev are the query strings of the neighbouring pages, "" when none.
-	Next, Prev string
+	// Next and Prev link the neighbouring pages ("?" and a query), "" when none.
+	Next, Prev template.URL
 	// Page is the 1-based page number of offset lists.
 	Page int
 }
@@ -85,8 +86,9 @@ func pageParam(q url.Values) (int, error) {
 	return n, nil
 }
 
-// withParam returns q's encoding with key set to value (removed when empty).
-func withParam(q url.Values, key, value string) string {
+// withParam returns a link to the same page with q's parameters and key set
+// to value (removed when empty).
+func withParam(q url.Values, key, value string) template.URL {
 	c := url.Values{}
 	for k, vs := range q {
 		c[k] = slices.Clone(vs)
@@ -96,7 +98,7 @@ func withParam(q url.Values, key, value string) string {
 	} else {
 		c.Set(key, value)
 	}
-	return c.Encode()
+	return template.URL("?" + c.Encode()) //nolint:gosec // a query of url.Values.Encode: escaped, and only ever a relative link
 }
 
 // offsetPage fills the neighbours of page n of an offset list whose page
