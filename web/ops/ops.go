@@ -57,7 +57,6 @@ type OpsStore interface {
 
 	OpsSummary(ctx context.Context, q store.OpsQuery) (store.OpsSummary, error)
 	OpsFunnel(ctx context.Context, q store.OpsQuery) ([]store.FunnelStep, error)
-	NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error)
 
 	SearchAccounts(ctx context.Context, q store.AccountSearch) ([]store.AccountMatch, error)
 	PageAttempts(ctx context.Context, q store.AttemptQuery) ([]nudge.Attempt, error)
