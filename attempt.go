@@ -93,6 +93,9 @@ type Attempt struct {
 	// script. Reconciliation matches it against the provider's records; it is
 	// erased with the borrower.
 	Body string
+	// Template names the template version that rendered Body: name, pack
+	// locale and a hash of its source ("due_sms@es:3f2a9c1b04de").
+	Template string
 	// Menu is the numbered menu the SMS offered, nil when it offered none:
 	// a reply "1" means the option the borrower was shown.
 	Menu      Menu

@@ -31,7 +31,21 @@ type Reply struct {
 	ProviderID  string
 	NeedsPerson bool
 	CreatedAt   time.Time
+	// Assignee is the operator (API key id) working a reply that needs a
+	// person, empty while nobody has taken it.
+	Assignee   string
+	AssignedAt time.Time
+	// ResolvedBy, ResolvedAt and Resolution say who handled a reply that
+	// needed a person, when, and the note they left; a resolved reply
+	// leaves the queue. The note is erased with the borrower.
+	ResolvedBy string
+	ResolvedAt time.Time
+	Resolution string
 }
+
+// Open reports whether the reply waits in the queue of replies needing a
+// person: it needs one and nobody has resolved it.
+func (r Reply) Open() bool { return r.NeedsPerson && r.ResolvedAt.IsZero() }
 
 // PromiseStatus is where a promise to pay stands.
 type PromiseStatus string

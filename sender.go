@@ -26,6 +26,9 @@ type Message struct {
 	// Menu is the numbered menu an SMS offers in its Text, nil for none; the
 	// attempt records it with the text.
 	Menu Menu
+	// Template names the template version that rendered the message
+	// (templates.Rendered.Version); the attempt records it with the text.
+	Template string
 	// ValidFor is how long the message may still reach the borrower: the time
 	// left in the allowed window when the send was approved. An SMS carries it
 	// as its validity period, a call as its time limit; zero means no limit.

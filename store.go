@@ -188,9 +188,10 @@ type AttemptUpdate struct {
 	ErrorCode    string
 	AnsweredBy   string
 	Conversation bool
-	// Body, Menu and SendingAt are written whenever given (the last gate
-	// sets them).
+	// Body, Template, Menu and SendingAt are written whenever given (the
+	// last gate sets them).
 	Body      string
+	Template  string
 	Menu      Menu
 	SendingAt time.Time
 	SentAt    time.Time

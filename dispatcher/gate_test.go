@@ -153,6 +153,7 @@ func TestLastGateMarksSendingJustBeforeTheCall(t *testing.T) {
 	require.Equal(t, nudge.AttemptSending, seen.Status)
 	require.Equal(t, b.clock.Now(), seen.SendingAt)
 	require.Contains(t, seen.Body, "is due", "the text about to go out is on the attempt before the call")
+	require.Equal(t, "due_sms@en:0123456789ab", seen.Template, "with the template version that rendered it, in the same write")
 	calls := b.sms.Calls()
 	require.Len(t, calls, 1)
 	require.Equal(t, time.Hour, calls[0].Message.ValidFor, "valid until 21:00 New York")

@@ -52,7 +52,7 @@ func setup(t testing.TB, mods ...func(*PipelineConfig)) *bundle {
 			if b.renderErr != nil {
 				return nil, b.renderErr
 			}
-			return &nudge.Message{From: "+18005550000", Locale: "en",
+			return &nudge.Message{From: "+18005550000", Locale: "en", Template: "due_sms@en:0123456789ab",
 				Text: "Hi " + in.Account.Borrower.Name + ", $" + in.Account.AmountDue + " is due. Reply STOP to opt out."}, nil
 		}),
 		Senders: map[nudge.ChannelKind]nudge.Sender{nudge.SMS: b.sms, nudge.Email: b.email},

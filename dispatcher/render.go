@@ -204,6 +204,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 	m := &nudge.Message{
 		Channel: att.Channel, Locale: out.Locale, To: att.Address,
 		Subject: out.Subject, Text: out.Text, HTML: out.HTML, Headers: headers, Menu: out.Menu,
+		Template: out.Version,
 	}
 	if att.Channel == nudge.Voice {
 		m.Text = voiceScript(out)

@@ -247,3 +247,14 @@ func TestRenderedPayLink(t *testing.T) {
 	require.NotContains(t, sms.Text, "pay.acme.example")
 	require.Equal(t, plainSMS.Text, sms.Text, "the text is unchanged")
 }
+
+// TestRenderedMessageNamesItsTemplate: each channel's message carries the
+// version of the template that rendered it, which the attempt records.
+func TestRenderedMessageNamesItsTemplate(t *testing.T) {
+	t.Parallel()
+	b := renderSetup(t, "https://nudge.example.com")
+	for ch, name := range map[nudge.ChannelKind]string{nudge.SMS: "due_sms", nudge.Email: "due_email", nudge.Voice: "late_voice"} {
+		m := b.render(t, ch)
+		require.Regexp(t, `^`+name+`@en:[0-9a-f]{12}$`, m.Template, ch)
+	}
+}

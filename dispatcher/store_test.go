@@ -247,6 +247,9 @@ func (s *memStore) UpdateAttempt(_ context.Context, id string, u nudge.AttemptUp
 	if u.Body != "" {
 		a.Body = u.Body
 	}
+	if u.Template != "" {
+		a.Template = u.Template
+	}
 	if !u.SendingAt.IsZero() {
 		a.SendingAt = u.SendingAt
 	}

@@ -249,8 +249,13 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			})
 			plan.jobs[r.ID] = enqueueJob{r: queued, at: at}
 			// Stored as queued at its process time: what enqueueing it
-			// records.
+			// records; one held back until the window opens is stored as
+			// deferred, with the reason and its next time, as a deferral
+			// at send time is.
 			r.Status, r.Reason, r.NextAt, r.UpdatedAt = nudge.ReminderQueued, nudge.ReasonNone, at, now
+			if queued.Reason != nudge.ReasonNone {
+				r.Status, r.Reason = nudge.ReminderDeferred, queued.Reason
+			}
 			plan.reminders = append(plan.reminders, r)
 		}
 		for _, r := range res.Expired {

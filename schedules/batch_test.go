@@ -75,7 +75,7 @@ func TestPlannerBatchTimeline(t *testing.T) {
 			id: "B-hawaii",
 			// 06:00 in Honolulu at t0: held back until 08:00 there.
 			prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.Contacts[0].Address = "+18085550123" },
-			want: []wantReminder{{step: "due-sms", cycle: today, status: nudge.ReminderQueued, nextAt: hawaii8,
+			want: []wantReminder{{step: "due-sms", cycle: today, status: nudge.ReminderDeferred, nextAt: hawaii8,
 				event: nudge.EventEnqueued, reason: nudge.ReasonQuietHours,
 				detail: map[string]any{"process_at": hawaii8.Format(time.RFC3339), "channel": "sms"}}},
 			wantNext: tomorrow10,
@@ -183,10 +183,14 @@ func TestPlannerBatchTimeline(t *testing.T) {
 					require.Equal(t, w.nextAt.UTC(), r.NextAt, "%s %s", ac.id, w.step)
 					require.Equal(t, w.broken, r.BrokenPromise, "%s %s", ac.id, w.step)
 					require.Equal(t, t0, r.UpdatedAt, "%s %s", ac.id, w.step)
-					if w.status == nudge.ReminderQueued {
+					switch w.status {
+					case nudge.ReminderQueued:
 						require.Equal(t, nudge.ReasonNone, r.Reason, "%s %s: the ledger keeps no reason for a queued reminder", ac.id, w.step)
 						require.Equal(t, []time.Time{w.nextAt.UTC()}, utc(enq.at(id)), "%s %s is enqueued once, at its process time", ac.id, w.step)
-					} else {
+					case nudge.ReminderDeferred:
+						require.Equal(t, w.reason, r.Reason, "%s %s: a reminder held back keeps why", ac.id, w.step)
+						require.Equal(t, []time.Time{w.nextAt.UTC()}, utc(enq.at(id)), "%s %s is enqueued once, at its process time", ac.id, w.step)
+					default:
 						require.Equal(t, w.reason, r.Reason, "%s %s", ac.id, w.step)
 						require.Empty(t, enq.at(id), "%s %s is never enqueued", ac.id, w.step)
 					}

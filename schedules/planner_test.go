@@ -141,6 +141,10 @@ func TestPlannerTick(t *testing.T) {
 		want    schedules.TickStats
 		// wantEnqueuedAt is when the due step is put on the queue (nil: never).
 		wantEnqueuedAt *time.Time
+		// wantStatus and wantReason are the due step's in the ledger: queued,
+		// or deferred with the reason it was held back for.
+		wantStatus nudge.ReminderStatus
+		wantReason nudge.Reason
 		// wantNext is the account's next action after the tick (zero: never).
 		wantNext time.Time
 	}{
@@ -148,6 +152,7 @@ func TestPlannerTick(t *testing.T) {
 			name:           "due step is planned, enqueued at once and the account waits for the next step",
 			want:           schedules.TickStats{Accounts: 1, Planned: 1, Enqueued: 1},
 			wantEnqueuedAt: &t0,
+			wantStatus:     nudge.ReminderQueued,
 			wantNext:       tomorrow10,
 		},
 		{
@@ -158,6 +163,8 @@ func TestPlannerTick(t *testing.T) {
 			},
 			want:           schedules.TickStats{Accounts: 1, Planned: 1, Enqueued: 1},
 			wantEnqueuedAt: ptr(time.Date(2026, 6, 2, 18, 0, 0, 0, time.UTC)),
+			wantStatus:     nudge.ReminderDeferred,
+			wantReason:     nudge.ReasonQuietHours,
 			wantNext:       tomorrow10,
 		},
 		{
@@ -203,7 +210,8 @@ func TestPlannerTick(t *testing.T) {
 				require.Equal(t, []time.Time{tc.wantEnqueuedAt.UTC()}, utc(enq.at(dueStep)))
 				r, err := db.GetReminder(ctx, dueStep)
 				require.NoError(t, err)
-				require.Equal(t, nudge.ReminderQueued, r.Status)
+				require.Equal(t, tc.wantStatus, r.Status)
+				require.Equal(t, tc.wantReason, r.Reason)
 				require.Equal(t, tc.wantEnqueuedAt.UTC(), r.NextAt.UTC())
 			} else {
 				rs, err := db.ListReminders(ctx, testLender, a.ID)

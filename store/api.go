@@ -42,28 +42,39 @@ type ReminderQuery struct {
 }
 
 // AttemptQuery selects one page of a lender's attempts, in order of creation
-// time and id.
+// time and id (newest first with Newest).
 type AttemptQuery struct {
 	Lender    string
 	AccountID string
 	Status    nudge.AttemptStatus
-	Channel   nudge.ChannelKind
+	// Statuses, when set, keeps the attempts in any of them (with Status,
+	// in both).
+	Statuses []nudge.AttemptStatus
+	Channel  nudge.ChannelKind
+	// ErrorCode keeps the attempts that recorded this provider error code.
+	ErrorCode string
 	// Since and Until bound the creation time: Since <= created < Until; zero means unbounded.
 	Since, Until time.Time
 	// After is the cursor of the previous page's last attempt (its CreatedAt and ID).
 	After Cursor
-	Limit int
+	// Newest orders the page newest first; After then continues backwards.
+	Newest bool
+	Limit  int
 }
 
 // PromiseQuery selects one page of a lender's promises, in order of creation
-// time and id.
+// time and id (newest first with Newest).
 type PromiseQuery struct {
 	Lender    string
 	AccountID string
 	Status    nudge.PromiseStatus
+	// Since and Until bound the creation time: Since <= created < Until; zero means unbounded.
+	Since, Until time.Time
 	// After is the cursor of the previous page's last promise (its CreatedAt and ID).
 	After Cursor
-	Limit int
+	// Newest orders the page newest first; After then continues backwards.
+	Newest bool
+	Limit  int
 }
 
 // pageClause builds the WHERE and ORDER BY tail of a keyset page over
@@ -80,6 +91,15 @@ func (p *pageClause) add(cond string, args ...any) {
 }
 
 func (p *pageClause) finish(sortCol string, nullable bool, after Cursor, limit int) (string, []any) {
+	return p.finishIn(sortCol, nullable, false, after, limit)
+}
+
+// finishIn is finish, newest first when desc is set.
+func (p *pageClause) finishIn(sortCol string, nullable, desc bool, after Cursor, limit int) (string, []any) {
+	cmp, dir := ">", ""
+	if desc {
+		cmp, dir = "<", " DESC"
+	}
 	col := sortCol
 	if nullable {
 		col = "COALESCE(" + sortCol + ", ?)"
@@ -95,7 +115,7 @@ func (p *pageClause) finish(sortCol string, nullable bool, after Cursor, limit i
 		if at.IsZero() {
 			at = pageEpoch
 		}
-		cond := "(" + col + " > ? OR (" + col + " = ? AND id > ?))"
+		cond := "(" + col + " " + cmp + " ? OR (" + col + " = ? AND id " + cmp + " ?))"
 		var args []any
 		args = append(args, sortArgs()...)
 		args = append(args, p.db.tv(at))
@@ -103,7 +123,7 @@ func (p *pageClause) finish(sortCol string, nullable bool, after Cursor, limit i
 		args = append(args, p.db.tv(at), after.ID)
 		p.add(cond, args...)
 	}
-	q := " WHERE " + strings.Join(p.where, " AND ") + " ORDER BY " + col + ", id LIMIT ?"
+	q := " WHERE " + strings.Join(p.where, " AND ") + " ORDER BY " + col + dir + ", id" + dir + " LIMIT ?"
 	args := append([]any{}, p.args...)
 	args = append(args, sortArgs()...)
 	args = append(args, limit)
@@ -155,8 +175,18 @@ func (db *DB) PageAttempts(ctx context.Context, q AttemptQuery) ([]nudge.Attempt
 	if q.Status != "" {
 		p.add("status = ?", string(q.Status))
 	}
+	if len(q.Statuses) > 0 {
+		args := make([]any, len(q.Statuses))
+		for i, s := range q.Statuses {
+			args[i] = string(s)
+		}
+		p.add("status IN ("+placeholders(len(args))+")", args...)
+	}
 	if q.Channel != "" {
 		p.add("channel = ?", string(q.Channel))
+	}
+	if q.ErrorCode != "" {
+		p.add("error_code = ?", q.ErrorCode)
 	}
 	if !q.Since.IsZero() {
 		p.add("created_at >= ?", db.tv(q.Since))
@@ -164,7 +194,7 @@ func (db *DB) PageAttempts(ctx context.Context, q AttemptQuery) ([]nudge.Attempt
 	if !q.Until.IsZero() {
 		p.add("created_at < ?", db.tv(q.Until))
 	}
-	tail, args := p.finish("created_at", false, q.After, q.Limit)
+	tail, args := p.finishIn("created_at", false, q.Newest, q.After, q.Limit)
 	rows, err := db.query(ctx, db.read, `SELECT `+attemptCols+` FROM attempts`+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("page attempts of %s: %w", q.Lender, err)
@@ -198,7 +228,13 @@ func (db *DB) PagePromises(ctx context.Context, q PromiseQuery) ([]nudge.Promise
 	if q.Status != "" {
 		p.add("status = ?", string(q.Status))
 	}
-	tail, args := p.finish("created_at", true, q.After, q.Limit)
+	if !q.Since.IsZero() {
+		p.add("created_at >= ?", db.tv(q.Since))
+	}
+	if !q.Until.IsZero() {
+		p.add("created_at < ?", db.tv(q.Until))
+	}
+	tail, args := p.finishIn("created_at", true, q.Newest, q.After, q.Limit)
 	return db.listPromises(ctx, "page promises of "+q.Lender, `SELECT `+promiseCols+` FROM promises`+tail, args...)
 }
 
@@ -215,15 +251,10 @@ ORDER BY created_at, id`, lender, accountID)
 	defer rows.Close()
 	var out []nudge.Reply
 	for rows.Next() {
-		var (
-			r               nudge.Reply
-			channel, intent string
-		)
-		if err := rows.Scan(&r.ID, &r.Lender, &r.AccountID, &channel, &r.From, &r.To, &r.Body, &intent,
-			&r.ProviderID, &r.NeedsPerson, timeCol{&r.CreatedAt}); err != nil {
+		r, err := scanReply(rows)
+		if err != nil {
 			return nil, fmt.Errorf("replies of %s/%s: %w", lender, accountID, err)
 		}
-		r.Channel, r.Intent = nudge.ChannelKind(channel), nudge.Intent(intent)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -13,9 +13,9 @@ import (
 )
 
 const attemptCols = `id, reminder_id, lender, account_id, channel, address, status, reason, error_code, provider_id,
-    zones, profile, answered_by, conversation, body, menu, created_at, sending_at, sent_at, updated_at`
+    zones, profile, answered_by, conversation, body, template, menu, created_at, sending_at, sent_at, updated_at`
 
-const attemptColCount = 20
+const attemptColCount = 21
 
 // CapError is returned by ClaimAttempt when a frequency cap is reached. It
 // matches nudge.ErrCapReached with errors.Is; errors.As gives the limit.
@@ -45,7 +45,7 @@ func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 		channel, status, reason, zones, menu string
 	)
 	err := s.Scan(&a.ID, &a.ReminderID, &a.Lender, &a.AccountID, &channel, &a.Address, &status, &reason,
-		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body, &menu,
+		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body, &a.Template, &menu,
 		timeCol{&a.CreatedAt}, timeCol{&a.SendingAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
 	if err != nil {
 		return nudge.Attempt{}, err
@@ -164,7 +164,7 @@ func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.
 		res, err := db.exec(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES (`+placeholders(attemptColCount)+`)
 ON CONFLICT (reminder_id, channel) DO NOTHING`,
 			a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
-			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, menu,
+			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, a.Template, menu,
 			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -358,7 +358,7 @@ ORDER BY created_at, id LIMIT 1`, providerID))
 // the update is a compare-and-set: it applies only while the status is
 // u.From and that status is not final, and may then move anywhere (claimed →
 // sending, sending ⇄ retrying, unknown → retrying when reconciliation
-// releases it). ProviderID, AnsweredBy, Body, Menu and SendingAt are filled
+// releases it). ProviderID, AnsweredBy, Body, Template, Menu and SendingAt are filled
 // whenever given, Conversation only turns on, SentAt is set once; Reason and ErrorCode
 // are written only with a status that is applied (or with no status).
 // UpdatedAt becomes u.At when something changed. A provider id recorded for
@@ -452,6 +452,9 @@ func mergeAttempt(cur nudge.Attempt, u nudge.AttemptUpdate, early []earlyCallbac
 	if u.Body != "" {
 		next.Body = u.Body
 	}
+	if u.Template != "" {
+		next.Template = u.Template
+	}
 	if len(u.Menu) > 0 {
 		next.Menu = u.Menu
 	}
@@ -470,7 +473,7 @@ func mergeAttempt(cur nudge.Attempt, u nudge.AttemptUpdate, early []earlyCallbac
 	if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
 		next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
 		next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
-		next.Body == cur.Body && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {
+		next.Body == cur.Body && next.Template == cur.Template && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {
 		return cur, false
 	}
 	if !u.At.IsZero() {

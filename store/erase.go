@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,8 +82,8 @@ func (db *DB) ErasePersonalData(ctx context.Context, lender, accountID string, n
 //     and its position), keeping channel, consent and state;
 //   - blanks the address and sent text of every attempt, and deletes the
 //     provider callbacks kept for them;
-//   - blanks the sender and text of the account's replies and of the
-//     lender's unmatched replies from or naming its addresses;
+//   - blanks the sender, text and resolution note of the account's replies
+//     and of the lender's unmatched replies from or naming its addresses;
 //   - re-keys, then blanks the address and reason of, the lender's opt-outs
 //     of those addresses: their keyed hashes stay, so they still suppress;
 //   - scrubs the account's events and audit entries, and the lender's events
@@ -150,6 +151,9 @@ type eraser struct {
 	seen  map[string]bool
 	// providerIDs are the provider ids of the account's attempts.
 	providerIDs []string
+	// replyTargets are the audit targets ("reply:<id>") of the lender's
+	// unmatched replies from or naming the borrower.
+	replyTargets []string
 }
 
 // found remembers a personal address (not a placeholder, not empty).
@@ -288,8 +292,8 @@ func (e *eraser) replies(ctx context.Context, out *Erasure) error {
 WHERE lender = ? AND account_id = ? AND from_address <> ''`, e.lender, e.id); err != nil {
 		return err
 	}
-	n, err := e.exec(ctx, "erase replies", `UPDATE replies SET from_address = '', body = ''
-WHERE lender = ? AND account_id = ? AND (from_address <> '' OR body <> '')`, e.lender, e.id)
+	n, err := e.exec(ctx, "erase replies", `UPDATE replies SET from_address = '', body = '', resolution = ''
+WHERE lender = ? AND account_id = ? AND (from_address <> '' OR body <> '' OR resolution <> '')`, e.lender, e.id)
 	if err != nil {
 		return err
 	}
@@ -306,9 +310,22 @@ WHERE lender = ? AND account_id = ? AND (from_address <> '' OR body <> '')`, e.l
 		likes = append(likes, `LOWER(body) LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+likeEscape(a)+"%")
 	}
-	n, err = e.exec(ctx, "erase unmatched replies", `UPDATE replies SET from_address = '', body = ''
-WHERE lender = ? AND account_id = '' AND (from_address <> '' OR body <> '')
-AND (from_address IN (`+placeholders(len(e.addrs))+`) OR `+strings.Join(likes, " OR ")+`)`, args...)
+	unmatched := `lender = ? AND account_id = '' AND (from_address IN (` + placeholders(len(e.addrs)) + `) OR ` + strings.Join(likes, " OR ") + `)`
+	// Their audit entries (an operator's note on resolving one) are about
+	// the borrower too.
+	err = e.db.each(ctx, "read unmatched replies", `SELECT id FROM replies WHERE `+unmatched, args, func(scan func(...any) error) error {
+		var id string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		e.replyTargets = append(e.replyTargets, "reply:"+id)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n, err = e.exec(ctx, "erase unmatched replies", `UPDATE replies SET from_address = '', body = '', resolution = ''
+WHERE `+unmatched+` AND (from_address <> '' OR body <> '' OR resolution <> '')`, args...)
 	out.Replies += n
 	return err
 }
@@ -457,7 +474,7 @@ func (e *eraser) audit(ctx context.Context, out *Erasure) error {
 			rows.Close()
 			return fmt.Errorf("read audit: %w", err)
 		}
-		if r.target != e.id && !n.mentions(r.target) && !n.mentionsJSON(r.detail) && !n.mentions(action) {
+		if r.target != e.id && !slices.Contains(e.replyTargets, r.target) && !n.mentions(r.target) && !n.mentionsJSON(r.detail) && !n.mentions(action) {
 			continue
 		}
 		r.newTarget = n.rehash(r.target)

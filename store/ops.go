@@ -64,10 +64,16 @@ type OpsSummary struct {
 	// Attempts counts attempts created in the range by channel and their
 	// current status.
 	Attempts []AttemptCount
-	// Decisions counts suppress and defer decisions made in the range.
+	// Decisions counts suppress and defer decisions made in the range,
+	// deferrals at planning time included (action "defer", rule
+	// RulePlanningWindow).
 	Decisions []DecisionCount
+	// Deferred and Suppressed count the reminders deferred (at planning or
+	// send time) and suppressed in the range, each reminder once: the
+	// length of the lists PageDecided returns for the range.
+	Deferred, Suppressed int
 	// Replies counts replies received in the range by intent; NeedsPerson
-	// is how many of them need a person.
+	// is how many of them still wait for a person (not yet resolved).
 	Replies     map[nudge.Intent]int
 	NeedsPerson int
 	// Promises counts promises made in the range by their current status.
@@ -158,10 +164,12 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY channel, status
 	if err != nil {
 		return OpsSummary{}, err
 	}
-	err = db.each(ctx, what+": decisions", `SELECT action, reason, rule, COUNT(*) FROM events
-WHERE lender = ? AND kind = ? AND action IN ('suppress', 'defer') AND at >= ? AND at < ?
-GROUP BY action, reason, rule ORDER BY action, COUNT(*) DESC, reason, rule`,
-		[]any{q.Lender, string(nudge.EventDecision), since, until}, func(scan func(...any) error) error {
+	action := `CASE WHEN kind = '` + string(nudge.EventEnqueued) + `' THEN '` + ActionDefer + `' ELSE action END`
+	rule := `CASE WHEN kind = '` + string(nudge.EventEnqueued) + `' THEN '` + RulePlanningWindow + `' ELSE rule END`
+	err = db.each(ctx, what+": decisions", `SELECT `+action+`, reason, `+rule+`, COUNT(*) FROM events
+WHERE lender = ? AND kind IN (?, ?) AND at >= ? AND at < ? AND (`+decidedWhere(ActionDefer)+` OR `+decidedWhere(ActionSuppress)+`)
+GROUP BY `+action+`, reason, `+rule+` ORDER BY 1, 4 DESC, 2, 3`,
+		[]any{q.Lender, string(nudge.EventDecision), string(nudge.EventEnqueued), since, until}, func(scan func(...any) error) error {
 			var (
 				d      DecisionCount
 				reason string
@@ -176,25 +184,33 @@ GROUP BY action, reason, rule ORDER BY action, COUNT(*) DESC, reason, rule`,
 	if err != nil {
 		return OpsSummary{}, err
 	}
-	err = db.each(ctx, what+": replies", `SELECT intent, needs_person, COUNT(*) FROM replies
-WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY intent, needs_person`,
+	err = db.each(ctx, what+": replies", `SELECT intent, COUNT(*), SUM(CASE WHEN `+openReply+` THEN 1 ELSE 0 END) FROM replies
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY intent`,
 		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
 			var (
-				intent string
-				needs  bool
-				n      int
+				intent  string
+				n, open int
 			)
-			if err := scan(&intent, &needs, &n); err != nil {
+			if err := scan(&intent, &n, &open); err != nil {
 				return err
 			}
 			out.Replies[nudge.Intent(intent)] += n
-			if needs {
-				out.NeedsPerson += n
-			}
+			out.NeedsPerson += open
 			return nil
 		})
 	if err != nil {
 		return OpsSummary{}, err
+	}
+	for _, c := range []struct {
+		action string
+		n      *int
+	}{{ActionDefer, &out.Deferred}, {ActionSuppress, &out.Suppressed}} {
+		err = db.queryRow(ctx, db.read, `SELECT COUNT(DISTINCT reminder_id) FROM events
+WHERE lender = ? AND kind IN (?, ?) AND at >= ? AND at < ? AND reminder_id <> '' AND `+decidedWhere(c.action),
+			q.Lender, string(nudge.EventDecision), string(nudge.EventEnqueued), since, until).Scan(c.n)
+		if err != nil {
+			return OpsSummary{}, fmt.Errorf("%s: %s reminders: %w", what, c.action, err)
+		}
 	}
 	err = db.each(ctx, what+": promises", `SELECT status, COUNT(*) FROM promises
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY status`,
@@ -295,28 +311,23 @@ ORDER BY r.cadence, MIN(r.due_at), r.step`
 }
 
 // NeedsPersonReplies returns up to limit of the lender's replies that need
-// a person, newest first.
+// a person and are not resolved yet, newest first.
 func (db *DB) NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error) {
 	if err := checkPage("replies needing a person", lender, limit); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+replyCols+` FROM replies WHERE lender = ? AND needs_person = ?
-ORDER BY created_at DESC, id DESC LIMIT ?`, lender, true, limit)
+	rows, err := db.query(ctx, db.read, `SELECT `+replyCols+` FROM replies WHERE lender = ? AND `+openReply+`
+ORDER BY created_at DESC, id DESC LIMIT ?`, lender, limit)
 	if err != nil {
 		return nil, fmt.Errorf("replies needing a person of %s: %w", lender, err)
 	}
 	defer rows.Close()
 	var out []nudge.Reply
 	for rows.Next() {
-		var (
-			r               nudge.Reply
-			channel, intent string
-		)
-		if err := rows.Scan(&r.ID, &r.Lender, &r.AccountID, &channel, &r.From, &r.To, &r.Body, &intent,
-			&r.ProviderID, &r.NeedsPerson, timeCol{&r.CreatedAt}); err != nil {
+		r, err := scanReply(rows)
+		if err != nil {
 			return nil, fmt.Errorf("replies needing a person of %s: %w", lender, err)
 		}
-		r.Channel, r.Intent = nudge.ChannelKind(channel), nudge.Intent(intent)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -30,7 +30,24 @@ func NormalizeAddress(channel nudge.ChannelKind, address string) string {
 	return address
 }
 
-const replyCols = `id, lender, account_id, channel, from_address, to_address, body, intent, provider_id, needs_person, created_at`
+// replyInsertCols are the columns a new reply is inserted with; replyCols
+// adds its place in the queue of replies needing a person.
+const (
+	replyInsertCols = `id, lender, account_id, channel, from_address, to_address, body, intent, provider_id, needs_person, created_at`
+	replyCols       = replyInsertCols + `, assignee, assigned_at, resolved_by, resolved_at, resolution`
+)
+
+func scanReply(s interface{ Scan(...any) error }) (nudge.Reply, error) {
+	var (
+		r               nudge.Reply
+		channel, intent string
+	)
+	err := s.Scan(&r.ID, &r.Lender, &r.AccountID, &channel, &r.From, &r.To, &r.Body, &intent,
+		&r.ProviderID, &r.NeedsPerson, timeCol{&r.CreatedAt},
+		&r.Assignee, timeCol{&r.AssignedAt}, &r.ResolvedBy, timeCol{&r.ResolvedAt}, &r.Resolution)
+	r.Channel, r.Intent = nudge.ChannelKind(channel), nudge.Intent(intent)
+	return r, err
+}
 
 // InsertReply stores r, once per non-empty ProviderID, and reports whether it
 // was new. An empty r.ID gets a new id.
@@ -41,7 +58,7 @@ func (db *DB) InsertReply(ctx context.Context, r nudge.Reply) (bool, error) {
 	if r.ID == "" {
 		r.ID = newID("rep")
 	}
-	res, err := db.exec(ctx, db.write, `INSERT INTO replies (`+replyCols+`) VALUES (`+placeholders(11)+`) ON CONFLICT DO NOTHING`,
+	res, err := db.exec(ctx, db.write, `INSERT INTO replies (`+replyInsertCols+`) VALUES (`+placeholders(11)+`) ON CONFLICT DO NOTHING`,
 		r.ID, r.Lender, r.AccountID, string(r.Channel), r.From, r.To, r.Body, string(r.Intent), r.ProviderID,
 		r.NeedsPerson, db.tv(r.CreatedAt))
 	if err != nil {
@@ -70,15 +87,10 @@ func (db *DB) ListReplies(ctx context.Context, lender string, needsPerson bool) 
 	defer rows.Close()
 	var out []nudge.Reply
 	for rows.Next() {
-		var (
-			r               nudge.Reply
-			channel, intent string
-		)
-		if err := rows.Scan(&r.ID, &r.Lender, &r.AccountID, &channel, &r.From, &r.To, &r.Body, &intent,
-			&r.ProviderID, &r.NeedsPerson, timeCol{&r.CreatedAt}); err != nil {
+		r, err := scanReply(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list replies of %s: %w", lender, err)
 		}
-		r.Channel, r.Intent = nudge.ChannelKind(channel), nudge.Intent(intent)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,7 +1,9 @@
 package templates
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -123,6 +125,9 @@ type localized struct {
 	locale string
 	dir    string // origin of the directory holding the parts
 	parts  map[string]*part
+	// version is the hash of the parts' and shared blocks' sources
+	// (Rendered.Version).
+	version string
 }
 
 // Pack is a set of templates in several locales: the embedded defaults,
@@ -350,7 +355,32 @@ func compile(sources map[string]source) (*Pack, error) {
 			delete(p.templates, f.k)
 		}
 	}
+	for _, byLocale := range p.templates {
+		for _, l := range byLocale {
+			l.version = sourceVersion(l, p.commons[l.locale])
+		}
+	}
 	return p, errors.Join(errs...)
+}
+
+// sourceVersion hashes what a localized template is made of: its parts and
+// the shared blocks of its locale, each by name and text, in name order.
+func sourceVersion(l *localized, commons []source) string {
+	h := sha256.New()
+	names := make([]string, 0, len(l.parts))
+	for name := range l.parts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(h, "part %s %d\n%s\n", name, len(l.parts[name].src.body), l.parts[name].src.body)
+	}
+	cs := slices.Clone(commons)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].rel < cs[j].rel })
+	for _, c := range cs {
+		fmt.Fprintf(h, "block %s %d\n%s\n", c.rel, len(c.body), c.body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // parsePart parses one part with the shared blocks of its locale.

@@ -20,6 +20,11 @@ type Rendered struct {
 	Channel nudge.ChannelKind
 	// Locale is the pack locale whose text was used ("es").
 	Locale string
+	// Version names the template's source as rendered: name, pack locale
+	// and the first 12 hex digits of a SHA-256 over its parts and the
+	// locale's shared blocks ("due_sms@es:3f2a9c1b04de"). It changes when
+	// the pack or a lender's override changes what the template says.
+	Version string
 	// FormatLocale is the BCP 47 tag money and dates were formatted for: the
 	// borrower's regional variant of Locale when one was asked for ("es-US"),
 	// else Locale.
@@ -113,7 +118,7 @@ func (p *Pack) Render(name string, ch nudge.ChannelKind, langs []string, d Data)
 
 // render renders one localized template with formatter f.
 func (p *Pack) render(l *localized, name string, ch nudge.ChannelKind, f *Formatter, d Data) (Rendered, error) {
-	r := Rendered{Name: name, Channel: ch, Locale: l.locale, FormatLocale: f.Locale()}
+	r := Rendered{Name: name, Channel: ch, Locale: l.locale, FormatLocale: f.Locale(), Version: name + "@" + l.locale + ":" + l.version}
 	switch ch {
 	case nudge.SMS:
 		r.Budget = p.Budget(name)

@@ -293,7 +293,8 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 	// The menu the text offered holds an amount and a date, nothing personal.
 	menu := nudge.Menu{"1": {Intent: nudge.IntentPromise, Date: nudge.MustDate("2026-06-08"), Amount: "412.50"}, "2": {Intent: nudge.IntentPaid}}
 	_, err = s.UpdateAttempt(ctx, sms.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SM-scan",
-		Body: "Hi " + scanName + ", reply to " + scanEmail + " or call (512) 555-0188", Menu: menu, SendingAt: T0, At: T0})
+		Body: "Hi " + scanName + ", reply to " + scanEmail + " or call (512) 555-0188", Template: "due_sms@en:0123456789ab",
+		Menu: menu, SendingAt: T0, At: T0})
 	require.NoError(t, err)
 	voice := Attempt(rs[1].ID, id, nudge.Voice, T0)
 	voice.Address = scanVoice
@@ -317,15 +318,22 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 	// Replies: the borrower's, one unmatched from their number, one from a
 	// stranger naming their email; a promise.
 	for _, r := range []nudge.Reply{
-		{Lender: lender, AccountID: id, Channel: nudge.SMS, From: scanSMS, To: "+15125550000", Body: "It's " + scanName + ", I pay Friday",
-			Intent: nudge.IntentPromise, ProviderID: "SM-scan-1", CreatedAt: T0},
-		{Lender: lender, Channel: nudge.Voice, From: scanVoice, To: "+15125550000", Body: "who is this",
-			Intent: nudge.IntentUnknown, ProviderID: "SM-scan-2", CreatedAt: T0},
+		{ID: "rep_scan_1", Lender: lender, AccountID: id, Channel: nudge.SMS, From: scanSMS, To: "+15125550000", Body: "It's " + scanName + ", I pay Friday",
+			Intent: nudge.IntentPromise, ProviderID: "SM-scan-1", NeedsPerson: true, CreatedAt: T0},
+		{ID: "rep_scan_2", Lender: lender, Channel: nudge.Voice, From: scanVoice, To: "+15125550000", Body: "who is this",
+			Intent: nudge.IntentUnknown, ProviderID: "SM-scan-2", NeedsPerson: true, CreatedAt: T0},
 		{Lender: lender, Channel: nudge.SMS, From: "+15125550155", To: "+15125550000", Body: "her sister here, write to " + strings.ToUpper(scanEmail),
 			Intent: nudge.IntentUnknown, ProviderID: "SM-scan-3", CreatedAt: T0},
 	} {
 		_, err := s.InsertReply(ctx, r)
 		require.NoError(t, err)
+	}
+	// Both needing a person were worked: the notes name the borrower, and
+	// the unmatched one's entry names only the reply.
+	if cs, ok := s.(ConsoleStore); ok {
+		require.NoError(t, cs.AssignReply(ctx, lender, "rep_scan_1", "key_1", "key_1", T0))
+		require.NoError(t, cs.ResolveReply(ctx, lender, "rep_scan_1", "key_1", "Spoke to "+scanName+" on "+scanFreeText, T0))
+		require.NoError(t, cs.ResolveReply(ctx, lender, "rep_scan_2", "key_1", "Her husband answered; call back after six", T0))
 	}
 	require.NoError(t, s.InsertPromise(ctx, nudge.Promise{ID: "prm_scan", Lender: lender, AccountID: id, Amount: "412.50", Currency: "USD",
 		Due: nudge.MustDate("2026-06-10"), Channel: nudge.SMS, ReplyID: "rep_scan", CreatedAt: T0}))
@@ -410,6 +418,28 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Equal(t, menu, kept.Menu)
 	require.Empty(t, kept.Body)
+	require.Equal(t, "due_sms@en:0123456789ab", kept.Template, "the template version names no one and is kept")
+	if _, ok := s.(ConsoleStore); ok {
+		replies, err := s.ListReplies(ctx, lender, true)
+		require.NoError(t, err)
+		for _, r := range replies {
+			if r.ID == "rep_scan_1" || r.ID == "rep_scan_2" {
+				require.Empty(t, r.Resolution, r.ID)
+				require.Equal(t, "key_1", r.ResolvedBy, "who resolved it stays")
+				require.False(t, r.ResolvedAt.IsZero(), r.ID)
+			}
+		}
+		audit, err := s.ListAudit(ctx, lender)
+		require.NoError(t, err)
+		var notes int
+		for _, a := range audit {
+			if a.Action == store.AuditResolveReply {
+				notes++
+				require.NotContains(t, a.Detail, "note", "a note about the borrower goes, even one naming no one (%s)", a.Target)
+			}
+		}
+		require.Equal(t, 2, notes)
+	}
 
 	// The opt-outs still suppress; the audit keeps what was done.
 	for _, ch := range nudge.Channels {

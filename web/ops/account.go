@@ -5,25 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
-	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/store"
 )
-
-// lookup sends an account id from the search form to its timeline.
-func (o *Ops) lookup(w http.ResponseWriter, r *http.Request, _ *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Account lookup", "accounts"
-	if id := strings.TrimSpace(r.URL.Query().Get("id")); id != "" {
-		http.Redirect(w, r, web.OpsPath+"/accounts/"+url.PathEscape(id), http.StatusSeeOther)
-		return "", nil
-	}
-	return "account", nil
-}
 
 // timelineEntry is one line of an account's timeline.
 type timelineEntry struct {
@@ -35,14 +24,26 @@ type timelineEntry struct {
 	Rule        string
 	Explanation string
 	ReminderID  string
+	// ErrorCode is an attempt's provider error code; the page shows its meaning.
+	ErrorCode string
+	// Body and Template are what an attempt said (the SMS text, the
+	// email's subject and text, the call's script) and the template
+	// version that rendered it.
+	Body, Template string
+	// Reply is a reply's parse in words.
+	Reply *replyRow
 	// Order keeps entries of the same instant in the order they were made.
 	order int
 }
 
-// reminderRow is one reminder with the decision that settled it.
+// reminderRow is one reminder with the decision that settled it, or that
+// holds it back.
 type reminderRow struct {
 	nudge.Reminder
 	Rule, Explanation string
+	// Waiting is true for a reminder that has not run yet: Next says when it will.
+	Waiting bool
+	Next    time.Time
 }
 
 type accountData struct {
@@ -57,6 +58,11 @@ type decisionDetail struct {
 	Explanation string    `json:"explanation"`
 	Until       time.Time `json:"until"`
 	Zones       []string  `json:"zones"`
+}
+
+// enqueuedDetail is what the planner's enqueued event carries.
+type enqueuedDetail struct {
+	ProcessAt time.Time `json:"process_at"`
 }
 
 // account shows everything Nudge decided and did for an account, each
@@ -107,18 +113,26 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 	lastDecision := map[string]nudge.Event{}
 	for _, e := range evs {
 		entry := timelineEntry{At: e.At, Kind: string(e.Kind), Action: e.Action, Reason: e.Reason, Rule: e.Rule, ReminderID: e.ReminderID}
-		switch e.Kind {
-		case nudge.EventDecision:
+		switch {
+		case e.Kind == nudge.EventDecision:
 			var dd decisionDetail
 			_ = json.Unmarshal(e.Detail, &dd) // a detail of another shape leaves the explanation empty
 			entry.Explanation = dd.Explanation
 			entry.Summary = "Send-time check: " + e.Action
 			if !dd.Until.IsZero() {
-				entry.Summary += " until " + dd.Until.UTC().Format("2006-01-02 15:04 UTC")
+				entry.Summary += " until " + fmtTime(dd.Until)
 			}
 			if len(dd.Zones) > 0 {
 				entry.Summary += " (zones " + strings.Join(dd.Zones, ", ") + ")"
 			}
+			if e.ReminderID != "" {
+				lastDecision[e.ReminderID] = e
+			}
+		case store.IsPlanningDeferral(e):
+			var ed enqueuedDetail
+			_ = json.Unmarshal(e.Detail, &ed)
+			entry.Action, entry.Rule = store.ActionDefer, store.RulePlanningWindow
+			entry.Summary = "Planned and held back until " + fmtTime(ed.ProcessAt) + ": outside the allowed window"
 			if e.ReminderID != "" {
 				lastDecision[e.ReminderID] = e
 			}
@@ -128,11 +142,24 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 		add(entry)
 	}
 	for _, r := range rs {
-		row := reminderRow{Reminder: r}
+		row := reminderRow{Reminder: r, Waiting: !r.Status.Terminal()}
 		if e, ok := lastDecision[r.ID]; ok {
-			var dd decisionDetail
-			_ = json.Unmarshal(e.Detail, &dd)
-			row.Rule, row.Explanation = e.Rule, dd.Explanation
+			row.Rule, row.Explanation = e.Rule, ""
+			if e.Kind == nudge.EventDecision {
+				var dd decisionDetail
+				_ = json.Unmarshal(e.Detail, &dd)
+				row.Explanation = dd.Explanation
+			} else {
+				row.Rule = store.RulePlanningWindow
+			}
+			// A reminder still waiting after a deferral shows why, even when
+			// the ledger kept no reason for it (planned before 0010).
+			if row.Waiting && row.Reason == "" && (e.Action == store.ActionDefer || store.IsPlanningDeferral(e)) {
+				row.Reason = e.Reason
+			}
+		}
+		if row.Waiting {
+			row.Next = r.NextAt
 		}
 		d.Reminders = append(d.Reminders, row)
 		add(timelineEntry{At: r.CreatedAt, Kind: "reminder", ReminderID: r.ID,
@@ -144,18 +171,27 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 		}
 	}
 	for _, a := range atts {
-		s := fmt.Sprintf("Attempt on %s to %s: %s", a.Channel, channels.Mask(a.Address), a.Status)
-		if a.ErrorCode != "" {
-			s += " (error " + a.ErrorCode + ")"
+		add(timelineEntry{At: a.CreatedAt, Kind: "attempt", Reason: a.Reason, ReminderID: a.ReminderID,
+			Summary:   fmt.Sprintf("Attempt on %s to %s: %s", a.Channel, channels.Mask(a.Address), a.Status),
+			ErrorCode: a.ErrorCode, Body: a.Body, Template: a.Template})
+	}
+	promiseOf := map[string]nudge.Promise{}
+	for _, pr := range prs {
+		if pr.ReplyID != "" {
+			promiseOf[pr.ReplyID] = pr
 		}
-		add(timelineEntry{At: a.CreatedAt, Kind: "attempt", Summary: s, Reason: a.Reason, ReminderID: a.ReminderID})
 	}
 	for _, rp := range reps {
-		s := fmt.Sprintf("Reply on %s (%s): %q", rp.Channel, rp.Intent, rp.Body)
+		row := replyWords(store.ReplyRow{Reply: rp, Promise: promiseOf[rp.ID]})
+		s := fmt.Sprintf("Reply on %s", rp.Channel)
 		if rp.NeedsPerson {
-			s += " — needs a person"
+			if rp.ResolvedAt.IsZero() {
+				s += " — needs a person"
+			} else {
+				s += " — resolved by " + rp.ResolvedBy
+			}
 		}
-		add(timelineEntry{At: rp.CreatedAt, Kind: "reply", Summary: s})
+		add(timelineEntry{At: rp.CreatedAt, Kind: "reply", Summary: s, Reply: &row})
 	}
 	for _, pr := range prs {
 		add(timelineEntry{At: pr.CreatedAt, Kind: "promise",

@@ -1,6 +1,12 @@
 // Package ops is the operator console under /ops: server-rendered pages
-// (overview, funnel, account lookup, replies that need a person, a lender's
-// queue view with its actions) behind a login with an API key, and
-// asynqmon mounted at /ops/queues/ for platform keys. Its templates and
+// behind a login with an API key. The overview's headline numbers each open
+// their list (attempts by status, channel, error code and range; deferred
+// and suppressed reminders with their reasons and next times; opt-outs;
+// promises; replies); one search box finds an account by id in any case,
+// phone number in any format, email or name; the account page explains
+// every decision and shows what each attempt said; the replies that need a
+// person are a work queue (take, resolve with a note, audited); a lender's
+// queue view carries its actions; asynqmon is mounted at /ops/queues/ for
+// platform keys. Every page works without JavaScript. Its templates and
 // static files are embedded from templates/ and static/.
 package ops

@@ -28,8 +28,6 @@ const (
 	DefaultOpsRangeDays = 30
 	// MaxOpsRangeDays is the longest date range a page accepts.
 	MaxOpsRangeDays = 366
-	// OpsRepliesLimit is how many replies the needs-a-person page lists.
-	OpsRepliesLimit = 200
 )
 
 //go:embed templates/*.html
@@ -59,7 +57,15 @@ type OpsStore interface {
 
 	OpsSummary(ctx context.Context, q store.OpsQuery) (store.OpsSummary, error)
 	OpsFunnel(ctx context.Context, q store.OpsQuery) ([]store.FunnelStep, error)
-	NeedsPersonReplies(ctx context.Context, lender string, limit int) ([]nudge.Reply, error)
+
+	SearchAccounts(ctx context.Context, q store.AccountSearch) ([]store.AccountMatch, error)
+	PageAttempts(ctx context.Context, q store.AttemptQuery) ([]nudge.Attempt, error)
+	PageDecided(ctx context.Context, q store.DecidedQuery) ([]store.DecidedReminder, error)
+	PageOptOuts(ctx context.Context, q store.OptOutQuery) ([]store.OptOutRow, error)
+	PagePromises(ctx context.Context, q store.PromiseQuery) ([]nudge.Promise, error)
+	PageReplies(ctx context.Context, q store.ReplyQuery) ([]store.ReplyRow, error)
+	AssignReply(ctx context.Context, lender, id, assignee, actor string, now time.Time) error
+	ResolveReply(ctx context.Context, lender, id, actor, note string, now time.Time) error
 }
 
 var _ OpsStore = (*store.DB)(nil)
@@ -141,8 +147,9 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
 		o.secure = true
 	}
-	for _, name := range []string{"login", "overview", "funnel", "account", "replies", "queue", "error"} {
-		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
+		"attempts", "decided", "optouts", "promises"} {
+		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
 		}
@@ -171,6 +178,12 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/accounts", o.page(o.lookup))
 	s.Handle("GET "+web.OpsPath+"/accounts/{id}", o.page(o.account))
 	s.Handle("GET "+web.OpsPath+"/replies", o.page(o.replies))
+	s.Handle("POST "+web.OpsPath+"/replies/{id}/{action}", o.page(o.replyAction))
+	s.Handle("GET "+web.OpsPath+"/attempts", o.page(o.attempts))
+	s.Handle("GET "+web.OpsPath+"/deferred", o.page(o.deferred))
+	s.Handle("GET "+web.OpsPath+"/suppressed", o.page(o.suppressed))
+	s.Handle("GET "+web.OpsPath+"/optouts", o.page(o.optOuts))
+	s.Handle("GET "+web.OpsPath+"/promises", o.page(o.promises))
 	s.Handle("GET "+web.OpsPath+"/queue", o.page(o.queueView))
 	s.Handle("POST "+web.OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
 	s.Handle("POST "+web.OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))

@@ -408,8 +408,14 @@ func TestOpsPagesEveryRole(t *testing.T) {
 		{"funnel", "/ops/funnel", []string{`id="chart-funnel"`, "<svg", "standard", "predue-sms", "due-email", "late-voice"}},
 		{"account lookup", "/ops/accounts", []string{`id="account-id"`}},
 		{"account timeline", "/ops/accounts/" + opsSuppressedAccount, []string{"suppressed", "opted_out", "TCPA 47 CFR 64.1200",
-			"The borrower texted STOP from this number", "Why was or wasn't this borrower contacted?"}},
-		{"replies", "/ops/replies", []string{"reply 0", "unknown", "/ops/accounts/A-000"}},
+			"The borrower texted STOP from this number", "Why was or wasn&#39;t this borrower contacted?"}},
+		{"replies", "/ops/replies", []string{"reply 0", "Not understood: read it and decide", "/ops/accounts/A-000"}},
+		{"failed attempts", "/ops/attempts?status=failed,undelivered", []string{`id="list"`, "/ops/accounts/A-", "undelivered"}},
+		{"deferred", "/ops/deferred", []string{`id="list"`, "quiet_hours", "calling hours 8am-9pm"}},
+		{"suppressed", "/ops/suppressed", []string{`id="list"`, "TCPA 47 CFR 64.1200"}},
+		{"opt-outs", "/ops/optouts", []string{`id="list"`, "sms_keyword", "/ops/accounts/A-SUPP"}},
+		{"promises", "/ops/promises?status=kept", []string{`id="list"`, "100.00 USD", "kept"}},
+		{"every reply", "/ops/replies?view=all", []string{"Promised to pay", "Not understood: read it and decide"}},
 	}
 	for _, role := range []nudge.Role{nudge.RoleAdmin, nudge.RoleOperator, nudge.RoleViewer} {
 		c := b.client(t)

@@ -22,6 +22,10 @@ var opsFuncs = template.FuncMap{
 	"secs":       func(d time.Duration) string { return d.Round(time.Second).String() },
 	"pathEscape": url.PathEscape,
 	"list":       func(vs ...any) []any { return vs },
+	"errmeaning": channels.ErrorMeaning,
+	"intent":     intentText,
+	"statuses":   statusParam,
+	"orlist":     func(s string) string { return strings.ReplaceAll(s, ",", " or ") },
 }
 
 // pct formats n/d as a percentage, or a dash when d is zero.
@@ -49,6 +53,18 @@ type opsFilter struct {
 // query returns the filter as a query string.
 func (f opsFilter) Query() string {
 	return url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}.Encode()
+}
+
+// Link returns path with the filter's query and the pairs of kv (key,
+// value, …) added: a link to a list over the same lender and range.
+func (f opsFilter) Link(path string, kv ...string) string {
+	q := url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return path + "?" + q.Encode()
 }
 
 func (f opsFilter) since() time.Time { return f.From.In(time.UTC, 0, 0) }
@@ -88,7 +104,9 @@ func (o *Ops) filter(r *http.Request, p *opsPrincipal) (opsFilter, error) {
 
 // opsTotals are the headline numbers of one range.
 type opsTotals struct {
-	Label           string
+	Label string
+	// Filter is the range the numbers count, for the links to their lists.
+	Filter          opsFilter
 	Sent, Delivered int
 	Failed          int
 	// Unknown counts attempts whose provider answer was lost and that the
@@ -97,6 +115,8 @@ type opsTotals struct {
 	Replies, NeedsPerson int
 	Made, Kept, Broken   int
 	OptOuts              int
+	// Suppressed and Deferred count reminders, each once, deferred at
+	// planning or send time: the length of their lists.
 	Suppressed, Deferred int
 	DeliveryRate         string
 }
@@ -110,8 +130,8 @@ func deliveredStatus(s nudge.AttemptStatus) bool {
 	return s == nudge.AttemptDelivered || s == nudge.AttemptCompleted
 }
 
-func totalsOf(label string, s store.OpsSummary) opsTotals {
-	t := opsTotals{Label: label, NeedsPerson: s.NeedsPerson}
+func totalsOf(label string, f opsFilter, s store.OpsSummary) opsTotals {
+	t := opsTotals{Label: label, Filter: f, NeedsPerson: s.NeedsPerson, Deferred: s.Deferred, Suppressed: s.Suppressed}
 	for _, a := range s.Attempts {
 		if sentStatus(a.Status) {
 			t.Sent += a.N
@@ -141,13 +161,6 @@ func totalsOf(label string, s store.OpsSummary) opsTotals {
 	for _, n := range s.OptOuts {
 		t.OptOuts += n
 	}
-	for _, d := range s.Decisions {
-		if d.Action == "suppress" {
-			t.Suppressed += d.N
-		} else {
-			t.Deferred += d.N
-		}
-	}
 	t.DeliveryRate = pct(t.Delivered, t.Sent)
 	return t
 }
@@ -169,6 +182,8 @@ type overviewData struct {
 	Queues       []opsQueue
 	QueueError   string
 	Charts       []opsChart
+	// The status lists the headline numbers link to.
+	SentStatuses, DeliveredStatuses, FailedStatuses []nudge.AttemptStatus
 }
 
 type keyCount struct {
@@ -209,9 +224,12 @@ func (o *Ops) overview(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	if err != nil {
 		return "", err
 	}
+	todayFilter := f
+	todayFilter.From, todayFilter.To = nudge.DateOf(now), nudge.DateOf(now)
 	d := overviewData{
-		Today: totalsOf("Today", today), Range: totalsOf(f.From.String()+" – "+f.To.String(), rng),
+		Today: totalsOf("Today", todayFilter, today), Range: totalsOf(f.From.String()+" – "+f.To.String(), f, rng),
 		Attempts: rng.Attempts, Decisions: rng.Decisions, OptOuts: sortedCounts(rng.OptOuts),
+		SentStatuses: opsSentStatuses, DeliveredStatuses: opsDeliveredStatuses, FailedStatuses: opsFailedStatuses,
 	}
 	d.Queues, d.QueueError = o.queueTable()
 	if d.Charts, err = overviewCharts(f, rng); err != nil {
@@ -352,15 +370,4 @@ func (o *Ops) funnel(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v 
 	}
 	v.Data = funnelData{Steps: steps, Window: store.FunnelWindow, Chart: chart}
 	return "funnel", nil
-}
-
-// replies lists the lender's replies that need a person, newest first.
-func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Replies needing a person", "replies"
-	reps, err := o.cfg.Store.NeedsPersonReplies(r.Context(), p.Lender, OpsRepliesLimit)
-	if err != nil {
-		return "", err
-	}
-	v.Data = reps
-	return "replies", nil
 }
