@@ -402,13 +402,13 @@ func TestOpsPagesEveryRole(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"overview", "/ops/", []string{`id="chart-sends"`, `id="chart-daily"`, `id="chart-decisions"`, "<svg", "opted_out", "quiet_hours",
+		{"overview", "/ops/?range=30d", []string{`id="chart-sends"`, `id="chart-time"`, `id="chart-decisions"`, "<svg", "opted_out", "quiet_hours",
 			"sms_keyword", `<td>sms</td><td>5</td>`, "Delivery rate"}},
 		{"overview with a range", "/ops/?lender=acme&from=2026-06-14&to=2026-06-15", []string{"2026-06-14 – 2026-06-15", "<svg"}},
-		{"funnel", "/ops/funnel", []string{`id="chart-funnel"`, "<svg", "standard", "predue-sms", "due-email", "late-voice"}},
+		{"funnel", "/ops/funnel?range=30d", []string{`id="chart-funnel"`, "<svg", "standard", "predue-sms", "due-email", "late-voice"}},
 		{"account lookup", "/ops/accounts", []string{`id="account-id"`}},
 		{"account timeline", "/ops/accounts/" + opsSuppressedAccount, []string{"suppressed", "opted_out", "TCPA 47 CFR 64.1200",
-			"The borrower texted STOP from this number", "Why was or wasn't this borrower contacted?"}},
+			"The borrower texted STOP from this number", "this borrower contacted?"}},
 		{"replies", "/ops/replies", []string{"reply 0", "unknown", "/ops/accounts/A-000"}},
 	}
 	for _, role := range []nudge.Role{nudge.RoleAdmin, nudge.RoleOperator, nudge.RoleViewer} {
