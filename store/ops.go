@@ -72,13 +72,6 @@ type DecisionCount struct {
 	N      int
 }
 
-// DayCount is how many attempts were created on one channel on one UTC day.
-type DayCount struct {
-	Day     nudge.Date
-	Channel nudge.ChannelKind
-	N       int
-}
-
 // PeriodCount is how many attempts were created on one channel in one
 // period of OpsQuery.Periods (Period is its index).
 type PeriodCount struct {
@@ -102,8 +95,6 @@ type OpsSummary struct {
 	Promises map[nudge.PromiseStatus]int
 	// OptOuts counts opt-outs recorded in the range by source.
 	OptOuts map[string]int
-	// Daily counts attempts per UTC day and channel, oldest first.
-	Daily []DayCount
 	// Periods counts attempts per period of OpsQuery.Periods and channel,
 	// oldest first; empty when the query has no periods.
 	Periods []PeriodCount
@@ -153,15 +144,6 @@ func (db *DB) plus(col string, d time.Duration) string {
 		return "(" + col + " + interval '" + strconv.FormatInt(d.Microseconds(), 10) + " microseconds')"
 	}
 	return "(" + col + " + " + strconv.FormatInt(d.Microseconds(), 10) + ")"
-}
-
-// epochDay returns the SQL expression of the UTC day number (days since
-// 1970-01-01) of a stored time column.
-func (db *DB) epochDay(col string) string {
-	if db.backend == Postgres {
-		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / 86400) AS BIGINT)"
-	}
-	return "(" + col + " / 86400000000)"
 }
 
 // OpsSummary counts, with GROUP BY queries, what happened to the lender's
@@ -257,26 +239,6 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY source`,
 				return err
 			}
 			out.OptOuts[source] = n
-			return nil
-		})
-	if err != nil {
-		return OpsSummary{}, err
-	}
-	day := db.epochDay("created_at")
-	err = db.each(ctx, what+": daily attempts", `SELECT `+day+` AS day, channel, COUNT(*) FROM attempts
-WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY `+day+`, channel ORDER BY day, channel`,
-		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
-			var (
-				c  DayCount
-				d  int64
-				ch string
-			)
-			if err := scan(&d, &ch, &c.N); err != nil {
-				return err
-			}
-			c.Day = nudge.DateOf(time.Unix(d*86400, 0).UTC())
-			c.Channel = nudge.ChannelKind(ch)
-			out.Daily = append(out.Daily, c)
 			return nil
 		})
 	if err != nil {
