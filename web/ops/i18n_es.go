@@ -51,7 +51,7 @@ var catalogueES = map[string]string{
 	"Attempts per week":      "Intentos por semana",
 
 	// Overview.
-	"Headline numbers": "Cifras principales",
+	"Headline numbers": "Cifras clave",
 	"Sent":             "Enviados",
 	"Delivered":        "Entregados",
 	"Delivery rate":    "Tasa de entrega",
@@ -69,7 +69,7 @@ var catalogueES = map[string]string{
 	"Email has no delivery receipts: emails count as sent, and the delivery rate is over text messages and calls.": "El correo electrónico no tiene confirmaciones de entrega: los correos cuentan como enviados y la tasa de entrega se calcula sobre mensajes de texto y llamadas.",
 	"Attempts by channel and status":                                       "Intentos por canal y estado",
 	"Horizontal bars, one per channel, split by attempt status.":           "Barras horizontales, una por canal, divididas por estado del intento.",
-	"Columns, one per period, split by channel.":                           "Columnas, una por periodo, divididas por canal.",
+	"Columns, one per period, split by channel.":                           "Barras verticales, una por periodo, divididas por canal.",
 	"Suppressions and deferrals by reason":                                 "Supresiones y aplazamientos por motivo",
 	"Horizontal bars, one per reason, split into suppressed and deferred.": "Barras horizontales, una por motivo, divididas en suprimidos y aplazados.",
 	"No data in this range.":                                               "No hay datos en este periodo.",

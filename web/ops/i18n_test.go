@@ -206,9 +206,9 @@ func TestPickLang(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := httptest.NewRequest("GET", "/ops/?lang="+tc.query, nil)
+			r := httptest.NewRequest(http.MethodGet, "/ops/?lang="+tc.query, nil)
 			if tc.query == "" {
-				r = httptest.NewRequest("GET", "/ops/", nil)
+				r = httptest.NewRequest(http.MethodGet, "/ops/", nil)
 			}
 			if tc.cookie != "" {
 				r.AddCookie(&http.Cookie{Name: OpsLangCookie, Value: tc.cookie})
