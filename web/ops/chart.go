@@ -322,7 +322,16 @@ func columnChart(id, title, desc string, periods []string, ss []series) chart {
 			c.Rects = append(c.Rects, chartRect{X: x, Y: y, W: colW, H: h, Class: s.Class, Title: fmt.Sprintf("%s · %s: %d", p, s.Name, v)})
 		}
 		if i%every == 0 {
-			c.Texts = append(c.Texts, chartText{X: columnLeft + slot*(float64(i)+0.5), Y: base + chartFont + 6, Anchor: "middle", Class: "axis", Text: p})
+			// Centred under its column, or flush with the plot's edge when
+			// centring would run past it.
+			t := chartText{X: columnLeft + slot*(float64(i)+0.5), Y: base + chartFont + 6, Anchor: "middle", Class: "axis", Text: p}
+			switch w := textWidth(p); {
+			case t.X+w/2 > chartWidth:
+				t.X, t.Anchor = chartWidth, "end"
+			case t.X-w/2 < columnLeft:
+				t.X, t.Anchor = columnLeft, "start"
+			}
+			c.Texts = append(c.Texts, t)
 		}
 	}
 	return c

@@ -64,29 +64,53 @@ func TestHBarChart(t *testing.T) {
 	require.Empty(t, empty.Rects)
 }
 
-// TestColumnChartLabelsDoNotOverlap labels at most maxColumnLabels of 30
-// columns, far enough apart for their text.
+// TestColumnChartLabelsDoNotOverlap labels the columns of every range the
+// console draws (7 days, an hour in 5-minute steps, 24 or 25 hours, 30 or
+// 31 days).
 func TestColumnChartLabelsDoNotOverlap(t *testing.T) {
 	t.Parallel()
-	periods := make([]string, 30)
-	vals := make([]int, 30)
+	for _, n := range []int{7, 13, 24, 25, 30, 31} {
+		columnLabelsFit(t, n)
+	}
+}
+
+// columnLabelsFit draws n columns and checks their labels: at most
+// maxColumnLabels, inside the chart, far enough apart for their text.
+func columnLabelsFit(t *testing.T, n int) {
+	t.Helper()
+	periods := make([]string, n)
+	vals := make([]int, n)
 	for i := range periods {
 		periods[i] = "06-" + num(10+i)
 		vals[i] = i
 	}
 	c := columnChart("x", "t", "d", periods, []series{{Name: "sms", Class: "c-sms", Values: vals}})
-	var xs []float64
+	// Each label's extent, left to right.
+	var spans [][2]float64
 	for _, tx := range c.Texts {
-		if tx.Anchor == "middle" {
-			xs = append(xs, tx.X)
-			require.LessOrEqual(t, tx.X+textWidth(tx.Text)/2, float64(c.Width))
+		if tx.Class != "axis" || tx.Anchor == "end" && tx.X < float64(c.Width) {
+			continue // the count axis' labels stand left of the plot
+		}
+		w := textWidth(tx.Text)
+		switch tx.Anchor {
+		case "start":
+			spans = append(spans, [2]float64{tx.X, tx.X + w})
+		case "middle":
+			spans = append(spans, [2]float64{tx.X - w/2, tx.X + w/2})
+		case "end":
+			spans = append(spans, [2]float64{tx.X - w, tx.X})
 		}
 	}
-	require.LessOrEqual(t, len(xs), maxColumnLabels)
-	for i := 1; i < len(xs); i++ {
-		require.Greater(t, xs[i]-xs[i-1], textWidth("06-10")+4)
+	require.NotEmpty(t, spans)
+	require.LessOrEqual(t, len(spans), maxColumnLabels, "%d columns", n)
+	for i, s := range spans {
+		require.GreaterOrEqual(t, s[0], float64(columnLeft)-1, "%d columns: label %d starts inside", n, i)
+		require.LessOrEqual(t, s[1], float64(c.Width), "%d columns: label %d ends inside", n, i)
+		if i > 0 {
+			require.Greater(t, s[0], spans[i-1][1]+2, "%d columns: label %d clears the one before", n, i)
+		}
 	}
-	require.Len(t, c.Rects, 29, "the zero column draws nothing")
+	require.Len(t, c.Rects, n-1, "the zero column draws nothing")
 }
 
 func TestFitShortensWideText(t *testing.T) {

@@ -25,7 +25,8 @@ import (
 
 // Dashboard limits.
 const (
-	// DefaultOpsRangeDays is the length of the default date range.
+	// DefaultOpsRangeDays is how many days a range of dates spans when it
+	// names only its last day (?to=), ending today when it names neither.
 	DefaultOpsRangeDays = 30
 	// MaxOpsRangeDays is the longest date range a page accepts.
 	MaxOpsRangeDays = 366

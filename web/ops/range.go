@@ -94,20 +94,24 @@ func (o *Ops) filter(r *http.Request, p *opsPrincipal, v *opsView) (opsFilter, e
 		}
 		return f, opsErrorf(http.StatusBadRequest, "unknown time range %q: use 1h, 24h, 7d or 30d", key)
 	}
-	today := nudge.DateOf(now.In(loc))
-	f.To = today
-	f.From = today.AddDays(-(DefaultOpsRangeDays - 1))
-	for _, p := range []struct {
-		name string
-		d    *nudge.Date
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if s := q.Get(p.name); s != "" {
-			d, err := nudge.ParseDate(s)
-			if err != nil {
-				return f, opsErrorf(http.StatusBadRequest, "%s: %q is not a date like 2026-06-15", p.name, s)
-			}
-			*p.d = d
+	// date reads the date parameter name, def when it is absent.
+	date := func(name string, def nudge.Date) (nudge.Date, error) {
+		s := q.Get(name)
+		if s == "" {
+			return def, nil
 		}
+		d, err := nudge.ParseDate(s)
+		if err != nil {
+			return d, opsErrorf(http.StatusBadRequest, "%s: %q is not a date like 2026-06-15", name, s)
+		}
+		return d, nil
+	}
+	var err error
+	if f.To, err = date("to", nudge.DateOf(now.In(loc))); err != nil {
+		return f, err
+	}
+	if f.From, err = date("from", f.To.AddDays(-(DefaultOpsRangeDays - 1))); err != nil {
+		return f, err
 	}
 	switch days := f.To.DaysSince(f.From); {
 	case days < 0:
@@ -153,7 +157,7 @@ func (f *opsFilter) rangeOf(rg opsRange, now time.Time, loc *time.Location) {
 		next = func(t time.Time) time.Time { return t.Truncate(rg.Step).Add(rg.Step) }
 		f.Per = msg("Attempts per 5 minutes")
 	}
-	for t := f.Since; t.Before(f.Until); {
+	for t := f.Since; t.Before(now) || t.Equal(f.Since); {
 		f.Periods = append(f.Periods, t)
 		f.PeriodLabels = append(f.PeriodLabels, t.In(loc).Format(rg.Format))
 		n := next(t)

@@ -111,7 +111,7 @@ func CheckPage(t *testing.T, ctx context.Context, name string) {
 	for _, v := range violations {
 		t.Errorf("%s: %s", name, v)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	shot := filepath.Join(Artifacts(t), strings.NewReplacer("/", "_", " ", "_").Replace(name)+".png")
 	require.NoError(t, os.WriteFile(shot, png, 0o644))
