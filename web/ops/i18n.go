@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/web"
 )
 
 // The console is translated gettext-style: the English text in a template
@@ -157,13 +158,21 @@ func chosenLang(r *http.Request) string {
 	return ""
 }
 
-// langMenu links the page to itself in each language.
+// langMenu links the page to itself in each language; the answer to a
+// form (a POST) links to the login form or the overview instead.
 func langMenu(r *http.Request, current string) []langChoice {
 	out := make([]langChoice, len(opsLocales))
 	for i, l := range opsLocales {
-		q := r.URL.Query()
-		q.Set("lang", l)
-		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		path := web.OpsPath + "/"
+		if r.URL.Path == web.OpsPath+"/login" {
+			path = r.URL.Path
+		}
+		u := url.URL{Path: path, RawQuery: url.Values{"lang": {l}}.Encode()}
+		if r.Method == http.MethodGet {
+			q := r.URL.Query()
+			q.Set("lang", l)
+			u = url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		}
 		out[i] = langChoice{Tag: l, Name: opsLocaleNames[l], URL: u.String(), Current: l == current}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -150,6 +151,11 @@ func TestOpsLanguage(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, `<html lang="es">`)
 	require.Contains(t, body, "Clave de API")
+	resp, body = c.do(http.MethodPost, "/ops/login", url.Values{"key": {"nudge_x_y"}, "csrf": {opsCSRF(t, body)}},
+		map[string]string{"Accept-Language": "es"})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, body, "esa clave de API no es válida", "the login form's errors too")
+	require.Contains(t, body, `href="/ops/login?lang=zh-CN"`, "the menu of a form's answer links to a page, not the form's target")
 	require.Equal(t, http.StatusSeeOther, c.login(b.keys[nudge.RoleOperator]).StatusCode)
 
 	_, body = c.do(http.MethodGet, "/ops/funnel?range=30d", nil, map[string]string{"Accept-Language": "zh-CN"})
