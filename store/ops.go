@@ -14,6 +14,9 @@ import (
 // of the same account is credited to the attempt's reminder in OpsFunnel.
 const FunnelWindow = 72 * time.Hour
 
+// MaxOpsPeriods is how many periods one OpsQuery may split its range into.
+const MaxOpsPeriods = 400
+
 // OpsQuery selects one lender's records within a time range for the
 // operator dashboard: Since <= t < Until.
 type OpsQuery struct {
@@ -21,6 +24,12 @@ type OpsQuery struct {
 	Lender string
 	Since  time.Time
 	Until  time.Time
+	// Periods, when set, are the starts of the periods OpsSummary counts
+	// attempts in (OpsSummary.Periods): the first is Since, each is after
+	// the one before, all are before Until, at most MaxOpsPeriods. The
+	// caller chooses them, so a period can be a day in the lender's time
+	// zone (23 or 25 hours long on a DST change), an hour or five minutes.
+	Periods []time.Time
 }
 
 func (q OpsQuery) check(what string) error {
@@ -32,6 +41,17 @@ func (q OpsQuery) check(what string) error {
 	case !q.Since.Before(q.Until):
 		return fmt.Errorf("%s of %s: since %s is not before until %s", what, q.Lender,
 			q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339))
+	case len(q.Periods) > MaxOpsPeriods:
+		return fmt.Errorf("%s of %s: %d periods, more than %d", what, q.Lender, len(q.Periods), MaxOpsPeriods)
+	case len(q.Periods) > 0 && !q.Periods[0].Equal(q.Since):
+		return fmt.Errorf("%s of %s: periods[0] %s is not since %s", what, q.Lender,
+			q.Periods[0].Format(time.RFC3339), q.Since.Format(time.RFC3339))
+	}
+	for i := 1; i < len(q.Periods); i++ {
+		if !q.Periods[i].After(q.Periods[i-1]) || !q.Periods[i].Before(q.Until) {
+			return fmt.Errorf("%s of %s: periods[%d] %s is not after periods[%d] and before until %s", what, q.Lender,
+				i, q.Periods[i].Format(time.RFC3339), i-1, q.Until.Format(time.RFC3339))
+		}
 	}
 	return nil
 }
@@ -52,9 +72,10 @@ type DecisionCount struct {
 	N      int
 }
 
-// DayCount is how many attempts were created on one channel on one UTC day.
-type DayCount struct {
-	Day     nudge.Date
+// PeriodCount is how many attempts were created on one channel in one
+// period of OpsQuery.Periods (Period is its index).
+type PeriodCount struct {
+	Period  int
 	Channel nudge.ChannelKind
 	N       int
 }
@@ -80,8 +101,9 @@ type OpsSummary struct {
 	Promises map[nudge.PromiseStatus]int
 	// OptOuts counts opt-outs recorded in the range by source.
 	OptOuts map[string]int
-	// Daily counts attempts per UTC day and channel, oldest first.
-	Daily []DayCount
+	// Periods counts attempts per period of OpsQuery.Periods and channel,
+	// oldest first; empty when the query has no periods.
+	Periods []PeriodCount
 }
 
 // FunnelStep follows the reminders of one cadence step due in a range:
@@ -89,8 +111,11 @@ type OpsSummary struct {
 // followed within FunnelWindow of the attempt by a reply, a promise or a
 // payment of the account.
 type FunnelStep struct {
-	Cadence   string
-	Step      string
+	Cadence string
+	Step    string
+	// Channel is the channel the reminders went out on: the step's, or its
+	// fallback's (a step with reminders on both has a row for each).
+	Channel   nudge.ChannelKind
 	Planned   int
 	Sent      int
 	Delivered int
@@ -125,15 +150,6 @@ func (db *DB) plus(col string, d time.Duration) string {
 		return "(" + col + " + interval '" + strconv.FormatInt(d.Microseconds(), 10) + " microseconds')"
 	}
 	return "(" + col + " + " + strconv.FormatInt(d.Microseconds(), 10) + ")"
-}
-
-// epochDay returns the SQL expression of the UTC day number (days since
-// 1970-01-01) of a stored time column.
-func (db *DB) epochDay(col string) string {
-	if db.backend == Postgres {
-		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / 86400) AS BIGINT)"
-	}
-	return "(" + col + " / 86400000000)"
 }
 
 // OpsSummary counts, with GROUP BY queries, what happened to the lender's
@@ -244,27 +260,47 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY source`,
 	if err != nil {
 		return OpsSummary{}, err
 	}
-	day := db.epochDay("created_at")
-	err = db.each(ctx, what+": daily attempts", `SELECT `+day+` AS day, channel, COUNT(*) FROM attempts
-WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY `+day+`, channel ORDER BY day, channel`,
-		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
-			var (
-				c  DayCount
-				d  int64
-				ch string
-			)
-			if err := scan(&d, &ch, &c.N); err != nil {
-				return err
-			}
-			c.Day = nudge.DateOf(time.Unix(d*86400, 0).UTC())
-			c.Channel = nudge.ChannelKind(ch)
-			out.Daily = append(out.Daily, c)
-			return nil
-		})
-	if err != nil {
+	if out.Periods, err = db.opsPeriods(ctx, what, q); err != nil {
 		return OpsSummary{}, err
 	}
 	return out, nil
+}
+
+// opsPeriods counts the range's attempts per period of q.Periods and
+// channel: a CASE over the periods' starts numbers each attempt's period.
+func (db *DB) opsPeriods(ctx context.Context, what string, q OpsQuery) ([]PeriodCount, error) {
+	if len(q.Periods) == 0 {
+		return nil, nil
+	}
+	period := "0"
+	var args []any
+	if len(q.Periods) > 1 {
+		var b strings.Builder
+		b.WriteString("CASE")
+		for i, start := range q.Periods[1:] {
+			b.WriteString(" WHEN created_at < ? THEN " + strconv.Itoa(i))
+			args = append(args, db.tv(start))
+		}
+		b.WriteString(" ELSE " + strconv.Itoa(len(q.Periods)-1) + " END")
+		period = b.String()
+	}
+	args = append(args, q.Lender, db.tv(q.Since), db.tv(q.Until))
+	var out []PeriodCount
+	err := db.each(ctx, what+": attempts per period", `SELECT `+period+` AS period, channel, COUNT(*) FROM attempts
+WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY 1, 2 ORDER BY 1, 2`,
+		args, func(scan func(...any) error) error {
+			var (
+				c  PeriodCount
+				ch string
+			)
+			if err := scan(&c.Period, &ch, &c.N); err != nil {
+				return err
+			}
+			c.Channel = nudge.ChannelKind(ch)
+			out = append(out, c)
+			return nil
+		})
+	return out, err
 }
 
 // OpsFunnel follows the lender's reminders due in the range, per cadence
@@ -284,7 +320,7 @@ func (db *DB) OpsFunnel(ctx context.Context, q OpsQuery) ([]FunnelStep, error) {
 		return `SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a JOIN ` + from + ` WHERE a.reminder_id = r.id AND a.status IN (` + sent + `) AND ` +
 			cond + `) THEN 1 ELSE 0 END)`
 	}
-	query := `SELECT r.cadence, r.step, COUNT(*),
+	query := `SELECT r.cadence, r.step, r.channel, COUNT(*),
   SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.reminder_id = r.id AND a.status IN (` + sent + `)) THEN 1 ELSE 0 END),
   SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.reminder_id = r.id AND a.status IN (` + delivered + `)) THEN 1 ELSE 0 END),
   ` + followed("replies p ON p.lender = a.lender AND p.account_id = a.account_id", within("p.created_at")) + `,
@@ -292,15 +328,19 @@ func (db *DB) OpsFunnel(ctx context.Context, q OpsQuery) ([]FunnelStep, error) {
   ` + followed("events p ON p.lender = a.lender AND p.account_id = a.account_id", "p.kind = '"+string(nudge.EventPayment)+"' AND "+within("p.at")) + `
 FROM reminders r
 WHERE r.lender = ? AND r.due_at >= ? AND r.due_at < ?
-GROUP BY r.cadence, r.step
-ORDER BY r.cadence, MIN(r.due_at), r.step`
+GROUP BY r.cadence, r.step, r.channel
+ORDER BY r.cadence, MIN(r.due_at), r.step, r.channel`
 	var out []FunnelStep
 	err := db.each(ctx, "ops funnel of "+q.Lender, query, []any{q.Lender, db.tv(q.Since), db.tv(q.Until)},
 		func(scan func(...any) error) error {
-			var f FunnelStep
-			if err := scan(&f.Cadence, &f.Step, &f.Planned, &f.Sent, &f.Delivered, &f.Replied, &f.Promised, &f.Paid); err != nil {
+			var (
+				f  FunnelStep
+				ch string
+			)
+			if err := scan(&f.Cadence, &f.Step, &ch, &f.Planned, &f.Sent, &f.Delivered, &f.Replied, &f.Promised, &f.Paid); err != nil {
 				return err
 			}
+			f.Channel = nudge.ChannelKind(ch)
 			out = append(out, f)
 			return nil
 		})

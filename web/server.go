@@ -37,7 +37,9 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 // first: a body larger than its route's limit is answered 413, and requests
 // without a valid key are limited per client address (429).
 type Server struct {
-	mux      *http.ServeMux
+	mux *http.ServeMux
+	// handler is the mux behind the limits and the compression.
+	handler  http.Handler
 	logger   *slog.Logger
 	ready    map[string]Pinger
 	clock    nudge.Clock
@@ -81,6 +83,7 @@ func NewServer(logger *slog.Logger, ready map[string]Pinger, opts ...ServerOptio
 	if !s.limits.Unauthenticated.Off {
 		s.clients = newClientLimiter(s.limits.Unauthenticated)
 	}
+	s.handler = compress(http.HandlerFunc(s.serveLimited))
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	return s
@@ -98,8 +101,9 @@ func (s *Server) Patterns() []string { return append([]string(nil), s.patterns..
 // Limits returns the limits in force, defaults filled in.
 func (s *Server) Limits() Limits { return s.limits }
 
-// ServeHTTP implements http.Handler: the limits, then the route.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveLimited(w, r) }
+// ServeHTTP implements http.Handler: the limits, then the route, its
+// response compressed when the client accepts it and its type compresses.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

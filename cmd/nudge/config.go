@@ -75,9 +75,11 @@ type LenderConfig struct {
 	ID string `yaml:"id"`
 	// Name is how messages name the lender.
 	Name string `yaml:"name"`
-	// Language is the default language of its borrowers (en, es, zh-CN).
+	// Language is the default language of its borrowers (en, es, zh-CN)
+	// and of the operator console for its users.
 	Language string `yaml:"language"`
-	// Timezone is where its blackout calendar and office hours are read.
+	// Timezone is where its blackout calendar and office hours are read, and
+	// the zone the operator console counts its days and shows its times in.
 	Timezone string `yaml:"timezone"`
 	// HelpPhone is the number borrowers are told to call.
 	HelpPhone string `yaml:"help_phone"`

@@ -457,7 +457,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
 	control := &dispatcher.Control{Store: rt.db, Queue: rt.enq, Clock: rt.clock}
 	console, err := ops.NewOps(ops.OpsConfig{
-		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control,
+		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
 	})
 	if err != nil {

@@ -119,17 +119,12 @@ func testOps(t *testing.T, s nudge.Store) {
 	require.Equal(t, 1, sum.NeedsPerson)
 	require.Equal(t, map[nudge.PromiseStatus]int{nudge.PromiseKept: 1}, sum.Promises)
 	require.Equal(t, map[string]int{"sms_keyword": 1}, sum.OptOuts)
-	require.Equal(t, []store.DayCount{
-		{Day: nudge.MustDate("2026-06-01"), Channel: nudge.SMS, N: 2},
-		{Day: nudge.MustDate("2026-06-04"), Channel: nudge.SMS, N: 1},
-		{Day: nudge.MustDate("2026-06-04"), Channel: nudge.Voice, N: 1},
-	}, sum.Daily)
 
 	funnel, err := ops.OpsFunnel(ctx, q)
 	require.NoError(t, err)
 	require.Equal(t, []store.FunnelStep{
-		{Cadence: "c", Step: "s1", Planned: 2, Sent: 1, Delivered: 1, Replied: 1, Promised: 1, Paid: 0},
-		{Cadence: "c", Step: "s2", Planned: 2, Sent: 2, Delivered: 1, Replied: 1, Promised: 0, Paid: 1},
+		{Cadence: "c", Step: "s1", Channel: nudge.SMS, Planned: 2, Sent: 1, Delivered: 1, Replied: 1, Promised: 1, Paid: 0},
+		{Cadence: "c", Step: "s2", Channel: nudge.SMS, Planned: 2, Sent: 2, Delivered: 1, Replied: 1, Promised: 0, Paid: 1},
 	}, funnel)
 
 	needs, err := ops.NeedsPersonReplies(ctx, "acme", 10)
@@ -140,7 +135,36 @@ func testOps(t *testing.T, s nudge.Store) {
 	empty, err := ops.OpsSummary(ctx, store.OpsQuery{Lender: "gamma", Since: T0, Until: T0.Add(day)})
 	require.NoError(t, err)
 	require.Empty(t, empty.Attempts)
-	require.Empty(t, empty.Daily)
+	require.Empty(t, empty.Periods)
+	require.Empty(t, sum.Periods, "no periods asked, none counted")
+
+	// Periods of the caller's choosing: [T0, T0+1d), [T0+1d, T0+3d),
+	// [T0+3d, T0+7d). The voice attempt at exactly T0+3d opens the third.
+	q.Periods = []time.Time{T0, T0.Add(day), T0.Add(3 * day)}
+	sum, err = ops.OpsSummary(ctx, q)
+	require.NoError(t, err)
+	require.Equal(t, []store.PeriodCount{
+		{Period: 0, Channel: nudge.SMS, N: 2},
+		{Period: 2, Channel: nudge.SMS, N: 1},
+		{Period: 2, Channel: nudge.Voice, N: 1},
+	}, sum.Periods)
+	q.Periods = []time.Time{T0}
+	sum, err = ops.OpsSummary(ctx, q)
+	require.NoError(t, err)
+	require.Equal(t, []store.PeriodCount{{Period: 0, Channel: nudge.SMS, N: 3}, {Period: 0, Channel: nudge.Voice, N: 1}}, sum.Periods)
+	for _, bad := range []struct {
+		periods []time.Time
+		want    string
+	}{
+		{[]time.Time{T0.Add(time.Hour)}, "periods[0]"},
+		{[]time.Time{T0, T0.Add(2 * day), T0.Add(day)}, "periods[2]"},
+		{[]time.Time{T0, T0.Add(7 * day)}, "before until"},
+		{make([]time.Time, store.MaxOpsPeriods+1), "more than"},
+	} {
+		q.Periods = bad.periods
+		_, err = ops.OpsSummary(ctx, q)
+		require.ErrorContains(t, err, bad.want)
+	}
 
 	_, err = ops.OpsSummary(ctx, store.OpsQuery{Since: T0, Until: T0.Add(day)})
 	require.ErrorContains(t, err, "lender is required")

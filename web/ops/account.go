@@ -68,7 +68,7 @@ type enqueuedDetail struct {
 // account shows everything Nudge decided and did for an account, each
 // decision with its reason and rule.
 func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Account", "accounts"
+	v.Title, v.Nav = v.T("Account"), "accounts"
 	ctx, lender, id := r.Context(), p.Lender, r.PathValue("id")
 	acct, err := o.cfg.Store.GetAccount(ctx, lender, id)
 	if errors.Is(err, nudge.ErrNotFound) {
@@ -97,12 +97,12 @@ func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	v.Title = "Account " + acct.ID
-	v.Data = buildAccount(acct, rs, atts, reps, prs, evs)
+	v.Title = v.Tf("Account %s", acct.ID)
+	v.Data = buildAccount(v, acct, rs, atts, reps, prs, evs)
 	return "account", nil
 }
 
-func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt, reps []nudge.Reply,
+func buildAccount(v *opsView, acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt, reps []nudge.Reply,
 	prs []nudge.Promise, evs []nudge.Event) accountData {
 	d := accountData{Account: acct, Found: true}
 	var tl []timelineEntry
@@ -118,12 +118,12 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 			var dd decisionDetail
 			_ = json.Unmarshal(e.Detail, &dd) // a detail of another shape leaves the explanation empty
 			entry.Explanation = dd.Explanation
-			entry.Summary = "Send-time check: " + e.Action
+			entry.Summary = v.Tf("Send-time check: %s", v.T(e.Action))
 			if !dd.Until.IsZero() {
-				entry.Summary += " until " + fmtTime(dd.Until)
+				entry.Summary = v.Tf("Send-time check: %s until %s", v.T(e.Action), v.Time(dd.Until))
 			}
 			if len(dd.Zones) > 0 {
-				entry.Summary += " (zones " + strings.Join(dd.Zones, ", ") + ")"
+				entry.Summary += " · " + v.Tf("zones %s", strings.Join(dd.Zones, ", "))
 			}
 			if e.ReminderID != "" {
 				lastDecision[e.ReminderID] = e
@@ -132,12 +132,12 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 			var ed enqueuedDetail
 			_ = json.Unmarshal(e.Detail, &ed)
 			entry.Action, entry.Rule = store.ActionDefer, store.RulePlanningWindow
-			entry.Summary = "Planned and held back until " + fmtTime(ed.ProcessAt) + ": outside the allowed window"
+			entry.Summary = v.Tf("Planned and held back until %s: outside the allowed window", v.Time(ed.ProcessAt))
 			if e.ReminderID != "" {
 				lastDecision[e.ReminderID] = e
 			}
 		default:
-			entry.Summary = eventSummary(e)
+			entry.Summary = eventSummary(v, e)
 		}
 		add(entry)
 	}
@@ -163,16 +163,16 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 		}
 		d.Reminders = append(d.Reminders, row)
 		add(timelineEntry{At: r.CreatedAt, Kind: "reminder", ReminderID: r.ID,
-			Summary: fmt.Sprintf("Planned %s/%s on %s, due %s", r.Key.Cadence, r.Key.Step, r.Channel, fmtTime(r.DueAt))})
+			Summary: v.Tf("Planned %s/%s on %s, due %s", r.Key.Cadence, r.Key.Step, v.T(string(r.Channel)), v.Time(r.DueAt))})
 		if r.Status.Terminal() {
 			add(timelineEntry{At: r.UpdatedAt, Kind: "reminder", ReminderID: r.ID, Reason: r.Reason, Rule: row.Rule,
 				Explanation: row.Explanation, Action: string(r.Status),
-				Summary: fmt.Sprintf("Reminder %s/%s %s", r.Key.Cadence, r.Key.Step, r.Status)})
+				Summary: v.Tf("Reminder %s/%s %s", r.Key.Cadence, r.Key.Step, v.T(string(r.Status)))})
 		}
 	}
 	for _, a := range atts {
 		add(timelineEntry{At: a.CreatedAt, Kind: "attempt", Reason: a.Reason, ReminderID: a.ReminderID,
-			Summary:   fmt.Sprintf("Attempt on %s to %s: %s", a.Channel, channels.Mask(a.Address), a.Status),
+			Summary:   v.Tf("Attempt on %s to %s: %s", v.T(string(a.Channel)), channels.Mask(a.Address), v.T(string(a.Status))),
 			ErrorCode: a.ErrorCode, Body: a.Body, Template: a.Template})
 	}
 	promiseOf := map[string]nudge.Promise{}
@@ -183,19 +183,19 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 	}
 	for _, rp := range reps {
 		row := replyWords(store.ReplyRow{Reply: rp, Promise: promiseOf[rp.ID]})
-		s := fmt.Sprintf("Reply on %s", rp.Channel)
+		s := v.Tf("Reply on %s", v.T(string(rp.Channel)))
 		if rp.NeedsPerson {
 			if rp.ResolvedAt.IsZero() {
-				s += " — needs a person"
+				s += " · " + v.T("needs a person")
 			} else {
-				s += " — resolved by " + rp.ResolvedBy
+				s += " · " + v.Tf("resolved by %s", rp.ResolvedBy)
 			}
 		}
 		add(timelineEntry{At: rp.CreatedAt, Kind: "reply", Summary: s, Reply: &row})
 	}
 	for _, pr := range prs {
 		add(timelineEntry{At: pr.CreatedAt, Kind: "promise",
-			Summary: fmt.Sprintf("Promise to pay %s %s by %s: %s", pr.Amount, pr.Currency, pr.Due, pr.Status)})
+			Summary: v.Tf("Promise to pay %s %s by %s: %s", pr.Amount, pr.Currency, pr.Due, v.T(string(pr.Status)))})
 	}
 	sort.SliceStable(tl, func(i, j int) bool {
 		if !tl[i].At.Equal(tl[j].At) {
@@ -207,20 +207,24 @@ func buildAccount(acct nudge.Account, rs []nudge.Reminder, atts []nudge.Attempt,
 	return d
 }
 
+// eventDetails are the fields of an event's detail a timeline line shows,
+// with their names.
+var eventDetails = []struct{ key, name string }{
+	{"status", msg("status")}, {"channel", msg("channel")}, {"source", msg("source")},
+	{"error_code", msg("error code")}, {"note", msg("note")}, {"kind", msg("kind")},
+}
+
 // eventSummary describes an event other than a decision.
-func eventSummary(e nudge.Event) string {
+func eventSummary(v *opsView, e nudge.Event) string {
 	var detail map[string]any
 	_ = json.Unmarshal(e.Detail, &detail) // a non-object detail is left out
 	var parts []string
-	for _, k := range []string{"status", "channel", "source", "error_code", "note", "kind"} {
-		if v, ok := detail[k]; ok && v != "" {
-			parts = append(parts, fmt.Sprintf("%s %v", strings.ReplaceAll(k, "_", " "), v))
+	for _, d := range eventDetails {
+		if val, ok := detail[d.key]; ok && val != "" {
+			parts = append(parts, v.T(d.name)+" "+fmt.Sprint(val))
 		}
 	}
-	s := strings.ReplaceAll(string(e.Kind), "_", " ")
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
+	s := v.T(string(e.Kind))
 	if e.Action != "" {
 		s += ": " + e.Action
 	}

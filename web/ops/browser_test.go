@@ -96,6 +96,11 @@ func TestOpsBrowser(t *testing.T) {
 	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("who")))
 	require.NoError(t, err)
 	require.Contains(t, who, "operator")
+	// The tabs pick the range: the last 30 days hold the whole history.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav.tabs a[href*="range=30d"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.tabs a[aria-current="page"][href*="range=30d"]`)),
+	))
 
 	// Every chart is drawn, from non-zero data, with real marks.
 	charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]opsChartInfo](`Array.from(document.querySelectorAll('figure.chart')).map(f => ({
@@ -104,7 +109,7 @@ func TestOpsBrowser(t *testing.T) {
 	require.Len(t, charts, 3)
 	for _, c := range charts {
 		require.Positive(t, c.Total, "chart %s has data", c.ID)
-		require.Greater(t, c.Marks, 5, "chart %s draws marks", c.ID)
+		require.GreaterOrEqual(t, c.Marks, 3, "chart %s draws marks", c.ID)
 	}
 	opsScreenshot(t, ctx, dir, "ops-overview.png")
 

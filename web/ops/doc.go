@@ -9,4 +9,11 @@
 // queue view carries its actions; asynqmon is mounted at /ops/queues/ for
 // platform keys. Every page works without JavaScript. Its templates and
 // static files are embedded from templates/ and static/.
+//
+// Pages count days and show times in the lender's time zone (locale.go),
+// over a time range of tabs or dates (range.go), and speak English,
+// Spanish or simplified Chinese through gettext-style catalogues keyed by
+// the English text (i18n.go). Charts are SVG computed in chart.go and
+// drawn by the layout's "chart" template. The overview, funnel, replies and
+// queue counts refresh themselves (static/live.js).
 package ops

@@ -149,14 +149,14 @@ func cursorParam(s string) (store.Cursor, error) {
 // status (one or a comma-separated list), channel and error code, a page
 // at a time (keyset paging).
 func (o *Ops) attempts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
 	v.Title, v.Nav, v.Filter = "Attempts", "overview", f
 	q := r.URL.Query()
 	d := attemptsData{Status: q.Get("status"), Code: strings.TrimSpace(q.Get("code")), Statuses: opsAttemptStatuses}
-	aq := store.AttemptQuery{Lender: p.Lender, Since: f.since(), Until: f.until(), ErrorCode: d.Code, Newest: true, Limit: OpsListPageSize + 1}
+	aq := store.AttemptQuery{Lender: p.Lender, Since: f.Since, Until: f.Until, ErrorCode: d.Code, Newest: true, Limit: OpsListPageSize + 1}
 	for s := range strings.SplitSeq(d.Status, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -215,7 +215,7 @@ func (o *Ops) suppressed(w http.ResponseWriter, r *http.Request, p *opsPrincipal
 }
 
 func (o *Ops) decided(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView, action, title string) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
@@ -225,7 +225,7 @@ func (o *Ops) decided(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	dq := store.DecidedQuery{Lender: p.Lender, Action: action, Since: f.since(), Until: f.until(),
+	dq := store.DecidedQuery{Lender: p.Lender, Action: action, Since: f.Since, Until: f.Until,
 		Reason: nudge.Reason(strings.TrimSpace(q.Get("reason"))), Offset: (n - 1) * OpsListPageSize, Limit: OpsListPageSize + 1}
 	if dq.Channel, err = channelParam(q); err != nil {
 		return "", err
@@ -254,7 +254,7 @@ type optOutsData struct {
 // optOuts lists the opt-outs recorded in the range, newest first, each with
 // the accounts it stops.
 func (o *Ops) optOuts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
@@ -264,7 +264,7 @@ func (o *Ops) optOuts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	oq := store.OptOutQuery{Lender: p.Lender, Since: f.since(), Until: f.until(), Source: strings.TrimSpace(q.Get("source")),
+	oq := store.OptOutQuery{Lender: p.Lender, Since: f.Since, Until: f.Until, Source: strings.TrimSpace(q.Get("source")),
 		Offset: (n - 1) * OpsListPageSize, Limit: OpsListPageSize + 1}
 	if oq.Channel, err = channelParam(q); err != nil {
 		return "", err
@@ -294,7 +294,7 @@ type promisesData struct {
 
 // promises lists the promises made in the range, newest first, by status.
 func (o *Ops) promises(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
@@ -302,7 +302,7 @@ func (o *Ops) promises(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	q := r.URL.Query()
 	d := promisesData{Status: q.Get("status"),
 		Statuses: []nudge.PromiseStatus{nudge.PromisePending, nudge.PromiseKept, nudge.PromiseBroken, nudge.PromiseCanceled}}
-	pq := store.PromiseQuery{Lender: p.Lender, Status: nudge.PromiseStatus(d.Status), Since: f.since(), Until: f.until(),
+	pq := store.PromiseQuery{Lender: p.Lender, Status: nudge.PromiseStatus(d.Status), Since: f.Since, Until: f.Until,
 		Newest: true, Limit: OpsListPageSize + 1}
 	if d.Status != "" && !slices.Contains(d.Statuses, pq.Status) {
 		return "", opsErrorf(http.StatusBadRequest, "status: %q is not a promise status", d.Status)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,17 +16,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
 )
 
 // Dashboard limits.
 const (
-	// DefaultOpsRangeDays is the length of the default date range.
+	// DefaultOpsRangeDays is how many days a range of dates spans when it
+	// names only its last day (?to=), ending today when it names neither.
 	DefaultOpsRangeDays = 30
 	// MaxOpsRangeDays is the longest date range a page accepts.
 	MaxOpsRangeDays = 366
+	// DefaultOpsRefresh is how often the live parts of a page refresh.
+	DefaultOpsRefresh = 30 * time.Second
 )
 
 //go:embed templates/*.html
@@ -99,9 +103,26 @@ type OpsConfig struct {
 	// Control carries out a lender's queue actions (retry, cancel, pause,
 	// resume); nil shows the queue view without them.
 	Control *dispatcher.Control
+	// Cadences orders the funnel by the steps of each cadence and, for a
+	// lender without a time zone, gives the zone of its cadences'
+	// jurisdiction; *schedules.Library is one. Nil orders the funnel by
+	// due time and counts such a lender's days in UTC.
+	Cadences OpsCadences
+	// Refresh is how often the overview and the lists refresh themselves
+	// in the browser (DefaultOpsRefresh when zero; negative turns it off).
+	Refresh time.Duration
 	Clock   nudge.Clock
 	Logger  *slog.Logger
 }
+
+// OpsCadences reads a lender's active cadences and their compliance
+// profiles; *schedules.Library is one.
+type OpsCadences interface {
+	Cadences(ctx context.Context, lender string) ([]schedules.Versioned, error)
+	Profile(ctx context.Context, lender, name string, version int) (*compliance.Profile, error)
+}
+
+var _ OpsCadences = (*schedules.Library)(nil)
 
 // Ops is the operator dashboard under /ops: server-rendered pages behind a
 // login with an API key. A lender's key sees and acts on its own lender only:
@@ -115,7 +136,7 @@ type Ops struct {
 	signer opsSigner
 	secure bool
 	pages  map[string]*template.Template
-	static http.Handler
+	static *staticFiles
 	// monitor is asynqmon in full mode (admins) and read-only mode (others).
 	monitorFull, monitorReadOnly http.Handler
 }
@@ -137,6 +158,9 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultOpsSessionTTL
 	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = DefaultOpsRefresh
+	}
 	if len(cfg.QueueNames) == 0 {
 		cfg.QueueNames = []string{dispatcher.QueueCritical, dispatcher.QueueSMS, dispatcher.QueueVoice, dispatcher.QueueEmail}
 	}
@@ -155,11 +179,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		}
 		o.pages[name] = t
 	}
-	sub, err := fs.Sub(opsStaticFS, "static")
-	if err != nil {
-		return nil, fmt.Errorf("ops: static files: %w", err)
-	}
-	o.static = http.StripPrefix(web.OpsPath+"/static/", http.FileServerFS(sub))
+	o.static = opsStatic
 	if cfg.Redis != nil {
 		o.monitorFull = newQueueMonitor(cfg.Redis, false)
 		o.monitorReadOnly = newQueueMonitor(cfg.Redis, true)
@@ -209,18 +229,43 @@ type opsView struct {
 	Message string
 	Next    string
 	Data    any
+
+	// Lang is the page's language (one of opsLocales); Langs is the
+	// language menu.
+	Lang  string
+	Langs []langChoice
+	// Zone is the lender's time zone: pages show times and count days in it.
+	Zone *time.Location
+	// Now is when the page was made.
+	Now time.Time
+	// Refresh, when positive, is how many seconds apart the page's live
+	// parts refresh themselves.
+	Refresh int
 }
 
-// opsError is an error shown as a page with its status.
+// opsError is an error shown as a page with its status. Its format is an
+// English text of the catalogue, translated when the page is shown.
 type opsError struct {
 	status int
-	msg    string
+	format string
+	args   []any
 }
 
-func (e *opsError) Error() string { return e.msg }
+func (e *opsError) Error() string { return fmt.Sprintf(e.format, e.args...) }
 
 func opsErrorf(status int, format string, args ...any) *opsError {
-	return &opsError{status: status, msg: fmt.Sprintf(format, args...)}
+	return &opsError{status: status, format: format, args: args}
+}
+
+// statusTitles are the titles of error pages.
+var statusTitles = map[int]string{
+	http.StatusBadRequest:            msg("Bad request"),
+	http.StatusUnauthorized:          msg("Not logged in"),
+	http.StatusForbidden:             msg("Not allowed"),
+	http.StatusNotFound:              msg("Not found"),
+	http.StatusConflict:              msg("Conflict"),
+	http.StatusRequestEntityTooLarge: msg("Too large"),
+	http.StatusInternalServerError:   msg("Something went wrong"),
 }
 
 // pageFunc serves one page for a logged-in key; it fills v and returns the
@@ -254,11 +299,12 @@ func (o *Ops) page(fn pageFunc) http.Handler {
 				return
 			}
 		}
-		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform()}
+		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform(), Now: o.now()}
 		if err := o.actingLender(w, r, p, v); err != nil {
 			o.fail(w, r, p, err)
 			return
 		}
+		o.localise(w, r, v)
 		name, err := fn(w, r, p, v)
 		if err != nil {
 			o.fail(w, r, p, err)
@@ -355,10 +401,18 @@ func (o *Ops) fail(w http.ResponseWriter, r *http.Request, p *opsPrincipal, err 
 		o.cfg.Logger.Error("ops page failed", "path", r.URL.Path, "err", err)
 		oe = opsErrorf(http.StatusInternalServerError, "internal error")
 	}
-	v := &opsView{Title: http.StatusText(oe.status), Error: oe.msg}
+	v := &opsView{Now: o.now()}
 	if p != nil {
 		v.Key, v.CSRF, v.Queues = p.Key, p.CSRF, o.monitorFull != nil && p.Key.Platform()
 		v.Lender = nudge.Lender{ID: p.Lender, Name: p.Lender}
+		if l, err := o.cfg.Store.GetLender(r.Context(), p.Lender); err == nil {
+			v.Lender = l
+		}
+	}
+	o.localise(w, r, v)
+	v.Title, v.Error = http.StatusText(oe.status), v.Tf(oe.format, oe.args...)
+	if t, ok := statusTitles[oe.status]; ok {
+		v.Title = v.T(t)
 	}
 	o.render(w, oe.status, "error", v)
 }
@@ -395,10 +449,10 @@ func safeNext(next string) string {
 
 // loginForm shows the login form with a fresh anti-forgery nonce.
 func (o *Ops) loginForm(w http.ResponseWriter, r *http.Request) {
-	o.showLogin(w, r, http.StatusOK, "")
+	o.showLogin(w, r, http.StatusOK, nil)
 }
 
-func (o *Ops) showLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (o *Ops) showLogin(w http.ResponseWriter, r *http.Request, status int, msg *opsError) {
 	nonce, err := newOpsNonce()
 	if err != nil {
 		o.fail(w, r, nil, err)
@@ -407,27 +461,32 @@ func (o *Ops) showLogin(w http.ResponseWriter, r *http.Request, status int, msg 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	http.SetCookie(w, o.cookie(opsLoginCookie, nonce))
-	o.render(w, status, "login", &opsView{Title: "Log in", CSRF: o.signer.csrf(nonce), Error: msg,
-		Next: safeNext(r.FormValue("next"))})
+	v := &opsView{CSRF: o.signer.csrf(nonce), Next: safeNext(r.FormValue("next")), Now: o.now()}
+	o.localise(w, r, v)
+	v.Title = v.T("Log in")
+	if msg != nil {
+		v.Error = v.Tf(msg.format, msg.args...)
+	}
+	o.render(w, status, "login", v)
 }
 
 // login checks the API key of the form and starts a session.
 func (o *Ops) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxOpsLoginBody)
 	if err := r.ParseForm(); err != nil {
-		o.showLogin(w, r, http.StatusBadRequest, "the form could not be read")
+		o.showLogin(w, r, http.StatusBadRequest, opsErrorf(http.StatusBadRequest, "the form could not be read"))
 		return
 	}
 	c, err := r.Cookie(opsLoginCookie)
 	if err != nil || !o.signer.checkCSRF(c.Value, r.PostFormValue("csrf")) {
-		o.showLogin(w, r, http.StatusForbidden, "the form has expired: try again")
+		o.showLogin(w, r, http.StatusForbidden, opsErrorf(http.StatusForbidden, "the form has expired: try again"))
 		return
 	}
 	key, err := o.authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("key")))
 	if err != nil {
 		var oe *opsError
 		if errors.As(err, &oe) {
-			o.showLogin(w, r, oe.status, oe.msg)
+			o.showLogin(w, r, oe.status, oe)
 			return
 		}
 		o.fail(w, r, nil, err)

@@ -16,16 +16,19 @@ import (
 )
 
 var opsFuncs = template.FuncMap{
-	"ts":         fmtTime,
-	"mask":       channels.Mask,
-	"pct":        pct,
-	"secs":       func(d time.Duration) string { return d.Round(time.Second).String() },
-	"pathEscape": url.PathEscape,
-	"list":       func(vs ...any) []any { return vs },
-	"errmeaning": channels.ErrorMeaning,
-	"intent":     intentText,
-	"statuses":   statusParam,
-	"orlist":     func(s string) string { return strings.ReplaceAll(s, ",", " or ") },
+	// ts formats a time in UTC; pages use the view's Time, in the lender's zone.
+	"ts":          fmtTime,
+	"mask":        channels.Mask,
+	"pct":         pct,
+	"secs":        func(d time.Duration) string { return d.Round(time.Second).String() },
+	"pathEscape":  url.PathEscape,
+	"list":        func(vs ...any) []any { return vs },
+	"static":      staticURL,
+	"statusClass": statusClass,
+	"errmeaning":  channels.ErrorMeaning,
+	"intent":      intentText,
+	"statuses":    statusParam,
+	"orlist":      func(s string) string { return strings.ReplaceAll(s, ",", " or ") },
 }
 
 // pct formats n/d as a percentage, or a dash when d is zero.
@@ -43,63 +46,21 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// opsFilter is the lender and date range of a page: From..To inclusive,
-// whole UTC days.
-type opsFilter struct {
-	Lender   string
-	From, To nudge.Date
+// statusOrder is the order statuses are drawn and listed in: arrived, on
+// its way, waiting, in doubt, not arrived.
+var statusOrder = []nudge.AttemptStatus{
+	nudge.AttemptDelivered, nudge.AttemptCompleted, nudge.AttemptSent, nudge.AttemptAnswered, nudge.AttemptRinging,
+	nudge.AttemptClaimed, nudge.AttemptSending, nudge.AttemptRetrying, nudge.AttemptUnknown,
+	nudge.AttemptBusy, nudge.AttemptNoAnswer, nudge.AttemptUndelivered, nudge.AttemptFailed, nudge.AttemptCanceled,
 }
 
-// query returns the filter as a query string.
-func (f opsFilter) Query() string {
-	return url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}.Encode()
-}
-
-// Link returns path with the filter's query and the pairs of kv (key,
-// value, …) added: a link to a list over the same lender and range.
-func (f opsFilter) Link(path string, kv ...string) string {
-	q := url.Values{"lender": {f.Lender}, "from": {f.From.String()}, "to": {f.To.String()}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			q.Set(kv[i], kv[i+1])
-		}
+// statusClass is the CSS class that colours an attempt status by what it
+// means (ops.css): delivered green, failed red, waiting grey, retrying amber.
+func statusClass(s nudge.AttemptStatus) string {
+	if slices.Contains(statusOrder, s) {
+		return "s-" + string(s)
 	}
-	return path + "?" + q.Encode()
-}
-
-func (f opsFilter) since() time.Time { return f.From.In(time.UTC, 0, 0) }
-
-func (f opsFilter) until() time.Time { return f.To.In(time.UTC, 0, 0).Add(24 * time.Hour) }
-
-// filter reads lender, from and to. A key sees only its own lender.
-func (o *Ops) filter(r *http.Request, p *opsPrincipal) (opsFilter, error) {
-	q := r.URL.Query()
-	f := opsFilter{Lender: p.Lender}
-	if l := q.Get("lender"); l != "" && l != p.Lender {
-		return f, opsErrorf(http.StatusForbidden, "this key belongs to lender %s and cannot see lender %s", p.Key.Lender, l)
-	}
-	today := nudge.DateOf(o.now().UTC())
-	f.To = today
-	f.From = nudge.DateOf(today.In(time.UTC, 0, 0).AddDate(0, 0, -(DefaultOpsRangeDays - 1)))
-	for _, p := range []struct {
-		name string
-		d    *nudge.Date
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			d, err := nudge.ParseDate(v)
-			if err != nil {
-				return f, opsErrorf(http.StatusBadRequest, "%s: %v", p.name, err)
-			}
-			*p.d = d
-		}
-	}
-	switch days := f.To.DaysSince(f.From); {
-	case days < 0:
-		return f, opsErrorf(http.StatusBadRequest, "from %s is after to %s", f.From, f.To)
-	case days >= MaxOpsRangeDays:
-		return f, opsErrorf(http.StatusBadRequest, "the range %s to %s is longer than %d days", f.From, f.To, MaxOpsRangeDays)
-	}
-	return f, nil
+	return "s-claimed"
 }
 
 // opsTotals are the headline numbers of one range.
@@ -118,7 +79,9 @@ type opsTotals struct {
 	// Suppressed and Deferred count reminders, each once, deferred at
 	// planning or send time: the length of their lists.
 	Suppressed, Deferred int
-	DeliveryRate         string
+	// DeliveryRate is delivered of sent over the channels with delivery
+	// receipts (text messages and calls): email has none.
+	DeliveryRate string
 }
 
 // sentStatus reports whether the provider accepted an attempt in status s.
@@ -130,13 +93,21 @@ func deliveredStatus(s nudge.AttemptStatus) bool {
 	return s == nudge.AttemptDelivered || s == nudge.AttemptCompleted
 }
 
+// hasReceipts reports whether the provider of channel c says when a message
+// arrived: Twilio does for texts and calls; SMTP never does for email.
+func hasReceipts(c nudge.ChannelKind) bool { return c != nudge.Email }
+
 func totalsOf(label string, f opsFilter, s store.OpsSummary) opsTotals {
 	t := opsTotals{Label: label, Filter: f, NeedsPerson: s.NeedsPerson, Deferred: s.Deferred, Suppressed: s.Suppressed}
+	var receiptSent int
 	for _, a := range s.Attempts {
 		if sentStatus(a.Status) {
 			t.Sent += a.N
+			if hasReceipts(a.Channel) {
+				receiptSent += a.N
+			}
 		}
-		if deliveredStatus(a.Status) {
+		if deliveredStatus(a.Status) && hasReceipts(a.Channel) {
 			t.Delivered += a.N
 		}
 		if a.Status == nudge.AttemptFailed || a.Status == nudge.AttemptUndelivered {
@@ -161,7 +132,7 @@ func totalsOf(label string, f opsFilter, s store.OpsSummary) opsTotals {
 	for _, n := range s.OptOuts {
 		t.OptOuts += n
 	}
-	t.DeliveryRate = pct(t.Delivered, t.Sent)
+	t.DeliveryRate = pct(t.Delivered, receiptSent)
 	return t
 }
 
@@ -181,7 +152,7 @@ type overviewData struct {
 	OptOuts      []keyCount
 	Queues       []opsQueue
 	QueueError   string
-	Charts       []opsChart
+	Charts       []chart
 	// The status lists the headline numbers link to.
 	SentStatuses, DeliveredStatuses, FailedStatuses []nudge.AttemptStatus
 }
@@ -205,42 +176,49 @@ func sortedCounts[K ~string](m map[K]int) []keyCount {
 	return out
 }
 
-// overview shows today and the range: sends, delivery, replies, promises,
-// opt-outs, suppressions and deferrals, and the queues.
+// overview shows today (in the lender's time zone) and the range: sends,
+// delivery, replies, promises, opt-outs, suppressions and deferrals, and
+// the queues.
 func (o *Ops) overview(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
-	v.Title, v.Nav, v.Filter = "Overview", "overview", f
-	ctx := r.Context()
-	now := o.now().UTC()
-	todayStart := nudge.DateOf(now).In(time.UTC, 0, 0)
-	today, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: todayStart, Until: todayStart.Add(24 * time.Hour)})
+	v.Title, v.Nav, v.Filter = v.T("Overview"), "overview", f
+	o.live(v)
+	ctx, loc := r.Context(), v.loc()
+	day := nudge.DateOf(v.Now.In(loc))
+	today, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: day.In(loc, 0, 0), Until: day.AddDays(1).In(loc, 0, 0)})
 	if err != nil {
 		return "", err
 	}
-	rng, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: f.since(), Until: f.until()})
+	rng, err := o.cfg.Store.OpsSummary(ctx, store.OpsQuery{Lender: f.Lender, Since: f.Since, Until: f.Until, Periods: f.Periods})
 	if err != nil {
 		return "", err
 	}
+	attempts := slices.Clone(rng.Attempts)
+	slices.SortStableFunc(attempts, func(a, b store.AttemptCount) int {
+		if c := slices.Index(nudge.Channels, a.Channel) - slices.Index(nudge.Channels, b.Channel); c != 0 {
+			return c
+		}
+		return slices.Index(statusOrder, a.Status) - slices.Index(statusOrder, b.Status)
+	})
+	// Today's numbers link to lists over today's date in the lender's zone.
 	todayFilter := f
-	todayFilter.From, todayFilter.To = nudge.DateOf(now), nudge.DateOf(now)
+	todayFilter.Range, todayFilter.From, todayFilter.To = "", day, day
 	d := overviewData{
-		Today: totalsOf("Today", todayFilter, today), Range: totalsOf(f.From.String()+" – "+f.To.String(), f, rng),
-		Attempts: rng.Attempts, Decisions: rng.Decisions, OptOuts: sortedCounts(rng.OptOuts),
+		Today: totalsOf(v.T("Today"), todayFilter, today), Range: totalsOf(f.Label, f, rng),
+		Attempts: attempts, Decisions: rng.Decisions, OptOuts: sortedCounts(rng.OptOuts),
 		SentStatuses: opsSentStatuses, DeliveredStatuses: opsDeliveredStatuses, FailedStatuses: opsFailedStatuses,
 	}
-	d.Queues, d.QueueError = o.queueTable()
-	if d.Charts, err = overviewCharts(f, rng); err != nil {
-		return "", err
-	}
+	d.Queues, d.QueueError = o.queueTable(v)
+	d.Charts = overviewCharts(v, f, rng)
 	v.Data = d
 	return "overview", nil
 }
 
 // queueTable reads each queue's depth and latency.
-func (o *Ops) queueTable() ([]opsQueue, string) {
+func (o *Ops) queueTable(v *opsView) ([]opsQueue, string) {
 	if o.cfg.Queues == nil {
 		return nil, ""
 	}
@@ -254,7 +232,7 @@ func (o *Ops) queueTable() ([]opsQueue, string) {
 				continue
 			}
 			o.cfg.Logger.Warn("ops queue info", "queue", name, "err", err)
-			return out, fmt.Sprintf("queue %s: the queue store did not answer", name)
+			return out, v.Tf("queue %s: the queue store did not answer", name)
 		}
 		out = append(out, opsQueue{Name: name, Size: info.Size, Pending: info.Pending, Active: info.Active,
 			Scheduled: info.Scheduled, Retry: info.Retry, Archived: info.Archived, Latency: info.Latency, Paused: info.Paused})
@@ -262,53 +240,39 @@ func (o *Ops) queueTable() ([]opsQueue, string) {
 	return out, ""
 }
 
-// overviewCharts draws sends by channel and status, sends per day, and
-// suppressions and deferrals by reason.
-func overviewCharts(f opsFilter, s store.OpsSummary) ([]opsChart, error) {
-	var statuses []nudge.AttemptStatus
-	for _, a := range s.Attempts {
-		if !slices.Contains(statuses, a.Status) {
-			statuses = append(statuses, a.Status)
-		}
-	}
-	slices.Sort(statuses)
+// overviewCharts draws attempts by channel and status, attempts over time
+// by channel, and suppressions and deferrals by reason.
+func overviewCharts(v *opsView, f opsFilter, s store.OpsSummary) []chart {
 	chans := make([]string, len(nudge.Channels))
 	for i, c := range nudge.Channels {
-		chans[i] = string(c)
+		chans[i] = v.T(string(c))
 	}
-	var bySt []opsSeries
-	for _, st := range statuses {
-		vals := make([]float64, len(nudge.Channels))
+	var bySt []series
+	for _, st := range statusOrder {
+		vals := make([]int, len(nudge.Channels))
 		for _, a := range s.Attempts {
 			if a.Status == st {
-				vals[slices.Index(nudge.Channels, a.Channel)] += float64(a.N)
+				vals[slices.Index(nudge.Channels, a.Channel)] += a.N
 			}
 		}
-		bySt = append(bySt, opsSeries{Name: string(st), Values: vals})
+		if slices.ContainsFunc(vals, func(n int) bool { return n > 0 }) {
+			bySt = append(bySt, series{Name: v.T(string(st)), Class: statusClass(st), Values: vals})
+		}
 	}
-	sends, err := barChart("chart-sends", "Attempts by channel and status", chans, bySt, true)
-	if err != nil {
-		return nil, err
-	}
+	sends := hbarChart("chart-sends", v.T("Attempts by channel and status"),
+		v.T("Horizontal bars, one per channel, split by attempt status."), chans, bySt)
 
-	var days []string
-	for d := f.From; d.DaysSince(f.To) <= 0; d = nudge.DateOf(d.In(time.UTC, 0, 0).AddDate(0, 0, 1)) {
-		days = append(days, d.String()[5:])
-	}
-	var daily []opsSeries
+	var perChan []series
 	for _, c := range nudge.Channels {
-		vals := make([]float64, len(days))
-		for _, dc := range s.Daily {
-			if i := dc.Day.DaysSince(f.From); dc.Channel == c && i >= 0 && i < len(vals) {
-				vals[i] += float64(dc.N)
+		vals := make([]int, len(f.Periods))
+		for _, pc := range s.Periods {
+			if pc.Channel == c && pc.Period >= 0 && pc.Period < len(vals) {
+				vals[pc.Period] += pc.N
 			}
 		}
-		daily = append(daily, opsSeries{Name: string(c), Values: vals})
+		perChan = append(perChan, series{Name: v.T(string(c)), Class: "c-" + string(c), Values: vals})
 	}
-	perDay, err := lineChart("chart-daily", "Attempts per day (UTC)", days, daily)
-	if err != nil {
-		return nil, err
-	}
+	overTime := columnChart("chart-time", f.Per, v.T("Columns, one per period, split by channel."), f.PeriodLabels, perChan)
 
 	var reasons []string
 	for _, d := range s.Decisions {
@@ -317,57 +281,21 @@ func overviewCharts(f opsFilter, s store.OpsSummary) ([]opsChart, error) {
 		}
 	}
 	slices.Sort(reasons)
-	supp := opsSeries{Name: "suppressed", Values: make([]float64, len(reasons))}
-	def := opsSeries{Name: "deferred", Values: make([]float64, len(reasons))}
+	supp := series{Name: v.T("suppressed"), Class: "d-suppress", Values: make([]int, len(reasons))}
+	def := series{Name: v.T("deferred"), Class: "d-defer", Values: make([]int, len(reasons))}
 	for _, d := range s.Decisions {
 		i := slices.Index(reasons, string(d.Reason))
 		if d.Action == "suppress" {
-			supp.Values[i] += float64(d.N)
+			supp.Values[i] += d.N
 		} else {
-			def.Values[i] += float64(d.N)
+			def.Values[i] += d.N
 		}
 	}
-	decisions, err := horizontalBarChart("chart-decisions", "Suppressions and deferrals by reason", reasons, []opsSeries{supp, def})
-	if err != nil {
-		return nil, err
+	decisions := hbarChart("chart-decisions", v.T("Suppressions and deferrals by reason"),
+		v.T("Horizontal bars, one per reason, split into suppressed and deferred."), reasons, []series{supp, def})
+	out := []chart{sends, overTime, decisions}
+	for i := range out {
+		out[i].Empty = v.T("No data in this range.")
 	}
-	return []opsChart{sends, perDay, decisions}, nil
-}
-
-type funnelData struct {
-	Steps  []store.FunnelStep
-	Window time.Duration
-	Chart  opsChart
-}
-
-// funnel shows planned → sent → delivered → replied → promised → paid per
-// cadence step.
-func (o *Ops) funnel(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
-	if err != nil {
-		return "", err
-	}
-	v.Title, v.Nav, v.Filter = "Funnel", "funnel", f
-	steps, err := o.cfg.Store.OpsFunnel(r.Context(), store.OpsQuery{Lender: f.Lender, Since: f.since(), Until: f.until()})
-	if err != nil {
-		return "", err
-	}
-	stages := []string{"planned", "sent", "delivered", "replied", "promised", "paid"}
-	labels := make([]string, len(steps))
-	series := make([]opsSeries, len(stages))
-	for i, st := range stages {
-		series[i] = opsSeries{Name: st, Values: make([]float64, len(steps))}
-	}
-	for j, s := range steps {
-		labels[j] = s.Cadence + "/" + s.Step
-		for i, n := range []int{s.Planned, s.Sent, s.Delivered, s.Replied, s.Promised, s.Paid} {
-			series[i].Values[j] = float64(n)
-		}
-	}
-	chart, err := barChart("chart-funnel", "Funnel per cadence step", labels, series, false)
-	if err != nil {
-		return "", err
-	}
-	v.Data = funnelData{Steps: steps, Window: store.FunnelWindow, Chart: chart}
-	return "funnel", nil
+	return out
 }

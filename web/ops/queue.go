@@ -62,10 +62,10 @@ var queueLists = []struct {
 	id, title, action string
 	statuses          []nudge.ReminderStatus
 }{
-	{"failed", "Failed", "retry", []nudge.ReminderStatus{nudge.ReminderFailed}},
-	{"unknown", "Unknown (the provider's answer was lost; being reconciled)", "", []nudge.ReminderStatus{nudge.ReminderUnknown}},
-	{"deferred", "Deferred (waiting for an allowed time, a pause or a retry)", "cancel", []nudge.ReminderStatus{nudge.ReminderDeferred}},
-	{"queued", "Queued and scheduled", "cancel", []nudge.ReminderStatus{nudge.ReminderQueued, nudge.ReminderPlanned}},
+	{"failed", msg("Failed"), "retry", []nudge.ReminderStatus{nudge.ReminderFailed}},
+	{"unknown", msg("Unknown (the provider's answer was lost; being reconciled)"), "", []nudge.ReminderStatus{nudge.ReminderUnknown}},
+	{"deferred", msg("Deferred (waiting for an allowed time, a pause or a retry)"), "cancel", []nudge.ReminderStatus{nudge.ReminderDeferred}},
+	{"queued", msg("Queued and scheduled"), "cancel", []nudge.ReminderStatus{nudge.ReminderQueued, nudge.ReminderPlanned}},
 }
 
 // queueView shows the lender's own queue: counts by status and channel,
@@ -73,7 +73,8 @@ var queueLists = []struct {
 // their reasons and the state of their Asynq tasks.
 func (o *Ops) queueView(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
 	ctx := r.Context()
-	v.Title, v.Nav = "Queue", "queue"
+	v.Title, v.Nav = v.T("Queue"), "queue"
+	o.live(v)
 	d := queueData{Channels: nudge.Channels, CanAct: o.cfg.Control != nil && canAct(p.Key), Done: r.URL.Query().Get("done")}
 	counts, err := o.cfg.Store.QueueCounts(ctx, p.Lender)
 	if err != nil {
@@ -84,7 +85,7 @@ func (o *Ops) queueView(_ http.ResponseWriter, r *http.Request, p *opsPrincipal,
 		return "", err
 	}
 	for _, l := range queueLists {
-		ql := queueList{ID: l.id, Title: l.title, Action: l.action}
+		ql := queueList{ID: l.id, Title: v.T(l.title), Action: l.action}
 		for _, st := range l.statuses {
 			rs, err := o.cfg.Store.PageReminders(ctx, store.ReminderQuery{Lender: p.Lender, Status: st, Limit: OpsQueueListLimit + 1})
 			if err != nil {
@@ -230,9 +231,9 @@ func actionError(err error) error {
 	case errors.Is(err, nudge.ErrNotFound):
 		return opsErrorf(http.StatusNotFound, "no such reminder for this lender")
 	case errors.Is(err, nudge.ErrConflict):
-		return opsErrorf(http.StatusConflict, "%v", err)
+		return opsErrorf(http.StatusConflict, "the reminder cannot change now: %v", err)
 	case errors.Is(err, dispatcher.ErrReasonRequired), errors.Is(err, dispatcher.ErrBadPause):
-		return opsErrorf(http.StatusBadRequest, "%v", err)
+		return opsErrorf(http.StatusBadRequest, "the action was refused: %v", err)
 	}
 	return err
 }

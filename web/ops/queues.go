@@ -2,10 +2,14 @@ package ops
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
@@ -24,16 +28,25 @@ type sharedRedis struct{ c redis.UniversalClient }
 func (s sharedRedis) MakeRedisClient() any { return s.c }
 
 func newQueueMonitor(c redis.UniversalClient, readOnly bool) http.Handler {
-	return localFonts(asynqmon.New(asynqmon.Options{RootPath: web.OpsQueuesPath, RedisConnOpt: sharedRedis{c}, ReadOnly: readOnly}))
+	return monitorAssets(asynqmon.New(asynqmon.Options{RootPath: web.OpsQueuesPath, RedisConnOpt: sharedRedis{c}, ReadOnly: readOnly}))
 }
 
 // googleFonts matches the stylesheet links asynqmon's page loads from Google
-// Fonts; localFonts replaces them with the same fonts served from the binary.
+// Fonts; monitorAssets replaces them with the same fonts served from the binary.
 var googleFonts = regexp.MustCompile(`<link rel="stylesheet" href="https://fonts\.googleapis\.com/[^"]*"/>`)
 
-// localFonts rewrites asynqmon's HTML page so that nothing is loaded from a
-// CDN: its Google Fonts links become one link to the embedded fonts.
-func localFonts(next http.Handler) http.Handler {
+// monitorAssetMaxAge is how long a browser keeps asynqmon's scripts and
+// images: their names carry a hash of their content (static/js/main.5adda2da.chunk.js),
+// and they change only with the binary, which changes the names.
+const monitorAssetMaxAge = 365 * 24 * time.Hour
+
+// monitorAssets serves asynqmon's page and files. The page is rewritten so
+// that nothing is loaded from a CDN (its Google Fonts links become one link
+// to the embedded fonts) and is never cached. Its files under static/ are
+// cached for a year; the others (icons, manifest) carry an ETag, their
+// content hash, and are revalidated. asynqmon answers a path it does not
+// know with its page, so what is cached is decided by the answer's type.
+func monitorAssets(next http.Handler) http.Handler {
 	local := `<link rel="stylesheet" href="` + web.OpsPath + `/static/fonts/fonts.css"/>`
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || isMonitorAPI(r) {
@@ -47,7 +60,9 @@ func localFonts(next http.Handler) http.Handler {
 		if ct == "" {
 			ct = http.DetectContentType(body)
 		}
-		if strings.HasPrefix(ct, "text/html") {
+		switch {
+		case strings.HasPrefix(ct, "text/html"):
+			rec.header.Set("Cache-Control", "no-store")
 			first := true
 			body = googleFonts.ReplaceAllFunc(body, func([]byte) []byte {
 				if first {
@@ -57,6 +72,22 @@ func localFonts(next http.Handler) http.Handler {
 				return nil
 			})
 			rec.header.Del("Content-Length")
+		case rec.code == http.StatusOK:
+			sum := sha256.Sum256(body)
+			etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+			rec.header.Set("ETag", etag)
+			if strings.HasPrefix(r.URL.Path, web.OpsQueuesPath+"/static/") {
+				rec.header.Set("Cache-Control", fmt.Sprintf("private, max-age=%d, immutable", int(monitorAssetMaxAge/time.Second)))
+			} else {
+				rec.header.Set("Cache-Control", "private, no-cache")
+			}
+			if r.Header.Get("If-None-Match") == etag {
+				for k, v := range rec.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 		}
 		for k, v := range rec.header {
 			w.Header()[k] = v

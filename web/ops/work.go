@@ -78,7 +78,7 @@ func replyWords(r store.ReplyRow) replyRow {
 // (received in the range, not resolved, newest first), or with view=all
 // every reply of the range; each with its parse in words.
 func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	f, err := o.filter(r, p)
+	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +92,7 @@ func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	rq := store.ReplyQuery{Lender: p.Lender, Since: f.since(), Until: f.until(), Open: !d.All,
+	rq := store.ReplyQuery{Lender: p.Lender, Since: f.Since, Until: f.Until, Open: !d.All,
 		Intent: nudge.Intent(strings.TrimSpace(q.Get("intent"))), Offset: (n - 1) * OpsListPageSize, Limit: OpsListPageSize + 1}
 	if rq.Channel, err = channelParam(q); err != nil {
 		return "", err
@@ -146,7 +146,7 @@ func (o *Ops) replyAction(w http.ResponseWriter, r *http.Request, p *opsPrincipa
 		return "", err
 	}
 	back := url.Values{"done": {r.PathValue("action")}}
-	for _, k := range []string{"from", "to"} {
+	for _, k := range []string{"range", "from", "to"} {
 		if s := r.PostFormValue(k); s != "" {
 			back.Set(k, s)
 		}
