@@ -35,6 +35,13 @@ func TestOpsPagesOnAPhone(t *testing.T) {
 		{"account lookup", "/ops/accounts", "account-id"},
 		{"account timeline", "/ops/accounts/" + opsSuppressedAccount, "timeline"},
 		{"replies", "/ops/replies", "replies"},
+		{"every reply", "/ops/replies?view=all&from=2026-05-16&to=2026-06-15", "replies"},
+		{"search", "/ops/accounts?q=a-00", "search-results"},
+		{"failed attempts", "/ops/attempts?status=failed,undelivered&from=2026-05-16&to=2026-06-15", "list"},
+		{"deferred", "/ops/deferred?from=2026-05-16&to=2026-06-15", "list"},
+		{"suppressed", "/ops/suppressed?from=2026-05-16&to=2026-06-15", "list"},
+		{"opt-outs", "/ops/optouts?from=2026-05-16&to=2026-06-15", "list"},
+		{"promises", "/ops/promises?from=2026-05-16&to=2026-06-15", "list"},
 		{"queue", "/ops/queue", "queue-counts"},
 		{"error", "/ops/accounts/NOPE", "error"},
 	}
