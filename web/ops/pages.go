@@ -28,7 +28,6 @@ var opsFuncs = template.FuncMap{
 	"errmeaning":  channels.ErrorMeaning,
 	"intent":      intentText,
 	"statuses":    statusParam,
-	"orlist":      func(s string) string { return strings.ReplaceAll(s, ",", " or ") },
 }
 
 // pct formats n/d as a percentage, or a dash when d is zero.
