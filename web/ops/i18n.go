@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/text/language"
@@ -212,6 +213,21 @@ func (v *opsView) Duration(d time.Duration) string {
 		}
 	}
 	return ""
+}
+
+// OrList says a comma-separated list of stored values (statuses) as
+// alternatives in the view's language: "failed or undelivered".
+func (v *opsView) OrList(s string) string {
+	var out string
+	for i, part := range strings.Split(s, ",") {
+		part = v.T(strings.TrimSpace(part))
+		if i == 0 {
+			out = part
+		} else {
+			out = v.Tf("%s or %s", out, part)
+		}
+	}
+	return out
 }
 
 // ZoneName names the lender's time zone (an IANA name such as

@@ -153,7 +153,7 @@ func (o *Ops) attempts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	if err != nil {
 		return "", err
 	}
-	v.Title, v.Nav, v.Filter = "Attempts", "overview", f
+	v.Title, v.Nav, v.Filter = v.T("Attempts"), "overview", f
 	q := r.URL.Query()
 	d := attemptsData{Status: q.Get("status"), Code: strings.TrimSpace(q.Get("code")), Statuses: opsAttemptStatuses}
 	aq := store.AttemptQuery{Lender: p.Lender, Since: f.Since, Until: f.Until, ErrorCode: d.Code, Newest: true, Limit: OpsListPageSize + 1}
@@ -206,20 +206,22 @@ type decidedData struct {
 // deferred lists the reminders deferred in the range (at planning or send
 // time) with their reason and next time.
 func (o *Ops) deferred(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	return o.decided(w, r, p, v, store.ActionDefer, "Deferred reminders")
+	return o.decided(w, r, p, v, store.ActionDefer, msg("Deferred reminders"))
 }
 
 // suppressed lists the reminders suppressed in the range with their reason.
 func (o *Ops) suppressed(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	return o.decided(w, r, p, v, store.ActionSuppress, "Suppressed reminders")
+	return o.decided(w, r, p, v, store.ActionSuppress, msg("Suppressed reminders"))
 }
 
+// decided lists the reminders whose last decision in the range was action;
+// title is the page's title in English (translated here).
 func (o *Ops) decided(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView, action, title string) (string, error) {
 	f, err := o.filter(r, p, v)
 	if err != nil {
 		return "", err
 	}
-	v.Title, v.Nav, v.Filter = title, "overview", f
+	v.Title, v.Nav, v.Filter = v.T(title), "overview", f
 	q := r.URL.Query()
 	n, err := pageParam(q)
 	if err != nil {
@@ -258,7 +260,7 @@ func (o *Ops) optOuts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	v.Title, v.Nav, v.Filter = "Opt-outs", "overview", f
+	v.Title, v.Nav, v.Filter = v.T("Opt-outs"), "overview", f
 	q := r.URL.Query()
 	n, err := pageParam(q)
 	if err != nil {
@@ -298,7 +300,7 @@ func (o *Ops) promises(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	if err != nil {
 		return "", err
 	}
-	v.Title, v.Nav, v.Filter = "Promises to pay", "overview", f
+	v.Title, v.Nav, v.Filter = v.T("Promises to pay"), "overview", f
 	q := r.URL.Query()
 	d := promisesData{Status: q.Get("status"),
 		Statuses: []nudge.PromiseStatus{nudge.PromisePending, nudge.PromiseKept, nudge.PromiseBroken, nudge.PromiseCanceled}}

@@ -16,8 +16,6 @@ import (
 )
 
 var opsFuncs = template.FuncMap{
-	// ts formats a time in UTC; pages use the view's Time, in the lender's zone.
-	"ts":          fmtTime,
 	"mask":        channels.Mask,
 	"pct":         pct,
 	"secs":        func(d time.Duration) string { return d.Round(time.Second).String() },
@@ -26,9 +24,7 @@ var opsFuncs = template.FuncMap{
 	"static":      staticURL,
 	"statusClass": statusClass,
 	"errmeaning":  channels.ErrorMeaning,
-	"intent":      intentText,
 	"statuses":    statusParam,
-	"orlist":      func(s string) string { return strings.ReplaceAll(s, ",", " or ") },
 }
 
 // pct formats n/d as a percentage, or a dash when d is zero.
@@ -37,13 +33,6 @@ func pct(n, d int) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(d))
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // statusOrder is the order statuses are drawn and listed in: arrived, on

@@ -32,7 +32,7 @@ type searchData struct {
 // format, an email address or part of a name. One match opens the account;
 // several are listed.
 func (o *Ops) lookup(w http.ResponseWriter, r *http.Request, p *opsPrincipal, v *opsView) (string, error) {
-	v.Title, v.Nav = "Find an account", "accounts"
+	v.Title, v.Nav = v.T("Find an account"), "accounts"
 	q := r.URL.Query()
 	text := strings.TrimSpace(q.Get("q"))
 	if text == "" {

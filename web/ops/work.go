@@ -36,19 +36,20 @@ type replyRow struct {
 	Spoken bool
 }
 
-// intentWords says what each intent means, for the pages.
+// intentWords says what each intent means, for the pages, in English
+// words that the templates translate ({{$.T .Intent}}).
 var intentWords = map[nudge.Intent]string{
-	nudge.IntentOptOut:             "Asked to stop (opt-out)",
-	nudge.IntentOptIn:              "Asked to receive messages again (opt-in)",
-	nudge.IntentHelp:               "Asked for help",
-	nudge.IntentPromise:            "Promised to pay",
-	nudge.IntentPaid:               "Says they have already paid",
-	nudge.IntentWrongNumber:        "Says this is the wrong number",
-	nudge.IntentTalkToPerson:       "Asked to talk to a person",
-	nudge.IntentUnknown:            "Not understood: read it and decide",
-	nudge.IntentLegalThreat:        "Threatens legal action or names a lawyer",
-	nudge.IntentComplaint:          "Complains of harassment or says they will report the lender",
-	nudge.IntentCeaseCommunication: "Asks that all communication stop",
+	nudge.IntentOptOut:             msg("Asked to stop (opt-out)"),
+	nudge.IntentOptIn:              msg("Asked to receive messages again (opt-in)"),
+	nudge.IntentHelp:               msg("Asked for help"),
+	nudge.IntentPromise:            msg("Promised to pay"),
+	nudge.IntentPaid:               msg("Says they have already paid"),
+	nudge.IntentWrongNumber:        msg("Says this is the wrong number"),
+	nudge.IntentTalkToPerson:       msg("Asked to talk to a person"),
+	nudge.IntentUnknown:            msg("Not understood: read it and decide"),
+	nudge.IntentLegalThreat:        msg("Threatens legal action or names a lawyer"),
+	nudge.IntentComplaint:          msg("Complains of harassment or says they will report the lender"),
+	nudge.IntentCeaseCommunication: msg("Asks that all communication stop"),
 }
 
 // intentText returns the words of intent, or the intent itself when it has none.
@@ -84,9 +85,9 @@ func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	}
 	q := r.URL.Query()
 	d := repliesData{All: q.Get("view") == "all", CanAct: canAct(p.Key), Me: actor(p.Key), Done: q.Get("done")}
-	v.Title, v.Nav, v.Filter = "Replies needing a person", "replies", f
+	v.Title, v.Nav, v.Filter = v.T("Replies needing a person"), "replies", f
 	if d.All {
-		v.Title = "Replies"
+		v.Title = v.T("Replies")
 	}
 	n, err := pageParam(q)
 	if err != nil {
