@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/web/borrower"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
 
 // planPhoneWidth is the viewport of the plan's browser test: a 390 px wide phone.
@@ -29,8 +30,8 @@ func TestSelfServicePlanBrowser(t *testing.T) {
 	b.setPayments(t, ssPayURL, ssPlans)
 	srv := httptest.NewServer(b.srv)
 	t.Cleanup(srv.Close)
-	ctx := ssBrowser(t)
-	dir := ssArtifacts(t)
+	ctx := webtest.Browser(t, ssPhoneWidth, ssPhoneHeight)
+	dir := webtest.Artifacts(t)
 	link := srv.URL + borrower.SelfServicePath + b.token()
 	fits := func(what string) {
 		t.Helper()

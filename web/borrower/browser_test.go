@@ -4,66 +4,21 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/web/borrower"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
 
-// ssPhone is the viewport of the browser test: a 375 px wide phone.
+// ssPhoneWidth and ssPhoneHeight are the viewport of the browser test: a
+// 375 px wide phone.
 const ssPhoneWidth, ssPhoneHeight = 375, 812
-
-// ssBrowser returns a headless Chromium context with a fresh profile. It
-// skips the test when Chromium is absent, unless NUDGE_TEST_REQUIRE_BROWSER
-// is set (as in CI), when a missing browser fails it.
-func ssBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		p, lerr := exec.LookPath("chromium")
-		if lerr != nil {
-			if os.Getenv("NUDGE_TEST_REQUIRE_BROWSER") != "" {
-				t.Fatalf("NUDGE_TEST_REQUIRE_BROWSER is set but Chromium is not installed (looked for %s and chromium on PATH)", path)
-			}
-			t.Skipf("skipping the browser test: Chromium is not installed (looked for %s and chromium on PATH); set NUDGE_TEST_REQUIRE_BROWSER=1 to make this a failure", path)
-		}
-		path = p
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(ssPhoneWidth, ssPhoneHeight),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	// The first run starts the browser; it must not carry the timeout.
-	require.NoError(t, chromedp.Do(ctx))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
-
-// ssArtifacts is where screenshots go: $NUDGE_TEST_ARTIFACTS or a temp dir.
-func ssArtifacts(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NUDGE_TEST_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return dir
-}
 
 // TestSelfServiceBrowser opens a borrower's link in headless Chromium on a
 // phone-sized screen, promises a payment with the page's own form (the page
@@ -75,8 +30,8 @@ func TestSelfServiceBrowser(t *testing.T) {
 	b := ssSetup(t, "en")
 	srv := httptest.NewServer(b.srv)
 	t.Cleanup(srv.Close)
-	ctx := ssBrowser(t)
-	dir := ssArtifacts(t)
+	ctx := webtest.Browser(t, ssPhoneWidth, ssPhoneHeight)
+	dir := webtest.Artifacts(t)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.EmulateViewport(ssPhoneWidth, ssPhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch),

@@ -3,7 +3,6 @@ package ops_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,38 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
-
-// opsBrowser returns a headless Chromium context, skipping the test when
-// no browser is installed unless NUDGE_TEST_REQUIRE_BROWSER is set.
-func opsBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		p, lerr := exec.LookPath("chromium")
-		if lerr != nil {
-			if os.Getenv("NUDGE_TEST_REQUIRE_BROWSER") != "" {
-				t.Fatalf("NUDGE_TEST_REQUIRE_BROWSER is set but Chromium is not installed (looked for %s and chromium on PATH)", path)
-			}
-			t.Skipf("Chromium is not installed (looked for %s and chromium on PATH); set NUDGE_TEST_REQUIRE_BROWSER=1 to make this a failure", path)
-		}
-		path = p
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
-}
 
 // opsArtifacts is where screenshots go: $NUDGE_TEST_ARTIFACTS or a temp dir.
 func opsArtifacts(t *testing.T) string {
@@ -82,7 +51,7 @@ type opsChartInfo struct {
 func TestOpsBrowser(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
-	ctx := opsBrowser(t)
+	ctx := webtest.Browser(t, 1400, 1000)
 	dir := opsArtifacts(t)
 
 	// Log in: the overview redirects to the form and back.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
 
 // TestConsoleBrowser walks a busy morning in a real browser: an operator
@@ -21,7 +22,7 @@ func TestConsoleBrowser(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
 	consoleSeed(t, b)
-	ctx := opsBrowser(t)
+	ctx := webtest.Browser(t, 1400, 1000)
 	dir := opsArtifacts(t)
 
 	require.NoError(t, chromedp.Do(ctx,
