@@ -16,8 +16,8 @@ import (
 // finds a borrower by the number as she read it out, (212) 555-0123; opens
 // today's failed attempts from the overview's headline number and reads
 // what an error code means; and resolves a reply needing a person, after
-// which the overview's count is one lower. The new pages fit a 390 px
-// phone.
+// which the overview's count is one lower. The overview's deferred number
+// is what the database holds. The new pages fit a 390 px phone.
 func TestConsoleBrowser(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
@@ -49,6 +49,9 @@ func TestConsoleBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("totals")),
 	))
 	needsBefore := consoleNeeds(t, ctx)
+	deferred, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#totals tbody tr:first-child a[data-list="deferred"]`)))
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(consoleDeferredToday(t, b)), deferred, "today's deferred number is what the database holds")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#totals tbody tr:first-child a[data-list="failed"]`)),
 		chromedp.WaitVisible(chromedp.ID("list")),
