@@ -339,6 +339,11 @@ func TestConsoleAccountShowsWhatWasSent(t *testing.T) {
 	_, body = c.do(http.MethodGet, "/ops/accounts/"+consoleAccount, nil, nil)
 	require.NotContains(t, body, "$412.50 was due")
 	require.Contains(t, body, `template `+consoleTemplate)
+
+	// In Spanish the code's meaning is the catalogue's (last: the choice is
+	// remembered in a cookie).
+	_, body = c.do(http.MethodGet, "/ops/accounts/"+consoleAccount+"?lang=es", nil, nil)
+	require.Contains(t, body, `error <span class="code">30007</span>: <span class="meaning">El operador filtró el mensaje como spam o tráfico no registrado.</span>`)
 }
 
 func TestConsoleReplyQueue(t *testing.T) {

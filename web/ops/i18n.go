@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels"
 	"github.com/nudgehq/nudge/web"
 )
 
@@ -63,9 +64,9 @@ func (v *opsView) Tf(format string, args ...any) string {
 func msg(s string) string { return s }
 
 // enumMessages are the texts the pages translate from stored values
-// (statuses, channels, roles, intents, event kinds…), as {{.T (print
-// .Status)}} or v.T(string(s)): TestCatalogues checks them like the
-// literal ones.
+// (statuses, channels, roles, intents, event kinds, error-code
+// meanings…), as {{.T (print .Status)}} or v.T(string(s)): TestCatalogues
+// checks them like the literal ones.
 func enumMessages() []string {
 	var out []string
 	add := func(vs ...string) { out = append(out, vs...) }
@@ -103,6 +104,10 @@ func enumMessages() []string {
 	}
 	// Decision actions, and the timeline's own kind for reminders.
 	add("send", "suppress", "defer", "reminder")
+	// Provider error codes' meanings, shown with the code (errmeaning).
+	for _, c := range channels.ErrorCodes() {
+		add(c.Meaning)
+	}
 	return out
 }
 
