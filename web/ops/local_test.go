@@ -247,12 +247,17 @@ func TestOpsCompressedAndCached(t *testing.T) {
 	b := opsSetup(t)
 	c := b.client(t)
 	require.Equal(t, http.StatusSeeOther, c.login(b.keys[nudge.RoleViewer]).StatusCode)
+	// The overview's queue table shows each queue's latency as Redis has it
+	// now (wall time, not the test's clock), so it may differ between the
+	// two requests; the rest of every page must not.
+	queues := regexp.MustCompile(`(?s)<table id="queues">.*?</table>`)
 	for _, path := range []string{"/ops/?range=30d", "/ops/funnel?range=30d", "/ops/accounts/" + opsSuppressedAccount} {
 		_, plain := c.do(http.MethodGet, path, nil, nil)
 		resp, page := c.gzipGet(path, nil)
 		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), path)
 		require.Contains(t, resp.Header.Values("Vary"), "Accept-Encoding")
-		require.Equal(t, plain, page, "%s decodes to the same page", path)
+		require.Contains(t, page, "</html>", path)
+		require.Equal(t, queues.ReplaceAllString(plain, ""), queues.ReplaceAllString(page, ""), "%s decodes to the same page", path)
 		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "pages are never cached")
 	}
 
