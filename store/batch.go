@@ -64,12 +64,7 @@ func readRows(br pgx.BatchResults, q readQuery) error {
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := q.row(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return scanRows(rows, q)
 }
 
 // readEach runs one query through database/sql.
@@ -79,6 +74,15 @@ func (db *DB) readEach(ctx context.Context, q readQuery) error {
 		return err
 	}
 	defer rows.Close()
+	return scanRows(rows, q)
+}
+
+// scanRows hands every row of rows (pgx's or database/sql's) to q.
+func scanRows(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}, q readQuery) error {
 	for rows.Next() {
 		if err := q.row(rows); err != nil {
 			return err

@@ -88,8 +88,9 @@ WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`
 				return err
 			}})
 	}
+	hashes := db.hashRefs(q.OptOuts)
 	if len(q.OptOuts) > 0 {
-		queries = append(queries, db.optOutsQuery(lender, q.OptOuts, &hits))
+		queries = append(queries, db.optOutsQuery(lender, hashes, &hits))
 	}
 	if q.ContactedBesides != "" {
 		queries = append(queries, readQuery{sql: `SELECT 1 FROM attempts
@@ -110,7 +111,7 @@ WHERE lender = ? AND account_id = ? AND reminder_id <> ? AND provider_id <> '' L
 	if p, ok := nudge.ActivePromise(promises); ok {
 		snap.Promise = &p
 	}
-	snap.OptedOut = db.optedOutRefs(ctx, lender, q.OptOuts, hits)
+	snap.OptedOut = db.optedOutRefs(ctx, lender, q.OptOuts, hashes, hits)
 	return snap, nil
 }
 
@@ -121,10 +122,11 @@ func (db *DB) OptedOut(ctx context.Context, lender string, refs []nudge.ContactR
 		return nil, nil
 	}
 	var hits []optOutRow
-	if err := db.readEach(ctx, db.optOutsQuery(lender, refs, &hits)); err != nil {
+	hashes := db.hashRefs(refs)
+	if err := db.readEach(ctx, db.optOutsQuery(lender, hashes, &hits)); err != nil {
 		return nil, fmt.Errorf("opt-outs of %d addresses for %s: %w", len(refs), lender, err)
 	}
-	return db.optedOutRefs(ctx, lender, refs, hits), nil
+	return db.optedOutRefs(ctx, lender, refs, hashes, hits), nil
 }
 
 // optOutRow is an opt-out found by optOutsQuery.
@@ -133,15 +135,28 @@ type optOutRow struct {
 	keyed         bool
 }
 
-// optOutsQuery reads the lender's opt-outs stored under the keyed or the
-// plain hash of any of refs (as IsOptedOut compares them) into hits.
-func (db *DB) optOutsQuery(lender string, refs []nudge.ContactRef, hits *[]optOutRow) readQuery {
-	args := make([]any, 0, 1+2*len(refs))
-	args = append(args, lender)
-	for _, r := range refs {
-		args = append(args, db.AddressHash(r.Channel, r.Address), AddressHash(r.Channel, r.Address))
+// refHashes are a ContactRef's keyed and plain address hashes.
+type refHashes struct{ keyed, plain string }
+
+// hashRefs computes every ref's hashes once, for optOutsQuery and
+// optedOutRefs.
+func (db *DB) hashRefs(refs []nudge.ContactRef) []refHashes {
+	out := make([]refHashes, len(refs))
+	for i, r := range refs {
+		out[i] = refHashes{keyed: db.AddressHash(r.Channel, r.Address), plain: AddressHash(r.Channel, r.Address)}
 	}
-	return readQuery{sql: `SELECT channel, address_hash, keyed FROM opt_outs WHERE lender = ? AND address_hash IN (` + placeholders(2*len(refs)) + `)`,
+	return out
+}
+
+// optOutsQuery reads the lender's opt-outs stored under the keyed or the
+// plain hash of any ref (hashes, as IsOptedOut compares them) into hits.
+func (db *DB) optOutsQuery(lender string, hashes []refHashes, hits *[]optOutRow) readQuery {
+	args := make([]any, 0, 1+2*len(hashes))
+	args = append(args, lender)
+	for _, h := range hashes {
+		args = append(args, h.keyed, h.plain)
+	}
+	return readQuery{sql: `SELECT channel, address_hash, keyed FROM opt_outs WHERE lender = ? AND address_hash IN (` + placeholders(2*len(hashes)) + `)`,
 		args: args,
 		row: func(s interface{ Scan(...any) error }) error {
 			var h optOutRow
@@ -156,13 +171,12 @@ func (db *DB) optOutsQuery(lender string, refs []nudge.ContactRef, hits *[]optOu
 // optedOutRefs matches hits back to refs. An opt-out found under its old
 // plain hash is re-keyed, as IsOptedOut does; a failure leaves it for the
 // next check and the answer stands either way.
-func (db *DB) optedOutRefs(ctx context.Context, lender string, refs []nudge.ContactRef, hits []optOutRow) []nudge.ContactRef {
+func (db *DB) optedOutRefs(ctx context.Context, lender string, refs []nudge.ContactRef, hashes []refHashes, hits []optOutRow) []nudge.ContactRef {
 	var out []nudge.ContactRef
-	for _, r := range refs {
-		keyed, plain := db.AddressHash(r.Channel, r.Address), AddressHash(r.Channel, r.Address)
+	for i, r := range refs {
 		found, rekey := false, false
 		for _, h := range hits {
-			if h.channel != string(r.Channel) || (h.hash != keyed && h.hash != plain) {
+			if h.channel != string(r.Channel) || (h.hash != hashes[i].keyed && h.hash != hashes[i].plain) {
 				continue
 			}
 			found, rekey = true, rekey || !h.keyed

@@ -18,17 +18,6 @@ import (
 	"github.com/nudgehq/nudge/web/internal/webtest"
 )
 
-// opsArtifacts is where screenshots go: $NUDGE_TEST_ARTIFACTS or a temp dir.
-func opsArtifacts(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NUDGE_TEST_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return dir
-}
-
 func opsScreenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -52,7 +41,7 @@ func TestOpsBrowser(t *testing.T) {
 	t.Parallel()
 	b := opsSetup(t)
 	ctx := webtest.Browser(t, 1400, 1000)
-	dir := opsArtifacts(t)
+	dir := webtest.Artifacts(t)
 
 	// Log in: the overview redirects to the form and back.
 	require.NoError(t, chromedp.Do(ctx,

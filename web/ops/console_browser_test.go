@@ -23,7 +23,7 @@ func TestConsoleBrowser(t *testing.T) {
 	b := opsSetup(t)
 	consoleSeed(t, b)
 	ctx := webtest.Browser(t, 1400, 1000)
-	dir := opsArtifacts(t)
+	dir := webtest.Artifacts(t)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(b.srv.URL+"/ops/accounts"),
