@@ -37,6 +37,9 @@ type Result struct {
 	Duplicate bool
 	// CycleEnded is true when the account is now paid.
 	CycleEnded bool
+	// Status is the account's status after Post: paid when the cycle
+	// ended, otherwise what it was (a repeat changes nothing).
+	Status nudge.AccountStatus
 	// Canceled counts the reminders canceled.
 	Canceled int
 	// Kept are the promises (plan instalments) this call marked kept.
@@ -80,7 +83,7 @@ func Post(ctx context.Context, s Store, tasks dispatcher.TaskCanceler, a nudge.A
 	p.Lender, p.AccountID, p.ReceivedAt = a.Lender, a.ID, now
 	switch prev, err := s.GetPayment(ctx, a.Lender, p.ID); {
 	case err == nil:
-		return Result{Payment: prev, Duplicate: true}, nil
+		return Result{Payment: prev, Duplicate: true, Status: a.Status}, nil
 	case !errors.Is(err, nudge.ErrNotFound):
 		return Result{}, err
 	}
@@ -88,7 +91,7 @@ func Post(ctx context.Context, s Store, tasks dispatcher.TaskCanceler, a nudge.A
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Payment: p}
+	res := Result{Payment: p, Status: a.Status}
 	plan := pendingPlan(ps)
 	covered := map[string]bool{}
 	if plan != nil {
@@ -135,6 +138,7 @@ func Post(ctx context.Context, s Store, tasks dispatcher.TaskCanceler, a nudge.A
 		if err := s.SetAccountStatus(ctx, a.Lender, a.ID, nudge.StatusPaid, now); err != nil {
 			return res, err
 		}
+		res.Status = nudge.StatusPaid
 	}
 	if res.Canceled, err = dispatcher.CancelAccount(ctx, s, tasks, a.Lender, a.ID, reason, now); err != nil {
 		return res, err

@@ -96,6 +96,7 @@ func TestPostEndsCycle(t *testing.T) {
 	res := b.post(t, "pay_1", "412.50", b.now)
 	require.False(t, res.Duplicate)
 	require.True(t, res.CycleEnded)
+	require.Equal(t, nudge.StatusPaid, res.Status, "the result says the account is paid now")
 	require.Equal(t, 1, res.Canceled)
 	require.Equal(t, []string{"prm_1"}, res.Kept)
 	require.True(t, res.HoldCleared)
@@ -140,6 +141,7 @@ func TestPostPlan(t *testing.T) {
 
 	first := b.post(t, "pay_1", "137.50", b.now.Add(time.Hour))
 	require.False(t, first.CycleEnded, "two instalments remain")
+	require.Equal(t, nudge.StatusActive, first.Status, "the account stays as it was")
 	require.Equal(t, []string{"pln_x-1"}, first.Kept)
 	require.Equal(t, "pln_x", first.PlanID)
 	require.Equal(t, 2, first.PlanRemaining)

@@ -84,23 +84,13 @@ func (a *API) postPayment(c *call) error {
 	if err != nil {
 		return err
 	}
-	status := nudge.StatusActive
-	if res.CycleEnded {
-		status = nudge.StatusPaid
-	}
-	out := paymentJSON{AccountID: acct.ID, PaymentID: res.Payment.ID, Status: string(status), Duplicate: res.Duplicate,
+	out := paymentJSON{AccountID: acct.ID, PaymentID: res.Payment.ID, Status: string(res.Status), Duplicate: res.Duplicate,
 		Canceled: res.Canceled, PromisesKept: res.Kept, Plan: res.PlanID, PlanRemaining: res.PlanRemaining, HoldCleared: res.HoldCleared}
 	if len(res.Kept) > 0 {
 		out.PromiseKept = res.Kept[0]
 	}
-	if res.Duplicate {
-		if res.Payment.AccountID != acct.ID {
-			return errorf(http.StatusConflict, "payment %s was recorded for another account", res.Payment.ID)
-		}
-		out.Status = ""
-		if cur, err := a.account(c); err == nil {
-			out.Status = string(cur.Status)
-		}
+	if res.Duplicate && res.Payment.AccountID != acct.ID {
+		return errorf(http.StatusConflict, "payment %s was recorded for another account", res.Payment.ID)
 	}
 	if err := a.audit(c, "payment.post", acct.ID, req); err != nil {
 		return err

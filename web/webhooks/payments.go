@@ -173,14 +173,10 @@ func (p *Payments) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	status := nudge.StatusActive
-	if cur, err := p.Store.GetAccount(ctx, n.Lender, n.AccountID); err == nil {
-		status = cur.Status
-	}
 	p.logger().Info("payment webhook", "lender", n.Lender, "account", acct.ID, "payment", n.PaymentID, "duplicate", res.Duplicate,
 		"cycle_ended", res.CycleEnded, "plan_remaining", res.PlanRemaining)
 	web.WriteJSON(w, http.StatusOK, paymentResult{PaymentID: res.Payment.ID, AccountID: acct.ID, Duplicate: res.Duplicate,
-		Status: string(status), CycleEnded: !res.Duplicate && res.CycleEnded, PromisesKept: res.Kept, PlanRemaining: res.PlanRemaining})
+		Status: string(res.Status), CycleEnded: !res.Duplicate && res.CycleEnded, PromisesKept: res.Kept, PlanRemaining: res.PlanRemaining})
 }
 
 // secret returns the lender's webhook secret, or "" when the lender is
