@@ -128,9 +128,8 @@ func (db *DB) ErasePersonalDataBy(ctx context.Context, lender, accountID, actor 
 		if err != nil {
 			return err
 		}
-		_, err = db.exec(ctx, tx, `INSERT INTO audit_log (lender, actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
-			lender, actor, AuditErasePersonalData, accountID, string(detail), db.tv(now))
-		return err
+		return db.insertAudit(ctx, tx, nudge.AuditEntry{Lender: lender, Actor: actor, Action: AuditErasePersonalData,
+			Target: accountID, Detail: string(detail), At: now})
 	})
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase personal data of %s/%s: %w", lender, accountID, err)

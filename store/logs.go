@@ -56,9 +56,7 @@ func (db *DB) AppendAudit(ctx context.Context, a nudge.AuditEntry) error {
 	case a.At.IsZero():
 		return fmt.Errorf("append audit %s: at is required", a.Action)
 	}
-	_, err := db.exec(ctx, db.write, `INSERT INTO audit_log (lender, actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		a.Lender, a.Actor, a.Action, a.Target, a.Detail, db.tv(a.At))
-	if err != nil {
+	if err := db.insertAudit(ctx, db.write, a); err != nil {
 		return fmt.Errorf("append audit %s: %w", a.Action, err)
 	}
 	return nil
@@ -90,4 +88,12 @@ func (db *DB) ListAudit(ctx context.Context, lender string) ([]nudge.AuditEntry,
 		return nil, fmt.Errorf("list audit of %q: %w", lender, err)
 	}
 	return out, nil
+}
+
+// insertAudit writes one audit entry through q (the pool, or a transaction
+// whose change it records).
+func (db *DB) insertAudit(ctx context.Context, q querier, a nudge.AuditEntry) error {
+	_, err := db.exec(ctx, q, `INSERT INTO audit_log (lender, actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.Lender, a.Actor, a.Action, a.Target, a.Detail, db.tv(a.At))
+	return err
 }

@@ -101,9 +101,7 @@ func (db *DB) workReply(ctx context.Context, what, lender, id string, change fun
 		if err != nil {
 			return err
 		}
-		_, err = db.exec(ctx, tx, `INSERT INTO audit_log (lender, actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
-			a.Lender, a.Actor, a.Action, a.Target, a.Detail, db.tv(a.At))
-		return err
+		return db.insertAudit(ctx, tx, a)
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s of %s: %w", what, id, lender, err)
