@@ -103,6 +103,30 @@ func withParam(q url.Values, key, value string) template.URL {
 
 // offsetPage fills the neighbours of page n of an offset list whose page
 // came back with more rows than it shows.
+// pageOf cuts rows, read with a limit of OpsListPageSize+1, to one page and
+// reports whether more follow.
+func pageOf[T any](rows []T) ([]T, bool) {
+	if len(rows) > OpsListPageSize {
+		return rows[:OpsListPageSize], true
+	}
+	return rows, false
+}
+
+// keysetPage cuts rows to a page of a keyset list and links its next page,
+// after the last row's key (its creation time and id) when more follow, and
+// its first page from any other.
+func keysetPage[T any](lp *listPage, q url.Values, first bool, rows []T, key func(T) (time.Time, string)) []T {
+	rows, more := pageOf(rows)
+	if more {
+		created, id := key(rows[len(rows)-1])
+		lp.Next = withParam(q, "after", fmt.Sprintf("%d~%s", created.UnixMicro(), id))
+	}
+	if !first {
+		lp.Prev = withParam(q, "after", "") // back to the first page
+	}
+	return rows
+}
+
 func offsetPage(q url.Values, n int, more bool) listPage {
 	lp := listPage{Page: n}
 	if more {
@@ -182,15 +206,7 @@ func (o *Ops) attempts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 		return "", err
 	}
 	d.Channel, d.Channels = string(aq.Channel), nudge.Channels
-	if len(rows) > OpsListPageSize {
-		rows = rows[:OpsListPageSize]
-		last := rows[len(rows)-1]
-		d.Next = withParam(q, "after", fmt.Sprintf("%d~%s", last.CreatedAt.UnixMicro(), last.ID))
-	}
-	if !d.First {
-		d.Prev = withParam(q, "after", "") // back to the first page
-	}
-	d.Rows = rows
+	d.Rows = keysetPage(&d.listPage, q, d.First, rows, func(r nudge.Attempt) (time.Time, string) { return r.CreatedAt, r.ID })
 	v.Data = d
 	return "attempts", nil
 }
@@ -236,10 +252,7 @@ func (o *Ops) decided(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	more := len(rows) > OpsListPageSize
-	if more {
-		rows = rows[:OpsListPageSize]
-	}
+	rows, more := pageOf(rows)
 	d := decidedData{listPage: offsetPage(q, n, more), Action: action, Reason: string(dq.Reason), Rows: rows}
 	d.Channel, d.Channels = string(dq.Channel), nudge.Channels
 	v.Data = d
@@ -275,10 +288,7 @@ func (o *Ops) optOuts(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	more := len(rows) > OpsListPageSize
-	if more {
-		rows = rows[:OpsListPageSize]
-	}
+	rows, more := pageOf(rows)
 	d := optOutsData{listPage: offsetPage(q, n, more), Source: oq.Source, Rows: rows}
 	d.Channel, d.Channels = string(oq.Channel), nudge.Channels
 	v.Data = d
@@ -317,15 +327,7 @@ func (o *Ops) promises(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, 
 	if err != nil {
 		return "", err
 	}
-	if len(rows) > OpsListPageSize {
-		rows = rows[:OpsListPageSize]
-		last := rows[len(rows)-1]
-		d.Next = withParam(q, "after", fmt.Sprintf("%d~%s", last.CreatedAt.UnixMicro(), last.ID))
-	}
-	if !d.First {
-		d.Prev = withParam(q, "after", "")
-	}
-	d.Rows = rows
+	d.Rows = keysetPage(&d.listPage, q, d.First, rows, func(r nudge.Promise) (time.Time, string) { return r.CreatedAt, r.ID })
 	v.Data = d
 	return "promises", nil
 }

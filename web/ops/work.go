@@ -102,10 +102,7 @@ func (o *Ops) replies(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 	if err != nil {
 		return "", err
 	}
-	more := len(rows) > OpsListPageSize
-	if more {
-		rows = rows[:OpsListPageSize]
-	}
+	rows, more := pageOf(rows)
 	d.listPage = offsetPage(q, n, more)
 	d.Channel, d.Channels = string(rq.Channel), nudge.Channels
 	for _, row := range rows {
