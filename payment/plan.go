@@ -222,17 +222,17 @@ func Check(r nudge.PlanRules, p Plan, amountDue string, today nudge.Date) error 
 	return nil
 }
 
-// Counts returns the numbers of instalments a borrower may choose today for
-// amountDue, a first instalment on first: each count whose plan Build
-// accepts.
-func Counts(r nudge.PlanRules, amountDue, currencyCode string, today, first nudge.Date) []int {
+// Options returns the plans a borrower may choose today for amountDue, a
+// first instalment on first: for each number of instalments, fewest first,
+// the plan Build accepts.
+func Options(r nudge.PlanRules, amountDue, currencyCode string, today, first nudge.Date) []Plan {
 	if !r.Offered() {
 		return nil
 	}
-	var out []int
+	var out []Plan
 	for n := MinInstalments; n <= r.MaxInstalments; n++ {
-		if _, err := Build(r, amountDue, currencyCode, today, first, n); err == nil {
-			out = append(out, n)
+		if p, err := Build(r, amountDue, currencyCode, today, first, n); err == nil {
+			out = append(out, p)
 		}
 	}
 	return out

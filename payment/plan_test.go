@@ -82,10 +82,10 @@ func TestCheck(t *testing.T) {
 	late.Instalments[2].Due = today.AddDays(61)
 	requireProblem(t, payment.Check(rules, late, "412.50", today), payment.ProblemHorizon)
 
-	require.Equal(t, []int{2, 3, 4}, payment.Counts(rules, "412.50", "USD", today, today))
-	require.Equal(t, []int{2}, payment.Counts(rules, "412.50", "USD", today, today.AddDays(40)), "three would end past the horizon")
-	require.Equal(t, []int{2, 3}, payment.Counts(rules, "150.00", "USD", today, today), "four would be below the minimum")
-	require.Empty(t, payment.Counts(nudge.PlanRules{}, "412.50", "USD", today, today))
+	require.Equal(t, []int{2, 3, 4}, counts(payment.Options(rules, "412.50", "USD", today, today)))
+	require.Equal(t, []int{2}, counts(payment.Options(rules, "412.50", "USD", today, today.AddDays(40))), "three would end past the horizon")
+	require.Equal(t, []int{2, 3}, counts(payment.Options(rules, "150.00", "USD", today, today)), "four would be below the minimum")
+	require.Empty(t, payment.Options(nudge.PlanRules{}, "412.50", "USD", today, today))
 }
 
 func TestValidateRules(t *testing.T) {
@@ -109,4 +109,13 @@ func requireProblem(t *testing.T, err error, want payment.PlanProblem) {
 	var pe *payment.PlanError
 	require.True(t, errors.As(err, &pe), "want a *PlanError, got %v", err)
 	require.Equal(t, want, pe.Problem, pe.Detail)
+}
+
+// counts is the number of instalments of each plan.
+func counts(plans []payment.Plan) []int {
+	out := make([]int, len(plans))
+	for i, p := range plans {
+		out[i] = len(p.Instalments)
+	}
+	return out
 }

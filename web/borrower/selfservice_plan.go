@@ -69,24 +69,21 @@ type ssPlanOffer struct {
 // fits the amount due. chosen and first are what the borrower last chose.
 func (p *SelfService) offer(q *ssRequest, chosen int, first string) *ssPlanOffer {
 	rules := q.lender.Plans
-	counts := payment.Counts(rules, q.acct.AmountDue, q.acct.Currency, q.today, q.today)
-	if len(counts) == 0 {
+	plans := payment.Options(rules, q.acct.AmountDue, q.acct.Currency, q.today, q.today)
+	if len(plans) == 0 {
 		return nil
 	}
 	latest := payment.Latest(rules, q.today)
 	if first == "" {
-		lead := min(DefaultPlanLeadDays, rules.MaxDays-rules.IntervalDays*(counts[0]-1))
+		lead := min(DefaultPlanLeadDays, rules.MaxDays-rules.IntervalDays*(len(plans[0].Instalments)-1))
 		first = q.today.AddDays(max(lead, 0)).String()
 	}
 	from, _ := q.f.Date(q.today)
 	to, _ := q.f.Date(latest)
 	o := &ssPlanOffer{Intro: fmt.Sprintf(q.p.PlanIntro, rules.IntervalDays), First: first,
 		MinFirst: q.today.String(), MaxFirst: latest.String(), FirstHint: fmt.Sprintf(q.p.PlanFirstHint, from, to)}
-	for _, n := range counts {
-		plan, err := payment.Build(rules, q.acct.AmountDue, q.acct.Currency, q.today, q.today, n)
-		if err != nil {
-			continue
-		}
+	for _, plan := range plans {
+		n := len(plan.Instalments)
 		each, err := q.f.Money(plan.Instalments[n-1].Amount, q.acct.Currency)
 		if err != nil {
 			each = plan.Instalments[n-1].Amount
