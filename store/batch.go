@@ -64,7 +64,10 @@ func readRows(br pgx.BatchResults, q readQuery) error {
 		return err
 	}
 	defer rows.Close()
-	return scanRows(rows, q)
+	if err := scanRows(rows, q); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 // readEach runs one query through database/sql.
@@ -74,19 +77,22 @@ func (db *DB) readEach(ctx context.Context, q readQuery) error {
 		return err
 	}
 	defer rows.Close()
-	return scanRows(rows, q)
+	if err := scanRows(rows, q); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
-// scanRows hands every row of rows (pgx's or database/sql's) to q.
+// scanRows hands every row of rows (pgx's or database/sql's) to q; the
+// caller checks rows.Err.
 func scanRows(rows interface {
 	Next() bool
 	Scan(...any) error
-	Err() error
 }, q readQuery) error {
 	for rows.Next() {
 		if err := q.row(rows); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
