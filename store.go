@@ -123,6 +123,10 @@ type AttemptStore interface {
 	// events are appended in the claim's transaction when, and only when, it
 	// inserts the attempt.
 	ClaimAttempt(ctx context.Context, a Attempt, limits []CapLimit, events ...Event) (Attempt, error)
+	// ClaimAttempts makes several claims in one transaction, each with
+	// ClaimAttempt's rules and result, in order: a claim counts against the
+	// caps of the claims after it. Results are in the order of claims.
+	ClaimAttempts(ctx context.Context, claims []Claim) []ClaimResult
 	GetAttempt(ctx context.Context, id string) (Attempt, error)
 	AttemptByProviderID(ctx context.Context, providerID string) (Attempt, error)
 	// UpdateAttempt applies u if it does not move the status to a lower rank; it
@@ -138,6 +142,19 @@ type AttemptStore interface {
 	// AttemptHistory returns the account's attempts created at or after since, oldest first.
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]Attempt, error)
 	ListAttempts(ctx context.Context, lender string, since time.Time) ([]Attempt, error)
+}
+
+// Claim is one ClaimAttempt of a ClaimAttempts batch.
+type Claim struct {
+	Attempt Attempt
+	Limits  []CapLimit
+	Events  []Event
+}
+
+// ClaimResult is what ClaimAttempt returns, for one Claim.
+type ClaimResult struct {
+	Attempt Attempt
+	Err     error
 }
 
 // Outcome is what one step of a reminder changes, written at once: an

@@ -121,9 +121,9 @@ func (s *timedStore) SetContactState(ctx context.Context, lender, id string, cha
 	return s.db.SetContactState(ctx, lender, id, channel, address, state)
 }
 
-func (s *timedStore) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error) {
-	defer s.observe("ClaimAttempt", time.Now())
-	return s.db.ClaimAttempt(ctx, a, limits, events...)
+func (s *timedStore) ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.ClaimResult {
+	defer s.observe("ClaimAttempts", time.Now())
+	return s.db.ClaimAttempts(ctx, claims)
 }
 
 func (s *timedStore) GetAttempt(ctx context.Context, id string) (nudge.Attempt, error) {

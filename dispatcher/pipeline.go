@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/groupcommit"
 	"github.com/nudgehq/nudge/metrics"
 )
 
@@ -28,7 +29,8 @@ type Store interface {
 	// OptedOut returns those of refs that opted out (one query).
 	OptedOut(ctx context.Context, lender string, refs []nudge.ContactRef) ([]nudge.ContactRef, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
-	ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error)
+	// ClaimAttempts makes claims in one transaction (see nudge.AttemptStore).
+	ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.ClaimResult
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
 	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
@@ -129,11 +131,10 @@ type PipelineConfig struct {
 	// the window's end in any candidate zone; default voice
 	// DefaultVoiceEndMargin. A negative margin means none.
 	EndMargins map[nudge.ChannelKind]time.Duration
-	// MaxBatch bounds how many handlers' records one transaction writes
-	// (DefaultMaxBatch when zero), and BatchLanes how many such
-	// transactions are written at once (DefaultBatchLanes); see
-	// OutcomeBatcher.
-	MaxBatch, BatchLanes int
+	// Batch tunes how concurrent handlers share the transactions of their
+	// claims and of their records (events, attempt updates, reminder
+	// changes); see groupcommit.Group.
+	Batch groupcommit.Config
 	// PauseRecheck is how long a reminder stopped by a pause waits before
 	// the last gate looks again (default DefaultPauseRecheck).
 	PauseRecheck time.Duration
@@ -206,9 +207,12 @@ func (c PipelineConfig) validate() error {
 type Pipeline struct {
 	cfg    PipelineConfig
 	stages []stage
+	// claims makes the handlers' claims, sharing transactions between
+	// concurrent handlers.
+	claims *groupcommit.Group[nudge.Claim, nudge.ClaimResult]
 	// outcomes writes the handlers' events, attempt updates and reminder
 	// changes, sharing transactions between concurrent handlers.
-	outcomes *OutcomeBatcher
+	outcomes *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult]
 	// sleep waits for d or until ctx is done; replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -228,7 +232,8 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, sleep: sleepCtx, outcomes: NewOutcomeBatcher(cfg.Store.RecordOutcomes, cfg.MaxBatch, cfg.BatchLanes)}
+	p := &Pipeline{cfg: cfg, sleep: sleepCtx, claims: groupcommit.New(cfg.Store.ClaimAttempts, cfg.Batch),
+		outcomes: groupcommit.New(cfg.Store.RecordOutcomes, cfg.Batch)}
 	p.stages = []stage{
 		{"load", p.load},
 		{"account", p.account},

@@ -30,7 +30,7 @@ func (p *Pipeline) event(j *job, kind nudge.EventKind, reason nudge.Reason, deta
 
 // record appends e to the event log.
 func (p *Pipeline) record(ctx context.Context, e nudge.Event) error {
-	if res := p.outcomes.Record(ctx, nudge.Outcome{Events: []nudge.Event{e}}); res.Err != nil {
+	if res := p.outcomes.Do(ctx, nudge.Outcome{Events: []nudge.Event{e}}); res.Err != nil {
 		return fmt.Errorf("record %s event: %w", e.Kind, res.Err)
 	}
 	return nil
@@ -97,7 +97,7 @@ func (p *Pipeline) attemptEvent(j *job, reason nudge.Reason, d attemptDetail) nu
 // finish moves the reminder to status. A reminder that another run already
 // finished is left as it is.
 func (p *Pipeline) finish(ctx context.Context, j *job, status nudge.ReminderStatus, reason nudge.Reason) error {
-	res := p.outcomes.Record(ctx, nudge.Outcome{Reminder: p.reminderChange(j, status, reason)})
+	res := p.outcomes.Do(ctx, nudge.Outcome{Reminder: p.reminderChange(j, status, reason)})
 	if res.Err != nil {
 		return fmt.Errorf("set reminder %s %s: %w", j.reminder.ID, status, res.Err)
 	}
@@ -120,7 +120,7 @@ func (p *Pipeline) updateAttempt(ctx context.Context, j *job, id string, u nudge
 // conclude writes the update u of attempt id with the event that records it
 // (detail d) and, when rc names the reminder, the reminder's change: one
 // outcome, committed together and in a transaction shared with the outcomes
-// of other handlers (OutcomeBatcher).
+// of other handlers (PipelineConfig.Batch).
 func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail, rc nudge.ReminderChange) error {
 	u.At = p.cfg.Clock.Now()
 	d.Status = u.Status
@@ -129,7 +129,7 @@ func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.Atte
 	}
 	e := p.attemptEvent(j, u.Reason, d)
 	e.AttemptID = id
-	res := p.outcomes.Record(ctx, nudge.Outcome{AttemptID: id, Attempt: u, Reminder: rc, Events: []nudge.Event{e}})
+	res := p.outcomes.Do(ctx, nudge.Outcome{AttemptID: id, Attempt: u, Reminder: rc, Events: []nudge.Event{e}})
 	if res.Err != nil {
 		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, res.Err)
 	}

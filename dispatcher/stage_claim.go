@@ -53,14 +53,16 @@ func (p *Pipeline) claim(ctx context.Context, j *job) (bool, error) {
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	// The claim, the send decision and the claim's event: one transaction.
+	// The claim, the send decision and the claim's event: one transaction,
+	// shared with the claims of other handlers that arrive together.
 	claimed := p.event(j, nudge.EventAttempt, nudge.ReasonNone, attemptDetail{Status: nudge.AttemptClaimed, Channel: j.channel})
 	claimed.AttemptID = want.ID
 	events := []nudge.Event{claimed}
 	if j.decided != nil {
 		events = []nudge.Event{*j.decided, claimed}
 	}
-	got, err := p.cfg.Store.ClaimAttempt(ctx, want, j.decision.Limits, events...)
+	res := p.claims.Do(ctx, nudge.Claim{Attempt: want, Limits: j.decision.Limits, Events: events})
+	got, err := res.Attempt, res.Err
 	if err == nil {
 		j.decided = nil
 		j.attempt = got

@@ -71,7 +71,7 @@ func (p *Pipeline) gate(ctx context.Context, j *job) (bool, error) {
 	// arrive together: the provider is never called for an attempt that is
 	// not durably sending. The same write records what is said (the text or
 	// script, and the template version that rendered it).
-	res := p.outcomes.Record(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
+	res := p.outcomes.Do(ctx, nudge.Outcome{AttemptID: j.attempt.ID, Attempt: nudge.AttemptUpdate{
 		From: nudge.AttemptClaimed, Status: nudge.AttemptSending, SendingAt: now, Body: sentText(m), Template: m.Template, Menu: m.Menu, At: now,
 	}})
 	if res.Err != nil {

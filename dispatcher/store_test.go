@@ -170,6 +170,14 @@ func (s *memStore) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []n
 	return got, err
 }
 
+func (s *memStore) ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.ClaimResult {
+	out := make([]nudge.ClaimResult, len(claims))
+	for i, c := range claims {
+		out[i].Attempt, out[i].Err = s.ClaimAttempt(ctx, c.Attempt, c.Limits, c.Events...)
+	}
+	return out
+}
+
 func (s *memStore) claimAttempt(a nudge.Attempt, limits []nudge.CapLimit) (nudge.Attempt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

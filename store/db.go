@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/groupcommit"
 )
 
 // Backend names the SQL engine behind a DB.
@@ -49,6 +50,9 @@ type DB struct {
 	// secret reports whether the store has the deployment's secret (and
 	// addrKey); without it opt-out hashes are plain.
 	secret bool
+	// reads lets concurrent read batches share one round trip on
+	// PostgreSQL (see WithReadBatching).
+	reads *groupcommit.Group[[]readQuery, error]
 
 	rowsRead atomic.Int64
 	// roundTrips counts the statements, batches and transaction boundaries
@@ -83,6 +87,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redactURL(rawURL), err)
+	}
+	if db.backend == Postgres {
+		db.reads = groupcommit.New(db.sendReads, groupcommit.Config{})
 	}
 	for _, o := range opts {
 		o(db)

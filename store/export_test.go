@@ -43,3 +43,29 @@ func (db *DB) Analyze(ctx context.Context) error {
 	_, err := db.write.ExecContext(ctx, "ANALYZE")
 	return err
 }
+
+// ReadInts runs each caller's queries (each returning one integer column)
+// as read batches at the same moment, and returns each caller's integers and
+// error.
+func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []error) {
+	got := make([][]int, len(callers))
+	queries := make([][]readQuery, len(callers))
+	for i, qs := range callers {
+		for _, q := range qs {
+			queries[i] = append(queries[i], readQuery{sql: q, row: func(s interface{ Scan(...any) error }) error {
+				var n int
+				err := s.Scan(&n)
+				got[i] = append(got[i], n)
+				return err
+			}})
+		}
+	}
+	if db.backend == Postgres {
+		return got, db.sendReads(ctx, queries)
+	}
+	errs := make([]error, len(callers))
+	for i, qs := range queries {
+		errs[i] = db.readBatch(ctx, qs...)
+	}
+	return got, errs
+}

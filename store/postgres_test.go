@@ -145,3 +145,35 @@ func TestPostgresDueAccountsUsesIndex(t *testing.T) {
 	require.Contains(t, plan, "accounts_next_action", "plan:\n%s", plan)
 	require.NotContains(t, plan, "Seq Scan", "plan:\n%s", plan)
 }
+
+// TestPostgresReadBatchesShareRoundTrips reads for several callers in one
+// round trip: a caller whose query fails gets its error, the callers before
+// it keep their rows, and those after it are read again and get theirs,
+// each exactly once.
+func TestPostgresReadBatchesShareRoundTrips(t *testing.T) {
+	t.Parallel()
+	db := postgresOpener(t)(t)
+	ctx := context.Background()
+	before := db.RoundTrips()
+	got, errs := db.ReadInts(ctx, [][]string{
+		{"SELECT 1", "SELECT g FROM generate_series(2, 3) g"},
+		{"SELECT 4"},
+	})
+	require.Equal(t, [][]int{{1, 2, 3}, {4}}, got)
+	require.Equal(t, []error{nil, nil}, errs)
+	require.Equal(t, int64(1), db.RoundTrips()-before, "two callers, one round trip")
+
+	got, errs = db.ReadInts(ctx, [][]string{
+		{"SELECT 1"},
+		{"SELECT 2", "SELECT 1/0"},
+		{"SELECT 5"},
+		{"SELECT 6", "SELECT 7"},
+	})
+	require.NoError(t, errs[0])
+	require.ErrorContains(t, errs[1], "division by zero")
+	require.NoError(t, errs[2])
+	require.NoError(t, errs[3])
+	require.Equal(t, []int{1}, got[0])
+	require.Equal(t, []int{5}, got[2], "read again after the failure, once")
+	require.Equal(t, []int{6, 7}, got[3])
+}

@@ -123,7 +123,7 @@ func (db *DB) OptedOut(ctx context.Context, lender string, refs []nudge.ContactR
 	}
 	var hits []optOutRow
 	hashes := db.hashRefs(refs)
-	if err := db.readEach(ctx, db.optOutsQuery(lender, hashes, &hits)); err != nil {
+	if err := db.readBatch(ctx, db.optOutsQuery(lender, hashes, &hits)); err != nil {
 		return nil, fmt.Errorf("opt-outs of %d addresses for %s: %w", len(refs), lender, err)
 	}
 	return db.optedOutRefs(ctx, lender, refs, hashes, hits), nil

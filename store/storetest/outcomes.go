@@ -227,3 +227,68 @@ func testRecordOutcomesBatchEdges(t *testing.T, s nudge.Store) {
 	require.Equal(t, nudge.AttemptSent, got.Status)
 	require.Equal(t, "SM-E4", got.ProviderID)
 }
+
+// testClaimAttempts makes claims in one batch: each gets ClaimAttempt's
+// result as if made one after another in order (a claim counts against the
+// caps of those after it, per account and per address; a reminder claimed
+// twice is claimed once), a claim refused or invalid leaves the others
+// alone, and only the claims made write their events.
+func testClaimAttempts(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	_, err := s.ClaimAttempt(ctx, Attempt("rem_before", "A-3", nudge.SMS, T0), nil)
+	require.NoError(t, err)
+	ev := func(reminder, account, note string) nudge.Event {
+		return nudge.Event{Lender: "acme", AccountID: account, ReminderID: reminder, Kind: nudge.EventDecision,
+			Detail: []byte(`{"note":"` + note + `"}`), At: T0}
+	}
+	smsCap := []nudge.CapLimit{{Channel: nudge.SMS, Window: time.Hour, Max: 1, Reason: nudge.ReasonFrequencyCap}}
+	perAddress := []nudge.CapLimit{{Channel: nudge.SMS, Window: time.Hour, Max: 1, PerAddress: true, Reason: nudge.ReasonFrequencyCap}}
+	other := Attempt("rem_d", "A-4", nudge.SMS, T0)
+	other.Address = "+15125550199"
+	sameAddress := Attempt("rem_e", "A-5", nudge.SMS, T0)
+	sameAddress.Address = "+15125550199"
+	bad := ev("rem_f", "A-6", "bad")
+	bad.Kind = ""
+	claims := []nudge.Claim{
+		{Attempt: Attempt("rem_a", "A-1", nudge.SMS, T0), Limits: smsCap, Events: []nudge.Event{ev("rem_a", "A-1", "a")}},
+		{Attempt: Attempt("rem_b", "A-1", nudge.SMS, T0), Limits: smsCap, Events: []nudge.Event{ev("rem_b", "A-1", "b")}},
+		{Attempt: Attempt("rem_a", "A-1", nudge.SMS, T0), Events: []nudge.Event{ev("rem_a", "A-1", "a again")}},
+		{Attempt: Attempt("rem_before", "A-3", nudge.SMS, T0)},
+		{Attempt: other, Limits: perAddress, Events: []nudge.Event{ev("rem_d", "A-4", "d")}},
+		{Attempt: sameAddress, Limits: perAddress},
+		{Attempt: Attempt("rem_f", "A-6", nudge.SMS, T0), Events: []nudge.Event{bad}},
+		{Attempt: Attempt("rem_g", "A-2", nudge.Email, T0), Limits: smsCap},
+	}
+	res := s.ClaimAttempts(ctx, claims)
+	require.Len(t, res, len(claims))
+	require.NoError(t, res[0].Err)
+	require.NotEmpty(t, res[0].Attempt.ID)
+	require.ErrorIs(t, res[1].Err, nudge.ErrCapReached, "the first claim of the batch counts against the second's cap")
+	require.ErrorIs(t, res[2].Err, nudge.ErrAlreadyClaimed, "a reminder claimed twice in one batch")
+	require.Equal(t, res[0].Attempt.ID, res[2].Attempt.ID, "the second claim gets the first's attempt")
+	require.ErrorIs(t, res[3].Err, nudge.ErrAlreadyClaimed, "a reminder claimed before the batch")
+	require.Equal(t, "rem_before", res[3].Attempt.ReminderID)
+	require.NoError(t, res[4].Err)
+	require.ErrorIs(t, res[5].Err, nudge.ErrCapReached, "a per-address cap counts another account's claim in the batch")
+	require.ErrorContains(t, res[6].Err, "kind is required")
+	require.NoError(t, res[7].Err, "an SMS cap does not count an email")
+
+	for _, tc := range []struct {
+		account string
+		want    int
+	}{{"A-1", 1}, {"A-2", 1}, {"A-3", 1}, {"A-4", 1}, {"A-5", 0}, {"A-6", 0}} {
+		hist, err := s.AttemptHistory(ctx, "acme", tc.account, time.Time{})
+		require.NoError(t, err)
+		require.Len(t, hist, tc.want, "attempts of %s", tc.account)
+	}
+	var notes []string
+	for _, acct := range []string{"A-1", "A-4", "A-6"} {
+		es, err := s.Events(ctx, "acme", acct)
+		require.NoError(t, err)
+		for _, e := range es {
+			notes = append(notes, string(e.Detail))
+		}
+	}
+	require.Equal(t, []string{`{"note":"a"}`, `{"note":"d"}`}, notes, "only the claims made write their events")
+	require.Empty(t, s.ClaimAttempts(ctx, nil))
+}

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"RecordOutcomes", testRecordOutcomes},
 		{"RecordOutcomesBatchEdges", testRecordOutcomesBatchEdges},
 		{"ClaimWithEvents", testClaimWithEvents},
+		{"ClaimAttempts", testClaimAttempts},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
 		{"CapAcrossChannels", testCapAcrossChannels},

@@ -15,7 +15,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
-	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/groupcommit"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/web"
@@ -53,7 +53,7 @@ type TwilioSMS struct {
 
 	// outcomes writes concurrent status callbacks in shared transactions.
 	outcomesOnce sync.Once
-	outcomes     *dispatcher.OutcomeBatcher
+	outcomes     *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult]
 }
 
 // Register adds the webhook routes to s.
@@ -138,7 +138,7 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	// The update and its event are one outcome, committed with the other
 	// callbacks that arrive meanwhile before Twilio is answered.
 	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
-	res := t.batcher().Record(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true,
+	res := t.batcher().Do(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true,
 		Events: []nudge.Event{{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID,
 			AttemptID: att.ID, Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}}})
 	if res.Err != nil {
@@ -151,9 +151,9 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// batcher is the status callbacks' OutcomeBatcher over the store.
-func (t *TwilioSMS) batcher() *dispatcher.OutcomeBatcher {
-	t.outcomesOnce.Do(func() { t.outcomes = dispatcher.NewOutcomeBatcher(t.Store.RecordOutcomes, 0, 0) })
+// batcher writes the status callbacks' outcomes in shared transactions.
+func (t *TwilioSMS) batcher() *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult] {
+	t.outcomesOnce.Do(func() { t.outcomes = groupcommit.New(t.Store.RecordOutcomes, groupcommit.Config{}) })
 	return t.outcomes
 }
 

@@ -1,0 +1,354 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nudgehq/nudge"
+)
+
+// ClaimAttempt inserts a, in status sending unless a.Status says otherwise,
+// after checking limits against earlier attempts, all in one transaction
+// that excludes concurrent claims for the same account (and address) across
+// processes. a.CreatedAt is the claim instant; an empty a.ID gets a new id.
+//
+// When an attempt for the reminder and channel exists it returns that one
+// and nudge.ErrAlreadyClaimed. When a limit is reached it returns a
+// *CapError, which matches nudge.ErrCapReached. A limit counts the account's
+// attempts on its channel (every channel when it names none) created after
+// a.CreatedAt minus its window; with PerAddress it counts the lender's
+// attempts to a.Address on the channel, whichever account they were for.
+// events are appended in the same transaction when the attempt is inserted.
+func (db *DB) ClaimAttempt(ctx context.Context, a nudge.Attempt, limits []nudge.CapLimit, events ...nudge.Event) (nudge.Attempt, error) {
+	res := db.ClaimAttempts(ctx, []nudge.Claim{{Attempt: a, Limits: limits, Events: events}})[0]
+	return res.Attempt, res.Err
+}
+
+// ClaimAttempts makes claims in one transaction with a fixed number of
+// statements whatever their number: the locks of every account (and
+// address) in one, the accounts' recent attempts and the claims' earlier
+// attempts in one (a second for per-address limits), the new attempts in
+// one multi-row insert and their events in another. The claims are checked
+// in order, each counting the ones before it that it claimed. A claim that
+// cannot be made gets ClaimAttempt's error and leaves the others alone; a
+// failure of the transaction is every claim's error.
+func (db *DB) ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.ClaimResult {
+	results := make([]nudge.ClaimResult, len(claims))
+	var todo []int
+	for i := range claims {
+		if err := prepareClaim(&claims[i]); err != nil {
+			results[i].Err = err
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return results
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var keys []string
+		for _, i := range todo {
+			keys = append(keys, claimLockKeys(claims[i])...)
+		}
+		slices.Sort(keys)
+		if err := db.lockAll(ctx, tx, slices.Compact(keys)...); err != nil {
+			return err
+		}
+		seen, err := db.claimHistory(ctx, tx, claims, todo)
+		if err != nil {
+			return err
+		}
+		var insert []int
+		for _, i := range todo {
+			c := claims[i]
+			if prev, ok := seen.mine[claimKey(c.Attempt)]; ok {
+				results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
+				continue
+			}
+			if err := seen.check(c); err != nil {
+				results[i].Err = err
+				continue
+			}
+			seen.add(c.Attempt)
+			insert = append(insert, i)
+		}
+		inserted, err := db.insertAttempts(ctx, tx, claims, insert)
+		if err != nil {
+			return err
+		}
+		var events []nudge.Event
+		for _, i := range insert {
+			a := claims[i].Attempt
+			if inserted[a.ID] {
+				results[i].Attempt = a
+				events = append(events, claims[i].Events...)
+				continue
+			}
+			// A concurrent claim under another lender or account won the
+			// reminder; report it like any earlier claim.
+			prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
+				a.ReminderID, string(a.Channel)))
+			if err != nil {
+				return fmt.Errorf("look up claim: %w", err)
+			}
+			results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
+		}
+		return db.insertEvents(ctx, tx, events)
+	})
+	for _, i := range todo {
+		a := claims[i].Attempt
+		r := &results[i]
+		var capErr *CapError
+		switch {
+		case err != nil:
+			*r = nudge.ClaimResult{Err: fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, err)}
+		case errors.Is(r.Err, nudge.ErrAlreadyClaimed):
+			r.Err = fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, nudge.ErrAlreadyClaimed)
+		case errors.As(r.Err, &capErr):
+		case r.Err != nil:
+			r.Err = fmt.Errorf("claim attempt for reminder %s on %s: %w", a.ReminderID, a.Channel, r.Err)
+		}
+	}
+	return results
+}
+
+// prepareClaim checks c and fills its attempt's defaults: a new id, status
+// sending, times in UTC.
+func prepareClaim(c *nudge.Claim) error {
+	a := &c.Attempt
+	switch {
+	case a.ReminderID == "" || a.Lender == "" || a.AccountID == "":
+		return errors.New("claim attempt: reminder, lender and account are required")
+	case !a.Channel.Valid():
+		return fmt.Errorf("claim attempt for reminder %s: unknown channel %q", a.ReminderID, a.Channel)
+	case a.CreatedAt.IsZero():
+		return fmt.Errorf("claim attempt for reminder %s: created_at is required", a.ReminderID)
+	}
+	if a.ID == "" {
+		a.ID = newID("att")
+	}
+	if a.Status == "" {
+		a.Status = nudge.AttemptSending
+	}
+	if a.Status.Rank() < 0 {
+		return fmt.Errorf("claim attempt for reminder %s: unknown status %q", a.ReminderID, a.Status)
+	}
+	a.CreatedAt, a.SendingAt, a.SentAt, a.UpdatedAt = truncUTC(a.CreatedAt), truncUTC(a.SendingAt), truncUTC(a.SentAt), truncUTC(a.UpdatedAt)
+	if a.UpdatedAt.IsZero() {
+		a.UpdatedAt = a.CreatedAt
+	}
+	for _, e := range c.Events {
+		if err := checkEvent(e); err != nil {
+			return fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+		}
+	}
+	return nil
+}
+
+// claimLockKeys names the locks a claim takes: its account's, and its
+// address's when a limit counts per address.
+func claimLockKeys(c nudge.Claim) []string {
+	a := c.Attempt
+	keys := []string{"account/" + a.Lender + "/" + a.AccountID}
+	for _, l := range c.Limits {
+		if l.PerAddress {
+			return append(keys, "address/"+a.Lender+"/"+string(l.Channel)+"/"+a.Address)
+		}
+	}
+	return keys
+}
+
+// claimKey names the one attempt a reminder may have on a channel.
+func claimKey(a nudge.Attempt) string { return a.ReminderID + "\x00" + string(a.Channel) }
+
+// claimsSeen is what the checks of a batch of claims count: the earlier
+// attempts of their reminders, their accounts' and addresses' recent
+// attempts, and the claims of the batch accepted so far.
+type claimsSeen struct {
+	mine      map[string]nudge.Attempt
+	byAccount map[string][]nudge.Attempt
+	byAddress map[string][]nudge.Attempt
+}
+
+func accountKey(a nudge.Attempt) string { return a.Lender + "\x00" + a.AccountID }
+func addressKey(a nudge.Attempt) string { return a.Lender + "\x00" + a.Address }
+
+// add counts a as an attempt the claims after it see.
+func (s *claimsSeen) add(a nudge.Attempt) {
+	s.mine[claimKey(a)] = a
+	s.byAccount[accountKey(a)] = append(s.byAccount[accountKey(a)], a)
+	s.byAddress[addressKey(a)] = append(s.byAddress[addressKey(a)], a)
+}
+
+// check returns a *CapError when one of c's limits is reached.
+func (s *claimsSeen) check(c nudge.Claim) error {
+	a := c.Attempt
+	for _, l := range c.Limits {
+		if l.Max <= 0 {
+			return &CapError{Limit: l}
+		}
+		prior := s.byAccount[accountKey(a)]
+		if l.PerAddress {
+			prior = s.byAddress[addressKey(a)]
+		}
+		since, n := a.CreatedAt.Add(-l.Window), 0
+		for i := range prior {
+			p := &prior[i]
+			if p.CreatedAt.After(since) && (l.Channel == "" || p.Channel == l.Channel) && capCounts(l.Count, p) {
+				n++
+			}
+		}
+		if n >= l.Max {
+			return &CapError{Limit: l, Count: n}
+		}
+	}
+	return nil
+}
+
+// claimHistory reads, in the claim transaction, what the claims of todo are
+// checked against: the earlier attempts of their reminders and their
+// accounts' attempts within the longest window of their limits, in one
+// statement, and when a limit counts per address, the addresses' attempts
+// within its window in a second. It reads more than each claim needs (every
+// lender and account of the batch crossed, the longest window); check
+// filters.
+func (db *DB) claimHistory(ctx context.Context, tx *sql.Tx, claims []nudge.Claim, todo []int) (*claimsSeen, error) {
+	s := &claimsSeen{mine: map[string]nudge.Attempt{}, byAccount: map[string][]nudge.Attempt{}, byAddress: map[string][]nudge.Attempt{}}
+	var (
+		lenders, accounts, reminders, addrLenders, addresses []any
+		addrChannels                                         []any
+		since, addrSince                                     time.Time
+		anyChannel                                           bool
+	)
+	for _, i := range todo {
+		a := claims[i].Attempt
+		lenders, accounts, reminders = append(lenders, a.Lender), append(accounts, a.AccountID), append(reminders, a.ReminderID)
+		var window time.Duration
+		for _, l := range claims[i].Limits {
+			if !l.PerAddress {
+				window = max(window, l.Window)
+				continue
+			}
+			addrLenders, addresses = append(addrLenders, a.Lender), append(addresses, a.Address)
+			if l.Channel == "" {
+				anyChannel = true
+			}
+			addrChannels = append(addrChannels, string(l.Channel))
+			if t := a.CreatedAt.Add(-l.Window); addrSince.IsZero() || t.Before(addrSince) {
+				addrSince = t
+			}
+		}
+		if t := a.CreatedAt.Add(-window); since.IsZero() || t.Before(since) {
+			since = t
+		}
+	}
+	lenders, accounts = compactAny(lenders), compactAny(accounts)
+	args := append(append(append(append([]any{}, lenders...), accounts...), reminders...), db.tv(since))
+	err := db.scanAttempts(ctx, tx, `SELECT `+attemptCols+` FROM attempts
+WHERE lender IN (`+placeholders(len(lenders))+`) AND account_id IN (`+placeholders(len(accounts))+`)
+  AND (reminder_id IN (`+placeholders(len(reminders))+`) OR created_at > ?)`, args, func(a nudge.Attempt) {
+		s.mine[claimKey(a)] = a
+		s.byAccount[accountKey(a)] = append(s.byAccount[accountKey(a)], a)
+	})
+	if err != nil || len(addresses) == 0 {
+		return s, err
+	}
+	addrLenders, addresses = compactAny(addrLenders), compactAny(addresses)
+	q := `SELECT ` + attemptCols + ` FROM attempts WHERE lender IN (` + placeholders(len(addrLenders)) + `)
+  AND address IN (` + placeholders(len(addresses)) + `) AND created_at > ?`
+	args = append(append(append([]any{}, addrLenders...), addresses...), db.tv(addrSince))
+	if !anyChannel {
+		// A limit without a channel counts every channel (Washington, New
+		// York City: communications of any kind); otherwise the address
+		// index serves the channels named.
+		addrChannels = compactAny(addrChannels)
+		q += ` AND channel IN (` + placeholders(len(addrChannels)) + `)`
+		args = append(args, addrChannels...)
+	}
+	return s, db.scanAttempts(ctx, tx, q, args, func(a nudge.Attempt) {
+		s.byAddress[addressKey(a)] = append(s.byAddress[addressKey(a)], a)
+	})
+}
+
+// scanAttempts hands every attempt query returns to each.
+func (db *DB) scanAttempts(ctx context.Context, tx *sql.Tx, query string, args []any, each func(nudge.Attempt)) error {
+	rows, err := db.query(ctx, tx, query, args...)
+	if err != nil {
+		return fmt.Errorf("look up claims: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return fmt.Errorf("look up claims: %w", err)
+		}
+		each(a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look up claims: %w", err)
+	}
+	return nil
+}
+
+// compactAny returns vs without repeats, in first-seen order.
+func compactAny(vs []any) []any {
+	seen := make(map[any]bool, len(vs))
+	out := vs[:0:0]
+	for _, v := range vs {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// insertAttempts inserts the attempts of the claims of idx in one statement
+// and returns the ids it inserted: an attempt whose reminder and channel
+// already have one is not.
+func (db *DB) insertAttempts(ctx context.Context, tx *sql.Tx, claims []nudge.Claim, idx []int) (map[string]bool, error) {
+	inserted := make(map[string]bool, len(idx))
+	if len(idx) == 0 {
+		return inserted, nil
+	}
+	args := make([]any, 0, len(idx)*attemptColCount)
+	for _, i := range idx {
+		a := claims[i].Attempt
+		zones, err := json.Marshal(a.Zones)
+		if err != nil {
+			return nil, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
+		}
+		if a.Zones == nil {
+			zones = []byte("[]")
+		}
+		menu, err := encodeMenu(a.Menu)
+		if err != nil {
+			return nil, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+		}
+		args = append(args, a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
+			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, a.Template, menu,
+			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
+	}
+	rows, err := db.query(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES `+valuesRows(len(idx), attemptColCount)+`
+ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("insert: %w", err)
+		}
+		inserted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
+	}
+	return inserted, nil
+}
