@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/nudgehq/nudge/dispatcher"
 )
 
 // Defaults of a full run.
@@ -22,8 +24,9 @@ const (
 	DefaultRepeat = 3
 	// DefaultDispatch is how many reminders the dispatch runs process.
 	DefaultDispatch = 20000
-	// DefaultConcurrency is the tasks each Asynq server runs at once.
-	DefaultConcurrency = 10
+	// DefaultConcurrency is the tasks each Asynq server runs at once: the
+	// worker's default.
+	DefaultConcurrency = dispatcher.DefaultConcurrency
 	// DefaultWebhookClients is how many HTTP clients post callbacks at once.
 	DefaultWebhookClients = 8
 	// DefaultQueued is how many scheduled reminders the Redis memory

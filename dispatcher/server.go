@@ -14,7 +14,13 @@ import (
 // Server defaults.
 const (
 	// DefaultConcurrency is how many tasks one worker process runs at once.
-	DefaultConcurrency = 10
+	// A task spends most of its time waiting for the database, whose work
+	// concurrent tasks share (PipelineConfig.Batch), and for the provider,
+	// so it is high: in side runs of the bench on two cores (3,000
+	// reminders, PostgreSQL) 64 tasks made 3.8 database round trips and 1.2
+	// commits per reminder where 20 made 9.0 and 3.0, and used a quarter less
+	// CPU per reminder.
+	DefaultConcurrency = 64
 	// DefaultShutdownTimeout is how long in-flight tasks may run after a
 	// shutdown begins; Asynq puts back on the queue what is still running.
 	DefaultShutdownTimeout = 30 * time.Second

@@ -123,15 +123,23 @@ func (db *DB) AttemptByProviderID(ctx context.Context, providerID string) (nudge
 	if providerID == "" {
 		return nudge.Attempt{}, fmt.Errorf("attempt with empty provider id: %w", nudge.ErrNotFound)
 	}
-	a, err := scanAttempt(db.queryRow(ctx, db.read, `SELECT `+attemptCols+` FROM attempts WHERE provider_id = ?
-ORDER BY created_at, id LIMIT 1`, providerID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nudge.Attempt{}, fmt.Errorf("attempt with provider id %s: %w", providerID, nudge.ErrNotFound)
-	}
+	// In the read batch of whoever else reads at the moment (the status
+	// callbacks arrive together).
+	var found []nudge.Attempt
+	err := db.readBatch(ctx, readQuery{sql: `SELECT ` + attemptCols + ` FROM attempts WHERE provider_id = ?
+ORDER BY created_at, id LIMIT 1`, args: []any{providerID},
+		row: func(s interface{ Scan(...any) error }) error {
+			a, err := scanAttempt(s)
+			found = append(found, a)
+			return err
+		}})
 	if err != nil {
 		return nudge.Attempt{}, fmt.Errorf("attempt by provider id %s: %w", providerID, err)
 	}
-	return a, nil
+	if len(found) == 0 {
+		return nudge.Attempt{}, fmt.Errorf("attempt with provider id %s: %w", providerID, nudge.ErrNotFound)
+	}
+	return found[0], nil
 }
 
 // UpdateAttempt applies u to the attempt and reports whether anything changed.

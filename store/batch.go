@@ -122,7 +122,12 @@ func readRows(br pgx.BatchResults, q readQuery) error {
 
 // readEach runs one query through database/sql.
 func (db *DB) readEach(ctx context.Context, q readQuery) error {
-	rows, err := db.query(ctx, db.read, q.sql, q.args...)
+	return db.readEachIn(ctx, db.read, q)
+}
+
+// readEachIn runs one query on qr (a pool or a transaction).
+func (db *DB) readEachIn(ctx context.Context, qr querier, q readQuery) error {
+	rows, err := db.query(ctx, qr, q.sql, q.args...)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,8 @@ type DB struct {
 	// reads lets concurrent read batches share one round trip on
 	// PostgreSQL (see WithReadBatching).
 	reads *groupcommit.Group[[]readQuery, error]
+	// links lets concurrent IssueLink calls share one transaction.
+	links *groupcommit.Group[linkIssue, linkIssued]
 
 	rowsRead atomic.Int64
 	// roundTrips counts the statements, batches and transaction boundaries
@@ -91,6 +93,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	if db.backend == Postgres {
 		db.reads = groupcommit.New(db.sendReads, groupcommit.Config{})
 	}
+	db.links = groupcommit.New(db.issueLinks, groupcommit.Config{})
 	for _, o := range opts {
 		o(db)
 	}

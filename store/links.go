@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -42,6 +43,10 @@ func scanLink(s interface{ Scan(...any) error }) (link.Link, error) {
 // ExpiredLinkRetention ago. A token is issued only while l.Address is still
 // one of the account's contacts (or l has no address): once the borrower's
 // data is erased no new link can name them.
+//
+// Concurrent issues share one transaction (db.links): every account's lock
+// in one statement, the contacts and the live tokens of every link in one
+// each, the new tokens in one insert.
 func (db *DB) IssueLink(ctx context.Context, l link.Link, reuseFrom time.Time) (link.Link, error) {
 	switch {
 	case !l.Purpose.Valid():
@@ -53,65 +58,172 @@ func (db *DB) IssueLink(ctx context.Context, l link.Link, reuseFrom time.Time) (
 	case l.CreatedAt.IsZero():
 		return link.Link{}, errors.New("issue link: created at is required")
 	}
-	// Most renders find a live token: read it without taking the write lock.
-	if found, err := db.reusableLink(ctx, db.read, l, reuseFrom); err == nil {
-		return found, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	// Most renders find a live token: read it without taking the write lock,
+	// in the read batch of whoever else reads at the moment.
+	var found []link.Link
+	if err := db.readBatch(ctx, db.liveLinksQuery([]linkIssue{{l, reuseFrom}}, &found)); err != nil {
 		return link.Link{}, fmt.Errorf("issue %s link for %s/%s: %w", l.Purpose, l.Lender, l.AccountID, err)
 	}
-	out := l
+	if got, ok := newestLive(found, l, reuseFrom); ok {
+		return got, nil
+	}
+	res := db.links.Do(ctx, linkIssue{l, reuseFrom})
+	if res.err != nil {
+		return link.Link{}, fmt.Errorf("issue %s link for %s/%s: %w", l.Purpose, l.Lender, l.AccountID, res.err)
+	}
+	return res.link, nil
+}
+
+// linkIssue is one IssueLink waiting for its batch, and linkIssued its
+// result.
+type (
+	linkIssue struct {
+		l         link.Link
+		reuseFrom time.Time
+	}
+	linkIssued struct {
+		link link.Link
+		err  error
+	}
+)
+
+// issueLinks stores the links of a batch of IssueLink calls in one
+// transaction, or finds a live token stored meanwhile (by another process,
+// or by an earlier issue of the batch). A link whose address is no contact
+// of its account fails alone.
+func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
+	out := make([]linkIssued, len(issues))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lock(ctx, tx, "link:"+l.Lender+"/"+l.AccountID); err != nil {
+		keys := make([]string, len(issues))
+		for i, is := range issues {
+			keys[i] = "link:" + is.l.Lender + "/" + is.l.AccountID
+		}
+		slices.Sort(keys)
+		if err := db.lockAll(ctx, tx, slices.Compact(keys)...); err != nil {
 			return err
 		}
-		if l.Address != "" {
-			var n int
-			if err := db.queryRow(ctx, tx, `SELECT COUNT(*) FROM contacts WHERE lender = ? AND account_id = ? AND address = ?`,
-				l.Lender, l.AccountID, l.Address).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("the address is not a contact of the account: %w", nudge.ErrNotFound)
-			}
+		contacts, err := db.contactsOf(ctx, tx, issues)
+		if err != nil {
+			return err
 		}
-		found, err := db.reusableLink(ctx, tx, l, reuseFrom)
-		if err == nil {
-			out = found
+		var live []link.Link
+		if err := db.readEachIn(ctx, tx, db.liveLinksQuery(issues, &live)); err != nil {
+			return err
+		}
+		var insert []link.Link
+		for i, is := range issues {
+			l := is.l
+			if l.Address != "" && !contacts[l.Lender+"\x00"+l.AccountID+"\x00"+l.Address] {
+				out[i].err = fmt.Errorf("the address is not a contact of the account: %w", nudge.ErrNotFound)
+				continue
+			}
+			if got, ok := newestLive(live, l, is.reuseFrom); ok {
+				out[i].link = got
+				continue
+			}
+			out[i].link = l
+			live = append(live, l)
+			insert = append(insert, l)
+		}
+		if len(insert) == 0 {
 			return nil
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
+		args := make([]any, 0, 9*len(insert))
+		for _, l := range insert {
+			args = append(args, l.Token, string(l.Purpose), l.Lender, l.AccountID, string(l.Channel), l.Address, l.Attempt,
+				db.tv(l.CreatedAt), db.tv(l.ExpiresAt))
 		}
-		if _, err := db.exec(ctx, tx, `INSERT INTO link_tokens (`+linkCols+`) VALUES (`+placeholders(9)+`)`,
-			l.Token, string(l.Purpose), l.Lender, l.AccountID, string(l.Channel), l.Address, l.Attempt,
-			db.tv(l.CreatedAt), db.tv(l.ExpiresAt)); err != nil {
+		if _, err := db.exec(ctx, tx, `INSERT INTO link_tokens (`+linkCols+`) VALUES `+valuesRows(len(insert), 9), args...); err != nil {
 			return err
 		}
 		_, err = db.exec(ctx, tx, `DELETE FROM link_tokens WHERE token IN
 (SELECT token FROM link_tokens WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`,
-			db.tv(l.CreatedAt.Add(-ExpiredLinkRetention)), linkPurgeBatch)
+			db.tv(insert[0].CreatedAt.Add(-ExpiredLinkRetention)), linkPurgeBatch)
 		return err
 	})
 	if err != nil {
-		return link.Link{}, fmt.Errorf("issue %s link for %s/%s: %w", l.Purpose, l.Lender, l.AccountID, err)
+		for i := range out {
+			out[i] = linkIssued{err: err}
+		}
 	}
-	return out, nil
+	return out
 }
 
-// reusableLink returns the newest stored token with l's purpose, lender,
-// account, channel, address and attempt that expires at or after reuseFrom
-// (never expires, when l.ExpiresAt is zero), or sql.ErrNoRows.
-func (db *DB) reusableLink(ctx context.Context, q querier, l link.Link, reuseFrom time.Time) (link.Link, error) {
-	query := `SELECT ` + linkCols + ` FROM link_tokens
-WHERE lender = ? AND account_id = ? AND purpose = ? AND channel = ? AND attempt_id = ? AND address = ?`
-	args := []any{l.Lender, l.AccountID, string(l.Purpose), string(l.Channel), l.Attempt, l.Address}
-	if l.ExpiresAt.IsZero() {
-		query += ` AND expires_at IS NULL`
-	} else {
-		query += ` AND expires_at >= ? ORDER BY expires_at DESC`
-		args = append(args, db.tv(reuseFrom))
+// contactsOf returns which of the issues' addresses are contacts of their
+// accounts, keyed by lender, account and address.
+func (db *DB) contactsOf(ctx context.Context, tx *sql.Tx, issues []linkIssue) (map[string]bool, error) {
+	var lenders, accounts, addresses []any
+	for _, is := range issues {
+		if is.l.Address != "" {
+			lenders, accounts, addresses = append(lenders, is.l.Lender), append(accounts, is.l.AccountID), append(addresses, is.l.Address)
+		}
 	}
-	return scanLink(db.queryRow(ctx, q, query+` LIMIT 1`, args...))
+	found := map[string]bool{}
+	if len(addresses) == 0 {
+		return found, nil
+	}
+	lenders, accounts, addresses = compactAny(lenders), compactAny(accounts), compactAny(addresses)
+	args := append(append(append([]any{}, lenders...), accounts...), addresses...)
+	err := db.readEachIn(ctx, tx, readQuery{sql: `SELECT lender, account_id, address FROM contacts
+WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
+  AND address IN (` + placeholders(len(addresses)) + `)`, args: args,
+		row: func(s interface{ Scan(...any) error }) error {
+			var lender, account, address string
+			if err := s.Scan(&lender, &account, &address); err != nil {
+				return err
+			}
+			found[lender+"\x00"+account+"\x00"+address] = true
+			return nil
+		}})
+	return found, err
+}
+
+// liveLinksQuery reads the tokens of the issues' lenders, accounts and
+// purposes that never expire or expire at or after the earliest reuseFrom
+// (none, when every issue is of a token that never expires) into found;
+// newestLive picks each issue's.
+func (db *DB) liveLinksQuery(issues []linkIssue, found *[]link.Link) readQuery {
+	var lenders, accounts, purposes []any
+	var from time.Time
+	for _, is := range issues {
+		lenders, accounts, purposes = append(lenders, is.l.Lender), append(accounts, is.l.AccountID), append(purposes, string(is.l.Purpose))
+		if !is.reuseFrom.IsZero() && (from.IsZero() || is.reuseFrom.Before(from)) {
+			from = is.reuseFrom
+		}
+	}
+	lenders, accounts, purposes = compactAny(lenders), compactAny(accounts), compactAny(purposes)
+	args := append(append(append([]any{}, lenders...), accounts...), purposes...)
+	return readQuery{sql: `SELECT ` + linkCols + ` FROM link_tokens
+WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
+  AND purpose IN (` + placeholders(len(purposes)) + `) AND (expires_at IS NULL OR expires_at >= ?)`,
+		args: append(args, db.tv(from)),
+		row: func(s interface{ Scan(...any) error }) error {
+			l, err := scanLink(s)
+			*found = append(*found, l)
+			return err
+		}}
+}
+
+// newestLive returns the token among found with l's purpose, lender,
+// account, channel, address and attempt: one that never expires when l does
+// not (l.ExpiresAt zero), and otherwise the one expiring last, at or after
+// reuseFrom.
+func newestLive(found []link.Link, l link.Link, reuseFrom time.Time) (link.Link, bool) {
+	var (
+		best link.Link
+		ok   bool
+	)
+	for _, f := range found {
+		if f.Purpose != l.Purpose || f.Lender != l.Lender || f.AccountID != l.AccountID || f.Channel != l.Channel ||
+			f.Attempt != l.Attempt || f.Address != l.Address || f.ExpiresAt.IsZero() != l.ExpiresAt.IsZero() {
+			continue
+		}
+		if !f.ExpiresAt.IsZero() && (f.ExpiresAt.Before(reuseFrom) || (ok && !f.ExpiresAt.After(best.ExpiresAt))) {
+			continue
+		}
+		best, ok = f, true
+	}
+	return best, ok
 }
 
 // GetLink implements link.Store: the token's link, or nudge.ErrNotFound.

@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +106,67 @@ func TestLinksRevokedAndPurged(t *testing.T) {
 		Address: "+15125550100", CreatedAt: t0.Add(time.Hour)}
 	_, err = db.IssueLink(ctx, l, time.Time{})
 	require.ErrorIs(t, err, nudge.ErrNotFound, "no new link names an erased borrower")
+}
+
+// TestLinksIssuedTogether issues links from many goroutines at once, so
+// that they share transactions: every issue of one subject gets the same
+// token, each subject's is stored once, and an issue for an address that is
+// no contact fails alone.
+func TestLinksIssuedTogether(t *testing.T) {
+	t.Parallel()
+	backends := map[string]func(t *testing.T) *store.DB{"sqlite": openSQLite}
+	if os.Getenv("NUDGE_TEST_DATABASE_URL") != "" || os.Getenv("NUDGE_TEST_REQUIRE_SERVICES") == "1" {
+		backends["postgres"] = func(t *testing.T) *store.DB { return postgresOpener(t)(t) }
+	}
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := open(t)
+			t0 := storetest.T0
+			var accounts []nudge.Account
+			for i := range 8 {
+				accounts = append(accounts, storetest.Account("acme", fmt.Sprintf("A-%d", i)))
+			}
+			require.NoError(t, db.UpsertAccounts(ctx, accounts, t0))
+			const perSubject = 6
+			tokens := make([][]string, len(accounts))
+			errs := make([]error, len(accounts)*perSubject)
+			var wg sync.WaitGroup
+			for i := range accounts {
+				tokens[i] = make([]string, perSubject)
+				for j := range perSubject {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						l := link.Link{Token: link.NewToken(), Purpose: link.SelfService, Lender: "acme", AccountID: accounts[i].ID,
+							Channel: nudge.SMS, Address: "+15125550100", CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
+						if j == perSubject-1 && i%2 == 0 {
+							l.Address = "+15125550999" // not a contact
+						}
+						got, err := db.IssueLink(ctx, l, t0.Add(12*time.Hour))
+						tokens[i][j], errs[i*perSubject+j] = got.Token, err
+					}()
+				}
+			}
+			wg.Wait()
+			seen := map[string]bool{}
+			for i := range accounts {
+				for j, tok := range tokens[i] {
+					err := errs[i*perSubject+j]
+					if j == perSubject-1 && i%2 == 0 {
+						require.ErrorIs(t, err, nudge.ErrNotFound, "account %d", i)
+						continue
+					}
+					require.NoError(t, err)
+					require.Equal(t, tokens[i][0], tok, "one token for account %d", i)
+				}
+				require.False(t, seen[tokens[i][0]], "a token per account")
+				seen[tokens[i][0]] = true
+				stored, err := db.GetLink(ctx, tokens[i][0])
+				require.NoError(t, err)
+				require.Equal(t, accounts[i].ID, stored.AccountID)
+			}
+		})
+	}
 }
