@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bojanz/currency"
@@ -62,7 +64,33 @@ func NewFormatter(locale string) (*Formatter, error) {
 // 3166-1 alpha-2, optional): when tag names no region of its own the
 // country's regional formats are used (es for a borrower in the US formats
 // "$412.50"), and phone numbers of that country are shown in national form.
+// Formatters are made once per tag and country and shared (a Formatter is
+// never changed once made), so that the templates bound to them are too (see
+// part.bound).
 func formatterFor(tag language.Tag, country string) *Formatter {
+	key := tag.String() + "/" + country
+	if f, ok := formatters.Load(key); ok {
+		return f.(*Formatter)
+	}
+	f := makeFormatter(tag, country)
+	if formatterCount.Add(1) <= maxCached {
+		formatters.Store(key, f)
+	}
+	return f
+}
+
+// formatters caches formatterFor's Formatters by tag and country, up to
+// maxCached of them (formatterCount).
+var (
+	formatters     sync.Map
+	formatterCount atomic.Int64
+)
+
+// maxCached bounds each cache of the package: a borrower's country comes from
+// outside, so the number of keys is not bounded by the pack.
+const maxCached = 1024
+
+func makeFormatter(tag language.Tag, country string) *Formatter {
 	if country == "" {
 		return newFormatter(tag)
 	}

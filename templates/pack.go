@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 
 	"golang.org/x/text/language"
@@ -118,6 +119,11 @@ type part struct {
 	src  source
 	text *texttemplate.Template
 	html *htmltemplate.Template // set for PartHTML only
+	// bound caches clones of text and html with their functions bound to
+	// a formatter and a currency (see bound), so that a render does not
+	// clone the template; boundCount counts them, up to maxCached.
+	bound      sync.Map
+	boundCount atomic.Int64
 }
 
 // localized is one template in one locale.

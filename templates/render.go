@@ -240,11 +240,11 @@ func (p *Pack) menuItems(name string, d Data) []MenuItem {
 // exec runs the part (or, when block is set, the shared block of that name)
 // with text/template and trims the result.
 func (pt *part) exec(f *Formatter, d Data, block string) (string, error) {
-	t, err := pt.text.Clone()
+	bt, err := pt.boundTo(f, d.Currency, false)
 	if err != nil {
-		return "", fileError(pt.src.origin, err)
+		return "", err
 	}
-	t.Funcs(funcs(f, d.Currency, true))
+	t := bt.text
 	var b strings.Builder
 	if block == "" {
 		err = t.Execute(&b, d)
@@ -259,11 +259,11 @@ func (pt *part) exec(f *Formatter, d Data, block string) (string, error) {
 
 // execHTML is exec with html/template, for the HTML part.
 func (pt *part) execHTML(f *Formatter, d Data, block string) (string, error) {
-	t, err := pt.html.Clone()
+	bt, err := pt.boundTo(f, d.Currency, true)
 	if err != nil {
-		return "", fileError(pt.src.origin, err)
+		return "", err
 	}
-	t.Funcs(htmltemplate.FuncMap(funcs(f, d.Currency, false)))
+	t := bt.html
 	var b strings.Builder
 	if block == "" {
 		err = t.Execute(&b, d)
@@ -274,6 +274,49 @@ func (pt *part) execHTML(f *Formatter, d Data, block string) (string, error) {
 		return "", fileError(pt.src.origin, err)
 	}
 	return strings.TrimSpace(b.String()), nil
+}
+
+// boundTemplate is a part's template (text, or html for the HTML part) with
+// its functions bound to one formatter and currency.
+type boundTemplate struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// boundKey names a boundTemplate: formatterFor shares its Formatters, so
+// the pointer names the locale and country.
+type boundKey struct {
+	f        *Formatter
+	currency string
+	html     bool
+}
+
+// boundTo returns the part's template with its functions bound to f and
+// currency: a clone made once and kept (templates may run in parallel once
+// their functions are set), or, past maxCached clones, a fresh one.
+func (pt *part) boundTo(f *Formatter, currency string, html bool) (boundTemplate, error) {
+	k := boundKey{f, currency, html}
+	if bt, ok := pt.bound.Load(k); ok {
+		return bt.(boundTemplate), nil
+	}
+	var bt boundTemplate
+	if html {
+		t, err := pt.html.Clone()
+		if err != nil {
+			return bt, fileError(pt.src.origin, err)
+		}
+		bt.html = t.Funcs(htmltemplate.FuncMap(funcs(f, currency, false)))
+	} else {
+		t, err := pt.text.Clone()
+		if err != nil {
+			return bt, fileError(pt.src.origin, err)
+		}
+		bt.text = t.Funcs(funcs(f, currency, true))
+	}
+	if pt.boundCount.Add(1) <= maxCached {
+		pt.bound.Store(k, bt)
+	}
+	return bt, nil
 }
 
 var blankLines = regexp.MustCompile(`\n[ \t]*(\n[ \t]*)+\n`)
