@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/groupcommit"
 )
 
 // RateKeyPrefix prefixes every token-bucket key in Redis.
@@ -53,16 +54,35 @@ return {ok, wait}
 
 // RateLimiter is a token bucket per sender kept in Redis, so every worker
 // process shares the provider's rate (messages or calls per second).
+// Concurrent takes share one round trip (a pipeline of the script's runs, in
+// order).
 type RateLimiter struct {
 	rdb   redis.UniversalClient
 	clock nudge.Clock
+	takes *groupcommit.Group[take, taken]
 }
+
+// take is one Take waiting for its pipeline, and taken its answer.
+type (
+	take struct {
+		key       string
+		perSecond float64
+		burst     int
+	}
+	taken struct {
+		ok   bool
+		wait time.Duration
+		err  error
+	}
+)
 
 // NewRateLimiter returns a limiter over rdb. With a nil clock the buckets use
 // the Redis server's TIME, one clock for every worker; with a clock (tests,
 // simulations) they use it.
 func NewRateLimiter(rdb redis.UniversalClient, clock nudge.Clock) *RateLimiter {
-	return &RateLimiter{rdb: rdb, clock: clock}
+	l := &RateLimiter{rdb: rdb, clock: clock}
+	l.takes = groupcommit.New(l.run, groupcommit.Config{})
+	return l
 }
 
 // Take takes one token from the bucket key, which refills perSecond tokens a
@@ -72,18 +92,43 @@ func (l *RateLimiter) Take(ctx context.Context, key string, perSecond float64, b
 	if perSecond <= 0 || math.IsInf(perSecond, 0) || math.IsNaN(perSecond) {
 		return false, 0, fmt.Errorf("rate limit %q: rate %v per second must be positive and finite", key, perSecond)
 	}
-	burst = max(burst, 1)
+	t := l.takes.Do(ctx, take{key: key, perSecond: perSecond, burst: max(burst, 1)})
+	return t.ok, t.wait, t.err
+}
+
+// run runs the script for every take in one pipeline; a take that finds the
+// script not loaded (a restarted Redis) runs it again alone, loading it.
+func (l *RateLimiter) run(ctx context.Context, takes []take) []taken {
 	now := ""
 	if l.clock != nil {
 		now = strconv.FormatInt(l.clock.Now().UnixMicro(), 10)
 	}
-	res, err := tokenBucket.Run(ctx, l.rdb, []string{RateKeyPrefix + key},
-		strconv.FormatFloat(perSecond, 'f', -1, 64), burst, now).Int64Slice()
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit %q: %w", key, err)
+	args := func(t take) (keys []string, argv []any) {
+		return []string{RateKeyPrefix + t.key}, []any{strconv.FormatFloat(t.perSecond, 'f', -1, 64), t.burst, now}
 	}
-	if len(res) != 2 {
-		return false, 0, fmt.Errorf("rate limit %q: script returned %d values", key, len(res))
+	cmds := make([]*redis.Cmd, len(takes))
+	pipe := l.rdb.Pipeline()
+	for i, t := range takes {
+		keys, argv := args(t)
+		cmds[i] = tokenBucket.EvalSha(ctx, pipe, keys, argv...)
 	}
-	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	out := make([]taken, len(takes))
+	for i, t := range takes {
+		cmd := cmds[i]
+		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			keys, argv := args(t)
+			cmd = tokenBucket.Run(ctx, l.rdb, keys, argv...)
+		}
+		res, err := cmd.Int64Slice()
+		switch {
+		case err != nil:
+			out[i].err = fmt.Errorf("rate limit %q: %w", t.key, err)
+		case len(res) != 2:
+			out[i].err = fmt.Errorf("rate limit %q: script returned %d values", t.key, len(res))
+		default:
+			out[i] = taken{ok: res[0] == 1, wait: time.Duration(res[1]) * time.Microsecond}
+		}
+	}
+	return out
 }

@@ -96,3 +96,35 @@ func TestRateLimiterServerTime(t *testing.T) {
 	require.Greater(t, wait, time.Duration(0))
 	require.LessOrEqual(t, wait, time.Second)
 }
+
+// TestRateLimiterScriptFlushed: takes that share a pipeline after Redis lost
+// its scripts (a restart, SCRIPT FLUSH) load the script again and answer.
+func TestRateLimiterScriptFlushed(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t, false)
+	clock := nudge.NewFixedClock(noon)
+	lim := NewRateLimiter(rdb, clock)
+	key := fmt.Sprintf("flushed-%d", time.Now().UnixNano())
+	ctx := context.Background()
+	ok, _, err := lim.Take(ctx, key, 1, 10)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, rdb.ScriptFlush(ctx).Err())
+	var (
+		wg      sync.WaitGroup
+		granted atomic.Int64
+	)
+	for range 12 {
+		wg.Go(func() {
+			ok, _, err := lim.Take(ctx, key, 1, 10)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				granted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(9), granted.Load(), "the burst of ten, one taken before the flush")
+}
