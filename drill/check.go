@@ -84,7 +84,7 @@ func (e *env) waitFinal(ctx context.Context, tick func(progress) error) error {
 // staleWithin has not been extended for a while and belongs to a dead one.
 // Asynq itself would recover them a minute or two later; ageing them stands
 // in for that wait. It returns the ids of the tasks whose leases it aged.
-func ageStaleLeases(ctx context.Context, rdb *redis.Client, queue string, now time.Time) ([]string, error) {
+func ageStaleLeases(ctx context.Context, rdb redis.UniversalClient, queue string, now time.Time) ([]string, error) {
 	const staleWithin = 18 * time.Second
 	key := "asynq:{" + queue + "}:lease"
 	ids, err := rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true, Start: "-inf", Stop: fmt.Sprint(now.Add(staleWithin).Unix())}).Result()

@@ -205,6 +205,8 @@ var drills = []drill{
 	{"provider-bursts", "the provider answers 500 and 429 in bursts", runProviderBursts},
 	{"webhooks", "duplicated, out-of-order and forged webhooks", runWebhooks},
 	{"replicas", "two schedulers and three workers at once", runReplicas},
+	{"redis-sentinel", "kill the Sentinel-managed Redis primary mid-run", runRedisSentinel},
+	{"redis-cluster", "kill a Redis Cluster primary mid-run", runRedisCluster},
 }
 
 // Names returns the drills' names in the order Run runs them.

@@ -84,6 +84,9 @@ type envConfig struct {
 	sim twiliosim.Config
 	// ownRedis requires a redis-server the drill can restart.
 	ownRedis bool
+	// topology, when set, starts a Sentinel set or a Cluster of
+	// redis-server processes (topologySentinel, topologyCluster).
+	topology string
 	// proxyDB puts a cuttable TCP proxy between the processes and PostgreSQL.
 	proxyDB bool
 	// killableDB needs PostgreSQL, whose connections the drill kills.
@@ -117,14 +120,15 @@ func newEnv(ctx context.Context, opts Options, name string, ec envConfig) (e *en
 	if err := e.openDatabase(ctx, ec.proxyDB); err != nil {
 		return nil, err
 	}
-	redisAddr, redisBin := opts.RedisAddr, ""
-	if ec.ownRedis || (redisAddr == "" && !opts.Miniredis) {
-		redisAddr = ""
-		if redisBin, err = findRedisServer(opts.RedisServer); err != nil && ec.ownRedis {
-			return nil, errSkip{why: "it restarts its own redis-server and " + err.Error()}
+	if ec.topology != "" {
+		bin, err := findRedisServer(opts.RedisServer)
+		if err != nil {
+			return nil, errSkip{why: "it starts a Redis " + ec.topology + " of its own and " + err.Error()}
 		}
-	}
-	if e.q, err = newQueue(ctx, redisAddr, opts.RedisDB, redisBin, e.dir); err != nil {
+		if e.q, err = newSetQueue(ctx, ec.topology, bin, e.dir); err != nil {
+			return nil, err
+		}
+	} else if err := e.openQueue(ctx, ec.ownRedis); err != nil {
 		return nil, err
 	}
 	e.cleanups = append(e.cleanups, e.q.Close)
@@ -160,6 +164,22 @@ func newEnv(ctx context.Context, opts Options, name string, ec envConfig) (e *en
 		return nil, err
 	}
 	return e, nil
+}
+
+// openQueue opens the drill's single Redis: the shared one of the options,
+// or a redis-server of its own (required when own is set), or miniredis.
+func (e *env) openQueue(ctx context.Context, own bool) error {
+	addr, bin := e.opts.RedisAddr, ""
+	if own || (addr == "" && !e.opts.Miniredis) {
+		addr = ""
+		var err error
+		if bin, err = findRedisServer(e.opts.RedisServer); err != nil && own {
+			return errSkip{why: "it restarts its own redis-server and " + err.Error()}
+		}
+	}
+	var err error
+	e.q, err = newQueue(ctx, addr, e.opts.RedisDB, bin, e.dir)
+	return err
 }
 
 // middayZone returns an Etc/GMT zone in which the wall clock shows between
@@ -319,10 +339,7 @@ func (e *env) writeConfig() error {
 addr: %q
 public_url: %q
 secret: %q
-redis:
-  addr: %q
-  db: %d
-scheduler:
+%sscheduler:
   spec: "@every 1s"
 reconcile:
   every: 1s
@@ -348,7 +365,7 @@ twilio:
 log:
   level: info
   format: json
-`, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.addr, e.q.db, reconcileSettle, e.opts.Concurrency, lender, cadencePath,
+`, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.configYAML(), reconcileSettle, e.opts.Concurrency, lender, cadencePath,
 		accountSID, authToken, from, e.sim.URL(), providerTimeout)
 	e.cfgPath = filepath.Join(e.dir, "nudge.yaml")
 	return os.WriteFile(e.cfgPath, []byte(cfg), 0o600)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,9 +22,11 @@ import (
 type queue struct {
 	addr string
 	db   int
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	// own is the redis-server the drill started, if any.
 	own *redisServer
+	// set is the Sentinel or Cluster deployment the drill started, if any.
+	set *redisSet
 	// close releases what the queue holds.
 	close func()
 }
@@ -67,9 +70,32 @@ func newQueue(ctx context.Context, addr string, db int, bin, dir string) (*queue
 	return q, nil
 }
 
+// newSetQueue returns the drill's Redis as a deployment of kind
+// (topologySentinel or topologyCluster) started from bin in dir.
+func newSetQueue(ctx context.Context, kind, bin, dir string) (*queue, error) {
+	set, err := startRedisSet(ctx, kind, bin, filepath.Join(dir, kind))
+	if err != nil {
+		return nil, err
+	}
+	q := &queue{set: set, rdb: set.client(), close: set.stop}
+	if err := q.rdb.Ping(ctx).Err(); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("redis %s: %w", kind, err)
+	}
+	return q, nil
+}
+
+// configYAML is the processes' redis section.
+func (q *queue) configYAML() string {
+	if q.set != nil {
+		return q.set.configYAML()
+	}
+	return fmt.Sprintf("redis:\n  addr: %q\n  db: %d\n", q.addr, q.db)
+}
+
 // Close flushes the drill's database (when shared) and releases the queue.
 func (q *queue) Close() {
-	if q.own == nil {
+	if q.own == nil && q.set == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = q.rdb.FlushDB(ctx).Err() // best effort: the next drill flushes too
 		cancel()
@@ -97,10 +123,15 @@ func followClock(mr *miniredis.Miniredis) func() {
 }
 
 // redisServer is a redis-server process the drill owns: no snapshots, an
-// append-only file in dir (so a restart keeps the queue), noeviction.
+// append-only file in dir (so a restart keeps the queue), noeviction, and
+// args (a replica's, a sentinel's or a cluster node's settings).
 type redisServer struct {
 	bin, dir string
 	port     int
+	// args are added to the command line, or with sentinel set are the
+	// lines of the sentinel's configuration file.
+	args     []string
+	sentinel bool
 	cmd      *exec.Cmd
 	done     chan struct{}
 }
@@ -115,12 +146,12 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startRedisServer(ctx context.Context, bin, dir string) (*redisServer, error) {
+func startRedisServer(ctx context.Context, bin, dir string, args ...string) (*redisServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	s := &redisServer{bin: bin, dir: filepath.Join(dir, "redis"), port: port}
+	s := &redisServer{bin: bin, dir: filepath.Join(dir, "redis"), port: port, args: args}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("redis dir: %w", err)
 	}
@@ -138,9 +169,22 @@ func (s *redisServer) launch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("redis log: %w", err)
 	}
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir,
-		"--maxmemory-policy", "noeviction")
+	var args []string
+	if s.sentinel {
+		// A sentinel's configuration file comes first; it rewrites it.
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		if err := os.WriteFile(conf, []byte(strings.Join(s.args, "\n")+"\n"), 0o600); err != nil {
+			logFile.Close()
+			return fmt.Errorf("sentinel config: %w", err)
+		}
+		args = []string{conf, "--sentinel"}
+	}
+	args = append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir)
+	if !s.sentinel {
+		args = append(args, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+		args = append(args, s.args...)
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

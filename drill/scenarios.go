@@ -570,3 +570,47 @@ func inboundStops(ctx context.Context, c webhookClient, e *env, res *Result, w *
 func refused(code int) bool {
 	return code == http.StatusForbidden || code == http.StatusTooManyRequests
 }
+
+// runRedisSentinel runs the reminders through a Sentinel set and kills its
+// primary with SIGKILL when a third of them are final: the sentinels promote
+// the replica, every process follows it, and what the asynchronous
+// replication lost comes back from the ledger.
+func runRedisSentinel(ctx context.Context, o Options, res *Result) error {
+	return runRedisFailover(ctx, o, res, "redis-sentinel", topologySentinel)
+}
+
+// runRedisCluster is runRedisSentinel on a three-primary Redis Cluster,
+// killing the primary that serves the reminder queues' slot.
+func runRedisCluster(ctx context.Context, o Options, res *Result) error {
+	return runRedisFailover(ctx, o, res, "redis-cluster", topologyCluster)
+}
+
+func runRedisFailover(ctx context.Context, o Options, res *Result, name, topology string) error {
+	var (
+		killed   string
+		promoted time.Duration
+	)
+	return scenario{
+		env:     envConfig{topology: topology},
+		roles:   []roleCount{{"scheduler", 1}, {"worker", 2}},
+		allSent: true,
+		tick: func(ctx context.Context, e *env, p progress) error {
+			if killed != "" || p.final < o.Reminders/3 {
+				return nil
+			}
+			var err error
+			killed, promoted, err = e.q.set.killPrimary(ctx, smsQueue)
+			return err
+		},
+		after: func(_ context.Context, _ *env, res *Result) error {
+			if killed == "" {
+				res.problemf("the run ended before the primary was killed: raise --reminders")
+			}
+			return nil
+		},
+		chaos: func() string {
+			return fmt.Sprintf("the %s primary serving the queues (%s) killed with SIGKILL at 1/3 final; a replica took over in %s",
+				topology, killed, promoted.Round(100*time.Millisecond))
+		},
+	}.run(ctx, o, name, res)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/dispatcher"
@@ -205,6 +207,62 @@ type RedisConfig struct {
 	// SentinelMaster, with SentinelAddrs, selects Redis Sentinel for failover.
 	SentinelMaster string   `yaml:"sentinel_master"`
 	SentinelAddrs  []string `yaml:"sentinel_addrs"`
+	// SentinelPassword is the sentinels' own password, when they have one.
+	SentinelPassword string `yaml:"sentinel_password"`
+	// ClusterAddrs selects Redis Cluster: some of its nodes (the client
+	// discovers the rest).
+	ClusterAddrs []string `yaml:"cluster_addrs"`
+}
+
+// Options returns the go-redis options r describes: one server (addr), a
+// Sentinel-managed primary (sentinel_master and sentinel_addrs) or a Cluster
+// (cluster_addrs), refusing a mix of them or an incomplete one with the
+// setting's name.
+func (r RedisConfig) Options() (*redis.UniversalOptions, error) {
+	modes := 0
+	for _, set := range []bool{r.Addr != "", len(r.SentinelAddrs) > 0, len(r.ClusterAddrs) > 0} {
+		if set {
+			modes++
+		}
+	}
+	var errs []error
+	switch {
+	case modes == 0:
+		errs = append(errs, errors.New("no Redis configured: set redis.addr (NUDGE_REDIS_ADDR), redis.sentinel_addrs or redis.cluster_addrs; "+
+			"Nudge never falls back to an in-memory Redis outside `nudge demo`"))
+	case modes > 1:
+		errs = append(errs, errors.New("redis: set one of redis.addr, redis.sentinel_addrs and redis.cluster_addrs, not several"))
+	}
+	if len(r.SentinelAddrs) > 0 && r.SentinelMaster == "" {
+		errs = append(errs, errors.New("redis.sentinel_master: required with redis.sentinel_addrs (the name the sentinels monitor)"))
+	}
+	if r.SentinelMaster != "" && len(r.SentinelAddrs) == 0 {
+		errs = append(errs, errors.New("redis.sentinel_addrs: required with redis.sentinel_master"))
+	}
+	if len(r.ClusterAddrs) > 0 && r.DB != 0 {
+		errs = append(errs, fmt.Errorf("redis.db is %d: Redis Cluster has only database 0", r.DB))
+	}
+	for _, list := range []struct {
+		key   string
+		addrs []string
+	}{{"sentinel_addrs", r.SentinelAddrs}, {"cluster_addrs", r.ClusterAddrs}} {
+		for i, a := range list.addrs {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				errs = append(errs, fmt.Errorf("redis.%s[%d]: %q is not host:port", list.key, i, a))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	o := &redis.UniversalOptions{Addrs: []string{r.Addr}, Username: r.Username, Password: r.Password, DB: r.DB}
+	switch {
+	case len(r.SentinelAddrs) > 0:
+		o.Addrs, o.MasterName, o.SentinelPassword = r.SentinelAddrs, r.SentinelMaster, r.SentinelPassword
+	case len(r.ClusterAddrs) > 0:
+		o.Addrs, o.IsClusterMode = r.ClusterAddrs, true
+	}
+	return o, nil
 }
 
 // SchedulerConfig tunes the cron scheduler.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -58,23 +59,62 @@ func TestDrills(t *testing.T) {
 				// worked for 2 s.
 				o.Reminders, o.KillEvery, o.Deadline = 300, time.Second, 4*time.Minute
 			}
-			var log bytes.Buffer
-			o.Log = &log
-			results, err := drill.Run(context.Background(), o, name)
-			var table bytes.Buffer
-			require.NoError(t, drill.WriteTable(&table, results))
-			t.Logf("%s\n%s", log.String(), table.String())
-			require.NoError(t, err)
-			require.Len(t, results, 1)
-			r := results[0]
-			require.True(t, r.Passed(), "drill %s: %v", name, r.Problems)
-			require.Equal(t, o.Reminders, r.Sent, "every reminder reached the provider")
-			require.Zero(t, r.Duplicates, "sent twice")
-			require.Zero(t, r.NeverSent, "never sent")
-			require.Zero(t, r.Unknown, "left unknown after reconciliation")
-			require.Zero(t, r.FailedTransient, "failed for a transient cause")
-			require.Zero(t, r.Lost)
-			require.LessOrEqual(t, r.MaxCalls, drill.MaxProviderCalls)
+			runDrill(t, o, name)
 		})
 	}
+}
+
+// TestRedisFailoverDrills runs the Sentinel and Cluster drills at a reduced
+// size: each starts its own redis-server processes on loopback (a primary,
+// a replica and three sentinels; three primaries with a replica each) and
+// kills the primary serving the queues mid-run. They need redis-server and
+// redis-cli, which CI installs.
+func TestRedisFailoverDrills(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the drills run nudge processes for a few minutes")
+	}
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("NUDGE_TEST_REQUIRE_SERVICES") == "1" {
+				t.Fatalf("NUDGE_TEST_REQUIRE_SERVICES=1 but %s is not installed", bin)
+			}
+			t.Skip(err)
+		}
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	for _, name := range []string{"redis-sentinel", "redis-cluster"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			runDrill(t, drill.Options{
+				Exe: exe, Env: []string{e2eChildEnv + "=1"}, Dir: t.TempDir(),
+				Database:  os.Getenv("NUDGE_TEST_DATABASE_URL"),
+				Reminders: 150, Deadline: 5 * time.Minute, Concurrency: 8,
+			}, name)
+		})
+	}
+}
+
+// runDrill runs drill name with o and requires every reminder sent once.
+func runDrill(t *testing.T, o drill.Options, name string) {
+	t.Helper()
+	var log bytes.Buffer
+	o.Log = &log
+	results, err := drill.Run(context.Background(), o, name)
+	var table bytes.Buffer
+	require.NoError(t, drill.WriteTable(&table, results))
+	t.Logf("%s\n%s", log.String(), table.String())
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	r := results[0]
+	require.Empty(t, r.Skipped, "drill %s was skipped", name)
+	require.True(t, r.Passed(), "drill %s: %v", name, r.Problems)
+	require.Equal(t, o.Reminders, r.Sent, "every reminder reached the provider")
+	require.Zero(t, r.Duplicates, "sent twice")
+	require.Zero(t, r.NeverSent, "never sent")
+	require.Zero(t, r.Unknown, "left unknown after reconciliation")
+	require.Zero(t, r.FailedTransient, "failed for a transient cause")
+	require.Zero(t, r.Lost)
+	require.LessOrEqual(t, r.MaxCalls, drill.MaxProviderCalls)
 }

@@ -162,17 +162,12 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	return rt, nil
 }
 
-// connectRedis connects to the configured Redis (or Sentinel) and pings it.
+// connectRedis connects to the configured Redis (one server, Sentinel or
+// Cluster) and pings it.
 func connectRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, error) {
-	if cfg.Addr == "" && len(cfg.SentinelAddrs) == 0 {
-		return nil, errors.New("no Redis configured: set redis.addr (NUDGE_REDIS_ADDR) or redis.sentinel_addrs; " +
-			"Nudge never falls back to an in-memory Redis outside `nudge demo`")
-	}
-	opts := &redis.UniversalOptions{
-		Addrs: []string{cfg.Addr}, Username: cfg.Username, Password: cfg.Password, DB: cfg.DB,
-	}
-	if len(cfg.SentinelAddrs) > 0 {
-		opts.Addrs, opts.MasterName = cfg.SentinelAddrs, cfg.SentinelMaster
+	opts, err := cfg.Options()
+	if err != nil {
+		return nil, err
 	}
 	rdb := redis.NewUniversalClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

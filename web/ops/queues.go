@@ -19,7 +19,7 @@ import (
 )
 
 // sharedRedis is an asynq.RedisConnOpt handing asynqmon the process's
-// existing Redis client (plain, Sentinel or the demo's in-process Redis)
+// existing Redis client (one server, Sentinel, Cluster or the demo's in-process Redis)
 // instead of a second connection pool. asynqmon's Close is never called,
 // so the client stays the runtime's to close.
 type sharedRedis struct{ c redis.UniversalClient }
