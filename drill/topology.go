@@ -268,18 +268,25 @@ func (s *redisSet) primaryOf(ctx context.Context, queue string) (string, error) 
 	for _, n := range s.nodes {
 		c := redis.NewClient(&redis.Options{Addr: n.addr(), MaxRetries: -1})
 		slot, err := c.ClusterKeySlot(ctx, "asynq:{"+queue+"}:pending").Result()
-		var slots []redis.ClusterSlot
+		var shards []redis.ClusterShard
 		if err == nil {
-			slots, err = c.ClusterSlots(ctx).Result()
+			shards, err = c.ClusterShards(ctx).Result()
 		}
 		c.Close()
 		if err != nil {
 			last = err
 			continue
 		}
-		for _, sl := range slots {
-			if int64(sl.Start) <= slot && slot <= int64(sl.End) && len(sl.Nodes) > 0 {
-				return sl.Nodes[0].Addr, nil
+		for _, sh := range shards {
+			for _, r := range sh.Slots {
+				if r.Start > slot || slot > r.End {
+					continue
+				}
+				for _, nd := range sh.Nodes {
+					if nd.Role == "master" && nd.Health == "online" {
+						return fmt.Sprintf("%s:%d", nd.IP, nd.Port), nil
+					}
+				}
 			}
 		}
 		last = fmt.Errorf("node %s: no node serves slot %d", n.addr(), slot)

@@ -87,7 +87,7 @@ func (db *DB) sendReads(ctx context.Context, callers [][]readQuery) []error {
 				if err := readRows(br, q); err != nil {
 					errs[i], failed = err, i
 					_ = br.Close()
-					return nil
+					return nil //nolint:nilerr // the error is caller i's (errs[i]); the callers after it read again
 				}
 			}
 		}
