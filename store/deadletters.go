@@ -19,13 +19,13 @@ const ActionReplay = "dead_letter.replay"
 // ActionSetAside is the timeline action of an attempt a replay set aside.
 const ActionSetAside = "attempt.set_aside"
 
-// Errors of ReplayReminder. Both match nudge.ErrConflict.
+// Errors of ReplayReminder (nudge's sentinels). Both match nudge.ErrConflict.
 var (
 	// ErrNotFailed is returned for a reminder that is not failed (any more).
-	ErrNotFailed = fmt.Errorf("%w: the reminder is not failed", nudge.ErrConflict)
+	ErrNotFailed = nudge.ErrNotFailed
 	// ErrReachedProvider is returned for a failed reminder an attempt of
 	// which may have reached the provider: replaying it could send twice.
-	ErrReachedProvider = fmt.Errorf("%w: an attempt may have reached the provider", nudge.ErrConflict)
+	ErrReachedProvider = nudge.ErrReachedProvider
 )
 
 // setAsideStatuses are the attempt statuses a replay may set aside: the
@@ -123,14 +123,6 @@ type scanFunc func(...any) error
 // Scan calls f.
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
-// Replay is what ReplayReminder did.
-type Replay struct {
-	// Reminder is the reminder as it is now: queued, to be enqueued.
-	Reminder nudge.Reminder
-	// SetAside are the attempts moved out of the way of a new claim.
-	SetAside []nudge.Attempt
-}
-
 // ReplayReminder sends lender's failed reminder id back through the whole
 // pipeline after a fix: it becomes queued at now (reason retried), so the
 // next run re-checks every rule and claims a new attempt. Its earlier
@@ -143,12 +135,12 @@ type Replay struct {
 // It returns nudge.ErrNotFound when the lender has no such reminder,
 // ErrNotFailed when it is not failed, and ErrReachedProvider when an
 // attempt may have reached the provider (exactly-once at the provider is
-// never broken by a replay). The caller enqueues the reminder.
-func (db *DB) ReplayReminder(ctx context.Context, lender, id, actor, why string, now time.Time) (Replay, error) {
+// never broken by a replay). The caller enqueues the reminder it returns (queued now).
+func (db *DB) ReplayReminder(ctx context.Context, lender, id, actor, why string, now time.Time) (nudge.Reminder, error) {
 	if strings.TrimSpace(why) == "" {
-		return Replay{}, fmt.Errorf("replay reminder %s: a reason is required", id)
+		return nudge.Reminder{}, fmt.Errorf("replay reminder %s: a reason is required", id)
 	}
-	var out Replay
+	var out nudge.Reminder
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		r, err := scanReminder(db.queryRow(ctx, tx, `SELECT `+reminderCols+` FROM reminders WHERE id = ? AND lender = ?`+db.forUpdate(), id, lender))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -219,11 +211,11 @@ func (db *DB) ReplayReminder(ctx context.Context, lender, id, actor, why string,
 			return fmt.Errorf("audit: %w", err)
 		}
 		r.Status, r.Reason, r.NextAt, r.UpdatedAt = nudge.ReminderQueued, nudge.ReasonRetried, now, now
-		out = Replay{Reminder: r, SetAside: attempts}
+		out = r
 		return nil
 	})
 	if err != nil {
-		return Replay{}, fmt.Errorf("replay reminder %s: %w", id, err)
+		return nudge.Reminder{}, fmt.Errorf("replay reminder %s: %w", id, err)
 	}
 	return out, nil
 }

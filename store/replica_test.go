@@ -55,7 +55,7 @@ func TestReplicaServesDashboardsOnly(t *testing.T) {
 	require.ErrorIs(t, err, nudge.ErrNotFound, "the send path never reads the replica")
 	replayed, err := db.ReplayReminder(ctx, "acme", onPrimary.ID, "key_1", "fixed", storetest.T0)
 	require.NoError(t, err)
-	require.Equal(t, nudge.ReminderQueued, replayed.Reminder.Status)
+	require.Equal(t, nudge.ReminderQueued, replayed.Status)
 	_, err = db.ReplayReminder(ctx, "acme", onReplica.ID, "key_1", "fixed", storetest.T0)
 	require.ErrorIs(t, err, nudge.ErrNotFound, "a replay checks the primary, not the list it was picked from")
 

@@ -14,7 +14,7 @@ import (
 // deadLetterStore is what the dead-letter tests need beyond nudge.Store.
 type deadLetterStore interface {
 	PageDeadLetters(ctx context.Context, q store.DeadLetterQuery) ([]store.DeadLetter, error)
-	ReplayReminder(ctx context.Context, lender, id, actor, why string, now time.Time) (store.Replay, error)
+	ReplayReminder(ctx context.Context, lender, id, actor, why string, now time.Time) (nudge.Reminder, error)
 }
 
 // failReminder makes r failed, with an attempt in status st (and provider
@@ -106,8 +106,7 @@ func testDeadLetters(t *testing.T, s nudge.Store) {
 
 	rep, err := dl.ReplayReminder(ctx, "acme", refused.ID, "key_1", "sender fixed", now)
 	require.NoError(t, err)
-	require.Equal(t, nudge.ReminderQueued, rep.Reminder.Status)
-	require.Len(t, rep.SetAside, 1)
+	require.Equal(t, nudge.ReminderQueued, rep.Status)
 	r, err := s.GetReminder(ctx, refused.ID)
 	require.NoError(t, err)
 	require.Equal(t, nudge.ReminderQueued, r.Status)
@@ -154,7 +153,7 @@ func testDeadLetters(t *testing.T, s nudge.Store) {
 
 	rep, err = dl.ReplayReminder(ctx, "acme", noAttempt.ID, "key_1", "template fixed", now)
 	require.NoError(t, err)
-	require.Empty(t, rep.SetAside)
+	require.Equal(t, noAttempt.ID, rep.ID)
 	left, err := dl.PageDeadLetters(ctx, store.DeadLetterQuery{Lender: "acme", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, left, 1)
