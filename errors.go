@@ -1,6 +1,9 @@
 package nudge
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors shared by the store and the pipeline.
 var (
@@ -16,4 +19,11 @@ var (
 	ErrUnrenderable = errors.New("message cannot be rendered")
 	// ErrConflict is returned when a write conflicts with the current state.
 	ErrConflict = errors.New("conflict")
+	// ErrNotFailed is returned by a dead-letter replay of a reminder that
+	// is not failed (any more). It matches ErrConflict.
+	ErrNotFailed = fmt.Errorf("%w: the reminder is not failed", ErrConflict)
+	// ErrReachedProvider is returned by a dead-letter replay of a reminder
+	// an attempt of which may have reached the provider: replaying it could
+	// send twice. It matches ErrConflict.
+	ErrReachedProvider = fmt.Errorf("%w: an attempt may have reached the provider", ErrConflict)
 )

@@ -16,6 +16,10 @@ type ControlStore interface {
 	GetReminder(ctx context.Context, id string) (nudge.Reminder, error)
 	RetryReminder(ctx context.Context, lender, id string, now time.Time) (bool, error)
 	CancelReminder(ctx context.Context, lender, id string, reason nudge.Reason, now time.Time) (bool, error)
+	// ReplayReminder requeues lender's failed reminder id, sets its refused
+	// attempts aside and writes the timeline and audit entries, in one
+	// transaction; see store.DB.ReplayReminder.
+	ReplayReminder(ctx context.Context, lender, id, actor, why string, now time.Time) (nudge.Reminder, error)
 	SetPause(ctx context.Context, p nudge.Pause) (bool, error)
 	ClearPause(ctx context.Context, lender string, scope nudge.PauseScope, target string) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error

@@ -86,7 +86,7 @@ type QueueCount struct {
 // QueueCounts counts the lender's reminders by status and channel.
 func (db *DB) QueueCounts(ctx context.Context, lender string) ([]QueueCount, error) {
 	var out []QueueCount
-	err := db.each(ctx, "queue counts of "+lender, `SELECT status, channel, COUNT(*) FROM reminders WHERE lender = ?
+	err := db.eachReport(ctx, "queue counts of "+lender, `SELECT status, channel, COUNT(*) FROM reminders WHERE lender = ?
 GROUP BY status, channel ORDER BY status, channel`, []any{lender}, func(scan func(...any) error) error {
 		var c QueueCount
 		var status, channel string

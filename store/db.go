@@ -55,6 +55,10 @@ type DB struct {
 	reads *groupcommit.Group[[]readQuery, error]
 	// links lets concurrent IssueLink calls share one transaction.
 	links *groupcommit.Group[linkIssue, linkIssued]
+	// replicaURL is the read replica WithReplica names; replica is its pool,
+	// read only by dashboards, ops lists and exports (see replicaOrRead).
+	replicaURL string
+	replica    *sql.DB
 
 	rowsRead atomic.Int64
 	// roundTrips counts the statements, batches and transaction boundaries
@@ -96,6 +100,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	db.links = groupcommit.New(db.issueLinks, groupcommit.Config{})
 	for _, o := range opts {
 		o(db)
+	}
+	if db.replicaURL != "" {
+		if err := db.openReplica(); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 	}
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()
@@ -247,6 +257,11 @@ func (db *DB) Ping(ctx context.Context) error {
 			return fmt.Errorf("ping %s writer: %w", db.backend, err)
 		}
 	}
+	if db.replica != nil {
+		if err := db.replica.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s replica %s: %w", db.backend, redactURL(db.replicaURL), err)
+		}
+	}
 	return nil
 }
 
@@ -255,6 +270,9 @@ func (db *DB) Close() error {
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
+	}
+	if db.replica != nil {
+		err = errors.Join(err, db.replica.Close())
 	}
 	return err
 }

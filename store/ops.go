@@ -163,7 +163,7 @@ func (db *DB) OpsSummary(ctx context.Context, q OpsQuery) (OpsSummary, error) {
 	since, until := db.tv(q.Since), db.tv(q.Until)
 	out := OpsSummary{Replies: map[nudge.Intent]int{}, Promises: map[nudge.PromiseStatus]int{}, OptOuts: map[string]int{}}
 
-	err := db.each(ctx, what+": attempts", `SELECT channel, status, COUNT(*) FROM attempts
+	err := db.eachReport(ctx, what+": attempts", `SELECT channel, status, COUNT(*) FROM attempts
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY channel, status ORDER BY channel, status`,
 		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
 			var (
@@ -182,7 +182,7 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY channel, status
 	}
 	action := `CASE WHEN kind = '` + string(nudge.EventEnqueued) + `' THEN '` + ActionDefer + `' ELSE action END`
 	rule := `CASE WHEN kind = '` + string(nudge.EventEnqueued) + `' THEN '` + RulePlanningWindow + `' ELSE rule END`
-	err = db.each(ctx, what+": decisions", `SELECT `+action+`, reason, `+rule+`, COUNT(*) FROM events
+	err = db.eachReport(ctx, what+": decisions", `SELECT `+action+`, reason, `+rule+`, COUNT(*) FROM events
 WHERE lender = ? AND kind IN (?, ?) AND at >= ? AND at < ? AND (`+decidedWhere(ActionDefer)+` OR `+decidedWhere(ActionSuppress)+`)
 GROUP BY `+action+`, reason, `+rule+` ORDER BY 1, 4 DESC, 2, 3`,
 		[]any{q.Lender, string(nudge.EventDecision), string(nudge.EventEnqueued), since, until}, func(scan func(...any) error) error {
@@ -200,7 +200,7 @@ GROUP BY `+action+`, reason, `+rule+` ORDER BY 1, 4 DESC, 2, 3`,
 	if err != nil {
 		return OpsSummary{}, err
 	}
-	err = db.each(ctx, what+": replies", `SELECT intent, COUNT(*), SUM(CASE WHEN `+openReply+` THEN 1 ELSE 0 END) FROM replies
+	err = db.eachReport(ctx, what+": replies", `SELECT intent, COUNT(*), SUM(CASE WHEN `+openReply+` THEN 1 ELSE 0 END) FROM replies
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY intent`,
 		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
 			var (
@@ -221,14 +221,14 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY intent`,
 		action string
 		n      *int
 	}{{ActionDefer, &out.Deferred}, {ActionSuppress, &out.Suppressed}} {
-		err = db.queryRow(ctx, db.read, `SELECT COUNT(DISTINCT reminder_id) FROM events
+		err = db.queryRow(ctx, db.replicaOrRead(), `SELECT COUNT(DISTINCT reminder_id) FROM events
 WHERE lender = ? AND kind IN (?, ?) AND at >= ? AND at < ? AND reminder_id <> '' AND `+decidedWhere(c.action),
 			q.Lender, string(nudge.EventDecision), string(nudge.EventEnqueued), since, until).Scan(c.n)
 		if err != nil {
 			return OpsSummary{}, fmt.Errorf("%s: %s reminders: %w", what, c.action, err)
 		}
 	}
-	err = db.each(ctx, what+": promises", `SELECT status, COUNT(*) FROM promises
+	err = db.eachReport(ctx, what+": promises", `SELECT status, COUNT(*) FROM promises
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY status`,
 		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
 			var (
@@ -244,7 +244,7 @@ WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY status`,
 	if err != nil {
 		return OpsSummary{}, err
 	}
-	err = db.each(ctx, what+": opt-outs", `SELECT source, COUNT(*) FROM opt_outs
+	err = db.eachReport(ctx, what+": opt-outs", `SELECT source, COUNT(*) FROM opt_outs
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY source`,
 		[]any{q.Lender, since, until}, func(scan func(...any) error) error {
 			var (
@@ -286,7 +286,7 @@ func (db *DB) opsPeriods(ctx context.Context, what string, q OpsQuery) ([]Period
 	}
 	args = append(args, q.Lender, db.tv(q.Since), db.tv(q.Until))
 	var out []PeriodCount
-	err := db.each(ctx, what+": attempts per period", `SELECT `+period+` AS period, channel, COUNT(*) FROM attempts
+	err := db.eachReport(ctx, what+": attempts per period", `SELECT `+period+` AS period, channel, COUNT(*) FROM attempts
 WHERE lender = ? AND created_at >= ? AND created_at < ? GROUP BY 1, 2 ORDER BY 1, 2`,
 		args, func(scan func(...any) error) error {
 			var (
@@ -331,7 +331,7 @@ WHERE r.lender = ? AND r.due_at >= ? AND r.due_at < ?
 GROUP BY r.cadence, r.step, r.channel
 ORDER BY r.cadence, MIN(r.due_at), r.step, r.channel`
 	var out []FunnelStep
-	err := db.each(ctx, "ops funnel of "+q.Lender, query, []any{q.Lender, db.tv(q.Since), db.tv(q.Until)},
+	err := db.eachReport(ctx, "ops funnel of "+q.Lender, query, []any{q.Lender, db.tv(q.Since), db.tv(q.Until)},
 		func(scan func(...any) error) error {
 			var (
 				f  FunnelStep
@@ -378,18 +378,11 @@ ORDER BY created_at DESC, id DESC LIMIT ?`, lender, limit)
 
 // each runs a read query and calls fn for every row with the row's Scan.
 func (db *DB) each(ctx context.Context, what, query string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := db.query(ctx, db.read, query, args...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows.Scan); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return db.eachOn(ctx, db.read, what, query, args, fn)
+}
+
+// eachReport is each for read-only dashboards and lists: it reads through
+// the replica when the store has one (see WithReplica).
+func (db *DB) eachReport(ctx context.Context, what, query string, args []any, fn func(scan func(...any) error) error) error {
+	return db.eachOn(ctx, db.replicaOrRead(), what, query, args, fn)
 }

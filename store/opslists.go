@@ -120,7 +120,7 @@ func (db *DB) PageDecided(ctx context.Context, q DecidedQuery) ([]DecidedReminde
 	}
 	query += ` ORDER BY due_at, id LIMIT ? OFFSET ?`
 	args = append(args, q.Limit, q.Offset)
-	rs, err := db.listReminders(ctx, what+" of "+q.Lender, query, args...)
+	rs, err := db.listRemindersOn(ctx, db.replicaOrRead(), what+" of "+q.Lender, query, args...)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (db *DB) PageDecided(ctx context.Context, q DecidedQuery) ([]DecidedReminde
 	evArgs := append([]any{q.Lender}, accountArgs...)
 	evArgs = append(evArgs, idArgs...)
 	evArgs = append(evArgs, condArgs[1:]...)
-	err = db.each(ctx, what+" of "+q.Lender+": decisions", `SELECT reminder_id, kind, reason, rule, detail, at FROM events
+	err = db.eachReport(ctx, what+" of "+q.Lender+": decisions", `SELECT reminder_id, kind, reason, rule, detail, at FROM events
 WHERE lender = ? AND account_id IN (`+placeholders(len(accountArgs))+`) AND reminder_id IN (`+placeholders(len(idArgs))+`)
 AND `+strings.TrimPrefix(cond, "lender = ? AND ")+` ORDER BY id`, evArgs, func(scan func(...any) error) error {
 		var (
@@ -215,7 +215,7 @@ WHERE lender = ? AND created_at >= ? AND created_at < ?`
 	query += ` ORDER BY created_at DESC, channel, address_hash LIMIT ? OFFSET ?`
 	args = append(args, q.Limit, q.Offset)
 	var out []OptOutRow
-	err := db.each(ctx, what+" of "+q.Lender, query, args, func(scan func(...any) error) error {
+	err := db.eachReport(ctx, what+" of "+q.Lender, query, args, func(scan func(...any) error) error {
 		r := OptOutRow{OptOut: nudge.OptOut{Lender: q.Lender}}
 		var channel string
 		if err := scan(&channel, &r.Address, &r.AddressHash, &r.Source, &r.Reason, timeCol{&r.CreatedAt}); err != nil {
@@ -242,7 +242,7 @@ WHERE lender = ? AND created_at >= ? AND created_at < ?`
 	if len(addrArgs) == 0 {
 		return out, nil
 	}
-	err = db.each(ctx, what+" of "+q.Lender+": accounts", `SELECT channel, address, account_id FROM contacts
+	err = db.eachReport(ctx, what+" of "+q.Lender+": accounts", `SELECT channel, address, account_id FROM contacts
 WHERE lender = ? AND address IN (`+placeholders(len(addrArgs))+`) ORDER BY account_id`, append([]any{q.Lender}, addrArgs...),
 		func(scan func(...any) error) error {
 			var channel, address, id string

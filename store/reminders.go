@@ -43,7 +43,12 @@ func scanReminder(s interface{ Scan(...any) error }) (nudge.Reminder, error) {
 }
 
 func (db *DB) listReminders(ctx context.Context, what, query string, args ...any) ([]nudge.Reminder, error) {
-	rows, err := db.query(ctx, db.read, query, args...)
+	return db.listRemindersOn(ctx, db.read, what, query, args...)
+}
+
+// listRemindersOn is listReminders through q.
+func (db *DB) listRemindersOn(ctx context.Context, q querier, what, query string, args ...any) ([]nudge.Reminder, error) {
+	rows, err := db.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

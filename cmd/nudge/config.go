@@ -27,6 +27,11 @@ import (
 type Config struct {
 	// Database is sqlite:///path/nudge.db or postgres://user@host/db.
 	Database string `yaml:"database"`
+	// DatabaseReplica, when set, is a PostgreSQL read replica of Database
+	// (postgres://…) that the operator console's dashboards, lists and
+	// dead letters read from; writes and the send path stay on Database.
+	// A replica may be seconds behind (docs/operations.md, "Read replica").
+	DatabaseReplica string `yaml:"database_replica"`
 	// Addr is where the HTTP server listens.
 	Addr string `yaml:"addr"`
 	// HealthAddr, when set, is where the scheduler and worker roles (which

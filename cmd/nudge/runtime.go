@@ -127,8 +127,12 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 			built.Close()
 		}
 	}()
+	replica, err := cfg.replicaOptions()
+	if err != nil {
+		return nil, err
+	}
 	if err := retryStartup(ctx, logger, "open the database", func() (err error) {
-		rt.db, err = openStore(ctx, cfg)
+		rt.db, err = openStore(ctx, cfg, replica...)
 		return err
 	}); err != nil {
 		return nil, err

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"ClaimAttempts", testClaimAttempts},
 		{"Pauses", testPauses},
 		{"QueueControl", testQueueControl},
+		{"DeadLetters", testDeadLetters},
 		{"CapAcrossChannels", testCapAcrossChannels},
 		{"AttemptQueries", testAttemptQueries},
 		{"Replies", testReplies},

@@ -50,6 +50,7 @@ type APIStore interface {
 	CancelReminders(ctx context.Context, lender, accountID string, reason nudge.Reason, now time.Time) ([]string, error)
 	ListReminders(ctx context.Context, lender, accountID string) ([]nudge.Reminder, error)
 	PageReminders(ctx context.Context, q store.ReminderQuery) ([]nudge.Reminder, error)
+	PageDeadLetters(ctx context.Context, q store.DeadLetterQuery) ([]store.DeadLetter, error)
 	ListPauses(ctx context.Context, lender string) ([]nudge.Pause, error)
 
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
@@ -163,6 +164,8 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/reminders", Role: nudge.RoleViewer, Summary: "List reminders", handle: a.listReminders},
 		{Method: http.MethodGet, Path: "/v1/attempts", Role: nudge.RoleViewer, Summary: "List attempts", handle: a.listAttempts},
 		{Method: http.MethodPost, Path: "/v1/reminders/{id}/retry", Role: nudge.RoleOperator, Write: true, Summary: "Retry a failed reminder after a fix (through the whole send-time re-check)", handle: a.retryReminder},
+		{Method: http.MethodGet, Path: "/v1/dead-letters", Role: nudge.RoleViewer, Summary: "List failed reminders (dead letters) with their last attempt", handle: a.listDeadLetters},
+		{Method: http.MethodPost, Path: "/v1/dead-letters/replay", Role: nudge.RoleAdmin, Write: true, Summary: "Replay failed reminders after a fix (through the whole send-time re-check)", handle: a.replayDeadLetters},
 		{Method: http.MethodPost, Path: "/v1/reminders/{id}/cancel", Role: nudge.RoleOperator, Write: true, Summary: "Cancel a reminder that is not final yet", handle: a.cancelReminder},
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},

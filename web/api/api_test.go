@@ -366,6 +366,39 @@ func routeCases() map[string]routeCase {
 				require.NoError(t, err)
 				require.Equal(t, nudge.ReminderQueued, r.Status)
 			}},
+		"GET /v1/dead-letters": {method: "GET", path: "/v1/dead-letters?channel=sms&limit=10", happy: 200, foreign: 200,
+			prepare: failFixture,
+			check: func(t *testing.T, b *apiBundle, body string) {
+				var got struct {
+					Data []struct {
+						Reminder    struct{ ID, Status string }
+						LastAttempt *struct {
+							ID        string `json:"id"`
+							ErrorCode string `json:"error_code"`
+						} `json:"last_attempt"`
+						Replayable bool `json:"replayable"`
+					} `json:"data"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(body), &got))
+				require.Len(t, got.Data, 1)
+				require.Equal(t, b.reminderID, got.Data[0].Reminder.ID)
+				require.Equal(t, "failed", got.Data[0].Reminder.Status)
+				require.NotNil(t, got.Data[0].LastAttempt)
+				require.Equal(t, "21211", got.Data[0].LastAttempt.ErrorCode)
+				require.True(t, got.Data[0].Replayable)
+			}},
+		"POST /v1/dead-letters/replay": {method: "POST", path: "/v1/dead-letters/replay", contentType: "application/json",
+			body: `{"ids": ["{reminder}"], "reason": "fixed the sender number"}`, happy: 200, foreign: 200,
+			prepare: failFixture,
+			check: func(t *testing.T, b *apiBundle, body string) {
+				require.Contains(t, body, `"outcome":"replayed"`)
+				r, err := b.db.GetReminder(context.Background(), b.reminderID)
+				require.NoError(t, err)
+				require.Equal(t, nudge.ReminderQueued, r.Status)
+				_, err = b.db.GetAttempt(context.Background(), "att-1")
+				require.ErrorIs(t, err, nudge.ErrNotFound, "the refused attempt is set aside for a new claim")
+				require.Contains(t, b.mr.Keys(), "asynq:{sms}:t:"+b.reminderID, "the reminder's task is enqueued under its id")
+			}},
 		"POST /v1/reminders/{id}/cancel": {method: "POST", path: "/v1/reminders/{reminder}/cancel", contentType: "application/json",
 			body: `{"reason": "borrower called"}`, happy: 200, foreign: 404,
 			check: func(t *testing.T, b *apiBundle, _ string) {
@@ -385,6 +418,17 @@ func routeCases() map[string]routeCase {
 			},
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"changed":true`) }},
 	}
+}
+
+// failFixture makes A-1's reminder a dead letter: failed, its attempt
+// refused by the provider before acceptance.
+func failFixture(t *testing.T, b *apiBundle) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := b.db.UpdateAttempt(ctx, "att-1", nudge.AttemptUpdate{Status: nudge.AttemptFailed, ErrorCode: "21211", Reason: nudge.ReasonProviderFailed, At: apiT0})
+	require.NoError(t, err)
+	_, err = b.db.MoveReminder(ctx, b.reminderID, nudge.ReminderQueued, nudge.ReminderFailed, nudge.ReasonProviderFailed, apiT0, apiT0)
+	require.NoError(t, err)
 }
 
 // lowerRole is a key whose role is just below role; "" when none is.
@@ -416,6 +460,7 @@ func TestAPIRoutesAccess(t *testing.T) {
 			b := setupAPI(t)
 			tc := tc
 			tc.path = strings.ReplaceAll(tc.path, "{reminder}", b.reminderID)
+			tc.body = strings.ReplaceAll(tc.body, "{reminder}", b.reminderID)
 			if tc.prepare != nil {
 				tc.prepare(t, b)
 			}

@@ -68,6 +68,7 @@ type OpsStore interface {
 	PageOptOuts(ctx context.Context, q store.OptOutQuery) ([]store.OptOutRow, error)
 	PagePromises(ctx context.Context, q store.PromiseQuery) ([]nudge.Promise, error)
 	PageReplies(ctx context.Context, q store.ReplyQuery) ([]store.ReplyRow, error)
+	PageDeadLetters(ctx context.Context, q store.DeadLetterQuery) ([]store.DeadLetter, error)
 	AssignReply(ctx context.Context, lender, id, assignee, actor string, now time.Time) error
 	ResolveReply(ctx context.Context, lender, id, actor, note string, now time.Time) error
 }
@@ -172,7 +173,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		o.secure = true
 	}
 	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
-		"attempts", "decided", "optouts", "promises"} {
+		"attempts", "decided", "optouts", "promises", "deadletters"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -207,6 +208,8 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/queue", o.page(o.queueView))
 	s.Handle("POST "+web.OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
 	s.Handle("POST "+web.OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))
+	s.Handle("GET "+web.OpsPath+"/dead-letters", o.page(o.deadLetters))
+	s.Handle("POST "+web.OpsPath+"/dead-letters/replay", o.page(o.replayDeadLetters))
 	if o.monitorFull != nil {
 		s.Handle(web.OpsQueuesPath+"/", http.HandlerFunc(o.queues))
 	}
