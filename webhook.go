@@ -118,10 +118,13 @@ type WebhookStore interface {
 	// false, writing nothing, when the cursor is no longer from.
 	AddWebhookDeliveries(ctx context.Context, endpointID string, from, to int64, ds []WebhookDelivery) (bool, error)
 	GetWebhookDelivery(ctx context.Context, id string) (WebhookDelivery, error)
-	// DueWebhookDeliveries returns up to limit pending deliveries due at
-	// at that no earlier pending delivery of the same endpoint and account
+	// DueWebhookDeliveries returns up to limit pending deliveries of
+	// enabled endpoints due at at that no earlier pending delivery of the same endpoint and account
 	// holds back.
 	DueWebhookDeliveries(ctx context.Context, at time.Time, limit int) ([]WebhookDelivery, error)
+	// NextWebhookDelivery returns the earliest pending delivery of the
+	// endpoint and account, or ErrNotFound.
+	NextWebhookDelivery(ctx context.Context, endpointID, accountID string) (WebhookDelivery, error)
 	// WebhookDeliveryBlocked reports whether an earlier delivery of d's
 	// endpoint and account is still pending.
 	WebhookDeliveryBlocked(ctx context.Context, d WebhookDelivery) (bool, error)

@@ -235,14 +235,29 @@ func (db *DB) GetWebhookDelivery(ctx context.Context, id string) (nudge.WebhookD
 	return d, nil
 }
 
-// DueWebhookDeliveries returns up to limit pending deliveries due at at
-// that no earlier pending delivery of the same endpoint and account holds
-// back, soonest first.
+// DueWebhookDeliveries returns up to limit pending deliveries of enabled
+// endpoints due at at that no earlier pending delivery of the same endpoint
+// and account holds back, soonest first.
 func (db *DB) DueWebhookDeliveries(ctx context.Context, at time.Time, limit int) ([]nudge.WebhookDelivery, error) {
 	return db.deliveries(ctx, `WHERE d.status = ? AND d.next_at <= ? AND NOT EXISTS (
   SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.account_id = d.account_id
   AND p.status = ? AND p.feed_pos < d.feed_pos)
-ORDER BY d.next_at, d.feed_pos LIMIT ?`, string(nudge.WebhookPending), db.tv(at), string(nudge.WebhookPending), limit)
+AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled = ?)
+ORDER BY d.next_at, d.feed_pos LIMIT ?`, string(nudge.WebhookPending), db.tv(at), string(nudge.WebhookPending), true, limit)
+}
+
+// NextWebhookDelivery returns the earliest pending delivery of the endpoint
+// and account, or nudge.ErrNotFound.
+func (db *DB) NextWebhookDelivery(ctx context.Context, endpointID, accountID string) (nudge.WebhookDelivery, error) {
+	ds, err := db.deliveries(ctx, `WHERE d.endpoint_id = ? AND d.account_id = ? AND d.status = ? ORDER BY d.feed_pos LIMIT 1`,
+		endpointID, accountID, string(nudge.WebhookPending))
+	if err != nil {
+		return nudge.WebhookDelivery{}, err
+	}
+	if len(ds) == 0 {
+		return nudge.WebhookDelivery{}, fmt.Errorf("pending webhook delivery of %s/%s: %w", endpointID, accountID, nudge.ErrNotFound)
+	}
+	return ds[0], nil
 }
 
 // WebhookDeliveryBlocked reports whether an earlier delivery of d's

@@ -194,6 +194,11 @@ func testWebhookStore(t *testing.T, s nudge.Store) {
 	blocked, err := ws.WebhookDeliveryBlocked(ctx, ds[1])
 	require.NoError(t, err)
 	require.True(t, blocked)
+	next, err := ws.NextWebhookDelivery(ctx, "whe_1", "A-1")
+	require.NoError(t, err)
+	require.Equal(t, "msg_2", next.ID)
+	_, err = ws.NextWebhookDelivery(ctx, "whe_1", "A-7")
+	require.ErrorIs(t, err, nudge.ErrNotFound)
 
 	// A failure counts against the endpoint and reschedules the delivery.
 	after, applied, err := ws.RecordWebhookTry(ctx, nudge.WebhookTry{DeliveryID: "msg_2", Attempts: 0, Status: nudge.WebhookPending,
