@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -73,8 +74,9 @@ func public(ip netip.Addr) bool {
 // NewClient returns the HTTP client deliveries use: cfg.Timeout per
 // request, no redirects followed, no proxy, and (unless
 // cfg.AllowPrivateAddresses) connections only to public addresses, checked
-// on the address dialled, after name resolution.
-func NewClient(cfg Config) *http.Client {
+// on the address dialled, after name resolution. roots, when not nil,
+// replaces the system's certificate roots (tests trust their own server).
+func NewClient(cfg Config, roots *x509.CertPool) *http.Client {
 	cfg = cfg.WithDefaults()
 	dialer := &net.Dialer{Timeout: cfg.Timeout}
 	if !cfg.AllowPrivateAddresses {
@@ -92,7 +94,7 @@ func NewClient(cfg Config) *http.Client {
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs},
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		TLSHandshakeTimeout:   cfg.Timeout,
 		ResponseHeaderTimeout: cfg.Timeout,
 		MaxIdleConnsPerHost:   4,

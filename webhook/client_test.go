@@ -60,10 +60,10 @@ func TestClientRefusesPrivateAddressesAndRedirects(t *testing.T) {
 		require.NoError(t, err)
 		return c.Do(req)
 	}
-	_, err := post(webhook.NewClient(webhook.Config{}), target.URL)
+	_, err := post(webhook.NewClient(webhook.Config{}, nil), target.URL)
 	require.ErrorIs(t, err, webhook.ErrForbiddenAddress)
 
-	resp, err := post(webhook.NewClient(webhook.Config{AllowPrivateAddresses: true}), redirect.URL)
+	resp, err := post(webhook.NewClient(webhook.Config{AllowPrivateAddresses: true}, nil), redirect.URL)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusFound, resp.StatusCode, "the redirect is the answer")

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -41,9 +40,6 @@ type Config struct {
 	// AllowPrivateAddresses lets requests go to loopback and private
 	// addresses and to http URLs. For tests and local demos only.
 	AllowPrivateAddresses bool `yaml:"allow_private_addresses"`
-	// RootCAs, when set, replaces the system's roots (tests trust their
-	// own TLS server with it); not read from the config file.
-	RootCAs *x509.CertPool `yaml:"-"`
 }
 
 // WithDefaults returns c with zero fields set to the defaults.

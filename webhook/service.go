@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,8 +47,11 @@ type Service struct {
 	Store   Store
 	Secrets Opener
 	Queue   Queue
-	// Client sends the requests; nil means NewClient(Config).
+	// Client sends the requests; nil means NewClient(Config, RootCAs).
 	Client *http.Client
+	// RootCAs, when set, replaces the system's certificate roots of the
+	// default client (tests trust their own TLS server with it).
+	RootCAs *x509.CertPool
 	Config Config
 	Clock  nudge.Clock
 	Logger *slog.Logger
@@ -64,7 +68,7 @@ func NewService(s Service) (*Service, error) {
 		return nil, errors.New("webhook service: store, secrets and queue are required")
 	}
 	if s.Client == nil {
-		s.Client = NewClient(s.Config)
+		s.Client = NewClient(s.Config, s.RootCAs)
 	}
 	if s.Clock == nil {
 		s.Clock = nudge.SystemClock

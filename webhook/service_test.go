@@ -99,10 +99,10 @@ func setup(t *testing.T, cfg webhook.Config) *bundle {
 	t.Cleanup(b.server.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(b.server.Certificate())
-	cfg.AllowPrivateAddresses, cfg.RootCAs = true, pool
+	cfg.AllowPrivateAddresses = true
 	b.sealer, err = payment.NewSealer([]byte("webhook-test-secret-0123456789abcdef"))
 	require.NoError(t, err)
-	b.svc, err = webhook.NewService(webhook.Service{Store: db, Secrets: b.sealer, Queue: b.queue, Config: cfg, Clock: b.clock,
+	b.svc, err = webhook.NewService(webhook.Service{Store: db, Secrets: b.sealer, Queue: b.queue, Config: cfg, Clock: b.clock, RootCAs: pool,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	b.secret, err = webhook.NewSecret()
