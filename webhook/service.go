@@ -52,9 +52,9 @@ type Service struct {
 	// RootCAs, when set, replaces the system's certificate roots of the
 	// default client (tests trust their own TLS server with it).
 	RootCAs *x509.CertPool
-	Config Config
-	Clock  nudge.Clock
-	Logger *slog.Logger
+	Config  Config
+	Clock   nudge.Clock
+	Logger  *slog.Logger
 }
 
 // NewService returns a Service with cfg's defaults filled in; it refuses a
