@@ -41,7 +41,7 @@ func CheckURL(raw string, allowInsecure bool) error {
 		return fmt.Errorf("not a URL: %w", err)
 	}
 	switch {
-	case u.Scheme != "https" && !(allowInsecure && u.Scheme == "http"):
+	case u.Scheme != "https" && (!allowInsecure || u.Scheme != "http"):
 		return fmt.Errorf("%q: want an https URL", raw)
 	case u.Hostname() == "":
 		return fmt.Errorf("%q: no host", raw)

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,8 +182,9 @@ func (a *API) applyEndpoint(r endpointRequest, e *nudge.WebhookEndpoint, create 
 	}
 	if r.EventTypes != nil {
 		types, err := eventTypes("event_types", r.EventTypes)
-		if err != nil {
-			ps = append(ps, err.(*apiError).problems...)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			ps = append(ps, ae.problems...)
 		}
 		e.EventTypes = types
 	}
