@@ -19,6 +19,10 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
+// maxChain bounds how many of an account's deliveries one task sends in a
+// row (each may take up to Config.Timeout).
+const maxChain = 20
+
 // TypeDeliver is the Asynq task type of one webhook delivery.
 const TypeDeliver = "webhook:deliver"
 
@@ -176,13 +180,16 @@ func (s *Service) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // pending, records the outcome, and goes on with the account's next
 // delivery while they succeed.
 func (s *Service) Deliver(ctx context.Context, d nudge.WebhookDelivery) error {
-	for {
+	for range maxChain {
 		next, err := s.try(ctx, d)
 		if err != nil || next == nil {
 			return err
 		}
 		d = *next
 	}
+	// Enough for one task: the rest of the account's deliveries go on in
+	// another, within the task's timeout.
+	return s.Queue.EnqueueDelivery(ctx, d, d.NextAt)
 }
 
 // try sends d once; it returns the account's next delivery when that is

@@ -301,3 +301,22 @@ func TestDisableAfterFailures(t *testing.T) {
 	b.run(t)
 	require.Len(t, b.requests(), before, "a disabled endpoint gets nothing")
 }
+
+// TestLongChainContinues sends more of one account's deliveries than one
+// task sends in a row: the rest go on in the next task, in order.
+func TestLongChainContinues(t *testing.T) {
+	t.Parallel()
+	b := setup(t, webhook.Config{})
+	b.endpoint(t)
+	for i := range 45 {
+		b.sent(t, "A-1", i)
+	}
+	b.run(t)
+	reqs := b.requests()
+	require.Len(t, reqs, 45)
+	for i, r := range reqs {
+		var ev nudge.PublicEvent
+		require.NoError(t, json.Unmarshal(r.body, &ev))
+		require.Equal(t, fmt.Sprintf("rem_A-1_%d", i), ev.Data["reminder_id"])
+	}
+}
