@@ -404,7 +404,7 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 			Secret: "v1:sealed", Enabled: true, CreatedAt: T0})
 		require.NoError(t, err)
 		require.NoError(t, s.AppendEvent(ctx, nudge.Event{Lender: lender, AccountID: id, Kind: nudge.EventReply, Action: "promise",
-			Detail: json.RawMessage(`{"intent": "promise", "from": "`+scanSMS+`", "amount": "10.00"}`), At: T0}))
+			Detail: json.RawMessage(`{"intent": "promise", "from": "` + scanSMS + `", "amount": "10.00"}`), At: T0}))
 		feed, err := ws.Feed(ctx, lender, ep.Cursor, 10)
 		require.NoError(t, err)
 		require.Len(t, feed, 1)
