@@ -364,3 +364,29 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// TestWebhooksConfig reads the webhooks section from a file and the
+// environment, and refuses bad values by their names before anything is
+// opened.
+func TestWebhooksConfig(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "nudge.yaml", `webhooks:
+  backoff_initial: 3h
+  backoff_max: 1h
+  disable_after_failures: 0
+`)
+	cfg, err := LoadConfig(path, func(k string) (string, bool) { return "-1s", k == "NUDGE_WEBHOOKS_TIMEOUT" })
+	require.NoError(t, err)
+	require.Equal(t, 3*time.Hour, cfg.Webhooks.BackoffInitial)
+	require.Equal(t, -time.Second, cfg.Webhooks.Timeout)
+	require.Equal(t, webhook.DefaultDisableAfterFailures, cfg.Webhooks.DisableAfterFailures, "unset means the default")
+	require.Equal(t, webhook.DefaultFanoutEvery, cfg.Webhooks.FanoutEvery)
+	cfg.Secret = strings.Repeat("k", 32)
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	_, err = a.newRuntime(context.Background(), cfg, runtimeOptions{})
+	require.ErrorContains(t, err, "webhooks.backoff_initial 3h0m0s is more than webhooks.backoff_max 1h0m0s")
+	require.ErrorContains(t, err, "webhooks.timeout is -1s")
+
+	_, err = LoadConfig(writeFile(t, "bad.yaml", "webhooks:\n  retries: 3\n"), func(string) (string, bool) { return "", false })
+	require.ErrorContains(t, err, "retries")
+}
