@@ -5,6 +5,11 @@
 -- event ids of concurrent transactions commit out of order, positions never
 -- do, so a cursor over them skips nothing.
 ALTER TABLE events ADD COLUMN feed_pos BIGINT;
+-- The events already in the log are positioned here, once, in id order,
+-- rather than by the first reader (which could be an API request).
+UPDATE events SET feed_pos = t.pos
+FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY lender ORDER BY id) AS pos FROM events) AS t
+WHERE events.id = t.id;
 CREATE UNIQUE INDEX events_feed ON events (lender, feed_pos) WHERE feed_pos IS NOT NULL;
 CREATE INDEX events_unpositioned ON events (lender, id) WHERE feed_pos IS NULL;
 
