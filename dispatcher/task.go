@@ -25,16 +25,20 @@ const (
 	QueueSMS      = "sms"
 	QueueVoice    = "voice"
 	QueueEmail    = "email"
+	// QueueWebhooks carries the lender's outbound webhook deliveries
+	// (package webhook).
+	QueueWebhooks = "webhooks"
 )
 
 // DefaultQueues maps each queue to its weight. Priorities are weighted, not
-// strict: with every queue busy, critical gets 6 of 12 turns, sms 3, voice 2
-// and email 1, so no queue starves.
+// strict: with every queue busy, critical gets 6 of 13 turns, sms 3, voice 2,
+// email 1 and webhooks 1, so no queue starves.
 var DefaultQueues = map[string]int{
 	QueueCritical: 6,
 	QueueSMS:      3,
 	QueueVoice:    2,
 	QueueEmail:    1,
+	QueueWebhooks: 1,
 }
 
 // ReminderQueues lists the queues that carry reminder tasks.

@@ -154,6 +154,10 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 		if err := h.Store.AddHold(ctx, acct.Lender, acct.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: reason}, now); err != nil {
 			return fmt.Errorf("recording claimed payment: %w", err)
 		}
+		if err := h.logEvent(ctx, acct.Lender, acct.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
+			map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now); err != nil {
+			return err
+		}
 		if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, acct.Lender, acct.ID, nudge.ReasonPaymentClaimed, now); err != nil {
 			return err
 		}
@@ -164,8 +168,13 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 			return err
 		}
 	case nudge.IntentOptIn:
-		if _, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address); err != nil {
+		removed, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address)
+		if err != nil {
 			return fmt.Errorf("recording opt-in: %w", err)
+		}
+		if removed {
+			return h.logEvent(ctx, acct.Lender, acct.ID, nudge.EventOptOut, "opt_in", "",
+				map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now)
 		}
 	case nudge.IntentWrongNumber:
 		return h.markWrongParty(ctx, []nudge.Account{acct}, a.Address)

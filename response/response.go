@@ -199,8 +199,20 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return out, err
 		}
 		for _, l := range lenders {
-			if _, err := h.Store.RemoveOptOut(ctx, l, in.Channel, in.From); err != nil {
+			removed, err := h.Store.RemoveOptOut(ctx, l, in.Channel, in.From)
+			if err != nil {
 				return out, fmt.Errorf("recording opt-in: %w", err)
+			}
+			if !removed {
+				continue
+			}
+			account := ""
+			if target != nil && target.Lender == l {
+				account = target.ID
+			}
+			if err := h.logEvent(ctx, l, account, nudge.EventOptOut, "opt_in", "",
+				map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now); err != nil {
+				return out, err
 			}
 		}
 		if !in.ProviderConfirmed {
@@ -223,6 +235,10 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	case res.Intent == nudge.IntentPaid:
 		if err := h.Store.AddHold(ctx, target.Lender, target.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: "borrower said: " + in.Body}, now); err != nil {
 			return out, fmt.Errorf("recording claimed payment: %w", err)
+		}
+		if err := h.logEvent(ctx, target.Lender, target.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
+			map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now); err != nil {
+			return out, err
 		}
 		if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, target.Lender, target.ID, nudge.ReasonPaymentClaimed, now); err != nil {
 			return out, err

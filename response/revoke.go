@@ -87,6 +87,14 @@ func (h *Handler) revoke(ctx context.Context, r revocation, now time.Time) (bool
 		if added {
 			fresh = true
 			h.metrics().OptOut(r.source)
+			account := ""
+			if r.target != nil && r.target.Lender == k.lender {
+				account = r.target.ID
+			}
+			if err := h.logEvent(ctx, k.lender, account, nudge.EventOptOut, "opt_out", nudge.ReasonOptedOut,
+				map[string]any{"source": r.source, "channel": k.channel, "reply_id": r.replyID}, now); err != nil {
+				return fresh, err
+			}
 		}
 	}
 	if !r.cease || r.target == nil {
@@ -101,6 +109,20 @@ func (h *Handler) revoke(ctx context.Context, r revocation, now time.Time) (bool
 		return fresh, err
 	}
 	return fresh, nil
+}
+
+// logEvent appends an event about the lender's account (or about none,
+// account ""), its detail given as a map of codes and ids.
+func (h *Handler) logEvent(ctx context.Context, lender, account string, kind nudge.EventKind, action string, reason nudge.Reason, detail map[string]any, now time.Time) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("record %s event: %w", kind, err)
+	}
+	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: lender, AccountID: account, Kind: kind, Action: action,
+		Reason: reason, Detail: b, At: now}); err != nil {
+		return fmt.Errorf("record %s event: %w", kind, err)
+	}
+	return nil
 }
 
 // flag marks a reply a person must review first: legal threats, complaints

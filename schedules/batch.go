@@ -239,7 +239,10 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 				at = next
 				queued.Reason = nudge.ReasonQuietHours // held back until the window opens
 			}
-			detail, err := json.Marshal(map[string]any{"process_at": at, "channel": r.Channel})
+			// planned marks the first enqueue of a new reminder: the public
+			// feed shows it as reminder.planned.
+			detail, err := json.Marshal(map[string]any{"process_at": at, "channel": r.Channel, "planned": true,
+				"cadence": r.Key.Cadence, "step": r.Key.Step})
 			if err != nil {
 				return nil, err
 			}

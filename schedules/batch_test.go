@@ -54,7 +54,8 @@ func TestPlannerBatchTimeline(t *testing.T) {
 	tomorrow10 := time.Date(2026, 6, 3, 10, 0, 0, 0, newYork)
 	queuedNow := func(step string, cycle nudge.Date) wantReminder {
 		return wantReminder{step: step, cycle: cycle, status: nudge.ReminderQueued, nextAt: t0, event: nudge.EventEnqueued,
-			detail: map[string]any{"process_at": t0.Format(time.RFC3339), "channel": "sms"}}
+			detail: map[string]any{"process_at": t0.Format(time.RFC3339), "channel": "sms", "planned": true,
+				"cadence": "batch-reminders", "step": step}}
 	}
 	hawaii8 := time.Date(2026, 6, 2, 18, 0, 0, 0, time.UTC)
 	missedDue := time.Date(2026, 6, 1, 10, 0, 0, 0, newYork).UTC()
@@ -77,7 +78,8 @@ func TestPlannerBatchTimeline(t *testing.T) {
 			prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.Contacts[0].Address = "+18085550123" },
 			want: []wantReminder{{step: "due-sms", cycle: today, status: nudge.ReminderDeferred, nextAt: hawaii8,
 				event: nudge.EventEnqueued, reason: nudge.ReasonQuietHours,
-				detail: map[string]any{"process_at": hawaii8.Format(time.RFC3339), "channel": "sms"}}},
+				detail: map[string]any{"process_at": hawaii8.Format(time.RFC3339), "channel": "sms", "planned": true,
+					"cadence": "batch-reminders", "step": "due-sms"}}},
 			wantNext: tomorrow10,
 		},
 		{id: "B-paid", prepare: func(_ *testing.T, _ *store.DB, a *nudge.Account) { a.Status = nudge.StatusPaid }},

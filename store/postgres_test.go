@@ -177,3 +177,39 @@ func TestPostgresReadBatchesShareRoundTrips(t *testing.T) {
 	require.Equal(t, []int{5}, got[2], "read again after the failure, once")
 	require.Equal(t, []int{6, 7}, got[3])
 }
+
+// TestPostgresFeedOutOfOrderCommit commits an event with a smaller id after
+// one with a larger id was read: paging by id would skip it, the feed's
+// positions do not.
+func TestPostgresFeedOutOfOrderCommit(t *testing.T) {
+	t.Parallel()
+	dbURL := postgresDatabase(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	require.NoError(t, db.Migrate(ctx))
+	raw, err := sql.Open("pgx", dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+
+	tx, err := raw.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	var slow int64
+	require.NoError(t, tx.QueryRowContext(ctx, `INSERT INTO events (lender, account_id, kind, action, at)
+VALUES ('acme', 'A-1', 'planned', 'slow', now()) RETURNING id`).Scan(&slow))
+	require.NoError(t, db.AppendEvent(ctx, nudge.Event{Lender: "acme", AccountID: "A-2", Kind: nudge.EventPlanned, Action: "fast", At: storetest.T0}))
+
+	first, err := db.Feed(ctx, "acme", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, first, 1, "the uncommitted event is not read")
+	require.Equal(t, "fast", first[0].Event.Action)
+	require.Greater(t, first[0].Event.ID, slow, "the event read has the larger id")
+
+	require.NoError(t, tx.Commit())
+	next, err := db.Feed(ctx, "acme", first[0].Position, 10)
+	require.NoError(t, err)
+	require.Len(t, next, 1, "resuming after the cursor finds the event committed late")
+	require.Equal(t, slow, next[0].Event.ID)
+	require.Greater(t, next[0].Position, first[0].Position)
+}

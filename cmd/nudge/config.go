@@ -17,6 +17,7 @@ import (
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/webhook"
 )
 
 // Config is the whole configuration of a Nudge process. It is read from a YAML
@@ -71,6 +72,8 @@ type Config struct {
 	Log       LogConfig       `yaml:"log"`
 	HTTP      HTTPConfig      `yaml:"http"`
 	Mailgun   MailgunConfig   `yaml:"mailgun"`
+	// Webhooks tunes the lender's outbound webhooks (docs/integration.md).
+	Webhooks webhook.Config `yaml:"webhooks"`
 
 	// src is the file the configuration was read from, to name the line of
 	// a bad setting; nil when none was.
@@ -433,6 +436,7 @@ func (c Config) WithDefaults() Config {
 	if c.Log.Format == "" {
 		c.Log.Format = "json"
 	}
+	c.Webhooks = c.Webhooks.WithDefaults()
 	return c
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/examples"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/webhook"
 )
 
 // The simulated Twilio account of the demo (alphanumeric, as twilio-go requires).
@@ -168,6 +169,13 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 
+	// The US lender's CRM takes its events as signed webhooks.
+	crm, err := startDemoCRM()
+	if err != nil {
+		return err
+	}
+	defer crm.Close()
+
 	cfg := Config{
 		Database:  "sqlite://" + filepath.Join(dir, "nudge.db"),
 		Addr:      ln.Addr().String(),
@@ -188,6 +196,8 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			ReplyTo: "replies@reply.demo.example", DKIM: []DKIMConfig{sharedKey}},
 		Mailgun: MailgunConfig{SigningKey: mailgunKey},
 		Log:     LogConfig{Level: "info", Format: "json"},
+		// The demo CRM listens on this machine.
+		Webhooks: webhook.Config{AllowPrivateAddresses: true, FanoutEvery: time.Second},
 	}.WithDefaults()
 	us, err := examples.FS.ReadFile("us-auto.yaml")
 	if err != nil {
@@ -200,7 +210,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	demoApp := *a
 	demoApp.stderr = logFile
 	rt, err := demoApp.newRuntime(ctx, cfg, runtimeOptions{
-		clock: clock, rdb: rdb,
+		clock: clock, rdb: rdb, webhookRoots: crm.roots(),
 		cadences: map[string][]cadenceSource{
 			demoLenderUS: {{name: "examples/us-auto.yaml", data: us}},
 			demoLenderCN: {{name: "examples/cn-auto.yaml", data: cn}},
@@ -214,6 +224,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	now := clock.Now()
 	p, err := genPortfolio(o.accounts, o.seed, now)
 	if err != nil {
+		return err
+	}
+	if err := crm.register(ctx, rt); err != nil {
 		return err
 	}
 	if err := seedPortfolio(ctx, rt, p, now); err != nil {
@@ -244,6 +257,8 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "Borrower page (one borrower; open it on a phone): %s\n", borrower)
+	fmt.Fprintf(a.stderr, "Webhooks: every %s event goes to the demo CRM at %s, signed (docs/integration.md); the feed: %s/v1/events\n",
+		demoLenderUS, crm.srv.URL, publicURL)
 	fmt.Fprintf(a.stderr, "Payment webhook: POST %s/webhooks/payments, signed with %s's secret %s (docs/payments.md)\n",
 		publicURL, demoLenderUS, webhookSecret)
 	fmt.Fprintf(a.stderr, "Dashboard: %s/ops/ (log in with the lender admin key %s; its queue: %s/ops/queue)\n"+
@@ -284,6 +299,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 	rep.Emails = sink.Count()
+	rep.Webhooks = crm.report()
 	rep.SMSSegments = smsSegments(sim.Messages())
 	rep.ProviderFaults = map[string]int{}
 	for _, rq := range sim.Requests() {
@@ -423,6 +439,8 @@ type demoReport struct {
 	// outcome (found at the provider, late callback, released and resent).
 	ProviderFaults map[string]int `json:"provider_faults"`
 	Reconciled     map[string]int `json:"reconciled"`
+	// Webhooks counts what the US lender's demo CRM received.
+	Webhooks demoWebhooks `json:"webhooks"`
 }
 
 // demoCalls counts call outcomes.
@@ -566,6 +584,8 @@ func (r demoReport) writeText(w io.Writer) error {
 	for _, k := range sortedKeys(r.Reconciled) {
 		fmt.Fprintf(&b, " %s %d", k, r.Reconciled[k])
 	}
+	fmt.Fprintf(&b, "\nwebhooks: %d received by the demo CRM, %d signatures verified, %d events",
+		r.Webhooks.Received, r.Webhooks.Verified, r.Webhooks.Events)
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -233,10 +233,12 @@ func TestE2EDemoExport(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"reminders", "attempts", "suppressed", "deferred", "promises", "opt_outs",
 		"emails", "email_replies", "sms_segments_per_message", "calls", "promises_by_channel", "opt_outs_by_source",
-		"provider_faults", "reconciled"}, keys)
+		"provider_faults", "reconciled", "webhooks"}, keys)
 	var rep demoReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
 	require.Positive(t, rep.SMSSegments, "the report averages the segments of the SMS sent")
+	require.Positive(t, rep.Webhooks.Events, "the demo CRM got the US lender's events as webhooks")
+	require.Equal(t, rep.Webhooks.Received, rep.Webhooks.Verified, "every webhook's signature checks out")
 	require.LessOrEqual(t, rep.SMSSegments, 2.0, "the demo's SMS average at most 2 segments, as Twilio counts them")
 	if rep.Emails > 0 {
 		require.Equal(t, 1, rep.EmailReplies, "the demo's borrower answers the first email")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ import (
 	"github.com/nudgehq/nudge/web/borrower"
 	"github.com/nudgehq/nudge/web/ops"
 	"github.com/nudgehq/nudge/web/webhooks"
+	"github.com/nudgehq/nudge/webhook"
 )
 
 // cadenceCacheTTL is how long a process reuses a lender's list of active
@@ -58,6 +60,8 @@ type runtime struct {
 
 	metrics *metrics.Registry
 
+	webhooks *webhook.Service
+
 	senders    map[nudge.ChannelKind]nudge.Sender
 	senderRate func(*nudge.Message) (string, float64)
 	// closers release what the senders hold (SMTP connections).
@@ -77,6 +81,9 @@ type runtimeOptions struct {
 	senders map[nudge.ChannelKind]nudge.Sender
 	// cadences replace the lenders' cadence files (by lender id).
 	cadences map[string][]cadenceSource
+	// webhookRoots, when set, are the only roots webhook requests trust
+	// (tests trust their own TLS server).
+	webhookRoots *x509.CertPool
 }
 
 func newLogger(cfg LogConfig, w io.Writer) (*slog.Logger, error) {
@@ -115,6 +122,10 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	}
 	limits, err := cfg.HTTP.Limits()
 	if err != nil {
+		return nil, err
+	}
+	cfg.Webhooks = cfg.Webhooks.WithDefaults()
+	if err := cfg.Webhooks.Validate(); err != nil {
 		return nil, err
 	}
 	rt = &runtime{cfg: cfg, logger: logger, clock: o.clock, limits: limits}
@@ -161,6 +172,15 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	rt.enq = dispatcher.NewEnqueuer(rt.rdb, dispatcher.EnqueuerConfig{Clock: rt.clock})
 	rt.metrics = metrics.New(rt.enq.Inspector())
 	if err := rt.buildSenders(o.senders); err != nil {
+		return nil, err
+	}
+	sealer, err := payment.NewSealer([]byte(cfg.Secret))
+	if err != nil {
+		return nil, err
+	}
+	if rt.webhooks, err = webhook.NewService(webhook.Service{Store: rt.db, Secrets: sealer,
+		Queue: webhook.NewQueue(rt.rdb, rt.clock), Config: cfg.Webhooks, RootCAs: o.webhookRoots,
+		Clock: rt.clock, Logger: logger}); err != nil {
 		return nil, err
 	}
 	return rt, nil
@@ -491,7 +511,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
-		PublicURL: rt.cfg.PublicURL, Sealer: sealer,
+		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
@@ -513,11 +533,18 @@ func (rt *runtime) runScheduler(ctx context.Context) error {
 	r.Start()
 	t := time.NewTicker(rt.cfg.Reconcile.Every)
 	defer t.Stop()
+	hooks := time.NewTicker(rt.cfg.Webhooks.FanoutEvery)
+	defer hooks.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			r.Stop()
 			return nil
+		case <-hooks.C:
+			// New events become webhook deliveries; due ones are queued.
+			if err := rt.webhooks.Fanout(ctx); err != nil && ctx.Err() == nil {
+				rt.logger.Warn("webhook fan-out", "err", err)
+			}
 		case <-t.C:
 			rep, err := rc.Run(ctx, false)
 			switch {
@@ -540,6 +567,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 	srv := dispatcher.NewServer(rt.rdb, p, dispatcher.ServerConfig{
 		Concurrency: rt.cfg.Worker.Concurrency, ShutdownTimeout: rt.cfg.Worker.ShutdownTimeout, Logger: rt.logger,
 	})
+	srv.Handle(webhook.TypeDeliver, rt.webhooks)
 	return srv.Run(ctx)
 }
 

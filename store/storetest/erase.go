@@ -251,6 +251,13 @@ func plainSHA256(s string) string {
 // testErasureScan puts a borrower's name, numbers and email in every kind
 // of record, erases the borrower, then reads every text column of every
 // table (from the catalogue) and finds none of them in any encoding.
+// scanNeedles are what the erasure scan looks for: the fixture borrower's
+// name, addresses, free text and the plain hashes of the addresses.
+func scanNeedles(name string) []string {
+	return []string{name, scanSMS, scanVoice, scanEmail, scanFreeText,
+		plainSHA256(scanSMS), plainSHA256(scanVoice), plainSHA256(scanEmail)}
+}
+
 func testErasureScan(t *testing.T, s nudge.Store) {
 	cat, ok := s.(Catalog)
 	if !ok {
@@ -390,13 +397,45 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 		require.NoError(t, s.AppendAudit(ctx, e))
 	}
 
+	// A webhook endpoint with a delivery of one of the account's events.
+	ws, hooks := s.(nudge.WebhookStore)
+	if hooks {
+		ep, err := ws.CreateWebhookEndpoint(ctx, nudge.WebhookEndpoint{ID: "whe_scan", Lender: lender, URL: "https://crm.example.com/h",
+			Secret: "v1:sealed", Enabled: true, CreatedAt: T0})
+		require.NoError(t, err)
+		require.NoError(t, s.AppendEvent(ctx, nudge.Event{Lender: lender, AccountID: id, Kind: nudge.EventReply, Action: "promise",
+			Detail: json.RawMessage(`{"intent": "promise", "from": "` + scanSMS + `", "amount": "10.00"}`), At: T0}))
+		feed, err := ws.Feed(ctx, lender, ep.Cursor, 10)
+		require.NoError(t, err)
+		require.Len(t, feed, 1)
+		_, err = ws.AddWebhookDeliveries(ctx, ep.ID, ep.Cursor, feed[0].Position, []nudge.WebhookDelivery{{ID: "msg_scan", Lender: lender,
+			AccountID: id, EventID: feed[0].Event.ID, Position: feed[0].Position, EventType: nudge.PublicReplyUnderstood,
+			NextAt: T0, GiveUpAt: T0, CreatedAt: T0}})
+		require.NoError(t, err)
+		_, _, err = ws.RecordWebhookTry(ctx, nudge.WebhookTry{DeliveryID: "msg_scan", Status: nudge.WebhookFailed, HTTPStatus: 503,
+			Error: "endpoint answered 503 Service Unavailable", At: T0})
+		require.NoError(t, err)
+	}
+
 	erased, err := es.ErasePersonalDataBy(ctx, lender, id, "key_1", T0.Add(time.Hour))
 	require.NoError(t, err)
+	if hooks {
+		// The feed, and so every webhook body made from it, names no one.
+		feed, err := ws.Feed(ctx, lender, 0, 1000)
+		require.NoError(t, err)
+		require.NotEmpty(t, feed)
+		for _, f := range feed {
+			if pub, ok := nudge.PublicEventOf(f); ok {
+				b, err := json.Marshal(pub)
+				require.NoError(t, err)
+				require.Empty(t, logmask.Leaks(string(b), scanNeedles(scanName)...), "public event %s", pub.Type)
+			}
+		}
+	}
 	require.Positive(t, erased.Audit)
 	require.Positive(t, erased.Events)
 
-	needles := []string{scanName, scanSMS, scanVoice, scanEmail, scanFreeText,
-		plainSHA256(scanSMS), plainSHA256(scanVoice), plainSHA256(scanEmail)}
+	needles := scanNeedles(scanName)
 	cols, err := cat.TextColumns(ctx)
 	require.NoError(t, err)
 	require.Contains(t, cols, "events.detail")

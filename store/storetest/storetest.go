@@ -94,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"LenderPayments", testLenderPayments},
 		{"Payments", testPayments},
 		{"PaymentPlans", testPlans},
+		{"Feed", testFeed}, {"FeedConcurrentWriters", testFeedConcurrentWriters},
+		{"FeedErasure", testFeedErasure}, {"WebhookStore", testWebhookStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
 	"github.com/nudgehq/nudge/web"
+	"github.com/nudgehq/nudge/webhook"
 )
 
 // Defaults of the lender API.
@@ -117,6 +118,12 @@ type API struct {
 	// Sealer seals the payment webhook secrets a lender admin makes; nil
 	// leaves POST and DELETE /v1/payments/webhook-secret answering 404.
 	Sealer *payment.Sealer
+	// Webhooks serves the events feed and webhook endpoints (sealing their
+	// secrets with Sealer); nil leaves those routes answering 404.
+	Webhooks nudge.WebhookStore
+	// WebhookConfig says whether endpoint URLs may be http or private
+	// (tests only) and how long a replayed delivery is retried.
+	WebhookConfig webhook.Config
 }
 
 // Route is one route of the lender API.
@@ -139,7 +146,7 @@ const OpenAPIPath = "/v1/openapi.json"
 
 // Routes returns every route of the API in registration order.
 func (a *API) Routes() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: http.MethodGet, Path: OpenAPIPath, Summary: "This OpenAPI document", handle: a.openAPI},
 		{Method: http.MethodPost, Path: "/v1/accounts", Role: nudge.RoleOperator, Write: true, Summary: "Bulk upsert accounts (JSON array, NDJSON or CSV)", handle: a.importAccounts},
 		{Method: http.MethodGet, Path: "/v1/accounts/{id}", Role: nudge.RoleViewer, Summary: "An account with its timeline", handle: a.getAccount},
@@ -170,7 +177,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
-	}
+	}, a.webhookRoutes()...)
 }
 
 // Register adds every route of the API to s.

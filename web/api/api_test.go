@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -124,7 +125,7 @@ func setupAPI(t *testing.T, opts ...bundleOption) *apiBundle {
 	b.api = &api.API{
 		Store: db, Tasks: enq, Control: &dispatcher.Control{Store: db, Queue: enq, Clock: clock}, Pack: pack, Profiles: reg,
 		Cadences: schedules.NewLibrary(db, reg, copts...), CadenceOptions: copts, Clock: clock,
-		PublicURL: "https://nudge.example.com",
+		PublicURL: "https://nudge.example.com", Webhooks: db,
 	}
 	if b.api.Sealer, err = payment.NewSealer([]byte(strings.Repeat("k", 32))); err != nil {
 		t.Fatal(err)
@@ -447,6 +448,7 @@ func exactRole(r nudge.Role) string { return string(r) }
 func TestAPIRoutesAccess(t *testing.T) {
 	t.Parallel()
 	cases := routeCases()
+	maps.Copy(cases, webhookRouteCases())
 	routes := (&api.API{}).Routes()
 	for _, rt := range routes {
 		if rt.Role == "" {
