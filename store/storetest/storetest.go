@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"LenderPayments", testLenderPayments},
 		{"Payments", testPayments},
 		{"PaymentPlans", testPlans},
+		{"KPIs", testKPIs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
