@@ -64,6 +64,9 @@ type Config struct {
 	Log       LogConfig       `yaml:"log"`
 	HTTP      HTTPConfig      `yaml:"http"`
 	Mailgun   MailgunConfig   `yaml:"mailgun"`
+	// Prices and KPIs tune the KPIs (docs/kpis.md).
+	Prices PricesConfig `yaml:"prices"`
+	KPIs   KPIConfig    `yaml:"kpis"`
 
 	// src is the file the configuration was read from, to name the line of
 	// a bad setting; nil when none was.
@@ -364,6 +367,7 @@ func (c Config) WithDefaults() Config {
 	if c.Worker.ShutdownTimeout == 0 {
 		c.Worker.ShutdownTimeout = 25 * time.Second
 	}
+	c.KPIs = c.KPIs.withDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

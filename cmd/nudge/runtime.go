@@ -109,6 +109,9 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if _, err := cfg.emailIdentities(); err != nil {
 		return nil, err
 	}
+	if _, err := cfg.kpiSettings(); err != nil {
+		return nil, err
+	}
 	if real := cfg.realProviders(); len(real) > 0 && !strings.HasPrefix(cfg.PublicURL, "https:") {
 		logger.Warn("allow_local_public_url: real providers send links that work only on this machine",
 			"public_url", cfg.PublicURL, "providers", strings.Join(real, ", "))
@@ -500,8 +503,8 @@ func (rt *runtime) handler() (http.Handler, error) {
 // role is one long-running part of a process.
 type role func(ctx context.Context) error
 
-// runScheduler ticks the planner, and the reconciler on its own tick, until
-// ctx is done.
+// runScheduler ticks the planner, the reconciler and the KPI rollups, each
+// on its own tick, until ctx is done.
 func (rt *runtime) runScheduler(ctx context.Context) error {
 	rc, err := rt.reconciler()
 	if err != nil {
@@ -512,12 +515,20 @@ func (rt *runtime) runScheduler(ctx context.Context) error {
 		return err
 	}
 	r.Start()
+	// The KPI rollups run on their own tick, so a long recomputation never
+	// delays reconciliation.
+	rollups := make(chan struct{})
+	go func() {
+		defer close(rollups)
+		rt.runKPIRollups(ctx)
+	}()
 	t := time.NewTicker(rt.cfg.Reconcile.Every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			r.Stop()
+			<-rollups
 			return nil
 		case <-t.C:
 			rep, err := rc.Run(ctx, false)
