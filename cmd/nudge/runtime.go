@@ -491,11 +491,15 @@ func (rt *runtime) handler() (http.Handler, error) {
 		return nil, err
 	}
 	(&webhooks.Payments{Store: rt.db, Sealer: sealer, Tasks: rt.enq, Clock: rt.clock, Logger: rt.logger}).Register(srv)
+	prices, err := rt.cfg.kpiSettings()
+	if err != nil {
+		return nil, err
+	}
 	(&api.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
-		PublicURL: rt.cfg.PublicURL, Sealer: sealer,
+		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Prices: prices, CureDays: rt.cfg.KPIs.CureDays,
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
