@@ -459,9 +459,13 @@ func (rt *runtime) health() *web.Server {
 func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
 	control := &dispatcher.Control{Store: rt.db, Queue: rt.enq, Clock: rt.clock}
+	prices, err := rt.cfg.kpiSettings()
+	if err != nil {
+		return nil, err
+	}
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
-		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
+		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
 	})
 	if err != nil {
 		return nil, err
@@ -491,10 +495,6 @@ func (rt *runtime) handler() (http.Handler, error) {
 		return nil, err
 	}
 	(&webhooks.Payments{Store: rt.db, Sealer: sealer, Tasks: rt.enq, Clock: rt.clock, Logger: rt.logger}).Register(srv)
-	prices, err := rt.cfg.kpiSettings()
-	if err != nil {
-		return nil, err
-	}
 	(&api.API{
 		Store: rt.db, Tasks: rt.enq, Control: control, Pack: rt.pack, Profiles: rt.reg, Cadences: rt.lib,
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
