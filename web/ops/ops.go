@@ -118,7 +118,7 @@ type OpsConfig struct {
 	Prices   kpi.Prices
 	CureDays int
 	Clock    nudge.Clock
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
