@@ -123,7 +123,7 @@ func (db *DB) cycleAt(col string, k int) string {
 // kpiSource is the SELECT computing the kpi_daily rows (day, the group
 // columns, then the counters of kpi.CounterNames) of one lender's accepted
 // attempts created in [since, until), observed as of asOf. Its arguments
-// (kpiSourceArgs) are asOf ×5, lender, since, until.
+// (kpiSourceArgs) are asOf, lender, since, until, asOf ×4.
 func (db *DB) kpiSource(cureDays int) string {
 	sent, delivered := sqlList(sentStatuses), sqlList(deliveredStatuses)
 	within := func(col string) string {
@@ -153,8 +153,8 @@ func (db *DB) kpiSource(cureDays int) string {
 		" OR EXISTS (SELECT 1 FROM events p WHERE p.lender = a.lender AND p.account_id = a.account_id AND p.kind = '"+
 		string(nudge.EventOptOut)+"' AND p.reason = '"+string(nudge.ReasonOptedOut)+"' AND "+within("p.at")+")") + ` AS opted_out,
   ` + flag(reply(" AND p.intent = '"+string(nudge.IntentComplaint)+"'")) + ` AS complained,
-  ` + flag("r.cycle <> '"+zeroCycle+"' AND NOT EXISTS (SELECT 1 FROM attempts b JOIN reminders rb ON rb.id = b.reminder_id "+
-		"WHERE b.lender = a.lender AND b.account_id = a.account_id AND rb.cycle = r.cycle AND b.status IN ("+sent+") "+
+  ` + flag("r.cycle <> '"+zeroCycle+"' AND NOT EXISTS (SELECT 1 FROM reminders rb JOIN attempts b ON b.reminder_id = rb.id "+
+		"WHERE rb.lender = a.lender AND rb.account_id = a.account_id AND rb.cycle = r.cycle AND b.status IN ("+sent+") "+
 		"AND (b.created_at < a.created_at OR (b.created_at = a.created_at AND b.id < a.id)))") + ` AS first,
   (SELECT MIN(e.at) FROM events e WHERE e.lender = a.lender AND e.account_id = a.account_id AND e.kind = '` + string(nudge.EventPayment) +
 		`' AND e.reason = '` + string(nudge.ReasonCycleEnded) + `' AND e.at >= a.created_at AND e.at < ?) AS paid_at,
@@ -167,7 +167,11 @@ JOIN reminders r ON r.id = a.reminder_id
 LEFT JOIN accounts acc ON acc.lender = a.lender AND acc.id = a.account_id
 WHERE a.lender = ? AND a.created_at >= ? AND a.created_at < ? AND a.status IN (` + sent + `)`
 	unpaidAt := func(col string) string { return "(x.paid_at IS NULL OR x.paid_at >= " + col + ")" }
-	return `SELECT x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, '` + kpi.NoArm + `',
+	// x is materialized: each attempt's correlated look-ups run once,
+	// not once for every SUM that reads them (SQLite would otherwise
+	// flatten the subquery and repeat them).
+	return `WITH x AS MATERIALIZED (` + inner + `)
+SELECT x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, '` + kpi.NoArm + `',
   COUNT(*), SUM(x.delivered), SUM(x.contactable), SUM(x.contacted), SUM(x.right_party), SUM(x.replied), SUM(x.promised),
   SUM(x.promise_kept), SUM(x.opted_out), SUM(x.complained), SUM(x.first),
   SUM(CASE WHEN x.first = 1 AND x.paid_at < ` + db.plus("x.created_at", time.Duration(cureDays)*24*time.Hour) + ` THEN 1 ELSE 0 END),
@@ -176,14 +180,14 @@ WHERE a.lender = ? AND a.created_at >= ? AND a.created_at < ? AND a.status IN (`
   SUM(CASE WHEN x.first = 1 AND x.c61 <= ? AND ` + unpaidAt("x.c31") + ` THEN 1 ELSE 0 END),
   SUM(CASE WHEN x.first = 1 AND x.c61 <= ? AND ` + unpaidAt("x.c61") + ` THEN 1 ELSE 0 END),
   SUM(x.segments), SUM(x.call_minutes), SUM(x.emails)
-FROM (` + inner + `) x
+FROM x
 GROUP BY x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language`
 }
 
 // kpiSourceArgs are kpiSource's arguments.
 func (db *DB) kpiSourceArgs(lender string, since, until, asOf time.Time) []any {
 	t := db.tv(asOf)
-	return []any{t, t, t, t, t, lender, db.tv(since), db.tv(until)}
+	return []any{t, lender, db.tv(since), db.tv(until), t, t, t, t}
 }
 
 // kpiDailyRow is one row of kpi_daily: a day, the group values and the counters.

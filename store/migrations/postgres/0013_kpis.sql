@@ -49,3 +49,10 @@ CREATE TABLE kpi_rollups (
     cure_days    INTEGER NOT NULL,
     updated_at   TIMESTAMPTZ
 );
+
+-- The KPI computation looks up, for each attempt, the account's payments
+-- and opt-outs in the days after it (its replies through replies_account).
+-- These indexes are partial, so the events the send path appends
+-- (decisions, attempts, callbacks) are not indexed by them.
+CREATE INDEX events_payments ON events (lender, account_id, at) WHERE kind = 'payment';
+CREATE INDEX events_opt_outs ON events (lender, account_id, at) WHERE kind = 'opt_out';
