@@ -1,14 +1,25 @@
 package main
 
 import (
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/kpi"
+	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/web"
 )
 
 func TestKPIConfig(t *testing.T) {
@@ -61,4 +72,65 @@ kpis:
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// TestKPIRollupsAndAPIWiring runs the scheduler's rollup pass and the api
+// role's /v1/kpis over one lender's ledger: the pass leaves a watermark
+// (the next rollup recomputes only the settle window), and the API prices
+// the attempts with the configured price list.
+func TestKPIRollupsAndAPIWiring(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	cfg := Config{
+		Database: "sqlite://" + filepath.Join(t.TempDir(), "n.db"), Secret: strings.Repeat("k", 32),
+		Prices: PricesConfig{Currency: "USD", SMS: SMSPriceConfig{PerSegment: "0.01"}},
+	}.WithDefaults()
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	rt, err := a.newRuntime(context.Background(), cfg, runtimeOptions{rdb: rdb, clock: nudge.NewFixedClock(now)})
+	require.NoError(t, err)
+	t.Cleanup(rt.Close)
+
+	ctx := context.Background()
+	require.NoError(t, rt.db.UpsertLender(ctx, nudge.Lender{ID: "acme", Name: "Acme", CreatedAt: now}))
+	require.NoError(t, rt.db.UpsertAccounts(ctx, []nudge.Account{{ID: "A-1", Lender: "acme", Currency: "USD", AmountDue: "10.00",
+		DueDate: nudge.MustDate("2026-01-10"), Status: nudge.StatusActive}}, now))
+	old := now.Add(-170 * 24 * time.Hour)
+	rs, err := rt.db.InsertReminders(ctx, []nudge.Reminder{{Key: nudge.ReminderKey{Lender: "acme", AccountID: "A-1", Cadence: "c", Step: "s1",
+		Cycle: nudge.MustDate("2026-01-10")}, Channel: nudge.SMS, DueAt: old, CreatedAt: old}})
+	require.NoError(t, err)
+	att, err := rt.db.ClaimAttempt(ctx, nudge.Attempt{ReminderID: rs[0].ID, Lender: "acme", AccountID: "A-1", Channel: nudge.SMS,
+		Address: "+12125550123", Status: nudge.AttemptSending, CreatedAt: old}, nil)
+	require.NoError(t, err)
+	_, err = rt.db.UpdateAttempt(ctx, att.ID, nudge.AttemptUpdate{Status: nudge.AttemptDelivered, Segments: 3, At: old})
+	require.NoError(t, err)
+
+	rt.rollupKPIs(ctx)
+	res, err := rt.db.RollupKPIs(ctx, "acme", now, cfg.KPIs.CureDays)
+	require.NoError(t, err)
+	require.Equal(t, nudge.DateOf(now).AddDays(-store.KPISettleDays), res.From, "the scheduler's pass left a watermark")
+
+	token, key, err := web.NewAPIKey("acme", nudge.RoleViewer, now)
+	require.NoError(t, err)
+	require.NoError(t, rt.db.CreateAPIKey(ctx, key))
+	h, err := rt.handler()
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodGet, "/v1/kpis?from=2026-01-01&to=2026-06-30&format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	lines, err := csv.NewReader(rec.Body).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	col := map[string]string{}
+	for i, h := range lines[0] {
+		col[h] = lines[1][i]
+	}
+	require.Equal(t, "1", col["sent"])
+	require.Equal(t, "3", col["segments"])
+	require.Equal(t, "0.03", col["cost"], "3 segments at 0.01")
+	require.Equal(t, "USD", col["currency"])
 }
