@@ -13,7 +13,7 @@ import (
 
 // DefaultKPIRollupEvery is how often the scheduler brings the KPI rollups
 // up to date unless kpis.rollup_every says otherwise.
-const DefaultKPIRollupEvery = 15 * time.Minute
+const DefaultKPIRollupEvery = time.Hour
 
 // PricesConfig is the price list cost per cure is computed with: decimal
 // amounts in Currency ("0.0079"), at most six decimals.
@@ -45,7 +45,7 @@ type KPIConfig struct {
 	// payment that ends it counts as a cure (default 30, at most 365).
 	CureDays int `yaml:"cure_days"`
 	// RollupEvery is how often the scheduler recomputes the daily rollups
-	// (default 15m; at least 1m).
+	// (default 1h; at least 1m).
 	RollupEvery time.Duration `yaml:"rollup_every"`
 }
 
