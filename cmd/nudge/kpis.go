@@ -100,9 +100,26 @@ func (c Config) kpiSettings() (kpi.Prices, error) {
 	return p, c.src.locate(errors.Join(errs...))
 }
 
+// kpiRollupLock is the Redis key that lets one scheduler replica at a time
+// run the rollup pass: the rollups stay correct without it (each chunk is
+// replaced under a database lock), it only saves repeating the work.
+const kpiRollupLock = "nudge:lock:kpi-rollup"
+
 // rollupKPIs brings every lender's KPI rollups up to date, logging what
-// fails and going on with the next lender.
+// fails and going on with the next lender. A replica that finds another
+// one's pass under way (kpiRollupLock, held for half of kpis.rollup_every)
+// skips its own.
 func (rt *runtime) rollupKPIs(ctx context.Context) {
+	if rt.rdb != nil {
+		ok, err := rt.rdb.SetNX(ctx, kpiRollupLock, "1", rt.cfg.KPIs.RollupEvery/2).Result()
+		switch {
+		case err != nil:
+			rt.logger.Warn("kpi rollup: taking the lock (running anyway)", "err", err)
+		case !ok:
+			rt.logger.Debug("kpi rollup: another scheduler runs it")
+			return
+		}
+	}
 	lenders, err := rt.db.ListLenders(ctx)
 	if err != nil {
 		rt.logger.Warn("kpi rollup: listing lenders", "err", err)

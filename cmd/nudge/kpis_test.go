@@ -107,10 +107,25 @@ func TestKPIRollupsAndAPIWiring(t *testing.T) {
 	_, err = rt.db.UpdateAttempt(ctx, att.ID, nudge.AttemptUpdate{Status: nudge.AttemptDelivered, Segments: 3, At: old})
 	require.NoError(t, err)
 
+	// Another replica's pass under way: this one skips, so the lender has
+	// no rollup yet and the next one starts from its first attempt.
+	require.NoError(t, rdb.Set(ctx, kpiRollupLock, "other", time.Minute).Err())
 	rt.rollupKPIs(ctx)
-	res, err := rt.db.RollupKPIs(ctx, "acme", now, cfg.KPIs.CureDays)
+	rolled, err := rt.db.RollupKPIs(ctx, "acme", now, cfg.KPIs.CureDays)
 	require.NoError(t, err)
-	require.Equal(t, nudge.DateOf(now).AddDays(-store.KPISettleDays), res.From, "the scheduler's pass left a watermark")
+	require.Equal(t, nudge.DateOf(old), rolled.From, "the pass was skipped")
+
+	// The lock gone, the pass runs (with other cure days, so it recomputes
+	// and leaves a watermark of its own): the next rollup with those cure
+	// days recomputes only the settle window.
+	mr.Del(kpiRollupLock)
+	rt.cfg.KPIs.CureDays = 45
+	rt.rollupKPIs(ctx)
+	require.True(t, mr.Exists(kpiRollupLock), "the pass holds the lock")
+	rolled, err = rt.db.RollupKPIs(ctx, "acme", now, 45)
+	require.NoError(t, err)
+	require.Equal(t, nudge.DateOf(now).AddDays(-store.KPISettleDays), rolled.From, "the scheduler's pass left a watermark")
+	rt.cfg.KPIs.CureDays = cfg.KPIs.CureDays
 
 	token, key, err := web.NewAPIKey("acme", nudge.RoleViewer, now)
 	require.NoError(t, err)
