@@ -98,8 +98,12 @@ type Attempt struct {
 	Template string
 	// Menu is the numbered menu the SMS offered, nil when it offered none:
 	// a reply "1" means the option the borrower was shown.
-	Menu      Menu
-	CreatedAt time.Time
+	Menu Menu
+	// Segments is how many SMS segments the provider billed; CallSeconds is
+	// how long a call lasted. Both are 0 while unknown (KPI cost per cure).
+	Segments    int
+	CallSeconds int
+	CreatedAt   time.Time
 	// SendingAt is when the last gate let the attempt through to the provider
 	// (the latest time, when it was released and sent again).
 	SendingAt time.Time

@@ -39,6 +39,9 @@ type Message struct {
 type SendResult struct {
 	ProviderID string
 	Status     AttemptStatus
+	// Segments is how many SMS segments the provider counted, 0 when it
+	// did not say.
+	Segments int
 }
 
 // Sender delivers messages on one channel.

@@ -212,7 +212,11 @@ type AttemptUpdate struct {
 	Menu      Menu
 	SendingAt time.Time
 	SentAt    time.Time
-	At        time.Time
+	// Segments and CallSeconds, when above 0, replace what the attempt
+	// records (the provider's billed SMS segments, a call's duration).
+	Segments    int
+	CallSeconds int
+	At          time.Time
 }
 
 // ResponseStore records what borrowers said and promised, and who opted out.

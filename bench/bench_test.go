@@ -39,7 +39,7 @@ func TestQuickRun(t *testing.T) {
 	cfg := bench.QuickConfig("sqlite://" + filepath.Join(t.TempDir(), "bench.db"))
 	cfg.RedisAddr, cfg.RedisDB = redisAddr(t), redisTestDB
 	cfg.RedisBenchmark = "none"
-	cfg.Sizes, cfg.Due, cfg.Dispatch, cfg.Queued = []int{60, 300}, 20, 60, 60
+	cfg.Sizes, cfg.Due, cfg.Dispatch, cfg.Queued, cfg.KPIAccounts = []int{60, 300}, 20, 60, 60, 300
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rep, err := bench.Run(ctx, cfg)
@@ -59,6 +59,10 @@ func TestQuickRun(t *testing.T) {
 	require.Equal(t, 60, rep.Webhooks.Callbacks)
 	require.Positive(t, rep.Webhooks.Handler)
 	require.Positive(t, rep.Dispatch.Pipeline.PeakRSS)
+	require.Equal(t, 300, rep.KPIs.Accounts)
+	require.Positive(t, rep.KPIs.Attempts, "the seeded year has attempts")
+	require.Positive(t, rep.KPIs.Year)
+	require.Positive(t, rep.KPIs.LiveDay)
 
 	var table strings.Builder
 	require.NoError(t, rep.WriteTable(&table))

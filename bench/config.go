@@ -32,6 +32,9 @@ const (
 	// DefaultQueued is how many scheduled reminders the Redis memory
 	// measurement enqueues.
 	DefaultQueued = 20000
+	// DefaultKPIAccounts is the portfolio the KPI measurement seeds: the
+	// issue's million accounts with a year of history.
+	DefaultKPIAccounts = 1_000_000
 	// DefaultPlanConcurrency is how many due accounts a tick plans at once
 	// (schedules.Planner.Concurrency).
 	DefaultPlanConcurrency = 8
@@ -80,6 +83,9 @@ type Config struct {
 	// Queued is how many scheduled reminders the Redis memory measurement
 	// enqueues.
 	Queued int
+	// KPIAccounts is how many accounts the KPI measurement gives a year
+	// of history.
+	KPIAccounts int
 	// RedisBenchmark is the redis-benchmark binary: empty looks it up on
 	// PATH, "none" measures EVALSHA with go-redis instead.
 	RedisBenchmark string
@@ -100,7 +106,7 @@ type Config struct {
 func QuickConfig(database string) Config {
 	return Config{
 		Database: database, Sizes: []int{200, 2000}, Due: 50, Repeat: 1, LoadChunk: 1000,
-		Dispatch: 300, Concurrency: 4, Servers: 1, WebhookClients: 4, Queued: 300,
+		Dispatch: 300, Concurrency: 4, Servers: 1, WebhookClients: 4, Queued: 300, KPIAccounts: 2000,
 	}
 }
 
@@ -141,6 +147,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Queued <= 0 {
 		c.Queued = DefaultQueued
+	}
+	if c.KPIAccounts <= 0 {
+		c.KPIAccounts = DefaultKPIAccounts
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard

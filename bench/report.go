@@ -52,6 +52,7 @@ var RowNames = []string{
 	"Redis bytes per queued reminder",
 	"dispatch: database round trips per reminder",
 	"dispatch: PostgreSQL commits per reminder",
+	"KPIs: a year, by channel and step",
 }
 
 // ratioText formats a ratio with two significant digits below 0.1.
@@ -164,7 +165,7 @@ func (r *Report) Rows() []Row {
 	if d.Transactions > 0 {
 		commits.Result, commits.Verdict = fmt.Sprintf("%.1f (%.2f WAL flushes)", d.Transactions, d.WALSyncs), verdict(d.Transactions <= CommitsTarget)
 	}
-	rows = append(rows, commits)
+	rows = append(rows, commits, r.kpiRow())
 	cost, costName := r.taskCost()
 	for _, m := range r.Micro {
 		rows = append(rows, Row{Measure: fmt.Sprintf("%s (%s)", m.Name, m.Func),

@@ -20,6 +20,7 @@ type Report struct {
 	EvalSHA  EvalResult       `json:"evalsha"`
 	Webhooks WebhookResult    `json:"webhooks"`
 	Redis    MemoryResult     `json:"redis_memory"`
+	KPIs     KPIResult        `json:"kpis"`
 	// Micro is empty unless Config.Micro was set.
 	Micro []MicroResult `json:"micro,omitempty"`
 }
@@ -60,6 +61,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return err
 		}},
 		{"redis memory", func() (err error) { rep.Redis, err = measureRedisMemory(ctx, e, cfg.Queued); return err }},
+		{"kpis", func() (err error) { rep.KPIs, err = measureKPIs(ctx, e); return err }},
 	}
 	if cfg.Micro {
 		steps = append(steps, struct {

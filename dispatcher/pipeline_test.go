@@ -52,6 +52,21 @@ func TestSendHappyPath(t *testing.T) {
 	require.Equal(t, 1, b.sms.Count())
 }
 
+func TestSendRecordsSegments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *PipelineConfig) {
+		c.Senders[nudge.SMS] = nudge.SenderFunc(func(context.Context, *nudge.Message) (nudge.SendResult, error) {
+			return nudge.SendResult{ProviderID: "SM1", Status: nudge.AttemptSent, Segments: 3}, nil
+		})
+	})
+	r := b.add("a1", nil, nil)
+	require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+	a, ok := b.store.attempt(AttemptID(r.ID, nudge.SMS))
+	require.True(t, ok)
+	require.Equal(t, "SM1", a.ProviderID)
+	require.Equal(t, 3, a.Segments, "the provider's segment count is recorded with the send")
+}
+
 func TestProcessTaskPayload(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -56,7 +56,7 @@ func (p *Pipeline) sent(ctx context.Context, j *job, res nudge.SendResult) error
 		status = nudge.AttemptSent
 	}
 	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
-		Status: status, ProviderID: res.ProviderID, SentAt: p.cfg.Clock.Now(),
+		Status: status, ProviderID: res.ProviderID, SentAt: p.cfg.Clock.Now(), Segments: res.Segments,
 	}, attemptDetail{ProviderID: res.ProviderID}, p.reminderChange(j, nudge.ReminderSent, nudge.ReasonNone))
 }
 

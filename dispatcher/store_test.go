@@ -252,6 +252,9 @@ func (s *memStore) UpdateAttempt(_ context.Context, id string, u nudge.AttemptUp
 	if !u.SentAt.IsZero() {
 		a.SentAt = u.SentAt
 	}
+	if u.Segments > 0 {
+		a.Segments = u.Segments
+	}
 	if u.Body != "" {
 		a.Body = u.Body
 	}

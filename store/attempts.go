@@ -13,9 +13,10 @@ import (
 )
 
 const attemptCols = `id, reminder_id, lender, account_id, channel, address, status, reason, error_code, provider_id,
-    zones, profile, answered_by, conversation, body, template, menu, created_at, sending_at, sent_at, updated_at`
+    zones, profile, answered_by, conversation, body, template, menu, created_at, sending_at, sent_at, updated_at,
+    segments, call_seconds`
 
-const attemptColCount = 21
+const attemptColCount = 23
 
 // CapError is returned by ClaimAttempt when a frequency cap is reached. It
 // matches nudge.ErrCapReached with errors.Is; errors.As gives the limit.
@@ -46,7 +47,7 @@ func scanAttempt(s interface{ Scan(...any) error }) (nudge.Attempt, error) {
 	)
 	err := s.Scan(&a.ID, &a.ReminderID, &a.Lender, &a.AccountID, &channel, &a.Address, &status, &reason,
 		&a.ErrorCode, &a.ProviderID, &zones, &a.Profile, &a.AnsweredBy, &a.Conversation, &a.Body, &a.Template, &menu,
-		timeCol{&a.CreatedAt}, timeCol{&a.SendingAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt})
+		timeCol{&a.CreatedAt}, timeCol{&a.SendingAt}, timeCol{&a.SentAt}, timeCol{&a.UpdatedAt}, &a.Segments, &a.CallSeconds)
 	if err != nil {
 		return nudge.Attempt{}, err
 	}
@@ -148,7 +149,7 @@ ORDER BY created_at, id LIMIT 1`, args: []any{providerID},
 // the update is a compare-and-set: it applies only while the status is
 // u.From and that status is not final, and may then move anywhere (claimed →
 // sending, sending ⇄ retrying, unknown → retrying when reconciliation
-// releases it). ProviderID, AnsweredBy, Body, Template, Menu and SendingAt are filled
+// releases it). ProviderID, AnsweredBy, Body, Template, Menu, SendingAt, Segments and CallSeconds are filled
 // whenever given, Conversation only turns on, SentAt is set once; Reason and ErrorCode
 // are written only with a status that is applied (or with no status).
 // UpdatedAt becomes u.At when something changed. A provider id recorded for
@@ -260,7 +261,13 @@ func mergeAttempt(cur nudge.Attempt, u nudge.AttemptUpdate, early []earlyCallbac
 	if !u.SentAt.IsZero() && cur.SentAt.IsZero() {
 		next.SentAt = truncUTC(u.SentAt)
 	}
-	if next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
+	if u.Segments > 0 {
+		next.Segments = u.Segments
+	}
+	if u.CallSeconds > 0 {
+		next.CallSeconds = u.CallSeconds
+	}
+	if next.Segments == cur.Segments && next.CallSeconds == cur.CallSeconds && next.Status == cur.Status && next.Reason == cur.Reason && next.ErrorCode == cur.ErrorCode &&
 		next.ProviderID == cur.ProviderID && next.AnsweredBy == cur.AnsweredBy &&
 		next.Conversation == cur.Conversation && next.SentAt.Equal(cur.SentAt) &&
 		next.Body == cur.Body && next.Template == cur.Template && next.SendingAt.Equal(cur.SendingAt) && maps.Equal(next.Menu, cur.Menu) {

@@ -332,7 +332,7 @@ func (db *DB) insertAttempts(ctx context.Context, tx *sql.Tx, claims []nudge.Cla
 		}
 		args = append(args, a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
 			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, a.Template, menu,
-			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt))
+			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.Segments, a.CallSeconds)
 	}
 	rows, err := db.query(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES `+valuesRows(len(idx), attemptColCount)+`
 ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`, args...)

@@ -186,7 +186,7 @@ func (db *DB) takeEarlyCallbacksOf(ctx context.Context, tx *sql.Tx, providers []
 }
 
 // attemptWriteCols are the columns writeAttempts sets, id last.
-const attemptWriteCols = 13
+const attemptWriteCols = 15
 
 // writeAttempts stores the merged attempts: one UPDATE for one attempt, one
 // UPDATE joined to column arrays (PostgreSQL) or a VALUES list (SQLite) for
@@ -206,9 +206,11 @@ func (db *DB) writeAttempts(ctx context.Context, tx *sql.Tx, as []nudge.Attempt)
 	if len(as) == 1 {
 		a := as[0]
 		_, err := db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
-    answered_by = ?, conversation = ?, body = ?, template = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ? WHERE id = ?`,
+    answered_by = ?, conversation = ?, body = ?, template = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ?,
+    segments = ?, call_seconds = ? WHERE id = ?`,
 			string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
-			a.Conversation, a.Body, a.Template, menus[0], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.ID)
+			a.Conversation, a.Body, a.Template, menus[0], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt),
+			a.Segments, a.CallSeconds, a.ID)
 		return err
 	}
 	if db.backend == Postgres {
@@ -216,20 +218,24 @@ func (db *DB) writeAttempts(ctx context.Context, tx *sql.Tx, as []nudge.Attempt)
 		status, reason, code, pid, answered, body, tmpl, id := make([]string, n), make([]string, n), make([]string, n),
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		conv := make([]bool, n)
+		segs, secs := make([]int64, n), make([]int64, n)
 		sending, sent, updated := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 		for i, a := range as {
 			status[i], reason[i], code[i], pid[i], answered[i], body[i], tmpl[i], id[i] = string(a.Status), string(a.Reason), a.ErrorCode,
 				a.ProviderID, a.AnsweredBy, a.Body, a.Template, a.ID
 			conv[i], sending[i], sent[i], updated[i] = a.Conversation, pgTime(a.SendingAt), pgTime(a.SentAt), pgTime(a.UpdatedAt)
+			segs[i], secs[i] = int64(a.Segments), int64(a.CallSeconds)
 		}
 		db.roundTrips.Add(1)
 		_, err := tx.ExecContext(ctx, `UPDATE attempts AS a SET status = v.status, reason = v.reason, error_code = v.error_code,
     provider_id = v.provider_id, answered_by = v.answered_by, conversation = v.conversation, body = v.body,
-    template = v.template, menu = v.menu, sending_at = v.sending_at, sent_at = v.sent_at, updated_at = v.updated_at
+    template = v.template, menu = v.menu, sending_at = v.sending_at, sent_at = v.sent_at, updated_at = v.updated_at,
+    segments = v.segments, call_seconds = v.call_seconds
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[], $9::text[],
-    $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[])
-    AS v (status, reason, error_code, provider_id, answered_by, conversation, body, template, menu, sending_at, sent_at, updated_at, id)
-WHERE a.id = v.id`, status, reason, code, pid, answered, conv, body, tmpl, menus, sending, sent, updated, id)
+    $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::int[], $15::int[])
+    AS v (status, reason, error_code, provider_id, answered_by, conversation, body, template, menu, sending_at, sent_at, updated_at, id,
+    segments, call_seconds)
+WHERE a.id = v.id`, status, reason, code, pid, answered, conv, body, tmpl, menus, sending, sent, updated, id, segs, secs)
 		if err != nil {
 			return fmt.Errorf("write attempts: %w", err)
 		}
@@ -238,11 +244,13 @@ WHERE a.id = v.id`, status, reason, code, pid, answered, conv, body, tmpl, menus
 	args := make([]any, 0, len(as)*attemptWriteCols)
 	for i, a := range as {
 		args = append(args, string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
-			a.Conversation, a.Body, a.Template, menus[i], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.ID)
+			a.Conversation, a.Body, a.Template, menus[i], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.ID,
+			a.Segments, a.CallSeconds)
 	}
 	_, err := db.exec(ctx, tx, `UPDATE attempts SET status = v.column1, reason = v.column2, error_code = v.column3,
     provider_id = v.column4, answered_by = v.column5, conversation = v.column6, body = v.column7, template = v.column8,
-    menu = v.column9, sending_at = v.column10, sent_at = v.column11, updated_at = v.column12
+    menu = v.column9, sending_at = v.column10, sent_at = v.column11, updated_at = v.column12,
+    segments = v.column14, call_seconds = v.column15
 FROM (VALUES `+valuesRows(len(as), attemptWriteCols)+`) AS v WHERE attempts.id = v.column13`, args...)
 	if err != nil {
 		return fmt.Errorf("write attempts: %w", err)

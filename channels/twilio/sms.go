@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,7 +163,13 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 			status = st
 		}
 	}
-	return nudge.SendResult{ProviderID: *msg.Sid, Status: status}, nil
+	res := nudge.SendResult{ProviderID: *msg.Sid, Status: status}
+	if msg.NumSegments != nil {
+		if n, err := strconv.Atoi(*msg.NumSegments); err == nil && n > 0 {
+			res.Segments = n
+		}
+	}
+	return res, nil
 }
 
 // SenderRate returns the rate-limiter key and messages-per-second budget of

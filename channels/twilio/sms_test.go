@@ -58,6 +58,7 @@ func TestSendThroughSim(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, `^SM[0-9a-f]{32}$`, res.ProviderID)
 	require.Equal(t, nudge.AttemptSent, res.Status)
+	require.Equal(t, 1, res.Segments, "num_segments of Twilio's answer")
 
 	msgs := b.sim.Messages()
 	require.Len(t, msgs, 1)

@@ -50,6 +50,7 @@ it creates the database when missing; without --database it uses SQLite in a tem
 					"dispatch":         func() { q.Dispatch = cfg.Dispatch }, "concurrency": func() { q.Concurrency = cfg.Concurrency },
 					"servers": func() { q.Servers = cfg.Servers }, "webhooks": func() { q.Webhooks = cfg.Webhooks },
 					"webhook-clients": func() { q.WebhookClients = cfg.WebhookClients }, "queued": func() { q.Queued = cfg.Queued },
+					"kpi-accounts": func() { q.KPIAccounts = cfg.KPIAccounts },
 				} {
 					if f.Changed(name) {
 						set()
@@ -114,6 +115,7 @@ it creates the database when missing; without --database it uses SQLite in a tem
 	f.IntVar(&cfg.Webhooks, "webhooks", 0, "status callbacks posted (default: one per dispatched reminder)")
 	f.IntVar(&cfg.WebhookClients, "webhook-clients", bench.DefaultWebhookClients, "HTTP clients posting callbacks at once")
 	f.IntVar(&cfg.Queued, "queued", bench.DefaultQueued, "scheduled reminders enqueued to measure Redis memory")
+	f.IntVar(&cfg.KPIAccounts, "kpi-accounts", bench.DefaultKPIAccounts, "accounts given a year of history to measure the KPIs over")
 	f.StringVar(&cfg.RedisBenchmark, "redis-benchmark", "", `redis-benchmark binary (default: from PATH; "none" measures EVALSHA with go-redis)`)
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the CPU profile of the pipeline's dispatch run here")
 	f.BoolVar(&cfg.Micro, "micro", true, "run the hot-function benchmarks (about a second each)")

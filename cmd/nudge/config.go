@@ -74,6 +74,9 @@ type Config struct {
 	Mailgun   MailgunConfig   `yaml:"mailgun"`
 	// Webhooks tunes the lender's outbound webhooks (docs/integration.md).
 	Webhooks webhook.Config `yaml:"webhooks"`
+	// Prices and KPIs tune the KPIs (docs/kpis.md).
+	Prices PricesConfig `yaml:"prices"`
+	KPIs   KPIConfig    `yaml:"kpis"`
 
 	// src is the file the configuration was read from, to name the line of
 	// a bad setting; nil when none was.
@@ -430,6 +433,7 @@ func (c Config) WithDefaults() Config {
 	if c.Worker.ShutdownTimeout == 0 {
 		c.Worker.ShutdownTimeout = 25 * time.Second
 	}
+	c.KPIs = c.KPIs.withDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

@@ -116,6 +116,9 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if _, err := cfg.emailIdentities(); err != nil {
 		return nil, err
 	}
+	if _, err := cfg.kpiSettings(); err != nil {
+		return nil, err
+	}
 	if real := cfg.realProviders(); len(real) > 0 && !strings.HasPrefix(cfg.PublicURL, "https:") {
 		logger.Warn("allow_local_public_url: real providers send links that work only on this machine",
 			"public_url", cfg.PublicURL, "providers", strings.Join(real, ", "))
@@ -475,9 +478,13 @@ func (rt *runtime) health() *web.Server {
 func (rt *runtime) handler() (http.Handler, error) {
 	srv := rt.health()
 	control := &dispatcher.Control{Store: rt.db, Queue: rt.enq, Clock: rt.clock}
+	prices, err := rt.cfg.kpiSettings()
+	if err != nil {
+		return nil, err
+	}
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
-		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
+		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
 	})
 	if err != nil {
 		return nil, err
@@ -512,6 +519,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
+		Prices: prices, CureDays: rt.cfg.KPIs.CureDays,
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
@@ -519,8 +527,8 @@ func (rt *runtime) handler() (http.Handler, error) {
 // role is one long-running part of a process.
 type role func(ctx context.Context) error
 
-// runScheduler ticks the planner, and the reconciler on its own tick, until
-// ctx is done.
+// runScheduler ticks the planner, the reconciler and the KPI rollups, each
+// on its own tick, until ctx is done.
 func (rt *runtime) runScheduler(ctx context.Context) error {
 	rc, err := rt.reconciler()
 	if err != nil {
@@ -531,6 +539,13 @@ func (rt *runtime) runScheduler(ctx context.Context) error {
 		return err
 	}
 	r.Start()
+	// The KPI rollups run on their own tick, so a long recomputation never
+	// delays reconciliation.
+	rollups := make(chan struct{})
+	go func() {
+		defer close(rollups)
+		rt.runKPIRollups(ctx)
+	}()
 	t := time.NewTicker(rt.cfg.Reconcile.Every)
 	defer t.Stop()
 	hooks := time.NewTicker(rt.cfg.Webhooks.FanoutEvery)
@@ -539,6 +554,7 @@ func (rt *runtime) runScheduler(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			r.Stop()
+			<-rollups
 			return nil
 		case <-hooks.C:
 			// New events become webhook deliveries; due ones are queued.

@@ -15,6 +15,7 @@ import (
 	"github.com/nudgehq/nudge/account"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
@@ -78,6 +79,8 @@ type APIStore interface {
 	ListPayments(ctx context.Context, lender, accountID string) ([]nudge.Payment, error)
 	SetPaymentWebhookSecret(ctx context.Context, lender, sealed string) error
 	PaymentWebhookSecret(ctx context.Context, lender string) (string, error)
+
+	KPIs(ctx context.Context, q store.KPIQuery) ([]store.KPIRow, error)
 }
 
 var _ APIStore = (*store.DB)(nil)
@@ -124,6 +127,10 @@ type API struct {
 	// WebhookConfig says whether endpoint URLs may be http or private
 	// (tests only) and how long a replayed delivery is retried.
 	WebhookConfig webhook.Config
+	// Prices price the KPIs' cost per cure; CureDays is their cure window
+	// (store.DefaultCureDays when zero).
+	Prices   kpi.Prices
+	CureDays int
 }
 
 // Route is one route of the lender API.
@@ -176,6 +183,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodPost, Path: "/v1/reminders/{id}/cancel", Role: nudge.RoleOperator, Write: true, Summary: "Cancel a reminder that is not final yet", handle: a.cancelReminder},
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
+		{Method: http.MethodGet, Path: "/v1/kpis", Role: nudge.RoleViewer, Summary: "KPIs over a range of days, grouped by dimensions (JSON or CSV)", handle: a.kpis},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
 	}, a.webhookRoutes()...)
 }

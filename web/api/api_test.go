@@ -354,6 +354,8 @@ func routeCases() map[string]routeCase {
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"prm-1"`) }},
 		"GET /v1/reminders": {method: "GET", path: "/v1/reminders?account=A-1", happy: 200, foreign: 404,
 			check: func(t *testing.T, b *apiBundle, body string) { require.Contains(t, body, b.reminderID) }},
+		"GET /v1/kpis": {method: "GET", path: "/v1/kpis?from=2026-06-01&to=2026-06-01&by=channel", happy: 200, foreign: 200,
+			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"by":["channel"]`) }},
 		"GET /v1/attempts": {method: "GET", path: "/v1/attempts?account=A-1&channel=sms", happy: 200, foreign: 404,
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"att-1"`) }},
 		"POST /v1/reminders/{id}/retry": {method: "POST", path: "/v1/reminders/{reminder}/retry", contentType: "application/json",

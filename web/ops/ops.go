@@ -18,6 +18,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
@@ -61,6 +62,7 @@ type OpsStore interface {
 
 	OpsSummary(ctx context.Context, q store.OpsQuery) (store.OpsSummary, error)
 	OpsFunnel(ctx context.Context, q store.OpsQuery) ([]store.FunnelStep, error)
+	KPIs(ctx context.Context, q store.KPIQuery) ([]store.KPIRow, error)
 
 	SearchAccounts(ctx context.Context, q store.AccountSearch) ([]store.AccountMatch, error)
 	PageAttempts(ctx context.Context, q store.AttemptQuery) ([]nudge.Attempt, error)
@@ -112,8 +114,12 @@ type OpsConfig struct {
 	// Refresh is how often the overview and the lists refresh themselves
 	// in the browser (DefaultOpsRefresh when zero; negative turns it off).
 	Refresh time.Duration
-	Clock   nudge.Clock
-	Logger  *slog.Logger
+	// Prices price the KPI page's cost per cure; CureDays is the KPIs'
+	// cure window (store.DefaultCureDays when zero).
+	Prices   kpi.Prices
+	CureDays int
+	Clock    nudge.Clock
+	Logger   *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
@@ -173,7 +179,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		o.secure = true
 	}
 	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
-		"attempts", "decided", "optouts", "promises", "deadletters"} {
+		"attempts", "decided", "optouts", "promises", "deadletters", "kpis"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -196,6 +202,7 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/static/", o.static)
 	s.Handle("GET "+web.OpsPath+"/{$}", o.page(o.overview))
 	s.Handle("GET "+web.OpsPath+"/funnel", o.page(o.funnel))
+	s.Handle("GET "+web.OpsPath+"/kpis", o.page(o.kpis))
 	s.Handle("GET "+web.OpsPath+"/accounts", o.page(o.lookup))
 	s.Handle("GET "+web.OpsPath+"/accounts/{id}", o.page(o.account))
 	s.Handle("GET "+web.OpsPath+"/replies", o.page(o.replies))

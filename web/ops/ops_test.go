@@ -406,6 +406,8 @@ func TestOpsPagesEveryRole(t *testing.T) {
 			"sms_keyword", `<td>sms</td><td>5</td>`, "Delivery rate"}},
 		{"overview with a range", "/ops/?lender=acme&from=2026-06-14&to=2026-06-15", []string{"2026-06-14 – 2026-06-15", "<svg"}},
 		{"funnel", "/ops/funnel?range=30d", []string{`id="chart-funnel"`, "<svg", "standard", "predue-sms", "due-email", "late-voice"}},
+		{"kpis", "/ops/kpis?range=30d", []string{`id="chart-kpi-rates"`, `id="chart-kpi-cycles"`, "<svg", `id="kpis"`, "Right-party contact rate", "Cure rate"}},
+		{"kpis by step", "/ops/kpis?range=30d&by=step", []string{`aria-current="page">Step</a>`, "predue-sms", "due-email", "late-voice"}},
 		{"account lookup", "/ops/accounts", []string{`id="account-id"`}},
 		{"account timeline", "/ops/accounts/" + opsSuppressedAccount, []string{"suppressed", "opted_out", "TCPA 47 CFR 64.1200",
 			"The borrower texted STOP from this number", "this borrower contacted?"}},
@@ -530,6 +532,8 @@ func TestOpsTenantScope(t *testing.T) {
 	}{
 		{"another lender's overview", "/ops/?lender=beta", http.StatusForbidden, "cannot see lender beta"},
 		{"another lender's funnel", "/ops/funnel?lender=beta", http.StatusForbidden, "cannot see lender beta"},
+		{"another lender's kpis", "/ops/kpis?lender=beta", http.StatusForbidden, "cannot see lender beta"},
+		{"kpis by an unknown dimension", "/ops/kpis?by=colour", http.StatusBadRequest, "unknown dimension"},
 		{"an unknown account", "/ops/accounts/NOPE", http.StatusNotFound, "no account"},
 		{"from after to", "/ops/?from=2026-06-10&to=2026-06-01", http.StatusBadRequest, "is after"},
 		{"not a date", "/ops/funnel?from=yesterday", http.StatusBadRequest, "from:"},

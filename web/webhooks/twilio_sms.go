@@ -118,6 +118,9 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	}
 	code := r.PostForm.Get("ErrorCode")
 	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
+	if n, err := strconv.Atoi(r.PostForm.Get("NumSegments")); err == nil && n > 0 {
+		u.Segments = n // when the callback carries it; the send's answer usually did
+	}
 	if n, err := strconv.Atoi(code); err == nil && n != 0 && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
 		pe := twilio.ClassifyCode(n, 0, nil)
 		u.Reason = pe.Reason

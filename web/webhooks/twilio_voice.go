@@ -197,6 +197,10 @@ func (t *TwilioVoice) status(w http.ResponseWriter, r *http.Request, c *voiceCal
 	st := c.form.Get("CallStatus")
 	status := twilio.CallStatusFromTwilio(st)
 	u := nudge.AttemptUpdate{Status: status, AnsweredBy: c.form.Get("AnsweredBy"), ErrorCode: c.form.Get("ErrorCode"), At: c.now}
+	// CallDuration (seconds) comes with the final status; KPIs price it.
+	if secs, err := strconv.Atoi(c.form.Get("CallDuration")); err == nil && secs > 0 {
+		u.CallSeconds = secs
+	}
 	if c.sid != "" {
 		u.ProviderID = c.sid
 	}

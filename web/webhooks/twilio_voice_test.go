@@ -638,6 +638,18 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+func TestVoiceStatusRecordsCallSeconds(t *testing.T) {
+	t.Parallel()
+	b := setupVoice(t, voicePublic, "us", false)
+	att, token := b.addCall(t, voiceAccount("A-1", "en", "Ana Garcia", voicePhone), "late-7")
+	rec := b.post(t, twilio.VoiceStatusURL(voicePublic, token), callForm("CallStatus", "completed", "CallDuration", "73"), true)
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	got, err := b.db.GetAttempt(context.Background(), att.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.AttemptCompleted, got.Status)
+	require.Equal(t, 73, got.CallSeconds)
+}
+
 func TestVoiceTokenGone(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

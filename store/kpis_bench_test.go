@@ -1,0 +1,120 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/kpi"
+	"github.com/nudgehq/nudge/store"
+)
+
+// kpiBenchEnd is the benchmark's now: the end of its year of history.
+var kpiBenchEnd = time.Date(2026, 6, 30, 16, 0, 0, 0, time.UTC)
+
+// kpiBenchAccounts is the synthetic portfolio's size:
+// NUDGE_BENCH_KPI_ACCOUNTS, or 2,000 (a quick run).
+func kpiBenchAccounts(b *testing.B) int {
+	n := 2000
+	if s := os.Getenv("NUDGE_BENCH_KPI_ACCOUNTS"); s != "" {
+		var err error
+		n, err = strconv.Atoi(s)
+		require.NoError(b, err, "NUDGE_BENCH_KPI_ACCOUNTS")
+	}
+	return n
+}
+
+// BenchmarkKPIs measures a year of KPIs for one lender, grouped by channel
+// and step, over a synthetic year of history (store.SeedKPIHistory) whose
+// closed days are rolled up: the rollup rows of 364 days plus the live
+// computation of the current one. "live-day" measures the current day
+// alone, "rollup" one run of the rollup job (the settle window recomputed).
+// SQLite always; PostgreSQL when NUDGE_TEST_DATABASE_URL is set.
+func BenchmarkKPIs(b *testing.B) {
+	backends := map[string]func(b *testing.B) *store.DB{
+		"sqlite": func(b *testing.B) *store.DB {
+			db, err := store.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "kpi.db"))
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = db.Close() })
+			require.NoError(b, db.Migrate(context.Background()))
+			return db
+		},
+	}
+	if url := os.Getenv("NUDGE_TEST_DATABASE_URL"); url != "" {
+		backends["postgres"] = func(b *testing.B) *store.DB { return freshPostgres(b, url) }
+	}
+	n := kpiBenchAccounts(b)
+	for name, open := range backends {
+		b.Run(name+"/accounts="+strconv.Itoa(n), func(b *testing.B) {
+			ctx := context.Background()
+			db := open(b)
+			start := time.Now()
+			require.NoError(b, db.SeedKPIHistory(ctx, store.KPISeed{Lender: "bench", Accounts: n, End: kpiBenchEnd}))
+			seeded := time.Since(start)
+			start = time.Now()
+			_, err := db.RollupKPIs(ctx, "bench", kpiBenchEnd, 0)
+			require.NoError(b, err)
+			b.Logf("seeded %d accounts in %s, first rollup (whole year) in %s", n, seeded, time.Since(start))
+			q := store.KPIQuery{Lender: "bench", From: nudge.DateOf(kpiBenchEnd).AddDays(-364), To: nudge.DateOf(kpiBenchEnd),
+				By: []kpi.Dimension{kpi.Channel, kpi.Step}, Now: kpiBenchEnd}
+			rows, err := db.KPIs(ctx, q)
+			require.NoError(b, err)
+			require.NotEmpty(b, rows)
+			var sent int64
+			for _, r := range rows {
+				sent += r.Counts.Sent
+			}
+			b.Logf("%d accepted attempts in the year", sent)
+			b.Run("year", func(b *testing.B) {
+				for b.Loop() {
+					_, err := db.KPIs(ctx, q)
+					require.NoError(b, err)
+				}
+			})
+			b.Run("live-day", func(b *testing.B) {
+				live := q
+				live.From, live.Live = live.To, true
+				for b.Loop() {
+					_, err := db.KPIs(ctx, live)
+					require.NoError(b, err)
+				}
+			})
+			b.Run("rollup", func(b *testing.B) {
+				for b.Loop() {
+					_, err := db.RollupKPIs(ctx, "bench", kpiBenchEnd, 0)
+					require.NoError(b, err)
+				}
+			})
+		})
+	}
+}
+
+// freshPostgres creates a database named for the benchmark from the admin
+// URL, drops it when b ends, and returns the migrated store on it.
+func freshPostgres(b *testing.B, admin string) *store.DB {
+	ctx := context.Background()
+	conn, err := sql.Open("pgx", admin)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = conn.Close() })
+	name := fmt.Sprintf("nudge_bench_kpi_%d", time.Now().UnixNano())
+	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
+	require.NoError(b, err)
+	b.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(admin)
+	require.NoError(b, err)
+	u.Path = "/" + name
+	db, err := store.Open(ctx, u.String())
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = db.Close() })
+	require.NoError(b, db.Migrate(ctx))
+	return db
+}
