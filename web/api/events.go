@@ -64,13 +64,9 @@ func (a *API) listEvents(c *call) error {
 			return badParam("after", "%q is not a cursor this API returned", v)
 		}
 	}
-	limit := DefaultPageSize
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return badParam("limit", "%q is not a number from 1 to %d", v, MaxPageSize)
-		}
-		limit = n
+	limit, err := limitParam(q)
+	if err != nil {
+		return err
 	}
 	types, err := eventTypes("type", q["type"])
 	if err != nil {
@@ -384,13 +380,9 @@ func (a *API) listWebhookDeliveries(c *call) error {
 	if status != "" && !status.Valid() {
 		return badParam("status", "%q is not pending, delivered or failed", status)
 	}
-	limit := DefaultPageSize
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return badParam("limit", "%q is not a number from 1 to %d", v, MaxPageSize)
-		}
-		limit = n
+	limit, err := limitParam(q)
+	if err != nil {
+		return err
 	}
 	ds, err := ws.ListWebhookDeliveries(c.ctx, c.lender(), e.ID, status, limit)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,13 +63,10 @@ func badParam(name, format string, args ...any) *apiError {
 // the lender's (another lender's account is not found).
 func (a *API) readList(c *call) (listQuery, error) {
 	q := c.r.URL.Query()
-	lq := listQuery{limit: DefaultPageSize, account: q.Get("account")}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return lq, badParam("limit", "%q is not a number from 1 to %d", v, MaxPageSize)
-		}
-		lq.limit = n
+	lq := listQuery{account: q.Get("account")}
+	var err error
+	if lq.limit, err = limitParam(q); err != nil {
+		return lq, err
 	}
 	if v := q.Get("cursor"); v != "" {
 		cur, err := DecodeCursor(v)
@@ -83,6 +81,20 @@ func (a *API) readList(c *call) (listQuery, error) {
 		}
 	}
 	return lq, nil
+}
+
+// limitParam reads the page size from the query's limit (DefaultPageSize
+// when absent).
+func limitParam(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return DefaultPageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxPageSize {
+		return 0, badParam("limit", "%q is not a number from 1 to %d", v, MaxPageSize)
+	}
+	return n, nil
 }
 
 func channelParam(c *call) (nudge.ChannelKind, error) {
