@@ -255,7 +255,12 @@ func (db *DB) KPIs(ctx context.Context, q KPIQuery) ([]KPIRow, error) {
 	}
 	groups := map[string]*KPIRow{}
 	var order []string
-	add := func(r *kpiDailyRow) {
+	// add adds a scanned row of counters to its group.
+	add := func(scan func(...any) error) error {
+		var r kpiDailyRow
+		if err := scan(r.scanArgs()...); err != nil {
+			return err
+		}
 		dims := r.dims(q.By)
 		key := strings.Join(dims, "\x00")
 		g, ok := groups[key]
@@ -265,32 +270,19 @@ func (db *DB) KPIs(ctx context.Context, q KPIQuery) ([]KPIRow, error) {
 			order = append(order, key)
 		}
 		g.Counts.Add(r.counts)
+		return nil
 	}
 	if rolled > from {
 		err := db.each(ctx, what+": rollups", `SELECT day, `+kpiGroupCols+`, `+strings.Join(kpi.CounterNames, ", ")+`
 FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`, []any{q.Lender, from, rolled},
-			func(scan func(...any) error) error {
-				var r kpiDailyRow
-				if err := scan(r.scanArgs()...); err != nil {
-					return err
-				}
-				add(&r)
-				return nil
-			})
+			add)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if rolled < to {
 		err := db.each(ctx, what+": live", db.kpiSource(q.CureDays), db.kpiSourceArgs(q.Lender, dayTime(rolled), dayTime(to), q.Now),
-			func(scan func(...any) error) error {
-				var r kpiDailyRow
-				if err := scan(r.scanArgs()...); err != nil {
-					return err
-				}
-				add(&r)
-				return nil
-			})
+			add)
 		if err != nil {
 			return nil, err
 		}
