@@ -295,7 +295,7 @@ func awaitServers(ctx context.Context, insp *asynq.Inspector, procs []*workerPro
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d worker processes registered after a minute (last error: %v)", len(servers), len(procs), err)
+			return fmt.Errorf("%d of %d worker processes registered after a minute (last error: %w)", len(servers), len(procs), err)
 		}
 		select {
 		case <-ctx.Done():

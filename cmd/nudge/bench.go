@@ -35,7 +35,7 @@ per second beside a bare handler, the worker's memory and Redis bytes per queued
 hot functions. It prints one table and, with --out, writes the report (docs/benchmarks.md).
 
 With --workers N (or a list such as 1,2,4) it also works the dispatch off with N real
-`+"`nudge worker`"+` processes started from this binary, once per count, and reports the rate, the speed-up
+` + "`nudge worker`" + ` processes started from this binary, once per count, and reports the rate, the speed-up
 and the CPU per reminder of the workers, PostgreSQL and Redis (docs/operations.md, "Sizing a fleet").
 
 It flushes its Redis database (--redis-db, never 0) before and after. With a postgres:// database
