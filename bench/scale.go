@@ -295,7 +295,10 @@ func awaitServers(ctx context.Context, insp *asynq.Inspector, procs []*workerPro
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d worker processes registered after a minute (last error: %w)", len(servers), len(procs), err)
+			if err != nil {
+				return fmt.Errorf("worker processes registered: %w", err)
+			}
+			return fmt.Errorf("%d of %d worker processes registered after a minute", len(servers), len(procs))
 		}
 		select {
 		case <-ctx.Done():
