@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/bench"
 )
 
@@ -121,4 +123,31 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestTwilioMPS checks that twilio.mps sets the SMS sender's budget, which
+// the workers share through Redis, and that a short code without it keeps
+// Twilio's default.
+func TestTwilioMPS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		mps  float64
+		want float64
+	}{
+		{name: "default for a short code", mps: 0, want: 100},
+		{name: "configured", mps: 450, want: 450},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rt := &runtime{logger: slog.New(slog.DiscardHandler), cfg: Config{PublicURL: "http://127.0.0.1:8080",
+				Twilio: TwilioConfig{AccountSID: "AC" + strings.Repeat("0", 32), AuthToken: "token", From: "55501", MPS: tt.mps,
+					BaseURL: "http://127.0.0.1:1", VoiceFrom: "+18005550199"}}}
+			require.NoError(t, rt.buildSenders(nil))
+			key, mps := rt.senderRate(&nudge.Message{Channel: nudge.SMS, Lender: "l", To: "+12125550123"})
+			require.Equal(t, "twilio:sms:55501", key)
+			require.InDelta(t, tt.want, mps, 0)
+		})
+	}
 }
