@@ -281,7 +281,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 
 // scaleHeader are the columns of the scale-out table.
 var scaleHeader = []string{"Worker processes", "Reminders/s", "Speed-up", "CPU/reminder: workers (each process's share)",
-	"CPU/reminder: PostgreSQL", "CPU/reminder: Redis", "Peak RSS per worker"}
+	"CPU/reminder: PostgreSQL", "CPU/reminder: Redis", "Peak RSS per worker", "Idle CPU per worker"}
 
 // ScaleRows returns the scale-out table, one row per run of Config.Workers
 // (empty without one). The speed-up is over the run with one process, or
@@ -320,6 +320,7 @@ func (r *Report) ScaleRows() [][]string {
 			fmt.Sprintf("%.2f×%s", ratio(s.PerSecond(), base.PerSecond()), over),
 			fmt.Sprintf("%s (%s)", dur(s.WorkerCPUPerReminder()), strings.Join(per, ", ")),
 			pg, dur(s.RedisCPUPerReminder()), strings.Join(rss, ", ") + " MiB",
+			fmt.Sprintf("%.1f ms/s", float64(s.MeanIdleCPU())/float64(time.Millisecond)),
 		})
 	}
 	return rows
@@ -353,7 +354,10 @@ func (r *Report) writeScale(b *strings.Builder) {
 		"first and held on paused queues until every process has registered; the rate runs from the first reminder\n"+
 		"seen final to the last (the database is polled every 50 ms). CPU is read from /proc/PID/stat for each\n"+
 		"worker process, from all `postgres` processes and from Redis's INFO over the same interval, and divided by\n"+
-		"the reminders; peak RSS is each process's VmHWM. The speed-up is over one process.\n\n", s0.Reminders, s0.Concurrency)
+		"the reminders; peak RSS is each process's VmHWM. Idle CPU is a process's CPU time per second, the mean\n"+
+		"over the processes, while all were registered and their queues paused for %s before the release:\n"+
+		"what a worker costs with nothing to do (/proc counts 10 ms ticks, so the resolution is %.1f ms/s).\n"+
+		"The speed-up is over one process.\n\n", s0.Reminders, s0.Concurrency, idleWindow, 10/idleWindow.Seconds())
 	b.WriteString("| " + strings.Join(scaleHeader, " | ") + " |\n|" + strings.Repeat("---|", len(scaleHeader)) + "\n")
 	for _, row := range rows {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")

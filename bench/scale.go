@@ -23,6 +23,11 @@ import (
 // MaxWorkers is the most worker processes one scale-out run starts.
 const MaxWorkers = 64
 
+// idleWindow is how long the registered worker processes are watched
+// with nothing to do (their queues paused) to measure what a process
+// costs while idle.
+const idleWindow = 3 * time.Second
+
 // ScaleRun is one dispatch run worked off by real `nudge worker` processes.
 type ScaleRun struct {
 	// Workers is how many worker processes ran, each with Concurrency.
@@ -49,6 +54,10 @@ type ScaleRun struct {
 	// Elapsed; PeakRSS each one's peak resident memory (VmHWM) in bytes.
 	WorkerCPU []time.Duration `json:"worker_cpu"`
 	PeakRSS   []int64         `json:"peak_rss"`
+	// IdleCPU is each worker process's CPU time per second while it was
+	// registered and had nothing to do (idleWindow, before the release):
+	// Asynq's polling, heartbeats and housekeeping.
+	IdleCPU []time.Duration `json:"idle_cpu_per_second"`
 	// RedisCPU and PostgresCPU are the servers' CPU time during Elapsed
 	// (PostgreSQL's is zero on SQLite).
 	RedisCPU    time.Duration `json:"redis_cpu"`
@@ -83,6 +92,19 @@ func (r ScaleRun) RedisCPUPerReminder() time.Duration { return r.perReminder(r.R
 
 // PostgresCPUPerReminder is PostgreSQL's CPU time per reminder.
 func (r ScaleRun) PostgresCPUPerReminder() time.Duration { return r.perReminder(r.PostgresCPU) }
+
+// MeanIdleCPU is the mean of IdleCPU: a worker process's CPU time per
+// second with nothing to do.
+func (r ScaleRun) MeanIdleCPU() time.Duration {
+	if len(r.IdleCPU) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, c := range r.IdleCPU {
+		sum += c
+	}
+	return sum / time.Duration(len(r.IdleCPU))
+}
 
 // MaxPeakRSS is the largest peak resident memory of one worker process.
 func (r ScaleRun) MaxPeakRSS() int64 {
@@ -196,6 +218,18 @@ func scaleRun(ctx context.Context, e *env, exe string, n, round int) (run ScaleR
 	cpu0 := make([]time.Duration, n)
 	for i, p := range procs {
 		cpu0[i] = pidCPU(p.pid())
+	}
+	idleFrom := time.Now()
+	select {
+	case <-ctx.Done():
+		return run, ctx.Err()
+	case <-time.After(idleWindow):
+	}
+	idleFor := time.Since(idleFrom)
+	for i, p := range procs {
+		c := pidCPU(p.pid())
+		run.IdleCPU = append(run.IdleCPU, time.Duration(float64(c-cpu0[i])/idleFor.Seconds()))
+		cpu0[i] = c
 	}
 	redis0, pg0 := redisCPU(ctx, e.rdb), processCPU("postgres")
 	began := time.Now()
