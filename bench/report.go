@@ -281,7 +281,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 
 // scaleHeader are the columns of the scale-out table.
 var scaleHeader = []string{"Worker processes", "Reminders/s", "Speed-up", "CPU/reminder: workers (each process's share)",
-	"CPU/reminder: PostgreSQL", "CPU/reminder: Redis", "Peak RSS per worker", "Idle CPU per worker"}
+	"CPU/reminder: PostgreSQL backends (whole server)", "CPU/reminder: Redis", "Peak RSS per worker", "Idle CPU per worker"}
 
 // ScaleRows returns the scale-out table, one row per run of Config.Workers
 // (empty without one). The speed-up is over the run with one process, or
@@ -311,7 +311,7 @@ func (r *Report) ScaleRows() [][]string {
 		for i, b := range s.PeakRSS {
 			rss[i] = fmt.Sprintf("%.0f", float64(b)/(1<<20))
 		}
-		pg := dur(s.PostgresCPUPerReminder())
+		pg := fmt.Sprintf("%s (%s)", dur(s.DatabaseCPUPerReminder()), dur(s.PostgresCPUPerReminder()))
 		if r.Database != "postgres" {
 			pg = "— (" + r.Database + ")"
 		}
@@ -353,11 +353,12 @@ func (r *Report) writeScale(b *strings.Builder) {
 		"on loopback that accepts every message at once (rate budget 10⁶/s). The reminders are stored and enqueued\n"+
 		"first and held on paused queues until every process has registered; the rate runs from the first reminder\n"+
 		"seen final to the last (the database is polled every 50 ms). CPU is read from /proc/PID/stat for each\n"+
-		"worker process, from all `postgres` processes and from Redis's INFO over the same interval, and divided by\n"+
-		"the reminders; peak RSS is each process's VmHWM. Idle CPU is a process's CPU time per second, the mean\n"+
-		"over the processes, while all were registered and their queues paused for %s before the release:\n"+
-		"what a worker costs with nothing to do (/proc counts 10 ms ticks, so the resolution is %.1f ms/s).\n"+
-		"The speed-up is over one process.\n\n", s0.Reminders, s0.Concurrency, idleWindow, 10/idleWindow.Seconds())
+		"worker process, from the PostgreSQL backends connected to the bench database (and, in brackets, from every\n"+
+		"`postgres` process: the whole server, other databases' users and the background writers included) and\n"+
+		"from Redis's INFO over the same interval, and divided by the reminders; peak RSS is each process's VmHWM.\n"+
+		"Idle CPU is a process's CPU time per second, the mean over the processes, while all were registered and\n"+
+		"their queues paused for %s before the release: what a worker costs with nothing to do (/proc counts\n"+
+		"10 ms ticks, so the resolution is %.1f ms/s). The speed-up is over one process.\n\n", s0.Reminders, s0.Concurrency, idleWindow, 10/idleWindow.Seconds())
 	b.WriteString("| " + strings.Join(scaleHeader, " | ") + " |\n|" + strings.Repeat("---|", len(scaleHeader)) + "\n")
 	for _, row := range rows {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")

@@ -59,9 +59,15 @@ type ScaleRun struct {
 	// Asynq's polling, heartbeats and housekeeping.
 	IdleCPU []time.Duration `json:"idle_cpu_per_second"`
 	// RedisCPU and PostgresCPU are the servers' CPU time during Elapsed
-	// (PostgreSQL's is zero on SQLite).
+	// (PostgreSQL's is zero on SQLite): every postgres process on this
+	// machine, other users' of a shared server included.
 	RedisCPU    time.Duration `json:"redis_cpu"`
 	PostgresCPU time.Duration `json:"postgres_cpu"`
+	// DatabaseCPU is the CPU time during Elapsed of the PostgreSQL backends
+	// connected to the bench database (the workers' and the bench's own
+	// polling): it leaves out other databases' work and the server's
+	// background writers.
+	DatabaseCPU time.Duration `json:"database_cpu"`
 }
 
 // PerSecond is the reminders made final per second, from the first seen
@@ -92,6 +98,10 @@ func (r ScaleRun) RedisCPUPerReminder() time.Duration { return r.perReminder(r.R
 
 // PostgresCPUPerReminder is PostgreSQL's CPU time per reminder.
 func (r ScaleRun) PostgresCPUPerReminder() time.Duration { return r.perReminder(r.PostgresCPU) }
+
+// DatabaseCPUPerReminder is the bench database's backends' CPU time per
+// reminder.
+func (r ScaleRun) DatabaseCPUPerReminder() time.Duration { return r.perReminder(r.DatabaseCPU) }
 
 // MeanIdleCPU is the mean of IdleCPU: a worker process's CPU time per
 // second with nothing to do.
@@ -133,9 +143,9 @@ func measureScale(ctx context.Context, e *env) ([]ScaleRun, error) {
 		if err != nil {
 			return runs, fmt.Errorf("%d worker processes: %w", n, err)
 		}
-		fmt.Fprintf(e.cfg.Progress, "scale-out: %d worker process(es): %d reminders final (%d sent) in %s, first after %s (%.0f/s; worker CPU %s, PostgreSQL %s, Redis %s per reminder)\n",
+		fmt.Fprintf(e.cfg.Progress, "scale-out: %d worker process(es): %d reminders final (%d sent) in %s, first after %s (%.0f/s; worker CPU %s, PostgreSQL %s (server %s), Redis %s per reminder)\n",
 			n, run.Final, run.Sent, run.Elapsed.Round(time.Millisecond), run.FirstAt.Round(time.Millisecond), run.PerSecond(),
-			dur(run.WorkerCPUPerReminder()), dur(run.PostgresCPUPerReminder()), dur(run.RedisCPUPerReminder()))
+			dur(run.WorkerCPUPerReminder()), dur(run.DatabaseCPUPerReminder()), dur(run.PostgresCPUPerReminder()), dur(run.RedisCPUPerReminder()))
 		runs = append(runs, run)
 	}
 	return runs, nil
@@ -231,7 +241,7 @@ func scaleRun(ctx context.Context, e *env, exe string, n, round int) (run ScaleR
 		run.IdleCPU = append(run.IdleCPU, time.Duration(float64(c-cpu0[i])/idleFor.Seconds()))
 		cpu0[i] = c
 	}
-	redis0, pg0 := redisCPU(ctx, e.rdb), processCPU("postgres")
+	redis0, pg0, db0 := redisCPU(ctx, e.rdb), processCPU("postgres"), e.databaseCPU(ctx)
 	began := time.Now()
 	for _, q := range queues {
 		if err := insp.UnpauseQueue(q); err != nil {
@@ -247,6 +257,7 @@ func scaleRun(ctx context.Context, e *env, exe string, n, round int) (run ScaleR
 	run.RedisCPU = redisCPU(ctx, e.rdb) - redis0
 	if e.db.Backend() == store.Postgres {
 		run.PostgresCPU = processCPU("postgres") - pg0
+		run.DatabaseCPU = e.databaseCPU(ctx) - db0
 	}
 	for i, p := range procs {
 		run.WorkerCPU = append(run.WorkerCPU, pidCPU(p.pid())-cpu0[i])
