@@ -93,6 +93,8 @@ func TestConfigRejects(t *testing.T) {
 		{name: "redis database 0", edit: func(c *bench.Config) { c.RedisDB = 0 }, want: "redis db 0"},
 		{name: "no database", edit: func(c *bench.Config) { c.Database = "" }, want: "database is required"},
 		{name: "sizes shrink", edit: func(c *bench.Config) { c.Sizes = []int{2000, 1000} }, want: "sizes must grow"},
+		{name: "no worker processes", edit: func(c *bench.Config) { c.Workers = []int{2, 0} }, want: "workers[1] = 0"},
+		{name: "too many worker processes", edit: func(c *bench.Config) { c.Workers = []int{bench.MaxWorkers + 1} }, want: "must be 1 to 64"},
 		{name: "size below due", edit: func(c *bench.Config) { c.Sizes = []int{10} }, want: "smaller than due"},
 		{name: "reset a database not named bench", edit: func(c *bench.Config) {
 			c.Database, c.ResetDatabase = "postgres://postgres@127.0.0.1:1/nudge?sslmode=disable", true

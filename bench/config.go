@@ -75,6 +75,17 @@ type Config struct {
 	Concurrency int
 	// Servers is how many Asynq servers the worker runs in its process.
 	Servers int
+	// Workers, when set, adds a scale-out run per count: the reminders are
+	// worked off by that many `nudge worker` processes (each with
+	// Concurrency) instead of the bench process. Each count is 1 to
+	// MaxWorkers; empty runs only the in-process dispatch.
+	Workers []int
+	// WorkerExe is the nudge binary the worker processes run; empty means
+	// this process's executable (the bench is run by the nudge binary).
+	WorkerExe string
+	// WorkerEnv is added to the worker processes' environment (which holds
+	// no NUDGE_* variable of the bench's own).
+	WorkerEnv []string
 	// Webhooks is how many status callbacks are posted (at most one per
 	// dispatched reminder); 0 means one per dispatched reminder.
 	Webhooks int
@@ -168,6 +179,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("bench config: redis db %d: use a dedicated database number above 0, it is flushed", c.RedisDB)
 	case c.ResetDatabase && !strings.Contains(databaseName(c.Database), "bench"):
 		return fmt.Errorf("bench config: reset database: refusing to drop %q, whose name does not contain \"bench\"", databaseName(c.Database))
+	}
+	for i, w := range c.Workers {
+		if w < 1 || w > MaxWorkers {
+			return fmt.Errorf("bench config: workers[%d] = %d: each count of worker processes must be 1 to %d", i, w, MaxWorkers)
+		}
 	}
 	for i, s := range c.Sizes {
 		if s < c.Due {

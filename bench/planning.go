@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -290,27 +287,6 @@ func (e *env) databaseCPU(ctx context.Context) time.Duration {
 		return 0
 	}
 	return total
-}
-
-// pidCPU is the user and system CPU time of process pid so far, from
-// /proc/PID/stat (zero when it cannot be read).
-func pidCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	closing := bytes.LastIndexByte(b, ')')
-	if closing < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[closing+1:]))
-	// Fields after the name start at field 3 (state); utime and stime are 14 and 15.
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * time.Second / clockTicks
 }
 
 // largeTickRow is the results row of the large tick over a portfolio of

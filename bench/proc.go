@@ -20,8 +20,16 @@ import (
 const clockTicks = 100
 
 // procStatus reads a kB field (VmRSS, VmHWM) of /proc/self/status.
-func procStatus(field string) (int64, error) {
-	f, err := os.Open("/proc/self/status")
+func procStatus(field string) (int64, error) { return pidStatus(0, field) }
+
+// pidStatus reads a kB field (VmRSS, VmHWM) of /proc/PID/status, in bytes;
+// pid 0 is this process.
+func pidStatus(pid int, field string) (int64, error) {
+	path := "/proc/self/status"
+	if pid != 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
@@ -31,12 +39,12 @@ func procStatus(field string) (int64, error) {
 		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("/proc/self/status %s: %w", field, err)
+				return 0, fmt.Errorf("%s %s: %w", path, field, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("/proc/self/status: no %s", field)
+	return 0, fmt.Errorf("%s: no %s", path, field)
 }
 
 // rssSampler records the peak VmRSS of this process while it runs.
@@ -129,22 +137,37 @@ func processCPU(comm string) time.Duration {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var ticks int64
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "stat"))
-		if err != nil {
-			continue
+		if name, t, ok := statTicks(filepath.Join(d, "stat")); ok && name == comm {
+			ticks += t
 		}
-		open, closing := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if open < 0 || closing < open || string(b[open+1:closing]) != comm {
-			continue
-		}
-		f := strings.Fields(string(b[closing+1:]))
-		// Fields after the name start at field 3 (state); utime and stime are 14 and 15.
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
 	}
 	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// pidCPU is the user and system CPU time of process pid so far (zero when
+// it cannot be read).
+func pidCPU(pid int) time.Duration {
+	_, ticks, _ := statTicks(fmt.Sprintf("/proc/%d/stat", pid))
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// statTicks reads a /proc/PID/stat file: the process's name and its user
+// plus system CPU time in clock ticks.
+func statTicks(path string) (comm string, ticks int64, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0, false
+	}
+	open, closing := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || closing < open {
+		return "", 0, false
+	}
+	f := strings.Fields(string(b[closing+1:]))
+	// Fields after the name start at field 3 (state); utime and stime are 14 and 15.
+	if len(f) < 13 {
+		return "", 0, false
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return string(b[open+1 : closing]), u + st, true
 }

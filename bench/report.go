@@ -182,7 +182,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, row := range r.Rows() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", row.Measure, row.Result, row.Ceiling, row.Ratio, dash(row.Target), dash(row.Verdict))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return r.writeScaleTable(w)
 }
 
 func dash(s string) string {
@@ -249,6 +252,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 		fmt.Fprintf(&b, "| **total** | | | **%s** of %s per reminder per worker slot |\n", dur(total), dur(slot))
 	}
 	fmt.Fprintf(&b, "\nRedis EVALSHA ceiling: `%s`.\n", r.EvalSHA.Method)
+	r.writeScale(&b)
 	wh := r.Webhooks
 	fmt.Fprintf(&b, "\n## Webhooks\n\n%d signed `delivered` status callbacks for the dispatched messages, posted over loopback HTTP by %d\n"+
 		"clients to `webhooks.TwilioSMS` (signature check, attempt lookup, update, event; durable in the database): %s.\n"+
@@ -274,4 +278,99 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// scaleHeader are the columns of the scale-out table.
+var scaleHeader = []string{"Worker processes", "Reminders/s", "Speed-up", "CPU/reminder: workers (each process's share)",
+	"CPU/reminder: PostgreSQL backends (whole server)", "CPU/reminder: Redis", "Peak RSS per worker", "Idle CPU per worker"}
+
+// ScaleRows returns the scale-out table, one row per run of Config.Workers
+// (empty without one). The speed-up is over the run with one process, or
+// over the first run when there is none.
+func (r *Report) ScaleRows() [][]string {
+	if len(r.Scale) == 0 {
+		return nil
+	}
+	base := r.Scale[0]
+	for _, s := range r.Scale {
+		if s.Workers == 1 {
+			base = s
+			break
+		}
+	}
+	over := ""
+	if base.Workers != 1 {
+		over = fmt.Sprintf(" over %d", base.Workers)
+	}
+	rows := make([][]string, 0, len(r.Scale))
+	for _, s := range r.Scale {
+		per := make([]string, len(s.WorkerCPU))
+		for i, c := range s.WorkerCPU {
+			per[i] = dur(s.perReminder(c))
+		}
+		rss := make([]string, len(s.PeakRSS))
+		for i, b := range s.PeakRSS {
+			rss[i] = fmt.Sprintf("%.0f", float64(b)/(1<<20))
+		}
+		pg := fmt.Sprintf("%s (%s)", dur(s.DatabaseCPUPerReminder()), dur(s.PostgresCPUPerReminder()))
+		if r.Database != "postgres" {
+			pg = "— (" + r.Database + ")"
+		}
+		rows = append(rows, []string{
+			fmt.Sprint(s.Workers), perSec(s.PerSecond()),
+			fmt.Sprintf("%.2f×%s", ratio(s.PerSecond(), base.PerSecond()), over),
+			fmt.Sprintf("%s (%s)", dur(s.WorkerCPUPerReminder()), strings.Join(per, ", ")),
+			pg, dur(s.RedisCPUPerReminder()), strings.Join(rss, ", ") + " MiB",
+			fmt.Sprintf("%.1f ms/s", float64(s.MeanIdleCPU())/float64(time.Millisecond)),
+		})
+	}
+	return rows
+}
+
+// writeScaleTable prints the scale-out table for a terminal.
+func (r *Report) writeScaleTable(w io.Writer) error {
+	rows := r.ScaleRows()
+	if len(rows) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(scaleHeader, "\t")))
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// writeScale writes the Markdown section of the scale-out runs.
+func (r *Report) writeScale(b *strings.Builder) {
+	rows := r.ScaleRows()
+	if len(rows) == 0 {
+		return
+	}
+	s0 := r.Scale[0]
+	fmt.Fprintf(b, "\n## Scale-out\n\n%d reminders per run, worked off by real `nudge worker` processes started from the bench's binary,\n"+
+		"each with concurrency %d, over the same database and Redis database, sending through a stand-in Twilio API\n"+
+		"on loopback that accepts every message at once (rate budget 10⁶/s). The reminders are stored and enqueued\n"+
+		"first and held on paused queues until every process has registered; the rate runs from the first reminder\n"+
+		"seen final to the last (the database is polled every 50 ms). CPU is read from /proc/PID/stat for each\n"+
+		"worker process, from the PostgreSQL backends connected to the bench database (and, in brackets, from every\n"+
+		"`postgres` process: the whole server, other databases' users and the background writers included) and\n"+
+		"from Redis's INFO over the same interval, and divided by the reminders; peak RSS is each process's VmHWM.\n"+
+		"Idle CPU is a process's CPU time per second, the mean over the processes, while all were registered and\n"+
+		"their queues paused for %s before the release: what a worker costs with nothing to do (/proc counts\n"+
+		"10 ms ticks, so the resolution is %.1f ms/s). The speed-up is over one process.\n\n", s0.Reminders, s0.Concurrency, idleWindow, 10/idleWindow.Seconds())
+	b.WriteString("| " + strings.Join(scaleHeader, " | ") + " |\n|" + strings.Repeat("---|", len(scaleHeader)) + "\n")
+	for _, row := range rows {
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	for _, s := range r.Scale {
+		if s.Sent != s.Final || s.Final != s.Reminders {
+			fmt.Fprintf(b, "\nWith %d process(es) %d of %d reminders ended final, %d of them sent.\n", s.Workers, s.Final, s.Reminders, s.Sent)
+		}
+	}
+	fmt.Fprintf(b, "\nAll processes share this machine's %d cores with PostgreSQL, Redis and the bench itself: once the cores\n"+
+		"are busy, more worker processes add no capacity, so the speed-up here shows the per-process overhead rather\n"+
+		"than what the same processes on separate machines would do. CPU per reminder is what sizes a fleet\n"+
+		"(docs/operations.md, \"Sizing a fleet\").\n", r.Machine.Cores)
 }

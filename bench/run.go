@@ -17,10 +17,13 @@ type Report struct {
 	Config   Config           `json:"-"`
 	Planning []PlanningResult `json:"planning"`
 	Dispatch DispatchResult   `json:"dispatch"`
-	EvalSHA  EvalResult       `json:"evalsha"`
-	Webhooks WebhookResult    `json:"webhooks"`
-	Redis    MemoryResult     `json:"redis_memory"`
-	KPIs     KPIResult        `json:"kpis"`
+	// Scale holds one run per count of Config.Workers: the dispatch worked
+	// off by real worker processes.
+	Scale    []ScaleRun    `json:"scale,omitempty"`
+	EvalSHA  EvalResult    `json:"evalsha"`
+	Webhooks WebhookResult `json:"webhooks"`
+	Redis    MemoryResult  `json:"redis_memory"`
+	KPIs     KPIResult     `json:"kpis"`
 	// Micro is empty unless Config.Micro was set.
 	Micro []MicroResult `json:"micro,omitempty"`
 }
@@ -55,6 +58,12 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}{
 		{"planning", func() (err error) { rep.Planning, err = measurePlanning(ctx, e); return err }},
 		{"dispatch", func() (err error) { rep.Dispatch, err = measureDispatch(ctx, e); return err }},
+		{"scale-out", func() (err error) {
+			if len(cfg.Workers) > 0 {
+				rep.Scale, err = measureScale(ctx, e)
+			}
+			return err
+		}},
 		{"redis evalsha", func() (err error) { rep.EvalSHA, err = measureEvalSHA(ctx, e, evalCount(cfg)); return err }},
 		{"webhooks", func() (err error) {
 			rep.Webhooks, err = measureWebhooks(ctx, e, rep.Dispatch.ProviderIDs)

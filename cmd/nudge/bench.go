@@ -14,9 +14,10 @@ import (
 
 // benchOptions are the flags of `nudge bench` beyond bench.Config's.
 type benchOptions struct {
-	quick bool
-	out   string
-	notes string
+	quick   bool
+	out     string
+	notes   string
+	workers []int
 }
 
 func (a *app) benchCmd() *cobra.Command {
@@ -33,16 +34,25 @@ processed per second beside the raw Asynq rate and Redis's EVALSHA rate, Twilio 
 per second beside a bare handler, the worker's memory and Redis bytes per queued reminder, and the
 hot functions. It prints one table and, with --out, writes the report (docs/benchmarks.md).
 
+With --workers N (or a list such as 1,2,4) it also works the dispatch off with N real
+` + "`nudge worker`" + ` processes started from this binary, once per count, and reports the rate, the speed-up
+and the CPU per reminder of the workers, PostgreSQL and Redis (docs/operations.md, "Sizing a fleet").
+
 It flushes its Redis database (--redis-db, never 0) before and after. With a postgres:// database
 it creates the database when missing; without --database it uses SQLite in a temporary directory.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			workers, err := workerCounts(o.workers)
+			if err != nil {
+				return err
+			}
+			cfg.Workers = workers
 			if o.quick {
 				q := bench.QuickConfig(cfg.Database)
 				f := cmd.Flags()
 				// Flags given explicitly win over the quick defaults.
-				q.RedisAddr, q.RedisDB, q.ResetDatabase = cfg.RedisAddr, cfg.RedisDB, cfg.ResetDatabase
+				q.RedisAddr, q.RedisDB, q.ResetDatabase, q.Workers = cfg.RedisAddr, cfg.RedisDB, cfg.ResetDatabase, cfg.Workers
 				q.RedisBenchmark, q.CPUProfile, q.Micro = cfg.RedisBenchmark, cfg.CPUProfile, f.Changed("micro") && cfg.Micro
 				for name, set := range map[string]func(){
 					"sizes": func() { q.Sizes = cfg.Sizes }, "due": func() { q.Due = cfg.Due }, "repeat": func() { q.Repeat = cfg.Repeat },
@@ -112,6 +122,7 @@ it creates the database when missing; without --database it uses SQLite in a tem
 	f.IntVar(&cfg.Dispatch, "dispatch", bench.DefaultDispatch, "reminders processed by each dispatch run")
 	f.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "tasks each Asynq server runs at once")
 	f.IntVar(&cfg.Servers, "servers", 1, "Asynq servers in the worker process")
+	f.IntSliceVar(&o.workers, "workers", []int{0}, "also work the dispatch off with this many nudge worker processes (a list such as 1,2,4 runs once per count; 0: the in-process worker only)")
 	f.IntVar(&cfg.Webhooks, "webhooks", 0, "status callbacks posted (default: one per dispatched reminder)")
 	f.IntVar(&cfg.WebhookClients, "webhook-clients", bench.DefaultWebhookClients, "HTTP clients posting callbacks at once")
 	f.IntVar(&cfg.Queued, "queued", bench.DefaultQueued, "scheduled reminders enqueued to measure Redis memory")
@@ -120,6 +131,21 @@ it creates the database when missing; without --database it uses SQLite in a tem
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the CPU profile of the pipeline's dispatch run here")
 	f.BoolVar(&cfg.Micro, "micro", true, "run the hot-function benchmarks (about a second each)")
 	return cmd
+}
+
+// workerCounts checks the --workers list: a single 0 (the default) means
+// no scale-out run; otherwise every count is 1 to bench.MaxWorkers.
+func workerCounts(v []int) ([]int, error) {
+	if len(v) == 0 || len(v) == 1 && v[0] == 0 {
+		return nil, nil
+	}
+	for _, n := range v {
+		if n < 1 || n > bench.MaxWorkers {
+			return nil, fmt.Errorf("--workers %s: each count of worker processes must be 1 to %d (0 alone runs the in-process worker only)",
+				strings.Trim(strings.Join(strings.Fields(fmt.Sprint(v)), ","), "[]"), bench.MaxWorkers)
+		}
+	}
+	return v, nil
 }
 
 // commandLine rebuilds the command as run, with the flags that were set.

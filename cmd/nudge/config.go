@@ -300,6 +300,10 @@ type TwilioConfig struct {
 	AuthTokenFile       string `yaml:"auth_token_file" secret:"AuthToken"`
 	MessagingServiceSID string `yaml:"messaging_service_sid"`
 	From                string `yaml:"from"`
+	// MPS is the sender's messages-per-second budget, shared by every worker
+	// through Redis; zero picks Twilio's default for the kind of sender
+	// (100 for a short code, 3 for toll-free, 10 otherwise).
+	MPS float64 `yaml:"mps"`
 	// BaseURL is empty for Twilio itself, or the address of a simulator.
 	BaseURL string `yaml:"base_url"`
 	// VoiceFrom is the caller ID of voice calls (E.164); default From.

@@ -292,7 +292,7 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 	if rt.cfg.Twilio.AccountSID != "" {
 		tc := twilio.Config{
 			AccountSID: rt.cfg.Twilio.AccountSID, AuthToken: rt.cfg.Twilio.AuthToken,
-			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From,
+			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From, MPS: rt.cfg.Twilio.MPS,
 			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL, Timeout: rt.cfg.Twilio.Timeout,
 		}
 		if _, ok := rt.senders[nudge.SMS]; !ok {
