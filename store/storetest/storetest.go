@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"PaymentPlans", testPlans},
 		{"Feed", testFeed}, {"FeedConcurrentWriters", testFeedConcurrentWriters},
 		{"FeedErasure", testFeedErasure}, {"WebhookStore", testWebhookStore},
+		{"WorkItems", testWorkItems},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
