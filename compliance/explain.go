@@ -93,9 +93,9 @@ var messages = map[string]map[nudge.Reason]string{
 const reasonAllChannels nudge.Reason = "frequency_cap/all_channels"
 
 var channelNames = map[string]map[nudge.ChannelKind]string{
-	LangEnglish: {nudge.SMS: "text message", nudge.Voice: "call", nudge.Email: "email"},
-	LangSpanish: {nudge.SMS: "SMS", nudge.Voice: "llamada", nudge.Email: "correo electrónico"},
-	LangChinese: {nudge.SMS: "短信", nudge.Voice: "电话", nudge.Email: "邮件"},
+	LangEnglish: {nudge.SMS: "text message", nudge.Voice: "call", nudge.Email: "email", nudge.Task: "work item"},
+	LangSpanish: {nudge.SMS: "SMS", nudge.Voice: "llamada", nudge.Email: "correo electrónico", nudge.Task: "tarea"},
+	LangChinese: {nudge.SMS: "短信", nudge.Voice: "电话", nudge.Email: "邮件", nudge.Task: "人工任务"},
 }
 
 // Language returns the supported explanation language closest to tag (en, es
