@@ -112,8 +112,10 @@ type OpsConfig struct {
 	// Refresh is how often the overview and the lists refresh themselves
 	// in the browser (DefaultOpsRefresh when zero; negative turns it off).
 	Refresh time.Duration
-	Clock   nudge.Clock
-	Logger  *slog.Logger
+	// WorkItems keeps the work items of task steps; nil hides /ops/tasks.
+	WorkItems OpsWorkItems
+	Clock     nudge.Clock
+	Logger    *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
@@ -173,7 +175,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		o.secure = true
 	}
 	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
-		"attempts", "decided", "optouts", "promises", "deadletters"} {
+		"attempts", "decided", "optouts", "promises", "deadletters", "tasks"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -208,6 +210,8 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/queue", o.page(o.queueView))
 	s.Handle("POST "+web.OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
 	s.Handle("POST "+web.OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))
+	s.Handle("GET "+web.OpsPath+"/tasks", o.page(o.tasks))
+	s.Handle("POST "+web.OpsPath+"/tasks/{id}/{action}", o.page(o.taskAction))
 	s.Handle("GET "+web.OpsPath+"/dead-letters", o.page(o.deadLetters))
 	s.Handle("POST "+web.OpsPath+"/dead-letters/replay", o.page(o.replayDeadLetters))
 	if o.monitorFull != nil {
@@ -227,11 +231,13 @@ type opsView struct {
 	Lenders []nudge.Lender
 	CSRF    string
 	Queues  bool
-	Filter  opsFilter
-	Error   string
-	Message string
-	Next    string
-	Data    any
+	// WorkItems shows the work items page in the navigation.
+	WorkItems bool
+	Filter    opsFilter
+	Error     string
+	Message   string
+	Next      string
+	Data      any
 
 	// Lang is the page's language (one of opsLocales); Langs is the
 	// language menu.
@@ -302,7 +308,8 @@ func (o *Ops) page(fn pageFunc) http.Handler {
 				return
 			}
 		}
-		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform(), Now: o.now()}
+		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform(), Now: o.now(),
+			WorkItems: o.cfg.WorkItems != nil}
 		if err := o.actingLender(w, r, p, v); err != nil {
 			o.fail(w, r, p, err)
 			return
@@ -407,6 +414,7 @@ func (o *Ops) fail(w http.ResponseWriter, r *http.Request, p *opsPrincipal, err 
 	v := &opsView{Now: o.now()}
 	if p != nil {
 		v.Key, v.CSRF, v.Queues = p.Key, p.CSRF, o.monitorFull != nil && p.Key.Platform()
+		v.WorkItems = o.cfg.WorkItems != nil
 		v.Lender = nudge.Lender{ID: p.Lender, Name: p.Lender}
 		if l, err := o.cfg.Store.GetLender(r.Context(), p.Lender); err == nil {
 			v.Lender = l
