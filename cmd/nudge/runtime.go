@@ -387,6 +387,31 @@ func (rt *runtime) templateFor(ctx context.Context, r nudge.Reminder, ch nudge.C
 	return step.TemplateFor(ch), nil
 }
 
+// instructions returns the instructions of r's task step.
+func (rt *runtime) instructions(ctx context.Context, r nudge.Reminder) (string, error) {
+	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	if err != nil {
+		return "", err
+	}
+	step, _, ok := c.Step(r.Key.Step)
+	if !ok {
+		return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
+	}
+	return step.Instructions, nil
+}
+
+// workItems is what the console uses of work items: the store's queues
+// and the answer handler's completion.
+type workItems struct {
+	*store.DB
+	replies *response.Handler
+}
+
+// Complete implements ops.OpsWorkItems.
+func (w workItems) Complete(ctx context.Context, lender, id string, c nudge.WorkCompletion) (nudge.WorkItem, error) {
+	return w.replies.CompleteWorkItem(ctx, w.DB, lender, id, c)
+}
+
 // pipeline builds the worker's send pipeline.
 func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 	profiles := rt.profiles()
@@ -400,13 +425,15 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			ReplyTokens: rt.cfg.emailReplies(),
 			PayLink:     payment.LinkFor,
 		},
-		Senders:    rt.senders,
-		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
-		SenderRate: rt.senderRate,
-		EndMargins: map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
-		Clock:      rt.clock,
-		Logger:     rt.logger,
-		Metrics:    rt.metrics,
+		Senders:      rt.senders,
+		WorkItems:    rt.db,
+		Instructions: rt.instructions,
+		Limiter:      dispatcher.NewRateLimiter(rt.rdb, nil),
+		SenderRate:   rt.senderRate,
+		EndMargins:   map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
+		Clock:        rt.clock,
+		Logger:       rt.logger,
+		Metrics:      rt.metrics,
 	})
 }
 
@@ -478,6 +505,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Clock: rt.clock, Logger: rt.logger,
+		WorkItems: workItems{DB: rt.db, replies: rt.replies()},
 	})
 	if err != nil {
 		return nil, err
