@@ -407,7 +407,7 @@ type workItems struct {
 	replies *response.Handler
 }
 
-// Complete implements ops.OpsWorkItems.
+// Complete implements ops.OpsWorkItems and api.WorkItems.
 func (w workItems) Complete(ctx context.Context, lender, id string, c nudge.WorkCompletion) (nudge.WorkItem, error) {
 	return w.replies.CompleteWorkItem(ctx, w.DB, lender, id, c)
 }
@@ -540,6 +540,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		CadenceOptions: parseOptions(rt.pack, rt.reg), Clock: rt.clock, Logger: rt.logger,
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
+		WorkItems: workItems{DB: rt.db, replies: replies},
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }

@@ -124,6 +124,9 @@ type API struct {
 	// WebhookConfig says whether endpoint URLs may be http or private
 	// (tests only) and how long a replayed delivery is retried.
 	WebhookConfig webhook.Config
+	// WorkItems lists and completes work items; nil leaves /v1/work-items
+	// answering 404.
+	WorkItems WorkItems
 }
 
 // Route is one route of the lender API.
@@ -177,7 +180,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
-	}, a.webhookRoutes()...)
+	}, append(a.webhookRoutes(), a.workItemRoutes()...)...)
 }
 
 // Register adds every route of the API to s.

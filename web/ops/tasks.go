@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -186,6 +187,14 @@ func (o *Ops) taskAction(w http.ResponseWriter, r *http.Request, p *opsPrincipal
 	case errors.Is(err, nudge.ErrConflict):
 		return "", opsErrorf(http.StatusConflict, "this work item was already completed with another outcome")
 	case err != nil:
+		return "", err
+	}
+	detail, err := json.Marshal(map[string]string{"account_id": item.AccountID, "kind": item.Kind, "outcome": string(item.Outcome)})
+	if err != nil {
+		return "", err
+	}
+	if err := o.cfg.Store.AppendAudit(r.Context(), nudge.AuditEntry{Lender: p.Lender, Actor: who, Action: "work_item." + r.PathValue("action"),
+		Target: item.ID, Detail: string(detail), At: o.now()}); err != nil {
 		return "", err
 	}
 	back := url.Values{"done": {r.PathValue("action")}, "kind": {item.Kind}}

@@ -276,6 +276,11 @@ func TestWorkItemWrongPartyMarksTheNumber(t *testing.T) {
 	_, page = c.do(http.MethodGet, "/ops/tasks", nil, nil)
 	resp, _ = c.do(http.MethodPost, "/ops/tasks/"+items[0].ID+"/complete", url.Values{"csrf": {opsCSRF(t, page)}, "outcome": {"wrong_party"}}, nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	audit, err := f.db.ListAudit(ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, "work_item.complete", audit[len(audit)-1].Action)
+	require.Equal(t, items[0].ID, audit[len(audit)-1].Target)
+	require.Equal(t, f.keyIDs[nudge.RoleAdmin], audit[len(audit)-1].Actor)
 	a, err := f.db.GetAccount(ctx, "acme", "T-3")
 	require.NoError(t, err)
 	for _, ct := range a.Contacts {
