@@ -103,3 +103,45 @@ func TestAPIWorkItemCompletionErrors(t *testing.T) {
 	code, body = b.do(t, "viewer", "GET", "/v1/work-items?kind=Bad-Kind", "", "")
 	require.Equal(t, http.StatusBadRequest, code, body)
 }
+
+func TestAPIPreviewTaskStep(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t)
+	const cad = `name: field
+profile: us
+applies_to:
+  days_past_due: {min: 0, max: 30}
+steps:
+  - id: visit
+    day: 10
+    at: "11:00"
+    channel: task
+    kind: field_visit
+    instructions: Visit the borrower.
+  - id: calls
+    day: 12
+    at: "06:00"
+    channel: task
+    kind: call_list
+    instructions: Call the borrower.
+`
+	code, body := b.do(t, "operator", "PUT", "/v1/cadences/field", "application/yaml", cad)
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = b.do(t, "operator", "POST", "/v1/cadences/field/preview", "application/json", `{"account_id": "A-1", "version": 1}`)
+	require.Equal(t, http.StatusOK, code, body)
+	var got struct {
+		Steps []struct {
+			Step, Channel, Kind, Text, Preferred string
+			SendsAt                              string `json:"sends_at"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	require.Len(t, got.Steps, 2)
+	require.Equal(t, "task", got.Steps[0].Channel)
+	require.Equal(t, "field_visit", got.Steps[0].Kind)
+	require.Equal(t, "Visit the borrower.", got.Steps[0].Text)
+	require.Equal(t, "call_list", got.Steps[1].Kind)
+	require.NotEmpty(t, got.Steps[1].SendsAt)
+	require.NotEqual(t, got.Steps[1].Preferred, got.Steps[1].SendsAt, "a call list at 06:00 waits for the call window")
+	require.Equal(t, got.Steps[0].Preferred, got.Steps[0].SendsAt, "a visit is made when the step says")
+}
