@@ -66,6 +66,12 @@ func DecideTask(in Input, kind string) Decision {
 	d.Action = Send
 	d.Rule = RuleAccountStatus
 	d.DecidedBy = p.Name
-	d.Explanation = "Allowed: no hold, promise or account status stops this work item."
+	d.Explanation = e.sentence(reasonTask, Send)
 	return d
 }
+
+// reasonTask and reasonTaskSend key the explanation of an allowed work item.
+const (
+	reasonTask     nudge.Reason = "task"
+	reasonTaskSend nudge.Reason = reasonTask + "/send"
+)

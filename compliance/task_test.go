@@ -54,6 +54,9 @@ func TestDecideTask(t *testing.T) {
 			if tc.rule != "" {
 				require.Equal(t, tc.rule, d.Rule)
 			}
+			if tc.action == Send && tc.kind != nudge.WorkCallList {
+				require.Contains(t, d.Explanation, "The work item may be made now")
+			}
 			if tc.reason == nudge.ReasonHold && tc.kind != nudge.WorkCallList {
 				require.Contains(t, d.Explanation, "work item", "the explanation names the work item")
 			}
