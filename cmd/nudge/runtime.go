@@ -425,15 +425,16 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			ReplyTokens: rt.cfg.emailReplies(),
 			PayLink:     payment.LinkFor,
 		},
-		Senders:      rt.senders,
-		WorkItems:    rt.db,
+		Senders:    rt.senders,
+		WorkItems:  rt.db,
+		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
+		SenderRate: rt.senderRate,
+		EndMargins: map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
+		Clock:      rt.clock,
+		Logger:     rt.logger,
+		Metrics:    rt.metrics,
+		// A task step's work item carries the step's instructions.
 		Instructions: rt.instructions,
-		Limiter:      dispatcher.NewRateLimiter(rt.rdb, nil),
-		SenderRate:   rt.senderRate,
-		EndMargins:   map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
-		Clock:        rt.clock,
-		Logger:       rt.logger,
-		Metrics:      rt.metrics,
 	})
 }
 

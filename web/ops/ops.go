@@ -109,13 +109,13 @@ type OpsConfig struct {
 	// jurisdiction; *schedules.Library is one. Nil orders the funnel by
 	// due time and counts such a lender's days in UTC.
 	Cadences OpsCadences
+	// WorkItems keeps the work items of task steps; nil hides /ops/tasks.
+	WorkItems OpsWorkItems
 	// Refresh is how often the overview and the lists refresh themselves
 	// in the browser (DefaultOpsRefresh when zero; negative turns it off).
 	Refresh time.Duration
-	// WorkItems keeps the work items of task steps; nil hides /ops/tasks.
-	WorkItems OpsWorkItems
-	Clock     nudge.Clock
-	Logger    *slog.Logger
+	Clock   nudge.Clock
+	Logger  *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
@@ -231,13 +231,13 @@ type opsView struct {
 	Lenders []nudge.Lender
 	CSRF    string
 	Queues  bool
+	Filter  opsFilter
+	Error   string
+	Message string
+	Next    string
+	Data    any
 	// WorkItems shows the work items page in the navigation.
 	WorkItems bool
-	Filter    opsFilter
-	Error     string
-	Message   string
-	Next      string
-	Data      any
 
 	// Lang is the page's language (one of opsLocales); Langs is the
 	// language menu.
