@@ -10,6 +10,10 @@ const (
 	SMS   ChannelKind = "sms"
 	Voice ChannelKind = "voice"
 	Email ChannelKind = "email"
+	// Task is not a way of reaching a borrower but a cadence step that
+	// creates a work item for a person (a call list entry, a field visit);
+	// see WorkItem. Valid reports false for it: no contact has this channel.
+	Task ChannelKind = "task"
 )
 
 // Channels lists every channel in a stable order.

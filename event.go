@@ -25,6 +25,7 @@ const (
 	EventOverride  EventKind = "override"  // a lender loosened a compliance default
 	EventReconcile EventKind = "reconcile" // an unknown outcome was resolved, with its evidence
 	EventPause     EventKind = "pause"     // a lender, cadence or channel was paused or resumed
+	EventWorkItem  EventKind = "work_item" // a work item was created (Action "created") or completed ("completed")
 )
 
 // Event is one line of an account's timeline: what Nudge decided or saw, and why.

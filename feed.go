@@ -28,6 +28,8 @@ const (
 	PublicPromiseMade        PublicEventType = "promise.made"
 	PublicPromiseKept        PublicEventType = "promise.kept"
 	PublicPromiseBroken      PublicEventType = "promise.broken"
+	PublicWorkItemCreated    PublicEventType = "work_item.created"
+	PublicWorkItemCompleted  PublicEventType = "work_item.completed"
 )
 
 // PublicEventTypes lists every public event type, in the order the
@@ -36,6 +38,7 @@ var PublicEventTypes = []PublicEventType{
 	PublicReminderPlanned, PublicReminderSent, PublicReminderDelivered, PublicReminderFailed, PublicReminderSuppressed,
 	PublicReplyUnderstood, PublicOptOut, PublicOptIn, PublicHoldPlaced, PublicHoldCleared,
 	PublicPaymentClaimed, PublicPaymentReceived, PublicPromiseMade, PublicPromiseKept, PublicPromiseBroken,
+	PublicWorkItemCreated, PublicWorkItemCompleted,
 }
 
 // Valid reports whether t is a known public event type.
@@ -82,6 +85,7 @@ var publicKeys = map[string]string{
 	"amount": "amount", "currency": "currency", "date": "date", "due": "date", "kind": "kind",
 	"source": "source", "payment": "payment_id", "paid_at": "paid_at", "cycle_ended": "cycle_ended",
 	"code": "error_code", "step": "step", "cadence": "cadence",
+	"work_item_id": "work_item_id", "outcome": "outcome",
 }
 
 // PublicEventOf maps one feed entry to its public event; it reports false
@@ -161,6 +165,15 @@ func PublicEventOf(f FeedEntry) (PublicEvent, bool) {
 			t = PublicPromiseKept
 		case PromiseBroken:
 			t = PublicPromiseBroken
+		default:
+			return PublicEvent{}, false
+		}
+	case EventWorkItem:
+		switch e.Action {
+		case "created":
+			t = PublicWorkItemCreated
+		case "completed":
+			t = PublicWorkItemCompleted
 		default:
 			return PublicEvent{}, false
 		}

@@ -58,6 +58,12 @@ func TestPublicEventOf(t *testing.T) {
 			want: nudge.PublicPromiseKept, data: map[string]any{"promise_id": "prm_1"}},
 		{name: "promise broken", event: nudge.Event{Kind: nudge.EventPromise, Action: "broken", Detail: json.RawMessage(`{"promise_id":"prm_1","due":"2026-06-05","amount":"5"}`)},
 			want: nudge.PublicPromiseBroken, data: map[string]any{"promise_id": "prm_1", "date": "2026-06-05", "amount": "5"}},
+		{name: "work item created", event: nudge.Event{Kind: nudge.EventWorkItem, Action: "created", ReminderID: "rem_1",
+			Detail: json.RawMessage(`{"work_item_id":"wi_1","kind":"field_visit","step":"visit","address":"+15125550100","instructions":"see Ana"}`)},
+			want: nudge.PublicWorkItemCreated, data: map[string]any{"work_item_id": "wi_1", "kind": "field_visit", "step": "visit", "reminder_id": "rem_1"}},
+		{name: "work item completed", event: nudge.Event{Kind: nudge.EventWorkItem, Action: "completed",
+			Detail: json.RawMessage(`{"work_item_id":"wi_1","kind":"call_list","outcome":"promise","note":"spoke to Ana"}`)},
+			want: nudge.PublicWorkItemCompleted, data: map[string]any{"work_item_id": "wi_1", "kind": "call_list", "outcome": "promise"}},
 		{name: "pause is internal", event: nudge.Event{Kind: nudge.EventPause}, hidden: true},
 	}
 	for _, tc := range tests {

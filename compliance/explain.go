@@ -20,6 +20,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonNoCommonWindow:  "Suppressed: the borrower's candidate zones ({zones}) share no time inside the {window} window.",
 		nudge.ReasonBlackout:        "Deferred until {until}: the lender does not contact borrowers on its blackout dates.",
 		"blackout/suppress":         "Suppressed: every allowed time in the next 14 days falls on one of the lender's blackout dates.",
+		reasonTaskSend:              "The work item may be made now: no hold, promise or account status stands in the way, and time windows and caps do not apply to it.",
 		nudge.ReasonFrequencyCap:    "Deferred until {until}: the {channel} limit of {max} per {period} is reached.",
 		reasonAllChannels:           "Deferred until {until}: at most {max} contacts per {period} are allowed on all channels together, and that many have been made.",
 		nudge.ReasonCallCap:         "Deferred until {until}: {max} calls within {period} have already been placed, the most allowed.",
@@ -44,6 +45,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonNoCommonWindow:  "Suprimido: las zonas horarias posibles del deudor ({zones}) no comparten ningún momento dentro del horario {window}.",
 		nudge.ReasonBlackout:        "Aplazado hasta {until}: el acreedor no contacta a los deudores en sus fechas bloqueadas.",
 		"blackout/suppress":         "Suprimido: todos los momentos permitidos de los próximos 14 días caen en fechas bloqueadas por el acreedor.",
+		reasonTaskSend:              "La tarea puede crearse ahora: ningún bloqueo, promesa o estado de la cuenta lo impide, y los horarios y límites no se aplican a ella.",
 		nudge.ReasonFrequencyCap:    "Aplazado hasta {until}: se alcanzó el límite de {channel} de {max} cada {period}.",
 		reasonAllChannels:           "Aplazado hasta {until}: se permiten como máximo {max} comunicaciones cada {period} sumando todos los canales, y ya se hicieron.",
 		nudge.ReasonCallCap:         "Aplazado hasta {until}: ya se hicieron {max} llamadas en {period}, el máximo permitido.",
@@ -68,6 +70,7 @@ var messages = map[string]map[nudge.Reason]string{
 		nudge.ReasonNoCommonWindow:  "已禁止：借款人的候选时区（{zones}）在{window}时段内没有共同的时间。",
 		nudge.ReasonBlackout:        "推迟至{until}：贷款机构在其禁止联系日期不联系借款人。",
 		"blackout/suppress":         "已禁止：未来14天内所有允许的时间都落在贷款机构的禁止联系日期上。",
+		reasonTaskSend:              "可以立即创建该人工任务：没有冻结、还款承诺或账户状态阻止，且联系时段和频次上限不适用于人工任务。",
 		nudge.ReasonFrequencyCap:    "推迟至{until}：每{period}最多发送{max}次{channel}，已达到该上限。",
 		reasonAllChannels:           "推迟至{until}：所有渠道合计每{period}最多联系{max}次，已达到该上限。",
 		nudge.ReasonCallCap:         "推迟至{until}：{period}内已拨打{max}次电话，已达到允许的上限。",
@@ -93,9 +96,9 @@ var messages = map[string]map[nudge.Reason]string{
 const reasonAllChannels nudge.Reason = "frequency_cap/all_channels"
 
 var channelNames = map[string]map[nudge.ChannelKind]string{
-	LangEnglish: {nudge.SMS: "text message", nudge.Voice: "call", nudge.Email: "email"},
-	LangSpanish: {nudge.SMS: "SMS", nudge.Voice: "llamada", nudge.Email: "correo electrónico"},
-	LangChinese: {nudge.SMS: "短信", nudge.Voice: "电话", nudge.Email: "邮件"},
+	LangEnglish: {nudge.SMS: "text message", nudge.Voice: "call", nudge.Email: "email", nudge.Task: "work item"},
+	LangSpanish: {nudge.SMS: "SMS", nudge.Voice: "llamada", nudge.Email: "correo electrónico", nudge.Task: "tarea"},
+	LangChinese: {nudge.SMS: "短信", nudge.Voice: "电话", nudge.Email: "邮件", nudge.Task: "人工任务"},
 }
 
 // Language returns the supported explanation language closest to tag (en, es

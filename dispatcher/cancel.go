@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -43,8 +44,9 @@ func CancelAccount(ctx context.Context, store ReminderCanceler, enq TaskCanceler
 		}
 	}
 	// The store returns ids only; a reminder's task sits on its channel's
-	// queue, so look on each (a missing task costs one round trip).
-	for _, ch := range nudge.Channels {
+	// queue, so look on each (a missing task costs one round trip), and on
+	// the queue of task steps.
+	for _, ch := range append(slices.Clone(nudge.Channels), nudge.Task) {
 		if err := enq.Cancel(ctx, ch, ids...); err != nil {
 			errs = append(errs, err)
 		}

@@ -114,6 +114,12 @@ type PipelineConfig struct {
 	// Senders maps each channel to its provider; a channel without one fails
 	// its reminders with reason provider_failed.
 	Senders map[nudge.ChannelKind]nudge.Sender
+	// WorkItems creates the work items of task steps (channel task); without
+	// it their reminders fail with reason provider_failed.
+	WorkItems WorkItemCreator
+	// Instructions gives a task step's instructions to its work item; nil
+	// leaves them empty.
+	Instructions InstructionsFunc
 	// Limiter and SenderRate rate-limit sends per sender; with either nil
 	// there is no limit. SenderRate names the bucket of a message and its
 	// rate; a rate of zero or less means unlimited.
@@ -270,6 +276,8 @@ type job struct {
 	history []nudge.Attempt
 	promise *nudge.Promise
 	profile *compliance.Profile
+	// pauses are the lender's pauses, read for task steps only.
+	pauses []nudge.Pause
 	// contacted says whether another reminder's attempt ever reached a
 	// provider (the renderer words a first contact differently).
 	contacted *bool

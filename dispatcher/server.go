@@ -102,6 +102,7 @@ func NewServer(rdb redis.UniversalClient, reminders asynq.Handler, cfg ServerCon
 	mux.Handle(TypeReminderSMS, reminders)
 	mux.Handle(TypeReminderVoice, reminders)
 	mux.Handle(TypeReminderEmail, reminders)
+	mux.Handle(TypeReminderTask, reminders)
 	return &Server{srv: srv, mux: mux}
 }
 

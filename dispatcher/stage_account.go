@@ -20,7 +20,8 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
 	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, nudge.AccountSnapshotQuery{
-		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, ContactedBesides: r.ID})
+		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, ContactedBesides: r.ID,
+		Pauses: r.Channel == nudge.Task})
 	if errors.Is(err, nudge.ErrNotFound) {
 		why := "the account no longer exists"
 		if err := p.record(ctx, p.event(j, nudge.EventCanceled, nudge.ReasonCanceled, map[string]string{"note": why})); err != nil {
@@ -40,6 +41,7 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	// resumed: it must not count against its own caps.
 	j.history = slices.DeleteFunc(snap.History, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
 	j.promise = snap.Promise
+	j.pauses = snap.Pauses
 	j.contacted = &snap.Contacted
 	if !r.BrokenPromise && r.Key.Cycle != acct.DueDate {
 		// The account has a new due date: this reminder's cycle is over and it
@@ -54,6 +56,9 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 		return true, p.finish(ctx, j, nudge.ReminderExpired, nudge.ReasonCycleEnded)
 	}
 	chans := candidateChannels(r)
+	if r.Channel == nudge.Task {
+		chans = taskChannels(r.Template)
+	}
 	var refs []nudge.ContactRef
 	for _, ch := range chans {
 		for _, c := range acct.ContactsFor(ch) {
@@ -82,6 +87,6 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 			return false, nil
 		}
 	}
-	j.channel = r.Channel
+	j.channel = chans[0]
 	return false, nil
 }

@@ -23,6 +23,9 @@ func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, err)
 	}
+	if r.Channel == nudge.Task {
+		return p.decideTask(ctx, j, profile, now)
+	}
 	d := p.cfg.Decide(p.input(j, profile, now, j.optedOut))
 	if d.Action == compliance.Send && j.address == "" {
 		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,

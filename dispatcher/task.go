@@ -14,6 +14,8 @@ const (
 	TypeReminderSMS   = "reminder:sms"
 	TypeReminderVoice = "reminder:voice"
 	TypeReminderEmail = "reminder:email"
+	// TypeReminderTask creates the work item of a task step.
+	TypeReminderTask = "reminder:task"
 	// TypeReplyConfirm is reserved for confirmations of borrower replies,
 	// which go on the critical queue.
 	TypeReplyConfirm = "reply:confirm"
@@ -25,24 +27,27 @@ const (
 	QueueSMS      = "sms"
 	QueueVoice    = "voice"
 	QueueEmail    = "email"
+	// QueueTasks carries task steps' reminders, which create work items.
+	QueueTasks = "tasks"
 	// QueueWebhooks carries the lender's outbound webhook deliveries
 	// (package webhook).
 	QueueWebhooks = "webhooks"
 )
 
 // DefaultQueues maps each queue to its weight. Priorities are weighted, not
-// strict: with every queue busy, critical gets 6 of 13 turns, sms 3, voice 2,
-// email 1 and webhooks 1, so no queue starves.
+// strict: with every queue busy, critical gets 6 of 14 turns, sms 3, voice 2,
+// email 1, webhooks 1 and tasks 1, so no queue starves.
 var DefaultQueues = map[string]int{
 	QueueCritical: 6,
 	QueueSMS:      3,
 	QueueVoice:    2,
 	QueueEmail:    1,
 	QueueWebhooks: 1,
+	QueueTasks:    1,
 }
 
 // ReminderQueues lists the queues that carry reminder tasks.
-var ReminderQueues = []string{QueueSMS, QueueVoice, QueueEmail}
+var ReminderQueues = []string{QueueSMS, QueueVoice, QueueEmail, QueueTasks}
 
 // Payload is the JSON body of a reminder task.
 type Payload struct {
@@ -58,6 +63,8 @@ func TaskType(c nudge.ChannelKind) (string, error) {
 		return TypeReminderVoice, nil
 	case nudge.Email:
 		return TypeReminderEmail, nil
+	case nudge.Task:
+		return TypeReminderTask, nil
 	}
 	return "", fmt.Errorf("no task type for channel %q", c)
 }
@@ -71,6 +78,8 @@ func QueueFor(c nudge.ChannelKind) (string, error) {
 		return QueueVoice, nil
 	case nudge.Email:
 		return QueueEmail, nil
+	case nudge.Task:
+		return QueueTasks, nil
 	}
 	return "", fmt.Errorf("no queue for channel %q", c)
 }

@@ -304,15 +304,21 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 // promise records a promise to pay, replacing every pending promise or
 // plan instalment, and pauses the cadence by cancelling what is queued.
 func (h *Handler) promise(ctx context.Context, a nudge.Account, in Inbound, replyID string, res reply.Result, now time.Time) error {
-	id := "prm_" + replyID
+	return h.recordPromise(ctx, a, in.Channel, "prm_"+replyID, replyID, res.Amount, res.Date, now)
+}
+
+// recordPromise is promise for a promise with id (derived from what
+// recorded it, so a retry finds it), made on channel, in answer to reply
+// replyID (empty when no reply carried it).
+func (h *Handler) recordPromise(ctx context.Context, a nudge.Account, channel nudge.ChannelKind, id, replyID, amount string, due nudge.Date, now time.Time) error {
 	// A pending promise with this id is a retry of this very answer: keep
 	// it, and finish below what the first try may have left undone.
 	if err := h.replacePending(ctx, a, func(p nudge.Promise) bool { return p.ID == id }, now); err != nil {
 		return err
 	}
 	p := nudge.Promise{
-		ID: id, Lender: a.Lender, AccountID: a.ID, Amount: res.Amount, Currency: a.Currency,
-		Due: res.Date, Status: nudge.PromisePending, Channel: in.Channel, ReplyID: replyID, CreatedAt: now, UpdatedAt: now,
+		ID: id, Lender: a.Lender, AccountID: a.ID, Amount: amount, Currency: a.Currency,
+		Due: due, Status: nudge.PromisePending, Channel: channel, ReplyID: replyID, CreatedAt: now, UpdatedAt: now,
 	}
 	if p.Amount == "" {
 		p.Amount = a.AmountDue

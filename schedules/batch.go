@@ -234,8 +234,13 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			queued := r
 			// Move the preferred time into the allowed window; the worker
 			// checks again at send time, so an error here only means "try at
-			// once".
-			if next, err := compliance.NextAllowed(cd.profile, *a, r.Channel, at); err == nil && next.After(at) {
+			// once". A call list's work item waits for the call window; other
+			// work items have none.
+			ch := r.Channel
+			if ch == nudge.Task && r.Template == nudge.WorkCallList {
+				ch = nudge.Voice
+			}
+			if next, err := compliance.NextAllowed(cd.profile, *a, ch, at); err == nil && next.After(at) {
 				at = next
 				queued.Reason = nudge.ReasonQuietHours // held back until the window opens
 			}

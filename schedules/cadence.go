@@ -37,6 +37,7 @@ const (
 var (
 	nameRE     = regexp.MustCompile(NamePattern)
 	templateRE = regexp.MustCompile(TemplatePattern)
+	kindRE     = regexp.MustCompile(nudge.WorkKindPattern)
 	clockRE    = regexp.MustCompile(ClockPattern)
 )
 
@@ -93,10 +94,14 @@ type Step struct {
 	Day int `yaml:"day" json:"day"`
 	// At is the preferred local time in the borrower's time zone, HH:MM from 00:00 to 23:59.
 	At ClockTime `yaml:"at" json:"at"`
-	// Channel is the channel the step sends on.
-	Channel nudge.ChannelKind `yaml:"channel" json:"channel" jsonschema:"enum=sms,enum=voice,enum=email"`
-	// Template is the name of the template rendered for Channel; it must exist in the lender's template pack.
-	Template string `yaml:"template" json:"template" jsonschema:"pattern=^[a-z0-9][a-z0-9_.-]*$"`
+	// Channel is the channel the step sends on, or task for a work item a person carries out.
+	Channel nudge.ChannelKind `yaml:"channel" json:"channel" jsonschema:"enum=sms,enum=voice,enum=email,enum=task"`
+	// Template is the name of the template rendered for Channel; it must exist in the lender's template pack. A task step has none.
+	Template string `yaml:"template,omitempty" json:"template,omitempty" jsonschema:"pattern=^[a-z0-9][a-z0-9_.-]*$"`
+	// Kind is the kind of work item a task step creates: call_list, field_visit, legal_review, letter, or a lender-defined kind.
+	Kind string `yaml:"kind,omitempty" json:"kind,omitempty" jsonschema:"pattern=^[a-z][a-z0-9_]+$,minLength=2,maxLength=32"`
+	// Instructions tell the person who takes a task step's work item what to do.
+	Instructions string `yaml:"instructions,omitempty" json:"instructions,omitempty"`
 	// Fallback is the channel used when the account has no usable address on Channel; it differs from Channel.
 	Fallback nudge.ChannelKind `yaml:"fallback,omitempty" json:"fallback,omitempty" jsonschema:"enum=sms,enum=voice,enum=email"`
 	// FallbackTemplate is the template rendered on the fallback channel; omitted means Template, which must then exist for the fallback channel.

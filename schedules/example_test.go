@@ -28,7 +28,7 @@ steps:
 	// 3 problems:
 	// short.yaml:7:26: steps[1].day: day 12 is outside the cadence's days_past_due range [-5, 10]
 	// short.yaml:7:34: steps[1].at: "9am" is not a time of day like 09:30 (HH:MM, 00:00 to 23:59)
-	// short.yaml:7:50: steps[1].channel: unknown channel "fax" (want sms, voice or email)
+	// short.yaml:7:50: steps[1].channel: unknown channel "fax" (want sms, voice, email or task)
 }
 
 func ExampleCadence_Due() {

@@ -664,6 +664,8 @@ func (d *decoder) step(path string, n ast.Node, s *Step) {
 			s.Fallback = nudge.ChannelKind(raw)
 		}},
 		{"fallback_template", func(p string, v ast.Node) { d.str(p, v, &s.FallbackTemplate) }},
+		{"kind", func(p string, v ast.Node) { d.str(p, v, &s.Kind) }},
+		{"instructions", func(p string, v ast.Node) { d.str(p, v, &s.Instructions) }},
 	})
 }
 
@@ -814,12 +816,21 @@ func (v *validator) step(path string, s Step, brokenPromise bool, r DayRange, ra
 	}
 	v.required(path+".at", false)
 	chPath := path + ".channel"
+	if s.Channel == nudge.Task && v.loc.has(chPath) {
+		v.task(path, s)
+		return
+	}
+	for _, f := range []struct{ key, val string }{{"kind", s.Kind}, {"instructions", s.Instructions}} {
+		if f.val != "" {
+			v.addf(path+"."+f.key, "%s is set but the step is not a task step (channel: task)", f.key)
+		}
+	}
 	chOK := false
 	if v.required(chPath, s.Channel == "") {
 		if s.Channel.Valid() {
 			chOK = true
 		} else {
-			v.addf(chPath, "unknown channel %q (want sms, voice or email)", s.Channel)
+			v.addf(chPath, "unknown channel %q (want sms, voice, email or task)", s.Channel)
 		}
 	}
 	v.template(path+".template", s.Template, s.Channel, chOK)
@@ -842,6 +853,23 @@ func (v *validator) step(path string, s Step, brokenPromise bool, r DayRange, ra
 		v.template(path+".fallback_template", s.FallbackTemplate, s.Fallback, fbOK)
 	case fbOK && s.Template != "" && v.cfg.templates != nil && !v.cfg.templates.Has(s.Template, s.Fallback):
 		v.addf(path+".fallback", "template %q has no %s version for the fallback channel; set fallback_template", s.Template, s.Fallback)
+	}
+}
+
+// task checks a task step: a valid kind and instructions, and none of the
+// fields of a message step.
+func (v *validator) task(path string, s Step) {
+	if v.required(path+".kind", s.Kind == "") && !kindRE.MatchString(s.Kind) {
+		v.addf(path+".kind", "work item kind %q must be lowercase letters, digits and '_', starting with a letter, 2 to 32 long (built in: %s)",
+			s.Kind, strings.Join(nudge.WorkKinds, ", "))
+	}
+	v.required(path+".instructions", strings.TrimSpace(s.Instructions) == "")
+	for _, f := range []struct{ key, val string }{
+		{"template", s.Template}, {"fallback", string(s.Fallback)}, {"fallback_template", s.FallbackTemplate},
+	} {
+		if f.val != "" {
+			v.addf(path+"."+f.key, "a task step creates a work item and sends nothing: remove %s", f.key)
+		}
 	}
 }
 

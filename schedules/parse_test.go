@@ -66,7 +66,7 @@ func TestParseBadFixtures(t *testing.T) {
 		{"unknown-key-nested", 4, 37, "applies_to.days_past_due.step", `unknown key "step" in applies_to.days_past_due`},
 		{"duplicate-step-id", 11, 9, "steps[1].id", `duplicate step id "predue-sms"`},
 		{"duplicate-key", 13, 5, "steps[1].day", `duplicate key "day"`},
-		{"unknown-channel", 14, 14, "steps[1].channel", `unknown channel "whatsapp" (want sms, voice or email)`},
+		{"unknown-channel", 14, 14, "steps[1].channel", `unknown channel "whatsapp" (want sms, voice, email or task)`},
 		{"unknown-template", 15, 15, "steps[1].template", `unknown template "late_voicemail" for channel voice`},
 		{"template-wrong-channel", 10, 15, "steps[0].template", `unknown template "due_email" for channel sms`},
 		{"bad-time-hour", 13, 9, "steps[1].at", `"25:00" is not a time of day like 09:30`},
@@ -89,6 +89,10 @@ func TestParseBadFixtures(t *testing.T) {
 		{"syntax-error", 12, 5, "", "YAML syntax error"},
 		{"two-documents", 17, 1, "", "exactly one YAML document"},
 		{"empty", 1, 1, "", "the file is empty"},
+		{"task-bad-kind", 15, 11, "steps[1].kind", `work item kind "Field-Visit" must be lowercase letters`},
+		{"task-missing-instructions", 11, 5, "steps[1].instructions", `missing required field "instructions"`},
+		{"task-with-template", 17, 15, "steps[1].template", "a task step creates a work item and sends nothing: remove template"},
+		{"kind-on-sms-step", 11, 11, "steps[0].kind", "kind is set but the step is not a task step (channel: task)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +114,7 @@ func TestParseBadFixturesAllCovered(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "bad", "*.yaml"))
 	require.NoError(t, err)
-	require.Len(t, files, 29, "every bad fixture must have a row in TestParseBadFixtures or its own test")
+	require.Len(t, files, 33, "every bad fixture must have a row in TestParseBadFixtures or its own test")
 }
 
 func TestParseGoodFixtures(t *testing.T) {

@@ -35,12 +35,12 @@ func TestSchemaShape(t *testing.T) {
 	defs := s["$defs"].(map[string]any)
 	step := defs["Step"].(map[string]any)
 	props := step["properties"].(map[string]any)
-	for _, k := range []string{"id", "day", "at", "channel", "template", "fallback", "fallback_template"} {
+	for _, k := range []string{"id", "day", "at", "channel", "template", "fallback", "fallback_template", "kind", "instructions"} {
 		require.Contains(t, props, k)
 		require.NotEmpty(t, props[k].(map[string]any)["description"], "property %s has no description", k)
 	}
 	require.Equal(t, false, step["additionalProperties"])
-	require.Equal(t, []any{"sms", "voice", "email"}, props["channel"].(map[string]any)["enum"])
+	require.Equal(t, []any{"sms", "voice", "email", "task"}, props["channel"].(map[string]any)["enum"])
 	require.Equal(t, NamePattern, props["id"].(map[string]any)["pattern"])
 	require.Equal(t, ClockPattern, defs["ClockTime"].(map[string]any)["pattern"])
 	require.Len(t, defs["StopCondition"].(map[string]any)["enum"], len(AllStopConditions))

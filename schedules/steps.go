@@ -154,13 +154,17 @@ func (c *Cadence) Timeline(in DueInput) []nudge.Reminder {
 		day := cycle.AddDays(s.Day)
 		key := nudge.ReminderKey{Lender: lender, AccountID: in.Account.ID, Cadence: c.Name, Step: s.ID, Cycle: cycle}
 		due := LocalTime(day, s.At, loc).UTC()
+		template := s.Template
+		if s.Channel == nudge.Task {
+			template = s.Kind // a task step's reminder carries the kind of its work item
+		}
 		return nudge.Reminder{
 			ID:             key.ID(),
 			Key:            key,
 			CadenceVersion: in.CadenceVersion,
 			Channel:        s.Channel,
 			Fallback:       s.Fallback,
-			Template:       s.Template,
+			Template:       template,
 			BrokenPromise:  brokenPromise,
 			DueAt:          due,
 			ExpiresAt:      EndOfDay(day, loc).UTC(),

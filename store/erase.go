@@ -61,6 +61,8 @@ type Erasure struct {
 	// EarlyCallbacks counts provider callbacks kept for the account's
 	// attempts and deleted.
 	EarlyCallbacks int `json:"early_callbacks"`
+	// WorkItems counts work items whose contact, instructions and notes were erased.
+	WorkItems int `json:"work_items,omitempty"`
 }
 
 // ErasePersonalData erases the borrower's personal data from the lender's
@@ -117,7 +119,7 @@ func (db *DB) ErasePersonalDataBy(ctx context.Context, lender, accountID, actor 
 		}
 		e := eraser{db: db, tx: tx, lender: lender, id: accountID, now: now, name: strings.TrimSpace(name)}
 		steps := []func(ctx context.Context, out *Erasure) error{
-			e.account, e.contacts, e.attempts, e.replies, e.optOuts, e.events, e.audit, e.links,
+			e.account, e.contacts, e.attempts, e.replies, e.optOuts, e.events, e.audit, e.links, e.workItems,
 		}
 		for _, step := range steps {
 			if err := step(ctx, &out); err != nil {
@@ -720,4 +722,14 @@ func digitsOf(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// workItems erases what the account's work items say about the borrower:
+// the contact they were about, their instructions and the notes people
+// wrote; kind, status and outcome stay for the audit.
+func (e *eraser) workItems(ctx context.Context, out *Erasure) error {
+	n, err := e.exec(ctx, "erase work items", `UPDATE work_items SET address = '', instructions = '', note = ''
+WHERE lender = ? AND account_id = ? AND (address <> '' OR instructions <> '' OR note <> '')`, e.lender, e.id)
+	out.WorkItems = n
+	return err
 }

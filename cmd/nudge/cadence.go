@@ -251,6 +251,24 @@ func preview(w io.Writer, c *schedules.Cadence, pack *templates.Pack, profile *c
 	for i, r := range rows {
 		day := r.cycle.AddDays(r.step.Day)
 		preferred := day.In(loc, r.step.At.Hour, r.step.At.Minute)
+		if r.step.Channel == nudge.Task {
+			if i > 0 {
+				fmt.Fprintln(tw)
+			}
+			made := preferred
+			if r.step.Kind == nudge.WorkCallList {
+				made, _ = compliance.NextAllowed(profile, acct, nudge.Voice, preferred) // a call list waits for the call window
+			}
+			when := "no allowed time"
+			if !made.IsZero() {
+				when = made.In(loc).Format("2006-01-02 15:04 MST")
+			}
+			fmt.Fprintf(tw, "step\t%s (%s)\n", r.step.ID, r.heading)
+			fmt.Fprintf(tw, "date\t%s, preferred %s, work item made %s\n", day, r.step.At, when)
+			fmt.Fprintf(tw, "channel\ttask, kind %s\n", r.step.Kind)
+			fmt.Fprintf(tw, "instructions\t%s\n", indent(r.step.Instructions))
+			continue
+		}
 		sends := "no allowed time"
 		if t, err := compliance.NextAllowed(profile, acct, r.step.Channel, preferred); err == nil {
 			sends = t.In(loc).Format("2006-01-02 15:04 MST")

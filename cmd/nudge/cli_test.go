@@ -174,3 +174,14 @@ func TestMigrateAndVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "nudge dev\n", out)
 }
+
+func TestCadencePreviewTaskSteps(t *testing.T) {
+	t.Parallel()
+	out, _, err := runCLI(t, "cadence", "preview", "../../schedules/testdata/good/task-steps.yaml",
+		"--account", writeFile(t, "acct.json", anaDoc), "--at", "2026-05-20T12:00:00Z")
+	require.NoError(t, err)
+	require.Contains(t, out, "channel       task, kind call_list")
+	require.Contains(t, out, "instructions  Call the borrower; offer a payment plan.")
+	require.Contains(t, out, "work item made 2026-06-16 11:00 EDT", "a call list waits for the call window")
+	require.Contains(t, out, "kind repossession_review")
+}

@@ -390,6 +390,31 @@ func (rt *runtime) templateFor(ctx context.Context, r nudge.Reminder, ch nudge.C
 	return step.TemplateFor(ch), nil
 }
 
+// instructions returns the instructions of r's task step.
+func (rt *runtime) instructions(ctx context.Context, r nudge.Reminder) (string, error) {
+	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	if err != nil {
+		return "", err
+	}
+	step, _, ok := c.Step(r.Key.Step)
+	if !ok {
+		return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
+	}
+	return step.Instructions, nil
+}
+
+// workItems is what the console uses of work items: the store's queues
+// and the answer handler's completion.
+type workItems struct {
+	*store.DB
+	replies *response.Handler
+}
+
+// Complete implements ops.OpsWorkItems and api.WorkItems.
+func (w workItems) Complete(ctx context.Context, lender, id string, c nudge.WorkCompletion) (nudge.WorkItem, error) {
+	return w.replies.CompleteWorkItem(ctx, w.DB, lender, id, c)
+}
+
 // pipeline builds the worker's send pipeline.
 func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 	profiles := rt.profiles()
@@ -404,12 +429,15 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 			PayLink:     payment.LinkFor,
 		},
 		Senders:    rt.senders,
+		WorkItems:  rt.db,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
 		SenderRate: rt.senderRate,
 		EndMargins: map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
 		Clock:      rt.clock,
 		Logger:     rt.logger,
 		Metrics:    rt.metrics,
+		// A task step's work item carries the step's instructions.
+		Instructions: rt.instructions,
 	})
 }
 
@@ -485,6 +513,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
+		WorkItems: workItems{DB: rt.db, replies: rt.replies()},
 	})
 	if err != nil {
 		return nil, err
@@ -520,6 +549,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
 		Prices: prices, CureDays: rt.cfg.KPIs.CureDays,
+		WorkItems: workItems{DB: rt.db, replies: replies},
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }

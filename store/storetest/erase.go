@@ -384,6 +384,21 @@ func testErasureScan(t *testing.T, s nudge.Store) {
 			Detail: json.RawMessage(d), At: T0}))
 	}
 
+	// A work item about the voice number, completed with a note naming the
+	// borrower.
+	if wis, ok := s.(nudge.WorkItemStore); ok {
+		rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder(lender, id, "visit", T0)})
+		require.NoError(t, err)
+		require.Len(t, rs, 1)
+		_, err = wis.CreateWorkItem(ctx, nudge.WorkItem{Lender: lender, AccountID: id, ReminderID: rs[0].ID, Kind: nudge.WorkFieldVisit,
+			Instructions: "Visit " + scanName + " at home", Channel: nudge.Voice, Address: scanVoice, CreatedAt: T0},
+			nudge.Event{Lender: lender, AccountID: id, ReminderID: rs[0].ID, Kind: nudge.EventWorkItem, Action: "created", At: T0})
+		require.NoError(t, err)
+		_, _, err = wis.CompleteWorkItem(ctx, lender, "wi_"+strings.TrimPrefix(rs[0].ID, "rem_"),
+			nudge.WorkCompletion{Outcome: nudge.OutcomeRefused, Note: "met " + scanName + ", call " + scanFreeText, Actor: "key_1"}, T0)
+		require.NoError(t, err)
+	}
+
 	// Audit entries: about the account, about its addresses by hash and by
 	// address, and one that is not about the borrower at all.
 	for _, e := range []nudge.AuditEntry{

@@ -97,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"Feed", testFeed}, {"FeedConcurrentWriters", testFeedConcurrentWriters},
 		{"FeedErasure", testFeedErasure}, {"WebhookStore", testWebhookStore},
 		{"KPIs", testKPIs},
+		{"WorkItems", testWorkItems},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

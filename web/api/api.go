@@ -131,6 +131,9 @@ type API struct {
 	// (store.DefaultCureDays when zero).
 	Prices   kpi.Prices
 	CureDays int
+	// WorkItems lists and completes work items; nil leaves /v1/work-items
+	// answering 404.
+	WorkItems WorkItems
 }
 
 // Route is one route of the lender API.
@@ -185,7 +188,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
 		{Method: http.MethodGet, Path: "/v1/kpis", Role: nudge.RoleViewer, Summary: "KPIs over a range of days, grouped by dimensions (JSON or CSV)", handle: a.kpis},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
-	}, a.webhookRoutes()...)
+	}, append(a.webhookRoutes(), a.workItemRoutes()...)...)
 }
 
 // Register adds every route of the API to s.

@@ -22,6 +22,7 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/payment"
+	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -126,6 +127,7 @@ func setupAPI(t *testing.T, opts ...bundleOption) *apiBundle {
 		Store: db, Tasks: enq, Control: &dispatcher.Control{Store: db, Queue: enq, Clock: clock}, Pack: pack, Profiles: reg,
 		Cadences: schedules.NewLibrary(db, reg, copts...), CadenceOptions: copts, Clock: clock,
 		PublicURL: "https://nudge.example.com", Webhooks: db,
+		WorkItems: workItemsOf{DB: db, replies: &response.Handler{Store: db, Tasks: enq, Clock: clock}},
 	}
 	if b.api.Sealer, err = payment.NewSealer([]byte(strings.Repeat("k", 32))); err != nil {
 		t.Fatal(err)
@@ -451,6 +453,7 @@ func TestAPIRoutesAccess(t *testing.T) {
 	t.Parallel()
 	cases := routeCases()
 	maps.Copy(cases, webhookRouteCases())
+	maps.Copy(cases, workItemRouteCases())
 	routes := (&api.API{}).Routes()
 	for _, rt := range routes {
 		if rt.Role == "" {

@@ -177,6 +177,8 @@ type previewStepJSON struct {
 	Segments      int               `json:"segments,omitempty"`
 	Encoding      string            `json:"encoding,omitempty"`
 	Length        int               `json:"length,omitempty"`
+	// Kind is a task step's work item kind (its instructions are Text).
+	Kind string `json:"kind,omitempty"`
 }
 
 // previewCadence shows every step of a cadence version for one of the
@@ -238,6 +240,10 @@ func (a *API) previewCadence(c *call) error {
 	for _, r := range reminders {
 		step, _, _ := cad.Step(r.Key.Step)
 		day := r.Key.Cycle.AddDays(step.Day)
+		if step.Channel == nudge.Task {
+			steps = append(steps, taskPreview(profile, acct, step, r, day))
+			continue
+		}
 		d := templates.DataFor(acct, lender.Name, day)
 		d.Disclosure = profile.Collector == compliance.ThirdParty
 		d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
@@ -266,4 +272,21 @@ func (a *API) previewCadence(c *call) error {
 		"zones": zones, "at": now.Format(time.RFC3339), "steps": steps,
 	})
 	return nil
+}
+
+// taskPreview is a task step's preview: its kind and instructions, and when
+// the work item would be made (a call list waits for the call window).
+func taskPreview(profile *compliance.Profile, acct nudge.Account, step schedules.Step, r nudge.Reminder, day nudge.Date) previewStepJSON {
+	ps := previewStepJSON{Step: step.ID, BrokenPromise: r.BrokenPromise, Day: step.Day, Date: day.String(),
+		Preferred: r.DueAt.UTC(), Channel: nudge.Task, Kind: step.Kind, Text: step.Instructions}
+	if step.Kind != nudge.WorkCallList {
+		ps.SendsAt = ts(r.DueAt)
+		return ps
+	}
+	if t, err := compliance.NextAllowed(profile, acct, nudge.Voice, r.DueAt); err == nil {
+		ps.SendsAt = ts(t)
+	} else {
+		ps.NotSent = string(compliance.ReasonOf(err))
+	}
+	return ps
 }

@@ -111,6 +111,8 @@ type OpsConfig struct {
 	// jurisdiction; *schedules.Library is one. Nil orders the funnel by
 	// due time and counts such a lender's days in UTC.
 	Cadences OpsCadences
+	// WorkItems keeps the work items of task steps; nil hides /ops/tasks.
+	WorkItems OpsWorkItems
 	// Refresh is how often the overview and the lists refresh themselves
 	// in the browser (DefaultOpsRefresh when zero; negative turns it off).
 	Refresh time.Duration
@@ -179,7 +181,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		o.secure = true
 	}
 	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
-		"attempts", "decided", "optouts", "promises", "deadletters", "kpis"} {
+		"attempts", "decided", "optouts", "promises", "deadletters", "kpis", "tasks"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -215,6 +217,8 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/queue", o.page(o.queueView))
 	s.Handle("POST "+web.OpsPath+"/queue/reminders/{id}/{action}", o.page(o.reminderAction))
 	s.Handle("POST "+web.OpsPath+"/queue/pauses/{action}", o.page(o.pauseAction))
+	s.Handle("GET "+web.OpsPath+"/tasks", o.page(o.tasks))
+	s.Handle("POST "+web.OpsPath+"/tasks/{id}/{action}", o.page(o.taskAction))
 	s.Handle("GET "+web.OpsPath+"/dead-letters", o.page(o.deadLetters))
 	s.Handle("POST "+web.OpsPath+"/dead-letters/replay", o.page(o.replayDeadLetters))
 	if o.monitorFull != nil {
@@ -239,6 +243,8 @@ type opsView struct {
 	Message string
 	Next    string
 	Data    any
+	// WorkItems shows the work items page in the navigation.
+	WorkItems bool
 
 	// Lang is the page's language (one of opsLocales); Langs is the
 	// language menu.
@@ -309,7 +315,8 @@ func (o *Ops) page(fn pageFunc) http.Handler {
 				return
 			}
 		}
-		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform(), Now: o.now()}
+		v := &opsView{Key: p.Key, CSRF: p.CSRF, Queues: o.monitorFull != nil && p.Key.Platform(), Now: o.now(),
+			WorkItems: o.cfg.WorkItems != nil}
 		if err := o.actingLender(w, r, p, v); err != nil {
 			o.fail(w, r, p, err)
 			return
@@ -414,6 +421,7 @@ func (o *Ops) fail(w http.ResponseWriter, r *http.Request, p *opsPrincipal, err 
 	v := &opsView{Now: o.now()}
 	if p != nil {
 		v.Key, v.CSRF, v.Queues = p.Key, p.CSRF, o.monitorFull != nil && p.Key.Platform()
+		v.WorkItems = o.cfg.WorkItems != nil
 		v.Lender = nudge.Lender{ID: p.Lender, Name: p.Lender}
 		if l, err := o.cfg.Store.GetLender(r.Context(), p.Lender); err == nil {
 			v.Lender = l
