@@ -104,7 +104,7 @@ func TestPostEndsCycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, nudge.StatusPaid, acct.Status)
 	require.False(t, acct.HasHold(nudge.HoldPaymentClaimed))
-	require.Len(t, b.tasks.ids, 3, "the canceled reminder's task is deleted from each channel's queue")
+	require.Len(t, b.tasks.ids, len(nudge.Channels)+1, "the canceled reminder's task is deleted from each channel's queue and the work items' (tasks)")
 
 	events, err := b.db.Events(ctx, "acme", "A-1")
 	require.NoError(t, err)
