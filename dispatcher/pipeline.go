@@ -119,6 +119,10 @@ type PipelineConfig struct {
 	// rate; a rate of zero or less means unlimited.
 	Limiter    Limiter
 	SenderRate func(m *nudge.Message) (key string, perSecond float64)
+	// LenderRate is a lender's most sends a second on a channel (its
+	// fairness max_per_second); zero or less, or a nil func, means
+	// unlimited. Its bucket (LenderRateKey) is taken before the sender's.
+	LenderRate func(lender string, ch nudge.ChannelKind) float64
 	// RateBurst is the bucket size; default 1.
 	RateBurst int
 	// MaxRateWait is the longest in-process wait for a token.

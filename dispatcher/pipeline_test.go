@@ -511,6 +511,52 @@ func TestRateLimitStage(t *testing.T) {
 		a, _ = b.store.attempt(attID)
 		require.Equal(t, nudge.AttemptSent, a.Status)
 	})
+	t.Run("lender bucket before the sender's", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{}
+		var asked []string
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 10 }
+			c.LenderRate = func(lender string, ch nudge.ChannelKind) float64 {
+				asked = append(asked, lender+"/"+string(ch))
+				return 2
+			}
+		})
+		r := b.add("a1", nil, nil)
+		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+		require.Equal(t, []string{testLender + "/sms"}, asked)
+		require.Equal(t, []string{LenderRateKey(testLender, nudge.SMS), "s"}, lim.keys)
+		require.Equal(t, "lender:"+testLender+":sms", LenderRateKey(testLender, nudge.SMS))
+		require.Equal(t, 1, b.sms.Sent())
+	})
+	t.Run("lender over its rate is rescheduled before the sender's token", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{waits: []time.Duration{4 * time.Second}}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 10 }
+			c.LenderRate = func(string, nudge.ChannelKind) float64 { return 0.25 }
+		})
+		r := b.add("a1", nil, nil)
+		err := b.pipe.Process(context.Background(), r.ID)
+		require.ErrorIs(t, err, ErrRateLimited)
+		require.False(t, IsFailure(err))
+		require.Equal(t, []string{LenderRateKey(testLender, nudge.SMS)}, lim.keys, "the sender's bucket is not touched")
+		require.Equal(t, 0, b.sms.Count())
+	})
+	t.Run("no lender rate is unlimited", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.LenderRate = func(string, nudge.ChannelKind) float64 { return 0 }
+		})
+		r := b.add("a1", nil, nil)
+		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+		require.Empty(t, lim.keys)
+		require.Equal(t, 1, b.sms.Sent())
+	})
 }
 
 func TestRetryingAttemptClosedWhenSuppressed(t *testing.T) {
