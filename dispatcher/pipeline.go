@@ -88,6 +88,14 @@ type Limiter interface {
 	Take(ctx context.Context, key string, perSecond float64, burst int) (ok bool, wait time.Duration, err error)
 }
 
+// Reserver is a Limiter that can also reserve the next token within reach
+// (see RateLimiter.Reserve); the rate-limit stage prefers it, so that
+// tasks waiting for a busy sender are served first come first served
+// instead of racing for each token and being rescheduled when they lose.
+type Reserver interface {
+	Reserve(ctx context.Context, key string, perSecond float64, burst int, reach time.Duration) (ok bool, wait time.Duration, err error)
+}
+
 // Pipeline defaults.
 const (
 	// DefaultSendTimeout bounds one provider call.

@@ -44,7 +44,23 @@ func (p *Pipeline) rateLimit(ctx context.Context, j *job) (bool, error) {
 
 // takeToken takes one token from bucket key, refilled rate a second,
 // waiting in process up to MaxRateWait at a time, or returns a DelayError.
+// With a Reserver it reserves the next token within MaxRateWait and waits
+// for it, so that waiting tasks are served in turn.
 func (p *Pipeline) takeToken(ctx context.Context, key string, rate float64) error {
+	if r, ok := p.cfg.Limiter.(Reserver); ok {
+		ok, wait, err := r.Reserve(ctx, key, rate, p.cfg.RateBurst, p.cfg.MaxRateWait)
+		switch {
+		case err != nil:
+			return fmt.Errorf("take send token: %w", err)
+		case !ok:
+			return &DelayError{Kind: ErrRateLimited, Delay: wait}
+		case wait > 0:
+			if err := p.sleep(ctx, wait); err != nil {
+				return fmt.Errorf("wait for send token: %w", err)
+			}
+		}
+		return nil
+	}
 	for range maxRateRounds {
 		ok, wait, err := p.cfg.Limiter.Take(ctx, key, rate, p.cfg.RateBurst)
 		if err != nil {
