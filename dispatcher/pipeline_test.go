@@ -511,7 +511,7 @@ func TestRateLimitStage(t *testing.T) {
 		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
 		require.Equal(t, []time.Duration{400 * time.Millisecond}, b.sleeps)
 		require.Equal(t, []string{"s"}, lim.keys, "reserved once, not taken again")
-		require.Equal(t, []time.Duration{DefaultMaxRateWait}, lim.reach)
+		require.Equal(t, []time.Duration{maxRateRounds * DefaultMaxRateWait}, lim.reach)
 		require.Equal(t, 1, b.sms.Sent())
 	})
 	t.Run("no token within reach reschedules", func(t *testing.T) {

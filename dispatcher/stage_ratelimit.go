@@ -44,11 +44,14 @@ func (p *Pipeline) rateLimit(ctx context.Context, j *job) (bool, error) {
 
 // takeToken takes one token from bucket key, refilled rate a second,
 // waiting in process up to MaxRateWait at a time, or returns a DelayError.
-// With a Reserver it reserves the next token within MaxRateWait and waits
-// for it, so that waiting tasks are served in turn.
+// With a Reserver it reserves the next token within maxRateRounds ×
+// MaxRateWait (the longest the take loop may wait) and waits for it, so
+// that waiting tasks are served in turn; a slow sender (one call a second)
+// keeps as many tasks waiting for it as before, and so never idles while
+// tasks are due.
 func (p *Pipeline) takeToken(ctx context.Context, key string, rate float64) error {
 	if r, ok := p.cfg.Limiter.(Reserver); ok {
-		ok, wait, err := r.Reserve(ctx, key, rate, p.cfg.RateBurst, p.cfg.MaxRateWait)
+		ok, wait, err := r.Reserve(ctx, key, rate, p.cfg.RateBurst, maxRateRounds*p.cfg.MaxRateWait)
 		switch {
 		case err != nil:
 			return fmt.Errorf("take send token: %w", err)
