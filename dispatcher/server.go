@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/nudgehq/nudge"
 )
 
 // Server defaults.
@@ -48,6 +51,9 @@ type ServerConfig struct {
 	// LenderWeight gives a lender's weight (its fairness weight); nil or
 	// a result below 1 means DefaultLenderWeight.
 	LenderWeight func(lender string) int
+	// Lenders are served from the start on every channel, before their
+	// queues are discovered (the configured lenders).
+	Lenders []string
 	// DiscoverEvery is how often the queues are discovered; default
 	// DefaultDiscoverEvery.
 	DiscoverEvery time.Duration
@@ -97,6 +103,10 @@ type Server struct {
 	mu      sync.Mutex
 	cur     *asynq.Server
 	weights map[string]int
+	// known are the lender queues served so far: a queue stays served after
+	// Redis lost asynq:queues (a flush, a failover without persistence)
+	// until the Enqueuer announces it again.
+	known   map[string]bool
 	closed  bool
 	stop    chan struct{}
 	retired sync.WaitGroup // old servers shutting down
@@ -109,7 +119,15 @@ func NewServer(rdb redis.UniversalClient, reminders asynq.Handler, cfg ServerCon
 	mux.Handle(TypeReminderSMS, reminders)
 	mux.Handle(TypeReminderVoice, reminders)
 	mux.Handle(TypeReminderEmail, reminders)
-	return &Server{rdb: rdb, cfg: cfg.WithDefaults(), mux: mux, stop: make(chan struct{})}
+	s := &Server{rdb: rdb, cfg: cfg.WithDefaults(), mux: mux, stop: make(chan struct{}), known: map[string]bool{}}
+	for _, l := range s.cfg.Lenders {
+		for _, ch := range nudge.Channels {
+			if q, err := QueueFor(ch, l); err == nil {
+				s.known[q] = true
+			}
+		}
+	}
+	return s
 }
 
 // newAsynq returns an Asynq server over the queues weighted as given.
@@ -149,8 +167,9 @@ func (s *Server) Queues() map[string]int {
 }
 
 // discover returns the queues to serve: the fixed ones, or those Asynq knows
-// weighted by QueueWeights. When the set cannot be read it returns the
-// current weights (or those of no lender queue before the first start).
+// and those served before (and the configured lenders'), weighted by
+// QueueWeights. When the set cannot be read it returns the current weights
+// (or those of the queues known so far before the first start).
 func (s *Server) discover(ctx context.Context) map[string]int {
 	if len(s.cfg.Queues) > 0 {
 		return s.cfg.Queues
@@ -162,7 +181,15 @@ func (s *Server) discover(ctx context.Context) map[string]int {
 			return cur
 		}
 	}
-	return QueueWeights(names, s.cfg.LenderWeight)
+	s.mu.Lock()
+	for _, n := range names {
+		if _, _, ok := ParseQueue(n); ok {
+			s.known[n] = true
+		}
+	}
+	all := slices.Sorted(maps.Keys(s.known))
+	s.mu.Unlock()
+	return QueueWeights(all, s.cfg.LenderWeight)
 }
 
 // Run processes tasks until ctx is done, then shuts down: it stops taking

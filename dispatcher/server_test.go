@@ -198,7 +198,8 @@ func TestServerDiscoversLaterQueues(t *testing.T) {
 			}
 			return 1
 		},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Lenders: []string{lender + "-cfg"},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -210,6 +211,7 @@ func TestServerDiscoversLaterQueues(t *testing.T) {
 	require.Eventually(t, func() bool { return got("early-1") == early }, 10*time.Second, 20*time.Millisecond,
 		"the queue that existed at the start is served")
 	require.NotContains(t, srv.Queues(), late, "not created yet")
+	require.Equal(t, DefaultQueues[QueueVoice], srv.Queues()[QueueVoice+":"+lender+"-cfg"], "a configured lender is served from the start")
 
 	enqueue(late, "late-1")
 	require.Eventually(t, func() bool { return got("late-1") == late }, 10*time.Second, 20*time.Millisecond,
@@ -222,4 +224,12 @@ func TestServerDiscoversLaterQueues(t *testing.T) {
 	enqueue(early, "early-2")
 	require.Eventually(t, func() bool { return got("early-2") == early }, 10*time.Second, 20*time.Millisecond,
 		"the new server still serves the old queues")
+
+	// Redis loses the set; the client does not announce the queue again
+	// (it did once), yet the worker goes on serving it.
+	require.NoError(t, rdb.SRem(ctx, asynqQueues, late).Err())
+	time.Sleep(150 * time.Millisecond) // three discoveries
+	enqueue(late, "late-2")
+	require.Eventually(t, func() bool { return got("late-2") == late }, 10*time.Second, 20*time.Millisecond,
+		"a queue served before is still served after the set lost it")
 }

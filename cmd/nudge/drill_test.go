@@ -19,7 +19,7 @@ const redisDBDrill = 8
 
 // redisDBFairness is the database the fairness drill uses, apart from
 // redisDBDrill so that it runs beside TestDrills.
-const redisDBFairness = 7
+const redisDBFairness = 6
 
 // TestDrills runs, at a reduced size, the reliability drills that fit in CI
 // time: provider bursts and faults, webhooks, replicas, worker kills and,

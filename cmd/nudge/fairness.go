@@ -58,3 +58,15 @@ func lenderFairness(lenders []LenderConfig) (weight func(string) int, rate func(
 	}
 	return func(l string) int { return weights[l] }, func(l string, _ nudge.ChannelKind) float64 { return rates[l] }, nil
 }
+
+// lenderIDs returns the configured lenders' ids, whose queues the worker
+// serves from its start.
+func lenderIDs(lenders []LenderConfig) []string {
+	out := make([]string, 0, len(lenders))
+	for _, lc := range lenders {
+		if lc.ID != "" {
+			out = append(out, lc.ID)
+		}
+	}
+	return out
+}

@@ -70,6 +70,7 @@ lenders:
 	require.Zero(t, weight("plain"), "unset: the dispatcher's default")
 	require.InDelta(t, 50.0, rate("big", nudge.SMS), 0)
 	require.Zero(t, rate("small", nudge.SMS), "no cap")
+	require.Equal(t, []string{"big", "small", "plain"}, lenderIDs(cfg.Lenders))
 
 	cfg.Lenders[2].Fairness.Weight = 1000
 	_, _, err = lenderFairness(cfg.Lenders)

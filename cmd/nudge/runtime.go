@@ -551,7 +551,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 	}
 	srv := dispatcher.NewServer(rt.rdb, p, dispatcher.ServerConfig{
 		Concurrency: rt.cfg.Worker.Concurrency, ShutdownTimeout: rt.cfg.Worker.ShutdownTimeout, Logger: rt.logger,
-		LenderWeight: weight, DiscoverEvery: rt.cfg.Worker.DiscoverEvery,
+		LenderWeight: weight, DiscoverEvery: rt.cfg.Worker.DiscoverEvery, Lenders: lenderIDs(rt.cfg.Lenders),
 	})
 	return srv.Run(ctx)
 }
