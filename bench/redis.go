@@ -99,9 +99,10 @@ func measureEvalSHA(ctx context.Context, e *env, n int) (EvalResult, error) {
 		Method: fmt.Sprintf("go-redis EVALSHA loop, %d clients (redis-benchmark not on PATH)", clients)}, nil
 }
 
-// rawReminder is a stand-in reminder whose task a do-nothing handler works off.
-func rawReminder(i int) nudge.Reminder {
-	return nudge.Reminder{ID: fmt.Sprintf("rem_raw_%07d", i), Channel: nudge.SMS}
+// rawReminder is a stand-in reminder of lender whose task a do-nothing
+// handler works off (on the lender's queue, as a real reminder's).
+func rawReminder(lender string, i int) nudge.Reminder {
+	return nudge.Reminder{ID: fmt.Sprintf("rem_raw_%07d", i), Key: nudge.ReminderKey{Lender: lender}, Channel: nudge.SMS}
 }
 
 // enqueueRaw enqueues n stand-in reminders one after another, as the
@@ -111,7 +112,7 @@ func enqueueRaw(ctx context.Context, e *env, n int) (time.Duration, error) {
 	enq := dispatcher.NewEnqueuer(e.rdb, dispatcher.EnqueuerConfig{Clock: e.clock})
 	start := time.Now()
 	for i := range n {
-		if err := enq.Enqueue(ctx, rawReminder(i), e.clock.Now()); err != nil {
+		if err := enq.Enqueue(ctx, rawReminder(e.lender, i), e.clock.Now()); err != nil {
 			return 0, err
 		}
 	}
@@ -144,7 +145,7 @@ func measureRedisMemory(ctx context.Context, e *env, n int) (MemoryResult, error
 	enq := dispatcher.NewEnqueuer(e.rdb, dispatcher.EnqueuerConfig{Clock: e.clock})
 	at := e.clock.Now().Add(time.Hour)
 	for i := range n {
-		r := nudge.Reminder{ID: fmt.Sprintf("rem_%s_q%07d", e.lender, i), Channel: nudge.SMS}
+		r := nudge.Reminder{ID: fmt.Sprintf("rem_%s_q%07d", e.lender, i), Key: nudge.ReminderKey{Lender: e.lender}, Channel: nudge.SMS}
 		if err := enq.Enqueue(ctx, r, at); err != nil {
 			return res, err
 		}

@@ -19,7 +19,7 @@ type ReminderCanceler interface {
 
 // TaskCanceler deletes queued tasks; *Enqueuer is one.
 type TaskCanceler interface {
-	Cancel(ctx context.Context, ch nudge.ChannelKind, ids ...string) error
+	Cancel(ctx context.Context, lender string, ch nudge.ChannelKind, ids ...string) error
 }
 
 // CancelAccount cancels every reminder of the account that is not yet final,
@@ -43,11 +43,11 @@ func CancelAccount(ctx context.Context, store ReminderCanceler, enq TaskCanceler
 			errs = append(errs, fmt.Errorf("record cancellation of reminder %s: %w", id, err))
 		}
 	}
-	// The store returns ids only; a reminder's task sits on its channel's
-	// queue, so look on each (a missing task costs one round trip), and on
-	// the queue of task steps.
+	// The store returns ids only; a reminder's task sits on the lender's
+	// queue of its channel, so look on each (a missing task costs one round
+	// trip), and on the lender's queue of task steps.
 	for _, ch := range append(slices.Clone(nudge.Channels), nudge.Task) {
-		if err := enq.Cancel(ctx, ch, ids...); err != nil {
+		if err := enq.Cancel(ctx, lender, ch, ids...); err != nil {
 			errs = append(errs, err)
 		}
 	}

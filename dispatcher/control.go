@@ -102,7 +102,7 @@ func (c *Control) Cancel(ctx context.Context, lender, id, actor, why string) (nu
 	if err := c.record(ctx, r, ActionCancel, actor, why, now); err != nil {
 		return r, err
 	}
-	if err := c.Queue.Cancel(ctx, r.Channel, id); err != nil {
+	if err := c.Queue.Cancel(ctx, lender, r.Channel, id); err != nil {
 		return r, err
 	}
 	r.Status, r.Reason = nudge.ReminderCanceled, nudge.ReasonCanceled

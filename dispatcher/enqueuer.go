@@ -88,7 +88,7 @@ func NewEnqueuer(rdb redis.UniversalClient, cfg EnqueuerConfig) *Enqueuer {
 // Inspector returns the Asynq inspector, for dashboards and tests.
 func (e *Enqueuer) Inspector() *asynq.Inspector { return e.inspector }
 
-// Enqueue puts r on its channel's queue to run at processAt, with the
+// Enqueue puts r on its lender's queue for its channel (QueueFor) to run at processAt, with the
 // reminder id as TaskID. A task with that id already queued means another
 // replica got there first: that is success. A task with that id left in the
 // archive (its retries used up) or kept after it completed is replaced, so
@@ -99,7 +99,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 	if err != nil {
 		return fmt.Errorf("enqueue reminder %s: %w", r.ID, err)
 	}
-	queue, err := QueueFor(r.Channel)
+	queue, err := QueueFor(r.Channel, r.Key.Lender)
 	if err != nil {
 		return fmt.Errorf("enqueue reminder %s: %w", r.ID, err)
 	}
@@ -137,21 +137,29 @@ func (e *Enqueuer) Enqueue(ctx context.Context, r nudge.Reminder, processAt time
 	return nil
 }
 
-// Cancel deletes the queued (pending, scheduled or retrying) tasks of the
-// reminders ids on channel ch's queue. Tasks that are missing or running are
-// left alone: a running task re-checks the account before it sends.
-func (e *Enqueuer) Cancel(ctx context.Context, ch nudge.ChannelKind, ids ...string) error {
-	queue, err := QueueFor(ch)
+// Cancel deletes the queued (pending, scheduled or retrying) tasks of
+// lender's reminders ids on channel ch: on the lender's queue, and on the
+// channel's legacy shared queue where tasks enqueued before per-lender
+// queues may still wait. Tasks that are missing or running are left alone:
+// a running task re-checks the account before it sends.
+func (e *Enqueuer) Cancel(ctx context.Context, lender string, ch nudge.ChannelKind, ids ...string) error {
+	own, err := QueueFor(ch, lender)
+	if err != nil {
+		return fmt.Errorf("cancel tasks: %w", err)
+	}
+	legacy, err := ChannelQueue(ch)
 	if err != nil {
 		return fmt.Errorf("cancel tasks: %w", err)
 	}
 	var errs []error
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("cancel tasks on %s: %w", queue, err)
-		}
-		if err := e.inspector.DeleteTask(queue, id); err != nil && !e.ignorableDelete(queue, id, err) {
-			errs = append(errs, fmt.Errorf("cancel task %s on %s: %w", id, queue, err))
+	for _, queue := range []string{own, legacy} {
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("cancel tasks on %s: %w", queue, err)
+			}
+			if err := e.inspector.DeleteTask(queue, id); err != nil && !e.ignorableDelete(queue, id, err) {
+				errs = append(errs, fmt.Errorf("cancel task %s on %s: %w", id, queue, err))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -26,7 +26,7 @@ func TestEnqueueTaskOptions(t *testing.T) {
 	at := time.Now().Add(time.Hour).Truncate(time.Second)
 
 	require.NoError(t, enq.Enqueue(context.Background(), r, at))
-	info, err := enq.Inspector().GetTaskInfo(QueueVoice, r.ID)
+	info, err := enq.Inspector().GetTaskInfo(QueueVoice+":"+testLender, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, TypeReminderVoice, info.Type)
 	require.Equal(t, asynq.TaskStateScheduled, info.State)
@@ -46,10 +46,10 @@ func TestEnqueueConflictIsSuccess(t *testing.T) {
 	first := time.Now().Add(time.Hour).Truncate(time.Second)
 	require.NoError(t, enq.Enqueue(context.Background(), r, first))
 	require.NoError(t, enq.Enqueue(context.Background(), r, first.Add(time.Hour)), "another replica got there first")
-	info, err := enq.Inspector().GetTaskInfo(QueueSMS, r.ID)
+	info, err := enq.Inspector().GetTaskInfo(QueueSMS+":"+testLender, r.ID)
 	require.NoError(t, err)
 	require.True(t, first.Equal(info.NextProcessAt), "the first task stays")
-	pending, err := enq.Inspector().ListScheduledTasks(QueueSMS)
+	pending, err := enq.Inspector().ListScheduledTasks(QueueSMS + ":" + testLender)
 	require.NoError(t, err)
 	n := 0
 	for _, ti := range pending {
@@ -65,10 +65,10 @@ func TestEnqueueReplacesArchivedTask(t *testing.T) {
 	enq := NewEnqueuer(testRedis(t, false), EnqueuerConfig{})
 	r := testReminder(uniqueAccount(t), "day1")
 	require.NoError(t, enq.Enqueue(context.Background(), r, time.Now().Add(time.Hour)))
-	require.NoError(t, enq.Inspector().ArchiveTask(QueueSMS, r.ID))
+	require.NoError(t, enq.Inspector().ArchiveTask(QueueSMS+":"+testLender, r.ID))
 
 	require.NoError(t, enq.Enqueue(context.Background(), r, time.Now().Add(2*time.Hour)))
-	info, err := enq.Inspector().GetTaskInfo(QueueSMS, r.ID)
+	info, err := enq.Inspector().GetTaskInfo(QueueSMS+":"+testLender, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, asynq.TaskStateScheduled, info.State)
 }
@@ -113,12 +113,12 @@ func TestCancelAccountDeletesQueuedTasks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
 	for i, ch := range []nudge.ChannelKind{nudge.SMS, nudge.Email, nudge.Voice} {
-		q, _ := QueueFor(ch)
+		q, _ := QueueFor(ch, testLender)
 		_, err := enq.Inspector().GetTaskInfo(q, ids[i])
 		require.ErrorIs(t, err, asynq.ErrTaskNotFound, "task of %s", ch)
 		require.Equal(t, nudge.ReminderCanceled, store.reminder(ids[i]).Status)
 	}
-	_, err = enq.Inspector().GetTaskInfo(QueueSMS, keep.ID)
+	_, err = enq.Inspector().GetTaskInfo(QueueSMS+":"+testLender, keep.ID)
 	require.NoError(t, err, "other accounts keep their tasks")
 	require.Equal(t, nudge.ReminderSent, store.reminder(done.ID).Status)
 	events := store.eventsOf(nudge.EventCanceled)
@@ -133,8 +133,8 @@ func TestCancelAccountDeletesQueuedTasks(t *testing.T) {
 func TestCancelIgnoresMissingTasks(t *testing.T) {
 	t.Parallel()
 	enq := NewEnqueuer(testRedis(t, false), EnqueuerConfig{})
-	require.NoError(t, enq.Cancel(context.Background(), nudge.SMS, "rem_never_enqueued"))
-	require.ErrorContains(t, enq.Cancel(context.Background(), "fax", "x"), "fax")
+	require.NoError(t, enq.Cancel(context.Background(), testLender, nudge.SMS, "rem_never_enqueued"))
+	require.ErrorContains(t, enq.Cancel(context.Background(), testLender, "fax", "x"), "fax")
 }
 
 func TestCancelAfterRedisLostItsQueues(t *testing.T) {
@@ -154,7 +154,7 @@ func TestCancelAfterRedisLostItsQueues(t *testing.T) {
 	clock.Advance(time.Minute)
 	again := testReminder(acct, "day2")
 	require.NoError(t, enq.Enqueue(ctx, again, clock.Now().Add(time.Hour)))
-	require.NoError(t, enq.Cancel(ctx, nudge.SMS, again.ID))
-	_, err := enq.Inspector().GetTaskInfo(QueueSMS, again.ID)
+	require.NoError(t, enq.Cancel(ctx, testLender, nudge.SMS, again.ID))
+	_, err := enq.Inspector().GetTaskInfo(QueueSMS+":"+testLender, again.ID)
 	require.ErrorIs(t, err, asynq.ErrTaskNotFound, "the task re-enqueued after the flush can be cancelled")
 }

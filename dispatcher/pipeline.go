@@ -88,6 +88,14 @@ type Limiter interface {
 	Take(ctx context.Context, key string, perSecond float64, burst int) (ok bool, wait time.Duration, err error)
 }
 
+// Reserver is a Limiter that can also reserve the next token within reach
+// (see RateLimiter.Reserve); the rate-limit stage prefers it, so that
+// tasks waiting for a busy sender are served first come first served
+// instead of racing for each token and being rescheduled when they lose.
+type Reserver interface {
+	Reserve(ctx context.Context, key string, perSecond float64, burst int, reach time.Duration) (ok bool, wait time.Duration, err error)
+}
+
 // Pipeline defaults.
 const (
 	// DefaultSendTimeout bounds one provider call.
@@ -125,6 +133,10 @@ type PipelineConfig struct {
 	// rate; a rate of zero or less means unlimited.
 	Limiter    Limiter
 	SenderRate func(m *nudge.Message) (key string, perSecond float64)
+	// LenderRate is a lender's most sends a second on a channel (its
+	// fairness max_per_second); zero or less, or a nil func, means
+	// unlimited. Its bucket (LenderRateKey) is taken before the sender's.
+	LenderRate func(lender string, ch nudge.ChannelKind) float64
 	// RateBurst is the bucket size; default 1.
 	RateBurst int
 	// MaxRateWait is the longest in-process wait for a token.

@@ -489,8 +489,60 @@ func (l *fakeLimiter) Take(_ context.Context, key string, _ float64, _ int) (boo
 	return w == 0, w, nil
 }
 
+// fakeReserver is a Limiter that reserves: each Reserve answers the next of
+// its answers.
+type fakeReserver struct {
+	fakeLimiter
+	answers []reservation
+	reach   []time.Duration
+}
+
+type reservation struct {
+	ok   bool
+	wait time.Duration
+}
+
+func (l *fakeReserver) Reserve(_ context.Context, key string, _ float64, _ int, reach time.Duration) (bool, time.Duration, error) {
+	l.keys = append(l.keys, key)
+	l.reach = append(l.reach, reach)
+	if len(l.answers) == 0 {
+		return true, 0, nil
+	}
+	a := l.answers[0]
+	l.answers = l.answers[1:]
+	return a.ok, a.wait, nil
+}
+
 func TestRateLimitStage(t *testing.T) {
 	t.Parallel()
+	t.Run("reserved token waited for in process", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeReserver{answers: []reservation{{ok: true, wait: 400 * time.Millisecond}}}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 3 }
+		})
+		r := b.add("a1", nil, nil)
+		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+		require.Equal(t, []time.Duration{400 * time.Millisecond}, b.sleeps)
+		require.Equal(t, []string{"s"}, lim.keys, "reserved once, not taken again")
+		require.Equal(t, []time.Duration{maxRateRounds * DefaultMaxRateWait}, lim.reach)
+		require.Equal(t, 1, b.sms.Sent())
+	})
+	t.Run("no token within reach reschedules", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeReserver{answers: []reservation{{ok: false, wait: 3 * time.Second}}}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 3 }
+		})
+		r := b.add("a1", nil, nil)
+		err := b.pipe.Process(context.Background(), r.ID)
+		require.ErrorIs(t, err, ErrRateLimited)
+		require.False(t, IsFailure(err))
+		require.Empty(t, b.sleeps)
+		require.Equal(t, 0, b.sms.Count())
+	})
 	t.Run("short wait in process", func(t *testing.T) {
 		t.Parallel()
 		lim := &fakeLimiter{waits: []time.Duration{300 * time.Millisecond}}
@@ -525,6 +577,52 @@ func TestRateLimitStage(t *testing.T) {
 		require.Equal(t, 1, b.sms.CallsFor(attID))
 		a, _ = b.store.attempt(attID)
 		require.Equal(t, nudge.AttemptSent, a.Status)
+	})
+	t.Run("lender bucket before the sender's", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{}
+		var asked []string
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 10 }
+			c.LenderRate = func(lender string, ch nudge.ChannelKind) float64 {
+				asked = append(asked, lender+"/"+string(ch))
+				return 2
+			}
+		})
+		r := b.add("a1", nil, nil)
+		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+		require.Equal(t, []string{testLender + "/sms"}, asked)
+		require.Equal(t, []string{LenderRateKey(testLender, nudge.SMS), "s"}, lim.keys)
+		require.Equal(t, "lender:"+testLender+":sms", LenderRateKey(testLender, nudge.SMS))
+		require.Equal(t, 1, b.sms.Sent())
+	})
+	t.Run("lender over its rate is rescheduled before the sender's token", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{waits: []time.Duration{4 * time.Second}}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.SenderRate = func(*nudge.Message) (string, float64) { return "s", 10 }
+			c.LenderRate = func(string, nudge.ChannelKind) float64 { return 0.25 }
+		})
+		r := b.add("a1", nil, nil)
+		err := b.pipe.Process(context.Background(), r.ID)
+		require.ErrorIs(t, err, ErrRateLimited)
+		require.False(t, IsFailure(err))
+		require.Equal(t, []string{LenderRateKey(testLender, nudge.SMS)}, lim.keys, "the sender's bucket is not touched")
+		require.Equal(t, 0, b.sms.Count())
+	})
+	t.Run("no lender rate is unlimited", func(t *testing.T) {
+		t.Parallel()
+		lim := &fakeLimiter{}
+		b := setup(t, func(c *PipelineConfig) {
+			c.Limiter = lim
+			c.LenderRate = func(string, nudge.ChannelKind) float64 { return 0 }
+		})
+		r := b.add("a1", nil, nil)
+		require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+		require.Empty(t, lim.keys)
+		require.Equal(t, 1, b.sms.Sent())
 	})
 }
 

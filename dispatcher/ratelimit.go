@@ -18,12 +18,17 @@ const RateKeyPrefix = "nudge:rate:"
 
 // tokenBucket refills rate tokens per second up to burst and takes one.
 // KEYS[1] bucket; ARGV[1] tokens per second; ARGV[2] burst; ARGV[3] now in
-// microseconds, or empty to use the Redis server's TIME.
-// It returns {1, 0} when a token was taken, or {0, wait in microseconds}.
+// microseconds, or empty to use the Redis server's TIME; ARGV[4] the longest
+// wait in microseconds the caller accepts for a reserved token (0: none).
+// It returns {1, 0} when a token was taken, {1, wait} when the next free
+// token was reserved for the caller, who sends after wait (the bucket goes
+// below zero: later callers wait behind it, first come first served), or
+// {0, wait} when none was within reach.
 var tokenBucket = redis.NewScript(`
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local reach = tonumber(ARGV[4]) or 0
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -46,9 +51,13 @@ if tokens >= 1 then
   ok = 1
 else
   wait = math.ceil((1 - tokens) * 1000000 / rate)
+  if wait <= reach then
+    tokens = tokens - 1
+    ok = 1
+  end
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%d', ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return {ok, wait}
 `)
 
@@ -68,6 +77,7 @@ type (
 		key       string
 		perSecond float64
 		burst     int
+		reach     time.Duration
 	}
 	taken struct {
 		ok   bool
@@ -89,11 +99,27 @@ func NewRateLimiter(rdb redis.UniversalClient, clock nudge.Clock) *RateLimiter {
 // second and holds at most burst. It reports whether a token was taken and,
 // when not, how long until one will be available.
 func (l *RateLimiter) Take(ctx context.Context, key string, perSecond float64, burst int) (bool, time.Duration, error) {
-	if perSecond <= 0 || math.IsInf(perSecond, 0) || math.IsNaN(perSecond) {
-		return false, 0, fmt.Errorf("rate limit %q: rate %v per second must be positive and finite", key, perSecond)
+	return l.take(ctx, take{key: key, perSecond: perSecond, burst: max(burst, 1)})
+}
+
+// Reserve takes one token from the bucket key as Take does or, when there is
+// none now, reserves the next one not yet promised if it comes within
+// reach: it then reports true and the wait, after which the token is the
+// caller's to use. Reservations are served in the order they were made, so
+// under contention no caller loses the race for a token again and again;
+// the rate still holds, since every reserved token is one the bucket will
+// have refilled by then. A false answer took nothing and gives the wait for
+// the next free token.
+func (l *RateLimiter) Reserve(ctx context.Context, key string, perSecond float64, burst int, reach time.Duration) (bool, time.Duration, error) {
+	return l.take(ctx, take{key: key, perSecond: perSecond, burst: max(burst, 1), reach: max(reach, 0)})
+}
+
+func (l *RateLimiter) take(ctx context.Context, t take) (bool, time.Duration, error) {
+	if t.perSecond <= 0 || math.IsInf(t.perSecond, 0) || math.IsNaN(t.perSecond) {
+		return false, 0, fmt.Errorf("rate limit %q: rate %v per second must be positive and finite", t.key, t.perSecond)
 	}
-	t := l.takes.Do(ctx, take{key: key, perSecond: perSecond, burst: max(burst, 1)})
-	return t.ok, t.wait, t.err
+	r := l.takes.Do(ctx, t)
+	return r.ok, r.wait, r.err
 }
 
 // run runs the script for every take in one pipeline; a take that finds the
@@ -104,7 +130,7 @@ func (l *RateLimiter) run(ctx context.Context, takes []take) []taken {
 		now = strconv.FormatInt(l.clock.Now().UnixMicro(), 10)
 	}
 	args := func(t take) (keys []string, argv []any) {
-		return []string{RateKeyPrefix + t.key}, []any{strconv.FormatFloat(t.perSecond, 'f', -1, 64), t.burst, now}
+		return []string{RateKeyPrefix + t.key}, []any{strconv.FormatFloat(t.perSecond, 'f', -1, 64), t.burst, now, t.reach.Microseconds()}
 	}
 	cmds := make([]*redis.Cmd, len(takes))
 	pipe := l.rdb.Pipeline()

@@ -128,3 +128,38 @@ func TestRateLimiterScriptFlushed(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, int64(9), granted.Load(), "the burst of ten, one taken before the flush")
 }
+
+// TestRateLimiterReserve: reservations are handed out in turn, each at
+// its own instant a token's refill apart, never beyond the reach, and the
+// rate holds over the instants at which the tokens are used.
+func TestRateLimiterReserve(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t, false)
+	clock := nudge.NewFixedClock(noon)
+	lim := NewRateLimiter(rdb, clock)
+	key := fmt.Sprintf("reserve-%d", time.Now().UnixNano())
+	ctx := context.Background()
+	var uses []time.Duration
+	for range 11 {
+		ok, wait, err := lim.Reserve(ctx, key, 10, 1, time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+		uses = append(uses, wait)
+	}
+	for i, w := range uses {
+		require.Equal(t, time.Duration(i)*100*time.Millisecond, w, "reservation %d", i)
+	}
+	ok, wait, err := lim.Reserve(ctx, key, 10, 1, time.Second)
+	require.NoError(t, err)
+	require.False(t, ok, "the next free token is beyond the reach")
+	require.Equal(t, 1100*time.Millisecond, wait)
+	ok, _, err = lim.Take(ctx, key, 10, 1)
+	require.NoError(t, err)
+	require.False(t, ok, "a plain take does not jump the reservations")
+
+	clock.Advance(1100 * time.Millisecond)
+	ok, wait, err = lim.Reserve(ctx, key, 10, 1, 0)
+	require.NoError(t, err)
+	require.True(t, ok, "once every reserved token has refilled, the next is free")
+	require.Zero(t, wait)
+}

@@ -21,8 +21,8 @@ import (
 // to a function.
 type queueFunc func(r nudge.Reminder)
 
-func (f queueFunc) Enqueue(_ context.Context, r nudge.Reminder, _ time.Time) error { f(r); return nil }
-func (f queueFunc) Cancel(context.Context, nudge.ChannelKind, ...string) error     { return nil }
+func (f queueFunc) Enqueue(_ context.Context, r nudge.Reminder, _ time.Time) error     { f(r); return nil }
+func (f queueFunc) Cancel(context.Context, string, nudge.ChannelKind, ...string) error { return nil }
 
 // TestReplayRunsTheWholePipelineAgain fails a reminder for real (the
 // provider refuses the sender number before accepting it), replays it, and

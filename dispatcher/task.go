@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 
@@ -69,8 +70,27 @@ func TaskType(c nudge.ChannelKind) (string, error) {
 	return "", fmt.Errorf("no task type for channel %q", c)
 }
 
-// QueueFor returns the queue for reminders on channel c.
-func QueueFor(c nudge.ChannelKind) (string, error) {
+// QueueFor returns the queue for lender's reminders on channel c:
+// "<channel>:<lender>", such as "sms:acme". Each lender has a queue of its
+// own per channel, so one lender's backlog is not a list another lender's
+// reminders wait behind; the worker discovers the queues at run time and
+// weighs them (see QueueWeights and docs/fairness.md).
+func QueueFor(c nudge.ChannelKind, lender string) (string, error) {
+	base, err := ChannelQueue(c)
+	if err != nil {
+		return "", err
+	}
+	if lender == "" {
+		return "", fmt.Errorf("no queue for channel %q: empty lender", c)
+	}
+	return base + ":" + lender, nil
+}
+
+// ChannelQueue returns the channel's shared queue ("sms", "voice",
+// "email"): where reminders went before each lender had queues of its own.
+// Workers still drain it, and cancellation still looks there, so tasks
+// enqueued before an upgrade are neither stranded nor uncancellable.
+func ChannelQueue(c nudge.ChannelKind) (string, error) {
 	switch c {
 	case nudge.SMS:
 		return QueueSMS, nil
@@ -82,6 +102,20 @@ func QueueFor(c nudge.ChannelKind) (string, error) {
 		return QueueTasks, nil
 	}
 	return "", fmt.Errorf("no queue for channel %q", c)
+}
+
+// ParseQueue splits a lender's queue name made by QueueFor into its channel
+// queue ("sms", "voice", "email") and lender. It reports false for any other
+// name (critical, the legacy channel queues, queues of other software).
+func ParseQueue(name string) (channel, lender string, ok bool) {
+	channel, lender, ok = strings.Cut(name, ":")
+	if !ok || lender == "" {
+		return "", "", false
+	}
+	if _, known := DefaultQueues[channel]; !known || channel == QueueCritical {
+		return "", "", false
+	}
+	return channel, lender, true
 }
 
 // NewReminderTask returns the task that sends reminder id on channel c.

@@ -249,5 +249,6 @@ func WriteTable(w io.Writer, results []Result) error {
 	return err
 }
 
-// smsQueue is the queue the drills' reminders go through.
-const smsQueue = dispatcher.QueueSMS
+// smsQueue is the queue the drills' reminders go through: the drill
+// lender's SMS queue (dispatcher.QueueFor).
+const smsQueue = dispatcher.QueueSMS + ":" + lender

@@ -95,6 +95,9 @@ type Options struct {
 	// DBKills and DBKillEvery say how often db-kill kills every connection.
 	DBKills     int
 	DBKillEvery time.Duration
+	// Big and Small are how many reminders the fairness drill's two lenders
+	// have due at the same instant (defaults DefaultBig and DefaultSmall).
+	Big, Small int
 }
 
 // WithDefaults returns o with every empty setting filled with its default.
@@ -132,6 +135,12 @@ func (o Options) WithDefaults() Options {
 	if o.DBKillEvery <= 0 {
 		o.DBKillEvery = DefaultDBKillEvery
 	}
+	if o.Big <= 0 {
+		o.Big = DefaultBig
+	}
+	if o.Small <= 0 {
+		o.Small = DefaultSmall
+	}
 	return o
 }
 
@@ -141,6 +150,12 @@ func (o Options) validate() error {
 	}
 	if o.Reminders > 10000 {
 		return fmt.Errorf("drill: reminders %d: at most 10000 (one phone number each)", o.Reminders)
+	}
+	if o.Big > MaxFairnessReminders {
+		return fmt.Errorf("drill: big lender's reminders %d: at most %d", o.Big, MaxFairnessReminders)
+	}
+	if o.Small > 10000 {
+		return fmt.Errorf("drill: small lender's reminders %d: at most 10000", o.Small)
 	}
 	if o.FaultShare >= 1 {
 		return fmt.Errorf("drill: fault share %g: below 1, or nothing is ever answered", o.FaultShare)
@@ -179,6 +194,8 @@ type Result struct {
 	Duration time.Duration
 	// Chaos says what the drill did (kills, restarts, outages, replays).
 	Chaos string
+	// Fairness is what the fairness drill measured (nil for the others).
+	Fairness *Fairness
 	// UnknownIDs lists the reminders left unknown for an operator.
 	UnknownIDs []string
 	// Problems are the broken invariants; empty means the drill passed.
@@ -207,6 +224,7 @@ var drills = []drill{
 	{"replicas", "two schedulers and three workers at once", runReplicas},
 	{"redis-sentinel", "kill the Sentinel-managed Redis primary mid-run", runRedisSentinel},
 	{"redis-cluster", "kill a Redis Cluster primary mid-run", runRedisCluster},
+	{"fairness", "one lender's big backlog and another's few reminders due at the same instant", runFairness},
 }
 
 // Names returns the drills' names in the order Run runs them.
@@ -263,8 +281,12 @@ func Run(ctx context.Context, o Options, names ...string) ([]Result, error) {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		fmt.Fprintf(o.Log, "drill %s: %s (%d reminders)\n", d.name, d.title, o.Reminders)
-		res := Result{Name: d.name, Reminders: o.Reminders}
+		n := o.Reminders
+		if d.name == "fairness" {
+			n = o.Big + o.Small
+		}
+		fmt.Fprintf(o.Log, "drill %s: %s (%d reminders)\n", d.name, d.title, n)
+		res := Result{Name: d.name, Reminders: n}
 		err := d.run(ctx, o, &res)
 		var skip errSkip
 		switch {

@@ -180,6 +180,8 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		{"unknown drill", Options{Exe: "nudge"}, []string{"earthquake"}, `no drill "earthquake"`},
 		{"too many reminders", Options{Exe: "nudge", Reminders: 20000}, nil, "at most 10000"},
 		{"burst beyond the retries", Options{Exe: "nudge", Burst: MaxProviderCalls}, nil, "retries run out"},
+		{"big lender too big", Options{Exe: "nudge", Big: MaxFairnessReminders + 1}, []string{"fairness"}, "big lender's reminders 1000001: at most 1000000"},
+		{"small lender too big", Options{Exe: "nudge", Small: 10001}, []string{"fairness"}, "small lender's reminders 10001: at most 10000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,7 +194,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 
 func TestNamesAndTitles(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"worker-kill", "provider-faults", "db-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas", "redis-sentinel", "redis-cluster"}, Names())
+	require.Equal(t, []string{"worker-kill", "provider-faults", "db-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas", "redis-sentinel", "redis-cluster", "fairness"}, Names())
 	for _, n := range Names() {
 		require.NotEmpty(t, Title(n), n)
 	}
@@ -209,4 +211,18 @@ func TestBurstsMatchInjection(t *testing.T) {
 			require.Equal(t, 1+(i/4)%3, bursts(i, 3), "account %d", i)
 		}
 	}
+}
+
+// TestFairnessNumbers: the two lenders' numbers never meet, up to the
+// most reminders each may have, and the share is counted against the big
+// lender's own.
+func TestFairnessNumbers(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "+18002000007", number(7), "the other drills' numbers are unchanged")
+	require.False(t, isNumberB(number(MaxFairnessReminders-1)))
+	require.True(t, isNumberB(numberB(0)))
+	require.True(t, isNumberB(numberB(9999)))
+	require.Less(t, number(MaxFairnessReminders-1), numberB(0))
+	require.InDelta(t, 0.0125, Fairness{Big: 4000, BigAtSmallDone: 50}.Share(), 1e-9)
+	require.Zero(t, Fairness{}.Share())
 }

@@ -26,6 +26,8 @@ import (
 const (
 	// lender is the drills' tenant.
 	lender = "drill"
+	// lenderB is the second tenant of the fairness drill.
+	lenderB = "drill-b"
 	// cadenceName and stepID name the one SMS step every account is due.
 	cadenceName = "drill-due"
 	stepID      = "due-sms"
@@ -70,6 +72,9 @@ type env struct {
 	zone      string
 	today     nudge.Date
 	accounts  []nudge.Account
+	// accountsB are lenderB's accounts (ec.lenderB of them).
+	accountsB []nudge.Account
+	ec        envConfig
 
 	cleanups []func()
 
@@ -93,6 +98,9 @@ type envConfig struct {
 	killableDB bool
 	// api runs an api process that receives the simulator's webhooks.
 	api bool
+	// lenderB, when above zero, adds a second lender (lenderB) with that
+	// many accounts due at the same instant as the first lender's.
+	lenderB int
 }
 
 // errSkip marks a drill that cannot run here; its message says why.
@@ -102,7 +110,7 @@ func (e errSkip) Error() string { return "skipped: " + e.why }
 
 // newEnv builds the world of drill name and seeds its accounts.
 func newEnv(ctx context.Context, opts Options, name string, ec envConfig) (e *env, err error) {
-	e = &env{opts: opts, name: name, clock: opts.Clock}
+	e = &env{opts: opts, name: name, clock: opts.Clock, ec: ec}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -335,6 +343,17 @@ func (e *env) writeConfig() error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
+	second := ""
+	if e.ec.lenderB > 0 {
+		second = fmt.Sprintf(`  - id: %s
+    name: Second Drill Auto
+    language: en
+    timezone: America/New_York
+    help_phone: "+18005550102"
+    agent_phone: "+18005550103"
+    cadences: [%q]
+`, lenderB, cadencePath)
+	}
 	cfg := fmt.Sprintf(`database: %q
 addr: %q
 public_url: %q
@@ -347,6 +366,7 @@ reconcile:
 worker:
   concurrency: %d
   shutdown_timeout: 3s
+  discover_every: 1s
 lenders:
   - id: %s
     name: Drill Auto Finance
@@ -355,7 +375,7 @@ lenders:
     help_phone: "+18005550100"
     agent_phone: "+18005550101"
     cadences: [%q]
-twilio:
+%stwilio:
   account_sid: %s
   auth_token: %s
   from: %q
@@ -366,32 +386,55 @@ log:
   level: info
   format: json
 `, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.configYAML(), reconcileSettle, e.opts.Concurrency, lender, cadencePath,
-		accountSID, authToken, from, e.sim.URL(), providerTimeout)
+		second, accountSID, authToken, from, e.sim.URL(), providerTimeout)
 	e.cfgPath = filepath.Join(e.dir, "nudge.yaml")
 	return os.WriteFile(e.cfgPath, []byte(cfg), 0o600)
 }
 
 // number is account i's phone number: toll-free, so that it places the
 // borrower in no time zone and the stated zone alone decides the window.
-func number(i int) string { return fmt.Sprintf("+1800200%04d", i) }
+// Numbers run from +18002000000 (up to MaxFairnessReminders of them).
+func number(i int) string { return fmt.Sprintf("+1800%07d", 2000000+i) }
 
-// seed stores the lender and the accounts, all due today in e.zone.
+// numberB is the phone number of lenderB's account i, apart from the
+// first lender's numbers.
+func numberB(i int) string { return fmt.Sprintf("+1800%07d", 9000000+i) }
+
+// seed stores the lenders and the accounts, all due today in e.zone.
 func (e *env) seed(ctx context.Context) error {
 	now := e.clock.Now().UTC()
 	if err := e.db.UpsertLender(ctx, nudge.Lender{ID: lender, Name: "Drill Auto Finance", Language: "en",
 		Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101", CreatedAt: now}); err != nil {
 		return err
 	}
-	e.accounts = make([]nudge.Account, e.opts.Reminders)
-	for i := range e.accounts {
-		e.accounts[i] = nudge.Account{
-			ID: fmt.Sprintf("D-%05d", i), Lender: lender, Portfolio: "auto",
+	e.accounts = e.dueAccounts(lender, "D", e.opts.Reminders, number)
+	if err := e.db.UpsertAccounts(ctx, e.accounts, now.Add(-time.Second)); err != nil {
+		return err
+	}
+	if e.ec.lenderB == 0 {
+		return nil
+	}
+	if err := e.db.UpsertLender(ctx, nudge.Lender{ID: lenderB, Name: "Second Drill Auto", Language: "en",
+		Timezone: "America/New_York", HelpPhone: "+18005550102", AgentPhone: "+18005550103", CreatedAt: now}); err != nil {
+		return err
+	}
+	e.accountsB = e.dueAccounts(lenderB, "B", e.ec.lenderB, numberB)
+	return e.db.UpsertAccounts(ctx, e.accountsB, now.Add(-time.Second))
+}
+
+// dueAccounts returns n accounts of lender due today in e.zone, with ids
+// prefix-00000 on and phone numbers from num.
+func (e *env) dueAccounts(lender, prefix string, n int, num func(int) string) []nudge.Account {
+	out := make([]nudge.Account, n)
+	for i := range out {
+		out[i] = nudge.Account{
+			ID: fmt.Sprintf("%s-%05d", prefix, i), Lender: lender, Portfolio: "auto",
 			Borrower: nudge.Borrower{Name: fmt.Sprintf("Borrower %d", i), Language: "en", Timezone: e.zone},
-			Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: number(i), Consent: true}},
+			Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: num(i), Consent: true}},
 			Currency: "USD", AmountDue: "250.00", DueDate: e.today, Status: nudge.StatusActive,
 		}
 	}
-	return e.db.UpsertAccounts(ctx, e.accounts, now.Add(-time.Second))
+	return out
 }
 
 // proc is one nudge process.

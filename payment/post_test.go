@@ -21,7 +21,7 @@ type fakeTasks struct {
 	ids []string
 }
 
-func (f *fakeTasks) Cancel(_ context.Context, _ nudge.ChannelKind, ids ...string) error {
+func (f *fakeTasks) Cancel(_ context.Context, _ string, _ nudge.ChannelKind, ids ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ids = append(f.ids, ids...)

@@ -22,7 +22,7 @@ type answerTasks struct {
 	ids []string
 }
 
-func (f *answerTasks) Cancel(_ context.Context, _ nudge.ChannelKind, ids ...string) error {
+func (f *answerTasks) Cancel(_ context.Context, _ string, _ nudge.ChannelKind, ids ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, id := range ids {

@@ -147,7 +147,7 @@ func (b *bundle) addAccount(t *testing.T, a nudge.Account, n int) []nudge.Remind
 // taskQueued reports whether the reminder's task is on the SMS queue.
 func (b *bundle) taskQueued(t *testing.T, id string) bool {
 	t.Helper()
-	_, err := b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS, id)
+	_, err := b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS+":"+lender, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return false
 	}

@@ -402,7 +402,7 @@ func testRedis(t *testing.T) redis.UniversalClient {
 // ok=false when there is none.
 func taskState(t *testing.T, ins *asynq.Inspector, id string) (asynq.TaskState, bool) {
 	t.Helper()
-	info, err := ins.GetTaskInfo(dispatcher.QueueSMS, id)
+	info, err := ins.GetTaskInfo(dispatcher.QueueSMS+":"+testLender, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return 0, false
 	}

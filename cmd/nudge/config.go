@@ -127,6 +127,9 @@ type LenderConfig struct {
 	// instead of the per-domain smtp.dkim keys; each key's domain must be
 	// the domain of the lender's From or a parent of it.
 	DKIM []DKIMConfig `yaml:"dkim"`
+	// Fairness is the lender's share of the workers: a weight and a most
+	// sends a second (docs/fairness.md).
+	Fairness FairnessConfig `yaml:"fairness"`
 }
 
 // PaymentsConfig is a lender's payment settings.
@@ -290,6 +293,9 @@ type SchedulerConfig struct {
 type WorkerConfig struct {
 	Concurrency     int           `yaml:"concurrency"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// DiscoverEvery is how often a worker looks for new lender queues
+	// (default dispatcher.DefaultDiscoverEvery).
+	DiscoverEvery time.Duration `yaml:"discover_every"`
 }
 
 // TwilioConfig configures SMS and voice through Twilio.

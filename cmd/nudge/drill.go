@@ -33,7 +33,10 @@ db-kill; without it the others use SQLite. Every drill counts from the provider'
 a reminder sent twice, never sent, left unknown after reconciliation, or failed for a
 transient cause is a failure. Redis is a redis-server each drill starts on a free port
 (from PATH), or database --redis-db of --redis when given; redis-restart always starts
-its own. Shared services are never restarted or flushed.`,
+its own. Shared services are never restarted or flushed. The fairness drill gives one
+lender --big reminders and another --small due at the same instant and counts, at the
+provider, how many of the first lender's had arrived when the second's were all there
+(docs/fairness.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if showTitle {
@@ -82,5 +85,7 @@ its own. Shared services are never restarted or flushed.`,
 	f.Float64Var(&o.FaultShare, "fault-share", drill.DefaultFaultShare, "share of create requests provider-faults spoils (dropped after acceptance, answered late, refused)")
 	f.IntVar(&o.DBKills, "db-kills", drill.DefaultDBKills, "how many times db-kill kills every database connection")
 	f.DurationVar(&o.DBKillEvery, "db-kill-every", drill.DefaultDBKillEvery, "how often db-kill kills them")
+	f.IntVar(&o.Big, "big", drill.DefaultBig, "reminders the fairness drill's first lender has due (--reminders sizes the other drills)")
+	f.IntVar(&o.Small, "small", drill.DefaultSmall, "reminders the fairness drill's second lender has due at the same instant")
 	return cmd
 }

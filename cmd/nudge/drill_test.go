@@ -17,6 +17,10 @@ import (
 // (the other tests own 9 to 15).
 const redisDBDrill = 8
 
+// redisDBFairness is the database the fairness drill uses, apart from
+// redisDBDrill so that it runs beside TestDrills.
+const redisDBFairness = 6
+
 // TestDrills runs, at a reduced size, the reliability drills that fit in CI
 // time: provider bursts and faults, webhooks, replicas, worker kills and,
 // on PostgreSQL, killed database connections. Each counts from the
@@ -62,6 +66,47 @@ func TestDrills(t *testing.T) {
 			runDrill(t, o, name)
 		})
 	}
+}
+
+// TestFairnessDrill runs the fairness drill small: one lender with 3,000
+// reminders and another with 30 due at the same instant, all enqueued
+// before the workers start. Every one of the second lender's must reach the
+// provider before the first lender's count there reaches 5% of its own.
+// It uses its own Redis database or an in-process miniredis, so it runs
+// beside TestDrills.
+func TestFairnessDrill(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the drill runs nudge processes for a minute")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	o := drill.Options{
+		Exe: exe, Env: []string{e2eChildEnv + "=1"}, Dir: t.TempDir(),
+		Database: os.Getenv("NUDGE_TEST_DATABASE_URL"),
+		Big:      3000, Small: 30, Deadline: 75 * time.Second, Concurrency: 8,
+		Miniredis: true,
+	}
+	if addr := os.Getenv("NUDGE_TEST_REDIS_ADDR"); addr != "" {
+		o.RedisAddr, o.RedisDB = addr, redisDBFairness
+	}
+	var log bytes.Buffer
+	o.Log = &log
+	results, err := drill.Run(context.Background(), o, "fairness")
+	var table bytes.Buffer
+	require.NoError(t, drill.WriteTable(&table, results))
+	t.Logf("%s\n%s", log.String(), table.String())
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	r := results[0]
+	require.Empty(t, r.Skipped)
+	require.True(t, r.Passed(), "%v", r.Problems)
+	require.NotNil(t, r.Fairness)
+	require.Equal(t, 3000, r.Fairness.Big)
+	require.Equal(t, 30, r.Fairness.Small)
+	require.Less(t, r.Fairness.Share(), drill.FairnessBound)
+	require.Zero(t, r.Duplicates, "sent twice")
+	require.Zero(t, r.NeverSent, "the small lender's reminders all sent")
 }
 
 // TestRedisFailoverDrills runs the Sentinel and Cluster drills at a reduced

@@ -104,7 +104,7 @@ func TestE2EWorkerKilledMidSend(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, nudge.AttemptSending, att.Status, "the killed worker left %s claimed", att.ID)
 	}
-	require.Equal(t, n, ageLeases(t, e.rdb, dispatcher.QueueSMS), "the killed worker's tasks are still leased to it")
+	require.Equal(t, n, ageLeases(t, e.rdb, dispatcher.QueueSMS+":"+e2eLender), "the killed worker's tasks are still leased to it")
 
 	e.start("worker-2", "worker")
 	e.waitFor("every reminder to be final", func() error { return e.allFinal(accts, n) })
@@ -152,7 +152,7 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 	canceled, err := dispatcher.CancelAccount(ctx, e.db, enq, e2eLender, paid.ID, nudge.ReasonAccountPaid, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, canceled)
-	_, err = enq.Inspector().GetTaskInfo(dispatcher.QueueSMS, e.reminderID(paid))
+	_, err = enq.Inspector().GetTaskInfo(dispatcher.QueueSMS+":"+e2eLender, e.reminderID(paid))
 	require.ErrorIs(t, err, asynq.ErrTaskNotFound, "the paid account's task is taken off the queue")
 	require.NoError(t, e.db.AddHold(ctx, e2eLender, held.ID, nudge.Hold{Kind: nudge.HoldDispute, Reason: "billing dispute"}, now))
 

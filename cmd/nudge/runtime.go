@@ -215,7 +215,7 @@ func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenc
 	}
 	var payErrs []error
 	for i, lc := range rt.cfg.Lenders {
-		payErrs = append(payErrs, lc.Payments.validate(i))
+		payErrs = append(payErrs, lc.Payments.validate(i), lc.Fairness.validate(i))
 	}
 	if err := errors.Join(payErrs...); err != nil {
 		return err
@@ -418,6 +418,10 @@ func (w workItems) Complete(ctx context.Context, lender, id string, c nudge.Work
 // pipeline builds the worker's send pipeline.
 func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 	profiles := rt.profiles()
+	_, lenderRate, err := lenderFairness(rt.cfg.Lenders)
+	if err != nil {
+		return nil, err
+	}
 	return dispatcher.NewPipeline(dispatcher.PipelineConfig{
 		Store:    rt.db,
 		Profiles: profiles,
@@ -432,6 +436,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 		WorkItems:  rt.db,
 		Limiter:    dispatcher.NewRateLimiter(rt.rdb, nil),
 		SenderRate: rt.senderRate,
+		LenderRate: lenderRate,
 		EndMargins: map[nudge.ChannelKind]time.Duration{nudge.Voice: rt.cfg.Voice.EndMargin},
 		Clock:      rt.clock,
 		Logger:     rt.logger,
@@ -610,8 +615,16 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	weight, _, err := lenderFairness(rt.cfg.Lenders)
+	if err != nil {
+		return err
+	}
+	if rt.cfg.Worker.DiscoverEvery < 0 {
+		return fmt.Errorf("worker.discover_every: %s must be positive (unset means %s)", rt.cfg.Worker.DiscoverEvery, dispatcher.DefaultDiscoverEvery)
+	}
 	srv := dispatcher.NewServer(rt.rdb, p, dispatcher.ServerConfig{
 		Concurrency: rt.cfg.Worker.Concurrency, ShutdownTimeout: rt.cfg.Worker.ShutdownTimeout, Logger: rt.logger,
+		LenderWeight: weight, DiscoverEvery: rt.cfg.Worker.DiscoverEvery, Lenders: lenderIDs(rt.cfg.Lenders),
 	})
 	srv.Handle(webhook.TypeDeliver, rt.webhooks)
 	return srv.Run(ctx)

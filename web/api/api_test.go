@@ -402,7 +402,7 @@ func routeCases() map[string]routeCase {
 				require.Equal(t, nudge.ReminderQueued, r.Status)
 				_, err = b.db.GetAttempt(context.Background(), "att-1")
 				require.ErrorIs(t, err, nudge.ErrNotFound, "the refused attempt is set aside for a new claim")
-				require.Contains(t, b.mr.Keys(), "asynq:{sms}:t:"+b.reminderID, "the reminder's task is enqueued under its id")
+				require.Contains(t, b.mr.Keys(), "asynq:{sms:acme}:t:"+b.reminderID, "the reminder's task is enqueued under its id")
 			}},
 		"POST /v1/reminders/{id}/cancel": {method: "POST", path: "/v1/reminders/{reminder}/cancel", contentType: "application/json",
 			body: `{"reason": "borrower called"}`, happy: 200, foreign: 404,

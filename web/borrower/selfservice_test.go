@@ -169,7 +169,7 @@ func (b *ssBundle) requireUnchanged(t *testing.T) {
 	r, err := b.db.GetReminder(ctx, b.reminderID)
 	require.NoError(t, err)
 	require.Equal(t, nudge.ReminderQueued, r.Status, "the reminder is still queued")
-	_, err = b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS, b.reminderID)
+	_, err = b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS+":acme", b.reminderID)
 	require.NoError(t, err, "its task is still on the queue")
 }
 
@@ -181,7 +181,7 @@ func (b *ssBundle) requirePaused(t *testing.T, reason nudge.Reason) {
 	require.NoError(t, err)
 	require.Equal(t, nudge.ReminderCanceled, r.Status)
 	require.Equal(t, reason, r.Reason)
-	_, err = b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS, b.reminderID)
+	_, err = b.enq.Inspector().GetTaskInfo(dispatcher.QueueSMS+":acme", b.reminderID)
 	require.True(t, errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound), "the task is gone: %v", err)
 }
 

@@ -92,7 +92,7 @@ func TestOpsDeadLetters(t *testing.T) {
 		got, err := b.db.GetReminder(ctx, mine.ID)
 		require.NoError(t, err)
 		require.Equal(t, nudge.ReminderQueued, got.Status)
-		info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetTaskInfo(string(got.Channel), got.ID)
+		info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetTaskInfo(string(got.Channel)+":"+got.Key.Lender, got.ID)
 		require.NoError(t, err, "the replayed reminder is on its queue")
 		require.Equal(t, got.ID, info.ID)
 		for _, id := range []string{reached.ID, theirs.ID} {

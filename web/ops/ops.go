@@ -97,7 +97,8 @@ type OpsConfig struct {
 	// Queues overrides the queue table's source (tests); by default an
 	// inspector over Redis.
 	Queues QueueInspector
-	// QueueNames are the queues shown (dispatcher queues by default).
+	// QueueNames are the queues shown; by default, critical and the
+	// viewed lender's queues of each channel (dispatcher.QueueFor).
 	QueueNames []string
 	// PublicURL decides whether cookies are Secure (when it is https).
 	PublicURL string
@@ -169,9 +170,6 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 	}
 	if cfg.Refresh == 0 {
 		cfg.Refresh = DefaultOpsRefresh
-	}
-	if len(cfg.QueueNames) == 0 {
-		cfg.QueueNames = []string{dispatcher.QueueCritical, dispatcher.QueueSMS, dispatcher.QueueVoice, dispatcher.QueueEmail}
 	}
 	if cfg.Queues == nil && cfg.Redis != nil {
 		cfg.Queues = asynq.NewInspectorFromRedisClient(cfg.Redis)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/store"
 )
 
@@ -211,13 +212,29 @@ func (o *Ops) queueTable(v *opsView) ([]opsQueue, string) {
 	if o.cfg.Queues == nil {
 		return nil, ""
 	}
+	names, legacy := o.cfg.QueueNames, map[string]bool{}
+	if len(names) == 0 {
+		// Critical, the channels' shared queues of before per-lender
+		// queues (shown while they exist), and the lender's own.
+		names = []string{dispatcher.QueueCritical}
+		for _, q := range dispatcher.ReminderQueues {
+			names, legacy[q] = append(names, q), true
+		}
+		for _, ch := range nudge.Channels {
+			if q, err := dispatcher.QueueFor(ch, v.Lender.ID); err == nil {
+				names = append(names, q)
+			}
+		}
+	}
 	var out []opsQueue
-	for _, name := range o.cfg.QueueNames {
+	for _, name := range names {
 		info, err := o.cfg.Queues.GetQueueInfo(name)
 		if err != nil {
 			// A queue no task has used yet does not exist in Redis.
 			if strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "does not exist") {
-				out = append(out, opsQueue{Name: name, Missing: true})
+				if !legacy[name] {
+					out = append(out, opsQueue{Name: name, Missing: true})
+				}
 				continue
 			}
 			o.cfg.Logger.Warn("ops queue info", "queue", name, "err", err)

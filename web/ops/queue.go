@@ -111,15 +111,27 @@ func (o *Ops) taskRow(r nudge.Reminder) queueRow {
 	if o.cfg.Queues == nil {
 		return row
 	}
-	queue, err := dispatcher.QueueFor(r.Channel)
+	// The task is on the lender's queue, or, enqueued before per-lender
+	// queues, on the channel's shared one.
+	own, err := dispatcher.QueueFor(r.Channel, r.Key.Lender)
 	if err != nil {
 		return row
 	}
-	info, err := o.cfg.Queues.GetTaskInfo(queue, r.ID)
+	legacy, err := dispatcher.ChannelQueue(r.Channel)
 	if err != nil {
+		return row
+	}
+	var info *asynq.TaskInfo
+	for _, queue := range []string{own, legacy} {
+		info, err = o.cfg.Queues.GetTaskInfo(queue, r.ID)
+		if err == nil {
+			break
+		}
 		if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 			o.cfg.Logger.Warn("ops task info", "queue", queue, "err", err)
 		}
+	}
+	if err != nil {
 		return row
 	}
 	row.Task, row.TaskNext, row.TaskError = info.State.String(), info.NextProcessAt, info.LastErr

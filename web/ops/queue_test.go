@@ -80,7 +80,7 @@ func TestOpsLenderQueueViewAndActions(t *testing.T) {
 		got, err := b.db.GetReminder(ctx, acmeFailed.ID)
 		require.NoError(t, err)
 		require.Equal(t, nudge.ReminderQueued, got.Status)
-		info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetTaskInfo(string(got.Channel), got.ID)
+		info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetTaskInfo(string(got.Channel)+":"+got.Key.Lender, got.ID)
 		require.NoError(t, err, "the retried reminder is on its queue")
 		require.Equal(t, got.ID, info.ID)
 		resp, _ = post(op, "/ops/queue/reminders/"+acmeFailed.ID+"/retry", url.Values{"reason": {"again"}})

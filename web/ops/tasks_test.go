@@ -45,7 +45,7 @@ steps:
 // noCancel is the answer handler's task canceler: the tests read the ledger.
 type noCancel struct{}
 
-func (noCancel) Cancel(context.Context, nudge.ChannelKind, ...string) error { return nil }
+func (noCancel) Cancel(context.Context, string, nudge.ChannelKind, ...string) error { return nil }
 
 // workItemsOf is the console's work items as runtime.go wires them.
 type workItemsOf struct {
@@ -140,9 +140,9 @@ func TestWorkItemFieldVisitPromisePausesCadence(t *testing.T) {
 	visit, ok := f.reminderOf(t, "T-1", "visit")
 	require.True(t, ok, "the field visit is planned")
 	require.Equal(t, nudge.Task, visit.Channel)
-	queue, err := dispatcher.QueueFor(visit.Channel)
+	queue, err := dispatcher.QueueFor(visit.Channel, visit.Key.Lender)
 	require.NoError(t, err)
-	require.Equal(t, dispatcher.QueueTasks, queue)
+	require.Equal(t, dispatcher.QueueTasks+":"+visit.Key.Lender, queue, "task steps go on the lender's tasks queue")
 	ceased, ok := f.reminderOf(t, "T-2", "visit")
 	require.True(t, ok)
 

@@ -49,7 +49,7 @@ var voiceT0 = time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
 // voiceNoTasks stands in for the queue: the tests look at the ledger.
 type voiceNoTasks struct{}
 
-func (voiceNoTasks) Cancel(context.Context, nudge.ChannelKind, ...string) error { return nil }
+func (voiceNoTasks) Cancel(context.Context, string, nudge.ChannelKind, ...string) error { return nil }
 
 type voiceBundle struct {
 	db      *store.DB
