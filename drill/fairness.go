@@ -7,10 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/nudgehq/nudge"
-	"github.com/nudgehq/nudge/dispatcher"
 )
 
 // Fairness drill settings.
@@ -37,12 +34,9 @@ type Fairness struct {
 	// BigAtSmallDone is how many of the big lender's messages the provider
 	// had accepted when it accepted the small lender's last one.
 	BigAtSmallDone int
-	// SmallDone is the time from the workers' start to the small lender's
-	// last message at the provider.
+	// SmallDone is the time from the processes' start to the small
+	// lender's last message at the provider.
 	SmallDone time.Duration
-	// Enqueue is how long the scheduler took to plan and enqueue both
-	// lenders' reminders.
-	Enqueue time.Duration
 }
 
 // Share is BigAtSmallDone as a share of Big.
@@ -54,10 +48,11 @@ func (f Fairness) Share() float64 {
 }
 
 // runFairness gives the drill lender Big due reminders and lenderB Small
-// due at the same instant. The scheduler plans and enqueues all of
-// them before any worker starts, so the whole backlog is in Redis when the
-// sending begins; then two workers start, and the provider's order of
-// arrival is watched until every one of lenderB's messages has arrived. It
+// due at the same instant. Two workers and the scheduler start together, as
+// in production when a tick finds both lenders due: the scheduler plans the
+// lenders' pages in turn and the workers send while it plans. The
+// provider's order of arrival is watched until every one of lenderB's
+// messages has arrived. It
 // passes when that happened before the big lender had FairnessBound of its
 // own sent, nothing was sent twice, and lenderB's ledger says every
 // reminder is sent. The big lender's backlog is not waited for.
@@ -72,17 +67,7 @@ func runFairness(ctx context.Context, o Options, res *Result) error {
 	f := Fairness{Big: o.Reminders, Small: small}
 
 	start := time.Now()
-	if _, err := e.start("scheduler"); err != nil {
-		return err
-	}
-	if err := e.waitEnqueued(ctx, map[string]int{lender: o.Reminders, lenderB: small}); err != nil {
-		return err
-	}
-	f.Enqueue = time.Since(start)
-	fmt.Fprintf(o.Log, "  fairness: %d + %d reminders enqueued in %s; starting the workers\n", o.Reminders, small, f.Enqueue.Round(100*time.Millisecond))
-
-	start = time.Now()
-	if err := e.startAll([]roleCount{{"worker", 2}}); err != nil {
+	if err := e.startAll([]roleCount{{"worker", 2}, {"scheduler", 1}}); err != nil {
 		return err
 	}
 	done, err := e.waitSmallSent(ctx, small)
@@ -103,51 +88,9 @@ func runFairness(ctx context.Context, o Options, res *Result) error {
 	}
 	e.checkFairness(ctx, res, &f)
 	res.Fairness = &f
-	res.Chaos = fmt.Sprintf("%s's %d reminders all at the provider %s after the workers started, when %s had %d of its %d there (%.2f%%; the bound is %.0f%%); enqueueing both took %s",
-		lenderB, small, f.SmallDone.Round(100*time.Millisecond), lender, f.BigAtSmallDone, f.Big, 100*f.Share(), 100*FairnessBound,
-		f.Enqueue.Round(100*time.Millisecond))
+	res.Chaos = fmt.Sprintf("%s's %d reminders all at the provider %s after the scheduler and workers started, when %s had %d of its %d there (%.2f%%; the bound is %.0f%%)",
+		lenderB, small, f.SmallDone.Round(100*time.Millisecond), lender, f.BigAtSmallDone, f.Big, 100*f.Share(), 100*FairnessBound)
 	return nil
-}
-
-// waitEnqueued waits until each lender's SMS queue holds its count of tasks.
-func (e *env) waitEnqueued(ctx context.Context, want map[string]int) error {
-	ins := asynq.NewInspectorFromRedisClient(e.q.rdb)
-	deadline := time.Now().Add(e.opts.Deadline)
-	lastLog := time.Now()
-	for {
-		var missing []string
-		for l, n := range want {
-			q, err := dispatcher.QueueFor(nudge.SMS, l)
-			if err != nil {
-				return err
-			}
-			size := 0
-			if info, err := ins.GetQueueInfo(q); err == nil {
-				size = info.Size
-			}
-			if size < n {
-				missing = append(missing, fmt.Sprintf("%s %d of %d", q, size, n))
-			}
-		}
-		if len(missing) == 0 {
-			return nil
-		}
-		if time.Since(lastLog) >= 5*time.Second {
-			fmt.Fprintf(e.opts.Log, "  %s: enqueued: %s\n", e.name, strings.Join(missing, ", "))
-			lastLog = time.Now()
-		}
-		if err := e.reviveExited(); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the scheduler did not enqueue every reminder in %s: %s", e.opts.Deadline, strings.Join(missing, ", "))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 // waitSmallSent polls the provider until it has accepted a message for

@@ -45,10 +45,10 @@ type candidate struct {
 type accountKey struct{ lender, id string }
 
 // planDue plans every account due at now, batch accounts at a time. One
-// goroutine reads the due accounts page by page (each page after the last
-// account of the one before, so a page is read while the pages before it are
-// still being planned) and hands the pages to Lanes goroutines that plan
-// them. The first failure stops the reading and the lanes, and is returned
+// goroutine reads the due accounts page by page, the lenders taking turns
+// (each lender's page after the last account of its page before, so a page
+// is read while the pages before it are still being planned), and hands the
+// pages to Lanes goroutines that plan them. The first failure stops the reading and the lanes, and is returned
 // once the batches being planned are done.
 func (p *Planner) planDue(ctx context.Context, now time.Time, batch int, st *TickStats) error {
 	lanes := p.Lanes
@@ -87,28 +87,40 @@ func (p *Planner) planDue(ctx context.Context, now time.Time, batch int, st *Tic
 			}
 		})
 	}
-	var after nudge.Account
-	for ctx.Err() == nil {
-		accts, err := p.Store.DueAccountsAfter(ctx, now, after, batch)
-		if err != nil {
-			fail(fmt.Errorf("reading due accounts: %w", err))
-			break
+	// The lenders take turns: a page of each lender with accounts still
+	// due, then the next page of each, so that one lender's large backlog
+	// is not planned and enqueued before another lender's first page
+	// (docs/fairness.md).
+	lenders, err := p.Store.DueLenders(ctx, now)
+	if err != nil {
+		fail(fmt.Errorf("reading the lenders with due accounts: %w", err))
+	}
+	after := make(map[string]nudge.Account, len(lenders))
+	for len(lenders) > 0 && ctx.Err() == nil {
+		var more []string
+		for _, lender := range lenders {
+			accts, err := p.Store.DueAccountsAfter(ctx, lender, now, after[lender], batch)
+			if err != nil {
+				fail(fmt.Errorf("reading due accounts of %s: %w", lender, err))
+				break
+			}
+			if len(accts) == 0 {
+				continue
+			}
+			mu.Lock()
+			st.Accounts += len(accts)
+			mu.Unlock()
+			select {
+			case pages <- accts:
+			case <-ctx.Done():
+			}
+			if len(accts) == batch {
+				last := accts[len(accts)-1]
+				after[lender] = nudge.Account{ID: last.ID, NextActionAt: last.NextActionAt}
+				more = append(more, lender)
+			}
 		}
-		if len(accts) == 0 {
-			break
-		}
-		mu.Lock()
-		st.Accounts += len(accts)
-		mu.Unlock()
-		last := accts[len(accts)-1]
-		select {
-		case pages <- accts:
-		case <-ctx.Done():
-		}
-		if len(accts) < batch {
-			break
-		}
-		after = nudge.Account{Lender: last.Lender, ID: last.ID, NextActionAt: last.NextActionAt}
+		lenders = more
 	}
 	close(pages)
 	wg.Wait()

@@ -262,6 +262,8 @@ type countingStore struct {
 	*store.DB
 	mu    sync.Mutex
 	calls map[string]int
+	// planned is the lender of each batch SavePlan wrote, in order.
+	planned []string
 }
 
 func (s *countingStore) count(name string) {
@@ -280,9 +282,14 @@ func (s *countingStore) snapshot() map[string]int {
 	return out
 }
 
-func (s *countingStore) DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error) {
+func (s *countingStore) DueLenders(ctx context.Context, at time.Time) ([]string, error) {
+	s.count("DueLenders")
+	return s.DB.DueLenders(ctx, at)
+}
+
+func (s *countingStore) DueAccountsAfter(ctx context.Context, lender string, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error) {
 	s.count("DueAccountsAfter")
-	return s.DB.DueAccountsAfter(ctx, at, after, limit)
+	return s.DB.DueAccountsAfter(ctx, lender, at, after, limit)
 }
 
 func (s *countingStore) GetAccount(ctx context.Context, lender, id string) (nudge.Account, error) {
@@ -302,6 +309,11 @@ func (s *countingStore) PromisesOf(ctx context.Context, accts []nudge.Account) (
 
 func (s *countingStore) SavePlan(ctx context.Context, rs []nudge.Reminder, events []nudge.Event, next []nudge.Account) ([]nudge.Reminder, error) {
 	s.count("SavePlan")
+	if len(next) > 0 {
+		s.mu.Lock()
+		s.planned = append(s.planned, next[0].Lender)
+		s.mu.Unlock()
+	}
 	return s.DB.SavePlan(ctx, rs, events, next)
 }
 
@@ -345,7 +357,7 @@ func TestPlannerTickIsSetBased(t *testing.T) {
 			require.Equal(t, schedules.TickStats{Accounts: due, Planned: due, Enqueued: due}, st)
 			require.Equal(t, due, enq.count())
 			// Batches of 25, 25 and 10: the short one ends the tick.
-			require.Equal(t, map[string]int{"DueAccountsAfter": 3, "PromisesOf": 3, "SavePlan": 3}, cs.snapshot())
+			require.Equal(t, map[string]int{"DueLenders": 1, "DueAccountsAfter": 3, "PromisesOf": 3, "SavePlan": 3}, cs.snapshot())
 			for _, a := range accts {
 				id := nudge.ReminderKey{Lender: testLender, AccountID: a.ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
 				require.Len(t, enq.at(id), 1, "account %s is planned once", a.ID)
@@ -423,4 +435,38 @@ func TestPlannerLedgerFirst(t *testing.T) {
 	require.Equal(t, due, st.CaughtUp)
 	require.Len(t, enq.at(lost), 1, "the refused reminder reaches the queue")
 	require.Empty(t, enq.early)
+}
+
+// TestPlannerTickTakesLendersInTurn: a lender's large backlog is planned a
+// page at a time with the other lenders' pages between, so a small lender
+// due at the same instant is planned (and enqueued) after one page of the
+// large one, not after all of it.
+func TestPlannerTickTakesLendersInTurn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openStore(t, t.TempDir())
+	activateCadence(t, db)
+	const small = "zeta" // sorts after testLender: it would come last in one list
+	v, err := db.PutCadence(ctx, small, cadenceName, []byte(testCadence), t0)
+	require.NoError(t, err)
+	require.NoError(t, db.ActivateCadence(ctx, small, cadenceName, v))
+	var accts []nudge.Account
+	for i := range 70 {
+		accts = append(accts, dueAccount(fmt.Sprintf("L-%03d", i), i))
+	}
+	for i := range 3 {
+		a := dueAccount(fmt.Sprintf("Z-%d", i), 100+i)
+		a.Lender = small
+		accts = append(accts, a)
+	}
+	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
+	cs := &countingStore{DB: db, calls: map[string]int{}}
+	p := newPlanner(db, nudge.NewFixedClock(t0), newRecordingEnqueuer())
+	p.Store, p.Batch, p.Lanes = cs, 25, 1
+
+	st, err := p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 73, st.Planned)
+	require.Equal(t, []string{testLender, small, testLender, testLender}, cs.planned,
+		"the small lender's page is planned second, between the large lender's first and second")
 }

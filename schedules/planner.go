@@ -26,10 +26,12 @@ const (
 
 // PlannerStore is the part of the store the Planner uses.
 type PlannerStore interface {
-	// DueAccountsAfter reads a page of the accounts due at at, in next
-	// action, lender and id order, after the account after (from the first
-	// when after is zero), with their contacts and holds.
-	DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
+	// DueLenders lists the lenders with accounts due at at.
+	DueLenders(ctx context.Context, at time.Time) ([]string, error)
+	// DueAccountsAfter reads a page of lender's accounts due at at, in next
+	// action and id order, after the account after (from the first when
+	// after is zero), with their contacts and holds.
+	DueAccountsAfter(ctx context.Context, lender string, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
 	// PromisesOf returns every promise of the accounts, grouped by account

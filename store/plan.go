@@ -17,25 +17,43 @@ import (
 // and one transaction for what it decided, instead of a few statements and
 // commits per account.
 
-// DueAccountsAfter returns up to limit accounts of every lender whose next
-// action is at or before at, in the order DueAccounts reads them (next
-// action, lender, id), starting after the account after (only its
-// NextActionAt, Lender and ID are used; a zero after starts from the first
-// due account), with their contacts and holds. Reading a tick's due accounts
-// page by page from the last one read visits each once through the
-// next_action_at index, even while earlier pages are still being planned.
-func (db *DB) DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error) {
-	if after.Lender == "" && after.ID == "" && after.NextActionAt.IsZero() {
-		return db.DueAccounts(ctx, at, limit)
-	}
+// DueLenders returns, sorted, the lenders with an account whose next action
+// is at or before at.
+func (db *DB) DueLenders(ctx context.Context, at time.Time) ([]string, error) {
+	var out []string
+	err := db.each(ctx, "due lenders", `SELECT DISTINCT lender FROM accounts
+WHERE next_action_at IS NOT NULL AND next_action_at <= ? ORDER BY lender`, []any{db.tv(at)},
+		func(scan func(...any) error) error {
+			var l string
+			if err := scan(&l); err != nil {
+				return err
+			}
+			out = append(out, l)
+			return nil
+		})
+	return out, err
+}
+
+// DueAccountsAfter returns up to limit of lender's accounts whose next
+// action is at or before at, in next action and id order, starting after
+// the account after (only its NextActionAt and ID are used; a zero after
+// starts from the lender's first due account), with their contacts and
+// holds. Reading a lender's due accounts page by page from the last one read
+// visits each once through the next_action_at index, even while earlier
+// pages are still being planned.
+func (db *DB) DueAccountsAfter(ctx context.Context, lender string, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	accts, err := db.loadAccounts(ctx, db.read, `SELECT `+accountCols+` FROM accounts
-WHERE next_action_at IS NOT NULL AND next_action_at <= ? AND (next_action_at, lender, id) > (?, ?, ?)
-ORDER BY next_action_at, lender, id LIMIT ?`, db.tv(at), db.tv(after.NextActionAt), after.Lender, after.ID, limit)
+	query, args := `SELECT `+accountCols+` FROM accounts
+WHERE next_action_at IS NOT NULL AND next_action_at <= ? AND lender = ?`, []any{db.tv(at), lender}
+	if !after.NextActionAt.IsZero() || after.ID != "" {
+		query += ` AND (next_action_at, id) > (?, ?)`
+		args = append(args, db.tv(after.NextActionAt), after.ID)
+	}
+	accts, err := db.loadAccounts(ctx, db.read, query+` ORDER BY next_action_at, id LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("due accounts at %s after %s/%s: %w", at.UTC().Format(time.RFC3339), after.Lender, after.ID, err)
+		return nil, fmt.Errorf("due accounts of %s at %s after %s: %w", lender, at.UTC().Format(time.RFC3339), after.ID, err)
 	}
 	return accts, nil
 }

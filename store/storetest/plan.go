@@ -18,7 +18,8 @@ import (
 // events and next actions in one transaction. The suite checks it when the
 // store under test implements it.
 type PlanStore interface {
-	DueAccountsAfter(ctx context.Context, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
+	DueLenders(ctx context.Context, at time.Time) ([]string, error)
+	DueAccountsAfter(ctx context.Context, lender string, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
 	PromisesOf(ctx context.Context, accts []nudge.Account) ([]nudge.Promise, error)
 	SavePlan(ctx context.Context, rs []nudge.Reminder, events []nudge.Event, next []nudge.Account) ([]nudge.Reminder, error)
 }
@@ -35,9 +36,10 @@ func testPlan(t *testing.T, s nudge.Store) {
 	t.Run("SavePlanLargeBatch", func(t *testing.T) { testSavePlanLargeBatch(t, s, ps) })
 }
 
-// testDueAccountsAfter reads the due accounts page by page, each page after
-// the last account of the one before, while the pages already read are
-// planned: every due account is read once, in DueAccounts' order.
+// testDueAccountsAfter reads each lender's due accounts page by page, each
+// page after the last account of the one before, while the pages already
+// read are planned: every due account is read once, in DueAccounts' order
+// within its lender.
 func testDueAccountsAfter(t *testing.T, s nudge.Store, ps PlanStore) {
 	ctx := context.Background()
 	var accts []nudge.Account
@@ -55,39 +57,53 @@ func testDueAccountsAfter(t *testing.T, s nudge.Store, ps PlanStore) {
 	require.NoError(t, s.SetNextAction(ctx, "due-b", "K-1", time.Time{}))
 	all, err := s.DueAccounts(ctx, T0, 100)
 	require.NoError(t, err)
-	want := []string{"due-b/K-3", "due-a/K-2", "due-a/K-1", "due-a/K-3", "due-b/K-0", "due-b/K-2"}
-	require.Equal(t, want, keysOf(all))
+	require.Equal(t, []string{"due-b/K-3", "due-a/K-2", "due-a/K-1", "due-a/K-3", "due-b/K-0", "due-b/K-2"}, keysOf(all))
 
-	first, err := ps.DueAccountsAfter(ctx, T0, nudge.Account{}, 100)
+	lenders, err := ps.DueLenders(ctx, T0)
 	require.NoError(t, err)
-	require.Equal(t, all, first, "a zero after reads from the first due account")
-	none, err := ps.DueAccountsAfter(ctx, T0, nudge.Account{}, 0)
+	require.Subset(t, lenders, []string{"due-a", "due-b"})
+	later, err := ps.DueLenders(ctx, T0.Add(-90*time.Second))
 	require.NoError(t, err)
-	require.Empty(t, none)
+	require.Contains(t, later, "due-b", "due-b/K-3 is due 2 minutes before T0")
+	require.NotContains(t, later, "due-a", "due-a's first is due a minute before T0")
 
-	var (
-		got   []string
-		after nudge.Account
-	)
-	for range 10 {
-		page, err := ps.DueAccountsAfter(ctx, T0, after, 4)
-		require.NoError(t, err)
-		if len(page) == 0 {
-			break
-		}
-		require.LessOrEqual(t, len(page), 4)
-		got = append(got, keysOf(page)...)
-		// The page is planned meanwhile: its accounts are next due later.
-		var next []nudge.Account
-		for _, a := range page {
-			require.NotEmpty(t, a.Contacts, "accounts come with their contacts")
-			next = append(next, nudge.Account{Lender: a.Lender, ID: a.ID, NextActionAt: T0.Add(24 * time.Hour)})
-		}
-		_, err = ps.SavePlan(ctx, nil, nil, next)
-		require.NoError(t, err)
-		after = page[len(page)-1]
+	want := map[string][]string{
+		"due-a": {"due-a/K-2", "due-a/K-1", "due-a/K-3"},
+		"due-b": {"due-b/K-3", "due-b/K-0", "due-b/K-2"},
 	}
-	require.Equal(t, want, got, "each due account once, in order")
+	for lender, keys := range want {
+		first, err := ps.DueAccountsAfter(ctx, lender, T0, nudge.Account{}, 100)
+		require.NoError(t, err)
+		require.Equal(t, keys, keysOf(first), "a zero after reads from the lender's first due account")
+		none, err := ps.DueAccountsAfter(ctx, lender, T0, nudge.Account{}, 0)
+		require.NoError(t, err)
+		require.Empty(t, none)
+	}
+	for lender, keys := range want {
+		var (
+			got   []string
+			after nudge.Account
+		)
+		for range 10 {
+			page, err := ps.DueAccountsAfter(ctx, lender, T0, after, 2)
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			require.LessOrEqual(t, len(page), 2)
+			got = append(got, keysOf(page)...)
+			// The page is planned meanwhile: its accounts are next due later.
+			var next []nudge.Account
+			for _, a := range page {
+				require.NotEmpty(t, a.Contacts, "accounts come with their contacts")
+				next = append(next, nudge.Account{Lender: a.Lender, ID: a.ID, NextActionAt: T0.Add(24 * time.Hour)})
+			}
+			_, err = ps.SavePlan(ctx, nil, nil, next)
+			require.NoError(t, err)
+			after = page[len(page)-1]
+		}
+		require.Equal(t, keys, got, "each of %s's due accounts once, in order", lender)
+	}
 }
 
 func keysOf(accts []nudge.Account) []string {
