@@ -48,10 +48,12 @@ func (db *DB) DueAccountsAfter(ctx context.Context, lender string, at time.Time,
 	query, args := `SELECT `+accountCols+` FROM accounts
 WHERE next_action_at IS NOT NULL AND next_action_at <= ? AND lender = ?`, []any{db.tv(at), lender}
 	if !after.NextActionAt.IsZero() || after.ID != "" {
-		query += ` AND (next_action_at, id) > (?, ?)`
-		args = append(args, db.tv(after.NextActionAt), after.ID)
+		// The whole key of the next_action_at index, so that a page starts
+		// where the last one ended instead of scanning up to it.
+		query += ` AND (next_action_at, lender, id) > (?, ?, ?)`
+		args = append(args, db.tv(after.NextActionAt), lender, after.ID)
 	}
-	accts, err := db.loadAccounts(ctx, db.read, query+` ORDER BY next_action_at, id LIMIT ?`, append(args, limit)...)
+	accts, err := db.loadAccounts(ctx, db.read, query+` ORDER BY next_action_at, lender, id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("due accounts of %s at %s after %s: %w", lender, at.UTC().Format(time.RFC3339), after.ID, err)
 	}
