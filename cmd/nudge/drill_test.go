@@ -63,6 +63,11 @@ func TestDrills(t *testing.T) {
 				// worked for 2 s.
 				o.Reminders, o.KillEvery, o.Deadline = 300, time.Second, 4*time.Minute
 			}
+			if name == "db-kill" {
+				// Likewise the first kill of the database's connections:
+				// 100 reminders can be done before 3.5 s.
+				o.Reminders, o.DBKillEvery = 300, 500*time.Millisecond
+			}
 			runDrill(t, o, name)
 		})
 	}
