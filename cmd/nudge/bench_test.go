@@ -19,7 +19,7 @@ import (
 
 // redisDBBenchWorkers is the database of NUDGE_TEST_REDIS_ADDR the
 // scale-out test owns (7 to 15 are other tests', which flush them).
-const redisDBBenchWorkers = 6
+const redisDBBenchWorkers = 4
 
 func TestBenchWorkersFlag(t *testing.T) {
 	t.Parallel()

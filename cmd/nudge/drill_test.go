@@ -13,8 +13,10 @@ import (
 	"github.com/nudgehq/nudge/drill"
 )
 
-// redisDBDrill is the database of NUDGE_TEST_REDIS_ADDR the drills use
-// (the other tests own 9 to 15).
+// redisDBDrill is the database of NUDGE_TEST_REDIS_ADDR the drills use.
+// Each test that uses the shared Redis owns a database: bench 5; here 4
+// (bench workers), 6 (fairness), 7 (email), 8, 11 (replicas), 12 (kill) and
+// 14 (cancel); response 9, web/webhooks 10, dispatcher 13, schedules 15.
 const redisDBDrill = 8
 
 // redisDBFairness is the database the fairness drill uses, apart from
