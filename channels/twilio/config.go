@@ -74,6 +74,12 @@ type Config struct {
 	PublicURL string `yaml:"public_url" json:"public_url"`
 	// Timeout bounds one API call.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// BreakerThreshold is how many failures in a row take a pool's sender
+	// out (DefaultBreakerThreshold when zero).
+	BreakerThreshold int `yaml:"breaker_threshold" json:"breaker_threshold"`
+	// BreakerCooldown is how long a failed sender stays out before it is
+	// tried again (DefaultBreakerCooldown when zero).
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown" json:"breaker_cooldown"`
 }
 
 // SenderRoute picks a sender for one lender and destination country.
@@ -229,6 +235,12 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("twilio.timeout must not be negative, got %s", c.Timeout))
+	}
+	if c.BreakerThreshold < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_threshold must not be negative, got %d", c.BreakerThreshold))
+	}
+	if c.BreakerCooldown < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_cooldown must not be negative, got %s", c.BreakerCooldown))
 	}
 	return errors.Join(errs...)
 }

@@ -16,7 +16,7 @@ const (
 	// DefaultBreakerThreshold is how many failures in a row open a sender's breaker.
 	DefaultBreakerThreshold = 5
 	// DefaultBreakerCooldown is how long an open breaker keeps its sender out
-	// before one probe message may go through it.
+	// before traffic is tried on it again.
 	DefaultBreakerCooldown = 30 * time.Second
 )
 
@@ -39,8 +39,8 @@ const (
 // safe for concurrent use.
 type Health interface {
 	// Usable reports whether sender may take a message now: its breaker is
-	// not open (a half-open breaker admits one probe) and it has sent fewer
-	// than dailyCap messages today (zero is no cap).
+	// not open (or its cool-down is over) and it has sent fewer than
+	// dailyCap messages today (zero is no cap).
 	Usable(ctx context.Context, sender string, dailyCap int) bool
 	// Report records the outcome of one call through sender.
 	Report(ctx context.Context, sender string, outcome SenderOutcome)
@@ -61,8 +61,8 @@ type BreakerConfig struct {
 	// Threshold is how many failures in a row open a breaker
 	// (DefaultBreakerThreshold when zero).
 	Threshold int
-	// Cooldown is how long an open breaker stays open before a probe
-	// (DefaultBreakerCooldown when zero).
+	// Cooldown is how long an open breaker keeps its sender out before
+	// the sender is tried again (DefaultBreakerCooldown when zero).
 	Cooldown time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -83,7 +83,6 @@ type senderState struct {
 	failures  int
 	open      bool
 	openUntil time.Time
-	probing   bool
 	day       string
 	sent      int
 }
@@ -127,9 +126,9 @@ func (b *Breaker) state(sender string, now time.Time) *senderState {
 	return st
 }
 
-// Usable implements Health. After the cool-down the first caller gets the
-// probe; others wait for its outcome, or for another cool-down when it never
-// reports.
+// Usable implements Health. After the cool-down an open breaker is on
+// trial: traffic returns to the sender, its first failure opens the breaker
+// again for another cool-down and its first success closes it.
 func (b *Breaker) Usable(_ context.Context, sender string, dailyCap int) bool {
 	now := b.cfg.Now()
 	b.mu.Lock()
@@ -138,15 +137,7 @@ func (b *Breaker) Usable(_ context.Context, sender string, dailyCap int) bool {
 	if dailyCap > 0 && st.sent >= dailyCap {
 		return false
 	}
-	if !st.open {
-		return true
-	}
-	if now.Before(st.openUntil) {
-		return false
-	}
-	st.probing = true
-	st.openUntil = now.Add(b.cfg.Cooldown)
-	return true
+	return !st.open || !now.Before(st.openUntil)
 }
 
 // Report implements Health.
@@ -160,14 +151,13 @@ func (b *Breaker) Report(_ context.Context, sender string, outcome SenderOutcome
 		st.sent++
 		st.failures = 0
 		if st.open {
-			st.open, st.probing = false, false
+			st.open = false
 			change = &SenderChange{Sender: sender, At: now}
 		}
 	case SenderFailed:
 		st.failures++
 		switch {
 		case st.open:
-			st.probing = false
 			st.openUntil = now.Add(b.cfg.Cooldown)
 		case st.failures >= b.cfg.Threshold:
 			st.open, st.openUntil = true, now.Add(b.cfg.Cooldown)
@@ -209,8 +199,7 @@ func (s *SMS) pick(ctx context.Context, m *nudge.Message, r SenderRoute) PoolSen
 	sort.SliceStable(ranked, func(i, j int) bool {
 		return rendezvous(m.Lender, m.To, ranked[i].ID()) > rendezvous(m.Lender, m.To, ranked[j].ID())
 	})
-	// Ask in the borrower's order and stop at the first usable sender, so
-	// a half-open sender's one probe goes to a message that will use it.
+	// Ask in the borrower's order and stop at the first usable sender.
 	for _, p := range ranked {
 		if s.health.Usable(ctx, p.ID(), p.DailyCap) {
 			return p

@@ -174,8 +174,8 @@ func TestPoolStickyFailoverAndRecovery(t *testing.T) {
 	require.Equal(t, second, from)
 	require.Equal(t, 201, status)
 
-	// After the cool-down one probe goes to the first sender; it still
-	// fails, so the breaker stays open for another cool-down.
+	// After the cool-down the first sender is tried again; it still fails,
+	// so the breaker opens again for another cool-down at once.
 	b.clock.add(31 * time.Second)
 	_, err = b.sms.Send(ctx, message(to, "acme"))
 	require.Error(t, err)
@@ -184,7 +184,7 @@ func TestPoolStickyFailoverAndRecovery(t *testing.T) {
 	from, _ = b.lastFrom(t)
 	require.Equal(t, second, from)
 
-	// The sender recovers: the next probe succeeds and the borrower is back on it.
+	// The sender recovers: the next try succeeds and the borrower is back on it.
 	b.sim.FailSender(first, time.Time{})
 	b.clock.add(31 * time.Second)
 	for range 2 {

@@ -71,7 +71,7 @@ func New(cfg Config, opts ...Option) (*SMS, error) {
 		o(s)
 	}
 	if s.health == nil {
-		s.health = NewBreaker(BreakerConfig{})
+		s.health = NewBreaker(BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown})
 	}
 	return s, nil
 }
