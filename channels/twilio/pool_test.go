@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	nudge "github.com/nudgehq/nudge"
@@ -67,6 +69,7 @@ func (f *fakeNow) add(d time.Duration) {
 
 type poolBundle struct {
 	sim     *twiliosim.Sim
+	url     string
 	sms     *twilio.SMS
 	pool    []twilio.PoolSender
 	clock   *fakeNow
@@ -74,7 +77,10 @@ type poolBundle struct {
 	changes []twilio.SenderChange
 }
 
-func setupPool(t *testing.T, pool []twilio.PoolSender) *poolBundle {
+// healthKinds are the Health implementations the pool tests run on.
+var healthKinds = []string{"breaker", "redis"}
+
+func setupPool(t *testing.T, kind string, pool []twilio.PoolSender) *poolBundle {
 	t.Helper()
 	sim := twiliosim.New(twiliosim.Config{
 		AccountSID: testSID, AuthToken: testToken, Speed: 1e6,
@@ -85,13 +91,20 @@ func setupPool(t *testing.T, pool []twilio.PoolSender) *poolBundle {
 		srv.Close()
 		require.NoError(t, sim.Close())
 	})
-	b := &poolBundle{sim: sim, pool: pool, clock: &fakeNow{t: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
-	health := twilio.NewBreaker(twilio.BreakerConfig{Threshold: 2, Cooldown: 30 * time.Second, Now: b.clock.now,
+	b := &poolBundle{sim: sim, url: srv.URL, pool: pool, clock: &fakeNow{t: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
+	bc := twilio.BreakerConfig{Threshold: 2, Cooldown: 30 * time.Second, Now: b.clock.now,
 		OnChange: func(c twilio.SenderChange) {
 			b.mu.Lock()
 			b.changes = append(b.changes, c)
 			b.mu.Unlock()
-		}})
+		}}
+	var health twilio.Health = twilio.NewBreaker(bc)
+	if kind == "redis" {
+		mr := miniredis.RunT(t)
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { _ = rdb.Close() })
+		health = twilio.NewRedisHealth(rdb, bc)
+	}
 	cfg := validConfig()
 	cfg.BaseURL = srv.URL
 	cfg.Senders = []twilio.SenderRoute{{Lender: "acme", Pool: pool}}
@@ -124,8 +137,17 @@ func (b *poolBundle) lastFrom(t *testing.T) (string, int) {
 
 func TestPoolStickyFailoverAndRecovery(t *testing.T) {
 	t.Parallel()
+	for _, kind := range healthKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			testPoolFailover(t, kind)
+		})
+	}
+}
+
+func testPoolFailover(t *testing.T, kind string) {
 	pool := []twilio.PoolSender{{From: "+14155550101", MPS: 5}, {From: "+14155550102", MPS: 7}}
-	b := setupPool(t, pool)
+	b := setupPool(t, kind, pool)
 	ctx := context.Background()
 	first, second := pool[0].From, pool[1].From
 	to := borrowerOf(t, pool, first)
@@ -202,8 +224,17 @@ func TestPoolStickyFailoverAndRecovery(t *testing.T) {
 
 func TestPoolDailyCap(t *testing.T) {
 	t.Parallel()
+	for _, kind := range healthKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			testPoolDailyCap(t, kind)
+		})
+	}
+}
+
+func testPoolDailyCap(t *testing.T, kind string) {
 	pool := []twilio.PoolSender{{From: "+14155550101", DailyCap: 2}, {From: "+14155550102"}}
-	b := setupPool(t, pool)
+	b := setupPool(t, kind, pool)
 	ctx := context.Background()
 	to := borrowerOf(t, pool, pool[0].From)
 	var froms []string
@@ -221,4 +252,44 @@ func TestPoolDailyCap(t *testing.T) {
 	require.NoError(t, err)
 	from, _ := b.lastFrom(t)
 	require.Equal(t, pool[0].From, from)
+}
+
+// TestRedisHealthIsShared checks that a sender tripped by one process's
+// failures is avoided by another process on the same Redis, and that the
+// change is reported once.
+func TestRedisHealthIsShared(t *testing.T) {
+	t.Parallel()
+	pool := []twilio.PoolSender{{From: "+14155550101"}, {From: "+14155550102"}}
+	a := setupPool(t, "breaker", pool)
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	var mu sync.Mutex
+	var changes []twilio.SenderChange
+	bc := twilio.BreakerConfig{Threshold: 2, Now: a.clock.now, OnChange: func(c twilio.SenderChange) {
+		mu.Lock()
+		changes = append(changes, c)
+		mu.Unlock()
+	}}
+	cfg := validConfig()
+	cfg.BaseURL = a.url
+	cfg.Senders = []twilio.SenderRoute{{Lender: "acme", Pool: pool}}
+	one, err := twilio.New(cfg, twilio.WithHealth(twilio.NewRedisHealth(rdb, bc)))
+	require.NoError(t, err)
+	other, err := twilio.New(cfg, twilio.WithHealth(twilio.NewRedisHealth(rdb, bc)))
+	require.NoError(t, err)
+
+	to := borrowerOf(t, pool, pool[0].From)
+	a.sim.FailSender(pool[0].From, time.Now().Add(time.Hour))
+	for range 2 {
+		_, err := one.Send(context.Background(), message(to, "acme"))
+		require.Error(t, err)
+	}
+	m := message(to, "acme")
+	key, _ := other.SenderRate(m)
+	require.Equal(t, "twilio:sms:"+pool[1].From, key, "the other process avoids the tripped sender")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, changes, 1)
+	require.True(t, changes[0].Tripped)
 }

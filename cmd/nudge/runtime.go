@@ -328,9 +328,13 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			sc := tc
 			sc.Senders = rt.cfg.Twilio.Senders
 			sc.BreakerThreshold, sc.BreakerCooldown = rt.cfg.Twilio.BreakerThreshold, rt.cfg.Twilio.BreakerCooldown
-			sms, err := twilio.New(sc, twilio.WithHealth(twilio.NewBreaker(twilio.BreakerConfig{
-				Threshold: sc.BreakerThreshold, Cooldown: sc.BreakerCooldown, OnChange: rt.senderChange,
-			})))
+			bc := twilio.BreakerConfig{Threshold: sc.BreakerThreshold, Cooldown: sc.BreakerCooldown, OnChange: rt.senderChange}
+			var health twilio.Health = twilio.NewBreaker(bc)
+			if rt.rdb != nil {
+				// Shared by every worker: one trips a sender for all.
+				health = twilio.NewRedisHealth(rt.rdb, bc)
+			}
+			sms, err := twilio.New(sc, twilio.WithHealth(health))
 			if err != nil {
 				return err
 			}
