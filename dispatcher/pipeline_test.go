@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,32 @@ func TestSendRecordsSegments(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "SM1", a.ProviderID)
 	require.Equal(t, 3, a.Segments, "the provider's segment count is recorded with the send")
+}
+
+func TestSendRecordsTheSender(t *testing.T) {
+	t.Parallel()
+	const sender = "+18005550111"
+	b := setup(t, func(c *PipelineConfig) {
+		// A pool's sender sets the number it chose on the message.
+		c.Senders[nudge.SMS] = nudge.SenderFunc(func(_ context.Context, m *nudge.Message) (nudge.SendResult, error) {
+			m.From = sender
+			return nudge.SendResult{ProviderID: "SM1", Status: nudge.AttemptSent}, nil
+		})
+	})
+	r := b.add("a1", nil, nil)
+	require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+	var froms []string
+	for _, e := range b.store.eventsOf(nudge.EventAttempt) {
+		var d struct {
+			Status nudge.AttemptStatus `json:"status"`
+			From   string              `json:"from"`
+		}
+		require.NoError(t, json.Unmarshal(e.Detail, &d))
+		if d.Status == nudge.AttemptSent {
+			froms = append(froms, d.From)
+		}
+	}
+	require.Equal(t, []string{sender}, froms, "the sent attempt's event names its sender")
 }
 
 func TestProcessTaskPayload(t *testing.T) {

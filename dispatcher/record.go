@@ -81,9 +81,12 @@ type attemptDetail struct {
 	Status     nudge.AttemptStatus `json:"status"`
 	Channel    nudge.ChannelKind   `json:"channel,omitempty"`
 	ProviderID string              `json:"provider_id,omitempty"`
-	ErrorCode  string              `json:"error_code,omitempty"`
-	Error      string              `json:"error,omitempty"`
-	Note       string              `json:"note,omitempty"`
+	// From is the sender the message went out from (or may have), as the
+	// provider's sender set it on the message (a pool's chosen number).
+	From      string `json:"from,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 // attemptEvent returns an attempt event for j's attempt.

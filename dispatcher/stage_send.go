@@ -57,13 +57,13 @@ func (p *Pipeline) sent(ctx context.Context, j *job, res nudge.SendResult) error
 	}
 	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		Status: status, ProviderID: res.ProviderID, SentAt: p.cfg.Clock.Now(), Segments: res.Segments,
-	}, attemptDetail{ProviderID: res.ProviderID}, p.reminderChange(j, nudge.ReminderSent, nudge.ReasonNone))
+	}, attemptDetail{ProviderID: res.ProviderID, From: j.message.From}, p.reminderChange(j, nudge.ReminderSent, nudge.ReasonNone))
 }
 
 func (p *Pipeline) unknownOutcome(ctx context.Context, j *job, sendErr error) error {
 	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		From: nudge.AttemptSending, Status: nudge.AttemptUnknown, Reason: nudge.ReasonUnknownOutcome,
-	}, attemptDetail{Error: sendErr.Error(), Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"},
+	}, attemptDetail{Error: sendErr.Error(), From: j.message.From, Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"},
 		p.reminderChange(j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome))
 }
 
@@ -79,7 +79,7 @@ func (p *Pipeline) transient(ctx context.Context, j *job, pe *nudge.ProviderErro
 	}
 	if err := p.updateAttempt(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		From: nudge.AttemptSending, Status: nudge.AttemptRetrying, Reason: nudge.ReasonProviderRetry, ErrorCode: pe.Code,
-	}, attemptDetail{Error: sendErr.Error()}); err != nil {
+	}, attemptDetail{Error: sendErr.Error(), From: j.message.From}); err != nil {
 		return err
 	}
 	return fmt.Errorf("send attempt %s: %w", j.attempt.ID, sendErr)

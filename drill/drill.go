@@ -98,6 +98,10 @@ type Options struct {
 	// Big and Small are how many reminders the fairness drill's two lenders
 	// have due at the same instant (defaults DefaultBig and DefaultSmall).
 	Big, Small int
+	// SenderFailure is how long sender-failover's first sender fails, and
+	// BreakerCooldown the processes' twilio.breaker_cooldown (defaults
+	// DefaultSenderFailure and DefaultBreakerCooldown).
+	SenderFailure, BreakerCooldown time.Duration
 }
 
 // WithDefaults returns o with every empty setting filled with its default.
@@ -140,6 +144,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Small <= 0 {
 		o.Small = DefaultSmall
+	}
+	if o.SenderFailure <= 0 {
+		o.SenderFailure = DefaultSenderFailure
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = DefaultBreakerCooldown
 	}
 	return o
 }
@@ -225,6 +235,7 @@ var drills = []drill{
 	{"redis-sentinel", "kill the Sentinel-managed Redis primary mid-run", runRedisSentinel},
 	{"redis-cluster", "kill a Redis Cluster primary mid-run", runRedisCluster},
 	{"fairness", "one lender's big backlog and another's few reminders due at the same instant", runFairness},
+	{"sender-failover", "one sender of a pool of two fails every request for a while, then recovers", runSenderFailover},
 }
 
 // Names returns the drills' names in the order Run runs them.

@@ -74,7 +74,9 @@ type env struct {
 	accounts  []nudge.Account
 	// accountsB are lenderB's accounts (ec.lenderB of them).
 	accountsB []nudge.Account
-	ec        envConfig
+	// held are the accounts kept back by envConfig.holdBack.
+	held []nudge.Account
+	ec   envConfig
 
 	cleanups []func()
 
@@ -101,6 +103,13 @@ type envConfig struct {
 	// lenderB, when above zero, adds a second lender (lenderB) with that
 	// many accounts due at the same instant as the first lender's.
 	lenderB int
+	// holdBack, when above zero, keeps the last holdBack of the accounts
+	// out of the database at the start; the drill stores them later
+	// (seedHeld).
+	holdBack int
+	// twilio is more YAML under the processes' twilio key (two-space
+	// indented lines).
+	twilio string
 }
 
 // errSkip marks a drill that cannot run here; its message says why.
@@ -382,11 +391,11 @@ lenders:
   base_url: %q
   voice_from: "+18005550199"
   timeout: %s
-log:
+%slog:
   level: info
   format: json
 `, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.configYAML(), reconcileSettle, e.opts.Concurrency, lender, cadencePath,
-		second, accountSID, authToken, from, e.sim.URL(), providerTimeout)
+		second, accountSID, authToken, from, e.sim.URL(), providerTimeout, e.ec.twilio)
 	e.cfgPath = filepath.Join(e.dir, "nudge.yaml")
 	return os.WriteFile(e.cfgPath, []byte(cfg), 0o600)
 }
@@ -408,7 +417,11 @@ func (e *env) seed(ctx context.Context) error {
 		return err
 	}
 	e.accounts = e.dueAccounts(lender, "D", e.opts.Reminders, number)
-	if err := e.db.UpsertAccounts(ctx, e.accounts, now.Add(-time.Second)); err != nil {
+	stored := e.accounts
+	if h := e.ec.holdBack; h > 0 && h < len(stored) {
+		stored, e.held = stored[:len(stored)-h], stored[len(stored)-h:]
+	}
+	if err := e.db.UpsertAccounts(ctx, stored, now.Add(-time.Second)); err != nil {
 		return err
 	}
 	if e.ec.lenderB == 0 {
@@ -420,6 +433,14 @@ func (e *env) seed(ctx context.Context) error {
 	}
 	e.accountsB = e.dueAccounts(lenderB, "B", e.ec.lenderB, numberB)
 	return e.db.UpsertAccounts(ctx, e.accountsB, now.Add(-time.Second))
+}
+
+// seedHeld stores the accounts kept back by envConfig.holdBack, due now.
+func (e *env) seedHeld(ctx context.Context) error {
+	if len(e.held) == 0 {
+		return nil
+	}
+	return e.db.UpsertAccounts(ctx, e.held, e.clock.Now().UTC().Add(-time.Second))
 }
 
 // dueAccounts returns n accounts of lender due today in e.zone, with ids

@@ -90,6 +90,7 @@ type Registry struct {
 	optOuts         *prometheus.CounterVec
 	paused          *prometheus.CounterVec
 	reconciled      *prometheus.CounterVec
+	senderBreakers  *prometheus.CounterVec
 }
 
 var _ Recorder = (*Registry)(nil)
@@ -139,9 +140,13 @@ func New(inspector *asynq.Inspector) *Registry {
 			Namespace: Namespace, Name: "reconciled_total",
 			Help: "Unknown outcomes resolved, by outcome (found, callback, released, held).",
 		}, []string{"outcome"}),
+		senderBreakers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "sender_breaker_changes_total",
+			Help: "A pool's sender taken out after failures (tripped) or back in service (recovered), by sender and change.",
+		}, []string{"sender", "change"}),
 	}
 	r.reg.MustRegister(r.attempts, r.suppressed, r.deferred, r.providerLatency, r.webhookLatency, r.promises, r.optOuts,
-		r.paused, r.reconciled,
+		r.paused, r.reconciled, r.senderBreakers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if inspector != nil {
 		r.reg.MustRegister(asynqmetrics.NewQueueMetricsCollector(inspector))
@@ -200,6 +205,16 @@ func (r *Registry) OptOut(source string) {
 // Paused counts a channel paused because the provider refused its sender.
 func (r *Registry) Paused(channel nudge.ChannelKind) {
 	r.paused.WithLabelValues(string(channel)).Inc()
+}
+
+// SenderBreaker counts a pool sender's breaker opening (tripped) or
+// closing again (recovered).
+func (r *Registry) SenderBreaker(sender string, tripped bool) {
+	change := "recovered"
+	if tripped {
+		change = "tripped"
+	}
+	r.senderBreakers.WithLabelValues(sender, change).Inc()
 }
 
 // Reconciled counts an unknown outcome resolved, by outcome.

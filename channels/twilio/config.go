@@ -74,6 +74,12 @@ type Config struct {
 	PublicURL string `yaml:"public_url" json:"public_url"`
 	// Timeout bounds one API call.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// BreakerThreshold is how many failures in a row take a pool's sender
+	// out (DefaultBreakerThreshold when zero).
+	BreakerThreshold int `yaml:"breaker_threshold" json:"breaker_threshold"`
+	// BreakerCooldown is how long a failed sender stays out before it is
+	// tried again (DefaultBreakerCooldown when zero).
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown" json:"breaker_cooldown"`
 }
 
 // SenderRoute picks a sender for one lender and destination country.
@@ -89,6 +95,73 @@ type SenderRoute struct {
 	MessagingServiceSID string `yaml:"messaging_service_sid" json:"messaging_service_sid"`
 	// MPS is the sender's messages-per-second budget; zero picks a default.
 	MPS float64 `yaml:"mps" json:"mps"`
+	// Pool lists several senders for the route instead of From or
+	// MessagingServiceSID: each message goes out from the borrower's sticky
+	// sender among the healthy ones (see SMS.Send).
+	Pool []PoolSender `yaml:"pool" json:"pool"`
+}
+
+// Throughput classes of a pool sender.
+const (
+	// Class10DLC is a US 10DLC long code (its rate depends on the brand's trust tier).
+	Class10DLC = "10dlc"
+	// ClassTollFree is a North American toll-free number.
+	ClassTollFree = "toll_free"
+	// ClassShortCode is a short code.
+	ClassShortCode = "short_code"
+	// MaxMPS is the highest messages-per-second budget a sender may be given.
+	MaxMPS = 225.0
+)
+
+// PoolSender is one sender of a route's pool: a number, short code or
+// Messaging Service, its rate, its daily cap and its throughput class.
+type PoolSender struct {
+	// From is the sender number, short code or alphanumeric ID.
+	From string `yaml:"from" json:"from"`
+	// MessagingServiceSID is the Messaging Service to send through.
+	MessagingServiceSID string `yaml:"messaging_service_sid" json:"messaging_service_sid"`
+	// MPS is the sender's messages-per-second budget, 1 to MaxMPS; zero
+	// picks a default from the class or the kind of sender.
+	MPS float64 `yaml:"mps" json:"mps"`
+	// DailyCap is how many messages the sender may send a UTC day; zero is
+	// no cap. At the cap the sender is skipped until the next day.
+	DailyCap int `yaml:"daily_cap" json:"daily_cap"`
+	// Class is the throughput class: 10dlc, toll_free or short_code; empty
+	// infers it from the number.
+	Class string `yaml:"class" json:"class"`
+}
+
+// ID is the sender's identity: the Messaging Service SID, else From.
+func (p PoolSender) ID() string {
+	if p.MessagingServiceSID != "" {
+		return p.MessagingServiceSID
+	}
+	return p.From
+}
+
+// rate is the sender's messages-per-second budget: MPS, else the default of
+// its class or kind.
+func (p PoolSender) rate() float64 {
+	switch {
+	case p.MPS > 0:
+		return p.MPS
+	case p.Class == ClassShortCode:
+		return DefaultShortCodeMPS
+	case p.Class == ClassTollFree:
+		return DefaultTollFreeMPS
+	case p.Class == Class10DLC:
+		return DefaultLongCodeMPS
+	}
+	return defaultMPS(SenderRoute{From: p.From, MessagingServiceSID: p.MessagingServiceSID})
+}
+
+// members is the route's pool: Pool, else a pool of one made of From,
+// MessagingServiceSID and MPS.
+func (r SenderRoute) members() []PoolSender {
+	if len(r.Pool) > 0 {
+		return r.Pool
+	}
+	return []PoolSender{{From: r.From, MessagingServiceSID: r.MessagingServiceSID, MPS: r.MPS}}
 }
 
 // WithDefaults returns a copy of c with empty fields filled and values normalised.
@@ -138,9 +211,13 @@ func (c Config) Validate() error {
 	errs = append(errs, validateSender("twilio", c.From, c.MessagingServiceSID, c.MPS)...)
 	for i, r := range c.Senders {
 		field := fmt.Sprintf("twilio.senders[%d]", i)
-		if r.From == "" && r.MessagingServiceSID == "" {
-			errs = append(errs, fmt.Errorf("%s: need messaging_service_sid or from", field))
+		switch {
+		case len(r.Pool) > 0 && (r.From != "" || r.MessagingServiceSID != "" || r.MPS != 0):
+			errs = append(errs, fmt.Errorf("%s: a route has either a pool or from/messaging_service_sid/mps, not both", field))
+		case len(r.Pool) == 0 && r.From == "" && r.MessagingServiceSID == "":
+			errs = append(errs, fmt.Errorf("%s: need messaging_service_sid, from or pool", field))
 		}
+		errs = append(errs, validatePool(field, r.Pool)...)
 		if r.Country != "" && !supportedRegion(r.Country) {
 			errs = append(errs, fmt.Errorf("%s.country %q is not an ISO 3166-1 alpha-2 region with phone numbers", field, r.Country))
 		}
@@ -159,6 +236,12 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("twilio.timeout must not be negative, got %s", c.Timeout))
 	}
+	if c.BreakerThreshold < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_threshold must not be negative, got %d", c.BreakerThreshold))
+	}
+	if c.BreakerCooldown < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_cooldown must not be negative, got %s", c.BreakerCooldown))
+	}
 	return errors.Join(errs...)
 }
 
@@ -172,6 +255,36 @@ func validateSender(field, from, service string, mps float64) []error {
 	}
 	if mps < 0 {
 		errs = append(errs, fmt.Errorf("%s.mps must not be negative, got %g", field, mps))
+	}
+	return errs
+}
+
+func validatePool(field string, pool []PoolSender) []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, p := range pool {
+		f := fmt.Sprintf("%s.pool[%d]", field, i)
+		if p.From == "" && p.MessagingServiceSID == "" {
+			errs = append(errs, fmt.Errorf("%s: need messaging_service_sid or from", f))
+		} else if j, dup := seen[p.ID()]; dup {
+			errs = append(errs, fmt.Errorf("%s: sender %s is already pool[%d]", f, p.ID(), j))
+		} else {
+			seen[p.ID()] = i
+		}
+		errs = append(errs, validateSender(f, p.From, p.MessagingServiceSID, p.MPS)...)
+		if p.MPS > MaxMPS {
+			errs = append(errs, fmt.Errorf("%s.mps: %g is above %g", f, p.MPS, MaxMPS))
+		} else if p.MPS > 0 && p.MPS < 1 {
+			errs = append(errs, fmt.Errorf("%s.mps: %g is below 1", f, p.MPS))
+		}
+		if p.DailyCap < 0 {
+			errs = append(errs, fmt.Errorf("%s.daily_cap must not be negative, got %d", f, p.DailyCap))
+		}
+		switch p.Class {
+		case "", Class10DLC, ClassTollFree, ClassShortCode:
+		default:
+			errs = append(errs, fmt.Errorf("%s.class %q must be 10dlc, toll_free or short_code", f, p.Class))
+		}
 	}
 	return errs
 }

@@ -40,7 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no sender", mod: func(c *twilio.Config) { c.From = "" }, wantErr: "need messaging_service_sid or from"},
 		{name: "bad service sid", mod: func(c *twilio.Config) { c.MessagingServiceSID = "MGxyz" }, wantErr: "twilio.messaging_service_sid must match"},
 		{name: "bad from", mod: func(c *twilio.Config) { c.From = "415-555-0100" }, wantErr: "twilio.from"},
-		{name: "route without sender", mod: func(c *twilio.Config) { c.Senders = []twilio.SenderRoute{{Lender: "acme"}} }, wantErr: "twilio.senders[0]: need messaging_service_sid or from"},
+		{name: "route without sender", mod: func(c *twilio.Config) { c.Senders = []twilio.SenderRoute{{Lender: "acme"}} }, wantErr: "twilio.senders[0]: need messaging_service_sid, from or pool"},
 		{name: "route bad country", mod: func(c *twilio.Config) {
 			c.Senders = []twilio.SenderRoute{{Country: "XX", From: "+14155550100"}}
 		}, wantErr: "twilio.senders[0].country"},

@@ -37,6 +37,7 @@ type SMS struct {
 	base      http.RoundTripper
 	target    *url.URL
 	statusURL string
+	health    Health
 }
 
 // Option changes how New builds an SMS sender.
@@ -68,6 +69,9 @@ func New(cfg Config, opts ...Option) (*SMS, error) {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.health == nil {
+		s.health = NewBreaker(BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown})
 	}
 	return s, nil
 }
@@ -133,7 +137,13 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonRenderFailed,
 			Err: fmt.Errorf("twilio sms: message %s has an empty body", m.AttemptID)}
 	}
-	route := s.route(m)
+	r := s.route(m)
+	route := s.pick(ctx, m, r)
+	report := func(o SenderOutcome) {
+		if len(r.Pool) > 1 {
+			s.health.Report(ctx, route.ID(), o)
+		}
+	}
 	params := &api.CreateMessageParams{}
 	params.SetTo(m.To)
 	params.SetBody(m.Text)
@@ -141,6 +151,9 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	params.SetValidityPeriod(ValidityPeriod(m.ValidFor))
 	if route.MessagingServiceSID != "" {
 		params.SetMessagingServiceSid(route.MessagingServiceSID)
+		m.From = route.MessagingServiceSID
+	} else {
+		m.From = route.From
 	}
 	if route.From != "" {
 		params.SetFrom(route.From)
@@ -152,11 +165,19 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	c := newCall(ctx, s.cfg, s.base, s.target)
 	msg, err := c.api.CreateMessage(params)
 	if err != nil {
-		return nudge.SendResult{}, c.fail(what, err)
+		ferr := c.fail(what, err)
+		if pe, ok := nudge.AsProviderError(ferr); ok {
+			report(outcomeOf(pe))
+		} else {
+			report(SenderFailed)
+		}
+		return nudge.SendResult{}, ferr
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
+		report(SenderFailed)
 		return nudge.SendResult{}, c.noSid(what)
 	}
+	report(SenderAccepted)
 	status := nudge.AttemptSent
 	if msg.Status != nil {
 		if st := StatusFromTwilio(*msg.Status); st != "" {
@@ -173,20 +194,19 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 }
 
 // SenderRate returns the rate-limiter key and messages-per-second budget of
-// the sender m would go out from: "twilio:sms:" plus the Messaging Service
-// SID or sender number, and the configured MPS or a default for the kind of
-// sender (DefaultShortCodeMPS, DefaultTollFreeMPS, DefaultLongCodeMPS).
+// the sender m goes out from: "twilio:sms:" plus the Messaging Service SID
+// or sender number, and the configured MPS or a default for the class or
+// kind of sender (DefaultShortCodeMPS, DefaultTollFreeMPS,
+// DefaultLongCodeMPS). For a route with a pool it chooses the sender (the
+// borrower's sticky sender among the usable ones) and records it in m.From,
+// so that Send uses the sender whose tokens were taken.
 func (s *SMS) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 	r := s.route(m)
-	id := r.MessagingServiceSID
-	if id == "" {
-		id = r.From
+	p := s.pick(context.Background(), m, r)
+	if len(r.Pool) > 0 {
+		m.From = p.ID()
 	}
-	mps := r.MPS
-	if mps == 0 {
-		mps = defaultMPS(r)
-	}
-	return "twilio:sms:" + id, mps
+	return "twilio:sms:" + p.ID(), p.rate()
 }
 
 // route picks the sender for m: the most specific route matching the lender

@@ -130,6 +130,27 @@ func (s *Sim) ScriptFaults(number string, kinds ...FaultKind) {
 	}
 }
 
+// FailSender makes every create request whose From is sender answer
+// 500/20500, creating nothing, until the
+// simulator's clock reaches until; a zero until lifts the failure.
+func (s *Sim) FailSender(sender string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until.IsZero() {
+		delete(s.senderDown, sender)
+		return
+	}
+	s.senderDown[sender] = until
+}
+
+// senderFailing reports whether FailSender has sender down now.
+func (s *Sim) senderFailing(sender string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.senderDown[sender]
+	return ok && s.cfg.Clock.Now().Before(until)
+}
+
 // Kinds of create requests in the request log.
 const (
 	RequestMessage = "message" // POST …/Messages.json
@@ -228,6 +249,9 @@ func (s *Sim) admit(w http.ResponseWriter, req Request) (admission, bool) {
 		return a, false
 	}
 	ft, scripted := s.takeFault(req.To)
+	if req.From != "" && s.senderFailing(req.From) {
+		ft, scripted = fault{kind: FaultRefuse500, status: http.StatusInternalServerError, code: 20500}, true
+	}
 	s.mu.Lock()
 	cfg := s.faultCfg
 	s.mu.Unlock()

@@ -400,3 +400,30 @@ func TestDroppedAnswerThroughChannel(t *testing.T) {
 	require.Len(t, held(b.sim, twiliosim.RequestMessage, to), 1)
 	require.NoError(t, b.sim.Idle(ctx(t)))
 }
+
+func TestFailSender(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	svc := b.restClient(t)
+	b.sim.FailSender(from, time.Now().Add(time.Hour))
+	to := "+14155550291"
+	got, err := create(svc, twiliosim.RequestMessage, to, "")
+	var rest *client.TwilioRestError
+	require.ErrorAs(t, err, &rest)
+	require.Equal(t, http.StatusInternalServerError, rest.Status)
+	require.Equal(t, 20500, rest.Code)
+	require.Empty(t, got)
+	require.Empty(t, held(b.sim, twiliosim.RequestMessage, to), "a refused request creates nothing")
+	r := onlyRequest(t, b.sim, to)
+	require.Equal(t, twiliosim.FaultRefuse500, r.Fault)
+	require.Equal(t, from, r.From)
+
+	// A failure that has run its course, or was lifted, lets requests through.
+	b.sim.FailSender(from, time.Now().Add(-time.Second))
+	_, err = create(svc, twiliosim.RequestMessage, "+14155550292", "")
+	require.NoError(t, err)
+	b.sim.FailSender(from, time.Now().Add(time.Hour))
+	b.sim.FailSender(from, time.Time{})
+	_, err = create(svc, twiliosim.RequestMessage, "+14155550293", "")
+	require.NoError(t, err)
+}

@@ -152,6 +152,7 @@ type Sim struct {
 	gathers    map[string]int  // borrower number → gathers answered
 	deliveries []Delivery
 	faults     map[string][]fault
+	senderDown map[string]time.Time
 	faultCfg   Faults
 	requests   []Request
 	pending    int
@@ -175,17 +176,18 @@ type fault struct {
 // New returns a simulator for cfg.
 func New(cfg Config) *Sim {
 	s := &Sim{
-		cfg:      cfg.withDefaults(),
-		messages: make(map[string]*Message),
-		calls:    make(map[string]*Call),
-		scripts:  make(map[string]Borrower),
-		optOuts:  make(map[string]bool),
-		creates:  make(map[string]int),
-		replies:  make(map[string]int),
-		gathers:  make(map[string]int),
-		faults:   make(map[string][]fault),
-		changed:  make(chan struct{}),
-		stop:     make(chan struct{}),
+		cfg:        cfg.withDefaults(),
+		messages:   make(map[string]*Message),
+		calls:      make(map[string]*Call),
+		scripts:    make(map[string]Borrower),
+		optOuts:    make(map[string]bool),
+		creates:    make(map[string]int),
+		replies:    make(map[string]int),
+		gathers:    make(map[string]int),
+		faults:     make(map[string][]fault),
+		senderDown: make(map[string]time.Time),
+		changed:    make(chan struct{}),
+		stop:       make(chan struct{}),
 	}
 	s.faultCfg = s.cfg.Faults
 	s.mux = http.NewServeMux()

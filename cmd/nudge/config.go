@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/payment"
 	"github.com/nudgehq/nudge/web"
@@ -319,6 +320,14 @@ type TwilioConfig struct {
 	// Timeout bounds one API call (default 10s). An answer that does not
 	// come in time leaves the message unknown, for the reconciler.
 	Timeout time.Duration `yaml:"timeout"`
+	// Senders routes SMS per lender and destination country; a route may
+	// list a pool of senders with failover (docs/operations.md, "Sender
+	// pools").
+	Senders []twilio.SenderRoute `yaml:"senders"`
+	// BreakerThreshold and BreakerCooldown tune when a pool's failing sender
+	// is taken out and when it is tried again (default 5 failures, 30s).
+	BreakerThreshold int           `yaml:"breaker_threshold"`
+	BreakerCooldown  time.Duration `yaml:"breaker_cooldown"`
 }
 
 // SMTPConfig configures email.

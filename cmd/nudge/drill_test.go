@@ -19,6 +19,10 @@ import (
 // 14 (cancel); response 9, web/webhooks 10, dispatcher 13, schedules 15.
 const redisDBDrill = 8
 
+// redisDBFailover is the database the sender-failover drill uses, apart
+// from the other drills' so that it runs beside them.
+const redisDBFailover = 3
+
 // redisDBFairness is the database the fairness drill uses, apart from
 // redisDBDrill so that it runs beside TestDrills.
 const redisDBFairness = 6
@@ -114,6 +118,32 @@ func TestFairnessDrill(t *testing.T) {
 	require.Less(t, r.Fairness.Share(), drill.FairnessBound)
 	require.Zero(t, r.Duplicates, "sent twice")
 	require.Zero(t, r.NeverSent, "the small lender's reminders all sent")
+}
+
+// TestSenderFailoverDrill runs the sender-failover drill small: 100
+// reminders through a pool of two senders whose first refuses every
+// request for 6 s (a breaker cool-down of 2 s); the second half of the
+// accounts is due after the failure. Redis is database redisDBFailover of
+// NUDGE_TEST_REDIS_ADDR or an in-process miniredis, so it runs beside
+// TestDrills.
+func TestSenderFailoverDrill(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the drill runs nudge processes for half a minute")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	o := drill.Options{
+		Exe: exe, Env: []string{e2eChildEnv + "=1"}, Dir: t.TempDir(),
+		Database:  os.Getenv("NUDGE_TEST_DATABASE_URL"),
+		Reminders: 100, Deadline: 2 * time.Minute, Concurrency: 8,
+		SenderFailure: 6 * time.Second, BreakerCooldown: 2 * time.Second,
+		Miniredis: true,
+	}
+	if addr := os.Getenv("NUDGE_TEST_REDIS_ADDR"); addr != "" {
+		o.RedisAddr, o.RedisDB = addr, redisDBFailover
+	}
+	runDrill(t, o, "sender-failover")
 }
 
 // TestRedisFailoverDrills runs the Sentinel and Cluster drills at a reduced

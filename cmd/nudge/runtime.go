@@ -278,6 +278,35 @@ func sameSource(active []nudge.CadenceVersion, name string, data []byte) bool {
 	return false
 }
 
+// senderChange tells the operator that a pool's sender was taken out after
+// failures, or is back in service: an ALERT (or recovery) log line, the
+// nudge_sender_breaker_changes_total metric and an audit entry.
+func (rt *runtime) senderChange(c twilio.SenderChange) {
+	action := "sender_recovered"
+	if c.Tripped {
+		action = "sender_tripped"
+		rt.logger.Error("ALERT: SMS sender failing: its traffic moves to the pool's other senders until it recovers",
+			"sender", c.Sender, "failures", c.Failures)
+	} else {
+		rt.logger.Warn("SMS sender recovered: its borrowers return to it", "sender", c.Sender)
+	}
+	if rt.metrics != nil {
+		rt.metrics.SenderBreaker(c.Sender, c.Tripped)
+	}
+	if rt.db == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	detail := fmt.Sprintf("%d failures in a row", c.Failures)
+	if !c.Tripped {
+		detail = "accepted a message again"
+	}
+	if err := rt.db.AppendAudit(ctx, nudge.AuditEntry{Actor: "system", Action: action, Target: c.Sender, Detail: detail, At: c.At}); err != nil {
+		rt.logger.Error("record sender change in the audit log", "sender", c.Sender, "err", err)
+	}
+}
+
 // buildSenders picks a sender per channel: the given ones, Twilio for SMS when
 // configured, and the console otherwise (with a warning).
 func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error {
@@ -296,7 +325,16 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL, Timeout: rt.cfg.Twilio.Timeout,
 		}
 		if _, ok := rt.senders[nudge.SMS]; !ok {
-			sms, err := twilio.New(tc)
+			sc := tc
+			sc.Senders = rt.cfg.Twilio.Senders
+			sc.BreakerThreshold, sc.BreakerCooldown = rt.cfg.Twilio.BreakerThreshold, rt.cfg.Twilio.BreakerCooldown
+			bc := twilio.BreakerConfig{Threshold: sc.BreakerThreshold, Cooldown: sc.BreakerCooldown, OnChange: rt.senderChange}
+			var health twilio.Health = twilio.NewBreaker(bc)
+			if rt.rdb != nil {
+				// Shared by every worker: one trips a sender for all.
+				health = twilio.NewRedisHealth(rt.rdb, bc)
+			}
+			sms, err := twilio.New(sc, twilio.WithHealth(health))
 			if err != nil {
 				return err
 			}
