@@ -15,7 +15,7 @@ import (
 )
 
 // redisTestDB is the database of NUDGE_TEST_REDIS_ADDR this package's test
-// owns. The others: cmd/nudge 4, 6, 7, 8, 11, 12 and 14; response 9,
+// owns. The others: cmd/nudge 3, 4, 6, 7, 8, 11, 12 and 14; response 9,
 // web/webhooks 10, dispatcher 13, schedules 15.
 const redisTestDB = 5
 

@@ -14,9 +14,10 @@ import (
 )
 
 // redisDBDrill is the database of NUDGE_TEST_REDIS_ADDR the drills use.
-// Each test that uses the shared Redis owns a database: bench 5; here 4
-// (bench workers), 6 (fairness), 7 (email), 8, 11 (replicas), 12 (kill) and
-// 14 (cancel); response 9, web/webhooks 10, dispatcher 13, schedules 15.
+// Each test that uses the shared Redis owns a database: bench 5; here 3
+// (sender failover), 4 (bench workers), 6 (fairness), 7 (email), 8, 11
+// (replicas), 12 (kill) and 14 (cancel); response 9, web/webhooks 10,
+// dispatcher 13, schedules 15.
 const redisDBDrill = 8
 
 // redisDBFailover is the database the sender-failover drill uses, apart
