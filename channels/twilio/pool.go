@@ -15,6 +15,13 @@ import (
 const (
 	// DefaultBreakerThreshold is how many failures in a row open a sender's breaker.
 	DefaultBreakerThreshold = 5
+	// DefaultFilterShare, DefaultFilterMin and DefaultFilterWindow: a
+	// sender is taken out when, within a window, at least FilterMin of its
+	// messages were filtered by carriers and they are at least FilterShare
+	// of those whose delivery was reported.
+	DefaultFilterShare  = 0.3
+	DefaultFilterMin    = 10
+	DefaultFilterWindow = 10 * time.Minute
 	// DefaultBreakerCooldown is how long an open breaker keeps its sender out
 	// before traffic is tried on it again.
 	DefaultBreakerCooldown = 30 * time.Second
@@ -33,6 +40,13 @@ const (
 	// SenderNeutral means the call failed for reasons of the message or the
 	// recipient, which say nothing about the sender.
 	SenderNeutral
+	// SenderDelivered is a status callback saying a message from the sender
+	// was delivered.
+	SenderDelivered
+	// SenderFiltered is a status callback saying carriers filtered a message
+	// from the sender (30007): above FilterShare of its recent deliveries,
+	// the sender is taken out like one that fails.
+	SenderFiltered
 )
 
 // Health tracks which senders of a pool may be used. Implementations must be
@@ -53,6 +67,9 @@ type SenderChange struct {
 	Tripped bool
 	// Failures is the run of failures that opened it.
 	Failures int
+	// Filtered is how many of its messages carriers had filtered when that
+	// opened it (within the filter window).
+	Filtered int
 	At       time.Time
 }
 
@@ -64,6 +81,12 @@ type BreakerConfig struct {
 	// Cooldown is how long an open breaker keeps its sender out before
 	// the sender is tried again (DefaultBreakerCooldown when zero).
 	Cooldown time.Duration
+	// FilterShare, FilterMin and FilterWindow take a sender out when carriers
+	// filter too many of its messages (DefaultFilterShare, DefaultFilterMin
+	// and DefaultFilterWindow when zero).
+	FilterShare  float64
+	FilterMin    int
+	FilterWindow time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// OnChange, when set, is called (outside the breaker's lock) when a
@@ -85,6 +108,9 @@ type senderState struct {
 	openUntil time.Time
 	day       string
 	sent      int
+	// delivered and filtered count the delivery reports since windowStart.
+	delivered, filtered int
+	windowStart         time.Time
 }
 
 var _ Health = (*Breaker)(nil)
@@ -97,6 +123,15 @@ func NewBreaker(cfg BreakerConfig) *Breaker {
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = DefaultBreakerCooldown
 	}
+	if cfg.FilterShare <= 0 {
+		cfg.FilterShare = DefaultFilterShare
+	}
+	if cfg.FilterMin <= 0 {
+		cfg.FilterMin = DefaultFilterMin
+	}
+	if cfg.FilterWindow <= 0 {
+		cfg.FilterWindow = DefaultFilterWindow
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -108,7 +143,7 @@ func NewBreaker(cfg BreakerConfig) *Breaker {
 
 func logChange(c SenderChange) {
 	if c.Tripped {
-		slog.Error("ALERT: sender failing: traffic moves to the pool's other senders", "sender", c.Sender, "failures", c.Failures)
+		slog.Error("ALERT: sender failing: traffic moves to the pool's other senders", "sender", c.Sender, "failures", c.Failures, "filtered", c.Filtered)
 		return
 	}
 	slog.Warn("sender recovered: its borrowers return to it", "sender", c.Sender)
@@ -163,12 +198,61 @@ func (b *Breaker) Report(_ context.Context, sender string, outcome SenderOutcome
 			st.open, st.openUntil = true, now.Add(b.cfg.Cooldown)
 			change = &SenderChange{Sender: sender, Tripped: true, Failures: st.failures, At: now}
 		}
+	case SenderDelivered, SenderFiltered:
+		if now.Sub(st.windowStart) >= b.cfg.FilterWindow {
+			st.windowStart, st.delivered, st.filtered = now, 0, 0
+		}
+		if outcome == SenderDelivered {
+			st.delivered++
+			break
+		}
+		st.filtered++
+		if st.filtered >= b.cfg.FilterMin && float64(st.filtered) >= b.cfg.FilterShare*float64(st.filtered+st.delivered) {
+			n := st.filtered
+			st.windowStart, st.delivered, st.filtered = now, 0, 0
+			st.openUntil = now.Add(b.cfg.Cooldown)
+			if !st.open {
+				st.open = true
+				change = &SenderChange{Sender: sender, Tripped: true, Filtered: n, At: now}
+			}
+		}
 	case SenderNeutral:
 	}
 	b.mu.Unlock()
 	if change != nil {
 		b.cfg.OnChange(*change)
 	}
+}
+
+// ReportDelivery records a status callback's news about a message sent from
+// sender (a Messaging Service SID or a number) in its health when sender
+// belongs to a pool of more than one: filtered when carriers filtered the
+// message (30007), else it was delivered. Senders outside the pools are not
+// tracked: there is nowhere to move their traffic.
+func (s *SMS) ReportDelivery(ctx context.Context, sender string, filtered bool) {
+	if sender == "" || !s.inPool(sender) {
+		return
+	}
+	outcome := SenderDelivered
+	if filtered {
+		outcome = SenderFiltered
+	}
+	s.health.Report(ctx, sender, outcome)
+}
+
+// inPool reports whether sender is a member of a pool of several senders.
+func (s *SMS) inPool(sender string) bool {
+	for _, r := range s.cfg.Senders {
+		if len(r.Pool) < 2 {
+			continue
+		}
+		for _, p := range r.Pool {
+			if p.ID() == sender {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // WithHealth sets the health of the pools' senders (default: a Breaker

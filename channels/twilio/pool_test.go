@@ -293,3 +293,54 @@ func TestRedisHealthIsShared(t *testing.T) {
 	require.Len(t, changes, 1)
 	require.True(t, changes[0].Tripped)
 }
+
+// TestPoolFilteredSenderIsTakenOut: a pool sender whose messages carriers
+// filter (30007, reported by status callbacks) above the share is taken out
+// like a failing one, with the operator told; one filtered now and then
+// among many delivered is not enough, nor is a share below the minimum
+// count. Senders outside a pool are not tracked.
+func TestPoolFilteredSenderIsTakenOut(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"breaker", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			pool := []twilio.PoolSender{{From: "+14155550101"}, {From: "+14155550102"}}
+			b := setupPool(t, kind, pool)
+			ctx := context.Background()
+			to := borrowerOf(t, pool, pool[0].From)
+			sticky := func() string {
+				key, _ := b.sms.SenderRate(message(to, "acme"))
+				return key
+			}
+			require.Equal(t, "twilio:sms:"+pool[0].From, sticky())
+
+			// 40 delivered and 9 filtered: under the minimum, and under the share.
+			for range 40 {
+				b.sms.ReportDelivery(ctx, pool[0].From, false)
+			}
+			for range 9 {
+				b.sms.ReportDelivery(ctx, pool[0].From, true)
+			}
+			b.sms.ReportDelivery(ctx, "+14155550199", true) // not in a pool
+			require.Equal(t, "twilio:sms:"+pool[0].From, sticky(), "a few filtered among many delivered")
+			b.sms.ReportDelivery(ctx, pool[0].From, true)
+			require.Equal(t, "twilio:sms:"+pool[0].From, sticky(), "10 of 50 filtered is below the 30% share")
+
+			// A new window: 10 filtered of 15.
+			b.clock.add(twilio.DefaultFilterWindow)
+			for range 5 {
+				b.sms.ReportDelivery(ctx, pool[0].From, false)
+			}
+			for range 10 {
+				b.sms.ReportDelivery(ctx, pool[0].From, true)
+			}
+			require.Equal(t, "twilio:sms:"+pool[1].From, sticky(), "carriers filter the first sender: its borrowers move")
+			b.mu.Lock()
+			require.Len(t, b.changes, 1)
+			require.True(t, b.changes[0].Tripped)
+			require.Equal(t, pool[0].From, b.changes[0].Sender)
+			require.Equal(t, 10, b.changes[0].Filtered)
+			b.mu.Unlock()
+		})
+	}
+}

@@ -286,7 +286,7 @@ func (rt *runtime) senderChange(c twilio.SenderChange) {
 	if c.Tripped {
 		action = "sender_tripped"
 		rt.logger.Error("ALERT: SMS sender failing: its traffic moves to the pool's other senders until it recovers",
-			"sender", c.Sender, "failures", c.Failures)
+			"sender", c.Sender, "failures", c.Failures, "filtered", c.Filtered)
 	} else {
 		rt.logger.Warn("SMS sender recovered: its borrowers return to it", "sender", c.Sender)
 	}
@@ -299,6 +299,9 @@ func (rt *runtime) senderChange(c twilio.SenderChange) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	detail := fmt.Sprintf("%d failures in a row", c.Failures)
+	if c.Filtered > 0 {
+		detail = fmt.Sprintf("%d messages filtered by carriers (30007) within the filter window", c.Filtered)
+	}
 	if !c.Tripped {
 		detail = "accepted a message again"
 	}
@@ -566,10 +569,14 @@ func (rt *runtime) handler() (http.Handler, error) {
 	(&borrower.SelfService{Links: rt.links, Store: rt.db, Answers: replies,
 		Profile: rt.accountProfile, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	if rt.cfg.Twilio.AuthToken != "" {
-		(&webhooks.TwilioSMS{
+		status := &webhooks.TwilioSMS{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
 			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
-		}).Register(srv)
+		}
+		if sms, ok := rt.senders[nudge.SMS].(*twilio.SMS); ok {
+			status.Deliveries = sms
+		}
+		status.Register(srv)
 		(&webhooks.TwilioVoice{
 			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL, Links: rt.links,
 			Store: rt.db, Answers: replies, Pack: rt.pack, Profile: rt.accountProfile,

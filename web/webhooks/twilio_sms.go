@@ -21,6 +21,11 @@ import (
 	"github.com/nudgehq/nudge/web"
 )
 
+// DeliveryReporter hears the delivery news of status callbacks per sender.
+type DeliveryReporter interface {
+	ReportDelivery(ctx context.Context, sender string, filtered bool)
+}
+
 // SMSStatusStore is the part of the store the status webhook writes.
 type SMSStatusStore interface {
 	AttemptByProviderID(ctx context.Context, providerID string) (nudge.Attempt, error)
@@ -50,6 +55,10 @@ type TwilioSMS struct {
 	Logger    *slog.Logger
 	// Metrics counts the attempt statuses callbacks report; nil counts nothing.
 	Metrics metrics.Recorder
+	// Deliveries, when set, hears which sender's messages were delivered or
+	// filtered by carriers (30007), so that a pool takes out a sender whose
+	// messages carriers filter (twilio.SMS.ReportDelivery).
+	Deliveries DeliveryReporter
 
 	// outcomes writes concurrent status callbacks in shared transactions.
 	outcomesOnce sync.Once
@@ -117,6 +126,13 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	code := r.PostForm.Get("ErrorCode")
+	if t.Deliveries != nil && (status == nudge.AttemptDelivered || code == strconv.Itoa(twilio.CodeFiltered)) {
+		sender := r.PostForm.Get("MessagingServiceSid")
+		if sender == "" {
+			sender = r.PostForm.Get("From")
+		}
+		t.Deliveries.ReportDelivery(ctx, sender, code == strconv.Itoa(twilio.CodeFiltered))
+	}
 	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
 	if n, err := strconv.Atoi(r.PostForm.Get("NumSegments")); err == nil && n > 0 {
 		u.Segments = n // when the callback carries it; the send's answer usually did

@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -116,11 +118,12 @@ func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, err
 
 // bundle is what a webhook test works with.
 type bundle struct {
-	db      *store.DB
-	fs      *failingStore
-	clock   *nudge.FixedClock
-	srv     *web.Server
-	attempt nudge.Attempt
+	db         *store.DB
+	fs         *failingStore
+	clock      *nudge.FixedClock
+	srv        *web.Server
+	attempt    nudge.Attempt
+	deliveries *deliveryNews
 }
 
 // setup stores a lender, a borrower speaking lang with phone on sms and
@@ -166,8 +169,27 @@ func setup(t *testing.T, lang string) *bundle {
 		Profile: func(context.Context, nudge.Account) (*compliance.Profile, error) { return compliance.Builtin("us") },
 	}
 	srv := web.NewServer(nil, nil)
-	(&webhooks.TwilioSMS{AuthToken: authToken, PublicURL: publicURL, Store: fs, Replies: replies, Clock: clock}).Register(srv)
-	return &bundle{db: db, fs: fs, clock: clock, srv: srv, attempt: att}
+	deliveries := &deliveryNews{}
+	(&webhooks.TwilioSMS{AuthToken: authToken, PublicURL: publicURL, Store: fs, Replies: replies, Clock: clock, Deliveries: deliveries}).Register(srv)
+	return &bundle{db: db, fs: fs, clock: clock, srv: srv, attempt: att, deliveries: deliveries}
+}
+
+// deliveryNews records what the status webhook reports per sender.
+type deliveryNews struct {
+	mu   sync.Mutex
+	news []string
+}
+
+func (d *deliveryNews) ReportDelivery(_ context.Context, sender string, filtered bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.news = append(d.news, fmt.Sprintf("%s filtered=%t", sender, filtered))
+}
+
+func (d *deliveryNews) all() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.news)
 }
 
 // post sends form to path, signed with sig ("" sends no signature header).
@@ -621,4 +643,25 @@ func TestTwilioSMSInboundStoreFailure(t *testing.T) {
 	doc := parseTwiML(t, b.signedPost(twilio.InboundPath, form))
 	require.Len(t, doc.Messages, 1, "the retry is confirmed once")
 	require.Len(t, b.optOuts(t), 1)
+}
+
+// TestTwilioSMSStatusReportsDeliveriesPerSender: a delivered callback and a
+// carrier-filtered one (30007) reach the sender pools' health under the
+// sender that sent them (the Messaging Service when there is one); other
+// statuses and codes do not.
+func TestTwilioSMSStatusReportsDeliveriesPerSender(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "en")
+	rec := b.signedPost(twilio.StatusCallbackPath, statusForm(msgSID, "sent", ""))
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	require.Empty(t, b.deliveries.all(), "sent says nothing of delivery")
+	rec = b.signedPost(twilio.StatusCallbackPath, statusForm(msgSID, "delivered", ""))
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	filtered := statusForm(msgSID, "undelivered", "30007")
+	filtered.Set("MessagingServiceSid", "MG0123456789abcdef0123456789abcdef")
+	rec = b.signedPost(twilio.StatusCallbackPath, filtered)
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	rec = b.signedPost(twilio.StatusCallbackPath, statusForm(msgSID, "undelivered", "30003"))
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	require.Equal(t, []string{ourNumber + " filtered=false", "MG0123456789abcdef0123456789abcdef filtered=true"}, b.deliveries.all())
 }
