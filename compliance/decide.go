@@ -68,23 +68,12 @@ func Decide(in Input) Decision {
 		return d
 	}
 
-	switch a.Status {
-	case nudge.StatusPaid:
-		return suppress(nudge.ReasonAccountPaid, RuleAccountStatus, p)
-	case nudge.StatusClosed, nudge.StatusChargedOff:
-		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus, p)
+	b, claimed := blockedBy(ls, p, a, ch)
+	if b != nil {
+		e.hold = b.hold
+		return suppress(b.reason, b.rule, b.by)
 	}
-	claimed := in.PaymentClaimed
-	for _, h := range a.Holds {
-		if h.Kind == nudge.HoldPaymentClaimed {
-			claimed = true
-			continue
-		}
-		if by := ls.holdBy(h.Kind, ch); by != nil {
-			e.hold = string(h.Kind)
-			return suppress(nudge.ReasonHold, holdRule(by, h.Kind), by)
-		}
-	}
+	claimed = claimed || in.PaymentClaimed
 	if in.OptedOut {
 		return suppress(nudge.ReasonOptedOut, p.rule(nudge.ReasonOptedOut, ch), p)
 	}
@@ -376,6 +365,38 @@ func relevantOverrides(p *Profile, a nudge.Account, ch nudge.ChannelKind) []Over
 }
 
 // holdRule names the rule behind a hold of kind k.
+// block is what stops every contact with an account on some channel before
+// the channel's own rules: its status, or a hold (hold names it).
+type block struct {
+	reason nudge.Reason
+	rule   string
+	by     *Profile
+	hold   string
+}
+
+// blockedBy checks the account's status, then its holds on any of chans;
+// claimed reports a payment-claimed hold, which refuses later in the order.
+func blockedBy(ls layers, p *Profile, a nudge.Account, chans ...nudge.ChannelKind) (b *block, claimed bool) {
+	switch a.Status {
+	case nudge.StatusPaid:
+		return &block{reason: nudge.ReasonAccountPaid, rule: RuleAccountStatus, by: p}, false
+	case nudge.StatusClosed, nudge.StatusChargedOff:
+		return &block{reason: nudge.ReasonAccountClosed, rule: RuleAccountStatus, by: p}, false
+	}
+	for _, h := range a.Holds {
+		if h.Kind == nudge.HoldPaymentClaimed {
+			claimed = true
+			continue
+		}
+		for _, ch := range chans {
+			if by := ls.holdBy(h.Kind, ch); by != nil {
+				return &block{reason: nudge.ReasonHold, rule: holdRule(by, h.Kind), by: by, hold: string(h.Kind)}, claimed
+			}
+		}
+	}
+	return nil, claimed
+}
+
 func holdRule(p *Profile, k nudge.HoldKind) string {
 	if p.Base == "us" {
 		switch k {

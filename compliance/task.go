@@ -37,26 +37,12 @@ func DecideTask(in Input, kind string) Decision {
 		d.Explanation = e.sentence(reason, Suppress)
 		return d
 	}
-	switch a.Status {
-	case nudge.StatusPaid:
-		return suppress(nudge.ReasonAccountPaid, RuleAccountStatus, p)
-	case nudge.StatusClosed, nudge.StatusChargedOff:
-		return suppress(nudge.ReasonAccountClosed, RuleAccountStatus, p)
+	b, claimed := blockedBy(ls, p, a, nudge.Channels...)
+	if b != nil {
+		e.hold = b.hold
+		return suppress(b.reason, b.rule, b.by)
 	}
-	claimed := in.PaymentClaimed
-	for _, h := range a.Holds {
-		if h.Kind == nudge.HoldPaymentClaimed {
-			claimed = true
-			continue
-		}
-		for _, ch := range nudge.Channels {
-			if by := ls.holdBy(h.Kind, ch); by != nil {
-				e.hold = string(h.Kind)
-				return suppress(nudge.ReasonHold, holdRule(by, h.Kind), by)
-			}
-		}
-	}
-	if claimed {
+	if claimed || in.PaymentClaimed {
 		return suppress(nudge.ReasonPaymentClaimed, RulePaymentClaimed, p)
 	}
 	if promiseActive(in.Promise, pl.locs, in.At) {
