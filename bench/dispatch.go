@@ -159,28 +159,43 @@ func planDispatch(ctx context.Context, e *env, n int) error {
 	}
 	enq := dispatcher.NewEnqueuer(e.rdb, dispatcher.EnqueuerConfig{Clock: e.clock})
 	start := time.Now()
+	if err := storeDue(ctx, e, enq, cads[0], now, n, "dispatch", func(k int) nudge.Account {
+		return account(e.lender, fmt.Sprintf("X-%07d", k), k, today)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.cfg.Progress, "dispatch: %d reminders stored and enqueued in %s\n", n, time.Since(start).Round(time.Millisecond))
+	// As autovacuum would have by the time a real queue is worked off.
+	return e.analyze(ctx)
+}
+
+// storeDue stores n accounts made by account (k from 0), idle after this
+// reminder so that the planner never picks them up, each with one SMS
+// reminder of the cadence's due-sms step due now, in chunks of LoadChunk,
+// and enqueues the reminders; what names the run in errors.
+func storeDue(ctx context.Context, e *env, enq *dispatcher.Enqueuer, cad schedules.Versioned, now time.Time, n int, what string,
+	account func(k int) nudge.Account) error {
 	for first := 0; first < n; first += e.cfg.LoadChunk {
 		chunk := make([]nudge.Account, min(e.cfg.LoadChunk, n-first))
 		rs := make([]nudge.Reminder, len(chunk))
 		for i := range chunk {
-			a := account(e.lender, fmt.Sprintf("X-%07d", first+i), first+i, today)
+			a := account(first + i)
 			chunk[i] = a
 			rs[i] = nudge.Reminder{
-				Key:            nudge.ReminderKey{Lender: e.lender, AccountID: a.ID, Cadence: cads[0].Name, Step: "due-sms", Cycle: a.DueDate},
-				CadenceVersion: cads[0].Version, Channel: nudge.SMS, Template: "due_sms",
+				Key:            nudge.ReminderKey{Lender: a.Lender, AccountID: a.ID, Cadence: cad.Name, Step: "due-sms", Cycle: a.DueDate},
+				CadenceVersion: cad.Version, Channel: nudge.SMS, Template: "due_sms",
 				DueAt: now.Add(-time.Minute), ExpiresAt: now.Add(12 * time.Hour), CreatedAt: now,
 			}
 		}
-		// Idle after this reminder: the planner never picks them up.
 		if err := e.db.UpsertAccounts(ctx, chunk, now.Add(idleHorizon)); err != nil {
-			return fmt.Errorf("dispatch accounts: %w", err)
+			return fmt.Errorf("%s accounts: %w", what, err)
 		}
 		inserted, err := e.db.InsertReminders(ctx, rs)
 		if err != nil {
-			return fmt.Errorf("dispatch reminders: %w", err)
+			return fmt.Errorf("%s reminders: %w", what, err)
 		}
 		if len(inserted) != len(rs) {
-			return fmt.Errorf("dispatch reminders: inserted %d of %d", len(inserted), len(rs))
+			return fmt.Errorf("%s reminders: inserted %d of %d", what, len(inserted), len(rs))
 		}
 		for _, r := range inserted {
 			if err := enq.Enqueue(ctx, r, now); err != nil {
@@ -188,9 +203,7 @@ func planDispatch(ctx context.Context, e *env, n int) error {
 			}
 		}
 	}
-	fmt.Fprintf(e.cfg.Progress, "dispatch: %d reminders stored and enqueued in %s\n", n, time.Since(start).Round(time.Millisecond))
-	// As autovacuum would have by the time a real queue is worked off.
-	return e.analyze(ctx)
+	return nil
 }
 
 // newPipeline builds the worker's pipeline as `nudge worker` does, over ts,

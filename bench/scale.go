@@ -387,39 +387,15 @@ func planScale(ctx context.Context, e *env, enq *dispatcher.Enqueuer, n, round i
 		return fmt.Errorf("scale-out reminders: the bench cadence is not active: %w", err)
 	}
 	start := time.Now()
-	for first := 0; first < n; first += e.cfg.LoadChunk {
-		chunk := make([]nudge.Account, min(e.cfg.LoadChunk, n-first))
-		rs := make([]nudge.Reminder, len(chunk))
-		for i := range chunk {
-			k := first + i
-			a := nudge.Account{
-				ID: fmt.Sprintf("W%d-%07d", round, k), Lender: e.lender, Portfolio: "auto",
-				Borrower: nudge.Borrower{Name: fmt.Sprintf("Borrower %d", k), Language: "en", Timezone: zone},
-				Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: fmt.Sprintf("+1800%07d", round*1_000_000+k), Consent: true}},
-				Currency: "USD", AmountDue: fmt.Sprintf("%d.%02d", 150+k%750, k%100), DueDate: today, Status: nudge.StatusActive,
-			}
-			chunk[i] = a
-			rs[i] = nudge.Reminder{
-				Key:            nudge.ReminderKey{Lender: e.lender, AccountID: a.ID, Cadence: cads[0].Name, Step: "due-sms", Cycle: a.DueDate},
-				CadenceVersion: cads[0].Version, Channel: nudge.SMS, Template: "due_sms",
-				DueAt: now.Add(-time.Minute), ExpiresAt: now.Add(12 * time.Hour), CreatedAt: now,
-			}
+	if err := storeDue(ctx, e, enq, cads[0], now, n, "scale-out", func(k int) nudge.Account {
+		return nudge.Account{
+			ID: fmt.Sprintf("W%d-%07d", round, k), Lender: e.lender, Portfolio: "auto",
+			Borrower: nudge.Borrower{Name: fmt.Sprintf("Borrower %d", k), Language: "en", Timezone: zone},
+			Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: fmt.Sprintf("+1800%07d", round*1_000_000+k), Consent: true}},
+			Currency: "USD", AmountDue: fmt.Sprintf("%d.%02d", 150+k%750, k%100), DueDate: today, Status: nudge.StatusActive,
 		}
-		if err := e.db.UpsertAccounts(ctx, chunk, now.Add(idleHorizon)); err != nil {
-			return fmt.Errorf("scale-out accounts: %w", err)
-		}
-		inserted, err := e.db.InsertReminders(ctx, rs)
-		if err != nil {
-			return fmt.Errorf("scale-out reminders: %w", err)
-		}
-		if len(inserted) != len(rs) {
-			return fmt.Errorf("scale-out reminders: inserted %d of %d", len(inserted), len(rs))
-		}
-		for _, r := range inserted {
-			if err := enq.Enqueue(ctx, r, now); err != nil {
-				return err
-			}
-		}
+	}); err != nil {
+		return err
 	}
 	fmt.Fprintf(e.cfg.Progress, "scale-out: %d reminders stored and enqueued in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return e.analyze(ctx)
