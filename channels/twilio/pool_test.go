@@ -49,30 +49,12 @@ func TestPoolConfigValidate(t *testing.T) {
 	}
 }
 
-// fakeNow is a settable clock for a Breaker.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeNow) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeNow) add(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
-
 type poolBundle struct {
 	sim     *twiliosim.Sim
 	url     string
 	sms     *twilio.SMS
 	pool    []twilio.PoolSender
-	clock   *fakeNow
+	clock   *nudge.FixedClock
 	mu      sync.Mutex
 	changes []twilio.SenderChange
 }
@@ -91,8 +73,8 @@ func setupPool(t *testing.T, kind string, pool []twilio.PoolSender) *poolBundle 
 		srv.Close()
 		require.NoError(t, sim.Close())
 	})
-	b := &poolBundle{sim: sim, url: srv.URL, pool: pool, clock: &fakeNow{t: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
-	bc := twilio.BreakerConfig{Threshold: 2, Cooldown: 30 * time.Second, Now: b.clock.now,
+	b := &poolBundle{sim: sim, url: srv.URL, pool: pool, clock: nudge.NewFixedClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))}
+	bc := twilio.BreakerConfig{Threshold: 2, Cooldown: 30 * time.Second, Now: b.clock.Now,
 		OnChange: func(c twilio.SenderChange) {
 			b.mu.Lock()
 			b.changes = append(b.changes, c)
@@ -198,7 +180,7 @@ func testPoolFailover(t *testing.T, kind string) {
 
 	// After the cool-down the first sender is tried again; it still fails,
 	// so the breaker opens again for another cool-down at once.
-	b.clock.add(31 * time.Second)
+	b.clock.Advance(31 * time.Second)
 	_, err = b.sms.Send(ctx, message(to, "acme"))
 	require.Error(t, err)
 	_, err = b.sms.Send(ctx, message(to, "acme"))
@@ -208,7 +190,7 @@ func testPoolFailover(t *testing.T, kind string) {
 
 	// The sender recovers: the next try succeeds and the borrower is back on it.
 	b.sim.FailSender(first, time.Time{})
-	b.clock.add(31 * time.Second)
+	b.clock.Advance(31 * time.Second)
 	for range 2 {
 		_, err = b.sms.Send(ctx, message(to, "acme"))
 		require.NoError(t, err)
@@ -247,7 +229,7 @@ func testPoolDailyCap(t *testing.T, kind string) {
 	require.Equal(t, []string{pool[0].From, pool[0].From, pool[1].From}, froms)
 
 	// The next UTC day the cap starts again.
-	b.clock.add(24 * time.Hour)
+	b.clock.Advance(24 * time.Hour)
 	_, err := b.sms.Send(ctx, message(to, "acme"))
 	require.NoError(t, err)
 	from, _ := b.lastFrom(t)
@@ -266,7 +248,7 @@ func TestRedisHealthIsShared(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	var mu sync.Mutex
 	var changes []twilio.SenderChange
-	bc := twilio.BreakerConfig{Threshold: 2, Now: a.clock.now, OnChange: func(c twilio.SenderChange) {
+	bc := twilio.BreakerConfig{Threshold: 2, Now: a.clock.Now, OnChange: func(c twilio.SenderChange) {
 		mu.Lock()
 		changes = append(changes, c)
 		mu.Unlock()
@@ -327,7 +309,7 @@ func TestPoolFilteredSenderIsTakenOut(t *testing.T) {
 			require.Equal(t, "twilio:sms:"+pool[0].From, sticky(), "10 of 50 filtered is below the 30% share")
 
 			// A new window: 10 filtered of 15.
-			b.clock.add(twilio.DefaultFilterWindow)
+			b.clock.Advance(twilio.DefaultFilterWindow)
 			for range 5 {
 				b.sms.ReportDelivery(ctx, pool[0].From, false)
 			}

@@ -420,28 +420,33 @@ func (rt *runtime) profiles() dispatcher.Profiles {
 // templateFor names the template of r's step on channel ch (its fallback
 // template when ch is the step's fallback channel).
 func (rt *runtime) templateFor(ctx context.Context, r nudge.Reminder, ch nudge.ChannelKind) (string, error) {
-	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	step, err := rt.stepOf(ctx, r)
 	if err != nil {
 		return "", err
-	}
-	step, _, ok := c.Step(r.Key.Step)
-	if !ok {
-		return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
 	}
 	return step.TemplateFor(ch), nil
 }
 
 // instructions returns the instructions of r's task step.
 func (rt *runtime) instructions(ctx context.Context, r nudge.Reminder) (string, error) {
-	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	step, err := rt.stepOf(ctx, r)
 	if err != nil {
 		return "", err
 	}
+	return step.Instructions, nil
+}
+
+// stepOf returns the step of r's cadence version that r reminds of.
+func (rt *runtime) stepOf(ctx context.Context, r nudge.Reminder) (schedules.Step, error) {
+	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
+	if err != nil {
+		return schedules.Step{}, err
+	}
 	step, _, ok := c.Step(r.Key.Step)
 	if !ok {
-		return "", fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
+		return schedules.Step{}, fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
 	}
-	return step.Instructions, nil
+	return step, nil
 }
 
 // workItems is what the console uses of work items: the store's queues
