@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -46,7 +45,7 @@ func CancelAccount(ctx context.Context, store ReminderCanceler, enq TaskCanceler
 	// The store returns ids only; a reminder's task sits on the lender's
 	// queue of its channel, so look on each (a missing task costs one round
 	// trip), and on the lender's queue of task steps.
-	for _, ch := range append(slices.Clone(nudge.Channels), nudge.Task) {
+	for _, ch := range QueuedChannels {
 		if err := enq.Cancel(ctx, lender, ch, ids...); err != nil {
 			errs = append(errs, err)
 		}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/nudgehq/nudge"
 )
 
 // Server defaults.
@@ -122,7 +120,7 @@ func NewServer(rdb redis.UniversalClient, reminders asynq.Handler, cfg ServerCon
 	mux.Handle(TypeReminderTask, reminders)
 	s := &Server{rdb: rdb, cfg: cfg.WithDefaults(), mux: mux, stop: make(chan struct{}), known: map[string]bool{}}
 	for _, l := range s.cfg.Lenders {
-		for _, ch := range append(slices.Clone(nudge.Channels), nudge.Task) {
+		for _, ch := range QueuedChannels {
 			if q, err := QueueFor(ch, l); err == nil {
 				s.known[q] = true
 			}

@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hibiken/asynq"
@@ -46,6 +47,10 @@ var DefaultQueues = map[string]int{
 	QueueWebhooks: 1,
 	QueueTasks:    1,
 }
+
+// QueuedChannels are the channels whose reminders go through a lender's
+// queue (QueueFor): every contact channel, and the work items of task steps.
+var QueuedChannels = append(slices.Clone(nudge.Channels), nudge.Task)
 
 // ReminderQueues lists the queues that carry reminder tasks.
 var ReminderQueues = []string{QueueSMS, QueueVoice, QueueEmail, QueueTasks}
