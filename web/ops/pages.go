@@ -220,7 +220,7 @@ func (o *Ops) queueTable(v *opsView) ([]opsQueue, string) {
 		for _, q := range dispatcher.ReminderQueues {
 			names, legacy[q] = append(names, q), true
 		}
-		for _, ch := range nudge.Channels {
+		for _, ch := range dispatcher.QueuedChannels {
 			if q, err := dispatcher.QueueFor(ch, v.Lender.ID); err == nil {
 				names = append(names, q)
 			}
