@@ -67,8 +67,8 @@ type AccountStore interface {
 	// SetNextAction sets when the account next needs planning; a zero time means never.
 	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
 	SetAccountStatus(ctx context.Context, lender, id string, status AccountStatus, now time.Time) error
-	AddHold(ctx context.Context, lender, id string, h Hold, now time.Time) error
-	ClearHold(ctx context.Context, lender, id string, kind HoldKind, now time.Time) error
+	AddHold(ctx context.Context, lender, id string, h Hold, now time.Time, events ...Event) error
+	ClearHold(ctx context.Context, lender, id string, kind HoldKind, now time.Time, events ...Event) error
 	// SetContactState marks an address wrong-party or undeliverable (or usable again).
 	SetContactState(ctx context.Context, lender, id string, channel ChannelKind, address string, state ContactState) error
 	// AccountsByAddress finds the accounts with a contact at address on channel.
@@ -222,19 +222,19 @@ type AttemptUpdate struct {
 // ResponseStore records what borrowers said and promised, and who opted out.
 type ResponseStore interface {
 	// InsertReply stores a reply once per ProviderID; it reports whether it was new.
-	InsertReply(ctx context.Context, r Reply) (bool, error)
+	InsertReply(ctx context.Context, r Reply, events ...Event) (bool, error)
 	ListReplies(ctx context.Context, lender string, needsPerson bool) ([]Reply, error)
-	InsertPromise(ctx context.Context, p Promise) error
+	InsertPromise(ctx context.Context, p Promise, events ...Event) error
 	// ActivePromise returns the account's pending promise, or ErrNotFound.
 	ActivePromise(ctx context.Context, lender, accountID string) (Promise, error)
-	SetPromiseStatus(ctx context.Context, id string, status PromiseStatus, now time.Time) error
+	SetPromiseStatus(ctx context.Context, id string, status PromiseStatus, now time.Time, events ...Event) error
 	// PendingPromisesDueBefore returns pending promises whose date is before d.
 	PendingPromisesDueBefore(ctx context.Context, d Date) ([]Promise, error)
 	ListPromises(ctx context.Context, lender, accountID string) ([]Promise, error)
 	// AddOptOut records an opt-out; it reports whether it was new.
-	AddOptOut(ctx context.Context, o OptOut) (bool, error)
+	AddOptOut(ctx context.Context, o OptOut, events ...Event) (bool, error)
 	// RemoveOptOut records an opt-in; it reports whether an opt-out existed.
-	RemoveOptOut(ctx context.Context, lender string, channel ChannelKind, address string) (bool, error)
+	RemoveOptOut(ctx context.Context, lender string, channel ChannelKind, address string, events ...Event) (bool, error)
 	IsOptedOut(ctx context.Context, lender string, channel ChannelKind, address string) (bool, error)
 	ListOptOuts(ctx context.Context, lender string) ([]OptOut, error)
 }
@@ -245,7 +245,7 @@ type PaymentStore interface {
 	// RecordPayment stores p once per lender and payment id. It returns the
 	// stored payment and whether it was new: a payment whose id was recorded
 	// before is returned as first recorded, and changes nothing.
-	RecordPayment(ctx context.Context, p Payment) (Payment, bool, error)
+	RecordPayment(ctx context.Context, p Payment, events ...Event) (Payment, bool, error)
 	// GetPayment returns the lender's payment with id, or ErrNotFound.
 	GetPayment(ctx context.Context, lender, id string) (Payment, error)
 	// ListPayments returns the account's payments in order of receipt.
@@ -253,7 +253,7 @@ type PaymentStore interface {
 	// InsertPlan stores the instalments of one payment plan (promises
 	// sharing a PlanID, lender and account) all or none; a plan whose id
 	// exists is refused with ErrConflict.
-	InsertPlan(ctx context.Context, instalments []Promise) error
+	InsertPlan(ctx context.Context, instalments []Promise, events ...Event) error
 	// SetPaymentWebhookSecret replaces the lender's sealed payment webhook
 	// secret ("" removes it); an unknown lender is ErrNotFound.
 	SetPaymentWebhookSecret(ctx context.Context, lender, sealed string) error

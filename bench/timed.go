@@ -151,9 +151,9 @@ func (s *timedStore) ActivePromise(ctx context.Context, lender, accountID string
 	return s.db.ActivePromise(ctx, lender, accountID)
 }
 
-func (s *timedStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
+func (s *timedStore) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	defer s.observe("AddOptOut", time.Now())
-	return s.db.AddOptOut(ctx, o)
+	return s.db.AddOptOut(ctx, o, events...)
 }
 
 func (s *timedStore) IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {

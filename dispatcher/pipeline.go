@@ -33,7 +33,7 @@ type Store interface {
 	ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.ClaimResult
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
-	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 	SetPause(ctx context.Context, p nudge.Pause) (bool, error)

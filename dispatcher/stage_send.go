@@ -134,19 +134,22 @@ func (p *Pipeline) permanent(ctx context.Context, j *job, pe *nudge.ProviderErro
 	r := j.reminder
 	now := p.cfg.Clock.Now()
 	if pe.OptOut {
+		// A new opt-out and its event are one transaction; an address
+		// opted out before gets its event (new false) on its own.
 		added, err := p.cfg.Store.AddOptOut(ctx, nudge.OptOut{
 			Lender: r.Key.Lender, Channel: j.channel, Address: j.address,
 			Source: OptOutSourceProvider, Reason: "provider error " + pe.Code, CreatedAt: now,
-		})
-		if err != nil {
+		}, p.event(j, nudge.EventOptOut, nudge.ReasonOptedOut,
+			map[string]any{"source": OptOutSourceProvider, "channel": j.channel, "code": pe.Code, "new": true}))
+		switch {
+		case err != nil:
 			j.log.Error("record provider opt-out", "code", pe.Code, "err", err)
 			errs = append(errs, fmt.Errorf("record provider opt-out: %w", err))
-		} else {
-			if added {
-				p.cfg.Metrics.OptOut(OptOutSourceProvider)
-			}
+		case added:
+			p.cfg.Metrics.OptOut(OptOutSourceProvider)
+		default:
 			p.recordAfterSend(ctx, j, p.event(j, nudge.EventOptOut, nudge.ReasonOptedOut,
-				map[string]any{"source": OptOutSourceProvider, "channel": j.channel, "code": pe.Code, "new": added}))
+				map[string]any{"source": OptOutSourceProvider, "channel": j.channel, "code": pe.Code, "new": false}))
 		}
 	}
 	if pe.Undeliverable {

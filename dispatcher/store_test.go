@@ -292,7 +292,7 @@ func (s *memStore) ActivePromise(_ context.Context, lender, accountID string) (n
 	return p, nil
 }
 
-func (s *memStore) AddOptOut(_ context.Context, o nudge.OptOut) (bool, error) {
+func (s *memStore) AddOptOut(_ context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := optKey(o.Lender, o.Channel, o.Address)
@@ -300,6 +300,10 @@ func (s *memStore) AddOptOut(_ context.Context, o nudge.OptOut) (bool, error) {
 		return false, nil
 	}
 	s.optOuts[k] = o
+	for _, e := range events {
+		e.ID = int64(len(s.events) + 1)
+		s.events = append(s.events, e)
+	}
 	return true, nil
 }
 

@@ -18,10 +18,10 @@ import (
 type Store interface {
 	dispatcher.ReminderCanceler
 	SetAccountStatus(ctx context.Context, lender, id string, status nudge.AccountStatus, now time.Time) error
-	ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time) error
+	ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time, events ...nudge.Event) error
 	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
-	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
-	RecordPayment(ctx context.Context, p nudge.Payment) (nudge.Payment, bool, error)
+	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error
+	RecordPayment(ctx context.Context, p nudge.Payment, events ...nudge.Event) (nudge.Payment, bool, error)
 	GetPayment(ctx context.Context, lender, id string) (nudge.Payment, error)
 	ListPayments(ctx context.Context, lender, accountID string) ([]nudge.Payment, error)
 }
@@ -123,14 +123,13 @@ func Post(ctx context.Context, s Store, tasks dispatcher.TaskCanceler, a nudge.A
 		keep = append(keep, pr)
 	}
 	for _, pr := range keep {
-		if err := s.SetPromiseStatus(ctx, pr.ID, nudge.PromiseKept, now); err != nil {
+		// The status and its event are one transaction; a repeated post
+		// finds the promise kept and records nothing twice.
+		if err := s.SetPromiseStatus(ctx, pr.ID, nudge.PromiseKept, now, accountEvent(a, nudge.EventPromise, string(nudge.PromiseKept), "",
+			map[string]string{"promise": pr.ID, "plan": pr.PlanID, "status": string(nudge.PromiseKept), "payment": p.ID}, now)); err != nil {
 			return res, err
 		}
 		res.Kept = append(res.Kept, pr.ID)
-		if err := appendEvent(ctx, s, a, nudge.EventPromise, string(nudge.PromiseKept), "",
-			map[string]string{"promise": pr.ID, "plan": pr.PlanID, "status": string(nudge.PromiseKept), "payment": p.ID}, now); err != nil {
-			return res, err
-		}
 	}
 	reason := nudge.ReasonPromiseActive
 	if res.CycleEnded {
@@ -144,31 +143,29 @@ func Post(ctx context.Context, s Store, tasks dispatcher.TaskCanceler, a nudge.A
 		return res, err
 	}
 	if a.HasHold(nudge.HoldPaymentClaimed) {
-		if err := s.ClearHold(ctx, a.Lender, a.ID, nudge.HoldPaymentClaimed, now); err != nil {
+		if err := s.ClearHold(ctx, a.Lender, a.ID, nudge.HoldPaymentClaimed, now, accountEvent(a, nudge.EventHold, "", "",
+			map[string]string{"action": "clear", "kind": string(nudge.HoldPaymentClaimed), "by": "payment", "payment": p.ID}, now)); err != nil {
 			return res, err
 		}
 		res.HoldCleared = true
 	}
-	got, fresh, err := s.RecordPayment(ctx, p)
+	detail := map[string]any{"payment": p.ID, "amount": p.Amount, "currency": p.Currency, "source": p.Source,
+		"cycle_ended": res.CycleEnded}
+	if !p.PaidAt.IsZero() {
+		detail["paid_at"] = p.PaidAt.UTC().Truncate(time.Microsecond) // as the store keeps it
+	}
+	if res.PlanID != "" {
+		detail["plan"], detail["plan_remaining"] = res.PlanID, res.PlanRemaining
+	}
+	// The payment and its event are one transaction.
+	got, fresh, err := s.RecordPayment(ctx, p, accountEvent(a, nudge.EventPayment, "", reason, detail, now))
 	if err != nil {
 		return res, err
 	}
 	res.Payment = got
 	if !fresh {
-		// Recorded by a call that ran at the same time: it records the event.
+		// Recorded, with its event, by a call that ran at the same time.
 		res.Duplicate = true
-		return res, nil
-	}
-	detail := map[string]any{"payment": got.ID, "amount": got.Amount, "currency": got.Currency, "source": got.Source,
-		"cycle_ended": res.CycleEnded}
-	if !got.PaidAt.IsZero() {
-		detail["paid_at"] = got.PaidAt
-	}
-	if res.PlanID != "" {
-		detail["plan"], detail["plan_remaining"] = res.PlanID, res.PlanRemaining
-	}
-	if err := appendEvent(ctx, s, a, nudge.EventPayment, "", reason, detail, now); err != nil {
-		return res, err
 	}
 	return res, nil
 }
@@ -241,14 +238,9 @@ func coveredInstalments(plan []nudge.Promise, payments []nudge.Payment) (map[str
 	return out, nil
 }
 
-func appendEvent(ctx context.Context, s Store, a nudge.Account, kind nudge.EventKind, action string, reason nudge.Reason, detail any, now time.Time) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("%s event: %w", kind, err)
-	}
-	if err := s.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: kind, Action: action,
-		Reason: reason, Detail: b, At: now}); err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	return nil
+// accountEvent is an event of the account's timeline, for the store to
+// append in the transaction of the change it records.
+func accountEvent(a nudge.Account, kind nudge.EventKind, action string, reason nudge.Reason, detail any, now time.Time) nudge.Event {
+	b, _ := json.Marshal(detail) // ids, codes, amounts and times: always marshals
+	return nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: kind, Action: action, Reason: reason, Detail: b, At: now}
 }

@@ -118,24 +118,16 @@ func (h *Handler) Apply(ctx context.Context, a Answer) (Outcome, error) {
 		return out, err
 	}
 	flag(&r, res.Flags)
-	fresh, err := h.Store.InsertReply(ctx, r)
+	// The reply and its event are one transaction.
+	detail := replyDetail(r, res, map[string]any{"channel": a.Channel, "input": a.Body})
+	fresh, err := h.Store.InsertReply(ctx, r, nudge.Event{Lender: acct.Lender, AccountID: acct.ID, Kind: nudge.EventReply,
+		Action: string(a.Intent), Detail: detail, At: now})
 	if err != nil {
 		return out, fmt.Errorf("recording %s answer: %w", a.Channel, err)
 	}
 	out.Reply = r
 	if !fresh {
 		out.Duplicate = true
-		return out, nil
-	}
-	detail := replyDetail(r, res, map[string]any{"channel": a.Channel, "input": a.Body})
-	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: acct.Lender, AccountID: acct.ID, Kind: nudge.EventReply,
-		Action: string(a.Intent), Detail: detail, At: now}); err != nil {
-		return out, fmt.Errorf("recording %s answer event: %w", a.Channel, err)
-	}
-	if res.Flags.Cease {
-		if err := h.holdEvent(ctx, acct, r.ID, a.Body, now); err != nil {
-			return out, fmt.Errorf("recording %s answer event: %w", a.Channel, err)
-		}
 	}
 	return out, nil
 }
@@ -151,12 +143,10 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 		return h.promise(ctx, acct, in, r.ID, res, now)
 	case nudge.IntentPaid:
 		reason := fmt.Sprintf("borrower said on %s they already paid", a.Channel)
-		if err := h.Store.AddHold(ctx, acct.Lender, acct.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: reason}, now); err != nil {
+		if err := h.Store.AddHold(ctx, acct.Lender, acct.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: reason}, now,
+			newEvent(acct.Lender, acct.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
+				map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now)); err != nil {
 			return fmt.Errorf("recording claimed payment: %w", err)
-		}
-		if err := h.logEvent(ctx, acct.Lender, acct.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
-			map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now); err != nil {
-			return err
 		}
 		if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, acct.Lender, acct.ID, nudge.ReasonPaymentClaimed, now); err != nil {
 			return err
@@ -168,13 +158,9 @@ func (h *Handler) act(ctx context.Context, a Answer, in Inbound, r *nudge.Reply,
 			return err
 		}
 	case nudge.IntentOptIn:
-		removed, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address)
-		if err != nil {
+		if _, err := h.Store.RemoveOptOut(ctx, acct.Lender, a.Channel, a.Address, newEvent(acct.Lender, acct.ID, nudge.EventOptOut, "opt_in", "",
+			map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now)); err != nil {
 			return fmt.Errorf("recording opt-in: %w", err)
-		}
-		if removed {
-			return h.logEvent(ctx, acct.Lender, acct.ID, nudge.EventOptOut, "opt_in", "",
-				map[string]any{"source": a.source(), "channel": a.Channel, "reply_id": r.ID}, now)
 		}
 	case nudge.IntentWrongNumber:
 		return h.markWrongParty(ctx, []nudge.Account{acct}, a.Address)

@@ -30,7 +30,19 @@ func (h *Handler) plan(ctx context.Context, a nudge.Account, in Inbound, replyID
 		p.Currency = a.Currency
 	}
 	instalments := p.Promises(id, a, in.Channel, replyID, now)
-	switch err := h.Store.InsertPlan(ctx, instalments); {
+	type row struct {
+		ID     string     `json:"promise_id"`
+		Due    nudge.Date `json:"due"`
+		Amount string     `json:"amount"`
+	}
+	rows := make([]row, 0, len(instalments))
+	for _, pr := range instalments {
+		rows = append(rows, row{pr.ID, pr.Due, pr.Amount})
+	}
+	detail, _ := json.Marshal(map[string]any{"plan": id, "instalments": rows, "status": nudge.PromisePending})
+	// The plan and its event are one transaction.
+	switch err := h.Store.InsertPlan(ctx, instalments, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
+		Action: string(nudge.PromisePending), Detail: detail, At: now}); {
 	case errors.Is(err, nudge.ErrConflict):
 		// Recorded (with its event) by an earlier try of this answer.
 	case err != nil:
@@ -38,20 +50,6 @@ func (h *Handler) plan(ctx context.Context, a nudge.Account, in Inbound, replyID
 	default:
 		for range instalments {
 			h.metrics().Promise(nudge.PromisePending)
-		}
-		type row struct {
-			ID     string     `json:"promise_id"`
-			Due    nudge.Date `json:"due"`
-			Amount string     `json:"amount"`
-		}
-		rows := make([]row, 0, len(instalments))
-		for _, pr := range instalments {
-			rows = append(rows, row{pr.ID, pr.Due, pr.Amount})
-		}
-		detail, _ := json.Marshal(map[string]any{"plan": id, "instalments": rows, "status": nudge.PromisePending})
-		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
-			Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
-			return err
 		}
 	}
 	_, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonPromiseActive, now)

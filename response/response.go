@@ -52,15 +52,15 @@ type Store interface {
 	ListLenders(ctx context.Context) ([]nudge.Lender, error)
 	GetLender(ctx context.Context, id string) (nudge.Lender, error)
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
-	InsertReply(ctx context.Context, r nudge.Reply) (bool, error)
-	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
-	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
-	InsertPromise(ctx context.Context, p nudge.Promise) error
-	InsertPlan(ctx context.Context, instalments []nudge.Promise) error
+	InsertReply(ctx context.Context, r nudge.Reply, events ...nudge.Event) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error)
+	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string, events ...nudge.Event) (bool, error)
+	InsertPromise(ctx context.Context, p nudge.Promise, events ...nudge.Event) error
+	InsertPlan(ctx context.Context, instalments []nudge.Promise, events ...nudge.Event) error
 	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
-	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
+	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
-	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error
+	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time, events ...nudge.Event) error
 }
 
 // ErrUnmatched is Handle's error for an answer naming an account
@@ -199,20 +199,13 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return out, err
 		}
 		for _, l := range lenders {
-			removed, err := h.Store.RemoveOptOut(ctx, l, in.Channel, in.From)
-			if err != nil {
-				return out, fmt.Errorf("recording opt-in: %w", err)
-			}
-			if !removed {
-				continue
-			}
 			account := ""
 			if target != nil && target.Lender == l {
 				account = target.ID
 			}
-			if err := h.logEvent(ctx, l, account, nudge.EventOptOut, "opt_in", "",
-				map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now); err != nil {
-				return out, err
+			if _, err := h.Store.RemoveOptOut(ctx, l, in.Channel, in.From, newEvent(l, account, nudge.EventOptOut, "opt_in", "",
+				map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now)); err != nil {
+				return out, fmt.Errorf("recording opt-in: %w", err)
 			}
 		}
 		if !in.ProviderConfirmed {
@@ -233,12 +226,10 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		confirm = "promise_confirm_sms"
 		data.PromiseDate, data.PromiseAmount = res.Date, res.Amount
 	case res.Intent == nudge.IntentPaid:
-		if err := h.Store.AddHold(ctx, target.Lender, target.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: "borrower said: " + in.Body}, now); err != nil {
+		if err := h.Store.AddHold(ctx, target.Lender, target.ID, nudge.Hold{Kind: nudge.HoldPaymentClaimed, Reason: "borrower said: " + in.Body}, now,
+			newEvent(target.Lender, target.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
+				map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now)); err != nil {
 			return out, fmt.Errorf("recording claimed payment: %w", err)
-		}
-		if err := h.logEvent(ctx, target.Lender, target.ID, nudge.EventPayment, "claimed", nudge.ReasonPaymentClaimed,
-			map[string]any{"source": string(in.Channel) + "_reply", "channel": in.Channel, "reply_id": r.ID}, now); err != nil {
-			return out, err
 		}
 		if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, target.Lender, target.ID, nudge.ReasonPaymentClaimed, now); err != nil {
 			return out, err
@@ -264,7 +255,13 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	}
 	flag(&r, res.Flags)
 
-	fresh, err := h.Store.InsertReply(ctx, r)
+	// The reply and its event are one transaction.
+	var events []nudge.Event
+	if target != nil {
+		events = append(events, nudge.Event{Lender: target.Lender, AccountID: target.ID, Kind: nudge.EventReply,
+			Action: string(res.Intent), Detail: replyDetail(r, res, nil), At: now})
+	}
+	fresh, err := h.Store.InsertReply(ctx, r, events...)
 	if err != nil {
 		return out, fmt.Errorf("recording reply: %w", err)
 	}
@@ -272,17 +269,6 @@ func (h *Handler) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if !fresh {
 		out.Duplicate = true
 		return out, nil
-	}
-	if target != nil {
-		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: target.Lender, AccountID: target.ID, Kind: nudge.EventReply,
-			Action: string(res.Intent), Detail: replyDetail(r, res, nil), At: now}); err != nil {
-			return out, err
-		}
-		if res.Intent == nudge.IntentOptOut && res.Flags.Cease {
-			if err := h.holdEvent(ctx, *target, r.ID, in.Body, now); err != nil {
-				return out, err
-			}
-		}
 	}
 	if confirm == "" {
 		return out, nil
@@ -323,18 +309,15 @@ func (h *Handler) recordPromise(ctx context.Context, a nudge.Account, channel nu
 	if p.Amount == "" {
 		p.Amount = a.AmountDue
 	}
-	switch err := h.Store.InsertPromise(ctx, p); {
+	detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
+	switch err := h.Store.InsertPromise(ctx, p, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
+		Action: string(nudge.PromisePending), Detail: detail, At: now}); {
 	case errors.Is(err, nudge.ErrConflict):
 		// Recorded (with its event) by an earlier try of this answer.
 	case err != nil:
 		return fmt.Errorf("recording promise: %w", err)
 	default:
 		h.metrics().Promise(nudge.PromisePending)
-		detail, _ := json.Marshal(map[string]any{"promise_id": p.ID, "due": p.Due, "amount": p.Amount, "status": p.Status})
-		if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventPromise,
-			Action: string(nudge.PromisePending), Detail: detail, At: now}); err != nil {
-			return err
-		}
 	}
 	_, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonPromiseActive, now)
 	return err

@@ -490,14 +490,14 @@ type failingStore struct {
 	cancels error
 }
 
-func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
+func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	f.mu.Lock()
 	err := f.optOut
 	f.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
-	return f.DB.AddOptOut(ctx, o)
+	return f.DB.AddOptOut(ctx, o, events...)
 }
 
 func (f *failingStore) CancelReminders(ctx context.Context, lender, accountID string, reason nudge.Reason, now time.Time) ([]string, error) {

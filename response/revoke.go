@@ -79,22 +79,22 @@ func (h *Handler) revoke(ctx context.Context, r revocation, now time.Time) (bool
 	}
 	fresh := false
 	for _, k := range keys {
+		account := ""
+		if r.target != nil && r.target.Lender == k.lender {
+			account = r.target.ID
+		}
+		// The opt-out and its event are one transaction: a crash between
+		// them cannot lose the event from the feed and the webhooks.
 		added, err := h.Store.AddOptOut(ctx, nudge.OptOut{Lender: k.lender, Channel: k.channel, Address: k.address,
-			Source: r.source, Reason: r.body, CreatedAt: now})
+			Source: r.source, Reason: r.body, CreatedAt: now},
+			newEvent(k.lender, account, nudge.EventOptOut, "opt_out", nudge.ReasonOptedOut,
+				map[string]any{"source": r.source, "channel": k.channel, "reply_id": r.replyID}, now))
 		if err != nil {
 			return fresh, fmt.Errorf("recording %s opt-out: %w", k.channel, err)
 		}
 		if added {
 			fresh = true
 			h.metrics().OptOut(r.source)
-			account := ""
-			if r.target != nil && r.target.Lender == k.lender {
-				account = r.target.ID
-			}
-			if err := h.logEvent(ctx, k.lender, account, nudge.EventOptOut, "opt_out", nudge.ReasonOptedOut,
-				map[string]any{"source": r.source, "channel": k.channel, "reply_id": r.replyID}, now); err != nil {
-				return fresh, err
-			}
 		}
 	}
 	if !r.cease || r.target == nil {
@@ -102,7 +102,8 @@ func (h *Handler) revoke(ctx context.Context, r revocation, now time.Time) (bool
 	}
 	a := r.target
 	reason := fmt.Sprintf("borrower asked on %s to stop all communication (reply %s): %s", r.channel, r.replyID, r.body)
-	if err := h.Store.AddHold(ctx, a.Lender, a.ID, nudge.Hold{Kind: nudge.HoldCeaseCommunication, Reason: reason}, now); err != nil {
+	if err := h.Store.AddHold(ctx, a.Lender, a.ID, nudge.Hold{Kind: nudge.HoldCeaseCommunication, Reason: reason}, now,
+		holdEvent(*a, r.replyID, r.body, now)); err != nil {
 		return fresh, fmt.Errorf("recording cease-communication request: %w", err)
 	}
 	if _, err := dispatcher.CancelAccount(ctx, h.Store, h.Tasks, a.Lender, a.ID, nudge.ReasonHold, now); err != nil {
@@ -111,18 +112,12 @@ func (h *Handler) revoke(ctx context.Context, r revocation, now time.Time) (bool
 	return fresh, nil
 }
 
-// logEvent appends an event about the lender's account (or about none,
-// account ""), its detail given as a map of codes and ids.
-func (h *Handler) logEvent(ctx context.Context, lender, account string, kind nudge.EventKind, action string, reason nudge.Reason, detail map[string]any, now time.Time) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	if err := h.Store.AppendEvent(ctx, nudge.Event{Lender: lender, AccountID: account, Kind: kind, Action: action,
-		Reason: reason, Detail: b, At: now}); err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	return nil
+// newEvent is an event about the lender's account (or about none, account
+// ""), its detail given as a map of codes and ids, for the store to append
+// in the transaction of the change it records.
+func newEvent(lender, account string, kind nudge.EventKind, action string, reason nudge.Reason, detail map[string]any, now time.Time) nudge.Event {
+	b, _ := json.Marshal(detail) // codes, ids and strings: always marshals
+	return nudge.Event{Lender: lender, AccountID: account, Kind: kind, Action: action, Reason: reason, Detail: b, At: now}
 }
 
 // flag marks a reply a person must review first: legal threats, complaints
@@ -160,15 +155,15 @@ func replyDetail(r nudge.Reply, res reply.Result, extra map[string]any) json.Raw
 	return b
 }
 
-// holdEvent records, on the account's timeline, the cease_communication hold
-// a reply set, with the reply it came from.
-func (h *Handler) holdEvent(ctx context.Context, a nudge.Account, replyID, body string, now time.Time) error {
+// holdEvent is the timeline's record of the cease_communication hold a reply
+// sets, with the reply it came from; the store appends it with the hold.
+func holdEvent(a nudge.Account, replyID, body string, now time.Time) nudge.Event {
 	action := "set"
 	if a.HasHold(nudge.HoldCeaseCommunication) {
 		action = "kept" // the lender had set it already
 	}
 	detail, _ := json.Marshal(map[string]string{"action": action, "kind": string(nudge.HoldCeaseCommunication),
 		"by": "borrower_reply", "reply_id": replyID, "reason": "borrower asked to stop all communication: " + body})
-	return h.Store.AppendEvent(ctx, nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventHold,
-		Reason: nudge.ReasonHold, Action: action, Detail: detail, At: now})
+	return nudge.Event{Lender: a.Lender, AccountID: a.ID, Kind: nudge.EventHold,
+		Reason: nudge.ReasonHold, Action: action, Detail: detail, At: now}
 }

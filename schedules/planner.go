@@ -45,7 +45,7 @@ type PlannerStore interface {
 	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
 	PendingReminders(ctx context.Context, at time.Time, limit int) ([]nudge.Reminder, error)
 	PendingPromisesDueBefore(ctx context.Context, d nudge.Date) ([]nudge.Promise, error)
-	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
+	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error
 	AppendEvent(ctx context.Context, e nudge.Event) error
 }
 
@@ -174,11 +174,10 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 		if now.Before(pr.Due.AddDays(1).In(loc, 0, 0)) {
 			continue
 		}
-		if err := p.Store.SetPromiseStatus(ctx, pr.ID, nudge.PromiseBroken, now); err != nil {
-			return err
-		}
+		// The status and its event are one transaction.
 		detail, _ := json.Marshal(map[string]any{"promise_id": pr.ID, "due": pr.Due, "amount": pr.Amount, "status": nudge.PromiseBroken})
-		if err := p.Store.AppendEvent(ctx, nudge.Event{Lender: pr.Lender, AccountID: pr.AccountID, Kind: nudge.EventPromise, Action: string(nudge.PromiseBroken), Detail: detail, At: now}); err != nil {
+		if err := p.Store.SetPromiseStatus(ctx, pr.ID, nudge.PromiseBroken, now, nudge.Event{Lender: pr.Lender, AccountID: pr.AccountID,
+			Kind: nudge.EventPromise, Action: string(nudge.PromiseBroken), Detail: detail, At: now}); err != nil {
 			return err
 		}
 		if err := p.Store.SetNextAction(ctx, pr.Lender, pr.AccountID, now); err != nil {

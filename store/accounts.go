@@ -651,7 +651,9 @@ func (db *DB) updateAccount(ctx context.Context, what, lender, id, query string,
 
 // AddHold sets a hold on the account, replacing the reason of a hold of the
 // same kind. It returns nudge.ErrNotFound when the lender has no such account.
-func (db *DB) AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error {
+// events (the hold's) are appended in the same transaction when the hold is
+// new or its reason changed, so a repeated call records nothing twice.
+func (db *DB) AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time, events ...nudge.Event) error {
 	if !h.Kind.Valid() && h.Kind != nudge.HoldPaymentClaimed {
 		return fmt.Errorf("add hold to %s/%s: unknown hold kind %q", lender, id, h.Kind)
 	}
@@ -665,13 +667,25 @@ FROM accounts WHERE lender = ? AND id = ?`+db.forUpdate(), lender, id, lender, i
 		if err != nil {
 			return err
 		}
+		var had string
+		err = db.queryRow(ctx, tx, `SELECT reason FROM holds WHERE lender = ? AND account_id = ? AND kind = ?`,
+			lender, id, string(h.Kind)).Scan(&had)
+		changed := errors.Is(err, sql.ErrNoRows) || (err == nil && had != h.Reason)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := db.exec(ctx, tx, `INSERT INTO holds (lender, account_id, position, kind, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (lender, account_id, kind) DO UPDATE SET reason = excluded.reason`,
 			lender, id, next, string(h.Kind), h.Reason, db.tv(now)); err != nil {
 			return err
 		}
-		_, err = db.exec(ctx, tx, `UPDATE accounts SET updated_at = ? WHERE lender = ? AND id = ?`, db.tv(now), lender, id)
-		return err
+		if _, err = db.exec(ctx, tx, `UPDATE accounts SET updated_at = ? WHERE lender = ? AND id = ?`, db.tv(now), lender, id); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+		return db.appendEvents(ctx, tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("add %s hold to %s/%s: %w", h.Kind, lender, id, err)
@@ -681,8 +695,9 @@ ON CONFLICT (lender, account_id, kind) DO UPDATE SET reason = excluded.reason`,
 
 // ClearHold removes the account's hold of kind; clearing a hold the account
 // does not carry does nothing. It returns nudge.ErrNotFound when the lender
-// has no such account.
-func (db *DB) ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time) error {
+// has no such account. events (the clearing's) are appended in the same
+// transaction when a hold was removed.
+func (db *DB) ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time, events ...nudge.Event) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.exec(ctx, tx, `UPDATE accounts SET updated_at = ? WHERE lender = ? AND id = ?`, db.tv(now), lender, id)
 		if err != nil {
@@ -695,8 +710,14 @@ func (db *DB) ClearHold(ctx context.Context, lender, id string, kind nudge.HoldK
 		if n == 0 {
 			return fmt.Errorf("account %s/%s: %w", lender, id, nudge.ErrNotFound)
 		}
-		_, err = db.exec(ctx, tx, `DELETE FROM holds WHERE lender = ? AND account_id = ? AND kind = ?`, lender, id, string(kind))
-		return err
+		res, err = db.exec(ctx, tx, `DELETE FROM holds WHERE lender = ? AND account_id = ? AND kind = ?`, lender, id, string(kind))
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvents(ctx, tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("clear %s hold of %s/%s: %w", kind, lender, id, err)

@@ -19,8 +19,9 @@ func scanPayment(s interface{ Scan(...any) error }) (nudge.Payment, error) {
 
 // RecordPayment stores p once per lender and payment id and reports whether
 // it was new; a payment recorded before is returned as it was first
-// recorded, whatever p says.
-func (db *DB) RecordPayment(ctx context.Context, p nudge.Payment) (nudge.Payment, bool, error) {
+// recorded, whatever p says. events (the payment's) are appended in the
+// same transaction when the payment is new.
+func (db *DB) RecordPayment(ctx context.Context, p nudge.Payment, events ...nudge.Event) (nudge.Payment, bool, error) {
 	switch {
 	case p.Lender == "" || p.ID == "" || p.AccountID == "":
 		return nudge.Payment{}, false, errors.New("record payment: lender, id and account are required")
@@ -29,16 +30,27 @@ func (db *DB) RecordPayment(ctx context.Context, p nudge.Payment) (nudge.Payment
 	case p.ReceivedAt.IsZero():
 		return nudge.Payment{}, false, fmt.Errorf("record payment %s: received_at is required", p.ID)
 	}
-	res, err := db.exec(ctx, db.write, `INSERT INTO payments (`+paymentCols+`) VALUES (`+placeholders(8)+`) ON CONFLICT DO NOTHING`,
-		p.Lender, p.ID, p.AccountID, p.Amount, p.Currency, db.tv(p.PaidAt), p.Source, db.tv(p.ReceivedAt))
-	if err != nil {
-		return nudge.Payment{}, false, fmt.Errorf("record payment %s: %w", p.ID, err)
-	}
-	n, err := rowsAffected(res)
-	if err != nil {
-		return nudge.Payment{}, false, fmt.Errorf("record payment %s: %w", p.ID, err)
-	}
-	got, err := scanPayment(db.queryRow(ctx, db.write, `SELECT `+paymentCols+` FROM payments WHERE lender = ? AND id = ?`, p.Lender, p.ID))
+	var (
+		n   int64
+		got nudge.Payment
+	)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `INSERT INTO payments (`+paymentCols+`) VALUES (`+placeholders(8)+`) ON CONFLICT DO NOTHING`,
+			p.Lender, p.ID, p.AccountID, p.Amount, p.Currency, db.tv(p.PaidAt), p.Source, db.tv(p.ReceivedAt))
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := db.appendEvents(ctx, tx, events); err != nil {
+				return err
+			}
+		}
+		got, err = scanPayment(db.queryRow(ctx, tx, `SELECT `+paymentCols+` FROM payments WHERE lender = ? AND id = ?`, p.Lender, p.ID))
+		return err
+	})
 	if err != nil {
 		return nudge.Payment{}, false, fmt.Errorf("record payment %s: %w", p.ID, err)
 	}
@@ -82,8 +94,9 @@ ORDER BY received_at, id`, lender, accountID)
 // InsertPlan stores the instalments of one payment plan in one
 // transaction: every instalment needs the same non-empty PlanID, lender
 // and account, and a date. A plan whose id exists is refused with
-// nudge.ErrConflict and nothing is written.
-func (db *DB) InsertPlan(ctx context.Context, instalments []nudge.Promise) error {
+// nudge.ErrConflict and nothing is written. events (the plan's) are
+// appended in the same transaction.
+func (db *DB) InsertPlan(ctx context.Context, instalments []nudge.Promise, events ...nudge.Event) error {
 	if len(instalments) == 0 {
 		return errors.New("insert plan: no instalments")
 	}
@@ -114,6 +127,9 @@ func (db *DB) InsertPlan(ctx context.Context, instalments []nudge.Promise) error
 			if err := db.insertPromise(ctx, tx, p); err != nil {
 				return fmt.Errorf("insert plan %s: %w", first.PlanID, err)
 			}
+		}
+		if err := db.appendEvents(ctx, tx, events); err != nil {
+			return fmt.Errorf("insert plan %s: %w", first.PlanID, err)
 		}
 		return nil
 	})

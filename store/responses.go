@@ -50,21 +50,28 @@ func scanReply(s interface{ Scan(...any) error }) (nudge.Reply, error) {
 }
 
 // InsertReply stores r, once per non-empty ProviderID, and reports whether it
-// was new. An empty r.ID gets a new id.
-func (db *DB) InsertReply(ctx context.Context, r nudge.Reply) (bool, error) {
+// was new. An empty r.ID gets a new id. events (the reply's events) are
+// appended in the same transaction when the reply is new.
+func (db *DB) InsertReply(ctx context.Context, r nudge.Reply, events ...nudge.Event) (bool, error) {
 	if r.Lender == "" {
 		return false, errors.New("insert reply: lender is required")
 	}
 	if r.ID == "" {
 		r.ID = newID("rep")
 	}
-	res, err := db.exec(ctx, db.write, `INSERT INTO replies (`+replyInsertCols+`) VALUES (`+placeholders(11)+`) ON CONFLICT DO NOTHING`,
-		r.ID, r.Lender, r.AccountID, string(r.Channel), r.From, r.To, r.Body, string(r.Intent), r.ProviderID,
-		r.NeedsPerson, db.tv(r.CreatedAt))
-	if err != nil {
-		return false, fmt.Errorf("insert reply %s: %w", r.ID, err)
-	}
-	n, err := rowsAffected(res)
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `INSERT INTO replies (`+replyInsertCols+`) VALUES (`+placeholders(11)+`) ON CONFLICT DO NOTHING`,
+			r.ID, r.Lender, r.AccountID, string(r.Channel), r.From, r.To, r.Body, string(r.Intent), r.ProviderID,
+			r.NeedsPerson, db.tv(r.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvents(ctx, tx, events)
+	})
 	if err != nil {
 		return false, fmt.Errorf("insert reply %s: %w", r.ID, err)
 	}
@@ -122,8 +129,20 @@ func validPromiseStatus(s nudge.PromiseStatus) bool {
 
 // InsertPromise stores p. Defaults: a new id, status pending, UpdatedAt =
 // CreatedAt. A promise whose id exists is refused with nudge.ErrConflict.
-func (db *DB) InsertPromise(ctx context.Context, p nudge.Promise) error {
-	return db.insertPromise(ctx, db.write, p)
+// events (the promise's) are appended in the same transaction.
+func (db *DB) InsertPromise(ctx context.Context, p nudge.Promise, events ...nudge.Event) error {
+	if len(events) == 0 {
+		return db.insertPromise(ctx, db.write, p)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertPromise(ctx, tx, p); err != nil {
+			return err
+		}
+		if err := db.appendEvents(ctx, tx, events); err != nil {
+			return fmt.Errorf("insert promise %s: %w", p.ID, err)
+		}
+		return nil
+	})
 }
 
 // insertPromise is InsertPromise on q (the database or a transaction).
@@ -196,17 +215,25 @@ func (db *DB) ActivePromise(ctx context.Context, lender, accountID string) (nudg
 
 // SetPromiseStatus moves a pending promise to status. Setting the status it
 // already has does nothing; changing a promise that is no longer pending
-// returns nudge.ErrConflict; a missing promise nudge.ErrNotFound.
-func (db *DB) SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error {
+// returns nudge.ErrConflict; a missing promise nudge.ErrNotFound. events
+// (the change's: promise kept, broken) are appended in the same transaction
+// when the status changed, so a repeated call records nothing twice.
+func (db *DB) SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error {
 	if !validPromiseStatus(status) {
 		return fmt.Errorf("set promise %s status: unknown status %q", id, status)
 	}
-	res, err := db.exec(ctx, db.write, `UPDATE promises SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		string(status), db.tv(now), id, string(nudge.PromisePending))
-	if err != nil {
-		return fmt.Errorf("set promise %s status %s: %w", id, status, err)
-	}
-	n, err := rowsAffected(res)
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE promises SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			string(status), db.tv(now), id, string(nudge.PromisePending))
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvents(ctx, tx, events)
+	})
 	if err != nil {
 		return fmt.Errorf("set promise %s status %s: %w", id, status, err)
 	}
@@ -248,7 +275,10 @@ WHERE lender = ? AND account_id = ? ORDER BY created_at, id`, lender, accountID)
 // when the address is empty, and is taken to be keyed when the store is);
 // a plain hash stored for the address before migration 0005 is re-keyed
 // first.
-func (db *DB) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
+//
+// events (the opt-out's) are appended in the same transaction when the
+// opt-out is new.
+func (db *DB) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	if o.Lender == "" || !o.Channel.Valid() {
 		return false, fmt.Errorf("add opt-out: lender and a valid channel are required (got %q, %q)", o.Lender, o.Channel)
 	}
@@ -272,8 +302,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO N
 		if err != nil {
 			return err
 		}
-		n, err = rowsAffected(res)
-		return err
+		if n, err = rowsAffected(res); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvents(ctx, tx, events)
 	})
 	if err != nil {
 		return false, fmt.Errorf("add %s opt-out for %s: %w", o.Channel, o.Lender, err)
@@ -282,14 +314,21 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lender, channel, address_hash) DO N
 }
 
 // RemoveOptOut records an opt-in from address and reports whether an opt-out
-// existed (under its keyed or its old plain hash).
-func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error) {
-	res, err := db.exec(ctx, db.write, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
-		lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
-	if err != nil {
-		return false, fmt.Errorf("remove %s opt-out for %s: %w", channel, lender, err)
-	}
-	n, err := rowsAffected(res)
+// existed (under its keyed or its old plain hash). events (the opt-in's) are
+// appended in the same transaction when an opt-out was removed.
+func (db *DB) RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string, events ...nudge.Event) (bool, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `DELETE FROM opt_outs WHERE lender = ? AND channel = ? AND address_hash IN (?, ?)`,
+			lender, string(channel), db.AddressHash(channel, address), AddressHash(channel, address))
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil || n == 0 {
+			return err
+		}
+		return db.appendEvents(ctx, tx, events)
+	})
 	if err != nil {
 		return false, fmt.Errorf("remove %s opt-out for %s: %w", channel, lender, err)
 	}

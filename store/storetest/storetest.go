@@ -98,6 +98,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"FeedErasure", testFeedErasure}, {"WebhookStore", testWebhookStore},
 		{"KPIs", testKPIs},
 		{"WorkItems", testWorkItems},
+		{"EventsWithTheirChange", testEventsWithTheirChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

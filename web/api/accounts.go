@@ -253,15 +253,14 @@ func (a *API) setHold(c *call) error {
 		return err
 	}
 	lender, now := c.lender(), a.now()
-	if err := a.Store.AddHold(c.ctx, lender, acct.ID, nudge.Hold{Kind: req.Kind, Reason: req.Reason}, now); err != nil {
+	detail := map[string]string{"action": "set", "kind": string(req.Kind), "reason": req.Reason}
+	// The hold and its event are one transaction.
+	if err := a.Store.AddHold(c.ctx, lender, acct.ID, nudge.Hold{Kind: req.Kind, Reason: req.Reason}, now,
+		a.newEvent(c, acct.ID, nudge.EventHold, nudge.ReasonHold, detail)); err != nil {
 		return err
 	}
 	n, err := dispatcher.CancelAccount(c.ctx, a.Store, a.Tasks, lender, acct.ID, nudge.ReasonHold, now)
 	if err != nil {
-		return err
-	}
-	detail := map[string]string{"action": "set", "kind": string(req.Kind), "reason": req.Reason}
-	if err := a.event(c, acct.ID, nudge.EventHold, nudge.ReasonHold, detail); err != nil {
 		return err
 	}
 	if err := a.audit(c, "hold.set", acct.ID, detail); err != nil {
@@ -311,14 +310,12 @@ func (a *API) clearHold(c *call) error {
 		return errorf(http.StatusNotFound, "account %s has no %s hold", acct.ID, kind)
 	}
 	lender, now := c.lender(), a.now()
-	if err := a.Store.ClearHold(c.ctx, lender, acct.ID, kind, now); err != nil {
+	detail := map[string]string{"action": "clear", "kind": string(kind), "reason": reason}
+	// The clearing and its event are one transaction.
+	if err := a.Store.ClearHold(c.ctx, lender, acct.ID, kind, now, a.newEvent(c, acct.ID, nudge.EventHold, "", detail)); err != nil {
 		return err
 	}
 	if err := a.Store.SetNextAction(c.ctx, lender, acct.ID, now); err != nil {
-		return err
-	}
-	detail := map[string]string{"action": "clear", "kind": string(kind), "reason": reason}
-	if err := a.event(c, acct.ID, nudge.EventHold, "", detail); err != nil {
 		return err
 	}
 	if err := a.audit(c, "hold.clear", acct.ID, detail); err != nil {

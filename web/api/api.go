@@ -40,8 +40,8 @@ type APIStore interface {
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
 	SetAccountStatus(ctx context.Context, lender, id string, status nudge.AccountStatus, now time.Time) error
-	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time) error
-	ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time) error
+	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time, events ...nudge.Event) error
+	ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time, events ...nudge.Event) error
 
 	PutCadence(ctx context.Context, lender, name string, source []byte, now time.Time) (int, error)
 	ActivateCadence(ctx context.Context, lender, name string, version int) error
@@ -60,11 +60,11 @@ type APIStore interface {
 
 	AccountReplies(ctx context.Context, lender, accountID string) ([]nudge.Reply, error)
 	ActivePromise(ctx context.Context, lender, accountID string) (nudge.Promise, error)
-	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time) error
+	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error
 	ListPromises(ctx context.Context, lender, accountID string) ([]nudge.Promise, error)
 	PagePromises(ctx context.Context, q store.PromiseQuery) ([]nudge.Promise, error)
-	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
-	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error)
+	RemoveOptOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string, events ...nudge.Event) (bool, error)
 	IsOptedOut(ctx context.Context, lender string, channel nudge.ChannelKind, address string) (bool, error)
 	ListOptOuts(ctx context.Context, lender string) ([]nudge.OptOut, error)
 
@@ -74,7 +74,7 @@ type APIStore interface {
 
 	ErasePersonalDataBy(ctx context.Context, lender, accountID, actor string, now time.Time) (store.Erasure, error)
 
-	RecordPayment(ctx context.Context, p nudge.Payment) (nudge.Payment, bool, error)
+	RecordPayment(ctx context.Context, p nudge.Payment, events ...nudge.Event) (nudge.Payment, bool, error)
 	GetPayment(ctx context.Context, lender, id string) (nudge.Payment, error)
 	ListPayments(ctx context.Context, lender, accountID string) ([]nudge.Payment, error)
 	SetPaymentWebhookSecret(ctx context.Context, lender, sealed string) error
@@ -379,17 +379,12 @@ func (a *API) audit(c *call, action, target string, detail any) error {
 	return nil
 }
 
-// event appends an event to the account's log.
-func (a *API) event(c *call, accountID string, kind nudge.EventKind, reason nudge.Reason, detail any) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("%s event: %w", kind, err)
-	}
-	if err := a.Store.AppendEvent(c.ctx, nudge.Event{Lender: c.lender(), AccountID: accountID, Kind: kind,
-		Reason: reason, Detail: b, At: a.now()}); err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	return nil
+// newEvent is an event of the account's log (detail holds codes, ids and
+// strings), for the store to append in the transaction of the change it
+// records.
+func (a *API) newEvent(c *call, accountID string, kind nudge.EventKind, reason nudge.Reason, detail any) nudge.Event {
+	b, _ := json.Marshal(detail) // maps of strings: always marshals
+	return nudge.Event{Lender: c.lender(), AccountID: accountID, Kind: kind, Reason: reason, Detail: b, At: a.now()}
 }
 
 // decodeBody reads a JSON body into v, refusing unknown fields.

@@ -273,16 +273,15 @@ func (a *API) addOptOut(c *call) error {
 	if len(ps) > 0 {
 		return &apiError{status: http.StatusBadRequest, msg: "invalid opt-out", problems: ps}
 	}
-	created, err := a.Store.AddOptOut(c.ctx, nudge.OptOut{Lender: c.lender(), Channel: req.Channel, Address: req.Address,
-		Source: "api", Reason: req.Reason, CreatedAt: a.now()})
-	if err != nil {
-		return err
-	}
 	// The log and the audit name the address by its hash, so erasing the
 	// borrower later leaves nothing personal in them.
 	hash := store.AddressHash(req.Channel, req.Address)
 	detail := map[string]any{"action": "add", "channel": req.Channel, "address_hash": hash, "reason": req.Reason, "by": c.key.ID}
-	if err := a.event(c, "", nudge.EventOptOut, nudge.ReasonOptedOut, detail); err != nil {
+	// The opt-out and its event are one transaction (an opt-out recorded
+	// before has its event already).
+	created, err := a.Store.AddOptOut(c.ctx, nudge.OptOut{Lender: c.lender(), Channel: req.Channel, Address: req.Address,
+		Source: "api", Reason: req.Reason, CreatedAt: a.now()}, a.newEvent(c, "", nudge.EventOptOut, nudge.ReasonOptedOut, detail))
+	if err != nil {
 		return err
 	}
 	if err := a.audit(c, "opt_out.add", string(req.Channel)+":"+hash, map[string]any{"reason": req.Reason, "created": created}); err != nil {
@@ -311,17 +310,15 @@ func (a *API) removeOptOut(c *call) error {
 	if err != nil {
 		return err
 	}
-	removed, err := a.Store.RemoveOptOut(c.ctx, c.lender(), ch, addr)
+	hash := store.AddressHash(ch, addr)
+	detail := map[string]any{"action": "remove", "channel": ch, "address_hash": hash, "reason": reason, "by": c.key.ID}
+	// The removal and its event are one transaction.
+	removed, err := a.Store.RemoveOptOut(c.ctx, c.lender(), ch, addr, a.newEvent(c, "", nudge.EventOptOut, "", detail))
 	if err != nil {
 		return err
 	}
 	if !removed {
 		return errorf(http.StatusNotFound, "no %s opt-out for this address", ch)
-	}
-	hash := store.AddressHash(ch, addr)
-	detail := map[string]any{"action": "remove", "channel": ch, "address_hash": hash, "reason": reason, "by": c.key.ID}
-	if err := a.event(c, "", nudge.EventOptOut, "", detail); err != nil {
-		return err
 	}
 	if err := a.audit(c, "opt_out.remove", string(ch)+":"+hash, map[string]string{"reason": reason}); err != nil {
 		return err

@@ -44,7 +44,7 @@ var unsubMatcher = func() language.Matcher {
 
 // UnsubscribeStore is the part of the store the unsubscribe page uses.
 type UnsubscribeStore interface {
-	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error)
 	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
 	GetLender(ctx context.Context, id string) (nudge.Lender, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
@@ -120,9 +120,16 @@ func (u *Unsubscribe) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	now := u.Clock.Now()
+	detail, _ := json.Marshal(map[string]any{
+		"source": OptOutSourceEmailLink, "channel": claims.Channel, "address": channels.Mask(claims.Address), "new": true,
+	})
+	// The opt-out and its event are one transaction.
 	added, err := u.Store.AddOptOut(ctx, nudge.OptOut{
 		Lender: claims.Lender, Channel: claims.Channel, Address: claims.Address,
 		Source: OptOutSourceEmailLink, Reason: "one-click unsubscribe link", CreatedAt: now,
+	}, nudge.Event{
+		Lender: claims.Lender, AccountID: claims.AccountID, Kind: nudge.EventOptOut,
+		Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: detail, At: now,
 	})
 	if err != nil {
 		u.logger().Error("recording unsubscribe failed", "lender", claims.Lender, "channel", claims.Channel,
@@ -136,17 +143,6 @@ func (u *Unsubscribe) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		u.Metrics.OptOut(OptOutSourceEmailLink)
 	}
 	if added {
-		detail, _ := json.Marshal(map[string]any{
-			"source": OptOutSourceEmailLink, "channel": claims.Channel, "address": channels.Mask(claims.Address), "new": true,
-		})
-		// The opt-out is recorded and effective; a lost timeline entry must
-		// not make the borrower try again.
-		if err := u.Store.AppendEvent(ctx, nudge.Event{
-			Lender: claims.Lender, AccountID: claims.AccountID, Kind: nudge.EventOptOut,
-			Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: detail, At: now,
-		}); err != nil {
-			u.logger().Error("recording unsubscribe event failed", "lender", claims.Lender, "account", claims.AccountID, "err", err)
-		}
 		u.logger().Info("unsubscribed", "lender", claims.Lender, "account", claims.AccountID,
 			"channel", claims.Channel, "address", channels.Mask(claims.Address))
 	}

@@ -43,11 +43,11 @@ type unsubFailStore struct {
 	fail bool
 }
 
-func (f *unsubFailStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
+func (f *unsubFailStore) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	if f.fail {
 		return false, errors.New("database is locked")
 	}
-	return f.DB.AddOptOut(ctx, o)
+	return f.DB.AddOptOut(ctx, o, events...)
 }
 
 type unsubBundle struct {

@@ -31,7 +31,7 @@ type SMSStatusStore interface {
 	AttemptByProviderID(ctx context.Context, providerID string) (nudge.Attempt, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	KeepEarlyCallback(ctx context.Context, providerID string, status nudge.AttemptStatus, errorCode string, at time.Time) error
-	AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error)
+	AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error)
 	SetContactState(ctx context.Context, lender, id string, channel nudge.ChannelKind, address string, state nudge.ContactState) error
 	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 }

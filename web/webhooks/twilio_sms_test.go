@@ -109,11 +109,11 @@ type failingStore struct {
 	fail bool
 }
 
-func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut) (bool, error) {
+func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
 	if f.fail {
 		return false, errors.New("disk I/O error")
 	}
-	return f.DB.AddOptOut(ctx, o)
+	return f.DB.AddOptOut(ctx, o, events...)
 }
 
 // bundle is what a webhook test works with.

@@ -53,6 +53,9 @@ type VoiceStore interface {
 	GetLender(ctx context.Context, id string) (nudge.Lender, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	Events(ctx context.Context, lender, accountID string) ([]nudge.Event, error)
+	// RecordOutcomes writes an attempt's update and its events in one
+	// transaction (nudge.Outcome).
+	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 }
 
 // TwilioVoice serves the webhooks of reminder calls placed by
@@ -208,19 +211,17 @@ func (t *TwilioVoice) status(w http.ResponseWriter, r *http.Request, c *voiceCal
 		w.WriteHeader(http.StatusNoContent) // an unknown status: nothing to apply
 		return
 	}
-	changed, err := t.Store.UpdateAttempt(ctx, c.att.ID, u)
-	if err != nil {
+	// The attempt's update and its callback event are one transaction,
+	// written only when the update changed something (a repeated callback
+	// records nothing twice).
+	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "call_sid": c.sid, "status": st,
+		"answered_by": u.AnsweredBy, "duration": c.form.Get("CallDuration"), "error_code": u.ErrorCode})
+	res := t.Store.RecordOutcomes(ctx, []nudge.Outcome{{AttemptID: c.att.ID, Attempt: u, EventsIfChanged: true,
+		Events: []nudge.Event{{Lender: c.att.Lender, AccountID: c.att.AccountID, ReminderID: c.att.ReminderID,
+			AttemptID: c.att.ID, Kind: nudge.EventCallback, Action: string(status), Detail: detail, At: c.now}}}})
+	if err := res[0].Err; err != nil {
 		t.fail(w, "updating attempt", err)
 		return
-	}
-	if changed {
-		detail, _ := json.Marshal(map[string]string{"provider": "twilio", "call_sid": c.sid, "status": st,
-			"answered_by": u.AnsweredBy, "duration": c.form.Get("CallDuration"), "error_code": u.ErrorCode})
-		if err := t.Store.AppendEvent(ctx, nudge.Event{Lender: c.att.Lender, AccountID: c.att.AccountID, ReminderID: c.att.ReminderID,
-			AttemptID: c.att.ID, Kind: nudge.EventCallback, Action: string(status), Detail: detail, At: c.now}); err != nil {
-			t.fail(w, "recording callback", err)
-			return
-		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
