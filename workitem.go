@@ -139,6 +139,9 @@ type WorkItemStore interface {
 	WorkItemCounts(ctx context.Context, lender string) (map[string]int, error)
 	// AssignWorkItem gives an item that is not completed to assignee.
 	AssignWorkItem(ctx context.Context, lender, id, assignee string, now time.Time) (WorkItem, error)
+	// UnassignWorkItem puts an assigned item back in its queue, open and
+	// without an assignee; a completed item is refused with ErrConflict.
+	UnassignWorkItem(ctx context.Context, lender, id string) (WorkItem, error)
 	// CompleteWorkItem records c and appends the work_item.completed event
 	// in one transaction, and reports true. Completing a completed item again
 	// with the same outcome changes nothing and reports false (a retried

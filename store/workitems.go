@@ -205,6 +205,36 @@ func (db *DB) AssignWorkItem(ctx context.Context, lender, id, assignee string, n
 	return w, nil
 }
 
+// UnassignWorkItem implements nudge.WorkItemStore. A completed item is
+// refused with nudge.ErrConflict; an open item is returned as it is.
+func (db *DB) UnassignWorkItem(ctx context.Context, lender, id string) (nudge.WorkItem, error) {
+	var w nudge.WorkItem
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := db.getWorkItem(ctx, tx, lender, id, db.forUpdate())
+		if err != nil {
+			return err
+		}
+		switch cur.Status {
+		case nudge.WorkCompleted:
+			return fmt.Errorf("work item %s is completed: %w", id, nudge.ErrConflict)
+		case nudge.WorkOpen:
+			w = cur
+			return nil
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE work_items SET status = ?, assignee = '', assigned_at = NULL WHERE lender = ? AND id = ?`,
+			string(nudge.WorkOpen), lender, id); err != nil {
+			return err
+		}
+		cur.Status, cur.Assignee, cur.AssignedAt = nudge.WorkOpen, "", time.Time{}
+		w = cur
+		return nil
+	})
+	if err != nil {
+		return nudge.WorkItem{}, fmt.Errorf("unassign work item: %w", err)
+	}
+	return w, nil
+}
+
 // CompleteWorkItem implements nudge.WorkItemStore.
 func (db *DB) CompleteWorkItem(ctx context.Context, lender, id string, c nudge.WorkCompletion, now time.Time) (nudge.WorkItem, bool, error) {
 	if err := c.Validate(); err != nil {

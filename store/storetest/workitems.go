@@ -96,6 +96,21 @@ func testWorkItems(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Equal(t, nudge.WorkAssigned, got.Status)
 	require.Equal(t, "ops_1", got.Assignee)
+	// Unassigned, it is open again and stays so when unassigned twice; then
+	// it is taken again.
+	_, err = wis.UnassignWorkItem(ctx, "beta", visit.ID)
+	require.ErrorIs(t, err, nudge.ErrNotFound)
+	for range 2 {
+		got, err = wis.UnassignWorkItem(ctx, "acme", visit.ID)
+		require.NoError(t, err)
+		require.Equal(t, nudge.WorkOpen, got.Status)
+		require.Empty(t, got.Assignee)
+		stored, err := wis.GetWorkItem(ctx, "acme", visit.ID)
+		require.NoError(t, err)
+		require.Equal(t, got, stored)
+	}
+	_, err = wis.AssignWorkItem(ctx, "acme", visit.ID, "ops_1", T0.Add(time.Minute))
+	require.NoError(t, err)
 	_, _, err = wis.CompleteWorkItem(ctx, "acme", visit.ID, nudge.WorkCompletion{Outcome: "maybe"}, T0)
 	require.ErrorContains(t, err, "outcome")
 	_, _, err = wis.CompleteWorkItem(ctx, "acme", visit.ID, nudge.WorkCompletion{Outcome: nudge.OutcomePromise}, T0)
@@ -122,6 +137,8 @@ func testWorkItems(t *testing.T, s nudge.Store) {
 	_, _, err = wis.CompleteWorkItem(ctx, "acme", visit.ID, nudge.WorkCompletion{Outcome: nudge.OutcomeRefused}, T0)
 	require.ErrorIs(t, err, nudge.ErrConflict)
 	_, err = wis.AssignWorkItem(ctx, "acme", visit.ID, "ops_3", T0)
+	require.ErrorIs(t, err, nudge.ErrConflict)
+	_, err = wis.UnassignWorkItem(ctx, "acme", visit.ID)
 	require.ErrorIs(t, err, nudge.ErrConflict)
 	pending, err := wis.ListWorkItems(ctx, nudge.WorkItemQuery{Lender: "acme", Status: nudge.WorkPending})
 	require.NoError(t, err)

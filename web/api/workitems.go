@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/web"
@@ -17,6 +18,8 @@ import (
 // their consequences (response.Handler.CompleteWorkItem over the store).
 type WorkItems interface {
 	ListWorkItems(ctx context.Context, q nudge.WorkItemQuery) ([]nudge.WorkItem, error)
+	AssignWorkItem(ctx context.Context, lender, id, assignee string, now time.Time) (nudge.WorkItem, error)
+	UnassignWorkItem(ctx context.Context, lender, id string) (nudge.WorkItem, error)
 	Complete(ctx context.Context, lender, id string, c nudge.WorkCompletion) (nudge.WorkItem, error)
 }
 
@@ -24,8 +27,79 @@ type WorkItems interface {
 func (a *API) workItemRoutes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Path: "/v1/work-items", Role: nudge.RoleViewer, Summary: "List work items of task steps, oldest first", handle: a.listWorkItems},
+		{Method: http.MethodPost, Path: "/v1/work-items/{id}/assign", Role: nudge.RoleOperator, Write: true, Summary: "Assign a work item to a person", handle: a.assignWorkItem},
+		{Method: http.MethodPost, Path: "/v1/work-items/{id}/unassign", Role: nudge.RoleOperator, Write: true, Summary: "Put an assigned work item back in its queue", handle: a.unassignWorkItem},
 		{Method: http.MethodPost, Path: "/v1/work-items/{id}/complete", Role: nudge.RoleOperator, Write: true, Summary: "Complete a work item with its outcome (a promise pauses the cadence)", handle: a.completeWorkItem},
 	}
+}
+
+// MaxAssigneeLength bounds an assignee's name.
+const MaxAssigneeLength = 100
+
+// workAssignRequest is the body of POST /v1/work-items/{id}/assign.
+type workAssignRequest struct {
+	Assignee string `json:"assignee"`
+}
+
+// assignWorkItem serves POST /v1/work-items/{id}/assign: the item goes to
+// the person named (a collector's login, a desk), as /ops's "take" gives it
+// to the acting user.
+func (a *API) assignWorkItem(c *call) error {
+	wi, err := a.workItems()
+	if err != nil {
+		return err
+	}
+	var req workAssignRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	who := strings.TrimSpace(req.Assignee)
+	switch {
+	case who == "":
+		return badField("assignee", "is required")
+	case len(who) > MaxAssigneeLength:
+		return badField("assignee", "is longer than %d characters", MaxAssigneeLength)
+	case strings.ContainsFunc(who, unicode.IsControl):
+		return badField("assignee", "contains a control character")
+	}
+	w, err := wi.AssignWorkItem(c.ctx, c.lender(), c.r.PathValue("id"), who, a.now())
+	if err := workItemError(err); err != nil {
+		return err
+	}
+	if err := a.audit(c, "work_item.assign", w.ID, map[string]string{"account_id": w.AccountID, "kind": w.Kind, "assignee": w.Assignee}); err != nil {
+		return err
+	}
+	web.WriteJSON(c.w, http.StatusOK, workItemView(w))
+	return nil
+}
+
+// unassignWorkItem serves POST /v1/work-items/{id}/unassign.
+func (a *API) unassignWorkItem(c *call) error {
+	wi, err := a.workItems()
+	if err != nil {
+		return err
+	}
+	w, err := wi.UnassignWorkItem(c.ctx, c.lender(), c.r.PathValue("id"))
+	if err := workItemError(err); err != nil {
+		return err
+	}
+	if err := a.audit(c, "work_item.unassign", w.ID, map[string]string{"account_id": w.AccountID, "kind": w.Kind}); err != nil {
+		return err
+	}
+	web.WriteJSON(c.w, http.StatusOK, workItemView(w))
+	return nil
+}
+
+// workItemError maps the store's errors about a work item that is not the
+// key's lender's or is completed.
+func workItemError(err error) error {
+	switch {
+	case errors.Is(err, nudge.ErrNotFound):
+		return errorf(http.StatusNotFound, "no such work item")
+	case errors.Is(err, nudge.ErrConflict):
+		return errorf(http.StatusConflict, "the work item is completed")
+	}
+	return err
 }
 
 // workItemJSON is a work item as the API shows it (not the contact's address).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,6 +12,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/web/api"
 )
 
 // workItemsOf is the API's work items as runtime.go wires them.
@@ -53,6 +55,32 @@ func workItemRouteCases() map[string]routeCase {
 				require.Equal(t, "wi_fixture", page.Data[0].ID)
 				require.Equal(t, "open", page.Data[0].Status)
 				require.Equal(t, "Visit the borrower.", page.Data[0].Instructions)
+			}},
+		"POST /v1/work-items/{id}/assign": {method: "POST", path: "/v1/work-items/wi_fixture/assign", contentType: "application/json",
+			body: `{"assignee": "collector.maria"}`, happy: 200, foreign: 404,
+			prepare: workItemFixture,
+			check: func(t *testing.T, b *apiBundle, body string) {
+				require.Contains(t, body, `"status":"assigned"`)
+				require.Contains(t, body, `"assignee":"collector.maria"`)
+				w, err := b.db.GetWorkItem(context.Background(), "acme", "wi_fixture")
+				require.NoError(t, err)
+				require.Equal(t, nudge.WorkAssigned, w.Status)
+				require.Equal(t, "collector.maria", w.Assignee)
+			}},
+		"POST /v1/work-items/{id}/unassign": {method: "POST", path: "/v1/work-items/wi_fixture/unassign", happy: 200, foreign: 404,
+			prepare: func(t *testing.T, b *apiBundle) {
+				workItemFixture(t, b)
+				_, err := b.db.AssignWorkItem(context.Background(), "acme", "wi_fixture", "collector.maria", apiT0)
+				require.NoError(t, err)
+			},
+			check: func(t *testing.T, b *apiBundle, body string) {
+				require.Contains(t, body, `"status":"open"`)
+				require.NotContains(t, body, `"assignee"`)
+				w, err := b.db.GetWorkItem(context.Background(), "acme", "wi_fixture")
+				require.NoError(t, err)
+				require.Equal(t, nudge.WorkOpen, w.Status)
+				require.Empty(t, w.Assignee)
+				require.True(t, w.AssignedAt.IsZero())
 			}},
 		"POST /v1/work-items/{id}/complete": {method: "POST", path: "/v1/work-items/wi_fixture/complete", contentType: "application/json",
 			body: `{"outcome": "promise", "promise_amount": "200.00", "promise_date": "2026-06-12", "note": "at the door"}`, happy: 200, foreign: 404,
@@ -144,4 +172,56 @@ steps:
 	require.NotEmpty(t, got.Steps[1].SendsAt)
 	require.NotEqual(t, got.Steps[1].Preferred, got.Steps[1].SendsAt, "a call list at 06:00 waits for the call window")
 	require.Equal(t, got.Steps[0].Preferred, got.Steps[0].SendsAt, "a visit is made when the step says")
+}
+
+func TestAPIWorkItemAssign(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t)
+	workItemFixture(t, b)
+	for _, tc := range []struct{ name, body, field string }{
+		{name: "no assignee", body: `{}`, field: "assignee"},
+		{name: "blank assignee", body: `{"assignee": "  "}`, field: "assignee"},
+		{name: "control character", body: `{"assignee": "a\u0007b"}`, field: "assignee"},
+		{name: "too long", body: `{"assignee": "` + strings.Repeat("x", api.MaxAssigneeLength+1) + `"}`, field: "assignee"},
+	} {
+		code, body := b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/assign", "application/json", tc.body)
+		require.Equal(t, http.StatusBadRequest, code, "%s: %s", tc.name, body)
+		require.Contains(t, body, `"field":"`+tc.field+`"`, tc.name)
+	}
+	code, body := b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/assign", "application/json", `{"assignee": "x", "extra": 1}`)
+	require.Equal(t, http.StatusBadRequest, code, "unknown fields are refused: %s", body)
+	code, body = b.do(t, "viewer", "POST", "/v1/work-items/wi_fixture/assign", "application/json", `{"assignee": "x"}`)
+	require.Equal(t, http.StatusForbidden, code, body)
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_missing/assign", "application/json", `{"assignee": "x"}`)
+	require.Equal(t, http.StatusNotFound, code, body)
+
+	// Assign, reassign, unassign: each audited under the acting key.
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/assign", "application/json", `{"assignee": "collector.maria"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/assign", "application/json", `{"assignee": "desk.north"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"assignee":"desk.north"`)
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/unassign", "", "")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"status":"open"`)
+	entries, err := b.db.ListAudit(context.Background(), "acme")
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range entries {
+		if e.Target == "wi_fixture" {
+			actions = append(actions, e.Action)
+			if e.Action == "work_item.assign" {
+				require.Contains(t, e.Detail, `"assignee"`)
+			}
+		}
+	}
+	require.Equal(t, []string{"work_item.assign", "work_item.assign", "work_item.unassign"}, actions)
+
+	// A completed item can be neither assigned nor unassigned.
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/complete", "application/json", `{"outcome": "reached"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/assign", "application/json", `{"assignee": "x"}`)
+	require.Equal(t, http.StatusConflict, code, body)
+	code, body = b.do(t, "operator", "POST", "/v1/work-items/wi_fixture/unassign", "", "")
+	require.Equal(t, http.StatusConflict, code, body)
 }
