@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -111,6 +112,43 @@ func (c WorkCompletion) Validate() error {
 		return fmt.Errorf("promise_date: a promise amount or date is only for the promise outcome")
 	}
 	return nil
+}
+
+// CollectorCall is the voice attempt a completed call_list item records:
+// the call the collector placed to the item's number, reported by its
+// outcome. Every outcome of a call list means a call was placed (no_contact
+// one that rang out: AttemptNoAnswer; the others were answered:
+// AttemptCompleted), so it counts toward the call caps of the borrower's
+// jurisdictions (Regulation F's 7 calls in 7 days, per-day caps) like the
+// bot's calls; reached, promise and refused are a conversation with the
+// borrower, which starts the conversation block. It reports false for
+// other kinds, an item without a number, or one not completed. The
+// attempt's id is derived from the item's, at is when it was completed.
+func CollectorCall(w WorkItem, at time.Time) (Attempt, bool) {
+	if w.Kind != WorkCallList || w.Address == "" || w.Status != WorkCompleted || !w.Outcome.Valid() {
+		return Attempt{}, false
+	}
+	at = at.UTC()
+	a := Attempt{
+		ID: "att_call_" + strings.TrimPrefix(w.ID, "wi_"), ReminderID: w.ReminderID, Lender: w.Lender, AccountID: w.AccountID,
+		Channel: Voice, Address: w.Address, Status: AttemptCompleted, Template: w.Kind,
+		CreatedAt: at, SendingAt: at, SentAt: at, UpdatedAt: at,
+	}
+	switch w.Outcome {
+	case OutcomeNoContact:
+		a.Status = AttemptNoAnswer
+	case OutcomeReached, OutcomePromise, OutcomeRefused:
+		a.AnsweredBy, a.Conversation = "human", true
+	case OutcomeWrongParty:
+		a.AnsweredBy = "human"
+	}
+	return a, true
+}
+
+// ByCollector reports whether a is a call a collector placed from a
+// call_list work item (CollectorCall), not one Nudge placed.
+func (a Attempt) ByCollector() bool {
+	return a.Channel == Voice && a.Template == WorkCallList && a.ProviderID == ""
 }
 
 // WorkPending is a query-only status: open or assigned, not completed.

@@ -157,6 +157,7 @@ func Decide(in Input) Decision {
 			block(l.Reason, l.Rule, owners.of(ls, i))
 			if first == l.Reason && e.capLimit == nil {
 				e.capLimit = &l
+				e.collectorCalls = collectorCalls(l, in.History, in.Address, t)
 			}
 			t = free
 			continue
@@ -326,6 +327,19 @@ func capBlocks(limits []nudge.CapLimit, history []nudge.Attempt, address string,
 		}
 	}
 	return found, latest, found >= 0
+}
+
+// collectorCalls counts the attempts of history that limit l counts in its
+// window ending at t and that a collector placed from a call list.
+func collectorCalls(l nudge.CapLimit, history []nudge.Attempt, address string, t time.Time) int {
+	n := 0
+	from := t.Add(-l.Window)
+	for _, a := range history {
+		if a.ByCollector() && attemptTime(a).After(from) && Counts(l, a, address) {
+			n++
+		}
+	}
+	return n
 }
 
 // conversationBlock reports whether t falls within days (the conversation day

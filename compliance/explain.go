@@ -122,6 +122,14 @@ func Explain(lang string, reason nudge.Reason) string {
 }
 
 // explainer fills one sentence for a decision.
+// collectorClause names, per language, how many of the calls a cap counted
+// were placed by collectors from call_list work items (nudge.CollectorCall).
+var collectorClause = map[string]string{
+	LangEnglish: " %d of them by a collector from a call list.",
+	LangSpanish: " %d de ellas las hizo un gestor desde una lista de llamadas.",
+	LangChinese: "其中%d次由催收员通过拨打清单拨打。",
+}
+
 type explainer struct {
 	lang     string
 	channel  nudge.ChannelKind
@@ -134,6 +142,9 @@ type explainer struct {
 	zone     string
 	days     int
 	capLimit *nudge.CapLimit
+	// collectorCalls is how many of the attempts the cap counted were
+	// collectors' calls.
+	collectorCalls int
 }
 
 func (e explainer) sentence(reason nudge.Reason, action Action) string {
@@ -168,6 +179,9 @@ func (e explainer) sentence(reason nudge.Reason, action Action) string {
 	if e.capLimit != nil {
 		maxN = fmt.Sprint(e.capLimit.Max)
 		period = formatPeriod(lang, e.capLimit.Window)
+	}
+	if e.collectorCalls > 0 && e.capLimit != nil {
+		tmpl += fmt.Sprintf(collectorClause[lang], e.collectorCalls)
 	}
 	return strings.NewReplacer(
 		"{channel}", chName,

@@ -74,6 +74,9 @@ func setupE2E(t *testing.T) *e2e {
 	sms, err := twilio.New(twilio.Config{AccountSID: sim.AccountSID(), AuthToken: sim.AuthToken(), From: ourNumber,
 		BaseURL: sim.URL(), PublicURL: ts.URL})
 	require.NoError(t, err)
+	voice, err := twilio.NewVoice(twilio.Config{AccountSID: sim.AccountSID(), AuthToken: sim.AuthToken(), From: ourNumber,
+		BaseURL: sim.URL(), PublicURL: ts.URL}, webhooks.VoiceToken)
+	require.NoError(t, err)
 	links, err := link.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
 	profiles := dispatcher.ProfilesFunc(func(ctx context.Context, lender, name string) (*compliance.Profile, error) {
@@ -105,8 +108,9 @@ func setupE2E(t *testing.T) *e2e {
 				return step.TemplateFor(ch), nil
 			},
 		},
-		Senders: map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sms},
-		Clock:   b.clock,
+		Senders:   map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sms, nudge.Voice: voice},
+		WorkItems: b.db,
+		Clock:     b.clock,
 	})
 	require.NoError(t, err)
 	deadline, cancel := context.WithTimeout(ctx, 8*time.Second)

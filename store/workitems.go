@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -265,13 +266,21 @@ func (db *DB) CompleteWorkItem(ctx context.Context, lender, id string, c nudge.W
 			db.tv(now), lender, id); err != nil {
 			return err
 		}
-		detail, err := json.Marshal(map[string]any{"work_item_id": cur.ID, "kind": cur.Kind, "outcome": cur.Outcome,
-			"cadence": cur.Cadence, "step": cur.Step})
+		d := map[string]any{"work_item_id": cur.ID, "kind": cur.Kind, "outcome": cur.Outcome,
+			"cadence": cur.Cadence, "step": cur.Step}
+		call, ok := nudge.CollectorCall(cur, now)
+		if ok {
+			if err := db.recordCollectorCall(ctx, tx, call); err != nil {
+				return err
+			}
+			d["channel"] = nudge.Voice
+		}
+		detail, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
 		if err := db.appendEvents(ctx, tx, []nudge.Event{{Lender: lender, AccountID: cur.AccountID, ReminderID: cur.ReminderID,
-			Kind: nudge.EventWorkItem, Action: "completed", Detail: detail, At: now}}); err != nil {
+			AttemptID: call.ID, Kind: nudge.EventWorkItem, Action: "completed", Detail: detail, At: now}}); err != nil {
 			return err
 		}
 		w, changed = cur, true
@@ -281,4 +290,25 @@ func (db *DB) CompleteWorkItem(ctx context.Context, lender, id string, c nudge.W
 		return nudge.WorkItem{}, false, fmt.Errorf("complete work item: %w", err)
 	}
 	return w, changed, nil
+}
+
+// recordCollectorCall inserts the voice attempt of a collector's call
+// (nudge.CollectorCall) in tx, under the locks a claim for the account and
+// the number takes, so that a claim of the bot's next call at the same
+// time counts it.
+func (db *DB) recordCollectorCall(ctx context.Context, tx *sql.Tx, a nudge.Attempt) error {
+	claim := nudge.Claim{Attempt: a, Limits: []nudge.CapLimit{{Channel: nudge.Voice, PerAddress: true}}}
+	keys := claimLockKeys(claim)
+	slices.Sort(keys)
+	if err := db.lockAll(ctx, tx, keys...); err != nil {
+		return err
+	}
+	inserted, err := db.insertAttempts(ctx, tx, []nudge.Claim{claim}, []int{0})
+	if err != nil {
+		return fmt.Errorf("record the collector's call: %w", err)
+	}
+	if !inserted[a.ID] {
+		return fmt.Errorf("record the collector's call of reminder %s: the reminder has a voice attempt: %w", a.ReminderID, nudge.ErrConflict)
+	}
+	return nil
 }

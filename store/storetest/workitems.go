@@ -153,6 +153,46 @@ func testWorkItems(t *testing.T, s nudge.Store) {
 		}
 	}
 	require.Equal(t, 1, completed)
+	hist, err := s.AttemptHistory(ctx, "acme", "A-1", time.Time{})
+	require.NoError(t, err)
+	require.Empty(t, hist, "a field visit is no call")
+
+	// A completed call_list item is the collector's call: a voice attempt
+	// to its number, in the completion's transaction, that the caps count.
+	completedCall, changed, err := wis.CompleteWorkItem(ctx, "acme", call1.ID, nudge.WorkCompletion{Outcome: nudge.OutcomeNoContact}, T0.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.True(t, changed)
+	call, ok := nudge.CollectorCall(completedCall, T0.Add(3*time.Hour))
+	require.True(t, ok)
+	att, err := s.GetAttempt(ctx, call.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.Voice, att.Channel)
+	require.Equal(t, "+15125550100", att.Address)
+	require.Equal(t, nudge.AttemptNoAnswer, att.Status)
+	require.Equal(t, call1.ReminderID, att.ReminderID)
+	require.Equal(t, T0.Add(3*time.Hour), att.CreatedAt)
+	require.True(t, att.ByCollector())
+	_, changed, err = wis.CompleteWorkItem(ctx, "acme", call1.ID, nudge.WorkCompletion{Outcome: nudge.OutcomeNoContact}, T0.Add(4*time.Hour))
+	require.NoError(t, err)
+	require.False(t, changed)
+	hist, err = s.AttemptHistory(ctx, "acme", "A-1", time.Time{})
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "completed again, it records no second call")
+	evs, err = s.Events(ctx, "acme", "A-1")
+	require.NoError(t, err)
+	for _, e := range evs {
+		if e.Kind == nudge.EventWorkItem && e.Action == "completed" && e.ReminderID == call1.ReminderID {
+			require.Equal(t, call.ID, e.AttemptID, "the event names the call")
+		}
+	}
+	bot := Reminder("acme", "A-1", "bot-call", T0.Add(5*time.Hour))
+	bot.Channel = nudge.Voice
+	_, err = s.InsertReminders(ctx, []nudge.Reminder{bot})
+	require.NoError(t, err)
+	_, err = s.ClaimAttempt(ctx, nudge.Attempt{ReminderID: bot.ID, Lender: "acme", AccountID: "A-1", Channel: nudge.Voice,
+		Address: "+15125550100", CreatedAt: T0.Add(5 * time.Hour)},
+		[]nudge.CapLimit{{Channel: nudge.Voice, Window: 7 * 24 * time.Hour, Max: 1, Count: nudge.CountCalls}})
+	require.ErrorIs(t, err, nudge.ErrCapReached, "the claim of the bot's call counts the collector's")
 
 	// Erasure removes the contact, the instructions and the notes.
 	es, ok := s.(EraserBy)
