@@ -141,8 +141,12 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		pe := twilio.ClassifyCode(n, 0, nil)
 		u.Reason = pe.Reason
 		if pe.OptOut {
+			// A new opt-out and its event are one transaction.
+			od, _ := json.Marshal(map[string]string{"source": "provider_" + code, "channel": string(att.Channel), "code": code})
 			if _, err := t.Store.AddOptOut(ctx, nudge.OptOut{Lender: att.Lender, Channel: att.Channel, Address: att.Address,
-				Source: "provider_" + code, Reason: "Twilio reported the recipient opted out", CreatedAt: now}); err != nil {
+				Source: "provider_" + code, Reason: "Twilio reported the recipient opted out", CreatedAt: now},
+				nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID, AttemptID: att.ID,
+					Kind: nudge.EventOptOut, Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: od, At: now}); err != nil {
 				t.fail(w, "recording opt-out", err)
 				return
 			}

@@ -421,6 +421,12 @@ func TestTwilioSMSStatusCallbacks(t *testing.T) {
 				require.Equal(t, nudge.SMS, oos[0].Channel)
 				require.Equal(t, phone, oos[0].Address)
 				require.Equal(t, "provider_21610", oos[0].Source)
+				opt := b.events(t, nudge.EventOptOut)
+				require.Len(t, opt, 1, "the opt-out's event, written with it")
+				require.Equal(t, "opt_out", opt[0].Action)
+				pe, ok := nudge.PublicEventOf(nudge.FeedEntry{Event: opt[0]})
+				require.True(t, ok)
+				require.Equal(t, nudge.PublicOptOut, pe.Type)
 				require.Equal(t, map[nudge.ChannelKind]nudge.ContactState{nudge.SMS: nudge.ContactOK, nudge.Voice: nudge.ContactOK}, b.contactStates(t))
 			},
 		},
