@@ -64,7 +64,8 @@ func runSenderFailoverVoice(ctx context.Context, o Options, res *Result) error {
 
 // runFailover sends through a pool of two senders (SMS senders or voice
 // caller IDs) while the first fails every create request (500) for
-// o.SenderFailure. Half the accounts are due at the start; the other half
+// o.SenderFailure, counted from the first request to reach the provider.
+// Half the accounts are due at the start; the other half
 // are stored once the failure and a breaker cool-down are over. Counted at
 // the provider, per sender: every reminder accepted once; during the
 // failure nothing accepted from the first sender (its borrowers moved to
@@ -72,9 +73,9 @@ func runSenderFailoverVoice(ctx context.Context, o Options, res *Result) error {
 // sticky sender.
 func runFailover(ctx context.Context, o Options, res *Result, name string, f failover) error {
 	var (
-		failStart, failEnd time.Time
-		seededAt           time.Time
-		seedErr            error
+		failEnd  time.Time
+		seededAt time.Time
+		seedErr  error
 	)
 	twilioYAML := fmt.Sprintf(`  breaker_cooldown: %s
   senders:
@@ -104,12 +105,21 @@ func runFailover(ctx context.Context, o Options, res *Result, name string, f fai
 		roles:   []roleCount{{"scheduler", 1}, {"worker", 2}},
 		allSent: true,
 		before: func(_ context.Context, e *env) (map[string]int, error) {
-			failStart = time.Now()
-			failEnd = failStart.Add(o.SenderFailure)
-			e.sim.FailSender(f.first, failEnd)
+			// The first sender fails from the start; how long is counted
+			// from the first request to reach the provider (tick), so a
+			// slow start of the processes does not eat the failure.
+			e.sim.FailSender(f.first, time.Now().Add(24*time.Hour))
 			return nil, nil
 		},
 		tick: func(ctx context.Context, e *env, _ progress) error {
+			if failEnd.IsZero() {
+				reqs := e.sim.Requests()
+				if len(reqs) == 0 {
+					return nil
+				}
+				failEnd = reqs[0].Time.Add(o.SenderFailure)
+				e.sim.FailSender(f.first, failEnd)
+			}
 			// The second half is due once every process's breaker has had
 			// its cool-down after the failure's end: the first sender is
 			// usable again everywhere.
