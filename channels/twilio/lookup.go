@@ -26,7 +26,9 @@ const lookupPageSize = 100
 const apiBaseURL = "https://api.twilio.com"
 
 // Lookup searches Twilio's messages to q.To for the message of an attempt
-// whose answer was lost (a Send error with MaybeAccepted set). It lists the
+// whose answer was lost (a Send error with MaybeAccepted set). In each
+// account the senders of the borrower's route (q.Lender, q.To) send
+// through (the main account, subaccounts of pool senders) it lists the
 // messages to q.To, newest first, and stops paging once a page reaches
 // messages created before q.Since (less LookupSlack); no filter on date_sent
 // is used, since a queued message has none yet. A message matches when it is
@@ -135,10 +137,12 @@ func accountsOf(cfg Config, r SenderRoute) []account {
 }
 
 // Lookup searches Twilio's calls for the call of an attempt whose answer was
-// lost (a Send error with MaybeAccepted set). It lists the calls from the
-// caller ID to q.To, newest first, and stops paging once a page reaches calls
-// created before q.Since (less LookupSlack). A call matches when it is
-// outbound, was created within [q.Since-LookupSlack, q.Until+LookupSlack] (no
+// lost (a Send error with MaybeAccepted set). In each account the caller IDs
+// of the borrower's route (q.Lender, q.To; voice_senders, else the default
+// caller ID) call through, it lists the calls to q.To, newest first, and
+// stops paging once a page reaches calls created before q.Since (less
+// LookupSlack). A call matches when it comes from one of the route's caller
+// IDs in that account, is outbound, was created within [q.Since-LookupSlack, q.Until+LookupSlack] (no
 // upper bound when q.Until is zero) and its sid is not in q.Known; the
 // earliest match wins. The record carries the CallSid and its status
 // (CallStatusFromTwilio, nudge.AttemptSent when Twilio names none Nudge
