@@ -114,6 +114,9 @@ func (e *env) verify(ctx context.Context, res *Result, injected map[string]int) 
 			accepted[m.To]++
 		}
 	}
+	for _, c := range e.sim.Calls() {
+		accepted[c.To]++
+	}
 	refused := map[string]int{}
 	for _, rq := range e.sim.Requests() {
 		if rq.Kind == twiliosim.RequestMessage && (rq.ValidityPeriod < 60 || rq.ValidityPeriod > twiliosim.MaxValidityPeriod) {

@@ -236,6 +236,7 @@ var drills = []drill{
 	{"redis-cluster", "kill a Redis Cluster primary mid-run", runRedisCluster},
 	{"fairness", "one lender's big backlog and another's few reminders due at the same instant", runFairness},
 	{"sender-failover", "one sender of a pool of two fails every request for a while, then recovers", runSenderFailover},
+	{"sender-failover-voice", "one caller ID of a voice pool of two fails every call for a while, then recovers", runSenderFailoverVoice},
 }
 
 // Names returns the drills' names in the order Run runs them.

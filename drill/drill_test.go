@@ -194,7 +194,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 
 func TestNamesAndTitles(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"worker-kill", "provider-faults", "db-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas", "redis-sentinel", "redis-cluster", "fairness", "sender-failover"}, Names())
+	require.Equal(t, []string{"worker-kill", "provider-faults", "db-kill", "redis-restart", "db-outage", "provider-bursts", "webhooks", "replicas", "redis-sentinel", "redis-cluster", "fairness", "sender-failover", "sender-failover-voice"}, Names())
 	for _, n := range Names() {
 		require.NotEmpty(t, Title(n), n)
 	}

@@ -28,9 +28,11 @@ const (
 	lender = "drill"
 	// lenderB is the second tenant of the fairness drill.
 	lenderB = "drill-b"
-	// cadenceName and stepID name the one SMS step every account is due.
+	// cadenceName and stepID name the one SMS step every account is due
+	// (voiceStepID the one call of a drill with envConfig.voice).
 	cadenceName = "drill-due"
 	stepID      = "due-sms"
+	voiceStepID = "due-voice"
 	// accountSID and authToken are the simulator's credentials.
 	accountSID = "AC" + "d0d0" + "0000000000000000000000000000"
 	authToken  = "drilltoken0123456789"
@@ -47,6 +49,16 @@ steps:
   - {id: ` + stepID + `, day: 0, at: "00:00", channel: sms, template: due_sms}
 `
 )
+
+// cadenceFor is the drill's cadence: one SMS step, or with voice one call
+// (the late_voice conversation) instead.
+func cadenceFor(voice bool) string {
+	if !voice {
+		return cadence
+	}
+	return strings.Replace(cadence, "{id: "+stepID+`, day: 0, at: "00:00", channel: sms, template: due_sms}`,
+		"{id: "+voiceStepID+`, day: 0, at: "00:00", channel: voice, template: late_voice}`, 1)
+}
 
 // env is one drill's world: a database, a Redis, a simulated Twilio, the
 // nudge processes and their config.
@@ -110,6 +122,9 @@ type envConfig struct {
 	// twilio is more YAML under the processes' twilio key (two-space
 	// indented lines).
 	twilio string
+	// voice makes the one step a call to the accounts' voice contacts
+	// instead of an SMS.
+	voice bool
 }
 
 // errSkip marks a drill that cannot run here; its message says why.
@@ -341,7 +356,7 @@ func (e *env) startSink() error {
 // writeConfig writes the processes' YAML config and the cadence file.
 func (e *env) writeConfig() error {
 	cadencePath := filepath.Join(e.dir, "cadence.yaml")
-	if err := os.WriteFile(cadencePath, []byte(cadence), 0o600); err != nil {
+	if err := os.WriteFile(cadencePath, []byte(cadenceFor(e.ec.voice)), 0o600); err != nil {
 		return fmt.Errorf("cadence file: %w", err)
 	}
 	var b [32]byte
@@ -396,6 +411,11 @@ lenders:
   format: json
 `, e.dbURL, addr, e.publicURL, hex.EncodeToString(b[:]), e.q.configYAML(), reconcileSettle, e.opts.Concurrency, lender, cadencePath,
 		second, accountSID, authToken, from, e.sim.URL(), providerTimeout, e.ec.twilio)
+	if e.ec.voice {
+		// A lender whose cadences call names the person a voicemail asks
+		// to call back (12 CFR 1006.2(j)).
+		cfg = strings.ReplaceAll(cfg, "    cadences: [", "    voicemail_caller_name: Sam Rivera\n    cadences: [")
+	}
 	e.cfgPath = filepath.Join(e.dir, "nudge.yaml")
 	return os.WriteFile(e.cfgPath, []byte(cfg), 0o600)
 }
@@ -447,11 +467,15 @@ func (e *env) seedHeld(ctx context.Context) error {
 // prefix-00000 on and phone numbers from num.
 func (e *env) dueAccounts(lender, prefix string, n int, num func(int) string) []nudge.Account {
 	out := make([]nudge.Account, n)
+	channel := nudge.SMS
+	if e.ec.voice {
+		channel = nudge.Voice
+	}
 	for i := range out {
 		out[i] = nudge.Account{
 			ID: fmt.Sprintf("%s-%05d", prefix, i), Lender: lender, Portfolio: "auto",
 			Borrower: nudge.Borrower{Name: fmt.Sprintf("Borrower %d", i), Language: "en", Timezone: e.zone},
-			Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: num(i), Consent: true}},
+			Contacts: []nudge.Contact{{Channel: channel, Address: num(i), Consent: true}},
 			Currency: "USD", AmountDue: "250.00", DueDate: e.today, Status: nudge.StatusActive,
 		}
 	}

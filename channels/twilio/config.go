@@ -80,6 +80,27 @@ type Config struct {
 	// BreakerCooldown is how long a failed sender stays out before it is
 	// tried again (DefaultBreakerCooldown when zero).
 	BreakerCooldown time.Duration `yaml:"breaker_cooldown" json:"breaker_cooldown"`
+	// BreakerFilterMin, BreakerFilterShare and BreakerFilterWindow take a
+	// pool's SMS sender out when, within BreakerFilterWindow, carriers
+	// filtered (30007) at least BreakerFilterMin of its messages and they
+	// make up at least BreakerFilterShare (0 to 1) of those whose delivery
+	// was reported (DefaultFilterMin, DefaultFilterShare and
+	// DefaultFilterWindow when zero).
+	BreakerFilterMin    int           `yaml:"breaker_filter_min" json:"breaker_filter_min"`
+	BreakerFilterShare  float64       `yaml:"breaker_filter_share" json:"breaker_filter_share"`
+	BreakerFilterWindow time.Duration `yaml:"breaker_filter_window" json:"breaker_filter_window"`
+	// VoiceSenders routes calls per lender and destination country, as
+	// Senders routes messages; a route's pool lists several caller IDs
+	// (E.164 numbers) with failover (see Voice.Send). Calls that match no
+	// route come from the voice sender's default caller ID.
+	VoiceSenders []SenderRoute `yaml:"voice_senders" json:"voice_senders"`
+}
+
+// Breaker returns the breaker settings of c's pools with OnChange and Now
+// left for the caller to set.
+func (c Config) Breaker() BreakerConfig {
+	return BreakerConfig{Threshold: c.BreakerThreshold, Cooldown: c.BreakerCooldown,
+		FilterMin: c.BreakerFilterMin, FilterShare: c.BreakerFilterShare, FilterWindow: c.BreakerFilterWindow}
 }
 
 // SenderRoute picks a sender for one lender and destination country.
@@ -129,6 +150,17 @@ type PoolSender struct {
 	// Class is the throughput class: 10dlc, toll_free or short_code; empty
 	// infers it from the number.
 	Class string `yaml:"class" json:"class"`
+	// AccountSID, when set, is the Twilio (sub)account the sender belongs
+	// to ("AC…"): its messages and calls are created, looked up and their
+	// webhooks' signatures checked with that account's credentials. Empty
+	// means the main account (Config.AccountSID).
+	AccountSID string `yaml:"account_sid" json:"account_sid"`
+	// AuthToken is the auth token of AccountSID; required with it unless
+	// AuthTokenFile names a file holding it.
+	AuthToken string `yaml:"auth_token" json:"auth_token"`
+	// AuthTokenFile names a file holding AuthToken (read when AuthToken is
+	// empty).
+	AuthTokenFile string `yaml:"auth_token_file" json:"auth_token_file" secret:"AuthToken"`
 }
 
 // ID is the sender's identity: the Messaging Service SID, else From.
@@ -180,17 +212,80 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// loadSecrets fills AuthToken from AuthTokenFile when needed.
+// loadSecrets fills AuthToken, and the auth tokens of the pools' senders,
+// from their *_file settings when needed. It copies the routes it changes,
+// so the caller's slices are left alone.
 func (c *Config) loadSecrets() error {
-	if c.AuthToken != "" || c.AuthTokenFile == "" {
-		return nil
+	var err error
+	if c.AuthToken, err = readSecret(c.AuthToken, c.AuthTokenFile, "twilio.auth_token_file"); err != nil {
+		return err
 	}
-	b, err := os.ReadFile(c.AuthTokenFile)
-	if err != nil {
-		return fmt.Errorf("twilio.auth_token_file: %w", err)
+	for _, list := range []struct {
+		key    string
+		routes *[]SenderRoute
+	}{{"twilio.senders", &c.Senders}, {"twilio.voice_senders", &c.VoiceSenders}} {
+		routes := append([]SenderRoute(nil), *list.routes...)
+		for i := range routes {
+			pool := append([]PoolSender(nil), routes[i].Pool...)
+			for j := range pool {
+				key := fmt.Sprintf("%s[%d].pool[%d].auth_token_file", list.key, i, j)
+				if pool[j].AuthToken, err = readSecret(pool[j].AuthToken, pool[j].AuthTokenFile, key); err != nil {
+					return err
+				}
+			}
+			routes[i].Pool = pool
+		}
+		*list.routes = routes
 	}
-	c.AuthToken = strings.TrimSpace(string(b))
 	return nil
+}
+
+// readSecret returns value, else the trimmed content of file (named key in
+// errors), else "".
+func readSecret(value, file, key string) (string, error) {
+	if value != "" || file == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// account is the Twilio account one request is made with.
+type account struct {
+	sid, token string
+}
+
+// accountOf is the account sender p sends through: its own subaccount, else
+// the main one.
+func (c Config) accountOf(p PoolSender) account {
+	if p.AccountSID != "" {
+		return account{sid: p.AccountSID, token: p.AuthToken}
+	}
+	return account{sid: c.AccountSID, token: c.AuthToken}
+}
+
+// AccountTokens returns the auth token of every account the config sends
+// through, by account SID: the main account and each pool sender's
+// subaccount. Webhooks of a subaccount are signed with its own token, so a
+// callback's AccountSid picks the token its signature is checked with.
+func (c Config) AccountTokens() map[string]string {
+	out := map[string]string{}
+	if c.AccountSID != "" {
+		out[c.AccountSID] = c.AuthToken
+	}
+	for _, routes := range [][]SenderRoute{c.Senders, c.VoiceSenders} {
+		for _, r := range routes {
+			for _, p := range r.Pool {
+				if p.AccountSID != "" {
+					out[p.AccountSID] = p.AuthToken
+				}
+			}
+		}
+	}
+	return out
 }
 
 // Validate reports every problem in c, naming the field.
@@ -209,6 +304,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("twilio: need messaging_service_sid or from for the default sender"))
 	}
 	errs = append(errs, validateSender("twilio", c.From, c.MessagingServiceSID, c.MPS)...)
+	errs = append(errs, c.validateBreaker()...)
+	errs = append(errs, validateAccounts(c.AccountSID, "twilio.senders", c.Senders)...)
 	for i, r := range c.Senders {
 		field := fmt.Sprintf("twilio.senders[%d]", i)
 		switch {
@@ -236,13 +333,70 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("twilio.timeout must not be negative, got %s", c.Timeout))
 	}
+	return errors.Join(errs...)
+}
+
+// validateBreaker checks the breaker settings; zero means the default.
+func (c Config) validateBreaker() []error {
+	var errs []error
 	if c.BreakerThreshold < 0 {
 		errs = append(errs, fmt.Errorf("twilio.breaker_threshold must not be negative, got %d", c.BreakerThreshold))
 	}
 	if c.BreakerCooldown < 0 {
 		errs = append(errs, fmt.Errorf("twilio.breaker_cooldown must not be negative, got %s", c.BreakerCooldown))
 	}
-	return errors.Join(errs...)
+	if c.BreakerFilterMin < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_filter_min must not be negative, got %d", c.BreakerFilterMin))
+	}
+	if c.BreakerFilterShare < 0 || c.BreakerFilterShare > 1 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_filter_share must be between 0 and 1 (a share of the delivery reports; 0 means %g), got %g", DefaultFilterShare, c.BreakerFilterShare))
+	}
+	if c.BreakerFilterWindow < 0 {
+		errs = append(errs, fmt.Errorf("twilio.breaker_filter_window must not be negative, got %s", c.BreakerFilterWindow))
+	} else if c.BreakerFilterWindow > 0 && c.BreakerFilterWindow < time.Second {
+		errs = append(errs, fmt.Errorf("twilio.breaker_filter_window must be at least 1s, got %s", c.BreakerFilterWindow))
+	}
+	return errs
+}
+
+// validateAccounts checks the subaccount credentials of the routes' pool
+// senders (key is "twilio.senders" or "twilio.voice_senders"): a valid
+// account SID with an alphanumeric token, and one token per account.
+func validateAccounts(main, key string, routes []SenderRoute) []error {
+	var errs []error
+	tokens := map[string]string{}
+	for i, r := range routes {
+		for j, p := range r.Pool {
+			f := fmt.Sprintf("%s[%d].pool[%d]", key, i, j)
+			if p.AccountSID == "" {
+				if p.AuthToken != "" || p.AuthTokenFile != "" {
+					errs = append(errs, fmt.Errorf("%s.auth_token: set only with %s.account_sid (the subaccount it belongs to)", f, f))
+				}
+				continue
+			}
+			if !accountSIDPattern.MatchString(p.AccountSID) {
+				errs = append(errs, fmt.Errorf("%s.account_sid must match ^AC[0-9a-fA-F]{32}$", f))
+			}
+			switch {
+			case p.AuthToken == "" && p.AuthTokenFile == "":
+				errs = append(errs, fmt.Errorf("%s.auth_token (or auth_token_file) is required with account_sid", f))
+				continue
+			case p.AuthToken != "" && !credentialPattern.MatchString(p.AuthToken):
+				errs = append(errs, fmt.Errorf("%s.auth_token must be alphanumeric", f))
+				continue
+			}
+			if p.AccountSID == main {
+				errs = append(errs, fmt.Errorf("%s.account_sid is twilio.account_sid: leave it empty for the main account", f))
+			}
+			if t, ok := tokens[p.AccountSID]; ok && p.AuthToken != "" && t != "" && t != p.AuthToken {
+				errs = append(errs, fmt.Errorf("%s.auth_token differs from another sender's token for account %s", f, p.AccountSID))
+			}
+			if p.AuthToken != "" {
+				tokens[p.AccountSID] = p.AuthToken
+			}
+		}
+	}
+	return errs
 }
 
 func validateSender(field, from, service string, mps float64) []error {

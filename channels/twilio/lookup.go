@@ -26,7 +26,9 @@ const lookupPageSize = 100
 const apiBaseURL = "https://api.twilio.com"
 
 // Lookup searches Twilio's messages to q.To for the message of an attempt
-// whose answer was lost (a Send error with MaybeAccepted set). It lists the
+// whose answer was lost (a Send error with MaybeAccepted set). In each
+// account the senders of the borrower's route (q.Lender, q.To) send
+// through (the main account, subaccounts of pool senders) it lists the
 // messages to q.To, newest first, and stops paging once a page reaches
 // messages created before q.Since (less LookupSlack); no filter on date_sent
 // is used, since a queued message has none yet. A message matches when it is
@@ -51,7 +53,37 @@ func (s *SMS) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provider
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	c := newCall(ctx, s.cfg, s.base, s.target)
+	m := &nudge.Message{Lender: q.Lender, To: q.To}
+	var found *api.ApiV2010Message
+	var foundAt time.Time
+	// A pool's senders may belong to several (sub)accounts: each keeps
+	// its own records.
+	for _, acct := range accountsOf(s.cfg, s.route(m)) {
+		msg, at, err := s.lookupIn(ctx, acct, q, w)
+		if err != nil {
+			return nudge.ProviderRecord{}, fmt.Errorf("%s: %w", what, err)
+		}
+		if msg != nil && (found == nil || at.Before(foundAt)) {
+			found, foundAt = msg, at
+		}
+	}
+	if found == nil {
+		return nudge.ProviderRecord{}, nil
+	}
+	rec := nudge.ProviderRecord{Found: true, ProviderID: *found.Sid, Status: StatusFromTwilio(value(found.Status))}
+	if rec.Status == "" {
+		rec.Status = nudge.AttemptSent
+	}
+	if found.ErrorCode != nil && *found.ErrorCode != 0 {
+		rec.ErrorCode = strconv.Itoa(*found.ErrorCode)
+	}
+	return rec, nil
+}
+
+// lookupIn searches the messages of one account for q's message (see
+// SMS.Lookup): the earliest match and its creation time, or nil.
+func (s *SMS) lookupIn(ctx context.Context, acct account, q nudge.ProviderQuery, w window) (*api.ApiV2010Message, time.Time, error) {
+	c := newCall(ctx, acct, s.cfg.Timeout, s.base, s.target)
 	params := &api.ListMessageParams{}
 	params.SetTo(q.To)
 	params.SetPageSize(lookupPageSize)
@@ -60,7 +92,7 @@ func (s *SMS) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provider
 	var foundAt time.Time
 	for {
 		if err != nil {
-			return nudge.ProviderRecord{}, fmt.Errorf("%s: %w", what, err)
+			return nil, time.Time{}, err
 		}
 		older := false
 		for i := range page.Messages {
@@ -82,29 +114,35 @@ func (s *SMS) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provider
 		}
 		next := value(page.NextPageUri)
 		if older || next == "" {
-			break
+			return found, foundAt, nil
 		}
 		page = &api.ListMessageResponse{}
 		err = c.next(next, page)
 	}
-	if found == nil {
-		return nudge.ProviderRecord{}, nil
+}
+
+// accountsOf lists the distinct accounts the members of route r send
+// through, in the pool's order.
+func accountsOf(cfg Config, r SenderRoute) []account {
+	var out []account
+	seen := map[string]bool{}
+	for _, p := range r.members() {
+		a := cfg.accountOf(p)
+		if !seen[a.sid] {
+			seen[a.sid] = true
+			out = append(out, a)
+		}
 	}
-	rec := nudge.ProviderRecord{Found: true, ProviderID: *found.Sid, Status: StatusFromTwilio(value(found.Status))}
-	if rec.Status == "" {
-		rec.Status = nudge.AttemptSent
-	}
-	if found.ErrorCode != nil && *found.ErrorCode != 0 {
-		rec.ErrorCode = strconv.Itoa(*found.ErrorCode)
-	}
-	return rec, nil
+	return out
 }
 
 // Lookup searches Twilio's calls for the call of an attempt whose answer was
-// lost (a Send error with MaybeAccepted set). It lists the calls from the
-// caller ID to q.To, newest first, and stops paging once a page reaches calls
-// created before q.Since (less LookupSlack). A call matches when it is
-// outbound, was created within [q.Since-LookupSlack, q.Until+LookupSlack] (no
+// lost (a Send error with MaybeAccepted set). In each account the caller IDs
+// of the borrower's route (q.Lender, q.To; voice_senders, else the default
+// caller ID) call through, it lists the calls to q.To, newest first, and
+// stops paging once a page reaches calls created before q.Since (less
+// LookupSlack). A call matches when it comes from one of the route's caller
+// IDs in that account, is outbound, was created within [q.Since-LookupSlack, q.Until+LookupSlack] (no
 // upper bound when q.Until is zero) and its sid is not in q.Known; the
 // earliest match wins. The record carries the CallSid and its status
 // (CallStatusFromTwilio, nudge.AttemptSent when Twilio names none Nudge
@@ -121,17 +159,54 @@ func (v *Voice) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provid
 	}
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
 	defer cancel()
-	c := newCall(ctx, v.cfg, v.base, v.target)
+	r := v.route(&nudge.Message{Lender: q.Lender, To: q.To})
+	var found *api.ApiV2010Call
+	var foundAt time.Time
+	// Each (sub)account of the route's caller IDs keeps its own records.
+	for _, acct := range accountsOf(v.cfg, r) {
+		callers := map[string]bool{}
+		for _, p := range r.members() {
+			if v.cfg.accountOf(p).sid == acct.sid {
+				callers[p.From] = true
+			}
+		}
+		call, at, err := v.lookupIn(ctx, acct, callers, q, w)
+		if err != nil {
+			return nudge.ProviderRecord{}, fmt.Errorf("%s: %w", what, err)
+		}
+		if call != nil && (found == nil || at.Before(foundAt)) {
+			found, foundAt = call, at
+		}
+	}
+	if found == nil {
+		return nudge.ProviderRecord{}, nil
+	}
+	rec := nudge.ProviderRecord{Found: true, ProviderID: *found.Sid, Status: CallStatusFromTwilio(value(found.Status))}
+	if rec.Status == "" {
+		rec.Status = nudge.AttemptSent
+	}
+	return rec, nil
+}
+
+// lookupIn searches the calls of one account to q.To from one of callers
+// for q's call (see Voice.Lookup): the earliest match and its creation time,
+// or nil. With one caller ID the list is filtered by it at Twilio.
+func (v *Voice) lookupIn(ctx context.Context, acct account, callers map[string]bool, q nudge.ProviderQuery, w window) (*api.ApiV2010Call, time.Time, error) {
+	c := newCall(ctx, acct, v.cfg.Timeout, v.base, v.target)
 	params := &api.ListCallParams{}
 	params.SetTo(q.To)
-	params.SetFrom(v.from)
+	if len(callers) == 1 {
+		for from := range callers {
+			params.SetFrom(from)
+		}
+	}
 	params.SetPageSize(lookupPageSize)
 	page, err := c.api.PageCall(params, "", "")
 	var found *api.ApiV2010Call
 	var foundAt time.Time
 	for {
 		if err != nil {
-			return nudge.ProviderRecord{}, fmt.Errorf("%s: %w", what, err)
+			return nil, time.Time{}, err
 		}
 		older := false
 		for i := range page.Calls {
@@ -146,7 +221,7 @@ func (v *Voice) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provid
 				older = true
 				continue
 			}
-			if !w.holds(at) || !outbound(call.Direction) || value(call.To) != q.To || value(call.From) != v.from || w.known[value(call.Sid)] || value(call.Sid) == "" {
+			if !w.holds(at) || !outbound(call.Direction) || value(call.To) != q.To || !callers[value(call.From)] || w.known[value(call.Sid)] || value(call.Sid) == "" {
 				continue
 			}
 			if found == nil || at.Before(foundAt) {
@@ -155,19 +230,11 @@ func (v *Voice) Lookup(ctx context.Context, q nudge.ProviderQuery) (nudge.Provid
 		}
 		next := value(page.NextPageUri)
 		if older || next == "" {
-			break
+			return found, foundAt, nil
 		}
 		page = &api.ListCallResponse{}
 		err = c.next(next, page)
 	}
-	if found == nil {
-		return nudge.ProviderRecord{}, nil
-	}
-	rec := nudge.ProviderRecord{Found: true, ProviderID: *found.Sid, Status: CallStatusFromTwilio(value(found.Status))}
-	if rec.Status == "" {
-		rec.Status = nudge.AttemptSent
-	}
-	return rec, nil
 }
 
 // window is the time range and exclusions of one lookup.

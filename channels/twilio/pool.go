@@ -11,6 +11,11 @@ import (
 	nudge "github.com/nudgehq/nudge"
 )
 
+// VoiceHealthPrefix precedes a caller ID in the Health of voice pools (and
+// so in SenderChange.Sender), keeping a number's calls apart from its
+// messages: each channel has its own breaker and daily counter.
+const VoiceHealthPrefix = "voice:"
+
 // Defaults of a Breaker.
 const (
 	// DefaultBreakerThreshold is how many failures in a row open a sender's breaker.
@@ -261,13 +266,19 @@ func WithHealth(h Health) Option {
 	return func(s *SMS) { s.health = h }
 }
 
-// pick chooses the sender of m from the route's pool. A message whose From
-// already names a member (SenderRate chose it) keeps it. Otherwise the
+// pick chooses the sender of m from the route's pool (see pickSender).
+func (s *SMS) pick(ctx context.Context, m *nudge.Message, r SenderRoute) PoolSender {
+	return pickSender(ctx, s.health, "", m, r)
+}
+
+// pickSender chooses the sender of m from the route's pool. A message whose
+// From already names a member (SenderRate chose it) keeps it. Otherwise the
 // sender is the highest-scoring usable member by rendezvous hashing of the
 // lender, the recipient and the sender, so a borrower keeps one sender while
 // it is healthy and returns to it when it recovers; when no member is
-// usable the borrower's sticky sender is used anyway.
-func (s *SMS) pick(ctx context.Context, m *nudge.Message, r SenderRoute) PoolSender {
+// usable the borrower's sticky sender is used anyway. Members are known to
+// h by prefix followed by their ID.
+func pickSender(ctx context.Context, h Health, prefix string, m *nudge.Message, r SenderRoute) PoolSender {
 	pool := r.members()
 	if len(pool) == 1 {
 		return pool[0]
@@ -285,7 +296,7 @@ func (s *SMS) pick(ctx context.Context, m *nudge.Message, r SenderRoute) PoolSen
 	})
 	// Ask in the borrower's order and stop at the first usable sender.
 	for _, p := range ranked {
-		if s.health.Usable(ctx, p.ID(), p.DailyCap) {
+		if h.Usable(ctx, prefix+p.ID(), p.DailyCap) {
 			return p
 		}
 	}

@@ -53,6 +53,18 @@ func ValidateSignature(authToken, url string, form url.Values, signature string)
 	return nil
 }
 
+// TokenFor is the auth token a webhook's signature is checked with: the
+// token of the account its form's AccountSid names, when tokens holds one
+// (a pool sender's subaccount signs its webhooks with its own token), else
+// fallback (the main account's). Choosing by AccountSid gives a forger
+// nothing: the signature must still match that account's token.
+func TokenFor(tokens map[string]string, fallback string, form url.Values) string {
+	if t := tokens[form.Get("AccountSid")]; t != "" {
+		return t
+	}
+	return fallback
+}
+
 // SignRequest computes the X-Twilio-Signature Twilio sends for a form POST to
 // url: the base64 HMAC-SHA1, keyed by the auth token, of the URL followed by
 // every parameter name and value, sorted by name (values of a repeated name

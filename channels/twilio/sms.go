@@ -71,7 +71,7 @@ func New(cfg Config, opts ...Option) (*SMS, error) {
 		o(s)
 	}
 	if s.health == nil {
-		s.health = NewBreaker(BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown})
+		s.health = NewBreaker(cfg.Breaker())
 	}
 	return s, nil
 }
@@ -162,7 +162,7 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	what := "twilio sms: create message for attempt " + m.AttemptID
-	c := newCall(ctx, s.cfg, s.base, s.target)
+	c := newCall(ctx, s.cfg.accountOf(route), s.cfg.Timeout, s.base, s.target)
 	msg, err := c.api.CreateMessage(params)
 	if err != nil {
 		ferr := c.fail(what, err)
@@ -212,9 +212,24 @@ func (s *SMS) SenderRate(m *nudge.Message) (key string, perSecond float64) {
 // route picks the sender for m: the most specific route matching the lender
 // and the destination's region (lender beats country), else the default.
 func (s *SMS) route(m *nudge.Message) SenderRoute {
+	return routeFor(s.cfg.Senders, SenderRoute{From: s.cfg.From, MessagingServiceSID: s.cfg.MessagingServiceSID, MPS: s.cfg.MPS}, m)
+}
+
+// routeFor picks the route of m among routes: the most specific one
+// matching the lender and the destination's region (lender beats country),
+// else def.
+func routeFor(routes []SenderRoute, def SenderRoute, m *nudge.Message) SenderRoute {
+	if r, ok := matchRoute(routes, m); ok {
+		return r
+	}
+	return def
+}
+
+// matchRoute returns the most specific of routes matching m, if any.
+func matchRoute(routes []SenderRoute, m *nudge.Message) (SenderRoute, bool) {
 	region := Region(m.To)
 	best, bestScore := -1, -1
-	for i, r := range s.cfg.Senders {
+	for i, r := range routes {
 		if r.Lender != "" && r.Lender != m.Lender {
 			continue
 		}
@@ -233,9 +248,9 @@ func (s *SMS) route(m *nudge.Message) SenderRoute {
 		}
 	}
 	if best >= 0 {
-		return s.cfg.Senders[best]
+		return routes[best], true
 	}
-	return SenderRoute{From: s.cfg.From, MessagingServiceSID: s.cfg.MessagingServiceSID, MPS: s.cfg.MPS}
+	return SenderRoute{}, false
 }
 
 // Region returns the ISO 3166-1 alpha-2 region of an E.164 number ("US",

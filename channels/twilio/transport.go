@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
@@ -136,24 +137,24 @@ type call struct {
 	api *api.ApiService
 }
 
-// newCall builds a twilio-go client for one request made with ctx (already
-// bounded by cfg.Timeout). twilio-go sends every request with
+// newCall builds a twilio-go client for one request of account made with ctx
+// (already bounded by timeout). twilio-go sends every request with
 // context.Background(), so the transport attaches ctx itself, together with
 // an httptrace.ClientTrace that records whether the request was written;
 // redirects are not followed.
-func newCall(ctx context.Context, cfg Config, base http.RoundTripper, target *url.URL) *call {
+func newCall(ctx context.Context, acct account, timeout time.Duration, base http.RoundTripper, target *url.URL) *call {
 	rt := &transport{ctx: ctx, base: base, target: target}
 	c := &client.Client{
-		Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken),
+		Credentials: client.NewCredentials(acct.sid, acct.token),
 		HTTPClient: &http.Client{
 			Transport: rt,
-			Timeout:   cfg.Timeout,
+			Timeout:   timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
 		},
 	}
-	c.SetAccountSid(cfg.AccountSID)
+	c.SetAccountSid(acct.sid)
 	return &call{ctx: ctx, rt: rt, api: api.NewApiServiceWithClient(c)}
 }
 

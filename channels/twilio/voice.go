@@ -76,6 +76,7 @@ type Voice struct {
 	detection string
 	ring      time.Duration
 	maxLength time.Duration
+	health    Health
 }
 
 // VoiceOption changes how NewVoice builds a voice sender.
@@ -93,8 +94,16 @@ func WithCallerID(from string) VoiceOption {
 	return func(v *Voice) { v.from = from }
 }
 
+// WithVoiceHealth sets the health of the voice pools' caller IDs (default:
+// a Breaker with Config.Breaker's settings, in process). Caller IDs are
+// known to it as VoiceHealthPrefix followed by the number.
+func WithVoiceHealth(h Health) VoiceOption {
+	return func(v *Voice) { v.health = h }
+}
+
 // WithCPS sets the calls-per-second budget of the account (default
-// DefaultVoiceCPS).
+// DefaultVoiceCPS), which is also the budget of a voice_senders caller ID
+// without its own mps.
 func WithCPS(cps float64) VoiceOption {
 	return func(v *Voice) { v.cps = cps }
 }
@@ -142,6 +151,9 @@ func NewVoice(cfg Config, token TokenFunc, opts ...VoiceOption) (*Voice, error) 
 	}
 	if v.maxLength == 0 {
 		v.maxLength = DefaultMaxCallLength
+	}
+	if v.health == nil {
+		v.health = NewBreaker(cfg.Breaker())
 	}
 	if err := v.validate(); err != nil {
 		return nil, fmt.Errorf("twilio voice config: %w", err)
@@ -196,7 +208,73 @@ func (v *Voice) validate() error {
 	if v.token == nil {
 		errs = append(errs, errors.New("twilio voice: a token function is required"))
 	}
+	errs = append(errs, c.validateBreaker()...)
+	errs = append(errs, validateVoiceRoutes(c)...)
 	return errors.Join(errs...)
+}
+
+// namedSender is a sender with its config key, for error messages.
+type namedSender struct {
+	f string
+	p PoolSender
+}
+
+// validateVoiceRoutes checks twilio.voice_senders: each route has a caller
+// ID (from) or a pool of them, every caller ID is an E.164 number, and
+// Messaging Services, which send messages only, are refused.
+func validateVoiceRoutes(c Config) []error {
+	var errs []error
+	errs = append(errs, validateAccounts(c.AccountSID, "twilio.voice_senders", c.VoiceSenders)...)
+	for i, r := range c.VoiceSenders {
+		field := fmt.Sprintf("twilio.voice_senders[%d]", i)
+		switch {
+		case len(r.Pool) > 0 && (r.From != "" || r.MessagingServiceSID != "" || r.MPS != 0):
+			errs = append(errs, fmt.Errorf("%s: a route has either a pool or from/mps, not both", field))
+		case len(r.Pool) == 0 && r.From == "":
+			errs = append(errs, fmt.Errorf("%s: need from (a caller ID) or pool", field))
+		}
+		if r.Country != "" && !supportedRegion(r.Country) {
+			errs = append(errs, fmt.Errorf("%s.country %q is not an ISO 3166-1 alpha-2 region with phone numbers", field, r.Country))
+		}
+		var members []namedSender
+		if len(r.Pool) == 0 {
+			members = append(members, namedSender{field, PoolSender{From: r.From, MessagingServiceSID: r.MessagingServiceSID, MPS: r.MPS}})
+		}
+		for j, p := range r.Pool {
+			members = append(members, namedSender{fmt.Sprintf("%s.pool[%d]", field, j), p})
+		}
+		seen := map[string]string{}
+		for _, m := range members {
+			p := m.p
+			if p.MessagingServiceSID != "" {
+				errs = append(errs, fmt.Errorf("%s.messaging_service_sid: a Messaging Service cannot place calls; name the caller ID in from", m.f))
+			}
+			if p.From != "" && !e164Pattern.MatchString(p.From) {
+				errs = append(errs, fmt.Errorf("%s.from %q must be an E.164 number (a caller ID)", m.f, p.From))
+			}
+			if p.From == "" && len(r.Pool) > 0 {
+				errs = append(errs, fmt.Errorf("%s: need from (a caller ID)", m.f))
+			}
+			if prev, dup := seen[p.From]; dup && p.From != "" {
+				errs = append(errs, fmt.Errorf("%s: caller ID %s is already %s", m.f, p.From, prev))
+			} else {
+				seen[p.From] = m.f
+			}
+			switch {
+			case p.MPS < 0:
+				errs = append(errs, fmt.Errorf("%s.mps must not be negative, got %g", m.f, p.MPS))
+			case p.MPS > MaxMPS:
+				errs = append(errs, fmt.Errorf("%s.mps: %g is above %g", m.f, p.MPS, MaxMPS))
+			}
+			if p.DailyCap < 0 {
+				errs = append(errs, fmt.Errorf("%s.daily_cap must not be negative, got %d", m.f, p.DailyCap))
+			}
+			if p.Class != "" {
+				errs = append(errs, fmt.Errorf("%s.class: throughput classes are for messages; a caller ID's rate is its mps (calls per second)", m.f))
+			}
+		}
+	}
+	return errs
 }
 
 // VoiceCallURL is the URL Twilio fetches a call's TwiML from.
@@ -252,9 +330,17 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 		return nudge.SendResult{}, &nudge.ProviderError{Reason: nudge.ReasonRenderFailed,
 			Err: fmt.Errorf("twilio voice: token for attempt %s: %w", m.AttemptID, err)}
 	}
+	r := v.route(m)
+	sender := pickSender(ctx, v.health, VoiceHealthPrefix, m, r)
+	m.From = sender.From
+	report := func(o SenderOutcome) {
+		if len(r.Pool) > 1 {
+			v.health.Report(ctx, VoiceHealthPrefix+sender.From, o)
+		}
+	}
 	params := &api.CreateCallParams{}
 	params.SetTo(m.To)
-	params.SetFrom(v.from)
+	params.SetFrom(sender.From)
 	params.SetUrl(VoiceCallURL(v.cfg.PublicURL, token))
 	params.SetMethod(http.MethodPost)
 	params.SetStatusCallback(VoiceStatusURL(v.cfg.PublicURL, token))
@@ -267,14 +353,22 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout)
 	defer cancel()
 	what := "twilio voice: create call for attempt " + m.AttemptID
-	c := newCall(ctx, v.cfg, v.base, v.target)
+	c := newCall(ctx, v.cfg.accountOf(sender), v.cfg.Timeout, v.base, v.target)
 	call, err := c.api.CreateCall(params)
 	if err != nil {
-		return nudge.SendResult{}, c.fail(what, err)
+		ferr := c.fail(what, err)
+		if pe, ok := nudge.AsProviderError(ferr); ok {
+			report(outcomeOf(pe))
+		} else {
+			report(SenderFailed)
+		}
+		return nudge.SendResult{}, ferr
 	}
 	if call == nil || call.Sid == nil || *call.Sid == "" {
+		report(SenderFailed)
 		return nudge.SendResult{}, c.noSid(what)
 	}
+	report(SenderAccepted)
 	status := nudge.AttemptSent
 	if call.Status != nil {
 		if st := CallStatusFromTwilio(*call.Status); st != "" {
@@ -300,8 +394,38 @@ func CallTimeLimit(validFor, maxLength time.Duration) int {
 }
 
 // SenderRate returns the rate-limiter key and calls-per-second budget of the
-// account: "twilio:voice:" plus the AccountSID, and the configured CPS
-// (DefaultVoiceCPS unless WithCPS changed it).
-func (v *Voice) SenderRate(*nudge.Message) (key string, perSecond float64) {
-	return "twilio:voice:" + v.cfg.AccountSID, v.cps
+// caller ID m's call is placed from. A call that matches no voice_senders
+// route shares the account's budget: "twilio:voice:" plus the AccountSID,
+// and the configured CPS (DefaultVoiceCPS unless WithCPS changed it). A
+// routed call is limited per caller ID: "twilio:voice:" plus the number,
+// and its mps (else the configured CPS). For a route with a pool it chooses
+// the caller ID (the borrower's sticky one among the usable ones) and
+// records it in m.From, so that Send uses the caller ID whose tokens were
+// taken.
+func (v *Voice) SenderRate(m *nudge.Message) (key string, perSecond float64) {
+	if !v.routed(m) {
+		return "twilio:voice:" + v.cfg.AccountSID, v.cps
+	}
+	r := v.route(m)
+	p := pickSender(context.Background(), v.health, VoiceHealthPrefix, m, r)
+	if len(r.Pool) > 0 {
+		m.From = p.From
+	}
+	rate := v.cps
+	if p.MPS > 0 {
+		rate = p.MPS
+	}
+	return "twilio:voice:" + p.From, rate
+}
+
+// route picks the caller ID route of m among Config.VoiceSenders, else
+// the default caller ID.
+func (v *Voice) route(m *nudge.Message) SenderRoute {
+	return routeFor(v.cfg.VoiceSenders, SenderRoute{From: v.from, MPS: v.cps}, m)
+}
+
+// routed reports whether a voice_senders route matches m.
+func (v *Voice) routed(m *nudge.Message) bool {
+	_, ok := matchRoute(v.cfg.VoiceSenders, m)
+	return ok
 }

@@ -57,26 +57,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// authorize checks basic auth and the AccountSid in the path; it writes the
-// error and returns false when the request must stop.
-func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) bool {
+// authorize checks basic auth (the main account's or a subaccount's
+// credentials) and the AccountSid in the path, which must be the account
+// authenticated; it returns that account, or writes the error and returns
+// false when the request must stop.
+func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
 	user, pass, ok := r.BasicAuth()
-	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.AccountSID)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.AuthToken)) != 1 {
+	token := s.tokenOf(user)
+	if !ok || token == "" || subtle.ConstantTimeCompare([]byte(pass), []byte(token)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
-		return false
+		return "", false
 	}
 	sid := r.PathValue("AccountSid")
 	if !accountSIDPattern.MatchString(sid) {
 		writeError(w, http.StatusNotFound, 20404, fmt.Sprintf("The requested resource %s was not found", r.URL.Path))
-		return false
+		return "", false
 	}
-	if sid != s.cfg.AccountSID {
+	if sid != user {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
-		return false
+		return "", false
 	}
-	return true
+	return sid, true
 }
 
 // takeFault pops an injected failure for number, if any.
@@ -218,7 +220,8 @@ func (m *Message) json() messageJSON {
 }
 
 func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -234,7 +237,7 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 	from, service, body := f.Get("From"), f.Get("MessagingServiceSid"), f.Get("Body")
 	validity, validityErr := intParam(f, "ValidityPeriod")
 	smart, smartErr := boolParam(f, "SmartEncoded")
-	a, ok := s.admit(w, Request{Kind: RequestMessage, To: to, From: from, Body: body,
+	a, ok := s.admit(w, Request{Kind: RequestMessage, Account: acct, To: to, From: from, Body: body,
 		ValidityPeriod: validity, SmartEncoded: smart})
 	if !ok {
 		return
@@ -279,7 +282,7 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Clock.Now()
 	m := &Message{
 		SID:                 newSID("SM"),
-		AccountSID:          s.cfg.AccountSID,
+		AccountSID:          acct,
 		To:                  to,
 		From:                from,
 		MessagingServiceSID: service,
@@ -336,12 +339,14 @@ func boolParam(f url.Values, key string) (bool, error) {
 }
 
 func (s *Sim) fetchMessage(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	sid := strings.TrimSuffix(r.PathValue("Sid"), ".json")
 	s.mu.Lock()
 	m, ok := s.messages[sid]
+	ok = ok && m.AccountSID == acct
 	var resp messageJSON
 	if ok {
 		resp = m.json()

@@ -64,7 +64,12 @@ func (s *Sim) post(kind, sid, method, target string, form url.Values) Delivery {
 		signedURL, body, signedForm = target+sep+form.Encode(), "", url.Values{}
 		d.URL = signedURL
 	}
-	d.Signature = twilio.SignRequest(s.cfg.AuthToken, signedURL, signedForm)
+	// A webhook is signed with the token of the account it is about.
+	token := s.cfg.AuthToken
+	if t := s.tokenOf(form.Get("AccountSid")); t != "" {
+		token = t
+	}
+	d.Signature = twilio.SignRequest(token, signedURL, signedForm)
 	idem := newSID("ID")
 	ctx, cancel := s.ctx()
 	defer cancel()

@@ -135,7 +135,8 @@ func (c *Call) json() callJSON {
 var callEvents = []string{"initiated", "ringing", "answered", "completed"}
 
 func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -151,7 +152,7 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	from, target, twiml := f.Get("From"), f.Get("Url"), f.Get("Twiml")
 	timeout, timeoutErr := intParam(f, "Timeout")
 	timeLimit, timeLimitErr := intParam(f, "TimeLimit")
-	a, ok := s.admit(w, Request{Kind: RequestCall, To: to, From: from, Timeout: timeout, TimeLimit: timeLimit})
+	a, ok := s.admit(w, Request{Kind: RequestCall, Account: acct, To: to, From: from, Timeout: timeout, TimeLimit: timeLimit})
 	if !ok {
 		return
 	}
@@ -204,7 +205,7 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Clock.Now()
 	c := &Call{
-		SID: newSID("CA"), AccountSID: s.cfg.AccountSID, To: to, From: from,
+		SID: newSID("CA"), AccountSID: acct, To: to, From: from,
 		URL: target, Method: method, Twiml: twiml,
 		StatusCallback: f.Get("StatusCallback"), StatusCallbackMethod: cbMethod, StatusCallbackEvents: events,
 		MachineDetection: f.Get("MachineDetection"),
@@ -222,12 +223,14 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) fetchCall(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	sid := strings.TrimSuffix(r.PathValue("Sid"), ".json")
 	s.mu.Lock()
 	c, ok := s.calls[sid]
+	ok = ok && c.AccountSID == acct
 	var resp callJSON
 	if ok {
 		resp = c.json()

@@ -165,6 +165,9 @@ type Request struct {
 	Time time.Time
 	// Kind is RequestMessage or RequestCall.
 	Kind string
+	// Account is the account SID the request authenticated as (the main
+	// account or a subaccount).
+	Account string
 	// To, From and Body (messages only) are the request's parameters.
 	To   string
 	From string

@@ -246,7 +246,8 @@ func newestFirst[T any](order []string, get func(string) T, created func(T) time
 // listMessages serves GET …/Messages.json: messages (outbound and inbound)
 // filtered by To, From, DateSent, DateSent< and DateSent>, newest first.
 func (s *Sim) listMessages(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -263,7 +264,7 @@ func (s *Sim) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := func(m *Message) bool {
-		return (text["To"] == "" || m.To == text["To"]) &&
+		return m.AccountSID == acct && (text["To"] == "" || m.To == text["To"]) &&
 			(text["From"] == "" || m.From == text["From"]) &&
 			match(dates, m.DateSent, true)
 	}
@@ -294,7 +295,8 @@ var callStatuses = []string{"queued", "ringing", "in-progress", "completed", "bu
 // ParentCallSid, Status, StartTime (and < >), EndTime (and < >), newest
 // first.
 func (s *Sim) listCalls(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
+	acct, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -320,7 +322,7 @@ func (s *Sim) listCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := func(c *Call) bool {
-		return (text["To"] == "" || c.To == text["To"]) &&
+		return c.AccountSID == acct && (text["To"] == "" || c.To == text["To"]) &&
 			(text["From"] == "" || c.From == text["From"]) &&
 			text["ParentCallSid"] == "" && // the simulator places no child calls
 			(text["Status"] == "" || c.Status == text["Status"]) &&

@@ -132,7 +132,8 @@ func (s *Sim) receive(from, to, body string, replyTo *Message) (string, Delivery
 		DateCreated: now, DateUpdated: now, DateSent: now,
 	}
 	if replyTo != nil {
-		m.MessagingServiceSID = replyTo.MessagingServiceSID
+		// The reply reaches the number (and so the account) that texted.
+		m.MessagingServiceSID, m.AccountSID = replyTo.MessagingServiceSID, replyTo.AccountSID
 	}
 	keyword := strings.ToUpper(strings.TrimSpace(body))
 	optOutType := ""

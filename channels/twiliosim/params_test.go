@@ -37,7 +37,7 @@ func TestMessageParametersAreRecorded(t *testing.T) {
 	reqs := b.sim.Requests()
 	require.Len(t, reqs, 1)
 	require.Equal(t, twiliosim.Request{
-		Time: reqs[0].Time, Kind: twiliosim.RequestMessage, To: to, From: from, Body: "Your payment is due.",
+		Time: reqs[0].Time, Kind: twiliosim.RequestMessage, Account: b.sim.AccountSID(), To: to, From: from, Body: "Your payment is due.",
 		SID: *m.Sid, Status: http.StatusCreated, ValidityPeriod: 600, SmartEncoded: true,
 	}, reqs[0])
 	require.NoError(t, b.sim.Idle(ctx(t)))

@@ -45,6 +45,11 @@ type Config struct {
 	// (basic auth); the token also signs the webhooks.
 	AccountSID string
 	AuthToken  string
+	// Subaccounts are more accounts the simulator accepts, by account SID
+	// with their auth tokens (Twilio subaccounts): a request authenticated
+	// as one creates and lists that account's messages and calls only, and
+	// their webhooks carry its AccountSid and are signed with its token.
+	Subaccounts map[string]string
 	// Seed makes generated borrowers deterministic.
 	Seed int64
 	// InboundURL receives borrower replies as inbound-SMS webhooks (the
@@ -208,6 +213,15 @@ func (s *Sim) AccountSID() string { return s.cfg.AccountSID }
 
 // AuthToken returns the auth token the simulator accepts and signs with.
 func (s *Sim) AuthToken() string { return s.cfg.AuthToken }
+
+// tokenOf is the auth token of account sid (the main account's or a
+// subaccount's); "" when the simulator does not know the account.
+func (s *Sim) tokenOf(sid string) string {
+	if sid == s.cfg.AccountSID {
+		return s.cfg.AuthToken
+	}
+	return s.cfg.Subaccounts[sid]
+}
 
 // ServeHTTP serves the Twilio REST API.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

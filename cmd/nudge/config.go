@@ -324,10 +324,35 @@ type TwilioConfig struct {
 	// list a pool of senders with failover (docs/operations.md, "Sender
 	// pools").
 	Senders []twilio.SenderRoute `yaml:"senders"`
+	// VoiceSenders routes calls per lender and destination country; a
+	// route may list a pool of caller IDs with failover, each maybe in its
+	// own subaccount (docs/operations.md, "Sender pools"). Calls that match
+	// no route come from VoiceFrom.
+	VoiceSenders []twilio.SenderRoute `yaml:"voice_senders"`
 	// BreakerThreshold and BreakerCooldown tune when a pool's failing sender
 	// is taken out and when it is tried again (default 5 failures, 30s).
 	BreakerThreshold int           `yaml:"breaker_threshold"`
 	BreakerCooldown  time.Duration `yaml:"breaker_cooldown"`
+	// BreakerFilterMin, BreakerFilterShare and BreakerFilterWindow take a
+	// pool's SMS sender out when carriers filter (30007) at least that many
+	// of its messages, making up at least that share of the delivery
+	// reports, within the window (default 10, 0.3, 10m).
+	BreakerFilterMin    int           `yaml:"breaker_filter_min"`
+	BreakerFilterShare  float64       `yaml:"breaker_filter_share"`
+	BreakerFilterWindow time.Duration `yaml:"breaker_filter_window"`
+}
+
+// channelConfig is the twilio package's config of t, for both channels
+// (each validates the settings it uses).
+func (t TwilioConfig) channelConfig(publicURL string) twilio.Config {
+	return twilio.Config{
+		AccountSID: t.AccountSID, AuthToken: t.AuthToken,
+		MessagingServiceSID: t.MessagingServiceSID, From: t.From, MPS: t.MPS,
+		BaseURL: t.BaseURL, PublicURL: publicURL, Timeout: t.Timeout,
+		Senders: t.Senders, VoiceSenders: t.VoiceSenders,
+		BreakerThreshold: t.BreakerThreshold, BreakerCooldown: t.BreakerCooldown,
+		BreakerFilterMin: t.BreakerFilterMin, BreakerFilterShare: t.BreakerFilterShare, BreakerFilterWindow: t.BreakerFilterWindow,
+	}
 }
 
 // SMTPConfig configures email.

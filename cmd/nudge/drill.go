@@ -87,7 +87,7 @@ provider, how many of the first lender's had arrived when the second's were all 
 	f.DurationVar(&o.DBKillEvery, "db-kill-every", drill.DefaultDBKillEvery, "how often db-kill kills them")
 	f.IntVar(&o.Big, "big", drill.DefaultBig, "reminders the fairness drill's first lender has due (--reminders sizes the other drills)")
 	f.IntVar(&o.Small, "small", drill.DefaultSmall, "reminders the fairness drill's second lender has due at the same instant")
-	f.DurationVar(&o.SenderFailure, "sender-failure", drill.DefaultSenderFailure, "how long sender-failover's first sender fails every request")
+	f.DurationVar(&o.SenderFailure, "sender-failure", drill.DefaultSenderFailure, "how long sender-failover's first sender (sender-failover-voice's first caller ID) fails every request")
 	f.DurationVar(&o.BreakerCooldown, "breaker-cooldown", drill.DefaultBreakerCooldown, "how long sender-failover's processes keep a failing sender out")
 	return cmd
 }

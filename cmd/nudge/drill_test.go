@@ -121,10 +121,10 @@ func TestFairnessDrill(t *testing.T) {
 	require.Zero(t, r.NeverSent, "the small lender's reminders all sent")
 }
 
-// TestSenderFailoverDrill runs the sender-failover drill small: 100
-// reminders through a pool of two senders whose first refuses every
-// request for 6 s (a breaker cool-down of 2 s); the second half of the
-// accounts is due after the failure. Redis is database redisDBFailover of
+// TestSenderFailoverDrill runs the sender-failover drills small, SMS and
+// then voice: 100 reminders through a pool of two senders (caller IDs)
+// whose first refuses every request for 6 s (a breaker cool-down of 2 s);
+// the second half of the accounts is due after the failure. Redis is database redisDBFailover of
 // NUDGE_TEST_REDIS_ADDR or an in-process miniredis, so it runs beside
 // TestDrills.
 func TestSenderFailoverDrill(t *testing.T) {
@@ -145,6 +145,7 @@ func TestSenderFailoverDrill(t *testing.T) {
 		o.RedisAddr, o.RedisDB = addr, redisDBFailover
 	}
 	runDrill(t, o, "sender-failover")
+	runDrill(t, o, "sender-failover-voice")
 }
 
 // TestRedisFailoverDrills runs the Sentinel and Cluster drills at a reduced

@@ -283,12 +283,16 @@ func sameSource(active []nudge.CadenceVersion, name string, data []byte) bool {
 // nudge_sender_breaker_changes_total metric and an audit entry.
 func (rt *runtime) senderChange(c twilio.SenderChange) {
 	action := "sender_recovered"
+	kind := "SMS sender"
+	if strings.HasPrefix(c.Sender, twilio.VoiceHealthPrefix) {
+		kind = "voice caller ID"
+	}
 	if c.Tripped {
 		action = "sender_tripped"
-		rt.logger.Error("ALERT: SMS sender failing: its traffic moves to the pool's other senders until it recovers",
+		rt.logger.Error("ALERT: "+kind+" failing: its traffic moves to the pool's other senders until it recovers",
 			"sender", c.Sender, "failures", c.Failures, "filtered", c.Filtered)
 	} else {
-		rt.logger.Warn("SMS sender recovered: its borrowers return to it", "sender", c.Sender)
+		rt.logger.Warn(kind+" recovered: its borrowers return to it", "sender", c.Sender)
 	}
 	if rt.metrics != nil {
 		rt.metrics.SenderBreaker(c.Sender, c.Tripped)
@@ -322,22 +326,18 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 	}
 	rates := map[nudge.ChannelKind]func(*nudge.Message) (string, float64){}
 	if rt.cfg.Twilio.AccountSID != "" {
-		tc := twilio.Config{
-			AccountSID: rt.cfg.Twilio.AccountSID, AuthToken: rt.cfg.Twilio.AuthToken,
-			MessagingServiceSID: rt.cfg.Twilio.MessagingServiceSID, From: rt.cfg.Twilio.From, MPS: rt.cfg.Twilio.MPS,
-			BaseURL: rt.cfg.Twilio.BaseURL, PublicURL: rt.cfg.PublicURL, Timeout: rt.cfg.Twilio.Timeout,
+		tc := rt.cfg.Twilio.channelConfig(rt.cfg.PublicURL)
+		bc := tc.Breaker()
+		bc.OnChange = rt.senderChange
+		var health twilio.Health = twilio.NewBreaker(bc)
+		if rt.rdb != nil {
+			// Shared by every worker: one trips a sender for all. SMS
+			// senders and voice caller IDs (twilio.VoiceHealthPrefix)
+			// are kept apart.
+			health = twilio.NewRedisHealth(rt.rdb, bc)
 		}
 		if _, ok := rt.senders[nudge.SMS]; !ok {
-			sc := tc
-			sc.Senders = rt.cfg.Twilio.Senders
-			sc.BreakerThreshold, sc.BreakerCooldown = rt.cfg.Twilio.BreakerThreshold, rt.cfg.Twilio.BreakerCooldown
-			bc := twilio.BreakerConfig{Threshold: sc.BreakerThreshold, Cooldown: sc.BreakerCooldown, OnChange: rt.senderChange}
-			var health twilio.Health = twilio.NewBreaker(bc)
-			if rt.rdb != nil {
-				// Shared by every worker: one trips a sender for all.
-				health = twilio.NewRedisHealth(rt.rdb, bc)
-			}
-			sms, err := twilio.New(sc, twilio.WithHealth(health))
+			sms, err := twilio.New(tc, twilio.WithHealth(health))
 			if err != nil {
 				return err
 			}
@@ -348,7 +348,8 @@ func (rt *runtime) buildSenders(given map[nudge.ChannelKind]nudge.Sender) error 
 			if rt.cfg.Twilio.VoiceFrom != "" {
 				vc.From = rt.cfg.Twilio.VoiceFrom
 			}
-			opts := []twilio.VoiceOption{twilio.WithRingTimeout(rt.cfg.Voice.RingTimeout), twilio.WithMaxCallLength(rt.cfg.Voice.MaxCallLength)}
+			opts := []twilio.VoiceOption{twilio.WithRingTimeout(rt.cfg.Voice.RingTimeout), twilio.WithMaxCallLength(rt.cfg.Voice.MaxCallLength),
+				twilio.WithVoiceHealth(health)}
 			if rt.cfg.Twilio.VoiceCPS > 0 {
 				opts = append(opts, twilio.WithCPS(rt.cfg.Twilio.VoiceCPS))
 			}
@@ -574,8 +575,9 @@ func (rt *runtime) handler() (http.Handler, error) {
 	(&borrower.SelfService{Links: rt.links, Store: rt.db, Answers: replies,
 		Profile: rt.accountProfile, Clock: rt.clock, Logger: rt.logger}).Register(srv)
 	if rt.cfg.Twilio.AuthToken != "" {
+		tokens := rt.cfg.Twilio.channelConfig(rt.cfg.PublicURL).AccountTokens()
 		status := &webhooks.TwilioSMS{
-			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL,
+			AuthToken: rt.cfg.Twilio.AuthToken, AccountTokens: tokens, PublicURL: rt.cfg.PublicURL,
 			Store: rt.db, Replies: replies, Clock: rt.clock, Logger: rt.logger, Metrics: rt.metrics,
 		}
 		if sms, ok := rt.senders[nudge.SMS].(*twilio.SMS); ok {
@@ -583,7 +585,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		}
 		status.Register(srv)
 		(&webhooks.TwilioVoice{
-			AuthToken: rt.cfg.Twilio.AuthToken, PublicURL: rt.cfg.PublicURL, Links: rt.links,
+			AuthToken: rt.cfg.Twilio.AuthToken, AccountTokens: tokens, PublicURL: rt.cfg.PublicURL, Links: rt.links,
 			Store: rt.db, Answers: replies, Pack: rt.pack, Profile: rt.accountProfile,
 			TemplateFor: rt.templateFor, Clock: rt.clock, Logger: rt.logger,
 		}).Register(srv)

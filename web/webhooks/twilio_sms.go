@@ -47,6 +47,10 @@ type Replier interface {
 // changes nothing.
 type TwilioSMS struct {
 	AuthToken string
+	// AccountTokens are the auth tokens of the subaccounts pool senders
+	// send through, by account SID (twilio.Config.AccountTokens): a
+	// webhook whose AccountSid names one is checked with its token.
+	AccountTokens map[string]string
 	// PublicURL is the exact base URL Twilio calls, without a trailing slash.
 	PublicURL string
 	Store     SMSStatusStore
@@ -80,7 +84,8 @@ func (t *TwilioSMS) verified(h http.Handler) http.Handler {
 			return
 		}
 		url := strings.TrimRight(t.PublicURL, "/") + r.URL.RequestURI()
-		if err := twilio.ValidateSignature(t.AuthToken, url, r.PostForm, r.Header.Get(twilio.SignatureHeader)); err != nil {
+		token := twilio.TokenFor(t.AccountTokens, t.AuthToken, r.PostForm)
+		if err := twilio.ValidateSignature(token, url, r.PostForm, r.Header.Get(twilio.SignatureHeader)); err != nil {
 			t.logger().Warn("twilio webhook refused", "path", r.URL.Path, "err", err)
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return

@@ -170,7 +170,7 @@ func setup(t *testing.T, lang string) *bundle {
 	}
 	srv := web.NewServer(nil, nil)
 	deliveries := &deliveryNews{}
-	(&webhooks.TwilioSMS{AuthToken: authToken, PublicURL: publicURL, Store: fs, Replies: replies, Clock: clock, Deliveries: deliveries}).Register(srv)
+	(&webhooks.TwilioSMS{AuthToken: authToken, AccountTokens: map[string]string{subSID: subToken}, PublicURL: publicURL, Store: fs, Replies: replies, Clock: clock, Deliveries: deliveries}).Register(srv)
 	return &bundle{db: db, fs: fs, clock: clock, srv: srv, attempt: att, deliveries: deliveries}
 }
 
@@ -301,6 +301,22 @@ func parseTwiML(t *testing.T, rec *httptest.ResponseRecorder) twiml {
 	return doc
 }
 
+// subSID and subToken are a subaccount a pool sender sends through.
+const (
+	subSID   = "AC5ab00000000000000000000000000000"
+	subToken = "subtok3n42"
+)
+
+// inAccount returns a copy of form naming account as its AccountSid.
+func inAccount(form url.Values, account string) url.Values {
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = slices.Clone(v)
+	}
+	f.Set("AccountSid", account)
+	return f
+}
+
 func TestTwilioSMSSignature(t *testing.T) {
 	t.Parallel()
 	statusPath, inboundPath := twilio.StatusCallbackPath, twilio.InboundPath
@@ -330,6 +346,10 @@ func TestTwilioSMSSignature(t *testing.T) {
 		{name: "host of the request", path: statusPath, form: optOutCallback, signURL: "http://10.0.0.7:8080" + statusPath, code: http.StatusForbidden},
 		{name: "missing header", path: statusPath, form: optOutCallback, noHeader: true, code: http.StatusForbidden},
 		{name: "inbound missing header", path: inboundPath, form: stop, noHeader: true, code: http.StatusForbidden},
+		{name: "subaccount signed", path: statusPath, form: inAccount(optOutCallback, subSID), token: subToken, code: http.StatusNoContent},
+		{name: "inbound subaccount signed", path: inboundPath, form: inAccount(stop, subSID), token: subToken, code: http.StatusOK},
+		{name: "subaccount signed with the main token", path: statusPath, form: inAccount(optOutCallback, subSID), code: http.StatusForbidden},
+		{name: "main account signed with a subaccount's token", path: statusPath, form: optOutCallback, token: subToken, code: http.StatusForbidden},
 		{name: "repeated parameter", path: statusPath, code: http.StatusForbidden,
 			form: func() url.Values { f := statusForm(msgSID, "failed", "21610"); f.Add("ErrorCode", "30006"); return f }()},
 	}

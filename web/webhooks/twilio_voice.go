@@ -88,6 +88,10 @@ type VoiceStore interface {
 // template's voicemail.
 type TwilioVoice struct {
 	AuthToken string
+	// AccountTokens are the auth tokens of the subaccounts pool caller IDs
+	// call through, by account SID (twilio.Config.AccountTokens): a
+	// webhook whose AccountSid names one is checked with its token.
+	AccountTokens map[string]string
 	// PublicURL is the exact base URL Twilio calls, without a trailing slash.
 	PublicURL string
 	// Links resolves the tokens in the webhook URLs (see VoiceToken).
@@ -165,7 +169,7 @@ func (t *TwilioVoice) verified(h func(http.ResponseWriter, *http.Request, *voice
 		}
 		u := strings.TrimRight(t.PublicURL, "/") + r.URL.RequestURI()
 		token := r.PathValue("token")
-		if err := twilio.ValidateSignature(t.AuthToken, u, r.PostForm, r.Header.Get(twilio.SignatureHeader)); err != nil {
+		if err := twilio.ValidateSignature(twilio.TokenFor(t.AccountTokens, t.AuthToken, r.PostForm), u, r.PostForm, r.Header.Get(twilio.SignatureHeader)); err != nil {
 			t.logger().Warn("twilio voice webhook refused", "route", r.Pattern, "token", link.Mask(token), "err", err)
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return

@@ -364,6 +364,8 @@ type voiceE2E struct {
 	sim   *twiliosim.Sim
 	voice *twilio.Voice
 	calls int
+	// apiURL and appURL are the simulator's and the webhooks' servers.
+	apiURL, appURL string
 }
 
 func setupVoiceE2E(t *testing.T, profile string, mods ...func(*twiliosim.Config)) *voiceE2E {
@@ -386,7 +388,7 @@ func setupVoiceE2E(t *testing.T, profile string, mods ...func(*twiliosim.Config)
 	v, err := twilio.NewVoice(twilio.Config{AccountSID: voiceSID, AuthToken: voiceToken, From: voiceFrom, BaseURL: api.URL, PublicURL: app.URL},
 		VoiceToken)
 	require.NoError(t, err)
-	return &voiceE2E{voiceBundle: b, sim: sim, voice: v}
+	return &voiceE2E{voiceBundle: b, sim: sim, voice: v, apiURL: api.URL, appURL: app.URL}
 }
 
 // decide asks compliance whether a call to the account may go out now.
@@ -701,6 +703,60 @@ func TestVoiceToken(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestVoiceEndToEndFromSubaccount: a call from a pool caller ID in a
+// subaccount is placed with the subaccount's credentials and its whole
+// conversation (TwiML fetches, key presses, status callbacks), signed by
+// twiliosim with the subaccount's token, is accepted through AccountTokens;
+// without them every webhook is refused.
+func TestVoiceEndToEndFromSubaccount(t *testing.T) {
+	t.Parallel()
+	const (
+		subSID   = "AC5ab00000000000000000000000000000"
+		subToken = "subtok3n42"
+		subFrom  = "+14155550177"
+	)
+	for _, tt := range []struct {
+		name   string
+		tokens map[string]string
+	}{{name: "with the subaccount's token", tokens: map[string]string{subSID: subToken}}, {name: "without it"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := setupVoiceE2E(t, "us", func(c *twiliosim.Config) { c.Subaccounts = map[string]string{subSID: subToken} })
+			e.hook.AccountTokens = tt.tokens
+			v, err := twilio.NewVoice(twilio.Config{AccountSID: voiceSID, AuthToken: voiceToken, From: voiceFrom,
+				BaseURL: e.apiURL, PublicURL: e.appURL,
+				VoiceSenders: []twilio.SenderRoute{{Lender: "acme", Pool: []twilio.PoolSender{{From: subFrom, AccountSID: subSID, AuthToken: subToken}}}}},
+				VoiceToken)
+			require.NoError(t, err)
+			e.voice = v
+			a := voiceAccount("A-1", "en", "Ana Garcia", voicePhone)
+			e.sim.Script(voicePhone, twiliosim.Borrower{Behaviour: twiliosim.BehaviourPromise})
+			if tt.tokens == nil {
+				ctx := context.Background()
+				att, token := e.addCall(t, a, "call-1")
+				_, err := e.voice.Send(ctx, &nudge.Message{AttemptID: att.ID, Lender: a.Lender, AccountID: a.ID, Channel: nudge.Voice,
+					To: att.Address, Headers: map[string]string{link.VoiceHeader: token}})
+				require.NoError(t, err)
+				require.NoError(t, e.sim.Idle(ctx))
+				ds := e.sim.Deliveries()
+				require.NotEmpty(t, ds)
+				for _, d := range ds {
+					require.Equal(t, http.StatusForbidden, d.StatusCode, "a subaccount's webhook without its token")
+				}
+				return
+			}
+			att := e.place(t, a)
+			c := e.sim.Calls()[0]
+			require.Equal(t, subSID, c.AccountSID)
+			require.Equal(t, subFrom, c.From)
+			require.Equal(t, nudge.AttemptCompleted, att.Status)
+			require.True(t, att.Conversation)
+			_, err = e.db.ActivePromise(context.Background(), "acme", a.ID)
+			require.NoError(t, err)
 		})
 	}
 }
