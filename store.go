@@ -160,9 +160,16 @@ type ClaimResult struct {
 // Outcome is what one step of a reminder changes, written at once: an
 // attempt's update, the reminder's status and the events that record them.
 type Outcome struct {
-	// AttemptID names the attempt Attempt updates; empty changes no attempt.
+	// AttemptID names the attempt Attempt updates; empty changes no attempt
+	// unless ProviderID names one.
 	AttemptID string
-	Attempt   AttemptUpdate
+	// ProviderID, when AttemptID is empty, names the attempt by the provider
+	// id it carries (the earliest if several): the store finds and locks it in
+	// the write's own transaction, so a status callback waits for one write
+	// instead of a read and then a write. The events' Lender, AccountID,
+	// ReminderID and AttemptID, when empty, are taken from that attempt.
+	ProviderID string
+	Attempt    AttemptUpdate
 	// Reminder, when its ID is set, moves a reminder that is not yet terminal.
 	Reminder ReminderChange
 	// Events are appended with the changes; with EventsIfChanged only when
@@ -186,6 +193,9 @@ type ReminderChange struct {
 type OutcomeResult struct {
 	// AttemptChanged is UpdateAttempt's report for the attempt.
 	AttemptChanged bool
+	// Attempt is the attempt as the outcome left it, when the outcome named
+	// one that exists.
+	Attempt Attempt
 	// ReminderFinal says the reminder was already terminal, so its change
 	// was not applied (the attempt's update and the events were).
 	ReminderFinal bool

@@ -30,7 +30,9 @@ type WorkerRun struct {
 	Elapsed time.Duration `json:"elapsed"`
 	// PeakRSS is this process's peak resident memory during the run, in bytes.
 	PeakRSS int64 `json:"peak_rss"`
-	// CPU per task done: this process, Redis, PostgreSQL (zero on SQLite).
+	// CPU per task done: this process, Redis, and the PostgreSQL backends
+	// connected to the bench database (zero on SQLite; other users of a
+	// shared server are left out).
 	SelfCPU     time.Duration `json:"self_cpu_per_task"`
 	RedisCPU    time.Duration `json:"redis_cpu_per_task"`
 	PostgresCPU time.Duration `json:"postgres_cpu_per_task"`
@@ -283,7 +285,7 @@ func runWorkers(ctx context.Context, e *env, h asynq.Handler, n int, profile str
 		defer pprof.StopCPUProfile()
 	}
 	rss := startRSS()
-	cpu0 := takeCPU(ctx, e.rdb)
+	cpu0, db0 := takeCPU(ctx, e.rdb), e.databaseCPU(ctx)
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errs := make([]error, cfg.Servers)
@@ -309,7 +311,7 @@ func runWorkers(ctx context.Context, e *env, h asynq.Handler, n int, profile str
 	if elapsed == 0 {
 		elapsed = time.Since(began)
 	}
-	cpu := takeCPU(ctx, e.rdb).since(cpu0)
+	cpu, dbCPU := takeCPU(ctx, e.rdb).since(cpu0), e.databaseCPU(ctx)-db0
 	cancel()
 	wg.Wait()
 	run = WorkerRun{Done: int(done.Load()), Failed: int(fail.Load()), Elapsed: elapsed, PeakRSS: rss.done()}
@@ -317,7 +319,7 @@ func runWorkers(ctx context.Context, e *env, h asynq.Handler, n int, profile str
 		d := time.Duration(run.Done)
 		run.SelfCPU, run.RedisCPU = cpu.self/d, cpu.redis/d
 		if e.db.Backend() == store.Postgres {
-			run.PostgresCPU = cpu.postgres / d
+			run.PostgresCPU = dbCPU / d
 		}
 	}
 	return run, errors.Join(append(errs, runErr)...)

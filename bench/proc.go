@@ -93,10 +93,9 @@ func (s *rssSampler) done() int64 {
 	return s.peak
 }
 
-// cpuSnapshot is CPU time used so far by this process, Redis and the local
-// PostgreSQL server's processes.
+// cpuSnapshot is CPU time used so far by this process and Redis.
 type cpuSnapshot struct {
-	self, redis, postgres time.Duration
+	self, redis time.Duration
 }
 
 func takeCPU(ctx context.Context, rdb *redis.Client) cpuSnapshot {
@@ -106,12 +105,11 @@ func takeCPU(ctx context.Context, rdb *redis.Client) cpuSnapshot {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	s.redis = redisCPU(ctx, rdb)
-	s.postgres = processCPU("postgres")
 	return s
 }
 
 func (s cpuSnapshot) since(before cpuSnapshot) cpuSnapshot {
-	return cpuSnapshot{self: s.self - before.self, redis: s.redis - before.redis, postgres: s.postgres - before.postgres}
+	return cpuSnapshot{self: s.self - before.self, redis: s.redis - before.redis}
 }
 
 // redisCPU is INFO cpu used_cpu_user + used_cpu_sys of the Redis server.

@@ -224,7 +224,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 		"with a handler that does nothing. The pipeline run works off real reminders: load, account, decision, claim,\n"+
 		"render, rate limit (a Redis token bucket at 10⁶/s), send to a provider that answers at once, record.\n"+
 		"%d reminders ended sent; %d handler errors.\n\n", d.Reminders, d.Servers, d.Concurrency, dur(d.Enqueue), perSec(d.EnqueuePerSecond()), d.Sent, d.Pipeline.Failed)
-	b.WriteString("| Run | Done | Wall | Rate | Peak RSS | CPU/task: worker | CPU/task: Redis | CPU/task: PostgreSQL |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Run | Done | Wall | Rate | Peak RSS | CPU/task: worker | CPU/task: Redis | CPU/task: PostgreSQL (the bench database's backends) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, run := range []struct {
 		name string
 		w    WorkerRun

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,19 @@ type WebhookResult struct {
 	Handler time.Duration `json:"handler"`
 	// Bare parses the form and answers 204.
 	Bare time.Duration `json:"bare"`
+	// Latency50 and Latency99 are the median and 99th percentile of one
+	// callback's answer from Nudge's handler, as its client waits for it.
+	Latency50 time.Duration `json:"latency_p50"`
+	Latency99 time.Duration `json:"latency_p99"`
+	// RoundTrips and Transactions are the store's round trips and
+	// PostgreSQL's committed transactions per callback (as in DispatchResult).
+	RoundTrips   float64 `json:"round_trips_per_callback"`
+	Transactions float64 `json:"transactions_per_callback"`
+	// SelfCPU and PostgresCPU are the CPU per callback of the bench process
+	// (handler and clients) and of the PostgreSQL backends connected to the
+	// bench database.
+	SelfCPU     time.Duration `json:"self_cpu_per_callback"`
+	PostgresCPU time.Duration `json:"postgres_cpu_per_callback"`
 }
 
 // HandlerPerSecond is the callbacks Nudge's handler ingested per second.
@@ -77,28 +91,45 @@ func measureWebhooks(ctx context.Context, e *env, providerIDs []string) (Webhook
 	defer client.CloseIdleConnections()
 	var err error
 	stopAnalyze := e.analyzeEvery(ctx, 10*time.Second)
-	res.Handler, err = post(ctx, client, target, bodies, sigs, cfg.WebhookClients)
+	txBefore, _ := e.commitCounters(ctx)
+	tripsBefore, cpuBefore, dbBefore := e.db.RoundTrips(), takeCPU(ctx, e.rdb), e.databaseCPU(ctx)
+	var lat []time.Duration
+	res.Handler, lat, err = post(ctx, client, target, bodies, sigs, cfg.WebhookClients)
+	cpu, dbCPU := takeCPU(ctx, e.rdb).since(cpuBefore), e.databaseCPU(ctx)-dbBefore
 	stopAnalyze()
 	if err != nil {
 		return res, fmt.Errorf("status webhook: %w", err)
 	}
-	fmt.Fprintf(cfg.Progress, "webhooks: %d status callbacks in %s (%.0f/s)\n", len(ids), res.Handler.Round(time.Millisecond), res.HandlerPerSecond())
-	if res.Bare, err = post(ctx, client, bare.URL+twilio.StatusCallbackPath, bodies, sigs, cfg.WebhookClients); err != nil {
+	n := float64(len(ids))
+	res.RoundTrips = float64(e.db.RoundTrips()-tripsBefore) / n
+	res.SelfCPU = cpu.self / time.Duration(len(ids))
+	if e.pg != nil {
+		txAfter, _ := e.commitCounters(ctx)
+		res.Transactions, res.PostgresCPU = float64(txAfter-txBefore)/n, dbCPU/time.Duration(len(ids))
+	}
+	slices.Sort(lat)
+	res.Latency50, res.Latency99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	fmt.Fprintf(cfg.Progress, "webhooks: %d status callbacks in %s (%.0f/s; latency p50 %s, p99 %s; %.1f round trips, %.2f transactions, CPU %s in the bench process and %s in PostgreSQL per callback)\n",
+		len(ids), res.Handler.Round(time.Millisecond), res.HandlerPerSecond(), res.Latency50.Round(10*time.Microsecond), res.Latency99.Round(10*time.Microsecond),
+		res.RoundTrips, res.Transactions, res.SelfCPU.Round(time.Microsecond), res.PostgresCPU.Round(time.Microsecond))
+	if res.Bare, _, err = post(ctx, client, bare.URL+twilio.StatusCallbackPath, bodies, sigs, cfg.WebhookClients); err != nil {
 		return res, fmt.Errorf("bare handler: %w", err)
 	}
 	fmt.Fprintf(cfg.Progress, "webhooks: bare handler %s (%.0f/s)\n", res.Bare.Round(time.Millisecond), res.BarePerSecond())
 	return res, nil
 }
 
-// post sends every body from clients goroutines and returns the time taken;
-// any answer but 204 is an error.
-func post(ctx context.Context, client *http.Client, target string, bodies, sigs []string, clients int) (time.Duration, error) {
+// post sends every body from clients goroutines and returns the time taken
+// and each request's latency (in the order sent); any answer but 204 is an
+// error.
+func post(ctx context.Context, client *http.Client, target string, bodies, sigs []string, clients int) (time.Duration, []time.Duration, error) {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
+	lat := make([]time.Duration, len(bodies))
 	start := time.Now()
 	for range clients {
 		wg.Go(func() {
@@ -107,17 +138,19 @@ func post(ctx context.Context, client *http.Client, target string, bodies, sigs 
 				if i >= len(bodies) {
 					return
 				}
+				t0 := time.Now()
 				if err := postOne(ctx, client, target, bodies[i], sigs[i]); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
 					return
 				}
+				lat[i] = time.Since(t0)
 			}
 		})
 	}
 	wg.Wait()
-	return time.Since(start), errors.Join(errs...)
+	return time.Since(start), lat, errors.Join(errs...)
 }
 
 func postOne(ctx context.Context, client *http.Client, target, body, sig string) error {

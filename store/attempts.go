@@ -163,7 +163,7 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 	}
 	var changed bool
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
-		changed, err = db.updateAttempt(ctx, tx, id, u)
+		_, changed, err = db.updateAttempt(ctx, tx, id, u)
 		return err
 	})
 	if err != nil {
@@ -172,26 +172,45 @@ func (db *DB) UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdat
 	return changed, nil
 }
 
-// updateAttempt is UpdateAttempt inside tx.
-func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.AttemptUpdate) (bool, error) {
+// updateAttempt is UpdateAttempt inside tx; it also returns the attempt as
+// the update left it.
+func (db *DB) updateAttempt(ctx context.Context, tx *sql.Tx, id string, u nudge.AttemptUpdate) (nudge.Attempt, bool, error) {
 	cur, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id = ?`+db.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
+		return nudge.Attempt{}, false, fmt.Errorf("attempt %s: %w", id, nudge.ErrNotFound)
 	}
 	if err != nil {
-		return false, err
+		return nudge.Attempt{}, false, err
 	}
+	return db.applyAttemptUpdate(ctx, tx, cur, u)
+}
+
+// applyAttemptUpdate applies u to cur, the attempt as read and locked in tx,
+// with the early callbacks of the provider id u records.
+func (db *DB) applyAttemptUpdate(ctx context.Context, tx *sql.Tx, cur nudge.Attempt, u nudge.AttemptUpdate) (nudge.Attempt, bool, error) {
 	var early []earlyCallback
+	var err error
 	if recordsProviderID(cur, u) {
 		if early, err = db.takeEarlyCallbacks(ctx, tx, u.ProviderID); err != nil {
-			return false, err
+			return cur, false, err
 		}
 	}
 	next, changed := mergeAttempt(cur, u, early)
 	if !changed {
-		return false, nil
+		return cur, false, nil
 	}
-	return true, db.writeAttempts(ctx, tx, []nudge.Attempt{next})
+	return next, true, db.writeAttempts(ctx, tx, []nudge.Attempt{next})
+}
+
+// lockAttemptByProvider reads the attempt carrying providerID (the earliest
+// if several, as AttemptByProviderID) and locks its row for tx.
+func (db *DB) lockAttemptByProvider(ctx context.Context, tx *sql.Tx, providerID string) (nudge.Attempt, error) {
+	a, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE provider_id = ?
+ORDER BY created_at, id LIMIT 1`+db.forUpdate(), providerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nudge.Attempt{}, fmt.Errorf("attempt with provider id %s: %w", providerID, nudge.ErrNotFound)
+	}
+	return a, err
 }
 
 // casFails reports whether u is a compare-and-set that cur refuses: someone

@@ -57,10 +57,10 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 			if r, err = db.recordOutcome(ctx, tx, outcomes[i]); err != nil || !writesEvents(outcomes[i], r) {
 				return err
 			}
-			return db.appendEvents(ctx, tx, outcomes[i].Events)
+			return db.appendEvents(ctx, tx, outcomeEvents(outcomes[i], r))
 		})
 		if err != nil {
-			r = nudge.OutcomeResult{Err: fmt.Errorf("record outcome of attempt %s: %w", outcomes[i].AttemptID, err)}
+			r = nudge.OutcomeResult{Err: fmt.Errorf("record outcome of attempt %s: %w", outcomeName(outcomes[i]), err)}
 		}
 		results[i] = r
 	}
@@ -78,7 +78,7 @@ func (db *DB) recordOutcomesInOrder(ctx context.Context, tx *sql.Tx, outcomes []
 		}
 		results[i] = r
 		if writesEvents(outcomes[i], r) {
-			events = append(events, outcomes[i].Events...)
+			events = append(events, outcomeEvents(outcomes[i], r)...)
 		}
 	}
 	return events, nil
@@ -99,8 +99,9 @@ func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (n
 	if err := checkOutcome(o); err != nil {
 		return r, err
 	}
-	if o.AttemptID != "" {
-		changed, err := db.updateAttempt(ctx, tx, o.AttemptID, o.Attempt)
+	switch {
+	case o.AttemptID != "":
+		a, changed, err := db.updateAttempt(ctx, tx, o.AttemptID, o.Attempt)
 		if errors.Is(err, nudge.ErrNotFound) {
 			r.Err = err
 			return r, nil
@@ -108,7 +109,21 @@ func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (n
 		if err != nil {
 			return r, fmt.Errorf("update attempt %s: %w", o.AttemptID, err)
 		}
-		r.AttemptChanged = changed
+		r.AttemptChanged, r.Attempt = changed, a
+	case o.ProviderID != "":
+		cur, err := db.lockAttemptByProvider(ctx, tx, o.ProviderID)
+		if errors.Is(err, nudge.ErrNotFound) {
+			r.Err = err
+			return r, nil
+		}
+		if err != nil {
+			return r, fmt.Errorf("lock attempt with provider id %s: %w", o.ProviderID, err)
+		}
+		a, changed, err := db.applyAttemptUpdate(ctx, tx, cur, o.Attempt)
+		if err != nil {
+			return r, fmt.Errorf("update attempt %s: %w", cur.ID, err)
+		}
+		r.AttemptChanged, r.Attempt = changed, a
 	}
 	if rc := o.Reminder; rc.ID != "" {
 		err := db.setReminderStatus(ctx, tx, tx, rc.ID, rc.Status, rc.Reason, rc.NextAt, rc.At)
@@ -122,6 +137,45 @@ func (db *DB) recordOutcome(ctx context.Context, tx *sql.Tx, o nudge.Outcome) (n
 		}
 	}
 	return r, nil
+}
+
+// byProvider reports whether o names its attempt by provider id.
+func byProvider(o nudge.Outcome) bool {
+	return o.AttemptID == "" && o.ProviderID != ""
+}
+
+// outcomeName names o's attempt in an error.
+func outcomeName(o nudge.Outcome) string {
+	if byProvider(o) {
+		return "with provider id " + o.ProviderID
+	}
+	return o.AttemptID
+}
+
+// outcomeEvents returns o's events as written with result r: an outcome
+// that names its attempt by provider id gets the attempt's lender, account,
+// reminder and id in the events that leave them empty.
+func outcomeEvents(o nudge.Outcome, r nudge.OutcomeResult) []nudge.Event {
+	if !byProvider(o) || r.Attempt.ID == "" {
+		return o.Events
+	}
+	events := slices.Clone(o.Events)
+	for i := range events {
+		e := &events[i]
+		if e.Lender == "" {
+			e.Lender = r.Attempt.Lender
+		}
+		if e.AccountID == "" {
+			e.AccountID = r.Attempt.AccountID
+		}
+		if e.ReminderID == "" {
+			e.ReminderID = r.Attempt.ReminderID
+		}
+		if e.AttemptID == "" {
+			e.AttemptID = r.Attempt.ID
+		}
+	}
+	return events
 }
 
 // appendEvents checks events as AppendEvent does and appends them through

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -24,30 +25,52 @@ var errRepeated = errors.New("a batch's outcomes repeat an attempt or a reminder
 // that repeats an attempt or a reminder errRepeated, for the caller to write
 // outcome by outcome.
 func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudge.Outcome, order []int, results []nudge.OutcomeResult) ([]nudge.Event, error) {
-	var ids, reminders []string
+	var ids, pids, reminders []string
 	for _, i := range order {
 		o := outcomes[i]
 		if err := checkOutcome(o); err != nil {
 			return nil, err
 		}
-		if o.AttemptID != "" {
+		switch {
+		case o.AttemptID != "":
 			ids = append(ids, o.AttemptID)
+		case o.ProviderID != "":
+			pids = append(pids, o.ProviderID)
 		}
 		if o.Reminder.ID != "" {
 			reminders = append(reminders, o.Reminder.ID)
 		}
 	}
 	slices.Sort(reminders)
-	if len(slices.Compact(slices.Clone(ids))) < len(ids) || len(slices.Compact(reminders)) < len(reminders) {
+	if len(slices.Compact(slices.Clone(ids))) < len(ids) || len(slices.Compact(slices.Sorted(slices.Values(pids)))) < len(pids) ||
+		len(slices.Compact(reminders)) < len(reminders) {
 		return nil, errRepeated
 	}
-	cur, err := db.lockAttempts(ctx, tx, ids)
+	cur, byPID, err := db.lockAttempts(ctx, tx, ids, pids)
 	if err != nil {
 		return nil, err
 	}
+	// attemptOf[i] is the id of the attempt outcome i updates, once the
+	// provider ids are resolved: a batch that names one attempt twice (by id
+	// and by provider id) is written in order too, before anything changes.
+	attemptOf := make([]string, len(outcomes))
+	seen := make(map[string]bool, len(order))
+	for _, i := range order {
+		id := outcomes[i].AttemptID
+		if byProvider(outcomes[i]) {
+			id = byPID[outcomes[i].ProviderID]
+		}
+		if id == "" {
+			continue
+		}
+		if seen[id] {
+			return nil, errRepeated
+		}
+		seen[id], attemptOf[i] = true, id
+	}
 	var providers []string
 	for _, i := range order {
-		if a, ok := cur[outcomes[i].AttemptID]; ok && recordsProviderID(a, outcomes[i].Attempt) {
+		if a, ok := cur[attemptOf[i]]; ok && recordsProviderID(a, outcomes[i].Attempt) {
 			providers = append(providers, outcomes[i].Attempt.ProviderID)
 		}
 	}
@@ -62,10 +85,10 @@ func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudg
 	)
 	for _, i := range order {
 		o := outcomes[i]
-		if o.AttemptID != "" {
-			a, ok := cur[o.AttemptID]
+		if o.AttemptID != "" || o.ProviderID != "" {
+			a, ok := cur[attemptOf[i]]
 			if !ok {
-				results[i].Err = fmt.Errorf("attempt %s: %w", o.AttemptID, nudge.ErrNotFound)
+				results[i].Err = fmt.Errorf("attempt %s: %w", outcomeName(o), nudge.ErrNotFound)
 				continue
 			}
 			var cbs []earlyCallback
@@ -76,13 +99,13 @@ func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudg
 			if ok {
 				changed = append(changed, next)
 			}
-			results[i].AttemptChanged = ok
+			results[i].AttemptChanged, results[i].Attempt = ok, next
 		}
 		if o.Reminder.ID != "" {
 			moves = append(moves, reminderMove{change: o.Reminder, result: &results[i]})
 		}
 		if writesEvents(o, results[i]) {
-			events = append(events, o.Events...)
+			events = append(events, outcomeEvents(o, results[i])...)
 		}
 	}
 	if err := db.writeAttempts(ctx, tx, changed); err != nil {
@@ -94,6 +117,9 @@ func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudg
 // checkOutcome refuses an outcome that could never be written.
 func checkOutcome(o nudge.Outcome) error {
 	for _, e := range o.Events {
+		if byProvider(o) && e.Lender == "" {
+			e.Lender = "(the attempt's)" // filled from the attempt found (outcomeEvents)
+		}
 		if err := checkEvent(e); err != nil {
 			return aloneError{err}
 		}
@@ -101,36 +127,66 @@ func checkOutcome(o nudge.Outcome) error {
 	if rc := o.Reminder; rc.ID != "" && !validReminderStatus(rc.Status) {
 		return aloneError{fmt.Errorf("reminder %s: unknown status %q", rc.ID, rc.Status)}
 	}
-	if o.AttemptID != "" && o.Attempt.Status != "" && o.Attempt.Status.Rank() < 0 {
-		return aloneError{fmt.Errorf("attempt %s: unknown status %q", o.AttemptID, o.Attempt.Status)}
+	if (o.AttemptID != "" || o.ProviderID != "") && o.Attempt.Status != "" && o.Attempt.Status.Rank() < 0 {
+		return aloneError{fmt.Errorf("attempt %s: unknown status %q", outcomeName(o), o.Attempt.Status)}
 	}
 	return nil
 }
 
-// lockAttempts reads the attempts with ids (sorted) and locks their rows
-// for the transaction, in id order.
-func (db *DB) lockAttempts(ctx context.Context, tx *sql.Tx, ids []string) (map[string]nudge.Attempt, error) {
-	out := make(map[string]nudge.Attempt, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+// lockAttempts reads the attempts with ids (sorted) and those carrying the
+// provider ids pids, and locks their rows for the transaction, in id order,
+// in one statement. It returns them by id, and the id of the attempt each
+// provider id names (the earliest if several, as AttemptByProviderID).
+func (db *DB) lockAttempts(ctx context.Context, tx *sql.Tx, ids, pids []string) (map[string]nudge.Attempt, map[string]string, error) {
+	out := make(map[string]nudge.Attempt, len(ids)+len(pids))
+	byPID := make(map[string]string, len(pids))
+	if len(ids) == 0 && len(pids) == 0 {
+		return out, byPID, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	args := make([]any, 0, len(ids)+len(pids))
+	var where []string
+	if len(ids) > 0 {
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		where = append(where, `id IN (`+placeholders(len(ids))+`)`)
 	}
-	rows, err := db.query(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id`+db.forUpdate(), args...)
+	if len(pids) > 0 {
+		for _, p := range pids {
+			args = append(args, p)
+		}
+		where = append(where, `provider_id IN (`+placeholders(len(pids))+`)`)
+	}
+	rows, err := db.query(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE `+strings.Join(where, " OR ")+` ORDER BY id`+db.forUpdate(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("lock attempts: %w", err)
+		return nil, nil, fmt.Errorf("lock attempts: %w", err)
 	}
 	defer rows.Close()
+	wanted := make(map[string]bool, len(pids))
+	for _, p := range pids {
+		wanted[p] = true
+	}
 	for rows.Next() {
 		a, err := scanAttempt(rows)
 		if err != nil {
-			return nil, fmt.Errorf("lock attempts: %w", err)
+			return nil, nil, fmt.Errorf("lock attempts: %w", err)
 		}
 		out[a.ID] = a
+		if p := a.ProviderID; wanted[p] {
+			if prev, ok := byPID[p]; !ok || earlier(a, out[prev]) {
+				byPID[p] = a.ID
+			}
+		}
 	}
-	return out, rows.Err()
+	return out, byPID, rows.Err()
+}
+
+// earlier reports whether a was created before b (by id on a tie).
+func earlier(a, b nudge.Attempt) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
 }
 
 // takeEarlyCallbacksOf is takeEarlyCallbacks for several provider ids: their

@@ -292,3 +292,84 @@ func testClaimAttempts(t *testing.T, s nudge.Store) {
 	require.Equal(t, []string{`{"note":"a"}`, `{"note":"d"}`}, notes, "only the claims made write their events")
 	require.Empty(t, s.ClaimAttempts(ctx, nil))
 }
+
+// testRecordOutcomesByProvider: an outcome may name its attempt by the
+// provider id it carries; the store finds it in the write's transaction and
+// fills the events' attempt, reminder, account and lender from it. A
+// provider id no attempt carries is that outcome's ErrNotFound and writes
+// nothing; a batch naming one attempt twice (by id and by provider id)
+// applies both in order; a repeated callback records one event.
+func testRecordOutcomesByProvider(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	var atts []nudge.Attempt
+	for i, acct := range []string{"P-1", "P-2"} {
+		rs, err := s.InsertReminders(ctx, []nudge.Reminder{Reminder("acme", acct, "d0", T0)})
+		require.NoError(t, err)
+		a, err := s.ClaimAttempt(ctx, Attempt(rs[0].ID, acct, nudge.SMS, T0), nil)
+		require.NoError(t, err)
+		changed, err := s.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{Status: nudge.AttemptSent, ProviderID: "SM-P" + string(rune('1'+i)), At: T0})
+		require.NoError(t, err)
+		require.True(t, changed)
+		atts = append(atts, a)
+	}
+	at := T0.Add(time.Minute)
+	callback := func(pid string, status nudge.AttemptStatus) nudge.Outcome {
+		return nudge.Outcome{ProviderID: pid, Attempt: nudge.AttemptUpdate{Status: status, ProviderID: pid, At: at}, EventsIfChanged: true,
+			Events: []nudge.Event{{Kind: nudge.EventCallback, Action: string(status), Detail: []byte(`{"pid":"` + pid + `"}`), At: at}}}
+	}
+	res := s.RecordOutcomes(ctx, []nudge.Outcome{
+		callback("SM-P1", nudge.AttemptDelivered),
+		callback("SM-none", nudge.AttemptDelivered),
+		callback("SM-P2", nudge.AttemptUndelivered),
+	})
+	require.NoError(t, res[0].Err)
+	require.True(t, res[0].AttemptChanged)
+	require.Equal(t, atts[0].ID, res[0].Attempt.ID)
+	require.Equal(t, nudge.AttemptDelivered, res[0].Attempt.Status)
+	require.ErrorIs(t, res[1].Err, nudge.ErrNotFound)
+	require.NoError(t, res[2].Err)
+	require.Equal(t, nudge.SMS, res[2].Attempt.Channel)
+	for i, want := range []nudge.AttemptStatus{nudge.AttemptDelivered, nudge.AttemptUndelivered} {
+		got, err := s.GetAttempt(ctx, atts[i].ID)
+		require.NoError(t, err)
+		require.Equal(t, want, got.Status)
+		es, err := s.Events(ctx, "acme", atts[i].AccountID)
+		require.NoError(t, err)
+		var cbs []nudge.Event
+		for _, e := range es {
+			if e.Kind == nudge.EventCallback {
+				cbs = append(cbs, e)
+			}
+		}
+		require.Len(t, cbs, 1)
+		require.Equal(t, atts[i].ID, cbs[0].AttemptID, "the event names the attempt found")
+		require.Equal(t, atts[i].ReminderID, cbs[0].ReminderID)
+		require.Equal(t, "acme", cbs[0].Lender)
+	}
+
+	// Alone, repeated, and beside an update of the same attempt by id.
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{callback("SM-P1", nudge.AttemptDelivered)})
+	require.NoError(t, res[0].Err)
+	require.False(t, res[0].AttemptChanged, "a repeated callback changes nothing")
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{callback("SM-none", nudge.AttemptSent)})
+	require.ErrorIs(t, res[0].Err, nudge.ErrNotFound)
+	res = s.RecordOutcomes(ctx, []nudge.Outcome{
+		{AttemptID: atts[1].ID, Attempt: nudge.AttemptUpdate{Segments: 3, At: at}},
+		callback("SM-P2", nudge.AttemptFailed),
+	})
+	require.NoError(t, res[0].Err)
+	require.NoError(t, res[1].Err)
+	got, err := s.GetAttempt(ctx, atts[1].ID)
+	require.NoError(t, err)
+	require.Equal(t, 3, got.Segments)
+	require.Equal(t, nudge.AttemptUndelivered, got.Status, "a final status stays")
+	es, err := s.Events(ctx, "acme", "P-1")
+	require.NoError(t, err)
+	n := 0
+	for _, e := range es {
+		if e.Kind == nudge.EventCallback {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "the repeated callback records no second event")
+}

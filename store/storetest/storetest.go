@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"EarlyCallbacks", testEarlyCallbacks},
 		{"RecordOutcomes", testRecordOutcomes},
 		{"RecordOutcomesBatchEdges", testRecordOutcomesBatchEdges},
+		{"RecordOutcomesByProvider", testRecordOutcomesByProvider},
 		{"ClaimWithEvents", testClaimWithEvents},
 		{"ClaimAttempts", testClaimAttempts},
 		{"Pauses", testPauses},

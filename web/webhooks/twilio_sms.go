@@ -95,7 +95,9 @@ func (t *TwilioSMS) verified(h http.Handler) http.Handler {
 }
 
 // status applies a message status callback. Callbacks are idempotent, may
-// arrive out of order and never move a status backwards.
+// arrive out of order and never move a status backwards. Twilio is answered
+// only once the callback is durably written (or kept, for an attempt not yet
+// recorded).
 func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sid, st := r.PostForm.Get("MessageSid"), r.PostForm.Get("MessageStatus")
@@ -106,6 +108,32 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := t.Clock.Now()
+	code := r.PostForm.Get("ErrorCode")
+	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
+	if n, err := strconv.Atoi(r.PostForm.Get("NumSegments")); err == nil && n > 0 {
+		u.Segments = n // when the callback carries it; the send's answer usually did
+	}
+	var pe *nudge.ProviderError
+	if n, err := strconv.Atoi(code); err == nil && n != 0 && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
+		pe = twilio.ClassifyCode(n, 0, nil)
+		u.Reason = pe.Reason
+	}
+	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
+	event := nudge.Event{Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}
+	if pe == nil || (!pe.OptOut && !pe.Undeliverable) {
+		// The usual callback names an attempt that recorded sid: the store
+		// finds and locks it in the write's own transaction, shared with the
+		// other callbacks that arrive meanwhile, so the callback waits once.
+		res := t.batcher().Do(ctx, nudge.Outcome{ProviderID: sid, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
+		if res.Err == nil {
+			t.applied(ctx, w, r, res, status, u.Reason)
+			return
+		}
+		if !errors.Is(res.Err, nudge.ErrNotFound) {
+			t.fail(w, "recording callback", res.Err)
+			return
+		}
+	}
 	att, found, err := t.attemptFor(ctx, r, sid)
 	if err != nil {
 		t.fail(w, "loading attempt", err)
@@ -115,7 +143,7 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		// The callback outran the worker's record of the send: keep it and
 		// apply it when the id is recorded. Twilio does not retry a status
 		// callback, so asking it to come back would lose it.
-		err := t.Store.KeepEarlyCallback(ctx, sid, status, r.PostForm.Get("ErrorCode"), now)
+		err := t.Store.KeepEarlyCallback(ctx, sid, status, code, now)
 		if errors.Is(err, nudge.ErrConflict) {
 			// Recorded in the meantime: apply it as usual.
 			att, err = t.Store.AttemptByProviderID(ctx, sid)
@@ -130,6 +158,38 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if pe != nil && pe.OptOut {
+		// A new opt-out and its event are one transaction.
+		od, _ := json.Marshal(map[string]string{"source": "provider_" + code, "channel": string(att.Channel), "code": code})
+		if _, err := t.Store.AddOptOut(ctx, nudge.OptOut{Lender: att.Lender, Channel: att.Channel, Address: att.Address,
+			Source: "provider_" + code, Reason: "Twilio reported the recipient opted out", CreatedAt: now},
+			nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID, AttemptID: att.ID,
+				Kind: nudge.EventOptOut, Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: od, At: now}); err != nil {
+			t.fail(w, "recording opt-out", err)
+			return
+		}
+	}
+	if pe != nil && pe.Undeliverable {
+		if err := t.Store.SetContactState(ctx, att.Lender, att.AccountID, att.Channel, att.Address, nudge.ContactUndeliverable); err != nil && !errors.Is(err, nudge.ErrNotFound) {
+			t.fail(w, "marking undeliverable", err)
+			return
+		}
+	}
+	// The update and its event are one outcome, committed with the other
+	// callbacks that arrive meanwhile before Twilio is answered.
+	event.Lender, event.AccountID, event.ReminderID, event.AttemptID = att.Lender, att.AccountID, att.ReminderID, att.ID
+	res := t.batcher().Do(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
+	if res.Err != nil {
+		t.fail(w, "recording callback", res.Err)
+		return
+	}
+	t.applied(ctx, w, r, res, status, u.Reason)
+}
+
+// applied finishes a status callback whose outcome res is written: it tells
+// the sender pool about deliveries and filtering, counts the status and
+// answers Twilio.
+func (t *TwilioSMS) applied(ctx context.Context, w http.ResponseWriter, r *http.Request, res nudge.OutcomeResult, status nudge.AttemptStatus, reason nudge.Reason) {
 	code := r.PostForm.Get("ErrorCode")
 	if t.Deliveries != nil && (status == nudge.AttemptDelivered || code == strconv.Itoa(twilio.CodeFiltered)) {
 		sender := r.PostForm.Get("MessagingServiceSid")
@@ -138,43 +198,8 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		}
 		t.Deliveries.ReportDelivery(ctx, sender, code == strconv.Itoa(twilio.CodeFiltered))
 	}
-	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
-	if n, err := strconv.Atoi(r.PostForm.Get("NumSegments")); err == nil && n > 0 {
-		u.Segments = n // when the callback carries it; the send's answer usually did
-	}
-	if n, err := strconv.Atoi(code); err == nil && n != 0 && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
-		pe := twilio.ClassifyCode(n, 0, nil)
-		u.Reason = pe.Reason
-		if pe.OptOut {
-			// A new opt-out and its event are one transaction.
-			od, _ := json.Marshal(map[string]string{"source": "provider_" + code, "channel": string(att.Channel), "code": code})
-			if _, err := t.Store.AddOptOut(ctx, nudge.OptOut{Lender: att.Lender, Channel: att.Channel, Address: att.Address,
-				Source: "provider_" + code, Reason: "Twilio reported the recipient opted out", CreatedAt: now},
-				nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID, AttemptID: att.ID,
-					Kind: nudge.EventOptOut, Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: od, At: now}); err != nil {
-				t.fail(w, "recording opt-out", err)
-				return
-			}
-		}
-		if pe.Undeliverable {
-			if err := t.Store.SetContactState(ctx, att.Lender, att.AccountID, att.Channel, att.Address, nudge.ContactUndeliverable); err != nil && !errors.Is(err, nudge.ErrNotFound) {
-				t.fail(w, "marking undeliverable", err)
-				return
-			}
-		}
-	}
-	// The update and its event are one outcome, committed with the other
-	// callbacks that arrive meanwhile before Twilio is answered.
-	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
-	res := t.batcher().Do(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true,
-		Events: []nudge.Event{{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID,
-			AttemptID: att.ID, Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}}})
-	if res.Err != nil {
-		t.fail(w, "recording callback", res.Err)
-		return
-	}
 	if res.AttemptChanged && t.Metrics != nil {
-		t.Metrics.Attempt(att.Channel, status, u.Reason)
+		t.Metrics.Attempt(res.Attempt.Channel, status, reason)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

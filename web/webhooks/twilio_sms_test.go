@@ -103,10 +103,23 @@ func signature(token, u string, form url.Values) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// failingStore fails AddOptOut while fail is set.
+// failingStore fails AddOptOut while fail is set, and every outcome's
+// write while failWrites is.
 type failingStore struct {
 	*store.DB
-	fail bool
+	fail       bool
+	failWrites bool
+}
+
+func (f *failingStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
+	if f.failWrites {
+		res := make([]nudge.OutcomeResult, len(outcomes))
+		for i := range res {
+			res[i].Err = errors.New("disk I/O error")
+		}
+		return res
+	}
+	return f.DB.RecordOutcomes(ctx, outcomes)
 }
 
 func (f *failingStore) AddOptOut(ctx context.Context, o nudge.OptOut, events ...nudge.Event) (bool, error) {
@@ -399,6 +412,12 @@ func TestTwilioSMSStatusCallbacks(t *testing.T) {
 			name:      "delivered",
 			callbacks: []url.Values{statusForm(msgSID, "delivered", "")},
 			want:      nudge.AttemptDelivered, events: 1,
+			check: func(t *testing.T, b *bundle) {
+				e := b.events(t, nudge.EventCallback)[0]
+				require.Equal(t, b.attempt.ID, e.AttemptID, "the event names the attempt that carries the message sid")
+				require.Equal(t, b.attempt.ReminderID, e.ReminderID)
+				require.Equal(t, string(nudge.AttemptDelivered), e.Action)
+			},
 		},
 		{
 			name:      "same callback twice",
@@ -556,6 +575,22 @@ func TestTwilioSMSStatusStoreFailure(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, rec.Code)
 	require.Len(t, b.optOuts(t), 1)
 	require.Equal(t, nudge.AttemptFailed, b.currentAttempt(t).Status)
+}
+
+func TestTwilioSMSStatusWriteFailure(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "en")
+	b.fs.failWrites = true
+	rec := b.signedPost(twilio.StatusCallbackPath, statusForm(msgSID, "delivered", ""))
+	require.Equal(t, http.StatusInternalServerError, rec.Code, "acknowledged only once durably written")
+	b.requireUntouched(t)
+	require.Empty(t, b.deliveries.all(), "nothing reported for a callback not written")
+
+	b.fs.failWrites = false
+	rec = b.signedPost(twilio.StatusCallbackPath, statusForm(msgSID, "delivered", ""))
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	require.Equal(t, nudge.AttemptDelivered, b.currentAttempt(t).Status)
+	require.Len(t, b.events(t, nudge.EventCallback), 1)
 }
 
 func TestTwilioSMSInboundStop(t *testing.T) {
