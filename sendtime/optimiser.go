@@ -21,7 +21,7 @@ const (
 	// DefaultPriorWeight caps how many pseudo-contacts the pooled counts of
 	// similar borrowers weigh in an hour's prior: the borrower's own
 	// contacts soon outweigh them.
-	DefaultPriorWeight = 4.0
+	DefaultPriorWeight = 1.0
 	// DefaultPoolTTL is how long the pooled counts of a lender are reused
 	// before they are read again.
 	DefaultPoolTTL = time.Hour

@@ -17,7 +17,7 @@ type SendTimeConfig struct {
 	// is counted (default 6h, at least 1m).
 	Settle time.Duration `yaml:"settle"`
 	// PriorWeight caps how many contacts of similar borrowers weigh in an
-	// hour's prior (default 4, 0 to 100).
+	// hour's prior (default 1, 0 to 100).
 	PriorWeight float64 `yaml:"prior_weight"`
 }
 
