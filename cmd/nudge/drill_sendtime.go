@@ -74,8 +74,8 @@ type sendTimeDrillOptions struct {
 // sendTimeReport is what the send-time drill measured, from the provider's
 // side.
 type sendTimeReport struct {
-	Accounts  int `json:"accounts"`
-	Days      int `json:"days"`
+	Accounts  int  `json:"accounts"`
+	Days      int  `json:"days"`
 	Optimiser bool `json:"optimiser"`
 	// Calls is every call the provider received; Answered those a person
 	// picked up; Outside those whose local start time was outside
