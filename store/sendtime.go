@@ -34,8 +34,9 @@ type sendTimeCell struct {
 // created before until and not yet counted into send_time_counts: one trial
 // per attempt at the local hour (in the borrower's primary zone: their
 // stated zone, else the first zone the send decision used) of its send, and
-// a success when, within window of it, the borrower replied (other than an
-// opt-out, a wrong number or a complaint), answered the call (a person, or
+// a success when, within window of it, the borrower replied on the same
+// channel (other than an opt-out, a wrong number or a complaint), answered
+// the call (a person, or
 // no machine detection) or promised to pay. The counts and the lender's
 // rolled_until move together in one transaction, under a lock, so every
 // attempt is counted once whatever runs it concurrently.
@@ -93,7 +94,7 @@ func (db *DB) sendTimeCells(ctx context.Context, q querier, lender string, from,
 		return col + " >= a.created_at AND " + col + " < " + db.plus("a.created_at", window)
 	}
 	answered := "a.channel = '" + string(nudge.Voice) + "' AND a.status = '" + string(nudge.AttemptCompleted) + "' AND a.answered_by IN ('', 'human')"
-	replied := "EXISTS (SELECT 1 FROM replies p WHERE p.lender = a.lender AND p.account_id = a.account_id AND " + within("p.created_at") +
+	replied := "EXISTS (SELECT 1 FROM replies p WHERE p.lender = a.lender AND p.account_id = a.account_id AND p.channel = a.channel AND " + within("p.created_at") +
 		" AND p.intent NOT IN (" + sqlList([]nudge.Intent{nudge.IntentOptOut, nudge.IntentWrongNumber, nudge.IntentComplaint}) + "))"
 	promised := "EXISTS (SELECT 1 FROM promises p WHERE p.lender = a.lender AND p.account_id = a.account_id AND " + within("p.created_at") + ")"
 	fromArg := db.tv(from)

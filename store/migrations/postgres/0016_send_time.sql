@@ -1,7 +1,7 @@
 -- Send-time optimisation (#19): per account, channel and local hour of the
 -- day (0-23, in the borrower's primary zone), how many contacts the
 -- provider accepted (trials) and how many got a response within the settle
--- time (successes: a reply other than an opt-out, wrong number or
+-- time (successes: a reply on the same channel other than an opt-out, wrong number or
 -- complaint, an answered call, a promise). portfolio, language and zone
 -- are the account's when it was counted: the optimiser pools the counts of
 -- similar borrowers over them.
