@@ -28,7 +28,9 @@ func (f *fakeSource) SendTimeCounts(context.Context, string, []string) ([]sendti
 	return f.own, nil
 }
 
-func (f *fakeSource) SendTimePool(context.Context, string) ([]sendtime.Row, error) { return f.pool, nil }
+func (f *fakeSource) SendTimePool(context.Context, string) ([]sendtime.Row, error) {
+	return f.pool, nil
+}
 
 type bundle struct {
 	src     *fakeSource

@@ -42,15 +42,15 @@ func testSendTimeRollup(t *testing.T, db *store.DB) {
 		require.NoError(t, err)
 	}
 	h := func(d, hour int) time.Time { return day0.AddDate(0, 0, d).Add(time.Duration(hour) * time.Hour) }
-	attempt(nudge.Voice, h(0, 15), nudge.AttemptCompleted, "human")  // answered
-	attempt(nudge.Voice, h(1, 15), nudge.AttemptCompleted, "")       // answered, no detection
-	attempt(nudge.Voice, h(1, 9), nudge.AttemptNoAnswer, "")         // not answered
+	attempt(nudge.Voice, h(0, 15), nudge.AttemptCompleted, "human") // answered
+	attempt(nudge.Voice, h(1, 15), nudge.AttemptCompleted, "")      // answered, no detection
+	attempt(nudge.Voice, h(1, 9), nudge.AttemptNoAnswer, "")        // not answered
 	attempt(nudge.Voice, h(0, 10), nudge.AttemptCompleted, "machine_end_beep")
 	attempt(nudge.SMS, h(0, 11), nudge.AttemptDelivered, "")
 	reply(h(0, 11).Add(10*time.Minute), nudge.IntentPaid) // a reply
 	attempt(nudge.SMS, h(1, 18), nudge.AttemptDelivered, "")
-	reply(h(1, 18).Add(time.Minute), nudge.IntentOptOut) // an opt-out is no success
-	attempt(nudge.SMS, h(0, 19), nudge.AttemptFailed, "")  // never accepted: not a trial
+	reply(h(1, 18).Add(time.Minute), nudge.IntentOptOut)  // an opt-out is no success
+	attempt(nudge.SMS, h(0, 19), nudge.AttemptFailed, "") // never accepted: not a trial
 	attempt(nudge.SMS, h(0, 20), nudge.AttemptDelivered, "")
 	reply(h(1, 8), nudge.IntentPaid) // too late for the 20:00 text
 

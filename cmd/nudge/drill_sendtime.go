@@ -263,7 +263,12 @@ func (a *app) runSendTimeDrill(ctx context.Context, o sendTimeDrillOptions) (sen
 	srvCtx, stopSrv := context.WithCancel(ctx)
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- rt.serveHTTP(srvCtx, ln, h) }()
-	defer func() { stopSrv(); <-srvDone }()
+	defer func() {
+		stopSrv()
+		if err := <-srvDone; err != nil && !errors.Is(err, net.ErrClosed) {
+			fmt.Fprintln(logFile, "send-time drill: http server:", err)
+		}
+	}()
 
 	start := clock.Now()
 	accts := make([]nudge.Account, o.accounts)
