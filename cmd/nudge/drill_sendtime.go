@@ -69,6 +69,8 @@ type sendTimeDrillOptions struct {
 	concurrency int
 	// priorWeight is send_time.prior_weight (0: the default).
 	priorWeight float64
+	// step is how far the clock moves between ticks (sendTimeStep when 0).
+	step time.Duration
 }
 
 // sendTimeReport is what the send-time drill measured, from the provider's
@@ -299,7 +301,11 @@ func (a *app) runSendTimeDrill(ctx context.Context, o sendTimeDrillOptions) (sen
 	planner := rt.planner()
 	planner.Enqueuer = q
 	end := start.Add(time.Duration(o.days+1) * 24 * time.Hour)
-	for t := start; t.Before(end); t = t.Add(sendTimeStep) {
+	step := o.step
+	if step <= 0 {
+		step = sendTimeStep
+	}
+	for t := start; t.Before(end); t = t.Add(step) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}

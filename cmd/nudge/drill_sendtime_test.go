@@ -28,9 +28,9 @@ func TestSendTimeDrill(t *testing.T) {
 	dir := t.TempDir()
 	export := filepath.Join(dir, "calls.csv")
 	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
-	rep, err := a.runSendTimeDrill(ctx, sendTimeDrillOptions{accounts: 24, days: 27, seed: 3, concurrency: 8, dir: dir,
+	rep, err := a.runSendTimeDrill(ctx, sendTimeDrillOptions{accounts: 24, days: 27, seed: 3, concurrency: 8, dir: dir, step: time.Hour,
 		start: time.Date(2026, 4, 6, 4, 0, 0, 0, time.UTC), export: export})
 	require.NoError(t, err)
 	var out strings.Builder
