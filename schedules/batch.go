@@ -10,6 +10,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
+	"github.com/nudgehq/nudge/sendtime"
 )
 
 // batchPlan is what planning decided for one batch of due accounts, before
@@ -215,6 +216,17 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			promises[k] = append(promises[k], pr)
 		}
 	}
+	var times *sendtime.Batch
+	if p.SendTimes != nil && len(cands) > 0 {
+		as := make([]nudge.Account, len(cands))
+		for i, cd := range cands {
+			as[i] = *cd.a
+		}
+		var err error
+		if times, err = p.SendTimes.Prepare(ctx, as, now); err != nil {
+			return nil, err
+		}
+	}
 	for _, cd := range cands {
 		a := cd.a
 		ps := promises[accountKey{a.Lender, a.ID}]
@@ -252,20 +264,30 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			if ch == nudge.Task && r.Template == nudge.WorkCallList {
 				ch = nudge.Voice
 			}
+			detail := map[string]any{"process_at": at, "channel": r.Channel, "planned": true,
+				"cadence": r.Key.Cadence, "step": r.Key.Step}
+			// With send-time optimisation on, the hour of the step's day
+			// with the best expected response (always one the window
+			// allows).
+			if choice, ok := times.Choose(sendtime.Request{Key: r.ID, Account: *a, Channel: r.Channel,
+				Profile: cd.profile, Location: cd.loc, From: at, Until: r.ExpiresAt}); ok {
+				at = choice.At
+				detail["send_time"] = choice
+			}
 			if next, err := compliance.NextAllowed(cd.profile, *a, ch, at); err == nil && next.After(at) {
 				at = next
 				queued.Reason = nudge.ReasonQuietHours // held back until the window opens
 			}
 			// planned marks the first enqueue of a new reminder: the public
 			// feed shows it as reminder.planned.
-			detail, err := json.Marshal(map[string]any{"process_at": at, "channel": r.Channel, "planned": true,
-				"cadence": r.Key.Cadence, "step": r.Key.Step})
+			detail["process_at"] = at
+			b, err := json.Marshal(detail)
 			if err != nil {
 				return nil, err
 			}
 			plan.events = append(plan.events, nudge.Event{
 				Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID,
-				Kind: nudge.EventEnqueued, Reason: queued.Reason, Detail: detail, At: now,
+				Kind: nudge.EventEnqueued, Reason: queued.Reason, Detail: b, At: now,
 			})
 			plan.jobs[r.ID] = enqueueJob{r: queued, at: at}
 			// Stored as queued at its process time: what enqueueing it

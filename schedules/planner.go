@@ -11,6 +11,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/metrics"
+	"github.com/nudgehq/nudge/sendtime"
 )
 
 // Planner defaults.
@@ -97,6 +98,11 @@ type Planner struct {
 	// once (one at a time when 0 or 1). The Enqueuer must then be safe for
 	// concurrent use.
 	Concurrency int
+	// SendTimes, when set, places the SMS, calls and emails of the lenders
+	// with send-time optimisation on at the hour of the step's day with the
+	// best expected response (docs/send-time.md); nil, or a lender with
+	// the switch off, keeps the step's time.
+	SendTimes *sendtime.Optimiser
 }
 
 // TickStats counts what one tick did.

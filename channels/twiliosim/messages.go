@@ -35,7 +35,7 @@ func (s *Sim) runMessage(sid string) {
 		return
 	}
 	s.setMessageStatus(&m, final, code)
-	if final != "delivered" {
+	if final != "delivered" || !s.answersNow(b.Number, m.SID) {
 		return
 	}
 	s.mu.Lock()

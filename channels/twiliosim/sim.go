@@ -99,6 +99,9 @@ type Config struct {
 	// dropped or held answer, or a refusal); SetFaults changes it while
 	// the simulator runs. The zero value injects nothing.
 	Faults Faults
+	// Hours gives generated borrowers a hidden best hour (hours.go); the
+	// zero value is off.
+	Hours Hours
 }
 
 func (c Config) withDefaults() Config {
@@ -136,6 +139,7 @@ func (c Config) withDefaults() Config {
 		c.QueueDelay = sentDelay
 	}
 	c.Faults = c.Faults.withDefaults()
+	c.Hours = c.Hours.withDefaults()
 	return c
 }
 
@@ -301,7 +305,7 @@ func (s *Sim) borrowerLocked(number string) Borrower {
 	if b, ok := s.scripts[number]; ok {
 		return b
 	}
-	return generateBorrower(s.cfg.Seed, number, s.cfg.Mix, s.cfg.Languages)
+	return s.cfg.Hours.withHours(generateBorrower(s.cfg.Seed, number, s.cfg.Mix, s.cfg.Languages))
 }
 
 // FailCreates makes the next n create requests (messages or calls) to

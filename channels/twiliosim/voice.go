@@ -33,6 +33,9 @@ func (s *Sim) runCall(sid string) {
 	}
 	s.setCallStatus(sid, "ringing", "ringing", &seq, nil)
 	outcome := b.callOutcome()
+	if outcome == CallHuman && !s.answersNow(b.Number, sid) {
+		outcome = CallNoAnswer // not at this hour (hours.go)
+	}
 	if (outcome == CallHuman || outcome == CallMachine) && ringFor > 0 && ringFor < answerDelay {
 		// The call stops ringing (Timeout) before the borrower picks up.
 		if s.wait(ringFor) {

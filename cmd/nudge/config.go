@@ -78,6 +78,9 @@ type Config struct {
 	// Prices and KPIs tune the KPIs (docs/kpis.md).
 	Prices PricesConfig `yaml:"prices"`
 	KPIs   KPIConfig    `yaml:"kpis"`
+	// SendTime tunes send-time optimisation for the lenders that have it
+	// on (docs/send-time.md).
+	SendTime SendTimeConfig `yaml:"send_time"`
 
 	// src is the file the configuration was read from, to name the line of
 	// a bad setting; nil when none was.
@@ -131,6 +134,10 @@ type LenderConfig struct {
 	// Fairness is the lender's share of the workers: a weight and a most
 	// sends a second (docs/fairness.md).
 	Fairness FairnessConfig `yaml:"fairness"`
+	// SendTimeOptimisation places the lender's SMS, calls and emails at
+	// the hour of the step's day each borrower answers best, learned from
+	// the ledger (docs/send-time.md). Off by default.
+	SendTimeOptimisation bool `yaml:"send_time_optimisation"`
 }
 
 // PaymentsConfig is a lender's payment settings.

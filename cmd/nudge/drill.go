@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +19,8 @@ func (a *app) drillCmd() *cobra.Command {
 		o         drill.Options
 		keep      bool
 		showTitle bool
+		st        = sendTimeDrillOptions{accounts: 200, days: 27, seed: 1, concurrency: 8}
+		stStart   string
 	)
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -36,14 +40,48 @@ transient cause is a failure. Redis is a redis-server each drill starts on a fre
 its own. Shared services are never restarted or flushed. The fairness drill gives one
 lender --big reminders and another --small due at the same instant and counts, at the
 provider, how many of the first lender's had arrived when the second's were all there
-(docs/fairness.md).`,
+(docs/fairness.md).
+
+The send-time drill (--only send-time; not part of the default run) runs in this
+process instead: the real planner with send-time optimisation on, the real send
+pipeline and webhooks, and simulated borrowers who each answer mostly at a hidden best
+hour, on a simulated clock moved a quarter of an hour at a time over --st-days days.
+From the provider's calls it checks that none started outside 08:00-21:00 in the
+borrower's local time and that the optimiser's chosen hour is the best hour for at
+least 80% of the borrowers called 10 times or more (docs/send-time.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if showTitle {
 				for _, n := range drill.Names() {
 					fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", n, drill.Title(n))
 				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", sendTimeDrillName, "send-time optimisation finds each simulated borrower's best hour, inside the window")
 				return nil
+			}
+			if i := slices.Index(only, sendTimeDrillName); i >= 0 {
+				only = slices.Delete(only, i, i+1)
+				st.start = time.Date(2026, 4, 6, 4, 0, 0, 0, time.UTC)
+				if stStart != "" {
+					t, err := time.Parse(time.RFC3339, stStart)
+					if err != nil {
+						return fmt.Errorf("--st-start: %w", err)
+					}
+					st.start = t
+				}
+				st.dir = o.Dir
+				rep, err := a.runSendTimeDrill(cmd.Context(), st)
+				if err != nil {
+					return err
+				}
+				if err := rep.write(cmd.OutOrStdout()); err != nil {
+					return err
+				}
+				if len(rep.Problems) > 0 {
+					return fmt.Errorf("drill %s: %d problems", sendTimeDrillName, len(rep.Problems))
+				}
+				if len(only) == 0 {
+					return nil
+				}
 			}
 			exe, err := os.Executable()
 			if err != nil {
@@ -89,5 +127,12 @@ provider, how many of the first lender's had arrived when the second's were all 
 	f.IntVar(&o.Small, "small", drill.DefaultSmall, "reminders the fairness drill's second lender has due at the same instant")
 	f.DurationVar(&o.SenderFailure, "sender-failure", drill.DefaultSenderFailure, "how long sender-failover's first sender (sender-failover-voice's first caller ID) fails every request")
 	f.DurationVar(&o.BreakerCooldown, "breaker-cooldown", drill.DefaultBreakerCooldown, "how long sender-failover's processes keep a failing sender out")
+	f.IntVar(&st.accounts, "st-accounts", st.accounts, "borrowers of the send-time drill")
+	f.IntVar(&st.days, "st-days", st.days, "simulated days of the send-time drill (a call a day but every seventh)")
+	f.Int64Var(&st.seed, "st-seed", st.seed, "seed of the send-time drill's borrowers and sampler")
+	f.StringVar(&stStart, "st-start", "", "simulated start of the send-time drill (RFC 3339; default 2026-04-06T04:00:00Z)")
+	f.Float64Var(&st.priorWeight, "st-prior-weight", 0, "send_time.prior_weight of the send-time drill (0: the default)")
+	f.BoolVar(&st.off, "st-off", false, "run the send-time drill with the optimiser off (the baseline)")
+	f.StringVar(&st.export, "st-export", "", "write the provider's calls of the send-time drill, with local times, to this CSV file")
 	return cmd
 }

@@ -16,7 +16,7 @@ import (
 
 func (a *app) explainCmd() *cobra.Command {
 	var accountPath, channel, at, historyPath, profileName, address string
-	var text, optedOut bool
+	var text, optedOut, sendTime bool
 	cmd := &cobra.Command{
 		Use:   "explain --account FILE.json --channel sms|voice|email [--at RFC3339] [--history FILE.ndjson] [--profile NAME] [--text]",
 		Short: "Explain the compliance decision for an account, a channel and an instant",
@@ -27,7 +27,13 @@ Besides --profile, the jurisdiction profiles of the borrower's state, region or 
 apply (us-ma, us-wa, us-nyc when the lender opts in, in, and us or cn): "applied" names
 them all and "decided_by" the one whose rule gave the answer. An account whose stated
 time zone does not exist is explained (suppress, unknown_timezone), not refused.
---history gives earlier attempts as NDJSON (see docs/compliance.md).`,
+--history gives earlier attempts as NDJSON (see docs/compliance.md).
+
+--send-time also shows what send-time optimisation would choose for a send on the day
+of --at (docs/send-time.md): the chosen instant and hour, and for every hour the window
+allows the borrower's own successes/trials on the channel, those of similar borrowers,
+the Beta posterior and the value drawn. The counts are read from the configured
+database (the account's lender, by the account's id).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config()
@@ -78,11 +84,37 @@ time zone does not exist is explained (suppress, unknown_timezone), not refused.
 				Account: acct, Channel: ch, Address: address, At: now,
 				History: history, OptedOut: optedOut, Profile: profile,
 			})
-			if text {
-				_, err = fmt.Fprintln(cmd.OutOrStdout(), d.Text())
+			if !sendTime {
+				if text {
+					_, err = fmt.Fprintln(cmd.OutOrStdout(), d.Text())
+					return err
+				}
+				return writeJSON(cmd.OutOrStdout(), d)
+			}
+			choice, ok, err := explainSendTime(cmd.Context(), cfg, acct, ch, profile, now)
+			if err != nil {
 				return err
 			}
-			return writeJSON(cmd.OutOrStdout(), d)
+			if text {
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), d.Text())
+				if err == nil {
+					err = writeSendTimeText(cmd.OutOrStdout(), choice, ok)
+				}
+				return err
+			}
+			b, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				return err
+			}
+			m["send_time"] = nil
+			if ok {
+				m["send_time"] = choice
+			}
+			return writeJSON(cmd.OutOrStdout(), m)
 		},
 	}
 	f := cmd.Flags()
@@ -94,6 +126,7 @@ time zone does not exist is explained (suppress, unknown_timezone), not refused.
 	f.StringVar(&address, "address", "", "the contact address to decide for (default: the account's first on the channel)")
 	f.BoolVar(&optedOut, "opted-out", false, "treat the address as opted out")
 	f.BoolVar(&text, "text", false, "print a sentence instead of JSON")
+	f.BoolVar(&sendTime, "send-time", false, "also show the send-time optimiser's choice for the day of --at and its evidence, from the database")
 	_ = cmd.MarkFlagRequired("account")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd

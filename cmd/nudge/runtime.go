@@ -119,6 +119,9 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	if _, err := cfg.kpiSettings(); err != nil {
 		return nil, err
 	}
+	if err := cfg.sendTimeSettings(); err != nil {
+		return nil, err
+	}
 	if real := cfg.realProviders(); len(real) > 0 && !strings.HasPrefix(cfg.PublicURL, "https:") {
 		logger.Warn("allow_local_public_url: real providers send links that work only on this machine",
 			"public_url", cfg.PublicURL, "providers", strings.Join(real, ", "))
@@ -409,7 +412,7 @@ func (rt *runtime) planner() *schedules.Planner {
 	return &schedules.Planner{
 		Store: rt.db, Cadences: rt.lib, Enqueuer: rt.enq, Clock: rt.clock,
 		Logger: rt.logger, Batch: rt.cfg.Scheduler.Batch, Concurrency: rt.cfg.Scheduler.Concurrency,
-		Metrics: rt.metrics,
+		Metrics: rt.metrics, SendTimes: rt.sendTimes(),
 	}
 }
 
