@@ -215,6 +215,10 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			promises[k] = append(promises[k], pr)
 		}
 	}
+	arms, err := p.arms(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
 	for _, cd := range cands {
 		a := cd.a
 		ps := promises[accountKey{a.Lender, a.ID}]
@@ -230,7 +234,8 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 		if pr, ok := nudge.LatestBrokenPromise(ps, a.DueDate); ok {
 			broken = &pr.Due
 		}
-		res := cd.c.Due(DueInput{
+		arm := arms[accountKey{a.Lender, a.ID}]
+		res := cd.c.ForArm(arm).Due(DueInput{
 			Account:        *a,
 			Location:       cd.loc,
 			Since:          a.NextActionAt,
@@ -238,6 +243,12 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			BrokenPromise:  broken,
 			CadenceVersion: cd.c.Version,
 		})
+		for i := range res.Due {
+			res.Due[i].Arm = arm
+		}
+		for i := range res.Expired {
+			res.Expired[i].Arm = arm
+		}
 		for _, r := range res.Due {
 			at := r.DueAt
 			if at.Before(now) {

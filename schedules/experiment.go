@@ -1,7 +1,9 @@
 package schedules
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"time"
@@ -178,4 +180,60 @@ func (c *Cadence) ForArm(arm string) *Cadence {
 		}
 	}
 	return &out
+}
+
+// ArmStore records experiment assignments. A PlannerStore that implements
+// it (the SQL store does) has every assignment recorded the first time the
+// account is planned while the experiment runs, and kept from then on;
+// without it the planner uses Experiment.Assign alone, which gives the same
+// arm as long as the experiment's name and arms do not change.
+type ArmStore interface {
+	// AssignArms returns the recorded arms of the assignments' accounts,
+	// recording those not yet recorded first when record is true.
+	AssignArms(ctx context.Context, as []nudge.ArmAssignment, record bool) ([]nudge.ArmAssignment, error)
+}
+
+// arms returns the experiment arm of each candidate whose cadence declares
+// an experiment: while it runs, the recorded arm, recording Assign's for
+// accounts new to it; before its start, none; after its end, the recorded
+// arm of accounts assigned while it ran, and none for the others.
+func (p *Planner) arms(ctx context.Context, cands []candidate, now time.Time) (map[accountKey]string, error) {
+	var assign, lookup []nudge.ArmAssignment
+	for _, cd := range cands {
+		e := cd.c.Experiment
+		if e == nil || nudge.DateOf(now.UTC()).Before(e.Start) {
+			continue
+		}
+		a := nudge.ArmAssignment{Lender: cd.a.Lender, AccountID: cd.a.ID, Experiment: e.Name, Cadence: cd.c.Name, AssignedAt: now}
+		if e.Running(now) {
+			a.Arm = e.Assign(cd.a.Lender, cd.a.ID)
+			assign = append(assign, a)
+		} else {
+			lookup = append(lookup, a)
+		}
+	}
+	out := make(map[accountKey]string, len(assign))
+	st, ok := p.Store.(ArmStore)
+	if !ok {
+		for _, a := range assign {
+			out[accountKey{a.Lender, a.AccountID}] = a.Arm
+		}
+		return out, nil
+	}
+	for _, batch := range []struct {
+		as     []nudge.ArmAssignment
+		record bool
+	}{{assign, true}, {lookup, false}} {
+		if len(batch.as) == 0 {
+			continue
+		}
+		got, err := st.AssignArms(ctx, batch.as, batch.record)
+		if err != nil {
+			return nil, fmt.Errorf("assigning the experiment arms of %d accounts: %w", len(batch.as), err)
+		}
+		for _, a := range got {
+			out[accountKey{a.Lender, a.AccountID}] = a.Arm
+		}
+	}
+	return out, nil
 }
