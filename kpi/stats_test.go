@@ -107,3 +107,30 @@ func TestCompare(t *testing.T) {
 	_, err = kpi.Compare("promise_rate", []kpi.ArmRate{{"a", r(3, 2)}, {"b", r(1, 2)}}, 0)
 	require.ErrorContains(t, err, "arm a: 3 out of 2")
 }
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	arms := []kpi.ArmCounts{
+		{Arm: "kind", Counts: kpi.Counts{Sent: 10000, Promised: 2000, PromiseKept: 1200}},
+		{Arm: "firm", Counts: kpi.Counts{Sent: 10000, Promised: 2500, PromiseKept: 1500}},
+	}
+	res, err := kpi.Evaluate("promise_rate", 5000, arms, 0)
+	require.NoError(t, err)
+	require.True(t, res.SampleReached)
+	require.Equal(t, "firm", res.Better)
+	require.InDelta(t, 8.466675133346032, res.Comparison.Tests[0].Z, 1e-9)
+	kept := res.Arms[1].Rates["promise_kept_rate"]
+	require.Equal(t, kpi.Rate{Num: 1500, Den: 2500}, kept.Rate)
+	require.Less(t, kept.Low, 0.6)
+	require.Greater(t, kept.High, 0.6)
+
+	// The same data short of the stop rule's sample names nothing yet.
+	res, err = kpi.Evaluate("promise_rate", 20000, arms, 0)
+	require.NoError(t, err)
+	require.False(t, res.SampleReached)
+	require.Empty(t, res.Better)
+	require.Equal(t, "firm", res.Comparison.Better, "the test itself is still shown")
+
+	_, err = kpi.Evaluate("promises", 0, arms, 0)
+	require.ErrorContains(t, err, `unknown metric "promises"`)
+}

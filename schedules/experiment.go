@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml"
 
 	"github.com/nudgehq/nudge"
 )
@@ -236,4 +239,33 @@ func (p *Planner) arms(ctx context.Context, cands []candidate, now time.Time) (m
 		}
 	}
 	return out, nil
+}
+
+// Promote returns the source of the cadence version that makes arm the
+// cadence for every account: the arm's step changes written into the
+// steps, and the experiment removed. The source is checked with opts (the
+// template pack and profiles) as any new version is; comments of the
+// original file are not kept.
+func (c *Cadence) Promote(arm string, opts ...Option) ([]byte, error) {
+	if c.Experiment == nil {
+		return nil, fmt.Errorf("cadence %s has no experiment", c.Name)
+	}
+	if !slices.Contains(c.Experiment.ArmNames(), arm) {
+		return nil, fmt.Errorf("experiment %s of cadence %s has no arm %q (arms: %v)", c.Experiment.Name, c.Name, arm, c.Experiment.ArmNames())
+	}
+	out := c.ForArm(arm)
+	desc := strings.TrimSpace(out.Description)
+	if desc != "" {
+		desc += "\n"
+	}
+	promoted := *out
+	promoted.Description = desc + fmt.Sprintf("Arm %s of experiment %s promoted.", arm, c.Experiment.Name)
+	src, err := yaml.MarshalWithOptions(&promoted, yaml.IndentSequence(true))
+	if err != nil {
+		return nil, fmt.Errorf("promote arm %s of cadence %s: %w", arm, c.Name, err)
+	}
+	if _, err := Parse(c.Name+".yaml", src, opts...); err != nil {
+		return nil, fmt.Errorf("promote arm %s of cadence %s: the new version does not parse: %w", arm, c.Name, err)
+	}
+	return src, nil
 }

@@ -86,3 +86,22 @@ func TestExperimentProblems(t *testing.T) {
 		require.True(t, strings.HasPrefix(lines[i], w), "line %d: %q does not start with %q", i, lines[i], w)
 	}
 }
+
+func TestExperimentPromote(t *testing.T) {
+	t.Parallel()
+	c, err := ParseFile(filepath.Join("testdata", "good", "experiment.yaml"), strictOpts()...)
+	require.NoError(t, err)
+	src, err := c.Promote("firm", strictOpts()...)
+	require.NoError(t, err)
+	p, err := Parse("promoted.yaml", src, strictOpts()...)
+	require.NoError(t, err, string(src))
+	require.Nil(t, p.Experiment)
+	require.Equal(t, c.ForArm("firm").Steps, p.Steps)
+	require.Equal(t, c.AppliesTo, p.AppliesTo)
+	require.Contains(t, p.Description, "Arm firm of experiment firm-late-sms promoted.")
+
+	_, err = c.Promote("bold")
+	require.ErrorContains(t, err, `has no arm "bold"`)
+	_, err = p.Promote("firm")
+	require.ErrorContains(t, err, "has no experiment")
+}

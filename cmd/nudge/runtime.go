@@ -566,7 +566,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
-		WorkItems: workItems{DB: rt.db, replies: rt.replies()},
+		WorkItems: workItems{DB: rt.db, replies: rt.replies()}, CadenceOptions: parseOptions(rt.pack, rt.reg),
 	})
 	if err != nil {
 		return nil, err
