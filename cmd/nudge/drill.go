@@ -17,6 +17,9 @@ func (a *app) drillCmd() *cobra.Command {
 		o         drill.Options
 		keep      bool
 		showTitle bool
+		seeds     int
+		firstSeed int64
+		lift      float64
 	)
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -36,9 +39,19 @@ transient cause is a failure. Redis is a redis-server each drill starts on a fre
 its own. Shared services are never restarted or flushed. The fairness drill gives one
 lender --big reminders and another --small due at the same instant and counts, at the
 provider, how many of the first lender's had arrived when the second's were all there
-(docs/fairness.md).`,
+(docs/fairness.md).
+
+--only experiment runs the champion/challenger drill instead (docs/experiments.md): the
+whole product in-process (SQLite, an in-process Redis, scheduler, workers and API, the
+simulated Twilio with its borrower model) over --reminders accounts, whose firm arm's
+true promise rate is --lift higher, --seeds times; each run prints the /ops experiment
+view's figures beside the provider's counts, and the drill fails if a run names the worse
+arm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(only) == 1 && only[0] == "experiment" {
+				return a.experimentDrill(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.Reminders, seeds, firstSeed, lift)
+			}
 			if showTitle {
 				for _, n := range drill.Names() {
 					fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", n, drill.Title(n))
@@ -68,7 +81,10 @@ provider, how many of the first lender's had arrived when the second's were all 
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&only, "only", nil, "run only these drills (comma-separated; default all)")
+	f.StringSliceVar(&only, "only", nil, "run only these drills (comma-separated; default all); experiment runs the champion/challenger drill alone, in-process")
+	f.IntVar(&seeds, "seeds", 1, "experiment drill: how many seeded runs")
+	f.Int64Var(&firstSeed, "seed", 1, "experiment drill: the first run's seed (the next runs count up)")
+	f.Float64Var(&lift, "lift", DefaultExperimentLift, "experiment drill: the firm arm's true extra promise chance")
 	f.BoolVar(&showTitle, "list", false, "list the drills and exit")
 	f.IntVar(&o.Reminders, "reminders", drill.DefaultReminders, "reminders (accounts) per drill")
 	f.StringVar(&o.Database, "database", "", "admin URL of a PostgreSQL server for fresh drill databases (default $NUDGE_TEST_DATABASE_URL; SQLite without)")
