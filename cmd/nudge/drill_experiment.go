@@ -188,7 +188,7 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 			}
 		}
 		if final < accounts {
-			fmt.Fprintf(logw, "\rexperiment drill seed %d: %d/%d reminders final (%d create requests, statuses %v, first %s)", seed, final, accounts, len(sim.Requests()), statusCounts(sim.Messages()), firstRequest(sim.Requests()))
+			fmt.Fprintf(logw, "\rexperiment drill seed %d: %d/%d reminders final (messages %v)", seed, final, accounts, statusCounts(sim.Messages()))
 			continue
 		}
 		if err := sim.Idle(ctx); err != nil {
@@ -298,11 +298,4 @@ func statusCounts(ms []twiliosim.Message) map[string]int {
 		out[m.Direction+":"+m.Status]++
 	}
 	return out
-}
-
-func firstRequest(rs []twiliosim.Request) string {
-	if len(rs) == 0 {
-		return "none"
-	}
-	return fmt.Sprintf("%+v", rs[0])
 }
