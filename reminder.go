@@ -75,4 +75,7 @@ type Reminder struct {
 	NextAt    time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Arm is the arm of the cadence's experiment the account is in, or ""
+	// outside any experiment.
+	Arm string
 }

@@ -25,7 +25,7 @@ const (
 	Channel Dimension = "channel"
 	// Language is the borrower's language ("" when unknown).
 	Language Dimension = "language"
-	// Arm is the experiment arm, NoArm until experiments exist.
+	// Arm is the experiment arm of the attempt's reminder, NoArm outside experiments.
 	Arm Dimension = "arm"
 )
 

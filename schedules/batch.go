@@ -216,13 +216,16 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			promises[k] = append(promises[k], pr)
 		}
 	}
+	arms, err := p.arms(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
 	var times *sendtime.Batch
 	if p.SendTimes != nil && len(cands) > 0 {
 		as := make([]nudge.Account, len(cands))
 		for i, cd := range cands {
 			as[i] = *cd.a
 		}
-		var err error
 		if times, err = p.SendTimes.Prepare(ctx, as, now); err != nil {
 			return nil, err
 		}
@@ -242,7 +245,8 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 		if pr, ok := nudge.LatestBrokenPromise(ps, a.DueDate); ok {
 			broken = &pr.Due
 		}
-		res := cd.c.Due(DueInput{
+		arm := arms[accountKey{a.Lender, a.ID}]
+		res := cd.c.ForArm(arm).Due(DueInput{
 			Account:        *a,
 			Location:       cd.loc,
 			Since:          a.NextActionAt,
@@ -250,6 +254,12 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			BrokenPromise:  broken,
 			CadenceVersion: cd.c.Version,
 		})
+		for i := range res.Due {
+			res.Due[i].Arm = arm
+		}
+		for i := range res.Expired {
+			res.Expired[i].Arm = arm
+		}
 		for _, r := range res.Due {
 			at := r.DueAt
 			if at.Before(now) {

@@ -61,6 +61,8 @@ type Cadence struct {
 	StopWhen []StopCondition `yaml:"stop_when,omitempty" json:"stop_when,omitempty" jsonschema:"uniqueItems=true"`
 	// BrokenPromise are the steps that follow a broken promise to pay, each on a day counted from the promised date (1 is the day after it).
 	BrokenPromise []Step `yaml:"broken_promise,omitempty" json:"broken_promise,omitempty"`
+	// Experiment, when set, compares variants of the steps (arms) on the accounts the cadence plans.
+	Experiment *Experiment `yaml:"experiment,omitempty" json:"experiment,omitempty"`
 }
 
 // AppliesTo selects the accounts a cadence covers.

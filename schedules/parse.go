@@ -608,6 +608,7 @@ func (d *decoder) cadence(n ast.Node, c *Cadence) bool {
 			})
 		}},
 		{"broken_promise", func(p string, v ast.Node) { d.steps(p, v, &c.BrokenPromise) }},
+		{"experiment", func(p string, v ast.Node) { d.experiment(p, v, c) }},
 	})
 }
 
@@ -743,6 +744,7 @@ func (v *validator) cadence(c *Cadence) {
 	for i, s := range c.BrokenPromise {
 		checkID(fmt.Sprintf("broken_promise[%d]", i), s.ID)
 	}
+	v.experiment(c, rangeOK)
 	if v.loc.withPos && v.loc.has("stop_when") && len(c.StopWhen) == 0 {
 		v.add("stop_when", "stop_when lists no condition; list at least one, or omit stop_when to use all of them")
 	}

@@ -12,13 +12,19 @@ import (
 	"sync"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/nudgehq/nudge"
 )
 
-// cadenceSource is this package's type declarations; their doc comments
-// become the schema's descriptions, so the binary needs no source tree.
+// cadenceSource and experimentSource are this package's type
+// declarations; their doc comments become the schema's descriptions, so the
+// binary needs no source tree.
 //
 //go:embed cadence.go
 var cadenceSource []byte
+
+//go:embed experiment.go
+var experimentSource []byte
 
 var (
 	commentsOnce sync.Once
@@ -27,45 +33,53 @@ var (
 )
 
 // docComments returns the doc comments of the exported types and fields in
-// cadence.go, keyed "Type" and "Type.Field".
+// cadence.go and experiment.go, keyed "Type" and "Type.Field".
 func docComments() (map[string]string, error) {
 	commentsOnce.Do(func() {
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, "cadence.go", cadenceSource, parser.ParseComments)
-		if err != nil {
-			commentsErr = fmt.Errorf("parse embedded cadence.go: %w", err)
-			return
-		}
 		comments = map[string]string{}
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
+		fset := token.NewFileSet()
+		for name, src := range map[string][]byte{"cadence.go": cadenceSource, "experiment.go": experimentSource} {
+			f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+			if err != nil {
+				commentsErr = fmt.Errorf("parse embedded %s: %w", name, err)
+				return
 			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				doc := ts.Doc
-				if doc == nil {
-					doc = gd.Doc
-				}
-				comments[ts.Name.Name] = cleanComment(doc.Text())
-				st, ok := ts.Type.(*ast.StructType)
-				if !ok {
-					continue
-				}
-				for _, fl := range st.Fields.List {
-					text := fl.Doc.Text()
-					if text == "" {
-						text = fl.Comment.Text()
-					}
-					for _, n := range fl.Names {
-						comments[ts.Name.Name+"."+n.Name] = cleanComment(text)
-					}
-				}
-			}
+			addComments(f, comments)
 		}
 	})
 	return comments, commentsErr
+}
+
+// addComments adds the doc comments of f's exported types and fields to
+// comments, keyed "Type" and "Type.Field".
+func addComments(f *ast.File, comments map[string]string) {
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts := spec.(*ast.TypeSpec)
+			doc := ts.Doc
+			if doc == nil {
+				doc = gd.Doc
+			}
+			comments[ts.Name.Name] = cleanComment(doc.Text())
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				continue
+			}
+			for _, fl := range st.Fields.List {
+				text := fl.Doc.Text()
+				if text == "" {
+					text = fl.Comment.Text()
+				}
+				for _, n := range fl.Names {
+					comments[ts.Name.Name+"."+n.Name] = cleanComment(text)
+				}
+			}
+		}
+	}
 }
 
 // cleanComment joins a comment's lines into one paragraph.
@@ -91,6 +105,12 @@ func Schema() ([]byte, error) {
 		AllowAdditionalProperties: false,
 		DoNotReference:            false,
 		ExpandedStruct:            true,
+		Mapper: func(t reflect.Type) *jsonschema.Schema {
+			if t == reflect.TypeFor[nudge.Date]() {
+				return &jsonschema.Schema{Type: "string", Format: "date", Description: "A day, YYYY-MM-DD."}
+			}
+			return nil
+		},
 		LookupComment: func(t reflect.Type, field string) string {
 			if t.PkgPath() != pkg {
 				return ""

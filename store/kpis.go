@@ -141,6 +141,7 @@ func (db *DB) kpiSource(cureDays int) string {
 	sms, voice, email := "'"+string(nudge.SMS)+"'", "'"+string(nudge.Voice)+"'", "'"+string(nudge.Email)+"'"
 	answered := "a.channel = " + voice + " AND a.status = '" + string(nudge.AttemptCompleted) + "' AND a.answered_by IN ('', 'human')"
 	inner := `SELECT ` + db.dayOf("a.created_at") + ` AS day, r.cadence, r.cadence_version, r.step, a.channel,
+  CASE WHEN r.arm = '' THEN '` + kpi.NoArm + `' ELSE r.arm END AS arm,
   COALESCE(acc.borrower_language, '') AS language, a.created_at,
   ` + flag("a.status IN ("+delivered+")") + ` AS delivered,
   ` + flag("a.channel IN ("+sms+", "+voice+")") + ` AS contactable,
@@ -171,7 +172,7 @@ WHERE a.lender = ? AND a.created_at >= ? AND a.created_at < ? AND a.status IN (`
 	// not once for every SUM that reads them (SQLite would otherwise
 	// flatten the subquery and repeat them).
 	return `WITH x AS MATERIALIZED (` + inner + `)
-SELECT x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, '` + kpi.NoArm + `',
+SELECT x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, x.arm,
   COUNT(*), SUM(x.delivered), SUM(x.contactable), SUM(x.contacted), SUM(x.right_party), SUM(x.replied), SUM(x.promised),
   SUM(x.promise_kept), SUM(x.opted_out), SUM(x.complained), SUM(x.first),
   SUM(CASE WHEN x.first = 1 AND x.paid_at < ` + db.plus("x.created_at", time.Duration(cureDays)*24*time.Hour) + ` THEN 1 ELSE 0 END),
@@ -181,7 +182,7 @@ SELECT x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, '` + 
   SUM(CASE WHEN x.first = 1 AND x.c61 <= ? AND ` + unpaidAt("x.c61") + ` THEN 1 ELSE 0 END),
   SUM(x.segments), SUM(x.call_minutes), SUM(x.emails)
 FROM x
-GROUP BY x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language`
+GROUP BY x.day, x.cadence, x.cadence_version, x.step, x.channel, x.language, x.arm`
 }
 
 // kpiSourceArgs are kpiSource's arguments.

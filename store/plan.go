@@ -248,7 +248,7 @@ func (db *DB) insertReminderRows(ctx context.Context, tx *sql.Tx, rs []nudge.Rem
 		var (
 			id, lender, account, cadence, step, cycle = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 			channel, fallback, template, status       = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			reason                                    = make([]string, n)
+			reason, arm                               = make([]string, n), make([]string, n)
 			version                                   = make([]int64, n)
 			broken                                    = make([]bool, n)
 			due, expires, next, created, updated      = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
@@ -256,15 +256,15 @@ func (db *DB) insertReminderRows(ctx context.Context, tx *sql.Tx, rs []nudge.Rem
 		for i, r := range rs {
 			id[i], lender[i], account[i], cadence[i], step[i], cycle[i] = r.ID, r.Key.Lender, r.Key.AccountID, r.Key.Cadence, r.Key.Step, cycleValue(r.Key.Cycle)
 			channel[i], fallback[i], template[i], status[i], reason[i] = string(r.Channel), string(r.Fallback), r.Template, string(r.Status), string(r.Reason)
-			version[i], broken[i] = int64(r.CadenceVersion), r.BrokenPromise
+			version[i], broken[i], arm[i] = int64(r.CadenceVersion), r.BrokenPromise, r.Arm
 			due[i], expires[i], next[i], created[i], updated[i] = pgTime(r.DueAt), pgTime(r.ExpiresAt), pgTime(r.NextAt), pgTime(r.CreatedAt), pgTime(r.UpdatedAt)
 		}
 		rows, err := tx.QueryContext(ctx, `INSERT INTO reminders (`+reminderCols+`)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::int[], $8::text[], $9::text[],
     $10::text[], $11::bool[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[], $16::timestamptz[],
-    $17::timestamptz[], $18::timestamptz[])
+    $17::timestamptz[], $18::timestamptz[], $19::text[])
 ON CONFLICT DO NOTHING RETURNING id`, id, lender, account, cadence, step, cycle, version, channel, fallback, template, broken,
-			due, expires, status, reason, next, created, updated)
+			due, expires, status, reason, next, created, updated, arm)
 		if err != nil {
 			return nil, fmt.Errorf("insert reminders: %w", err)
 		}
@@ -276,7 +276,7 @@ ON CONFLICT DO NOTHING RETURNING id`, id, lender, account, cadence, step, cycle,
 			args = append(args, r.ID, r.Key.Lender, r.Key.AccountID, r.Key.Cadence, r.Key.Step, cycleValue(r.Key.Cycle),
 				r.CadenceVersion, string(r.Channel), string(r.Fallback), r.Template, r.BrokenPromise,
 				db.tv(r.DueAt), db.tv(r.ExpiresAt), string(r.Status), string(r.Reason), db.tv(r.NextAt),
-				db.tv(r.CreatedAt), db.tv(r.UpdatedAt))
+				db.tv(r.CreatedAt), db.tv(r.UpdatedAt), r.Arm)
 		}
 		rows, err := db.query(ctx, tx, `INSERT INTO reminders (`+reminderCols+`) VALUES `+valuesRows(end-start, reminderColCount)+`
 ON CONFLICT DO NOTHING RETURNING id`, args...)

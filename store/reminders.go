@@ -12,9 +12,9 @@ import (
 )
 
 const reminderCols = `id, lender, account_id, cadence, step, cycle, cadence_version, channel, fallback, template,
-    broken_promise, due_at, expires_at, status, reason, next_at, created_at, updated_at`
+    broken_promise, due_at, expires_at, status, reason, next_at, created_at, updated_at, arm`
 
-const reminderColCount = 18
+const reminderColCount = 19
 
 // openReminderStatuses are the statuses that may still change.
 var openReminderStatuses = []any{string(nudge.ReminderPlanned), string(nudge.ReminderQueued), string(nudge.ReminderDeferred)}
@@ -36,7 +36,7 @@ func scanReminder(s interface{ Scan(...any) error }) (nudge.Reminder, error) {
 	err := s.Scan(&r.ID, &r.Key.Lender, &r.Key.AccountID, &r.Key.Cadence, &r.Key.Step, dateCol{&r.Key.Cycle},
 		&r.CadenceVersion, &channel, &fallback, &r.Template, &r.BrokenPromise,
 		timeCol{&r.DueAt}, timeCol{&r.ExpiresAt}, &status, &reason, timeCol{&r.NextAt},
-		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt})
+		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt}, &r.Arm)
 	r.Channel, r.Fallback = nudge.ChannelKind(channel), nudge.ChannelKind(fallback)
 	r.Status, r.Reason = nudge.ReminderStatus(status), nudge.Reason(reason)
 	return r, err
@@ -107,7 +107,7 @@ func (db *DB) InsertReminders(ctx context.Context, rs []nudge.Reminder) ([]nudge
 			res, err := db.exec(ctx, tx, q, r.ID, r.Key.Lender, r.Key.AccountID, r.Key.Cadence, r.Key.Step, cycleValue(r.Key.Cycle),
 				r.CadenceVersion, string(r.Channel), string(r.Fallback), r.Template, r.BrokenPromise,
 				db.tv(r.DueAt), db.tv(r.ExpiresAt), string(r.Status), string(r.Reason), db.tv(r.NextAt),
-				db.tv(r.CreatedAt), db.tv(r.UpdatedAt))
+				db.tv(r.CreatedAt), db.tv(r.UpdatedAt), r.Arm)
 			if err != nil {
 				return fmt.Errorf("reminder %s: %w", r.ID, err)
 			}

@@ -109,6 +109,10 @@ type Borrower struct {
 	Digits []string
 	// Speech is said at successive speech <Gather> verbs.
 	Speech []string
+
+	// model, when set, decides a responsive generated borrower's answers
+	// (see Propensity).
+	model *Propensity
 }
 
 // carrier outcome of one message for a behaviour: final status and error code.
@@ -247,6 +251,9 @@ func (b Borrower) replyFor(seed int64, body string, n int) (string, bool) {
 	}
 	if n >= maxReplies {
 		return "", false
+	}
+	if b.model.responsive(b) {
+		return b.model.reply(seed, b, body, n)
 	}
 	if key, ok := menuKey(b.Behaviour, body); ok && hash64(seed, b.Number, 7)%2 == 0 {
 		// Half the borrowers answer a numbered menu with its key.

@@ -95,6 +95,9 @@ type Config struct {
 	// is shorter never leaves the queue: it fails with 30036 when its
 	// validity period ends and is not delivered.
 	QueueDelay time.Duration
+	// Propensity, when set, is the hidden borrower model of generated
+	// borrowers (see Propensity); nil leaves them to their Behaviour.
+	Propensity *Propensity
 	// Faults makes a seeded share of create requests suffer a fault (a
 	// dropped or held answer, or a refusal); SetFaults changes it while
 	// the simulator runs. The zero value injects nothing.
@@ -305,7 +308,9 @@ func (s *Sim) borrowerLocked(number string) Borrower {
 	if b, ok := s.scripts[number]; ok {
 		return b
 	}
-	return s.cfg.Hours.withHours(generateBorrower(s.cfg.Seed, number, s.cfg.Mix, s.cfg.Languages))
+	b := s.cfg.Hours.withHours(generateBorrower(s.cfg.Seed, number, s.cfg.Mix, s.cfg.Languages))
+	b.model = s.cfg.Propensity
+	return b
 }
 
 // FailCreates makes the next n create requests (messages or calls) to

@@ -21,6 +21,9 @@ func (a *app) drillCmd() *cobra.Command {
 		showTitle bool
 		st        = sendTimeDrillOptions{accounts: 200, days: 27, seed: 1, concurrency: 8}
 		stStart   string
+		seeds     int
+		firstSeed int64
+		lift      float64
 	)
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -48,14 +51,25 @@ pipeline and webhooks, and simulated borrowers who each answer mostly at a hidde
 hour, on a simulated clock moved a quarter of an hour at a time over --st-days days.
 From the provider's calls it checks that none started outside 08:00-21:00 in the
 borrower's local time and that the optimiser's chosen hour is the best hour for at
-least 80% of the borrowers called 10 times or more (docs/send-time.md).`,
+least 80% of the borrowers called 10 times or more (docs/send-time.md).
+
+--only experiment runs the champion/challenger drill instead (docs/experiments.md): the
+whole product in-process (SQLite, an in-process Redis, scheduler, workers and API, the
+simulated Twilio with its borrower model) over --reminders accounts, whose firm arm's
+true promise rate is --lift higher, --seeds times; each run prints the /ops experiment
+view's figures beside the provider's counts, and the drill fails if a run names the worse
+arm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(only) == 1 && only[0] == "experiment" {
+				return a.experimentDrill(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.Reminders, seeds, firstSeed, lift)
+			}
 			if showTitle {
 				for _, n := range drill.Names() {
 					fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", n, drill.Title(n))
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", sendTimeDrillName, "send-time optimisation finds each simulated borrower's best hour, inside the window")
+				fmt.Fprintf(cmd.OutOrStdout(), "%-16s %s\n", "experiment", "the champion/challenger view names the arm with the higher true promise rate, never the worse")
 				return nil
 			}
 			if i := slices.Index(only, sendTimeDrillName); i >= 0 {
@@ -106,7 +120,10 @@ least 80% of the borrowers called 10 times or more (docs/send-time.md).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&only, "only", nil, "run only these drills (comma-separated; default all)")
+	f.StringSliceVar(&only, "only", nil, "run only these drills (comma-separated; default all); experiment runs the champion/challenger drill alone, in-process")
+	f.IntVar(&seeds, "seeds", 1, "experiment drill: how many seeded runs")
+	f.Int64Var(&firstSeed, "seed", 1, "experiment drill: the first run's seed (the next runs count up)")
+	f.Float64Var(&lift, "lift", DefaultExperimentLift, "experiment drill: the firm arm's true extra promise chance")
 	f.BoolVar(&showTitle, "list", false, "list the drills and exit")
 	f.IntVar(&o.Reminders, "reminders", drill.DefaultReminders, "reminders (accounts) per drill")
 	f.StringVar(&o.Database, "database", "", "admin URL of a PostgreSQL server for fresh drill databases (default $NUDGE_TEST_DATABASE_URL; SQLite without)")

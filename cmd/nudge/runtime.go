@@ -440,13 +440,15 @@ func (rt *runtime) instructions(ctx context.Context, r nudge.Reminder) (string, 
 	return step.Instructions, nil
 }
 
-// stepOf returns the step of r's cadence version that r reminds of.
+// stepOf returns the step of r's cadence version that r reminds of, as
+// r's experiment arm has it.
 func (rt *runtime) stepOf(ctx context.Context, r nudge.Reminder) (schedules.Step, error) {
 	c, err := rt.lib.Cadence(ctx, r.Key.Lender, r.Key.Cadence, r.CadenceVersion)
 	if err != nil {
 		return schedules.Step{}, err
 	}
-	step, _, ok := c.Step(r.Key.Step)
+	// An experiment's arm may change the step (its template or channel).
+	step, _, ok := c.ForArm(r.Arm).Step(r.Key.Step)
 	if !ok {
 		return schedules.Step{}, fmt.Errorf("cadence %s has no step %s", c.Name, r.Key.Step)
 	}
@@ -568,7 +570,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 	console, err := ops.NewOps(ops.OpsConfig{
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
-		WorkItems: workItems{DB: rt.db, replies: rt.replies()},
+		WorkItems: workItems{DB: rt.db, replies: rt.replies()}, CadenceOptions: parseOptions(rt.pack, rt.reg),
 	})
 	if err != nil {
 		return nil, err

@@ -97,7 +97,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"PaymentPlans", testPlans},
 		{"Feed", testFeed}, {"FeedConcurrentWriters", testFeedConcurrentWriters},
 		{"FeedErasure", testFeedErasure}, {"WebhookStore", testWebhookStore},
-		{"KPIs", testKPIs},
+		{"KPIs", testKPIs}, {"Experiments", testExperiments},
 		{"WorkItems", testWorkItems},
 		{"EventsWithTheirChange", testEventsWithTheirChange},
 	}

@@ -121,8 +121,11 @@ type OpsConfig struct {
 	// cure window (store.DefaultCureDays when zero).
 	Prices   kpi.Prices
 	CureDays int
-	Clock    nudge.Clock
-	Logger   *slog.Logger
+	// CadenceOptions check a cadence version an experiment's promotion
+	// writes (the template pack and profiles), as the CLI checks files.
+	CadenceOptions []schedules.Option
+	Clock          nudge.Clock
+	Logger         *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
@@ -179,7 +182,7 @@ func NewOps(cfg OpsConfig) (*Ops, error) {
 		o.secure = true
 	}
 	for _, name := range []string{"login", "overview", "funnel", "search", "account", "replies", "queue", "error",
-		"attempts", "decided", "optouts", "promises", "deadletters", "kpis", "tasks"} {
+		"attempts", "decided", "optouts", "promises", "deadletters", "kpis", "tasks", "experiments"} {
 		t, err := template.New("layout.html").Funcs(opsFuncs).ParseFS(opsTemplateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ops: template %s: %w", name, err)
@@ -203,6 +206,8 @@ func (o *Ops) Register(s *web.Server) {
 	s.Handle("GET "+web.OpsPath+"/{$}", o.page(o.overview))
 	s.Handle("GET "+web.OpsPath+"/funnel", o.page(o.funnel))
 	s.Handle("GET "+web.OpsPath+"/kpis", o.page(o.kpis))
+	s.Handle("GET "+web.OpsPath+"/experiments", o.page(o.experiments))
+	s.Handle("POST "+web.OpsPath+"/experiments/promote", o.page(o.promoteArm))
 	s.Handle("GET "+web.OpsPath+"/accounts", o.page(o.lookup))
 	s.Handle("GET "+web.OpsPath+"/accounts/{id}", o.page(o.account))
 	s.Handle("GET "+web.OpsPath+"/replies", o.page(o.replies))
