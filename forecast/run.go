@@ -94,6 +94,7 @@ func (s *Sim) Run(ctx context.Context, start time.Time, days int) (Report, error
 	end := start.Add(time.Duration(days) * 24 * time.Hour)
 	nextTick := start
 	retries := map[string]int{}
+	finished := map[string]bool{}
 	day := 0
 	dayEnd := start.Add(24 * time.Hour)
 	for {
@@ -131,7 +132,7 @@ func (s *Sim) Run(ctx context.Context, start time.Time, days int) (Report, error
 			if !ok {
 				break
 			}
-			if err := s.process(ctx, t, id, ch, now, retries); err != nil {
+			if err := s.process(ctx, t, id, ch, now, retries, finished); err != nil {
 				return Report{}, err
 			}
 		}
@@ -150,7 +151,8 @@ func (s *Sim) Run(ctx context.Context, start time.Time, days int) (Report, error
 
 // process runs one reminder through the pipeline at now and counts what
 // became of it, as the worker's task server would act on the result.
-func (s *Sim) process(ctx context.Context, t *tally, id string, ch nudge.ChannelKind, now time.Time, retries map[string]int) error {
+// A reminder's end is counted once, however often it runs.
+func (s *Sim) process(ctx context.Context, t *tally, id string, ch nudge.ChannelKind, now time.Time, retries map[string]int, finished map[string]bool) error {
 	err := s.Pipeline.Process(ctx, id)
 	var d *dispatcher.DelayError
 	switch {
@@ -180,9 +182,15 @@ func (s *Sim) process(ctx context.Context, t *tally, id string, ch nudge.Channel
 		s.Queue.again(id, ch, now.Add(DefaultRetryDelay))
 		return nil
 	}
+	if finished[id] {
+		return nil
+	}
 	r, _, err := s.Store.LoadReminder(ctx, id)
 	if err != nil {
 		return fmt.Errorf("reading reminder %s: %w", id, err)
+	}
+	if r.Status.Terminal() {
+		finished[id] = true
 	}
 	switch r.Status {
 	case nudge.ReminderSuppressed:
