@@ -22,6 +22,7 @@ import (
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/forecast"
 	"github.com/nudgehq/nudge/kpi"
+	"github.com/nudgehq/nudge/web/api"
 )
 
 // forecastRequest is what a forecast runs on.
@@ -386,4 +387,23 @@ func seedForecast(ctx context.Context, rt *runtime, req forecastRequest) error {
 		}
 	}
 	return nil
+}
+
+// apiForecaster runs POST /v1/forecast on the configuration of the
+// process serving it.
+type apiForecaster struct {
+	cfg Config
+}
+
+var _ api.Forecaster = apiForecaster{}
+
+// Forecast implements api.Forecaster.
+func (f apiForecaster) Forecast(ctx context.Context, in api.ForecastInput) (forecast.Report, error) {
+	req := forecastRequest{cadences: map[string][]cadenceSource{}, accounts: in.Accounts, optOuts: in.OptOuts,
+		promises: in.Promises, start: in.Start, days: in.Days, callMinutes: in.CallMinutes, loc: in.Location}
+	for _, c := range in.Cadences {
+		req.cadences[in.Lender] = append(req.cadences[in.Lender], cadenceSource{name: c.Name, data: c.Source})
+	}
+	quiet := &app{stdout: io.Discard, stderr: io.Discard}
+	return quiet.forecast(ctx, f.cfg, req)
 }

@@ -614,7 +614,8 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
 		Prices: prices, CureDays: rt.cfg.KPIs.CureDays,
-		WorkItems: workItems{DB: rt.db, replies: replies},
+		WorkItems:  workItems{DB: rt.db, replies: replies},
+		Forecaster: apiForecaster{cfg: rt.cfg},
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }
