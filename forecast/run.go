@@ -173,11 +173,8 @@ func (s *Sim) process(ctx context.Context, t *tally, id string, ch nudge.Channel
 		retries[id]++
 		if retries[id] > dispatcher.DefaultMaxRetry {
 			t.row(now, ch).Failed++
-			t.error(err)
+			t.error(fmt.Errorf("gave up after %d runs: %w", retries[id], err))
 			return nil
-		}
-		if retries[id] == 1 {
-			t.error(err)
 		}
 		s.Queue.again(id, ch, now.Add(DefaultRetryDelay))
 		return nil

@@ -35,7 +35,7 @@ import (
 const (
 	forecastAccountsEnv = "NUDGE_FORECAST_ACCOUNTS"
 	forecastDaysEnv     = "NUDGE_FORECAST_DAYS"
-	forecastCIAccounts  = 300
+	forecastCIAccounts  = 150
 	// forecastTolerance is how far the run's daily sends per channel may
 	// be from the forecast's: 5 %.
 	forecastTolerance = 0.05
@@ -109,12 +109,13 @@ func (w *watchingEnqueuer) Enqueue(ctx context.Context, r nudge.Reminder, at tim
 	if err != nil {
 		return err
 	}
+	// The planner enqueues a batch's reminders concurrently.
+	w.counts.mu.Lock()
 	if !w.seen[r.ID] {
 		w.seen[r.ID] = true
-		w.counts.mu.Lock()
 		w.counts.planned[dayChannel{nudge.DateOf(w.clock.Now()), r.Channel}]++
-		w.counts.mu.Unlock()
 	}
+	w.counts.mu.Unlock()
 	w.counts.setDue(r.ID, q, at)
 	return w.inner.Enqueue(ctx, r, at)
 }
@@ -213,7 +214,7 @@ func TestForecastMatchesRun(t *testing.T) {
 
 	// The actual run.
 	began = time.Now()
-	run := actualRun(t, ctx, a, cfg, cads, p, clock, days, ln, sim, sink)
+	run := actualRun(t, ctx, a, cfg, cads, p, clock, days, ln, sim, sink, rep)
 	t.Logf("actual run: %s (%d runs of a reminder already suppressed)", time.Since(began).Round(time.Second), run.reruns)
 
 	compareForecast(t, rep, run)
@@ -262,7 +263,7 @@ func writePortfolioFiles(t *testing.T, dir string, p demoPortfolio) (accounts, o
 // actualRun runs the portfolio on the demo's runtime with real workers and
 // returns what reached the providers.
 func actualRun(t *testing.T, ctx context.Context, a *app, cfg Config, cads map[string][]cadenceSource, p demoPortfolio,
-	clock *nudge.FixedClock, days int, ln net.Listener, sim *twiliosim.Sim, sink *smtpsink.Sink) *runCounts {
+	clock *nudge.FixedClock, days int, ln net.Listener, sim *twiliosim.Sim, sink *smtpsink.Sink, rep forecast.Report) *runCounts {
 	t.Helper()
 	start := clock.Now()
 	mr := miniredis.NewMiniRedis()
@@ -339,7 +340,9 @@ func actualRun(t *testing.T, ctx context.Context, a *app, cfg Config, cads map[s
 	go func() { workerDone <- worker.Run(wctx) }()
 	t.Cleanup(func() {
 		stopWorker()
-		<-workerDone
+		if err := <-workerDone; err != nil {
+			t.Log("worker:", err)
+		}
 	})
 
 	planner := rt.planner()
@@ -348,6 +351,9 @@ func actualRun(t *testing.T, ctx context.Context, a *app, cfg Config, cads map[s
 	var msgs, calls, mails, segs int
 	end := start.Add(time.Duration(days) * 24 * time.Hour)
 	for now := start; now.Before(end); now = now.Add(forecast.DefaultTick) {
+		if now.After(start) && now.Sub(start)%(24*time.Hour) == 0 {
+			logDay(t, rep, counts, nudge.DateOf(now.Add(-time.Minute)))
+		}
 		clock.Set(now)
 		st, err := planner.Tick(ctx)
 		require.NoError(t, err)
@@ -379,7 +385,26 @@ func actualRun(t *testing.T, ctx context.Context, a *app, cfg Config, cads map[s
 		counts.sent[dayChannel{day, nudge.Email}] += ne - mails
 		msgs, segs, calls, mails = nm, ns, nc, ne
 	}
+	logDay(t, rep, counts, nudge.DateOf(end.Add(-time.Minute)))
 	return counts
+}
+
+// logDay logs one day's sends per channel, forecast against run, as the
+// run goes.
+func logDay(t *testing.T, rep forecast.Report, counts *runCounts, day nudge.Date) {
+	t.Helper()
+	counts.mu.Lock()
+	defer counts.mu.Unlock()
+	var parts []string
+	for _, r := range rep.Rows {
+		if r.Date == day {
+			k := dayChannel{day, r.Channel}
+			parts = append(parts, fmt.Sprintf("%s sent %d/%d planned %d/%d hold %d/%d opted_out %d/%d", r.Channel, r.Sent, counts.sent[k],
+				r.Planned, counts.planned[k], r.Suppressed[nudge.ReasonHold], counts.suppressed[k][nudge.ReasonHold],
+				r.Suppressed[nudge.ReasonOptedOut], counts.suppressed[k][nudge.ReasonOptedOut]))
+		}
+	}
+	t.Logf("%s forecast/run: %s", day, strings.Join(parts, "; "))
 }
 
 // waitDrained waits until no task is pending or running on any queue.
