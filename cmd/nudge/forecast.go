@@ -39,7 +39,9 @@ type forecastRequest struct {
 	prices      *kpi.Prices
 	callMinutes int
 	loc         *time.Location
-	progress    func(day int, d nudge.Date)
+	// tick is how often the planner ticks (forecast.DefaultTick when 0).
+	tick     time.Duration
+	progress func(day int, d nudge.Date)
 }
 
 // forecastOptions are the flags of `nudge forecast`.
@@ -53,6 +55,7 @@ type forecastOptions struct {
 	at          string
 	zone        string
 	callMinutes int
+	tick        time.Duration
 	format      string
 	out         string
 }
@@ -92,6 +95,7 @@ is read from or written to its database.`,
 	f.StringVar(&o.at, "at", "", "the instant the forecast starts at (RFC 3339; default now)")
 	f.StringVar(&o.zone, "zone", "UTC", "the time zone days are counted in")
 	f.IntVar(&o.callMinutes, "call-minutes", forecast.DefaultCallMinutes, "billed minutes counted per call")
+	f.DurationVar(&o.tick, "tick", forecast.DefaultTick, "how often the planner ticks (the scheduler's cron spec; coarser is faster and plans up to a tick later)")
 	f.StringVar(&o.format, "format", "table", "table, csv, svg or json")
 	f.StringVar(&o.out, "out", "", "write the forecast to this file instead of standard output")
 	_ = cmd.MarkFlagRequired("accounts")
@@ -120,7 +124,10 @@ func (a *app) runForecastCmd(ctx context.Context, stdout, stderr io.Writer, o fo
 	if o.at == "" {
 		start = start.Truncate(time.Minute)
 	}
-	req := forecastRequest{start: start, days: o.days, callMinutes: o.callMinutes, loc: loc,
+	if o.tick < time.Second {
+		return fmt.Errorf("--tick %s: want at least 1s", o.tick)
+	}
+	req := forecastRequest{start: start, days: o.days, callMinutes: o.callMinutes, loc: loc, tick: o.tick,
 		progress: func(day int, d nudge.Date) { fmt.Fprintf(stderr, "\rforecast: day %d (%s)   ", day, d) }}
 	if req.cadences, err = readCadenceFlags(o.cadences); err != nil {
 		return err
@@ -350,7 +357,7 @@ func (a *app) forecast(ctx context.Context, cfg Config, req forecastRequest) (fo
 	planner := rt.planner()
 	planner.Enqueuer = queue
 	sim := &forecast.Sim{Planner: planner, Pipeline: pipeline, Store: rt.db, Queue: queue, Recorder: rec,
-		Clock: clock, Prices: prices, Location: req.loc, Accounts: len(req.accounts), Progress: req.progress}
+		Clock: clock, Prices: prices, Location: req.loc, Tick: req.tick, Accounts: len(req.accounts), Progress: req.progress}
 	return sim.Run(ctx, req.start, req.days)
 }
 

@@ -132,7 +132,7 @@ func (a *API) forecast(c *call) error {
 	}
 	var buf bytes.Buffer
 	switch format {
-	case "json":
+	case "", "json":
 		web.WriteJSON(c.w, http.StatusOK, rep)
 		return nil
 	case "csv":
