@@ -111,7 +111,7 @@ func TestForecastRouteRefusesBadInput(t *testing.T) {
 	}
 	require.Empty(t, fake.in, "nothing bad reaches the forecaster")
 
-	bare := setupAPI(t)
+	bare := setupAPI(t, func(a *api.API) { a.Forecaster = nil })
 	code, _ := bare.do(t, "operator", "POST", "/v1/forecast", "application/x-ndjson", forecastAccount)
 	require.Equal(t, http.StatusNotFound, code)
 }
