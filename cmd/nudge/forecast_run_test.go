@@ -31,11 +31,14 @@ import (
 )
 
 // forecastAccountsEnv sets the portfolio size of TestForecastMatchesRun
-// (default forecastCIAccounts); NUDGE_FORECAST_DAYS its days (default 30).
+// (default forecastCIAccounts); forecastDaysEnv its days (default
+// forecastCIDays: every step of the example cadences falls in two weeks of
+// a portfolio whose due dates are spread over 50 days).
 const (
 	forecastAccountsEnv = "NUDGE_FORECAST_ACCOUNTS"
 	forecastDaysEnv     = "NUDGE_FORECAST_DAYS"
 	forecastCIAccounts  = 150
+	forecastCIDays      = 14
 	// forecastTolerance is how far the run's daily sends per channel may
 	// be from the forecast's: 5 %.
 	forecastTolerance = 0.05
@@ -136,7 +139,7 @@ func TestForecastMatchesRun(t *testing.T) {
 		n, err = strconv.Atoi(v)
 		require.NoError(t, err, forecastAccountsEnv)
 	}
-	days := 30
+	days := forecastCIDays
 	if v := os.Getenv(forecastDaysEnv); v != "" {
 		var err error
 		days, err = strconv.Atoi(v)
