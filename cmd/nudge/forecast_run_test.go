@@ -37,8 +37,8 @@ import (
 const (
 	forecastAccountsEnv = "NUDGE_FORECAST_ACCOUNTS"
 	forecastDaysEnv     = "NUDGE_FORECAST_DAYS"
-	forecastCIAccounts  = 150
-	forecastCIDays      = 14
+	forecastCIAccounts  = 100
+	forecastCIDays      = 5
 	// forecastTolerance is how far the run's daily sends per channel may
 	// be from the forecast's: 5 %.
 	forecastTolerance = 0.05
@@ -146,7 +146,7 @@ func TestForecastMatchesRun(t *testing.T) {
 		require.NoError(t, err, forecastDaysEnv)
 	}
 	if testing.Short() {
-		n, days = 60, 8
+		n, days = 60, 3
 	}
 	ctx := t.Context()
 	dir := t.TempDir()
