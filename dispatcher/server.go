@@ -62,6 +62,11 @@ type ServerConfig struct {
 	// DelayedTaskCheckInterval is how often due scheduled and retrying tasks
 	// are moved to their queue.
 	DelayedTaskCheckInterval time.Duration
+	// TaskCheckInterval is how long a worker whose queues are empty waits
+	// before it looks again (Asynq's default, a second, when 0); a
+	// simulation that moves its clock as soon as the queues are drained
+	// sets it short.
+	TaskCheckInterval time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -140,6 +145,7 @@ func (s *Server) newAsynq(queues map[string]int) *asynq.Server {
 		IsFailure:                IsFailure,
 		RetryDelayFunc:           cfg.Backoff.RetryDelay,
 		DelayedTaskCheckInterval: cfg.DelayedTaskCheckInterval,
+		TaskCheckInterval:        cfg.TaskCheckInterval,
 		Logger:                   slogAdapter{log.With("component", "asynq")},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			var d *DelayError

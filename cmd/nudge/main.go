@@ -77,6 +77,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.paymentsCmd(),
 		a.accountsCmd(),
 		a.drillCmd(),
+		a.forecastCmd(),
 		a.benchCmd(),
 	)
 	return root

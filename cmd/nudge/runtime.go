@@ -469,12 +469,22 @@ func (w workItems) Complete(ctx context.Context, lender, id string, c nudge.Work
 
 // pipeline builds the worker's send pipeline.
 func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
-	profiles := rt.profiles()
-	_, lenderRate, err := lenderFairness(rt.cfg.Lenders)
+	cfg, err := rt.pipelineConfig()
 	if err != nil {
 		return nil, err
 	}
-	return dispatcher.NewPipeline(dispatcher.PipelineConfig{
+	return dispatcher.NewPipeline(cfg)
+}
+
+// pipelineConfig is the worker's pipeline configuration (the forecast
+// changes its rate limits).
+func (rt *runtime) pipelineConfig() (dispatcher.PipelineConfig, error) {
+	profiles := rt.profiles()
+	_, lenderRate, err := lenderFairness(rt.cfg.Lenders)
+	if err != nil {
+		return dispatcher.PipelineConfig{}, err
+	}
+	return dispatcher.PipelineConfig{
 		Store:    rt.db,
 		Profiles: profiles,
 		Renderer: &dispatcher.TemplateRenderer{
@@ -495,7 +505,7 @@ func (rt *runtime) pipeline() (*dispatcher.Pipeline, error) {
 		Metrics:    rt.metrics,
 		// A task step's work item carries the step's instructions.
 		Instructions: rt.instructions,
-	})
+	}, nil
 }
 
 // reconciler builds the reconciler: every sender that can look its sends up
@@ -611,7 +621,8 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Limiter:   web.RedisKeyLimiter{Limiter: dispatcher.NewRateLimiter(rt.rdb, nil)},
 		PublicURL: rt.cfg.PublicURL, Sealer: sealer, Webhooks: rt.db, WebhookConfig: rt.cfg.Webhooks,
 		Prices: prices, CureDays: rt.cfg.KPIs.CureDays,
-		WorkItems: workItems{DB: rt.db, replies: replies},
+		WorkItems:  workItems{DB: rt.db, replies: replies},
+		Forecaster: apiForecaster{cfg: rt.cfg},
 	}).Register(srv)
 	return web.InstrumentWebhooks(rt.metrics, rt.clock, srv), nil
 }

@@ -134,6 +134,8 @@ type API struct {
 	// WorkItems lists and completes work items; nil leaves /v1/work-items
 	// answering 404.
 	WorkItems WorkItems
+	// Forecaster runs POST /v1/forecast; nil leaves it answering 404.
+	Forecaster Forecaster
 }
 
 // Route is one route of the lender API.
@@ -187,6 +189,7 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
 		{Method: http.MethodGet, Path: "/v1/kpis", Role: nudge.RoleViewer, Summary: "KPIs over a range of days, grouped by dimensions (JSON or CSV)", handle: a.kpis},
+		{Method: http.MethodPost, Path: ForecastPath, Role: nudge.RoleOperator, Summary: "Forecast the lender's cadences over a portfolio day by day, sending nothing (JSON, CSV, SVG or a text table)", handle: a.forecast},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
 	}, append(a.webhookRoutes(), a.workItemRoutes()...)...)
 }
@@ -278,7 +281,7 @@ func (a *API) serve(rt Route) http.Handler {
 		if limit <= 0 {
 			limit = web.DefaultMaxBodyBytes
 		}
-		if rt.Path == "/v1/accounts" && rt.Method == http.MethodPost {
+		if (rt.Path == "/v1/accounts" || rt.Path == ForecastPath) && rt.Method == http.MethodPost {
 			limit = a.MaxImportBytes
 			if limit <= 0 {
 				limit = web.DefaultMaxImportBytes

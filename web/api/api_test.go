@@ -127,7 +127,8 @@ func setupAPI(t *testing.T, opts ...bundleOption) *apiBundle {
 		Store: db, Tasks: enq, Control: &dispatcher.Control{Store: db, Queue: enq, Clock: clock}, Pack: pack, Profiles: reg,
 		Cadences: schedules.NewLibrary(db, reg, copts...), CadenceOptions: copts, Clock: clock,
 		PublicURL: "https://nudge.example.com", Webhooks: db,
-		WorkItems: workItemsOf{DB: db, replies: &response.Handler{Store: db, Tasks: enq, Clock: clock}},
+		WorkItems:  workItemsOf{DB: db, replies: &response.Handler{Store: db, Tasks: enq, Clock: clock}},
+		Forecaster: &fakeForecaster{},
 	}
 	if b.api.Sealer, err = payment.NewSealer([]byte(strings.Repeat("k", 32))); err != nil {
 		t.Fatal(err)
@@ -356,6 +357,8 @@ func routeCases() map[string]routeCase {
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"prm-1"`) }},
 		"GET /v1/reminders": {method: "GET", path: "/v1/reminders?account=A-1", happy: 200, foreign: 404,
 			check: func(t *testing.T, b *apiBundle, body string) { require.Contains(t, body, b.reminderID) }},
+		"POST /v1/forecast": {method: "POST", path: "/v1/forecast?days=3", contentType: "application/x-ndjson", body: forecastAccount, happy: 200, foreign: 409,
+			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"accounts":1`) }},
 		"GET /v1/kpis": {method: "GET", path: "/v1/kpis?from=2026-06-01&to=2026-06-01&by=channel", happy: 200, foreign: 200,
 			check: func(t *testing.T, _ *apiBundle, body string) { require.Contains(t, body, `"by":["channel"]`) }},
 		"GET /v1/attempts": {method: "GET", path: "/v1/attempts?account=A-1&channel=sms", happy: 200, foreign: 404,
