@@ -141,14 +141,8 @@ func (e *Experiment) Assign(lender, accountID string) string {
 		h.Write(n[:])
 		h.Write([]byte(s))
 	}
-	x := h.Sum64()
-	// splitmix64's finaliser spreads fnv's weak low bits.
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	pick := int(x % uint64(total))
+	// Mix64 spreads fnv's weak low bits.
+	pick := int(nudge.Mix64(h.Sum64()) % uint64(total))
 	for _, a := range e.Arms {
 		if pick < max(a.Weight, 0) {
 			return a.Name

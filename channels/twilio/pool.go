@@ -320,15 +320,8 @@ func StickySender(lender, to string, pool []PoolSender) PoolSender {
 func rendezvous(lender, to, sender string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(lender + "\x00" + to + "\x00" + sender))
-	// fnv's low bits mix poorly for keys that differ at the end: finish
-	// with a 64-bit mixer (splitmix64's).
-	x := h.Sum64()
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	// fnv's low bits mix poorly for keys that differ at the end.
+	return nudge.Mix64(h.Sum64())
 }
 
 // outcomeOf classifies a Send error for the sender's health.

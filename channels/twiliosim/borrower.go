@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	nudge "github.com/nudgehq/nudge"
 )
 
 // Behaviour is how a simulated borrower (or the number's carrier) reacts to
@@ -157,14 +159,8 @@ func hash64(seed int64, number string, salt uint64) uint64 {
 	binary.LittleEndian.PutUint64(b[8:], salt)
 	h.Write(b[:])
 	h.Write([]byte(number))
-	x := h.Sum64()
-	// fnv's low bits are weak for short inputs: finish with a splitmix64 round.
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	// fnv's low bits are weak for short inputs.
+	return nudge.Mix64(h.Sum64())
 }
 
 // generateBorrower derives a borrower from the seed and the number alone.

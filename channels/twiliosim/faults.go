@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	nudge "github.com/nudgehq/nudge"
 )
 
 // FaultKind names what goes wrong with one create request (a message or a
@@ -92,13 +94,8 @@ func (f Faults) draw(seed int64, number string, n int) FaultKind {
 	return f.Kinds[splitmix(x)%uint64(len(f.Kinds))]
 }
 
-// splitmix is the SplitMix64 finalizer: it spreads the bits of x.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
+// splitmix is one SplitMix64 step: it spreads the bits of x.
+func splitmix(x uint64) uint64 { return nudge.Mix64(x + 0x9e3779b97f4a7c15) }
 
 // SetFaults replaces the fault settings while the simulator runs. It is
 // safe for concurrent use and applies to every create request whose fault
