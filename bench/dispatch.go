@@ -120,7 +120,7 @@ func measureDispatch(ctx context.Context, e *env) (DispatchResult, error) {
 	if err != nil {
 		return res, err
 	}
-	stopAnalyze := e.analyzeEvery(ctx, 10*time.Second)
+	stopAnalyze := e.autoAnalyze(ctx)
 	txBefore, walBefore := e.commitCounters(ctx)
 	tripsBefore := e.db.RoundTrips()
 	res.Pipeline, err = runWorkers(ctx, e, pipe, n, cfg.CPUProfile)

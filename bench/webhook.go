@@ -90,7 +90,7 @@ func measureWebhooks(ctx context.Context, e *env, providerIDs []string) (Webhook
 	}}
 	defer client.CloseIdleConnections()
 	var err error
-	stopAnalyze := e.analyzeEvery(ctx, 10*time.Second)
+	stopAnalyze := e.autoAnalyze(ctx)
 	txBefore, _ := e.commitCounters(ctx)
 	tripsBefore, cpuBefore, dbBefore := e.db.RoundTrips(), takeCPU(ctx, e.rdb), e.databaseCPU(ctx)
 	var lat []time.Duration
