@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -244,43 +245,18 @@ func (e *env) openDatabase(ctx context.Context, proxy bool) error {
 		e.directURL = e.dbURL
 		return e.connect(ctx)
 	}
-	conn, err := sql.Open("pgx", admin)
+	dsn, drop, err := FreshDatabase(ctx, admin, 4)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	defer conn.Close()
-	if err := conn.PingContext(ctx); err != nil {
-		return fmt.Errorf("database %s: %w", redactURL(admin), err)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
-	name := "nudge_drill_" + hex.EncodeToString(b[:])
-	e.dbName = name
-	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return fmt.Errorf("creating database %s: %w", name, err)
-	}
-	e.cleanups = append(e.cleanups, func() {
-		c, err := sql.Open("pgx", admin)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = c.ExecContext(dctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") // best effort at teardown
-	})
-	u, err := url.Parse(admin)
+	e.cleanups = append(e.cleanups, drop)
+	u, err := url.Parse(dsn)
 	if err != nil {
 		return fmt.Errorf("database URL: %w", err)
 	}
-	u.Path = "/" + name
-	q := u.Query()
-	q.Set("pool_max_conns", "4")
-	u.RawQuery = q.Encode()
-	e.directURL = u.String()
-	e.dbURL = e.directURL
+	e.dbName = strings.TrimPrefix(u.Path, "/")
+	e.directURL = dsn
+	e.dbURL = dsn
 	if proxy {
 		host := u.Host
 		if u.Port() == "" {
@@ -297,6 +273,47 @@ func (e *env) openDatabase(ctx context.Context, proxy bool) error {
 		e.dbURL = pu.String()
 	}
 	return e.connect(ctx)
+}
+
+// FreshDatabase creates an empty database named nudge_drill_<random> on the
+// PostgreSQL server of the admin URL and returns its URL, with a pool of
+// poolMax connections, and a function that drops it.
+func FreshDatabase(ctx context.Context, admin string, poolMax int) (dsn string, drop func(), err error) {
+	conn, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("database: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.PingContext(ctx); err != nil {
+		return "", nil, fmt.Errorf("database %s: %w", redactURL(admin), err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("database URL: %w", err)
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, err
+	}
+	name := "nudge_drill_" + hex.EncodeToString(b[:])
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("creating database %s: %w", name, err)
+	}
+	drop = func() {
+		c, err := sql.Open("pgx", admin)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = c.ExecContext(dctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") // best effort at teardown
+	}
+	u.Path = "/" + name
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(poolMax))
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
 // connect opens the drill's own connection and migrates the schema.

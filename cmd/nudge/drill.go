@@ -54,15 +54,17 @@ borrower's local time and that the optimiser's chosen hour is the best hour for 
 least 80% of the borrowers called 10 times or more (docs/send-time.md).
 
 --only experiment runs the champion/challenger drill instead (docs/experiments.md): the
-whole product in-process (SQLite, an in-process Redis, scheduler, workers and API, the
-simulated Twilio with its borrower model) over --reminders accounts, whose firm arm's
+whole product in-process (scheduler, workers and API, the simulated Twilio with its
+borrower model; SQLite and an in-process Redis, or a fresh database of --database and
+database --redis-db of --redis when given) over --reminders accounts, whose firm arm's
 true promise rate is --lift higher, --seeds times; each run prints the /ops experiment
 view's figures beside the provider's counts, and the drill fails if a run names the worse
 arm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(only) == 1 && only[0] == "experiment" {
-				return a.experimentDrill(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.Reminders, seeds, firstSeed, lift)
+				return a.experimentDrill(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.Reminders, seeds, firstSeed, lift,
+					experimentBackends{Database: o.Database, RedisAddr: o.RedisAddr, RedisDB: o.RedisDB})
 			}
 			if showTitle {
 				for _, n := range drill.Names() {

@@ -17,6 +17,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/channels/twiliosim"
+	"github.com/nudgehq/nudge/drill"
 	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web/ops"
@@ -67,12 +68,21 @@ type experimentRun struct {
 	Elapsed time.Duration
 }
 
-// runExperimentDrill runs the whole product in-process (SQLite, an
-// in-process Redis, the real scheduler, workers and API, twiliosim with the
-// borrower model) over accounts borrowers due yesterday, waits until every
-// reminder is delivered and every answer recorded, and returns the
-// experiment view.
-func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, lift float64, logw io.Writer) (experimentRun, error) {
+// experimentBackends are where an experiment drill run keeps its state:
+// by default a SQLite file and an in-process Redis; with Database (an admin
+// URL) a fresh PostgreSQL database per run, dropped after it, and with
+// RedisAddr database RedisDB of that Redis, flushed before and after.
+type experimentBackends struct {
+	Database  string
+	RedisAddr string
+	RedisDB   int
+}
+
+// runExperimentDrill runs the whole product in-process (the real scheduler,
+// workers and API, twiliosim with the borrower model, over the backends)
+// over accounts borrowers due yesterday, waits until every reminder is
+// delivered and every answer recorded, and returns the experiment view.
+func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, lift float64, be experimentBackends, logw io.Writer) (experimentRun, error) {
 	began := time.Now()
 	run := experimentRun{Seed: seed, Accounts: accounts, Delivered: map[string]int{}, Replies: map[string]int{}}
 	// Noon in New York, inside the window whatever the real hour.
@@ -95,14 +105,20 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 	} else {
 		fmt.Fprintln(logw, "experiment drill: files kept in", dir)
 	}
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
-		return run, fmt.Errorf("in-process redis: %w", err)
+	rdb, closeRedis, err := experimentRedis(ctx, be)
+	if err != nil {
+		return run, err
 	}
-	defer mr.Close()
-	stopFF := fastForward(mr)
-	defer stopFF()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer closeRedis()
+	dbURL := "sqlite://" + filepath.Join(dir, "nudge.db")
+	if be.Database != "" {
+		dsn, drop, err := drill.FreshDatabase(ctx, be.Database, 16)
+		if err != nil {
+			return run, err
+		}
+		defer drop()
+		dbURL = dsn
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return run, err
@@ -131,7 +147,7 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 	}
 	defer logFile.Close()
 	cfg := Config{
-		Database: "sqlite://" + filepath.Join(dir, "nudge.db"), Addr: ln.Addr().String(), PublicURL: publicURL, Secret: secret,
+		Database: dbURL, Addr: ln.Addr().String(), PublicURL: publicURL, Secret: secret,
 		Lenders: []LenderConfig{{ID: experimentLender, Name: "Drill Auto", Language: "en", Timezone: "America/New_York",
 			HelpPhone: "+18005550100", AgentPhone: "+18005550101"}},
 		Scheduler: SchedulerConfig{Spec: "@every 1s"},
@@ -245,6 +261,33 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 	return run, nil
 }
 
+// experimentRedis opens the run's Redis: database be.RedisDB of be.RedisAddr,
+// flushed before and after, or an in-process one whose clock follows the
+// wall clock.
+func experimentRedis(ctx context.Context, be experimentBackends) (*redis.Client, func(), error) {
+	if be.RedisAddr != "" {
+		if be.RedisDB == 0 {
+			return nil, nil, errors.New("experiment drill: --redis-db must not be 0 (the drill flushes it)")
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: be.RedisAddr, DB: be.RedisDB})
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			rdb.Close()
+			return nil, nil, fmt.Errorf("redis %s: %w", be.RedisAddr, err)
+		}
+		return rdb, func() {
+			_ = rdb.FlushDB(context.Background()).Err() // best effort at teardown
+			rdb.Close()
+		}, nil
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return nil, nil, fmt.Errorf("in-process redis: %w", err)
+	}
+	stopFF := fastForward(mr)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	return rdb, func() { rdb.Close(); stopFF(); mr.Close() }, nil
+}
+
 func experimentQuery(today nudge.Date, now time.Time) store.KPIQuery {
 	return store.KPIQuery{Lender: experimentLender, From: today.AddDays(-1), To: today.AddDays(1), Now: now, Live: true,
 		By: []kpi.Dimension{kpi.Arm}}
@@ -270,13 +313,13 @@ func writeExperimentRun(w io.Writer, r experimentRun) {
 
 // experimentDrill runs the experiment drill seeds times and fails when a
 // run names the worse arm (kind) as better.
-func (a *app) experimentDrill(ctx context.Context, stdout, stderr io.Writer, accounts, seeds int, first int64, lift float64) error {
+func (a *app) experimentDrill(ctx context.Context, stdout, stderr io.Writer, accounts, seeds int, first int64, lift float64, be experimentBackends) error {
 	if accounts < 10 || seeds < 1 || lift < 0 || experimentBase+lift > 1 {
 		return fmt.Errorf("experiment drill: want --reminders of at least 10, --seeds of at least 1 and --lift between 0 and %.2f", 1-experimentBase)
 	}
 	named := map[string]int{}
 	for i := range seeds {
-		r, err := a.runExperimentDrill(ctx, accounts, first+int64(i), lift, stderr)
+		r, err := a.runExperimentDrill(ctx, accounts, first+int64(i), lift, be, stderr)
 		if err != nil {
 			return fmt.Errorf("experiment drill, seed %d: %w", first+int64(i), err)
 		}

@@ -22,7 +22,7 @@ func TestExperimentDrillSmall(t *testing.T) {
 	defer cancel()
 	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	const n = 80
-	r, err := a.runExperimentDrill(ctx, n, 7, 0.6, &bytes.Buffer{}) // 20% against 80%
+	r, err := a.runExperimentDrill(ctx, n, 7, 0.6, experimentBackends{}, &bytes.Buffer{}) // 20% against 80%
 	require.NoError(t, err)
 	v := r.View
 	require.Equal(t, "promise_rate", v.Metric)
