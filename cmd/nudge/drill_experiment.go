@@ -152,7 +152,7 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 			HelpPhone: "+18005550100", AgentPhone: "+18005550101"}},
 		Scheduler: SchedulerConfig{Spec: "@every 1s"},
 		Reconcile: ReconcileConfig{Every: 5 * time.Second, Settle: demoSettle},
-		Worker:    WorkerConfig{Concurrency: 20, ShutdownTimeout: 5 * time.Second},
+		Worker:    WorkerConfig{ShutdownTimeout: 5 * time.Second}, // the default concurrency
 		Twilio: TwilioConfig{AccountSID: demoTwilioSID, AuthToken: demoTwilioToken, From: demoTwilioFrom, BaseURL: sim.URL(),
 			Timeout: demoTwilioTimeout, MPS: 1000}, // the simulator has no carrier limit: the product's own pace is measured
 		Log: LogConfig{Level: "warn", Format: "json"},
