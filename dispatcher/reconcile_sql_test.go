@@ -88,80 +88,95 @@ func (p *meetingProber) Lookup(context.Context, nudge.ProviderQuery) (nudge.Prov
 }
 
 // TestReconcileFoundWritesTheDeliveryOnce: a send whose answer was lost and
-// whose status callback never came is found delivered at the provider by
-// two reconciler runs at once, then by a third. The lender's feed learns of
-// it once, as reminder.sent and reminder.delivered, written with the
-// attempt's update.
+// whose status callback never came is found at the provider by two
+// reconciler runs at once, then by a third. The lender's feed learns of it
+// once, as reminder.sent and, when the provider's status says so,
+// reminder.delivered or reminder.failed, written with the attempt's update.
 func TestReconcileFoundWritesTheDeliveryOnce(t *testing.T) {
 	t.Parallel()
+	cases := []struct {
+		name    string
+		channel nudge.ChannelKind
+		status  nudge.AttemptStatus
+		want    map[nudge.PublicEventType]int
+	}{
+		{name: "sms delivered", channel: nudge.SMS, status: nudge.AttemptDelivered,
+			want: map[nudge.PublicEventType]int{nudge.PublicReminderSent: 1, nudge.PublicReminderDelivered: 1}},
+		{name: "sms sent", channel: nudge.SMS, status: nudge.AttemptSent,
+			want: map[nudge.PublicEventType]int{nudge.PublicReminderSent: 1}},
+		{name: "sms undelivered", channel: nudge.SMS, status: nudge.AttemptUndelivered,
+			want: map[nudge.PublicEventType]int{nudge.PublicReminderSent: 1, nudge.PublicReminderFailed: 1}},
+		{name: "call completed", channel: nudge.Voice, status: nudge.AttemptCompleted,
+			want: map[nudge.PublicEventType]int{nudge.PublicReminderSent: 1, nudge.PublicReminderDelivered: 1}},
+	}
 	for name, open := range sqlStores(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := open(t)
-			now := storetest.T0.Add(time.Hour)
-			clock := nudge.NewFixedClock(now)
-			require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, storetest.T0))
-			r := storetest.Reminder("acme", "A-1", "d0", storetest.T0)
-			r.Status = nudge.ReminderUnknown
-			_, err := db.InsertReminders(ctx, []nudge.Reminder{r})
-			require.NoError(t, err)
-			a := storetest.Attempt(r.ID, "A-1", nudge.SMS, storetest.T0)
-			a.ID, a.Body = dispatcher.AttemptID(r.ID, nudge.SMS), "A payment of $412.50 is due."
-			_, err = db.ClaimAttempt(ctx, a, nil)
-			require.NoError(t, err)
-			_, err = db.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown,
-				Reason: nudge.ReasonUnknownOutcome, SendingAt: storetest.T0, At: storetest.T0})
-			require.NoError(t, err)
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				db := open(t)
+				now := storetest.T0.Add(time.Hour)
+				clock := nudge.NewFixedClock(now)
+				require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, storetest.T0))
+				r := storetest.Reminder("acme", "A-1", "d0", storetest.T0)
+				r.Status, r.Channel = nudge.ReminderUnknown, tc.channel
+				_, err := db.InsertReminders(ctx, []nudge.Reminder{r})
+				require.NoError(t, err)
+				a := storetest.Attempt(r.ID, "A-1", tc.channel, storetest.T0)
+				a.ID, a.Body = dispatcher.AttemptID(r.ID, tc.channel), "A payment of $412.50 is due."
+				_, err = db.ClaimAttempt(ctx, a, nil)
+				require.NoError(t, err)
+				_, err = db.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown,
+					Reason: nudge.ReasonUnknownOutcome, SendingAt: storetest.T0, At: storetest.T0})
+				require.NoError(t, err)
 
-			prober := &meetingProber{rec: nudge.ProviderRecord{Found: true, ProviderID: "SM-found", Status: nudge.AttemptDelivered}}
-			prober.arrived.Add(2)
-			rc, err := dispatcher.NewReconciler(dispatcher.ReconcilerConfig{Store: db,
-				Queue:   queueFunc(func(nudge.Reminder) { t.Error("found: never resent") }),
-				Probers: map[nudge.ChannelKind]nudge.Prober{nudge.SMS: prober}, Clock: clock,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			require.NoError(t, err)
-			var wg sync.WaitGroup
-			reports := make([]dispatcher.ReconcileReport, 2)
-			for i := range reports {
-				wg.Go(func() {
-					rep, err := rc.Run(ctx, false)
-					require.NoError(t, err)
-					reports[i] = rep
-				})
-			}
-			wg.Wait()
-			for _, rep := range reports {
-				require.Empty(t, rep.Errors)
-				require.Equal(t, 1, rep.Counts[dispatcher.OutcomeFound], "both runs found the send")
-			}
-			rep, err := rc.Run(ctx, false)
-			require.NoError(t, err)
-			require.Zero(t, rep.Checked, "nothing is left unknown")
+				prober := &meetingProber{rec: nudge.ProviderRecord{Found: true, ProviderID: "XX-found", Status: tc.status}}
+				prober.arrived.Add(2)
+				rc, err := dispatcher.NewReconciler(dispatcher.ReconcilerConfig{Store: db,
+					Queue:   queueFunc(func(nudge.Reminder) { t.Error("found: never resent") }),
+					Probers: map[nudge.ChannelKind]nudge.Prober{tc.channel: prober}, Clock: clock,
+					Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				require.NoError(t, err)
+				var wg sync.WaitGroup
+				reports := make([]dispatcher.ReconcileReport, 2)
+				for i := range reports {
+					wg.Go(func() {
+						rep, err := rc.Run(ctx, false)
+						require.NoError(t, err)
+						reports[i] = rep
+					})
+				}
+				wg.Wait()
+				for _, rep := range reports {
+					require.Empty(t, rep.Errors)
+					require.Equal(t, 1, rep.Counts[dispatcher.OutcomeFound], "both runs found the send")
+				}
+				rep, err := rc.Run(ctx, false)
+				require.NoError(t, err)
+				require.Zero(t, rep.Checked, "nothing is left unknown")
 
-			got, err := db.GetAttempt(ctx, a.ID)
-			require.NoError(t, err)
-			require.Equal(t, nudge.AttemptDelivered, got.Status)
-			require.Equal(t, "SM-found", got.ProviderID)
-			events, err := db.Events(ctx, "acme", "A-1")
-			require.NoError(t, err)
-			public := map[nudge.PublicEventType]int{}
-			for _, e := range events {
-				if p, ok := nudge.PublicEventOf(nudge.FeedEntry{Event: e}); ok {
-					public[p.Type]++
-					require.Equal(t, a.ID, p.Data["attempt_id"])
-					require.Equal(t, string(nudge.ReasonReconciled), p.Data["reason"])
+				got, err := db.GetAttempt(ctx, a.ID)
+				require.NoError(t, err)
+				require.Equal(t, tc.status, got.Status)
+				require.Equal(t, "XX-found", got.ProviderID)
+				events, err := db.Events(ctx, "acme", "A-1")
+				require.NoError(t, err)
+				public := map[nudge.PublicEventType]int{}
+				reconciled := 0
+				for _, e := range events {
+					if p, ok := nudge.PublicEventOf(nudge.FeedEntry{Event: e}); ok {
+						public[p.Type]++
+						require.Equal(t, a.ID, p.Data["attempt_id"])
+						require.Equal(t, string(nudge.ReasonReconciled), p.Data["reason"])
+					}
+					if e.Kind == nudge.EventReconcile {
+						reconciled++
+						require.Equal(t, dispatcher.OutcomeFound, e.Action)
+					}
 				}
-			}
-			require.Equal(t, map[nudge.PublicEventType]int{nudge.PublicReminderSent: 1, nudge.PublicReminderDelivered: 1}, public)
-			reconciled := 0
-			for _, e := range events {
-				if e.Kind == nudge.EventReconcile {
-					reconciled++
-					require.Equal(t, dispatcher.OutcomeFound, e.Action)
-				}
-			}
-			require.Equal(t, 1, reconciled, "one run moved the reminder")
-		})
+				require.Equal(t, tc.want, public)
+				require.Equal(t, 1, reconciled, "one run moved the reminder")
+			})
+		}
 	}
 }
