@@ -51,6 +51,9 @@ type ReconcileStore interface {
 	RemindersInStatus(ctx context.Context, status nudge.ReminderStatus, limit int) ([]nudge.Reminder, error)
 	GetAttempt(ctx context.Context, id string) (nudge.Attempt, error)
 	UpdateAttempt(ctx context.Context, id string, u nudge.AttemptUpdate) (bool, error)
+	// RecordOutcomes writes an attempt's update and its events in one
+	// transaction (nudge.Outcome).
+	RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult
 	AttemptHistory(ctx context.Context, lender, accountID string, since time.Time) ([]nudge.Attempt, error)
 	MoveReminder(ctx context.Context, id string, from, to nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
@@ -232,13 +235,8 @@ func (rc *Reconciler) one(ctx context.Context, r nudge.Reminder, dryRun bool) (R
 		if dryRun {
 			return res, nil
 		}
-		status := rec.Status
-		if status.Rank() < nudge.AttemptSent.Rank() {
-			status = nudge.AttemptSent
-		}
-		if _, err := rc.cfg.Store.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{Status: status, ProviderID: rec.ProviderID,
-			ErrorCode: rec.ErrorCode, Reason: nudge.ReasonReconciled, SentAt: sentAt, At: now}); err != nil {
-			return res, fmt.Errorf("record %s on attempt %s: %w", rec.ProviderID, a.ID, err)
+		if err := rc.found(ctx, a, rec, sentAt, now); err != nil {
+			return res, err
 		}
 		return res, rc.settle(ctx, r, nudge.ReminderSent, nudge.ReasonReconciled, res, false)
 	}
@@ -250,6 +248,44 @@ func (rc *Reconciler) one(ctx context.Context, r nudge.Reminder, dryRun bool) (R
 	res.Outcome = OutcomeReleased
 	res.Evidence = fmt.Sprintf("the provider has no record of a message to this recipient with this text %s after the send", now.Sub(sentAt).Round(time.Second))
 	return res, rc.release(ctx, r, &a, res, dryRun)
+}
+
+// found records on attempt a the send the provider's records hold (rec),
+// with the events the send and its status callbacks would have written: the
+// attempt event of an accepted send (reminder.sent in the lender's feed) and,
+// when the provider's status is past sent, a callback event with that status
+// (reminder.delivered for a delivered message or a completed call,
+// reminder.failed for one that failed). The update and its events are one
+// transaction, and the events are written only when the update changes the
+// attempt: a status callback or another run that recorded the send first
+// leaves nothing to write twice.
+func (rc *Reconciler) found(ctx context.Context, a nudge.Attempt, rec nudge.ProviderRecord, sentAt, now time.Time) error {
+	status := rec.Status
+	if status.Rank() < nudge.AttemptSent.Rank() {
+		status = nudge.AttemptSent
+	}
+	note := "found in the provider's records by the reconciler"
+	event := func(kind nudge.EventKind, action string, d attemptDetail) nudge.Event {
+		detail, _ := json.Marshal(d)
+		return nudge.Event{Lender: a.Lender, AccountID: a.AccountID, ReminderID: a.ReminderID, AttemptID: a.ID,
+			Kind: kind, Action: action, Reason: nudge.ReasonReconciled, Detail: detail, At: now}
+	}
+	events := []nudge.Event{event(nudge.EventAttempt, "", attemptDetail{Status: nudge.AttemptSent, Channel: a.Channel,
+		ProviderID: rec.ProviderID, Note: note})}
+	if status.Rank() > nudge.AttemptSent.Rank() {
+		events = append(events, event(nudge.EventCallback, string(status), attemptDetail{Status: status, Channel: a.Channel,
+			ProviderID: rec.ProviderID, ErrorCode: rec.ErrorCode, Note: note}))
+	}
+	res := rc.cfg.Store.RecordOutcomes(ctx, []nudge.Outcome{{AttemptID: a.ID, Attempt: nudge.AttemptUpdate{Status: status,
+		ProviderID: rec.ProviderID, ErrorCode: rec.ErrorCode, Reason: nudge.ReasonReconciled, SentAt: sentAt, At: now},
+		EventsIfChanged: true, Events: events}})
+	if err := res[0].Err; err != nil {
+		return fmt.Errorf("record %s on attempt %s: %w", rec.ProviderID, a.ID, err)
+	}
+	if res[0].AttemptChanged {
+		rc.cfg.Metrics.Attempt(a.Channel, status, nudge.ReasonReconciled)
+	}
+	return nil
 }
 
 // noProber resolves an attempt no provider can be asked about: an email

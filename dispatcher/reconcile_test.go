@@ -113,6 +113,10 @@ func TestReconcileFindsTheSendAtTheProvider(t *testing.T) {
 	require.Len(t, evs, 1)
 	require.Equal(t, OutcomeFound, evs[0].Action)
 	require.Contains(t, string(evs[0].Detail), "SM123")
+	delivered := b.store.eventsOf(nudge.EventCallback)
+	require.Len(t, delivered, 1, "the delivery the status callback never reported")
+	require.Equal(t, string(nudge.AttemptDelivered), delivered[0].Action)
+	require.Equal(t, nudge.ReasonReconciled, delivered[0].Reason)
 	require.Empty(t, b.queue.ids, "found: never resent")
 }
 

@@ -324,6 +324,43 @@ func rendezvous(lender, to, sender string) uint64 {
 	return nudge.Mix64(h.Sum64())
 }
 
+// poolHealth is where a create request reports what it said about the pool
+// sender it went out through (Health.Report under sender, the ID with its
+// channel's prefix). Only members of a pool of several senders are tracked:
+// a lone sender has nowhere to move its traffic.
+type poolHealth struct {
+	health Health
+	sender string
+	pooled bool
+}
+
+// report records outcome for the sender when it is pooled.
+func (h poolHealth) report(ctx context.Context, outcome SenderOutcome) {
+	if h.pooled {
+		h.health.Report(ctx, h.sender, outcome)
+	}
+}
+
+// fail classifies err from the create request c made (call.fail), reports
+// the classified outcome (outcomeOf) to the sender's health and returns the
+// classified error. what names the request in the error.
+func (h poolHealth) fail(c *call, what string, err error) error {
+	ferr := c.fail(what, err)
+	if pe, ok := nudge.AsProviderError(ferr); ok {
+		h.report(c.ctx, outcomeOf(pe))
+	} else {
+		h.report(c.ctx, SenderFailed)
+	}
+	return ferr
+}
+
+// noSid reports a failure to the sender's health for an answer of c that
+// names no resource and returns its classified error (call.noSid).
+func (h poolHealth) noSid(c *call, what string) error {
+	h.report(c.ctx, SenderFailed)
+	return c.noSid(what)
+}
+
 // outcomeOf classifies a Send error for the sender's health.
 func outcomeOf(pe *nudge.ProviderError) SenderOutcome {
 	if pe.MaybeAccepted || pe.Retry || pe.SenderRefused {

@@ -139,11 +139,7 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	}
 	r := s.route(m)
 	route := s.pick(ctx, m, r)
-	report := func(o SenderOutcome) {
-		if len(r.Pool) > 1 {
-			s.health.Report(ctx, route.ID(), o)
-		}
-	}
+	health := poolHealth{health: s.health, sender: route.ID(), pooled: len(r.Pool) > 1}
 	params := &api.CreateMessageParams{}
 	params.SetTo(m.To)
 	params.SetBody(m.Text)
@@ -165,19 +161,12 @@ func (s *SMS) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, err
 	c := newCall(ctx, s.cfg.accountOf(route), s.cfg.Timeout, s.base, s.target)
 	msg, err := c.api.CreateMessage(params)
 	if err != nil {
-		ferr := c.fail(what, err)
-		if pe, ok := nudge.AsProviderError(ferr); ok {
-			report(outcomeOf(pe))
-		} else {
-			report(SenderFailed)
-		}
-		return nudge.SendResult{}, ferr
+		return nudge.SendResult{}, health.fail(c, what, err)
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
-		report(SenderFailed)
-		return nudge.SendResult{}, c.noSid(what)
+		return nudge.SendResult{}, health.noSid(c, what)
 	}
-	report(SenderAccepted)
+	health.report(ctx, SenderAccepted)
 	status := nudge.AttemptSent
 	if msg.Status != nil {
 		if st := StatusFromTwilio(*msg.Status); st != "" {

@@ -333,11 +333,7 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	r := v.route(m)
 	sender := pickSender(ctx, v.health, VoiceHealthPrefix, m, r)
 	m.From = sender.From
-	report := func(o SenderOutcome) {
-		if len(r.Pool) > 1 {
-			v.health.Report(ctx, VoiceHealthPrefix+sender.From, o)
-		}
-	}
+	health := poolHealth{health: v.health, sender: VoiceHealthPrefix + sender.From, pooled: len(r.Pool) > 1}
 	params := &api.CreateCallParams{}
 	params.SetTo(m.To)
 	params.SetFrom(sender.From)
@@ -356,19 +352,12 @@ func (v *Voice) Send(ctx context.Context, m *nudge.Message) (nudge.SendResult, e
 	c := newCall(ctx, v.cfg.accountOf(sender), v.cfg.Timeout, v.base, v.target)
 	call, err := c.api.CreateCall(params)
 	if err != nil {
-		ferr := c.fail(what, err)
-		if pe, ok := nudge.AsProviderError(ferr); ok {
-			report(outcomeOf(pe))
-		} else {
-			report(SenderFailed)
-		}
-		return nudge.SendResult{}, ferr
+		return nudge.SendResult{}, health.fail(c, what, err)
 	}
 	if call == nil || call.Sid == nil || *call.Sid == "" {
-		report(SenderFailed)
-		return nudge.SendResult{}, c.noSid(what)
+		return nudge.SendResult{}, health.noSid(c, what)
 	}
-	report(SenderAccepted)
+	health.report(ctx, SenderAccepted)
 	status := nudge.AttemptSent
 	if call.Status != nil {
 		if st := CallStatusFromTwilio(*call.Status); st != "" {

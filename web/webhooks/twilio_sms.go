@@ -8,14 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
-	"github.com/nudgehq/nudge/groupcommit"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/web"
@@ -65,8 +63,7 @@ type TwilioSMS struct {
 	Deliveries DeliveryReporter
 
 	// outcomes writes concurrent status callbacks in shared transactions.
-	outcomesOnce sync.Once
-	outcomes     *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult]
+	outcomes outcomeBatch
 }
 
 // Register adds the webhook routes to s.
@@ -124,7 +121,7 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		// The usual callback names an attempt that recorded sid: the store
 		// finds and locks it in the write's own transaction, shared with the
 		// other callbacks that arrive meanwhile, so the callback waits once.
-		res := t.batcher().Do(ctx, nudge.Outcome{ProviderID: sid, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
+		res := t.outcomes.do(ctx, t.Store.RecordOutcomes, nudge.Outcome{ProviderID: sid, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
 		if res.Err == nil {
 			t.applied(ctx, w, r, res, status, u.Reason)
 			return
@@ -178,7 +175,7 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	// The update and its event are one outcome, committed with the other
 	// callbacks that arrive meanwhile before Twilio is answered.
 	event.Lender, event.AccountID, event.ReminderID, event.AttemptID = att.Lender, att.AccountID, att.ReminderID, att.ID
-	res := t.batcher().Do(ctx, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
+	res := t.outcomes.do(ctx, t.Store.RecordOutcomes, nudge.Outcome{AttemptID: att.ID, Attempt: u, EventsIfChanged: true, Events: []nudge.Event{event}})
 	if res.Err != nil {
 		t.fail(w, "recording callback", res.Err)
 		return
@@ -202,12 +199,6 @@ func (t *TwilioSMS) applied(ctx context.Context, w http.ResponseWriter, r *http.
 		t.Metrics.Attempt(res.Attempt.Channel, status, reason)
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// batcher writes the status callbacks' outcomes in shared transactions.
-func (t *TwilioSMS) batcher() *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult] {
-	t.outcomesOnce.Do(func() { t.outcomes = groupcommit.New(t.Store.RecordOutcomes, groupcommit.Config{}) })
-	return t.outcomes
 }
 
 // attemptFor finds the attempt a status callback for message sid is about:

@@ -110,6 +110,9 @@ type TwilioVoice struct {
 	TransferTimeout time.Duration
 	Clock           nudge.Clock
 	Logger          *slog.Logger
+
+	// outcomes writes concurrent status callbacks in shared transactions.
+	outcomes outcomeBatch
 }
 
 // VoiceToken is the token function for twilio.NewVoice: the link.Voice
@@ -215,15 +218,16 @@ func (t *TwilioVoice) status(w http.ResponseWriter, r *http.Request, c *voiceCal
 		w.WriteHeader(http.StatusNoContent) // an unknown status: nothing to apply
 		return
 	}
-	// The attempt's update and its callback event are one transaction,
-	// written only when the update changed something (a repeated callback
-	// records nothing twice).
+	// The attempt's update and its callback event are one outcome, written
+	// only when the update changed something (a repeated callback records
+	// nothing twice), and committed with the other status callbacks that
+	// arrive meanwhile before Twilio is answered.
 	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "call_sid": c.sid, "status": st,
 		"answered_by": u.AnsweredBy, "duration": c.form.Get("CallDuration"), "error_code": u.ErrorCode})
-	res := t.Store.RecordOutcomes(ctx, []nudge.Outcome{{AttemptID: c.att.ID, Attempt: u, EventsIfChanged: true,
+	res := t.outcomes.do(ctx, t.Store.RecordOutcomes, nudge.Outcome{AttemptID: c.att.ID, Attempt: u, EventsIfChanged: true,
 		Events: []nudge.Event{{Lender: c.att.Lender, AccountID: c.att.AccountID, ReminderID: c.att.ReminderID,
-			AttemptID: c.att.ID, Kind: nudge.EventCallback, Action: string(status), Detail: detail, At: c.now}}}})
-	if err := res[0].Err; err != nil {
+			AttemptID: c.att.ID, Kind: nudge.EventCallback, Action: string(status), Detail: detail, At: c.now}}})
+	if err := res.Err; err != nil {
 		t.fail(w, "updating attempt", err)
 		return
 	}
