@@ -578,6 +578,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
 		WorkItems: workItems{DB: rt.db, replies: rt.replies()}, CadenceOptions: parseOptions(rt.pack, rt.reg),
+		SendTime: rt.cfg.SendTime.optimiser(rt.db),
 	})
 	if err != nil {
 		return nil, err
