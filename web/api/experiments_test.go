@@ -11,43 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 )
-
-// experimentCadence is a cadence of acme with a champion/challenger test
-// of its late SMS, assigning from apiT0's day.
-const experimentCadence = `name: late-test
-profile: us
-applies_to:
-  portfolios: [auto]
-  days_past_due: {min: -5, max: 30}
-steps:
-  - id: late-sms
-    day: 1
-    at: "10:00"
-    channel: sms
-    template: late_sms
-experiment:
-  name: firm-late-sms
-  start: 2026-06-01
-  primary_metric: promise_rate
-  stop:
-    min_per_arm: 50
-  arms:
-    - name: kind
-      weight: 1
-    - name: firm
-      weight: 1
-      steps:
-        - id: late-sms
-          template: late_firm_sms
-`
 
 // prepareExperiment stores and activates acme's experiment cadence and
 // sends, under it, sent[arm] SMS per arm, delivered[arm] of them delivered.
 func prepareExperiment(t *testing.T, b *apiBundle, sent, delivered map[string]int) {
 	t.Helper()
 	ctx := context.Background()
-	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(experimentCadence), apiT0)
+	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(webtest.ExperimentCadence), apiT0)
 	require.NoError(t, err)
 	require.NoError(t, b.db.ActivateCadence(ctx, "acme", "late-test", v))
 	for arm, n := range sent {

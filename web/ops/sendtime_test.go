@@ -14,6 +14,7 @@ import (
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/sendtime"
 	"github.com/nudgehq/nudge/templates"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 	"github.com/nudgehq/nudge/web/ops"
 )
 
@@ -54,7 +55,7 @@ func TestOpsAccountSendTime(t *testing.T) {
 		c.Cadences = schedules.NewLibrary(c.Store.(schedules.CadenceStore), reg, opts...)
 		c.SendTime = &sendtime.Optimiser{Source: counts, Seed: 7}
 	})
-	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(experimentCadence), opsT0)
+	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(webtest.ExperimentCadence), opsT0)
 	require.NoError(t, err)
 	require.NoError(t, b.db.ActivateCadence(ctx, "acme", "late-test", v))
 	covered := opsAccount("acme", "ST-1", "+15125550777")
