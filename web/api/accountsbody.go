@@ -27,8 +27,7 @@ func (e *errReader) Read(p []byte) (int, error) {
 // NDJSON or CSV, as POST /v1/accounts takes).
 type accountsBody struct {
 	// accepted ends the 415 answer "Content-Type %q: " to a body of
-	// another type; it is a format taking the content type (%s) of JSON,
-	// NDJSON and CSV in that order (%[n]s to leave one out).
+	// another type: the types the route takes, in its words.
 	accepted string
 	// encoded is whether ?encoding= names a CSV body's character set.
 	encoded bool
@@ -41,8 +40,7 @@ type accountsBody struct {
 func (b accountsBody) parse(c *call) ([]account.Parsed, account.Problems, account.Encoding, error) {
 	ct := c.r.Header.Get("Content-Type")
 	if !account.Supported(ct) {
-		return nil, nil, "", errorf(http.StatusUnsupportedMediaType, "Content-Type %q: "+b.accepted,
-			ct, account.ContentTypeJSON, account.ContentTypeNDJSON, account.ContentTypeCSV)
+		return nil, nil, "", errorf(http.StatusUnsupportedMediaType, "Content-Type %q: %s", ct, b.accepted)
 	}
 	var enc account.Encoding
 	if v := c.r.URL.Query().Get("encoding"); b.encoded && v != "" {
@@ -68,6 +66,8 @@ func (b accountsBody) parse(c *call) ([]account.Parsed, account.Problems, accoun
 // importBody and forecastBody are the bodies of POST /v1/accounts and
 // POST /v1/forecast.
 var (
-	importBody   = accountsBody{accepted: "send %s (an array or NDJSON), %s or %s", encoded: true}
-	forecastBody = accountsBody{accepted: "send the accounts as %[1]s (an array or NDJSON) or %[3]s"}
+	importBody = accountsBody{encoded: true,
+		accepted: "send " + account.ContentTypeJSON + " (an array or NDJSON), " + account.ContentTypeNDJSON + " or " + account.ContentTypeCSV}
+	forecastBody = accountsBody{
+		accepted: "send the accounts as " + account.ContentTypeJSON + " (an array or NDJSON) or " + account.ContentTypeCSV}
 )
