@@ -3,6 +3,7 @@ package schedules
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -235,6 +236,14 @@ func (p *Planner) arms(ctx context.Context, cands []candidate, now time.Time) (m
 	return out, nil
 }
 
+// Errors of Promote, wrapped with the cadence and the arm.
+var (
+	// ErrNoExperiment is the promotion of a cadence without an experiment.
+	ErrNoExperiment = errors.New("no experiment to promote")
+	// ErrUnknownArm is the promotion of an arm the experiment does not have.
+	ErrUnknownArm = errors.New("no such arm")
+)
+
 // Promote returns the source of the cadence version that makes arm the
 // cadence for every account: the arm's step changes written into the
 // steps, and the experiment removed. The source is checked with opts (the
@@ -242,10 +251,10 @@ func (p *Planner) arms(ctx context.Context, cands []candidate, now time.Time) (m
 // original file are not kept.
 func (c *Cadence) Promote(arm string, opts ...Option) ([]byte, error) {
 	if c.Experiment == nil {
-		return nil, fmt.Errorf("cadence %s has no experiment", c.Name)
+		return nil, fmt.Errorf("cadence %s has no experiment: %w", c.Name, ErrNoExperiment)
 	}
 	if !slices.Contains(c.Experiment.ArmNames(), arm) {
-		return nil, fmt.Errorf("experiment %s of cadence %s has no arm %q (arms: %v)", c.Experiment.Name, c.Name, arm, c.Experiment.ArmNames())
+		return nil, fmt.Errorf("experiment %s of cadence %s has no arm %q (arms: %v): %w", c.Experiment.Name, c.Name, arm, c.Experiment.ArmNames(), ErrUnknownArm)
 	}
 	out := c.ForArm(arm)
 	desc := strings.TrimSpace(out.Description)

@@ -320,3 +320,24 @@ func (o *Optimiser) rand(key string) *rand.Rand {
 	h.Write([]byte(key))
 	return rand.New(rand.NewPCG(o.Seed, h.Sum64()))
 }
+
+// Explain is the choice the optimiser would make, with its evidence, for a
+// send of acct on ch on the local day of at (from at on), whether or not
+// the lender has the switch on: what `nudge explain --send-time` and the
+// console's account page show. It folds the contacts settled by at into
+// the counts first, as planning does. ok is false when no hour of that day
+// is left in the window.
+func (o *Optimiser) Explain(ctx context.Context, acct nudge.Account, ch nudge.ChannelKind, profile *compliance.Profile,
+	at time.Time) (Choice, bool, error) {
+	every := &Optimiser{Source: o.Source, Enabled: func(string) bool { return true }, Seed: o.Seed, Rand: o.Rand,
+		Settle: o.Settle, PriorWeight: o.PriorWeight, PoolTTL: o.PoolTTL}
+	b, err := every.Prepare(ctx, []nudge.Account{acct}, at)
+	if err != nil {
+		return Choice{}, false, err
+	}
+	loc := compliance.PrimaryLocationOf(acct, profile)
+	day := nudge.DateOf(at.In(loc))
+	c, ok := b.Choose(Request{Key: "explain/" + acct.ID, Account: acct, Channel: ch, Profile: profile,
+		Location: loc, From: at, Until: day.AddDays(1).In(loc, 0, 0)})
+	return c, ok, nil
+}

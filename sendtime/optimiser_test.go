@@ -181,3 +181,27 @@ func TestBetaMoments(t *testing.T) {
 		require.InDelta(t, wantVar, variance, 0.1*wantVar+0.001, "variance of Beta(%g, %g)", c.a, c.b)
 	}
 }
+
+// TestExplain: Explain answers the choice for a lender with the switch off
+// as for one with it on, rolls up the contacts settled by then first, and
+// keeps to the rest of the local day from the instant asked about.
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.acct.Lender = "off"
+	at := b.day.Add(15*time.Hour + 20*time.Minute)
+	c, ok, err := b.opt.Explain(context.Background(), b.acct, nudge.Voice, b.profile, at)
+	require.NoError(t, err)
+	require.True(t, ok, "the switch is off, yet the choice is explained")
+	require.Equal(t, []time.Time{at.Add(-sendtime.DefaultSettle)}, b.src.rolled, "the contacts settled by then are rolled up")
+	require.Equal(t, "America/Chicago", c.Zone)
+	require.Equal(t, 15, c.Hours[0].Hour, "the hour of the instant asked about is the first candidate")
+	require.Equal(t, at.UTC(), c.Hours[0].At, "a send in it goes from that instant")
+	for _, e := range c.Hours {
+		require.Less(t, e.Hour, 21, "inside the calling window")
+	}
+
+	_, ok, err = b.opt.Explain(context.Background(), b.acct, nudge.Voice, b.profile, b.day.Add(22*time.Hour))
+	require.NoError(t, err)
+	require.False(t, ok, "no hour of the day is left")
+}

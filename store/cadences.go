@@ -22,23 +22,9 @@ func scanCadence(s interface{ Scan(...any) error }) (nudge.CadenceVersion, error
 // and returns its number (1, 2, …). The new version is not active until
 // ActivateCadence.
 func (db *DB) PutCadence(ctx context.Context, lender, name string, source []byte, now time.Time) (int, error) {
-	if lender == "" || name == "" {
-		return 0, errors.New("put cadence: lender and name are required")
-	}
-	if source == nil {
-		source = []byte{}
-	}
 	var version int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lock(ctx, tx, "cadence/"+lender+"/"+name); err != nil {
-			return err
-		}
-		if err := db.queryRow(ctx, tx, `SELECT COALESCE(MAX(version), 0) + 1 FROM cadence_versions WHERE lender = ? AND name = ?`,
-			lender, name).Scan(&version); err != nil {
-			return err
-		}
-		_, err := db.exec(ctx, tx, `INSERT INTO cadence_versions (`+cadenceCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			lender, name, version, source, false, db.tv(now))
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		version, err = db.putCadence(ctx, tx, lender, name, source, now)
 		return err
 	})
 	if err != nil {
@@ -50,30 +36,85 @@ func (db *DB) PutCadence(ctx context.Context, lender, name string, source []byte
 // ActivateCadence makes version the only active version of the lender's
 // cadence name. It returns nudge.ErrNotFound when the version does not exist.
 func (db *DB) ActivateCadence(ctx context.Context, lender, name string, version int) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lock(ctx, tx, "cadence/"+lender+"/"+name); err != nil {
-			return err
-		}
-		var n int
-		if err := db.queryRow(ctx, tx, `SELECT COUNT(*) FROM cadence_versions WHERE lender = ? AND name = ? AND version = ?`,
-			lender, name, version).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("version %d: %w", version, nudge.ErrNotFound)
-		}
-		if _, err := db.exec(ctx, tx, `UPDATE cadence_versions SET active = ? WHERE lender = ? AND name = ? AND active = ? AND version <> ?`,
-			false, lender, name, true, version); err != nil {
-			return err
-		}
-		_, err := db.exec(ctx, tx, `UPDATE cadence_versions SET active = ? WHERE lender = ? AND name = ? AND version = ?`,
-			true, lender, name, version)
-		return err
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.activateCadence(ctx, tx, lender, name, version) }); err != nil {
 		return fmt.Errorf("activate cadence %s/%s: %w", lender, name, err)
 	}
 	return nil
+}
+
+// PutActiveCadence stores source as the next version of the lender's
+// cadence name, makes it the only active version and, when audit is not
+// nil, appends the audit entry audit returns for the new version, all in
+// one transaction: a failure of any part (an audit entry without an action
+// or a time, say) leaves the cadence's versions and the audit log as they
+// were. It returns the new version's number.
+func (db *DB) PutActiveCadence(ctx context.Context, lender, name string, source []byte, now time.Time,
+	audit func(version int) nudge.AuditEntry) (int, error) {
+	var version int
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if version, err = db.putCadence(ctx, tx, lender, name, source, now); err != nil {
+			return err
+		}
+		if err := db.activateCadence(ctx, tx, lender, name, version); err != nil {
+			return err
+		}
+		if audit == nil {
+			return nil
+		}
+		a := audit(version)
+		if err := checkAudit(a); err != nil {
+			return err
+		}
+		return db.insertAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("put and activate cadence %s/%s: %w", lender, name, err)
+	}
+	return version, nil
+}
+
+// putCadence inserts the next version of the lender's cadence name in tx.
+func (db *DB) putCadence(ctx context.Context, tx *sql.Tx, lender, name string, source []byte, now time.Time) (int, error) {
+	if lender == "" || name == "" {
+		return 0, errors.New("lender and name are required")
+	}
+	if source == nil {
+		source = []byte{}
+	}
+	if err := db.lock(ctx, tx, "cadence/"+lender+"/"+name); err != nil {
+		return 0, err
+	}
+	var version int
+	if err := db.queryRow(ctx, tx, `SELECT COALESCE(MAX(version), 0) + 1 FROM cadence_versions WHERE lender = ? AND name = ?`,
+		lender, name).Scan(&version); err != nil {
+		return 0, err
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO cadence_versions (`+cadenceCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		lender, name, version, source, false, db.tv(now))
+	return version, err
+}
+
+// activateCadence makes version the only active version of the lender's
+// cadence name in tx.
+func (db *DB) activateCadence(ctx context.Context, tx *sql.Tx, lender, name string, version int) error {
+	if err := db.lock(ctx, tx, "cadence/"+lender+"/"+name); err != nil {
+		return err
+	}
+	var n int
+	if err := db.queryRow(ctx, tx, `SELECT COUNT(*) FROM cadence_versions WHERE lender = ? AND name = ? AND version = ?`,
+		lender, name, version).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("version %d: %w", version, nudge.ErrNotFound)
+	}
+	if _, err := db.exec(ctx, tx, `UPDATE cadence_versions SET active = ? WHERE lender = ? AND name = ? AND active = ? AND version <> ?`,
+		false, lender, name, true, version); err != nil {
+		return err
+	}
+	_, err := db.exec(ctx, tx, `UPDATE cadence_versions SET active = ? WHERE lender = ? AND name = ? AND version = ?`,
+		true, lender, name, version)
+	return err
 }
 
 // GetCadence returns one version of the lender's cadence name; version 0

@@ -50,11 +50,8 @@ FROM events WHERE lender = ? AND account_id = ? ORDER BY id`, lender, accountID)
 // AppendAudit appends a to the audit log; the log assigns the id. a.Action
 // and a.At are required.
 func (db *DB) AppendAudit(ctx context.Context, a nudge.AuditEntry) error {
-	switch {
-	case a.Action == "":
-		return errors.New("append audit: action is required")
-	case a.At.IsZero():
-		return fmt.Errorf("append audit %s: at is required", a.Action)
+	if err := checkAudit(a); err != nil {
+		return fmt.Errorf("append audit: %w", err)
 	}
 	if err := db.insertAudit(ctx, db.write, a); err != nil {
 		return fmt.Errorf("append audit %s: %w", a.Action, err)
@@ -88,6 +85,17 @@ func (db *DB) ListAudit(ctx context.Context, lender string) ([]nudge.AuditEntry,
 		return nil, fmt.Errorf("list audit of %q: %w", lender, err)
 	}
 	return out, nil
+}
+
+// checkAudit refuses an audit entry without an action or a time.
+func checkAudit(a nudge.AuditEntry) error {
+	switch {
+	case a.Action == "":
+		return errors.New("action is required")
+	case a.At.IsZero():
+		return fmt.Errorf("%s: at is required", a.Action)
+	}
+	return nil
 }
 
 // insertAudit writes one audit entry through q (the pool, or a transaction

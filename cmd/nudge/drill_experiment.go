@@ -18,9 +18,9 @@ import (
 	"github.com/nudgehq/nudge/channels/twilio"
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/drill"
+	"github.com/nudgehq/nudge/experiment"
 	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/store"
-	"github.com/nudgehq/nudge/web/ops"
 )
 
 // The experiment drill's borrower model: a responsive borrower promises
@@ -64,7 +64,7 @@ type experimentRun struct {
 	// template's wording): reminders delivered and promises answered.
 	Delivered, Replies map[string]int
 	// View is the /ops experiment view computed from the ledger.
-	View    ops.ExperimentView
+	View    experiment.View
 	Elapsed time.Duration
 }
 
@@ -249,7 +249,7 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 			run.Replies[armOf[m.From]]++
 		}
 	}
-	views, err := ops.Experiments(ctx, rt.db, rt.lib, experimentLender, clock.Now(), 0)
+	views, err := experiment.Evaluate(ctx, rt.db, rt.lib, experimentLender, clock.Now(), 0)
 	if err != nil {
 		return run, err
 	}

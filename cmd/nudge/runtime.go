@@ -259,11 +259,8 @@ func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenc
 			if sameSource(active, c.Name, src.data) {
 				continue
 			}
-			v, err := rt.db.PutCadence(ctx, lc.ID, c.Name, src.data, rt.clock.Now())
+			v, err := rt.db.PutActiveCadence(ctx, lc.ID, c.Name, src.data, rt.clock.Now(), nil)
 			if err != nil {
-				return err
-			}
-			if err := rt.db.ActivateCadence(ctx, lc.ID, c.Name, v); err != nil {
 				return err
 			}
 			rt.logger.Info("cadence activated", "lender", lc.ID, "cadence", c.Name, "version", v)
@@ -581,6 +578,7 @@ func (rt *runtime) handler() (http.Handler, error) {
 		Store: rt.db, Secret: []byte(rt.cfg.Secret), Redis: rt.rdb, Control: control, Cadences: rt.lib,
 		PublicURL: rt.cfg.PublicURL, Prices: prices, CureDays: rt.cfg.KPIs.CureDays, Clock: rt.clock, Logger: rt.logger,
 		WorkItems: workItems{DB: rt.db, replies: rt.replies()}, CadenceOptions: parseOptions(rt.pack, rt.reg),
+		SendTime: rt.cfg.SendTime.optimiser(rt.db),
 	})
 	if err != nil {
 		return nil, err

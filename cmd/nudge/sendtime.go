@@ -38,6 +38,12 @@ func (c Config) sendTimeSettings() error {
 	return c.src.locate(errors.Join(errs...))
 }
 
+// optimiser is the send-time optimiser of these settings over src; no
+// lender has the switch on until Enabled is set.
+func (c SendTimeConfig) optimiser(src sendtime.Source) *sendtime.Optimiser {
+	return &sendtime.Optimiser{Source: src, Seed: c.Seed, Settle: c.Settle, PriorWeight: c.PriorWeight}
+}
+
 // sendTimes builds the planner's send-time optimiser, or nil when no lender
 // has send_time_optimisation on.
 func (rt *runtime) sendTimes() *sendtime.Optimiser {
@@ -50,13 +56,9 @@ func (rt *runtime) sendTimes() *sendtime.Optimiser {
 	if len(on) == 0 {
 		return nil
 	}
-	return &sendtime.Optimiser{
-		Source:      rt.db,
-		Enabled:     func(lender string) bool { return on[lender] },
-		Seed:        rt.cfg.SendTime.Seed,
-		Settle:      rt.cfg.SendTime.Settle,
-		PriorWeight: rt.cfg.SendTime.PriorWeight,
-	}
+	o := rt.cfg.SendTime.optimiser(rt.db)
+	o.Enabled = func(lender string) bool { return on[lender] }
+	return o
 }
 
 // explainSendTime asks the optimiser, with the counts in the configured
@@ -70,17 +72,7 @@ func explainSendTime(ctx context.Context, cfg Config, acct nudge.Account, ch nud
 		return sendtime.Choice{}, false, err
 	}
 	defer db.Close()
-	opt := &sendtime.Optimiser{Source: db, Enabled: func(string) bool { return true },
-		Seed: cfg.SendTime.Seed, Settle: cfg.SendTime.Settle, PriorWeight: cfg.SendTime.PriorWeight}
-	b, err := opt.Prepare(ctx, []nudge.Account{acct}, at)
-	if err != nil {
-		return sendtime.Choice{}, false, err
-	}
-	loc := compliance.PrimaryLocationOf(acct, profile)
-	day := nudge.DateOf(at.In(loc))
-	c, ok := b.Choose(sendtime.Request{Key: "explain/" + acct.ID, Account: acct, Channel: ch, Profile: profile,
-		Location: loc, From: at, Until: day.AddDays(1).In(loc, 0, 0)})
-	return c, ok, nil
+	return cfg.SendTime.optimiser(db).Explain(ctx, acct, ch, profile, at)
 }
 
 // writeSendTimeText prints the choice and a line of evidence per hour.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -20,21 +19,6 @@ import (
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
 )
-
-// errReader remembers the first read error other than io.EOF, so a body cut
-// by the size limit is told apart from a bad document.
-type errReader struct {
-	r   io.Reader
-	err error
-}
-
-func (e *errReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
-		e.err = err
-	}
-	return n, err
-}
 
 // importJSON is the answer to an account import.
 type importJSON struct {
@@ -72,28 +56,10 @@ func (a *API) importAccounts(c *call) error {
 	if err != nil {
 		return err
 	}
-	ct := c.r.Header.Get("Content-Type")
-	if !account.Supported(ct) {
-		return errorf(http.StatusUnsupportedMediaType, "Content-Type %q: send %s (an array or NDJSON), %s or %s",
-			ct, account.ContentTypeJSON, account.ContentTypeNDJSON, account.ContentTypeCSV)
+	rows, ps, enc, err := importBody.parse(c)
+	if err != nil {
+		return err
 	}
-	var enc account.Encoding
-	if v := c.r.URL.Query().Get("encoding"); v != "" {
-		if enc, err = account.ParseEncoding(v); err != nil {
-			return &apiError{status: http.StatusBadRequest, msg: "invalid encoding",
-				problems: []problemJSON{{Field: "encoding", Message: err.Error()}}}
-		}
-	}
-	body := &errReader{r: c.r.Body}
-	parsed, ps := account.ParseRowsEncoded(body, ct, enc)
-	if body.err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(body.err, &mbe) {
-			return body.err
-		}
-		return errorf(http.StatusBadRequest, "reading the body: %v", body.err)
-	}
-	rows, ps := account.ForLenderRows(parsed, c.lender(), ps)
 	rejected := map[int]bool{}
 	for _, p := range ps {
 		if p.Row <= 0 {
@@ -121,7 +87,7 @@ func (a *API) importAccounts(c *call) error {
 			return &apiError{status: http.StatusUnprocessableEntity, msg: nothingImported("were refused by the database", len(refused), partial), problems: problemsOf(ps)}
 		}
 	}
-	detail := map[string]any{"imported": imported, "rejected": len(rejected), "format": ct}
+	detail := map[string]any{"imported": imported, "rejected": len(rejected), "format": c.r.Header.Get("Content-Type")}
 	if enc != "" {
 		detail["encoding"] = enc
 	}

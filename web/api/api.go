@@ -189,6 +189,8 @@ func (a *API) Routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/pauses", Role: nudge.RoleViewer, Summary: "List the lender's pauses", handle: a.listPauses},
 		{Method: http.MethodPost, Path: "/v1/pauses", Role: nudge.RoleOperator, Write: true, Summary: "Pause the lender, a cadence or a channel", handle: a.pause},
 		{Method: http.MethodGet, Path: "/v1/kpis", Role: nudge.RoleViewer, Summary: "KPIs over a range of days, grouped by dimensions (JSON or CSV)", handle: a.kpis},
+		{Method: http.MethodGet, Path: "/v1/experiments", Role: nudge.RoleViewer, Summary: "The experiments of the lender's active cadences with each arm's rates, Wilson intervals, p-values and the better arm", handle: a.listExperiments},
+		{Method: http.MethodPost, Path: "/v1/experiments/{cadence}/promote", Role: nudge.RoleAdmin, Write: true, Summary: "Promote an experiment's arm: a new active cadence version with the arm's steps and no experiment", handle: a.promoteArm},
 		{Method: http.MethodPost, Path: ForecastPath, Role: nudge.RoleOperator, Summary: "Forecast the lender's cadences over a portfolio day by day, sending nothing (JSON, CSV, SVG or a text table)", handle: a.forecast},
 		{Method: http.MethodPost, Path: "/v1/pauses/resume", Role: nudge.RoleOperator, Write: true, Summary: "Lift a pause", handle: a.resume},
 	}, append(a.webhookRoutes(), a.workItemRoutes()...)...)

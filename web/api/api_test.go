@@ -457,6 +457,7 @@ func TestAPIRoutesAccess(t *testing.T) {
 	cases := routeCases()
 	maps.Copy(cases, webhookRouteCases())
 	maps.Copy(cases, workItemRouteCases())
+	maps.Copy(cases, experimentRouteCases())
 	routes := (&api.API{}).Routes()
 	for _, rt := range routes {
 		if rt.Role == "" {

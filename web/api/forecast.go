@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge"
-	"github.com/nudgehq/nudge/account"
 	"github.com/nudgehq/nudge/forecast"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
@@ -93,20 +92,10 @@ func (a *API) forecast(c *call) error {
 	if in.Cadences, err = a.forecastCadences(c); err != nil {
 		return err
 	}
-	ct := c.r.Header.Get("Content-Type")
-	if !account.Supported(ct) {
-		return errorf(http.StatusUnsupportedMediaType, "Content-Type %q: send the accounts as %s (an array or NDJSON) or %s", ct, account.ContentTypeJSON, account.ContentTypeCSV)
+	rows, ps, _, err := forecastBody.parse(c)
+	if err != nil {
+		return err
 	}
-	body := &errReader{r: c.r.Body}
-	parsed, ps := account.ParseRows(body, ct)
-	if body.err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(body.err, &mbe) {
-			return body.err
-		}
-		return errorf(http.StatusBadRequest, "reading the body: %v", body.err)
-	}
-	rows, ps := account.ForLenderRows(parsed, c.lender(), ps)
 	switch {
 	case len(ps) > 0:
 		return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf("%d problem(s) in the accounts; nothing was forecast", len(ps)), problems: problemsOf(ps)}

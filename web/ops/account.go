@@ -51,6 +51,8 @@ type accountData struct {
 	Reminders []reminderRow
 	Timeline  []timelineEntry
 	Found     bool
+	// SendTime is the send-time section (nil: left out).
+	SendTime *sendTimeData
 }
 
 // decisionDetail is what a decision event's detail carries for the page.
@@ -98,7 +100,11 @@ func (o *Ops) account(_ http.ResponseWriter, r *http.Request, p *opsPrincipal, v
 		return "", err
 	}
 	v.Title = v.Tf("Account %s", acct.ID)
-	v.Data = buildAccount(v, acct, rs, atts, reps, prs, evs)
+	d := buildAccount(v, acct, rs, atts, reps, prs, evs)
+	if d.SendTime, err = o.sendTime(ctx, v, acct); err != nil {
+		return "", err
+	}
+	v.Data = d
 	return "account", nil
 }
 

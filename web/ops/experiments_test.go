@@ -13,37 +13,9 @@ import (
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/templates"
+	"github.com/nudgehq/nudge/web/internal/webtest"
 	"github.com/nudgehq/nudge/web/ops"
 )
-
-// experimentCadence is a stored cadence with a champion/challenger test
-// of its late SMS, running on the tests' clock.
-const experimentCadence = `name: late-test
-profile: us
-applies_to:
-  portfolios: [auto]
-  days_past_due: {min: -5, max: 30}
-steps:
-  - id: late-sms
-    day: 1
-    at: "10:00"
-    channel: sms
-    template: late_sms
-experiment:
-  name: firm-late-sms
-  start: 2026-06-01
-  primary_metric: promise_rate
-  stop:
-    min_per_arm: 50
-  arms:
-    - name: kind
-      weight: 1
-    - name: firm
-      weight: 1
-      steps:
-        - id: late-sms
-          template: late_firm_sms
-`
 
 // TestOpsExperimentsPromote: the page lists the active cadence's
 // experiment with its arms and an undecided verdict; a viewer sees no
@@ -61,7 +33,7 @@ func TestOpsExperimentsPromote(t *testing.T) {
 		lib = schedules.NewLibrary(c.Store.(schedules.CadenceStore), reg, opts...)
 		c.Cadences, c.CadenceOptions = lib, opts
 	})
-	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(experimentCadence), opsT0)
+	v, err := b.db.PutCadence(ctx, "acme", "late-test", []byte(webtest.ExperimentCadence), opsT0)
 	require.NoError(t, err)
 	require.NoError(t, b.db.ActivateCadence(ctx, "acme", "late-test", v))
 

@@ -20,6 +20,7 @@ import (
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/schedules"
+	"github.com/nudgehq/nudge/sendtime"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
 )
@@ -124,8 +125,14 @@ type OpsConfig struct {
 	// CadenceOptions check a cadence version an experiment's promotion
 	// writes (the template pack and profiles), as the CLI checks files.
 	CadenceOptions []schedules.Option
-	Clock          nudge.Clock
-	Logger         *slog.Logger
+	// SendTime explains on the account page the hour send-time
+	// optimisation would choose today on each of the account's channels,
+	// with each hour's evidence, whether or not the lender has the switch
+	// on (docs/send-time.md); it needs Cadences for the account's profile.
+	// Nil leaves the section out.
+	SendTime *sendtime.Optimiser
+	Clock    nudge.Clock
+	Logger   *slog.Logger
 }
 
 // OpsCadences reads a lender's active cadences and their compliance
