@@ -97,11 +97,7 @@ func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101", CreatedAt: e.clock.Now()}); err != nil {
 		return nil, err
 	}
-	v, err := e.db.PutCadence(ctx, e.lender, "bench-reminders", []byte(benchCadence), e.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	if err := e.db.ActivateCadence(ctx, e.lender, "bench-reminders", v); err != nil {
+	if _, err := e.db.PutActiveCadence(ctx, e.lender, "bench-reminders", []byte(benchCadence), e.clock.Now(), nil); err != nil {
 		return nil, err
 	}
 	e.lib = schedules.NewLibrary(e.db, e.reg, schedules.WithTemplates(e.pack),
