@@ -55,6 +55,9 @@ type DB struct {
 	reads *groupcommit.Group[[]readQuery, error]
 	// links lets concurrent IssueLink calls share one transaction.
 	links *groupcommit.Group[linkIssue, linkIssued]
+	// nextLinkPurge is when (Unix nanoseconds of issue time) issuing
+	// links next deletes expired ones; 0: at the next issue.
+	nextLinkPurge atomic.Int64
 	// replicaURL is the read replica WithReplica names; replica is its pool,
 	// read only by dashboards, ops lists and exports (see replicaOrRead).
 	replicaURL string

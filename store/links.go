@@ -18,8 +18,14 @@ import (
 // older.
 const ExpiredLinkRetention = 30 * 24 * time.Hour
 
-// linkPurgeBatch bounds how many old tokens one issue deletes.
-const linkPurgeBatch = 100
+// linkPurgeBatch bounds how many old tokens one issue deletes, and
+// linkPurgeEvery how long issues go without deleting after a purge that
+// found fewer: a store that is behind purges with every batch of issues, one
+// that has caught up looks again a minute (of issue times) later.
+const (
+	linkPurgeBatch = 100
+	linkPurgeEvery = time.Minute
+)
 
 var _ link.Store = (*DB)(nil)
 
@@ -136,10 +142,7 @@ func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 		if _, err := db.exec(ctx, tx, `INSERT INTO link_tokens (`+linkCols+`) VALUES `+valuesRows(len(insert), 9), args...); err != nil {
 			return err
 		}
-		_, err = db.exec(ctx, tx, `DELETE FROM link_tokens WHERE token IN
-(SELECT token FROM link_tokens WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`,
-			db.tv(insert[0].CreatedAt.Add(-ExpiredLinkRetention)), linkPurgeBatch)
-		return err
+		return db.purgeLinks(ctx, tx, insert[0].CreatedAt)
 	})
 	if err != nil {
 		for i := range out {
@@ -147,6 +150,27 @@ func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 		}
 	}
 	return out
+}
+
+// purgeLinks deletes up to linkPurgeBatch tokens expired more than
+// ExpiredLinkRetention before now, unless the last purge, less than
+// linkPurgeEvery before now, found fewer than that.
+func (db *DB) purgeLinks(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	if next := db.nextLinkPurge.Load(); next != 0 && now.UnixNano() < next {
+		return nil
+	}
+	res, err := db.exec(ctx, tx, `DELETE FROM link_tokens WHERE token IN
+(SELECT token FROM link_tokens WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`,
+		db.tv(now.Add(-ExpiredLinkRetention)), linkPurgeBatch)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n < linkPurgeBatch {
+		db.nextLinkPurge.Store(now.Add(linkPurgeEvery).UnixNano())
+	} else {
+		db.nextLinkPurge.Store(0)
+	}
+	return nil
 }
 
 // contactsOf returns which of the issues' addresses are contacts of their

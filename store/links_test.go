@@ -170,3 +170,44 @@ func TestLinksIssuedTogether(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkPurgeWaitsOnlyWhenCaughtUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openSQLite(t)
+	t0 := storetest.T0
+	require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, t0))
+	issue := func(at time.Time) link.Link {
+		l := link.Link{Token: link.NewToken(), Purpose: link.Voice, Lender: "acme", AccountID: "A-1", Channel: nudge.Voice,
+			Address: "+15125550100", Attempt: link.NewToken(), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		got, err := db.IssueLink(ctx, l, at)
+		require.NoError(t, err)
+		return got
+	}
+	stored := func(ls []link.Link) int {
+		n := 0
+		for _, l := range ls {
+			if _, err := db.GetLink(ctx, l.Token); err == nil {
+				n++
+			}
+		}
+		return n
+	}
+	// 150 tokens, all past the retention by the time of the issues below.
+	var old []link.Link
+	for i := range 150 {
+		old = append(old, issue(t0.Add(time.Duration(i)*time.Second)))
+	}
+	past := t0.Add(store.ExpiredLinkRetention + 2*time.Hour)
+	issue(past)
+	require.Equal(t, 50, stored(old), "a purge deletes a batch of 100")
+	issue(past.Add(time.Second))
+	require.Equal(t, 0, stored(old), "behind: the next issue purges again at once")
+
+	// Caught up: a token past the retention waits for the minute.
+	late := issue(t0.Add(time.Hour))
+	issue(past.Add(3 * time.Second))
+	require.Equal(t, 1, stored([]link.Link{late}), "caught up a moment ago: no purge yet")
+	issue(past.Add(2 * time.Minute))
+	require.Equal(t, 0, stored([]link.Link{late}), "a minute after the last purge, purged")
+}
