@@ -23,8 +23,11 @@ type KPISeed struct {
 const kpiSeedCycles = 12
 
 // SeedKPIHistory writes a year of synthetic history for KPI benchmarks
-// with a few set-based statements (a recursive series, no row-by-row
-// inserts): s.Accounts accounts (a third in Spanish), twelve cycles each
+// with a few set-based statements (generate_series on PostgreSQL, a
+// recursive series on SQLite; no row-by-row inserts) in one transaction
+// that drops the written tables' indexes for the load and rebuilds them
+// after (dropSeedIndexes), holding those tables locked until it commits:
+// s.Accounts accounts (a third in Spanish), twelve cycles each
 // 30 days apart (spread over the month by account), and per cycle a text three days before the due date and a
 // call (or, for a third of the accounts, an email) five days after it,
 // with delivered, undelivered, answered and unanswered outcomes, replies,
