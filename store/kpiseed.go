@@ -141,6 +141,15 @@ FROM x WHERE s = 0 AND (n + c) % 5 < 4 AND (due_day + 2 + n % 50) * 86400 < ` + 
 // kpiSeedTables are the tables SeedKPIHistory writes.
 var kpiSeedTables = []string{"accounts", "reminders", "attempts", "replies", "promises", "events"}
 
+// kpiSeedTableArgs returns kpiSeedTables as query arguments.
+func kpiSeedTableArgs() []any {
+	args := make([]any, len(kpiSeedTables))
+	for i, t := range kpiSeedTables {
+		args[i] = t
+	}
+	return args
+}
+
 // kpiSeedSeries opens a WITH clause of three counters: acc(n) from 0 to
 // accounts-1, cyc(c) over the cycles and st(s) over the two steps. On
 // PostgreSQL they are generate_series (a recursive CTE there spools every
@@ -184,9 +193,7 @@ FROM pg_index i WHERE i.indrelid IN (SELECT rel FROM t)
 	} else {
 		q = `SELECT 'DROP INDEX "' || name || '"', sql FROM sqlite_master
 WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (` + placeholders(len(kpiSeedTables)) + `)`
-		for _, t := range kpiSeedTables {
-			args = append(args, t)
-		}
+		args = kpiSeedTableArgs()
 	}
 	rows, err := db.query(ctx, tx, q, args...)
 	if err != nil {

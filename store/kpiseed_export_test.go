@@ -13,10 +13,7 @@ import (
 func (db *DB) SeedTablesCatalog(ctx context.Context) ([]string, error) {
 	q := `SELECT name || ': ' || COALESCE(sql, '(implicit)') FROM sqlite_master
 WHERE type = 'index' AND tbl_name IN (` + placeholders(len(kpiSeedTables)) + `)`
-	args := make([]any, len(kpiSeedTables))
-	for i, t := range kpiSeedTables {
-		args[i] = t
-	}
+	args := kpiSeedTableArgs()
 	if db.backend == Postgres {
 		q = `SELECT indexname || ': ' || indexdef FROM pg_indexes
 WHERE schemaname = current_schema() AND tablename = ANY(CAST(? AS text[]))
