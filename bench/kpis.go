@@ -42,11 +42,13 @@ func measureKPIs(ctx context.Context, e *env) (KPIResult, error) {
 		return r, err
 	}
 	r.Seed = time.Since(start)
+	fmt.Fprintf(e.cfg.Progress, "kpis: a year of history for %d accounts seeded in %s\n", r.Accounts, r.Seed.Round(time.Millisecond))
 	start = time.Now()
 	if _, err := e.db.RollupKPIs(ctx, kpiLender, now, 0); err != nil {
 		return r, err
 	}
 	r.Rollup = time.Since(start)
+	fmt.Fprintf(e.cfg.Progress, "kpis: first rollup (whole year) in %s\n", r.Rollup.Round(time.Millisecond))
 	q := store.KPIQuery{Lender: kpiLender, From: nudge.DateOf(now).AddDays(-364), To: nudge.DateOf(now),
 		By: []kpi.Dimension{kpi.Channel, kpi.Step}, Now: now}
 	var year, live []time.Duration
@@ -70,6 +72,8 @@ func measureKPIs(ctx context.Context, e *env) (KPIResult, error) {
 		live = append(live, time.Since(start))
 	}
 	r.Year, r.LiveDay = median(year), median(live)
+	fmt.Fprintf(e.cfg.Progress, "kpis: the year by channel and step in %s (%d accepted attempts), the live day alone in %s\n",
+		r.Year.Round(time.Millisecond), r.Attempts, r.LiveDay.Round(time.Millisecond))
 	return r, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
@@ -22,8 +23,11 @@ type KPISeed struct {
 const kpiSeedCycles = 12
 
 // SeedKPIHistory writes a year of synthetic history for KPI benchmarks
-// with a few set-based statements (a recursive series, no row-by-row
-// inserts): s.Accounts accounts (a third in Spanish), twelve cycles each
+// with a few set-based statements (generate_series on PostgreSQL, a
+// recursive series on SQLite; no row-by-row inserts) in one transaction
+// that drops the written tables' indexes for the load and rebuilds them
+// after (dropSeedIndexes), holding those tables locked until it commits:
+// s.Accounts accounts (a third in Spanish), twelve cycles each
 // 30 days apart (spread over the month by account), and per cycle a text three days before the due date and a
 // call (or, for a third of the accounts, an email) five days after it,
 // with delivered, undelivered, answered and unanswered outcomes, replies,
@@ -50,9 +54,7 @@ func (db *DB) SeedKPIHistory(ctx context.Context, s KPISeed) error {
 		}
 		return "date(?, '+' || (" + days + ") || ' days')"
 	}
-	series := `WITH RECURSIVE acc(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM acc WHERE n < ` + strconv.Itoa(s.Accounts-1) + `),
-cyc(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM cyc WHERE c < ` + strconv.Itoa(kpiSeedCycles-1) + `),
-st(s) AS (SELECT 0 UNION ALL SELECT 1),
+	series := db.kpiSeedSeries(s.Accounts) + `,
 x0 AS (SELECT n, c, s, 30 * c + 5 + n % 30 AS due_day FROM acc, cyc, st),
 x1 AS (SELECT n, c, s, due_day,
   CASE WHEN s = 0 THEN 'sms' WHEN n % 3 = 0 THEN 'email' ELSE 'voice' END AS channel,
@@ -71,7 +73,7 @@ x AS (SELECT * FROM x1 WHERE secs < ` + strconv.FormatInt(endSecs, 10) + `)
 		sql  string
 		args []any
 	}{
-		{"accounts", `WITH RECURSIVE acc(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM acc WHERE n < ` + strconv.Itoa(s.Accounts-1) + `)
+		{"accounts", db.kpiSeedSeries(s.Accounts) + `
 INSERT INTO accounts (lender, id, portfolio, borrower_language, currency, amount_due, status, created_at, updated_at)
 SELECT ?, 'A-' || n, 'auto', CASE WHEN n % 3 = 0 THEN 'es' ELSE 'en' END, 'USD', '250.00', 'active', ?, ? FROM acc`,
 			[]any{s.Lender, base, base}},
@@ -105,13 +107,114 @@ SELECT ?, 'A-' || n, 'payment', 'cycle_ended', ` + at("(due_day + 2 + n % 50) * 
 FROM x WHERE s = 0 AND (n + c) % 5 < 4 AND (due_day + 2 + n % 50) * 86400 < ` + strconv.FormatInt(endSecs, 10),
 			[]any{s.Lender, base}},
 	}
-	for _, st := range steps {
-		if _, err := db.exec(ctx, db.write, st.sql, st.args...); err != nil {
-			return fmt.Errorf("seed kpi history of %s: %s: %w", s.Lender, st.what, err)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if db.backend == Postgres {
+			if _, err := db.exec(ctx, tx, `SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
+				return fmt.Errorf("maintenance_work_mem: %w", err)
+			}
 		}
+		rebuild, err := db.dropSeedIndexes(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, st := range steps {
+			if _, err := db.exec(ctx, tx, st.sql, st.args...); err != nil {
+				return fmt.Errorf("%s: %w", st.what, err)
+			}
+		}
+		for _, q := range rebuild {
+			if _, err := db.exec(ctx, tx, q); err != nil {
+				return fmt.Errorf("rebuild the indexes: %s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seed kpi history of %s: %w", s.Lender, err)
 	}
 	if _, err := db.exec(ctx, db.write, `ANALYZE`); err != nil {
 		return fmt.Errorf("seed kpi history of %s: analyze: %w", s.Lender, err)
 	}
 	return nil
+}
+
+// kpiSeedTables are the tables SeedKPIHistory writes.
+var kpiSeedTables = []string{"accounts", "reminders", "attempts", "replies", "promises", "events"}
+
+// kpiSeedTableArgs returns kpiSeedTables as query arguments.
+func kpiSeedTableArgs() []any {
+	args := make([]any, len(kpiSeedTables))
+	for i, t := range kpiSeedTables {
+		args[i] = t
+	}
+	return args
+}
+
+// kpiSeedSeries opens a WITH clause of three counters: acc(n) from 0 to
+// accounts-1, cyc(c) over the cycles and st(s) over the two steps. On
+// PostgreSQL they are generate_series (a recursive CTE there spools every
+// row through a work table); SQLite counts recursively.
+func (db *DB) kpiSeedSeries(accounts int) string {
+	last := strconv.Itoa(accounts - 1)
+	if db.backend == Postgres {
+		return `WITH acc(n) AS (SELECT generate_series(0, ` + last + `)),
+cyc(c) AS (SELECT generate_series(0, ` + strconv.Itoa(kpiSeedCycles-1) + `)),
+st(s) AS (SELECT generate_series(0, 1))`
+	}
+	return `WITH RECURSIVE acc(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM acc WHERE n < ` + last + `),
+cyc(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM cyc WHERE c < ` + strconv.Itoa(kpiSeedCycles-1) + `),
+st(s) AS (SELECT 0 UNION ALL SELECT 1)`
+}
+
+// dropSeedIndexes drops, inside tx, the indexes of kpiSeedTables that a
+// bulk load would otherwise maintain row by row, and returns the
+// statements that recreate them exactly (names and definitions from the
+// catalog), to run after the load: one sort per index instead of millions
+// of random insertions. On PostgreSQL that includes the primary keys and
+// unique constraints that no foreign key refers to (all but the accounts'
+// key), so duplicates are caught when they are rebuilt and the transaction
+// rolls back; on SQLite
+// only the named indexes (those of PRIMARY KEY and UNIQUE clauses belong to
+// their table).
+func (db *DB) dropSeedIndexes(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	var q string
+	var args []any
+	if db.backend == Postgres {
+		q = `WITH t AS (SELECT to_regclass(name) AS rel FROM unnest(CAST(? AS text[])) AS name)
+SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+  'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid)
+FROM pg_constraint c WHERE c.contype IN ('p', 'u') AND c.conrelid IN (SELECT rel FROM t)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+UNION ALL
+SELECT 'DROP INDEX ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid)
+FROM pg_index i WHERE i.indrelid IN (SELECT rel FROM t)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`
+		args = []any{kpiSeedTables}
+	} else {
+		q = `SELECT 'DROP INDEX "' || name || '"', sql FROM sqlite_master
+WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (` + placeholders(len(kpiSeedTables)) + `)`
+		args = kpiSeedTableArgs()
+	}
+	rows, err := db.query(ctx, tx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	defer rows.Close()
+	var drops, creates []string
+	for rows.Next() {
+		var drop, create string
+		if err := rows.Scan(&drop, &create); err != nil {
+			return nil, fmt.Errorf("list the indexes: %w", err)
+		}
+		drops, creates = append(drops, drop), append(creates, create)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	for _, d := range drops {
+		if _, err := db.exec(ctx, tx, d); err != nil {
+			return nil, fmt.Errorf("drop the indexes: %s: %w", d, err)
+		}
+	}
+	return creates, nil
 }
