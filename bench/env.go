@@ -167,68 +167,13 @@ func (e *env) commitCounters(ctx context.Context) (transactions, walSyncs int64)
 	return transactions, walSyncs
 }
 
-// autoAnalyze does autovacuum's analyzing until the returned function is
-// called, when the PostgreSQL server's autovacuum is off (as on some test
-// servers): every half second it analyzes each table changed by more than
-// autovacuum's analyze threshold since its last analysis (50 rows plus a
-// tenth of the table, PostgreSQL's defaults). A real deployment's
-// autovacuum keeps the statistics of growing tables fresh; a run that
-// starts on empty tables without it would measure, for its whole length,
-// the sequential scans planned for the empty tables.
+// autoAnalyze does autovacuum's analyzing during a run when the server's
+// autovacuum is off (store.AutoAnalyze).
 func (e *env) autoAnalyze(ctx context.Context) (stop func()) {
 	if e.pg == nil {
 		return func() {}
 	}
-	var on string
-	if err := e.pg.QueryRowContext(ctx, "SHOW autovacuum").Scan(&on); err != nil || on == "on" {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := e.analyzeChanged(ctx); err != nil && ctx.Err() == nil {
-					e.cfg.Logger.Warn("analyze", "err", err)
-				}
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// analyzeChanged analyzes the tables that autovacuum's default threshold
-// would have it analyze now.
-func (e *env) analyzeChanged(ctx context.Context) error {
-	rows, err := e.pg.QueryContext(ctx, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)`)
-	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
-	}
-	for _, t := range tables {
-		if _, err := e.pg.ExecContext(ctx, "ANALYZE "+pgx.Identifier{t}.Sanitize()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.AutoAnalyze(ctx, e.pg, func(err error) { e.cfg.Logger.Warn("analyze", "err", err) })
 }
 
 // plainPostgresURL drops the store's own parameters (pool_max_conns) from a

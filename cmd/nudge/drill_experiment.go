@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +120,21 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 		}
 		defer drop()
 		dbURL = dsn
+		// The run's tables grow from empty: keep their statistics fresh as
+		// autovacuum would, also on a server where it is off.
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return run, err
+		}
+		q := u.Query()
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+		conn, err := sql.Open("pgx", u.String())
+		if err != nil {
+			return run, err
+		}
+		defer conn.Close()
+		defer store.AutoAnalyze(ctx, conn, nil)()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

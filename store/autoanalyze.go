@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AutoAnalyze does autovacuum's analyzing on conn's PostgreSQL database
+// until the returned function is called, when the server's autovacuum is
+// off (as on some test servers; with it on, or on any error reading the
+// setting, it does nothing): every half second it analyzes each table
+// changed by more than autovacuum's analyze threshold since its last
+// analysis (50 rows plus a tenth of the table, PostgreSQL's defaults). It is
+// for benchmarks and drills, whose tables grow from empty within seconds: a
+// run without it keeps, for its whole length, the sequential scans planned
+// for the empty tables, and its look-ups grow with the tables. onError is
+// told of a failed round (nil: ignored).
+func AutoAnalyze(ctx context.Context, conn *sql.DB, onError func(error)) (stop func()) {
+	var on string
+	if err := conn.QueryRowContext(ctx, "SHOW autovacuum").Scan(&on); err != nil || on == "on" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := analyzeChanged(ctx, conn); err != nil && ctx.Err() == nil && onError != nil {
+					onError(err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// analyzeChanged analyzes the tables that autovacuum's default threshold
+// would have it analyze now.
+func analyzeChanged(ctx context.Context, conn *sql.DB) error {
+	rows, err := conn.QueryContext(ctx, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := conn.ExecContext(ctx, "ANALYZE "+pgx.Identifier{t}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
