@@ -71,7 +71,11 @@ func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		return nil, err
 	}
 	if e.db.Backend() == store.Postgres {
-		if e.pg, err = sql.Open("pgx", plainPostgresURL(cfg.Database)); err != nil {
+		u, err := store.PostgresDriverURL(cfg.Database)
+		if err != nil {
+			return nil, err
+		}
+		if e.pg, err = sql.Open("pgx", u); err != nil {
 			return nil, fmt.Errorf("analyze connection: %w", err)
 		}
 	}
@@ -176,19 +180,6 @@ func (e *env) autoAnalyze(ctx context.Context) (stop func()) {
 	return store.AutoAnalyze(ctx, e.pg, func(err error) { e.cfg.Logger.Warn("analyze", "err", err) })
 }
 
-// plainPostgresURL drops the store's own parameters (pool_max_conns) from a
-// PostgreSQL URL.
-func plainPostgresURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	q := u.Query()
-	q.Del("pool_max_conns")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // databaseName is the database a PostgreSQL URL names, or the file of a
 // SQLite URL.
 func databaseName(raw string) string {
@@ -214,12 +205,12 @@ func preparePostgres(ctx context.Context, raw string, reset bool) error {
 	if name == "" {
 		return errors.New("database URL: missing database name")
 	}
-	admin := *u
-	admin.Path = "/postgres"
-	q := admin.Query()
-	q.Del("pool_max_conns")
-	admin.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", admin.String())
+	u.Path = "/postgres"
+	admin, err := store.PostgresDriverURL(u.String())
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		return fmt.Errorf("admin connection: %w", err)
 	}

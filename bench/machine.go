@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/nudgehq/nudge/store"
 )
 
 // Machine describes where a run happened.
@@ -29,8 +27,9 @@ type Machine struct {
 	LoadAfter  string `json:"load_after"`
 }
 
-// describeMachine reads the CPU, memory, kernel and server versions.
-func describeMachine(ctx context.Context, rdb *redis.Client, db *store.DB, dbURL string) Machine {
+// describeMachine reads the CPU, memory, kernel and server versions; pg is
+// the PostgreSQL database's own connection (nil on SQLite).
+func describeMachine(ctx context.Context, rdb *redis.Client, pg *sql.DB) Machine {
 	m := Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), CPU: procField("/proc/cpuinfo", "model name"),
 		Memory: procField("/proc/meminfo", "MemTotal"), LoadBefore: loadAvg()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -47,17 +46,14 @@ func describeMachine(ctx context.Context, rdb *redis.Client, db *store.DB, dbURL
 		m.Redis = "unknown Redis"
 	}
 	m.Database = "SQLite (modernc.org/sqlite, WAL)"
-	if db.Backend() == store.Postgres {
+	if pg != nil {
 		m.Database = "PostgreSQL"
-		if conn, err := sql.Open("pgx", plainPostgresURL(dbURL)); err == nil {
-			var v string
-			if conn.QueryRowContext(ctx, "SHOW server_version").Scan(&v) == nil {
-				m.Database = "PostgreSQL " + v
-			}
-			if conn.QueryRowContext(ctx, "SHOW autovacuum").Scan(&v) == nil {
-				m.Autovacuum = v
-			}
-			conn.Close()
+		var v string
+		if pg.QueryRowContext(ctx, "SHOW server_version").Scan(&v) == nil {
+			m.Database = "PostgreSQL " + v
+		}
+		if pg.QueryRowContext(ctx, "SHOW autovacuum").Scan(&v) == nil {
+			m.Autovacuum = v
 		}
 	}
 	return m

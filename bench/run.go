@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	defer func() { err = errors.Join(err, e.close(context.WithoutCancel(ctx))) }()
 	rep = &Report{Started: time.Now().UTC(), Config: cfg, Database: string(e.db.Backend())}
-	rep.Machine = describeMachine(ctx, e.rdb, e.db, cfg.Database)
+	rep.Machine = describeMachine(ctx, e.rdb, e.pg)
 	began := time.Now()
 
 	step := func(name string, f func() error) error {

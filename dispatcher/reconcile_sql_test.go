@@ -2,12 +2,8 @@ package dispatcher_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,25 +41,7 @@ func sqlStores(t *testing.T) map[string]func(t *testing.T) *store.DB {
 		return stores
 	}
 	stores["postgres"] = func(t *testing.T) *store.DB {
-		ctx := context.Background()
-		conn, err := sql.Open("pgx", admin)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = conn.Close() })
-		var b [6]byte
-		_, err = rand.Read(b[:])
-		require.NoError(t, err)
-		name := "nudge_dispatcher_" + hex.EncodeToString(b[:])
-		_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
-		require.NoError(t, err)
-		u, err := url.Parse(admin)
-		require.NoError(t, err)
-		u.Path = "/" + name
-		db := open(t, u.String()) // closed before the database is dropped
-		t.Cleanup(func() {
-			_, err := conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			require.NoError(t, err)
-		})
-		return db
+		return open(t, storetest.PostgresDatabase(t, admin, "nudge_dispatcher_"))
 	}
 	return stores
 }

@@ -279,37 +279,20 @@ func (e *env) openDatabase(ctx context.Context, proxy bool) error {
 // PostgreSQL server of the admin URL and returns its URL, with a pool of
 // poolMax connections, and a function that drops it.
 func FreshDatabase(ctx context.Context, admin string, poolMax int) (dsn string, drop func(), err error) {
-	conn, err := sql.Open("pgx", admin)
+	dsn, dropDB, err := store.CreateDatabase(ctx, admin, "nudge_drill_")
 	if err != nil {
 		return "", nil, fmt.Errorf("database: %w", err)
 	}
-	defer conn.Close()
-	if err := conn.PingContext(ctx); err != nil {
-		return "", nil, fmt.Errorf("database %s: %w", redactURL(admin), err)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", nil, fmt.Errorf("database URL: %w", err)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, err
-	}
-	name := "nudge_drill_" + hex.EncodeToString(b[:])
-	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("creating database %s: %w", name, err)
-	}
 	drop = func() {
-		c, err := sql.Open("pgx", admin)
-		if err != nil {
-			return
-		}
-		defer c.Close()
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, _ = c.ExecContext(dctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") // best effort at teardown
+		_ = dropDB(dctx) // best effort at teardown
 	}
-	u.Path = "/" + name
+	u, err := url.Parse(dsn)
+	if err != nil {
+		drop()
+		return "", nil, fmt.Errorf("database URL: %w", err)
+	}
 	q := u.Query()
 	q.Set("pool_max_conns", strconv.Itoa(poolMax))
 	u.RawQuery = q.Encode()
@@ -343,15 +326,6 @@ WHERE datname = $1 AND pid <> pg_backend_pid()) AS killed`, e.dbName).Scan(&n)
 		return 0, fmt.Errorf("killing connections to %s: %w", e.dbName, err)
 	}
 	return n, nil
-}
-
-// redactURL drops the password from a database URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // startSink serves a sink for the simulator's status callbacks when no api

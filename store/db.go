@@ -203,22 +203,11 @@ func openSQLite(rawURL string) (*DB, error) {
 }
 
 func openPostgres(rawURL string) (*DB, error) {
-	u, err := url.Parse(rawURL)
+	driverURL, maxConns, err := postgresURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse postgres URL: %w", err)
+		return nil, err
 	}
-	maxConns := DefaultPostgresMaxConns
-	q := u.Query()
-	if v := q.Get("pool_max_conns"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("postgres URL: pool_max_conns=%q is not a positive integer", v)
-		}
-		maxConns = n
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
-	}
-	p, err := sql.Open("pgx", u.String())
+	p, err := sql.Open("pgx", driverURL)
 	if err != nil {
 		return nil, err
 	}

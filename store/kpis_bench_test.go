@@ -2,9 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/kpi"
 	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/store/storetest"
 )
 
 // kpiBenchEnd is the benchmark's now: the end of its year of history.
@@ -102,17 +100,7 @@ func BenchmarkKPIs(b *testing.B) {
 // URL, drops it when b ends, and returns the migrated store on it.
 func freshPostgres(b *testing.B, admin string) *store.DB {
 	ctx := context.Background()
-	conn, err := sql.Open("pgx", admin)
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = conn.Close() })
-	name := fmt.Sprintf("nudge_bench_kpi_%d", time.Now().UnixNano())
-	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
-	require.NoError(b, err)
-	b.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u, err := url.Parse(admin)
-	require.NoError(b, err)
-	u.Path = "/" + name
-	db, err := store.Open(ctx, u.String())
+	db, err := store.Open(ctx, storetest.PostgresDatabase(b, admin, "nudge_bench_kpi_"))
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
 	require.NoError(b, db.Migrate(ctx))

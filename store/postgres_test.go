@@ -45,24 +45,7 @@ func randomSuffix(t *testing.T) string {
 // drops it when t ends, and returns its URL.
 func postgresDatabase(t *testing.T) string {
 	t.Helper()
-	admin := postgresURL(t)
-	ctx := context.Background()
-	conn, err := sql.Open("pgx", admin)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	require.NoError(t, conn.PingContext(ctx), "PostgreSQL at NUDGE_TEST_DATABASE_URL must answer")
-
-	name := "nudge_test_" + randomSuffix(t)
-	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		require.NoError(t, err)
-	})
-	u, err := url.Parse(admin)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	return u.String()
+	return storetest.PostgresDatabase(t, postgresURL(t), "nudge_test_")
 }
 
 // postgresOpener returns an open function giving each caller a fresh schema

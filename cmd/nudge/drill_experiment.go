@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,14 +121,11 @@ func (a *app) runExperimentDrill(ctx context.Context, accounts int, seed int64, 
 		dbURL = dsn
 		// The run's tables grow from empty: keep their statistics fresh as
 		// autovacuum would, also on a server where it is off.
-		u, err := url.Parse(dsn)
+		u, err := store.PostgresDriverURL(dsn)
 		if err != nil {
 			return run, err
 		}
-		q := u.Query()
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
-		conn, err := sql.Open("pgx", u.String())
+		conn, err := sql.Open("pgx", u)
 		if err != nil {
 			return run, err
 		}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twiliosim"
 	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/store/storetest"
 )
 
 // e2eChildEnv, set to 1, makes the test binary run as the nudge command:
@@ -159,24 +159,8 @@ func e2eDatabase(t *testing.T, dir string) string {
 		}
 		return "sqlite://" + filepath.Join(dir, "nudge.db")
 	}
-	ctx := context.Background()
-	conn, err := sql.Open("pgx", admin)
+	u, err := url.Parse(storetest.PostgresDatabase(t, admin, "nudge_e2e_"))
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	require.NoError(t, conn.PingContext(ctx), "PostgreSQL at NUDGE_TEST_DATABASE_URL must answer")
-	var b [6]byte
-	_, err = rand.Read(b[:])
-	require.NoError(t, err)
-	name := "nudge_e2e_" + hex.EncodeToString(b[:])
-	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		require.NoError(t, err)
-	})
-	u, err := url.Parse(admin)
-	require.NoError(t, err)
-	u.Path = "/" + name
 	q := u.Query()
 	q.Set("pool_max_conns", "4")
 	u.RawQuery = q.Encode()

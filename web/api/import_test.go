@@ -20,6 +20,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/store"
+	"github.com/nudgehq/nudge/store/storetest"
 	"github.com/nudgehq/nudge/web"
 	"github.com/nudgehq/nudge/web/api"
 )
@@ -77,20 +78,8 @@ BEGIN SELECT RAISE(ABORT, 'the test refuses this value of accounts.borrower_name
 func postgresImportOpener(t *testing.T, admin string) func(t *testing.T) (*store.DB, *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := sql.Open("pgx", admin)
+	base, err := url.Parse(storetest.PostgresDatabase(t, admin, "nudge_web_import_"))
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	require.NoError(t, conn.PingContext(ctx), "PostgreSQL at NUDGE_TEST_DATABASE_URL must answer")
-	name := "nudge_web_import_" + importSuffix(t)
-	_, err = conn.ExecContext(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := conn.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		require.NoError(t, err)
-	})
-	base, err := url.Parse(admin)
-	require.NoError(t, err)
-	base.Path = "/" + name
 	var mu sync.Mutex
 	n := 0
 	return func(t *testing.T) (*store.DB, *sql.DB) {
