@@ -1,6 +1,10 @@
 package compliance
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nudgehq/nudge"
+)
 
 // Registry resolves profile names: the built-in us and cn profiles plus the
 // lender profiles it was given. The jurisdiction overlays (us-ma, us-wa,
@@ -34,4 +38,14 @@ func (r *Registry) Lookup(name string) (*Profile, error) {
 		return p, nil
 	}
 	return nil, fmt.Errorf("profile %q: %w", name, ErrUnknownProfile)
+}
+
+// DefaultProfileName is the built-in profile for an account no cadence
+// names one for: cn for an account in China (its address, or its
+// borrower's Asia/Shanghai time zone), us otherwise.
+func DefaultProfileName(a nudge.Account) string {
+	if (a.Address != nil && a.Address.Country == "CN") || a.Borrower.Timezone == "Asia/Shanghai" {
+		return "cn"
+	}
+	return "us"
 }

@@ -57,7 +57,7 @@ database (the account's lender, by the account's id).`,
 				return err
 			}
 			if profileName == "" {
-				profileName = defaultProfileFor(acct)
+				profileName = compliance.DefaultProfileName(acct)
 			}
 			profile, err := reg.Lookup(profileName)
 			if err != nil {
@@ -130,14 +130,6 @@ database (the account's lender, by the account's id).`,
 	_ = cmd.MarkFlagRequired("account")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd
-}
-
-// defaultProfileFor picks cn for accounts in China and us otherwise.
-func defaultProfileFor(a nudge.Account) string {
-	if (a.Address != nil && a.Address.Country == "CN") || a.Borrower.Timezone == "Asia/Shanghai" {
-		return "cn"
-	}
-	return "us"
 }
 
 // readExplainAccount reads the account document at path for explain. A

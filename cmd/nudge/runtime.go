@@ -544,7 +544,7 @@ func (rt *runtime) accountProfile(ctx context.Context, a nudge.Account) (*compli
 	if err != nil || ok {
 		return p, err
 	}
-	return rt.reg.Lookup(defaultProfileFor(a))
+	return rt.reg.Lookup(compliance.DefaultProfileName(a))
 }
 
 // replies builds the handler of borrowers' answers.

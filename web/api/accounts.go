@@ -363,11 +363,7 @@ func (a *API) profileFor(c *call, acct nudge.Account) (*compliance.Profile, erro
 			}
 		}
 	}
-	name := "us"
-	if (acct.Address != nil && acct.Address.Country == "CN") || acct.Borrower.Timezone == "Asia/Shanghai" {
-		name = "cn"
-	}
-	return a.registry().Lookup(name)
+	return a.registry().Lookup(compliance.DefaultProfileName(acct))
 }
 
 func (a *API) registry() *compliance.Registry {
