@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,8 +21,7 @@ import (
 // for the empty tables, and its look-ups grow with the tables. onError is
 // told of a failed round (nil: ignored).
 func AutoAnalyze(ctx context.Context, conn *sql.DB, onError func(error)) (stop func()) {
-	var on string
-	if err := conn.QueryRowContext(ctx, "SHOW autovacuum").Scan(&on); err != nil || on == "on" {
+	if on, err := autovacuumOn(ctx, conn); err != nil || on {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -70,4 +70,26 @@ WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)`)
 		}
 	}
 	return nil
+}
+
+// autovacuumOn reads the server's autovacuum setting.
+func autovacuumOn(ctx context.Context, q querier) (bool, error) {
+	var on string
+	if err := q.QueryRowContext(ctx, "SHOW autovacuum").Scan(&on); err != nil {
+		return false, fmt.Errorf("show autovacuum: %w", err)
+	}
+	return on == "on", nil
+}
+
+// AutovacuumOff says whether the store is on a PostgreSQL server whose
+// autovacuum is off. Its statistics then go stale as the tables grow, and
+// the planner keeps plans made for small tables: the bench measured
+// look-ups 20 to 40 times slower (docs/operations.md). Always false on
+// SQLite.
+func (db *DB) AutovacuumOff(ctx context.Context) (bool, error) {
+	if db.backend != Postgres {
+		return false, nil
+	}
+	on, err := autovacuumOn(ctx, db.read)
+	return !on && err == nil, err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -68,4 +69,9 @@ func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []erro
 		errs[i] = db.readBatch(ctx, qs...)
 	}
 	return got, errs
+}
+
+// RawQueryRow runs a query of the test's own on the read pool.
+func (db *DB) RawQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, query, args...)
 }

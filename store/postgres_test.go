@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +112,26 @@ func TestPostgresMigrateConcurrently(t *testing.T) {
 	migs, err := store.Migrations(store.Postgres)
 	require.NoError(t, err)
 	require.Equal(t, migs[len(migs)-1].Version, v)
+}
+
+// TestPostgresAutovacuumOff reads the setting nudge serve warns about: it
+// must agree with the server's own catalog, and SQLite never has it off.
+func TestPostgresAutovacuumOff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := postgresOpener(t)(t)
+	off, err := db.AutovacuumOff(ctx)
+	require.NoError(t, err)
+	var setting string
+	require.NoError(t, db.RawQueryRow(ctx, "SELECT setting FROM pg_settings WHERE name = 'autovacuum'").Scan(&setting))
+	require.Equal(t, setting == "off", off)
+
+	lite, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "nudge.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, lite.Close()) })
+	off, err = lite.AutovacuumOff(ctx)
+	require.NoError(t, err)
+	require.False(t, off)
 }
 
 func TestPostgresDueAccountsUsesIndex(t *testing.T) {

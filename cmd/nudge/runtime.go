@@ -154,6 +154,11 @@ func (a *app) newRuntime(ctx context.Context, cfg Config, o runtimeOptions) (rt 
 	}); err != nil {
 		return nil, err
 	}
+	if off, err := rt.db.AutovacuumOff(ctx); off {
+		logger.Warn("PostgreSQL's autovacuum is off: table statistics will go stale as the ledger grows and queries slow down; turn it on, or run ANALYZE regularly (docs/operations.md)")
+	} else if err != nil {
+		logger.Warn("reading PostgreSQL's autovacuum setting", "err", err)
+	}
 	if rt.rdb = o.rdb; rt.rdb == nil {
 		if rt.rdb, err = connectRedis(ctx, cfg.Redis); err != nil {
 			return nil, err
