@@ -101,7 +101,7 @@ func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		Timezone: "America/New_York", HelpPhone: "+18005550100", AgentPhone: "+18005550101", CreatedAt: e.clock.Now()}); err != nil {
 		return nil, err
 	}
-	if _, err := e.db.PutActiveCadence(ctx, e.lender, "bench-reminders", []byte(benchCadence), e.clock.Now(), nil); err != nil {
+	if _, err := e.db.PutCadenceVersion(ctx, e.lender, "bench-reminders", []byte(benchCadence), e.clock.Now(), true, nil); err != nil {
 		return nil, err
 	}
 	e.lib = schedules.NewLibrary(e.db, e.reg, schedules.WithTemplates(e.pack),

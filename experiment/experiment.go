@@ -103,7 +103,7 @@ func Evaluate(ctx context.Context, kpis KPIReader, cads Cadences, lender string,
 // Writer stores, activates and audits a cadence version in one
 // transaction; *store.DB is one.
 type Writer interface {
-	PutActiveCadence(ctx context.Context, lender, name string, source []byte, now time.Time,
+	PutCadenceVersion(ctx context.Context, lender, name string, source []byte, now time.Time, activate bool,
 		audit func(version int) nudge.AuditEntry) (int, error)
 }
 
@@ -130,7 +130,7 @@ func Promote(ctx context.Context, w Writer, cads Cadences, lender, name, arm, ac
 		if err != nil {
 			return 0, err
 		}
-		return w.PutActiveCadence(ctx, lender, name, src, now, func(v int) nudge.AuditEntry {
+		return w.PutCadenceVersion(ctx, lender, name, src, now, true, func(v int) nudge.AuditEntry {
 			return nudge.AuditEntry{Lender: lender, Actor: actor, Action: ActionPromote, Target: name, At: now,
 				Detail: fmt.Sprintf("arm %s of experiment %s (version %d) promoted to version %d", arm, c.Experiment.Name, c.Version, v)}
 		})

@@ -42,35 +42,49 @@ func (db *DB) ActivateCadence(ctx context.Context, lender, name string, version 
 	return nil
 }
 
-// PutActiveCadence stores source as the next version of the lender's
-// cadence name, makes it the only active version and, when audit is not
-// nil, appends the audit entry audit returns for the new version, all in
-// one transaction: a failure of any part (an audit entry without an action
-// or a time, say) leaves the cadence's versions and the audit log as they
-// were. It returns the new version's number.
-func (db *DB) PutActiveCadence(ctx context.Context, lender, name string, source []byte, now time.Time,
+// PutCadenceVersion stores source as the next version of the lender's
+// cadence name and, in the same transaction, makes it the only active
+// version when activate is set and appends the audit entry audit returns
+// for the new version when audit is not nil: a failure of any part (an
+// audit entry without an action or a time, say) leaves the cadence's
+// versions and the audit log as they were. It returns the new version's
+// number.
+func (db *DB) PutCadenceVersion(ctx context.Context, lender, name string, source []byte, now time.Time, activate bool,
 	audit func(version int) nudge.AuditEntry) (int, error) {
 	var version int
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		if version, err = db.putCadence(ctx, tx, lender, name, source, now); err != nil {
 			return err
 		}
-		if err := db.activateCadence(ctx, tx, lender, name, version); err != nil {
-			return err
+		if activate {
+			if err := db.activateCadence(ctx, tx, lender, name, version); err != nil {
+				return err
+			}
 		}
 		if audit == nil {
 			return nil
 		}
-		a := audit(version)
-		if err := checkAudit(a); err != nil {
-			return err
-		}
-		return db.insertAudit(ctx, tx, a)
+		return db.insertAudit(ctx, tx, audit(version))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("put and activate cadence %s/%s: %w", lender, name, err)
+		return 0, fmt.Errorf("put cadence %s/%s: %w", lender, name, err)
 	}
 	return version, nil
+}
+
+// ActivateCadenceAudited is ActivateCadence with the audit entry appended
+// in the same transaction: both happen or neither.
+func (db *DB) ActivateCadenceAudited(ctx context.Context, lender, name string, version int, audit nudge.AuditEntry) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.activateCadence(ctx, tx, lender, name, version); err != nil {
+			return err
+		}
+		return db.insertAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("activate cadence %s/%s: %w", lender, name, err)
+	}
+	return nil
 }
 
 // putCadence inserts the next version of the lender's cadence name in tx.

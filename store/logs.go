@@ -50,9 +50,6 @@ FROM events WHERE lender = ? AND account_id = ? ORDER BY id`, lender, accountID)
 // AppendAudit appends a to the audit log; the log assigns the id. a.Action
 // and a.At are required.
 func (db *DB) AppendAudit(ctx context.Context, a nudge.AuditEntry) error {
-	if err := checkAudit(a); err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
 	if err := db.insertAudit(ctx, db.write, a); err != nil {
 		return fmt.Errorf("append audit %s: %w", a.Action, err)
 	}
@@ -99,8 +96,11 @@ func checkAudit(a nudge.AuditEntry) error {
 }
 
 // insertAudit writes one audit entry through q (the pool, or a transaction
-// whose change it records).
+// whose change it records), refusing one checkAudit refuses.
 func (db *DB) insertAudit(ctx context.Context, q querier, a nudge.AuditEntry) error {
+	if err := checkAudit(a); err != nil {
+		return err
+	}
 	_, err := db.exec(ctx, q, `INSERT INTO audit_log (lender, actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		a.Lender, a.Actor, a.Action, a.Target, a.Detail, db.tv(a.At))
 	return err

@@ -264,7 +264,7 @@ func (rt *runtime) syncLenders(ctx context.Context, override map[string][]cadenc
 			if sameSource(active, c.Name, src.data) {
 				continue
 			}
-			v, err := rt.db.PutActiveCadence(ctx, lc.ID, c.Name, src.data, rt.clock.Now(), nil)
+			v, err := rt.db.PutCadenceVersion(ctx, lc.ID, c.Name, src.data, rt.clock.Now(), true, nil)
 			if err != nil {
 				return err
 			}

@@ -11,19 +11,22 @@ import (
 	"github.com/nudgehq/nudge"
 )
 
-// CadencePublisher stores, activates and audits a cadence version in one
-// transaction. Every store implements it.
+// CadencePublisher stores or activates a cadence version and audits it in
+// one transaction. Every store implements it.
 type CadencePublisher interface {
-	PutActiveCadence(ctx context.Context, lender, name string, source []byte, now time.Time,
+	PutCadenceVersion(ctx context.Context, lender, name string, source []byte, now time.Time, activate bool,
 		audit func(version int) nudge.AuditEntry) (int, error)
+	ActivateCadenceAudited(ctx context.Context, lender, name string, version int, audit nudge.AuditEntry) error
 }
 
-// testPutActiveCadence shows that a new version is stored, activated and
+// testPutCadenceVersion shows that a new version is stored, activated and
 // audited together or not at all: an audit entry the store refuses (no
 // time, checked after the version was stored and activated) leaves the
 // versions, the active one and the audit log as they were; without an
-// audit entry the version is stored and activated alone.
-func testPutActiveCadence(t *testing.T, s nudge.Store) {
+// audit entry the version is stored and activated alone; stored without
+// activating, it is audited and left inactive; and an activation is
+// audited with it or not made.
+func testPutCadenceVersion(t *testing.T, s nudge.Store) {
 	cp, ok := s.(CadencePublisher)
 	require.True(t, ok, "the store stores, activates and audits a cadence version in one transaction")
 	ctx := context.Background()
@@ -55,14 +58,14 @@ func testPutActiveCadence(t *testing.T, s nudge.Store) {
 		return versions, active, audited
 	}
 
-	_, err = cp.PutActiveCadence(ctx, "acme", "standard", []byte("steps: [b]"), at, entry(time.Time{}))
+	_, err = cp.PutCadenceVersion(ctx, "acme", "standard", []byte("steps: [b]"), at, true, entry(time.Time{}))
 	require.Error(t, err, "an audit entry without a time is refused")
 	versions, active, audited := state()
 	require.Equal(t, []int{1}, versions, "the refused version was not stored")
 	require.Equal(t, 1, active, "the active version did not change")
 	require.Empty(t, audited)
 
-	v2, err := cp.PutActiveCadence(ctx, "acme", "standard", []byte("steps: [b]"), at, entry(at))
+	v2, err := cp.PutCadenceVersion(ctx, "acme", "standard", []byte("steps: [b]"), at, true, entry(at))
 	require.NoError(t, err)
 	require.Equal(t, 2, v2, "the refused version used no number")
 	versions, active, audited = state()
@@ -73,13 +76,32 @@ func testPutActiveCadence(t *testing.T, s nudge.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "steps: [b]", string(cv.Source))
 
-	v3, err := cp.PutActiveCadence(ctx, "acme", "standard", []byte("steps: [c]"), at, nil)
+	v3, err := cp.PutCadenceVersion(ctx, "acme", "standard", []byte("steps: [c]"), at, true, nil)
 	require.NoError(t, err)
 	versions, active, audited = state()
 	require.Equal(t, []int{1, 2, 3}, versions)
 	require.Equal(t, v3, active)
 	require.Len(t, audited, 1, "no audit entry was given")
 
-	_, err = cp.PutActiveCadence(ctx, "acme", "", []byte("steps: [d]"), at, nil)
+	_, err = cp.PutCadenceVersion(ctx, "acme", "", []byte("steps: [d]"), at, true, nil)
 	require.Error(t, err, "a cadence needs a name")
+
+	v4, err := cp.PutCadenceVersion(ctx, "acme", "standard", []byte("steps: [d]"), at, false, entry(at))
+	require.NoError(t, err)
+	versions, active, audited = state()
+	require.Equal(t, []int{1, 2, 3, 4}, versions)
+	require.Equal(t, v3, active, "stored without activating")
+	require.Equal(t, "cadence.promote standard: promoted to version 4", audited[len(audited)-1])
+
+	activation := nudge.AuditEntry{Lender: "acme", Actor: "key_admin", Action: "cadence.activate", Target: "standard@4"}
+	require.Error(t, cp.ActivateCadenceAudited(ctx, "acme", "standard", v4, activation), "an audit entry without a time is refused")
+	_, active, after := state()
+	require.Equal(t, v3, active, "the refused activation was not made")
+	require.Equal(t, audited, after)
+	activation.At = at
+	require.ErrorIs(t, cp.ActivateCadenceAudited(ctx, "acme", "standard", 9, activation), nudge.ErrNotFound)
+	require.NoError(t, cp.ActivateCadenceAudited(ctx, "acme", "standard", v4, activation))
+	_, active, after = state()
+	require.Equal(t, v4, active)
+	require.Equal(t, append(audited, "cadence.activate standard@4: "), after)
 }

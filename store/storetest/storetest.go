@@ -57,7 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"DueAccounts", testDueAccounts},
 		{"AccountStatusAndHolds", testAccountStatusAndHolds},
 		{"ContactStateAndAddressLookup", testContactStateAndLookup},
-		{"Cadences", testCadences}, {"PutActiveCadence", testPutActiveCadence},
+		{"Cadences", testCadences}, {"PutCadenceVersion", testPutCadenceVersion},
 		{"RemindersNaturalKey", testRemindersNaturalKey},
 		{"ReminderStatus", testReminderStatus},
 		{"PendingAndCancelReminders", testPendingAndCancel},

@@ -43,8 +43,9 @@ type APIStore interface {
 	AddHold(ctx context.Context, lender, id string, h nudge.Hold, now time.Time, events ...nudge.Event) error
 	ClearHold(ctx context.Context, lender, id string, kind nudge.HoldKind, now time.Time, events ...nudge.Event) error
 
-	PutCadence(ctx context.Context, lender, name string, source []byte, now time.Time) (int, error)
-	ActivateCadence(ctx context.Context, lender, name string, version int) error
+	PutCadenceVersion(ctx context.Context, lender, name string, source []byte, now time.Time, activate bool,
+		audit func(version int) nudge.AuditEntry) (int, error)
+	ActivateCadenceAudited(ctx context.Context, lender, name string, version int, audit nudge.AuditEntry) error
 	GetCadence(ctx context.Context, lender, name string, version int) (nudge.CadenceVersion, error)
 	ListCadences(ctx context.Context, lender string) ([]nudge.CadenceVersion, error)
 	ActiveCadences(ctx context.Context, lender string) ([]nudge.CadenceVersion, error)
@@ -369,19 +370,29 @@ func (a *API) writeError(c *call, err error) {
 
 // audit records a write of the call's key.
 func (a *API) audit(c *call, action, target string, detail any) error {
+	e, err := a.auditEntry(c, action, target, detail)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.AppendAudit(c.ctx, e); err != nil {
+		return fmt.Errorf("audit %s of %s: %w", action, target, err)
+	}
+	return nil
+}
+
+// auditEntry is the audit entry of the caller's action on target, for the
+// store to append (in the transaction of the change it records, where the
+// store offers one).
+func (a *API) auditEntry(c *call, action, target string, detail any) (nudge.AuditEntry, error) {
 	var d string
 	if detail != nil {
 		b, err := json.Marshal(detail)
 		if err != nil {
-			return fmt.Errorf("audit %s: %w", action, err)
+			return nudge.AuditEntry{}, fmt.Errorf("audit %s: %w", action, err)
 		}
 		d = string(b)
 	}
-	if err := a.Store.AppendAudit(c.ctx, nudge.AuditEntry{Lender: c.lender(), Actor: c.key.ID, Action: action,
-		Target: target, Detail: d, At: a.now()}); err != nil {
-		return fmt.Errorf("audit %s of %s: %w", action, target, err)
-	}
-	return nil
+	return nudge.AuditEntry{Lender: c.lender(), Actor: c.key.ID, Action: action, Target: target, Detail: d, At: a.now()}, nil
 }
 
 // newEvent is an event of the account's log (detail holds codes, ids and

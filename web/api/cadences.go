@@ -115,11 +115,15 @@ func (a *API) putCadence(c *call) error {
 		return &apiError{status: http.StatusBadRequest, msg: "the cadence has problems; nothing was stored",
 			problems: []problemJSON{{Field: "name", Message: fmt.Sprintf("%q differs from the name in the path, %q", cad.Name, name)}}}
 	}
-	version, err := a.Store.PutCadence(c.ctx, c.lender(), name, src, a.now())
+	entry, err := a.auditEntry(c, "cadence.put", "", map[string]any{"bytes": len(src)})
 	if err != nil {
 		return err
 	}
-	if err := a.audit(c, "cadence.put", fmt.Sprintf("%s@%d", name, version), map[string]any{"bytes": len(src)}); err != nil {
+	version, err := a.Store.PutCadenceVersion(c.ctx, c.lender(), name, src, a.now(), false, func(v int) nudge.AuditEntry {
+		entry.Target = fmt.Sprintf("%s@%d", name, v)
+		return entry
+	})
+	if err != nil {
 		return err
 	}
 	web.WriteJSON(c.w, http.StatusCreated, cadenceJSON{Name: name, Version: version, Active: false, CreatedAt: ts(a.now())})
@@ -143,10 +147,11 @@ func (a *API) activateCadence(c *call) error {
 		}
 		return &apiError{status: http.StatusConflict, msg: "the stored version no longer passes validation (templates or profiles changed)", problems: ps}
 	}
-	if err := a.Store.ActivateCadence(c.ctx, c.lender(), name, version); err != nil {
+	entry, err := a.auditEntry(c, "cadence.activate", fmt.Sprintf("%s@%d", name, version), nil)
+	if err != nil {
 		return err
 	}
-	if err := a.audit(c, "cadence.activate", fmt.Sprintf("%s@%d", name, version), nil); err != nil {
+	if err := a.Store.ActivateCadenceAudited(c.ctx, c.lender(), name, version, entry); err != nil {
 		return err
 	}
 	web.WriteJSON(c.w, http.StatusOK, cadenceJSON{Name: name, Version: version, Active: true, CreatedAt: ts(v.CreatedAt)})
