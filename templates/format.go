@@ -28,8 +28,8 @@ type Formatter struct {
 	// dates, shortDates and phones keep what Date, ShortDate and Phone
 	// returned: the worker formats the same few due dates and the lender's
 	// help numbers for every borrower of a locale, and each costs a pass of
-	// monday's layout parser or libphonenumber's (together a tenth of the
-	// worker's rendering in a dispatch run's CPU profile).
+	// monday's layout parser or libphonenumber's (together about a sixth of
+	// the rendering in a dispatch run's CPU profile).
 	dates, shortDates cache[nudge.Date, string]
 	phones            cache[string, string]
 }

@@ -36,7 +36,8 @@ func match(available []string, langs []string) (locale string, format language.T
 
 // localeMatcher is match for one template's available locales, made once
 // per template when the pack is compiled: building a language.Matcher and
-// parsing the tags took a fifth of a render (BenchmarkRender), so its
+// parsing the tags took a quarter of the rendering in a dispatch run's CPU
+// profile (0.19 s of 0.77 s over 3,000 reminders), so its
 // answers are kept too, by preference list.
 type localeMatcher struct {
 	names   []string
