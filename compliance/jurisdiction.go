@@ -203,10 +203,21 @@ func addressSite(addr nudge.Address) (site, bool) {
 // phoneSite returns the site of an E.164 number: its country, and for a US
 // number the state or city of its area code when a profile needs it.
 func phoneSite(e164 string) (site, bool) {
+	f := factsOf(e164)
+	return f.site, f.siteOK
+}
+
+// phoneSiteUncached is phoneSite without the cache.
+func phoneSiteUncached(e164 string) (site, bool) {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil {
 		return site{}, false
 	}
+	return siteOfNumber(num)
+}
+
+// siteOfNumber is phoneSite of a parsed number.
+func siteOfNumber(num *phonenumbers.PhoneNumber) (site, bool) {
 	country := phonenumbers.GetRegionCodeForNumber(num)
 	switch {
 	case country == "" || country == phonenumbers.UNKNOWN_REGION:

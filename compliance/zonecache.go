@@ -2,31 +2,32 @@ package compliance
 
 import "sync"
 
-// PhoneZoneCacheSize bounds how many numbers' zones PhoneZones remembers (two
-// generations of at most half as many each: about 2 MB at the bound).
+// PhoneZoneCacheSize bounds how many numbers' zones and places PhoneZones
+// and phoneSite remember (two generations of at most half as many each:
+// about 3 MB at the bound).
 const PhoneZoneCacheSize = 32_768
 
-// phoneZones is the process's cache of PhoneZones answers.
-var phoneZones = newZoneCache(PhoneZoneCacheSize)
+// phoneNumbers is the process's cache of what numbers tell (phoneFacts).
+var phoneNumbers = newNumberCache[phoneFacts](PhoneZoneCacheSize)
 
-// zoneCache is a bounded map from a phone number to its zones with
+// numberCache is a bounded map from a phone number to what it tells, with
 // least-recently-used eviction by generations: entries live in the current
 // generation; when it is full it becomes the previous one and the one before
-// is dropped; a hit in the previous generation moves the entry forward. A
-// number's zones depend only on libphonenumber's data, so entries never go
+// is dropped; a hit in the previous generation moves the entry forward. What
+// a number tells depends only on libphonenumber's data, so entries never go
 // stale within a process.
-type zoneCache struct {
+type numberCache[V any] struct {
 	mu        sync.Mutex
 	half      int
-	cur, prev map[string][]string
+	cur, prev map[string]V
 }
 
-func newZoneCache(size int) *zoneCache {
+func newNumberCache[V any](size int) *numberCache[V] {
 	half := max(size/2, 1)
-	return &zoneCache{half: half, cur: make(map[string][]string, half)}
+	return &numberCache[V]{half: half, cur: make(map[string]V, half)}
 }
 
-func (c *zoneCache) get(number string) ([]string, bool) {
+func (c *numberCache[V]) get(number string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if z, ok := c.cur[number]; ok {
@@ -39,21 +40,21 @@ func (c *zoneCache) get(number string) ([]string, bool) {
 	return z, ok
 }
 
-func (c *zoneCache) put(number string, zones []string) {
+func (c *numberCache[V]) put(number string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(number, zones)
+	c.putLocked(number, v)
 }
 
-func (c *zoneCache) putLocked(number string, zones []string) {
+func (c *numberCache[V]) putLocked(number string, v V) {
 	if len(c.cur) >= c.half {
-		c.prev, c.cur = c.cur, make(map[string][]string, c.half)
+		c.prev, c.cur = c.cur, make(map[string]V, c.half)
 	}
-	c.cur[number] = zones
+	c.cur[number] = v
 }
 
 // len is how many numbers the cache holds (for tests).
-func (c *zoneCache) len() int {
+func (c *numberCache[V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.cur) + len(c.prev)

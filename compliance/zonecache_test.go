@@ -9,7 +9,7 @@ import (
 
 func TestZoneCacheBoundedAndLRU(t *testing.T) {
 	t.Parallel()
-	c := newZoneCache(4) // two generations of two
+	c := newNumberCache[[]string](4) // two generations of two
 	c.put("a", []string{"A"})
 	c.put("b", []string{"B"})
 	c.put("c", []string{"C"}) // a, b move to the previous generation
@@ -33,5 +33,17 @@ func TestPhoneZonesCachedAnswerEqualsUncached(t *testing.T) {
 		want := phoneZonesUncached(n)
 		require.Equal(t, want, PhoneZones(n), n)
 		require.Equal(t, want, PhoneZones(n), "%s, second (cached) call", n)
+	}
+}
+
+func TestPhoneSiteCachedAnswerEqualsUncached(t *testing.T) {
+	t.Parallel()
+	for _, n := range []string{"+12125550123", "+13105550123", "+17875550123", "+8613800138000", "+18005550123", "not a number", "+442071234567"} {
+		want, wantOK := phoneSiteUncached(n)
+		for _, call := range []string{"first", "second (cached)"} {
+			got, ok := phoneSite(n)
+			require.Equal(t, wantOK, ok, "%s, %s call", n, call)
+			require.Equal(t, want, got, "%s, %s call", n, call)
+		}
 	}
 }

@@ -128,23 +128,46 @@ var zoneAliases = map[string]string{"Asia/Calcutta": "Asia/Kolkata"}
 // number that only identifies its country calling code (toll-free and other
 // non-geographic numbers, which map to every zone of the code) tells nothing
 // about where the borrower is and yields nil, as does an unparsable number.
-// Answers are cached (phoneZoneCache): a send works a number's zones out
+// Answers are cached (phoneNumbers): a send works a number's zones out
 // at its decision, at the last gate and for rendering, and parsing is most of
 // a decision's cost. The returned slice is shared: callers must not modify it.
 func PhoneZones(e164 string) []string {
-	if zones, ok := phoneZones.get(e164); ok {
-		return zones
-	}
-	zones := phoneZonesUncached(e164)
-	phoneZones.put(e164, zones)
-	return zones
+	return factsOf(e164).zones
 }
 
+// phoneFacts is what a number tells about where the borrower is, worked out
+// from one parse: its zones (PhoneZones) and its place (phoneSite).
+type phoneFacts struct {
+	zones  []string
+	site   site
+	siteOK bool
+}
+
+// factsOf returns what e164 tells, from the cache when it can.
+func factsOf(e164 string) phoneFacts {
+	if f, ok := phoneNumbers.get(e164); ok {
+		return f
+	}
+	var f phoneFacts
+	if num, err := phonenumbers.Parse(e164, ""); err == nil {
+		f.zones = zonesOfNumber(num)
+		f.site, f.siteOK = siteOfNumber(num)
+	}
+	phoneNumbers.put(e164, f)
+	return f
+}
+
+// phoneZonesUncached is PhoneZones without the cache.
 func phoneZonesUncached(e164 string) []string {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil {
 		return nil
 	}
+	return zonesOfNumber(num)
+}
+
+// zonesOfNumber is PhoneZones of a parsed number.
+func zonesOfNumber(num *phonenumbers.PhoneNumber) []string {
 	zones, err := phonenumbers.GetTimezonesForNumber(num)
 	if err != nil {
 		return nil

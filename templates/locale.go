@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"strings"
+
 	"golang.org/x/text/language"
 )
 
@@ -29,30 +31,76 @@ func Locales(borrowerLang, lenderLang string) []string {
 // Regional and script variants match (es-MX → es; zh, zh-Hans, zh-TW → zh-CN);
 // different languages do not.
 func match(available []string, langs []string) (locale string, format language.Tag, ok bool) {
-	if len(available) == 0 {
-		return "", language.Und, false
-	}
-	tags := make([]language.Tag, 0, len(available))
-	names := make([]string, 0, len(available))
+	return newLocaleMatcher(available).pick(langs)
+}
+
+// localeMatcher is match for one template's available locales, made once
+// per template when the pack is compiled: building a language.Matcher and
+// parsing the tags took a quarter of the rendering in a dispatch run's CPU
+// profile (0.19 s of 0.77 s over 3,000 reminders), so its
+// answers are kept too, by preference list.
+type localeMatcher struct {
+	names   []string
+	tags    []language.Tag
+	m       language.Matcher
+	answers cache[string, matched]
+}
+
+// matched is one answer of a localeMatcher.
+type matched struct {
+	locale string
+	format language.Tag
+	ok     bool
+}
+
+func newLocaleMatcher(available []string) *localeMatcher {
+	lm := &localeMatcher{}
 	for _, a := range available {
 		t, err := language.Parse(a)
 		if err != nil {
 			continue
 		}
-		tags = append(tags, t)
-		names = append(names, a)
+		lm.tags = append(lm.tags, t)
+		lm.names = append(lm.names, a)
 	}
-	m := language.NewMatcher(tags)
+	if len(lm.tags) > 0 {
+		lm.m = language.NewMatcher(lm.tags)
+	}
+	return lm
+}
+
+// match is match(available, langs) for the matcher's locales, remembered.
+func (lm *localeMatcher) match(langs []string) (locale string, format language.Tag, ok bool) {
+	k := ""
+	switch len(langs) {
+	case 0:
+	case 1:
+		k = langs[0]
+	default:
+		k = strings.Join(langs, "\x00")
+	}
+	a, _ := lm.answers.get(k, func() (matched, error) {
+		locale, format, ok := lm.pick(langs)
+		return matched{locale, format, ok}, nil
+	})
+	return a.locale, a.format, a.ok
+}
+
+// pick is match without the memory.
+func (lm *localeMatcher) pick(langs []string) (locale string, format language.Tag, ok bool) {
+	if lm.m == nil {
+		return "", language.Und, false
+	}
 	for _, l := range append(append([]string(nil), langs...), FallbackLocale) {
 		want, err := language.Parse(l)
 		if err != nil || want == language.Und {
 			continue
 		}
-		_, idx, conf := m.Match(want)
+		_, idx, conf := lm.m.Match(want)
 		if conf == language.No {
 			continue
 		}
-		chosen := tags[idx]
+		chosen := lm.tags[idx]
 		format = chosen
 		wb, _ := want.Base()
 		cb, _ := chosen.Base()
@@ -65,7 +113,7 @@ func match(available []string, langs []string) (locale string, format language.T
 				format = chosen
 			}
 		}
-		return names[idx], format, true
+		return lm.names[idx], format, true
 	}
 	return "", language.Und, false
 }

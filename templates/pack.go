@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	texttemplate "text/template"
 
 	"golang.org/x/text/language"
@@ -120,10 +119,9 @@ type part struct {
 	text *texttemplate.Template
 	html *htmltemplate.Template // set for PartHTML only
 	// bound caches clones of text and html with their functions bound to
-	// a formatter and a currency (see bound), so that a render does not
-	// clone the template; boundCount counts them, up to maxCached.
-	bound      sync.Map
-	boundCount atomic.Int64
+	// a formatter and a currency (see boundTo), so that a render does not
+	// clone the template.
+	bound cache[boundKey, boundTemplate]
 }
 
 // localized is one template in one locale.
@@ -141,6 +139,8 @@ type localized struct {
 // for concurrent use.
 type Pack struct {
 	templates map[key]map[string]*localized
+	// matchers holds the locale matcher of each template in templates.
+	matchers map[key]*localeMatcher
 	// commons holds the shared block files of each locale.
 	commons map[string][]source
 	// sms holds the SMS settings of pack.yaml.
@@ -361,10 +361,12 @@ func compile(sources map[string]source) (*Pack, error) {
 			delete(p.templates, f.k)
 		}
 	}
-	for _, byLocale := range p.templates {
+	p.matchers = make(map[key]*localeMatcher, len(p.templates))
+	for k, byLocale := range p.templates {
 		for _, l := range byLocale {
 			l.version = sourceVersion(l, p.commons[l.locale])
 		}
+		p.matchers[k] = newLocaleMatcher(p.Locales(k.name, k.ch))
 	}
 	return p, errors.Join(errs...)
 }

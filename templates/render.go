@@ -101,15 +101,12 @@ func funcs(f *Formatter, currency string, plain bool) map[string]any {
 // no such template and ErrSMSTooLong when an SMS body exceeds MaxSMSChars;
 // a field or map key the template names but d lacks is an error.
 func (p *Pack) Render(name string, ch nudge.ChannelKind, langs []string, d Data) (Rendered, error) {
-	byLocale, ok := p.templates[key{name, ch}]
+	k := key{name, ch}
+	byLocale, ok := p.templates[k]
 	if !ok {
 		return Rendered{}, fmt.Errorf("template %q for %s: %w", name, ch, ErrNoTemplate)
 	}
-	available := make([]string, 0, len(byLocale))
-	for loc := range byLocale {
-		available = append(available, loc)
-	}
-	locale, tag, ok := match(available, langs)
+	locale, tag, ok := p.matchers[k].match(langs)
 	if !ok {
 		return Rendered{}, fmt.Errorf("template %q for %s: no locale for %v among %v: %w", name, ch, langs, p.Locales(name, ch), ErrNoTemplate)
 	}
@@ -295,28 +292,23 @@ type boundKey struct {
 // currency: a clone made once and kept (templates may run in parallel once
 // their functions are set), or, past maxCached clones, a fresh one.
 func (pt *part) boundTo(f *Formatter, currency string, html bool) (boundTemplate, error) {
-	k := boundKey{f, currency, html}
-	if bt, ok := pt.bound.Load(k); ok {
-		return bt.(boundTemplate), nil
-	}
-	var bt boundTemplate
-	if html {
-		t, err := pt.html.Clone()
-		if err != nil {
-			return bt, fileError(pt.src.origin, err)
+	return pt.bound.get(boundKey{f, currency, html}, func() (boundTemplate, error) {
+		var bt boundTemplate
+		if html {
+			t, err := pt.html.Clone()
+			if err != nil {
+				return bt, fileError(pt.src.origin, err)
+			}
+			bt.html = t.Funcs(htmltemplate.FuncMap(funcs(f, currency, false)))
+		} else {
+			t, err := pt.text.Clone()
+			if err != nil {
+				return bt, fileError(pt.src.origin, err)
+			}
+			bt.text = t.Funcs(funcs(f, currency, true))
 		}
-		bt.html = t.Funcs(htmltemplate.FuncMap(funcs(f, currency, false)))
-	} else {
-		t, err := pt.text.Clone()
-		if err != nil {
-			return bt, fileError(pt.src.origin, err)
-		}
-		bt.text = t.Funcs(funcs(f, currency, true))
-	}
-	if pt.boundCount.Add(1) <= maxCached {
-		pt.bound.Store(k, bt)
-	}
-	return bt, nil
+		return bt, nil
+	})
 }
 
 var blankLines = regexp.MustCompile(`\n[ \t]*(\n[ \t]*)+\n`)

@@ -1,6 +1,9 @@
 package templates
 
-import "unicode/utf16"
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // Encoding is the character set an SMS body is sent in.
 type Encoding string
@@ -45,10 +48,39 @@ var gsmExtended = map[rune]bool{
 	'^': true, '{': true, '}': true, '\\': true, '[': true, ']': true, '~': true, '|': true, '€': true, '\f': true,
 }
 
+// gsmASCII holds the septets each ASCII character takes in GSM-7 (0 for the
+// few GSM-7 lacks), so that the counts below look most characters up in an
+// array rather than two maps.
+var gsmASCII = func() (t [utf8.RuneSelf]uint8) {
+	for r := range t {
+		switch {
+		case gsmBasic[rune(r)]:
+			t[r] = 1
+		case gsmExtended[rune(r)]:
+			t[r] = 2
+		}
+	}
+	return t
+}()
+
+// gsmSeptets returns the septets r takes in GSM-7: 1 in the basic table, 2
+// in the extension table, 0 when GSM-7 lacks it.
+func gsmSeptets(r rune) int {
+	switch {
+	case r >= 0 && r < utf8.RuneSelf:
+		return int(gsmASCII[r])
+	case gsmBasic[r]:
+		return 1
+	case gsmExtended[r]:
+		return 2
+	}
+	return 0
+}
+
 // IsGSM7 reports whether every character of body can be sent in GSM-7.
 func IsGSM7(body string) bool {
 	for _, r := range body {
-		if !gsmBasic[r] && !gsmExtended[r] {
+		if gsmSeptets(r) == 0 {
 			return false
 		}
 	}
@@ -67,37 +99,28 @@ func CountSegments(body string) (segments int, enc Encoding, length int) {
 	if body == "" {
 		return 0, GSM7, 0
 	}
-	var units []int
 	single, multi := GSM7SingleSegment, GSM7MultiSegment
+	units := gsmSeptets
 	enc = GSM7
-	if IsGSM7(body) {
-		for _, r := range body {
-			if gsmExtended[r] {
-				units = append(units, 2)
-			} else {
-				units = append(units, 1)
-			}
-		}
-	} else {
+	if !IsGSM7(body) {
 		enc = UCS2
 		single, multi = UCS2SingleSegment, UCS2MultiSegment
-		for _, r := range body {
-			units = append(units, utf16.RuneLen(r))
-		}
+		units = utf16.RuneLen
 	}
-	for _, u := range units {
-		length += u
+	for _, r := range body {
+		length += units(r)
 	}
 	if length <= single {
 		return 1, enc, length
 	}
 	segments, room := 1, multi
-	for _, u := range units {
-		if u > room {
+	for _, r := range body {
+		if u := units(r); u > room {
 			segments++
-			room = multi
+			room = multi - u
+		} else {
+			room -= u
 		}
-		room -= u
 	}
 	return segments, enc, length
 }

@@ -37,7 +37,7 @@ func Transliterate(s string) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		if gsmBasic[r] || gsmExtended[r] {
+		if gsmSeptets(r) > 0 {
 			b.WriteRune(r)
 			continue
 		}
