@@ -15,7 +15,7 @@ import (
 // TestPostgresPipelinedWriteRollsBack runs pipelined write transactions whose
 // last batch fails at its last statement, or whose Go side gives up after the
 // first step, and checks that neither leaves a row written, that the error
-// names the statement, and that the connection serves the next transaction.
+// names the statement, and that the pool serves the next transactions.
 func TestPostgresPipelinedWriteRollsBack(t *testing.T) {
 	t.Parallel()
 	db := postgresOpener(t)(t)
@@ -43,9 +43,9 @@ func TestPostgresPipelinedWriteRollsBack(t *testing.T) {
 	require.ErrorIs(t, err, giveUp)
 	require.Zero(t, count(), "a transaction its caller gives up is rolled back")
 
-	// The pool holds 4 connections: more transactions than that reuse the
-	// ones the failures above ran on, which must be out of their
-	// transactions.
+	// The pool holds 4 connections: more transactions than that run on the
+	// ones the failures above used (or, had one been left inside its
+	// transaction, on the new one pgx's pool would open in its place).
 	for i := range 8 {
 		before := db.RoundTrips()
 		require.NoError(t, db.PipeWrite(ctx, []string{"lock: SELECT n FROM pipe_rows FOR UPDATE"},
