@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -23,12 +25,15 @@ func WithReadBatching(cfg groupcommit.Config) Option {
 	}
 }
 
-// readQuery is one query of a read batch: its SQL (with ? marks), its
-// arguments, and what to do with each row it returns.
+// readQuery is one query of a read batch or of a pipelined write
+// transaction: its SQL (with ? marks), its arguments, what to do with each
+// row it returns (nil for a statement that returns none), and, in a write
+// transaction, the name its error carries.
 type readQuery struct {
 	sql  string
 	args []any
 	row  func(s interface{ Scan(...any) error }) error
+	name string
 }
 
 // readBatch runs queries on the read pool in order. On PostgreSQL they go in
@@ -144,10 +149,123 @@ func scanRows(rows interface {
 	Next() bool
 	Scan(...any) error
 }, q readQuery) error {
+	if q.row == nil {
+		// A statement run for its effect (a lock, an update): its rows, if
+		// any, are read and dropped.
+		for rows.Next() {
+		}
+		return nil
+	}
 	for rows.Next() {
 		if err := q.row(rows); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runIn runs one statement of a write transaction on tx (database/sql, one
+// round trip), naming it in its error.
+func (db *DB) runIn(ctx context.Context, tx *sql.Tx, q readQuery) error {
+	var err error
+	if q.row == nil {
+		_, err = db.exec(ctx, tx, q.sql, q.args...)
+	} else {
+		err = db.readEachIn(ctx, tx, q)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", q.name, err)
+	}
+	return nil
+}
+
+// pipeRollbackTimeout bounds the ROLLBACK a failed pipelined transaction
+// sends, on a context of its own: the caller's may be what ended it.
+const pipeRollbackTimeout = 5 * time.Second
+
+// pipeTx is a write transaction on PostgreSQL whose statements go to the
+// server in steps, each step one pgx batch (one round trip): BEGIN goes with
+// the first step, COMMIT with the last. A transaction that reads, decides in
+// Go, then writes so costs two round trips instead of one per statement plus
+// begin and commit. The server runs a batch's statements one after another,
+// as separate statements would be run, so locks are taken in the order they
+// are queued. Use it through inPipeTx.
+type pipeTx struct {
+	db    *DB
+	conn  *pgx.Conn
+	begun bool
+}
+
+// inPipeTx runs a pipelined transaction on a connection of the write pool:
+// fn sends the steps that read (tx.send) and returns the statements that
+// write, which go in one last batch with COMMIT. When fn or any statement
+// fails the transaction is rolled back: a failed statement makes the server
+// skip the rest of its batch, COMMIT included, so nothing of the
+// transaction is written. A statement's error names it.
+func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, error)) error {
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer c.Close()
+	return c.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("write transaction: the PostgreSQL driver connection is a %T, not pgx's", driverConn)
+		}
+		tx := &pipeTx{db: db, conn: sc.Conn()}
+		last, err := fn(tx)
+		if err == nil && (tx.begun || len(last) > 0) {
+			err = tx.send(ctx, append(last, readQuery{sql: "COMMIT", name: "commit"})...)
+		}
+		if err != nil {
+			tx.rollback(ctx)
+		}
+		return err
+	})
+}
+
+// send runs qs in one round trip, after BEGIN when the transaction has not
+// begun, and hands each query's rows to it in order. It stops at the first
+// statement that fails and returns its error, named.
+func (tx *pipeTx) send(ctx context.Context, qs ...readQuery) error {
+	var b pgx.Batch
+	if !tx.begun {
+		b.Queue("BEGIN")
+	}
+	for _, q := range qs {
+		b.Queue(tx.db.rebind(q.sql), q.args...)
+	}
+	tx.db.roundTrips.Add(1)
+	br := tx.conn.SendBatch(ctx, &b)
+	if !tx.begun {
+		tx.begun = true
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	for _, q := range qs {
+		if err := readRows(br, q); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("%s: %w", q.name, err)
+		}
+	}
+	return br.Close()
+}
+
+// rollback ends a transaction that failed. When the server has already
+// ended it (a failed COMMIT, or none begun) there is nothing to send; when
+// the ROLLBACK itself fails the connection is closed, so that the pool
+// never hands out one still inside a transaction.
+func (tx *pipeTx) rollback(ctx context.Context) {
+	if !tx.begun || tx.conn.IsClosed() || tx.conn.PgConn().TxStatus() == 'I' {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pipeRollbackTimeout)
+	defer cancel()
+	tx.db.roundTrips.Add(1)
+	if _, err := tx.conn.Exec(rctx, "ROLLBACK"); err != nil {
+		_ = tx.conn.Close(rctx)
+	}
 }

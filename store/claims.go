@@ -50,56 +50,58 @@ func (db *DB) ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.C
 	if len(todo) == 0 {
 		return results
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var keys []string
+	var keys []string
+	for _, i := range todo {
+		keys = append(keys, claimLockKeys(claims[i])...)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	err := errNotPiped
+	if db.backend == Postgres {
+		err = db.claimPiped(ctx, claims, todo, keys, results)
+	}
+	if err != nil && (errors.Is(err, errNotPiped) || isRefusal(err)) {
+		// A claim that lost its reminder to a concurrent one under another
+		// lender or account (the unique key of reminder and channel) is
+		// found here, one statement at a time.
 		for _, i := range todo {
-			keys = append(keys, claimLockKeys(claims[i])...)
+			results[i] = nudge.ClaimResult{}
 		}
-		slices.Sort(keys)
-		if err := db.lockAll(ctx, tx, slices.Compact(keys)...); err != nil {
-			return err
-		}
-		seen, err := db.claimHistory(ctx, tx, claims, todo)
-		if err != nil {
-			return err
-		}
-		var insert []int
-		for _, i := range todo {
-			c := claims[i]
-			if prev, ok := seen.mine[claimKey(c.Attempt)]; ok {
-				results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
-				continue
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			if err := db.lockAll(ctx, tx, keys...); err != nil {
+				return err
 			}
-			if err := seen.check(c); err != nil {
-				results[i].Err = err
-				continue
+			seen, history := db.claimHistory(claims, todo)
+			for _, q := range history {
+				if err := db.runIn(ctx, tx, q); err != nil {
+					return err
+				}
 			}
-			seen.add(c.Attempt)
-			insert = append(insert, i)
-		}
-		inserted, err := db.insertAttempts(ctx, tx, claims, insert)
-		if err != nil {
-			return err
-		}
-		var events []nudge.Event
-		for _, i := range insert {
-			a := claims[i].Attempt
-			if inserted[a.ID] {
-				results[i].Attempt = a
-				events = append(events, claims[i].Events...)
-				continue
-			}
-			// A concurrent claim under another lender or account won the
-			// reminder; report it like any earlier claim.
-			prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
-				a.ReminderID, string(a.Channel)))
+			insert := decideClaims(claims, todo, seen, results)
+			inserted, err := db.insertAttempts(ctx, tx, claims, insert)
 			if err != nil {
-				return fmt.Errorf("look up claim: %w", err)
+				return err
 			}
-			results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
-		}
-		return db.insertEvents(ctx, tx, events)
-	})
+			var events []nudge.Event
+			for _, i := range insert {
+				a := claims[i].Attempt
+				if inserted[a.ID] {
+					results[i].Attempt = a
+					events = append(events, claims[i].Events...)
+					continue
+				}
+				// A concurrent claim under another lender or account won
+				// the reminder; report it like any earlier claim.
+				prev, err := scanAttempt(db.queryRow(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE reminder_id = ? AND channel = ?`,
+					a.ReminderID, string(a.Channel)))
+				if err != nil {
+					return fmt.Errorf("look up claim: %w", err)
+				}
+				results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
+			}
+			return db.insertEvents(ctx, tx, events)
+		})
+	}
 	for _, i := range todo {
 		a := claims[i].Attempt
 		r := &results[i]
@@ -115,6 +117,72 @@ func (db *DB) ClaimAttempts(ctx context.Context, claims []nudge.Claim) []nudge.C
 		}
 	}
 	return results
+}
+
+// errNotPiped sends a write to the database/sql path: the backend is not
+// PostgreSQL, or the batch is of a shape the pipelined path leaves to it.
+var errNotPiped = errors.New("not a pipelined write")
+
+// claimPiped makes the claims of todo in a pipelined transaction of two
+// round trips: BEGIN, the locks and the claims' history in the first; the
+// new attempts, their events and COMMIT in the second. The attempts are
+// inserted without ON CONFLICT, so that an attempt that would not be
+// inserted fails the batch (nothing written) and the caller makes the claims
+// again on the database/sql path, which finds who won. The account locks
+// make that rare: a claim of the same reminder under the same account waits
+// for this one and then finds its attempt in its history.
+func (db *DB) claimPiped(ctx context.Context, claims []nudge.Claim, todo []int, keys []string, results []nudge.ClaimResult) error {
+	var insert []int
+	err := db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+		seen, history := db.claimHistory(claims, todo)
+		if err := tx.send(ctx, append([]readQuery{lockAllQuery(keys)}, history...)...); err != nil {
+			return nil, err
+		}
+		insert = decideClaims(claims, todo, seen, results)
+		if len(insert) == 0 {
+			return nil, nil
+		}
+		var events []nudge.Event
+		for _, i := range insert {
+			events = append(events, claims[i].Events...)
+		}
+		ins, err := db.insertAttemptsQuery(claims, insert, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		last := []readQuery{ins}
+		if len(events) > 0 {
+			last = append(last, insertEventsQuery(events))
+		}
+		return last, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range insert {
+		results[i].Attempt = claims[i].Attempt
+	}
+	return nil
+}
+
+// decideClaims checks the claims of todo in order against seen, setting the
+// result of each that cannot be made, and returns those to insert.
+func decideClaims(claims []nudge.Claim, todo []int, seen *claimsSeen, results []nudge.ClaimResult) []int {
+	var insert []int
+	for _, i := range todo {
+		c := claims[i]
+		if prev, ok := seen.mine[claimKey(c.Attempt)]; ok {
+			results[i] = nudge.ClaimResult{Attempt: prev, Err: nudge.ErrAlreadyClaimed}
+			continue
+		}
+		if err := seen.check(c); err != nil {
+			results[i].Err = err
+			continue
+		}
+		seen.add(c.Attempt)
+		insert = append(insert, i)
+	}
+	return insert
 }
 
 // prepareClaim checks c and fills its attempt's defaults: a new id, status
@@ -210,14 +278,14 @@ func (s *claimsSeen) check(c nudge.Claim) error {
 	return nil
 }
 
-// claimHistory reads, in the claim transaction, what the claims of todo are
-// checked against: the earlier attempts of their reminders and their
-// accounts' attempts within the longest window of their limits, in one
-// statement, and when a limit counts per address, the addresses' attempts
-// within its window in a second. It reads more than each claim needs (every
-// lender and account of the batch crossed, the longest window); check
-// filters.
-func (db *DB) claimHistory(ctx context.Context, tx *sql.Tx, claims []nudge.Claim, todo []int) (*claimsSeen, error) {
+// claimHistory returns the statements that read what the claims of todo are
+// checked against, and the claimsSeen they fill: the earlier attempts of
+// their reminders and their accounts' attempts within the longest window of
+// their limits, in one statement, and when a limit counts per address, the
+// addresses' attempts within its window in a second. It reads more than
+// each claim needs (every lender and account of the batch crossed, the
+// longest window); check filters.
+func (db *DB) claimHistory(claims []nudge.Claim, todo []int) (*claimsSeen, []readQuery) {
 	s := &claimsSeen{mine: map[string]nudge.Attempt{}, byAccount: map[string][]nudge.Attempt{}, byAddress: map[string][]nudge.Attempt{}}
 	var (
 		lenders, accounts, reminders, addrLenders, addresses []any
@@ -249,14 +317,15 @@ func (db *DB) claimHistory(ctx context.Context, tx *sql.Tx, claims []nudge.Claim
 	}
 	lenders, accounts = compactAny(lenders), compactAny(accounts)
 	args := append(append(append(append([]any{}, lenders...), accounts...), reminders...), db.tv(since))
-	err := db.scanAttempts(ctx, tx, `SELECT `+attemptCols+` FROM attempts
-WHERE lender IN (`+placeholders(len(lenders))+`) AND account_id IN (`+placeholders(len(accounts))+`)
-  AND (reminder_id IN (`+placeholders(len(reminders))+`) OR created_at > ?)`, args, func(a nudge.Attempt) {
-		s.mine[claimKey(a)] = a
-		s.byAccount[accountKey(a)] = append(s.byAccount[accountKey(a)], a)
-	})
-	if err != nil || len(addresses) == 0 {
-		return s, err
+	qs := []readQuery{{name: "look up claims", sql: `SELECT ` + attemptCols + ` FROM attempts
+WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
+  AND (reminder_id IN (` + placeholders(len(reminders)) + `) OR created_at > ?)`, args: args,
+		row: scanAttemptInto(func(a nudge.Attempt) {
+			s.mine[claimKey(a)] = a
+			s.byAccount[accountKey(a)] = append(s.byAccount[accountKey(a)], a)
+		})}}
+	if len(addresses) == 0 {
+		return s, qs
 	}
 	addrLenders, addresses = compactAny(addrLenders), compactAny(addresses)
 	q := `SELECT ` + attemptCols + ` FROM attempts WHERE lender IN (` + placeholders(len(addrLenders)) + `)
@@ -270,29 +339,22 @@ WHERE lender IN (`+placeholders(len(lenders))+`) AND account_id IN (`+placeholde
 		q += ` AND channel IN (` + placeholders(len(addrChannels)) + `)`
 		args = append(args, addrChannels...)
 	}
-	return s, db.scanAttempts(ctx, tx, q, args, func(a nudge.Attempt) {
-		s.byAddress[addressKey(a)] = append(s.byAddress[addressKey(a)], a)
-	})
+	return s, append(qs, readQuery{name: "look up claims by address", sql: q, args: args,
+		row: scanAttemptInto(func(a nudge.Attempt) {
+			s.byAddress[addressKey(a)] = append(s.byAddress[addressKey(a)], a)
+		})})
 }
 
-// scanAttempts hands every attempt query returns to each.
-func (db *DB) scanAttempts(ctx context.Context, tx *sql.Tx, query string, args []any, each func(nudge.Attempt)) error {
-	rows, err := db.query(ctx, tx, query, args...)
-	if err != nil {
-		return fmt.Errorf("look up claims: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAttempt(rows)
+// scanAttemptInto is a readQuery row function handing each attempt to each.
+func scanAttemptInto(each func(nudge.Attempt)) func(s interface{ Scan(...any) error }) error {
+	return func(s interface{ Scan(...any) error }) error {
+		a, err := scanAttempt(s)
 		if err != nil {
-			return fmt.Errorf("look up claims: %w", err)
+			return err
 		}
 		each(a)
+		return nil
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("look up claims: %w", err)
-	}
-	return nil
 }
 
 // compactAny returns vs without repeats, in first-seen order.
@@ -308,47 +370,56 @@ func compactAny(vs []any) []any {
 	return out
 }
 
-// insertAttempts inserts the attempts of the claims of idx in one statement
-// and returns the ids it inserted: an attempt whose reminder and channel
-// already have one is not.
-func (db *DB) insertAttempts(ctx context.Context, tx *sql.Tx, claims []nudge.Claim, idx []int) (map[string]bool, error) {
-	inserted := make(map[string]bool, len(idx))
-	if len(idx) == 0 {
-		return inserted, nil
-	}
+// insertAttemptsQuery inserts the attempts of the claims of idx in one
+// statement. With onConflict an attempt whose reminder and channel already
+// have one is not inserted, and the ids inserted are set in inserted;
+// without, such an attempt fails the statement.
+func (db *DB) insertAttemptsQuery(claims []nudge.Claim, idx []int, onConflict bool, inserted map[string]bool) (readQuery, error) {
 	args := make([]any, 0, len(idx)*attemptColCount)
 	for _, i := range idx {
 		a := claims[i].Attempt
 		zones, err := json.Marshal(a.Zones)
 		if err != nil {
-			return nil, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
+			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
 		}
 		if a.Zones == nil {
 			zones = []byte("[]")
 		}
 		menu, err := encodeMenu(a.Menu)
 		if err != nil {
-			return nil, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
 		}
 		args = append(args, a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
 			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, a.Template, menu,
 			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.Segments, a.CallSeconds)
 	}
-	rows, err := db.query(ctx, tx, `INSERT INTO attempts (`+attemptCols+`) VALUES `+valuesRows(len(idx), attemptColCount)+`
-ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("insert: %w", err)
+	q := readQuery{name: "insert", sql: `INSERT INTO attempts (` + attemptCols + `) VALUES ` + valuesRows(len(idx), attemptColCount), args: args}
+	if onConflict {
+		q.sql += `
+ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`
+		q.row = func(s interface{ Scan(...any) error }) error {
+			var id string
+			if err := s.Scan(&id); err != nil {
+				return err
+			}
+			inserted[id] = true
+			return nil
 		}
-		inserted[id] = true
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
+	return q, nil
+}
+
+// insertAttempts inserts the attempts of the claims of idx in one statement
+// through tx and returns the ids it inserted: an attempt whose reminder and
+// channel already have one is not.
+func (db *DB) insertAttempts(ctx context.Context, tx *sql.Tx, claims []nudge.Claim, idx []int) (map[string]bool, error) {
+	inserted := make(map[string]bool, len(idx))
+	if len(idx) == 0 {
+		return inserted, nil
 	}
-	return inserted, nil
+	q, err := db.insertAttemptsQuery(claims, idx, true, inserted)
+	if err != nil {
+		return nil, err
+	}
+	return inserted, db.runIn(ctx, tx, q)
 }

@@ -299,17 +299,18 @@ func (db *DB) lockAll(ctx context.Context, tx *sql.Tx, keys ...string) error {
 	if db.backend != Postgres || len(keys) == 0 {
 		return nil
 	}
-	db.roundTrips.Add(1)
-	var err error
+	return db.runIn(ctx, tx, lockAllQuery(keys))
+}
+
+// lockAllQuery is lockAll's statement (PostgreSQL), for a pipelined
+// transaction to queue.
+func lockAllQuery(keys []string) readQuery {
+	name := fmt.Sprintf("advisory locks %q", keys)
 	if len(keys) == 1 {
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", keys[0])
-	} else {
-		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`, keys)
+		return readQuery{sql: "SELECT pg_advisory_xact_lock(hashtext(?))", args: []any{keys[0]}, name: name}
 	}
-	if err != nil {
-		return fmt.Errorf("advisory locks %q: %w", keys, err)
-	}
-	return nil
+	return readQuery{sql: `SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(?::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+		args: []any{keys}, name: name}
 }
 
 // forUpdate is the row-lock suffix for a SELECT inside a write transaction.

@@ -99,51 +99,40 @@ type (
 // of its account fails alone.
 func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 	out := make([]linkIssued, len(issues))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		keys := make([]string, len(issues))
-		for i, is := range issues {
-			keys[i] = "link:" + is.l.Lender + "/" + is.l.AccountID
-		}
-		slices.Sort(keys)
-		if err := db.lockAll(ctx, tx, slices.Compact(keys)...); err != nil {
-			return err
-		}
-		contacts, err := db.contactsOf(ctx, tx, issues)
-		if err != nil {
-			return err
-		}
-		var live []link.Link
-		if err := db.readEachIn(ctx, tx, db.liveLinksQuery(issues, &live)); err != nil {
-			return err
-		}
-		var insert []link.Link
-		for i, is := range issues {
-			l := is.l
-			if l.Address != "" && !contacts[l.Lender+"\x00"+l.AccountID+"\x00"+l.Address] {
-				out[i].err = fmt.Errorf("the address is not a contact of the account: %w", nudge.ErrNotFound)
-				continue
+	keys := make([]string, len(issues))
+	for i, is := range issues {
+		keys[i] = "link:" + is.l.Lender + "/" + is.l.AccountID
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var err error
+	if db.backend == Postgres {
+		err = db.issueLinksPiped(ctx, issues, keys, out)
+	} else {
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			if err := db.lockAll(ctx, tx, keys...); err != nil {
+				return err
 			}
-			if got, ok := newestLive(live, l, is.reuseFrom); ok {
-				out[i].link = got
-				continue
+			contacts := map[string]bool{}
+			if q, ok := contactsQuery(issues, contacts); ok {
+				if err := db.readEachIn(ctx, tx, q); err != nil {
+					return err
+				}
 			}
-			out[i].link = l
-			live = append(live, l)
-			insert = append(insert, l)
-		}
-		if len(insert) == 0 {
-			return nil
-		}
-		args := make([]any, 0, 9*len(insert))
-		for _, l := range insert {
-			args = append(args, l.Token, string(l.Purpose), l.Lender, l.AccountID, string(l.Channel), l.Address, l.Attempt,
-				db.tv(l.CreatedAt), db.tv(l.ExpiresAt))
-		}
-		if _, err := db.exec(ctx, tx, `INSERT INTO link_tokens (`+linkCols+`) VALUES `+valuesRows(len(insert), 9), args...); err != nil {
-			return err
-		}
-		return db.purgeLinks(ctx, tx, insert[0].CreatedAt)
-	})
+			var live []link.Link
+			if err := db.readEachIn(ctx, tx, db.liveLinksQuery(issues, &live)); err != nil {
+				return err
+			}
+			insert := decideLinks(issues, contacts, live, out)
+			if len(insert) == 0 {
+				return nil
+			}
+			if err := db.runIn(ctx, tx, db.insertLinksQuery(insert)); err != nil {
+				return err
+			}
+			return db.purgeLinks(ctx, tx, insert[0].CreatedAt)
+		})
+	}
 	if err != nil {
 		for i := range out {
 			out[i] = linkIssued{err: err}
@@ -152,11 +141,102 @@ func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 	return out
 }
 
+// issueLinksPiped is issueLinks in a pipelined transaction (PostgreSQL) of
+// two round trips: BEGIN, the accounts' locks, the contacts and the live
+// tokens in the first; the new tokens, the purge and COMMIT in the second.
+func (db *DB) issueLinksPiped(ctx context.Context, issues []linkIssue, keys []string, out []linkIssued) error {
+	var (
+		purge  bool
+		now    time.Time
+		purged int
+	)
+	err := db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+		contacts := map[string]bool{}
+		var live []link.Link
+		first := []readQuery{lockAllQuery(keys)}
+		if q, ok := contactsQuery(issues, contacts); ok {
+			first = append(first, q)
+		}
+		if err := tx.send(ctx, append(first, db.liveLinksQuery(issues, &live))...); err != nil {
+			return nil, err
+		}
+		insert := decideLinks(issues, contacts, live, out)
+		if len(insert) == 0 {
+			return nil, nil
+		}
+		last := []readQuery{db.insertLinksQuery(insert)}
+		now = insert[0].CreatedAt
+		if purge = db.linkPurgeDue(now); purge {
+			last = append(last, readQuery{name: "purge links", sql: `DELETE FROM link_tokens WHERE token IN
+(SELECT token FROM link_tokens WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?) RETURNING token`,
+				args: []any{db.tv(now.Add(-ExpiredLinkRetention)), linkPurgeBatch},
+				row: func(s interface{ Scan(...any) error }) error {
+					purged++
+					var token string
+					return s.Scan(&token)
+				}})
+		}
+		return last, nil
+	})
+	if err == nil && purge {
+		db.linkPurged(now, purged)
+	}
+	return err
+}
+
+// decideLinks sets the result of each issue whose address is no contact of
+// its account, or that finds a live token (in live, or issued earlier in
+// the batch), and returns the links to store.
+func decideLinks(issues []linkIssue, contacts map[string]bool, live []link.Link, out []linkIssued) []link.Link {
+	var insert []link.Link
+	for i, is := range issues {
+		l := is.l
+		if l.Address != "" && !contacts[l.Lender+"\x00"+l.AccountID+"\x00"+l.Address] {
+			out[i].err = fmt.Errorf("the address is not a contact of the account: %w", nudge.ErrNotFound)
+			continue
+		}
+		if got, ok := newestLive(live, l, is.reuseFrom); ok {
+			out[i].link = got
+			continue
+		}
+		out[i].link = l
+		live = append(live, l)
+		insert = append(insert, l)
+	}
+	return insert
+}
+
+// insertLinksQuery stores links in one statement.
+func (db *DB) insertLinksQuery(links []link.Link) readQuery {
+	args := make([]any, 0, 9*len(links))
+	for _, l := range links {
+		args = append(args, l.Token, string(l.Purpose), l.Lender, l.AccountID, string(l.Channel), l.Address, l.Attempt,
+			db.tv(l.CreatedAt), db.tv(l.ExpiresAt))
+	}
+	return readQuery{name: "insert links", sql: `INSERT INTO link_tokens (` + linkCols + `) VALUES ` + valuesRows(len(links), 9), args: args}
+}
+
+// linkPurgeDue reports whether issuing links at now deletes expired ones:
+// unless the last purge, less than linkPurgeEvery before now, found fewer
+// than linkPurgeBatch.
+func (db *DB) linkPurgeDue(now time.Time) bool {
+	next := db.nextLinkPurge.Load()
+	return next == 0 || now.UnixNano() >= next
+}
+
+// linkPurged records a purge at now that deleted n tokens.
+func (db *DB) linkPurged(now time.Time, n int) {
+	if n < linkPurgeBatch {
+		db.nextLinkPurge.Store(now.Add(linkPurgeEvery).UnixNano())
+	} else {
+		db.nextLinkPurge.Store(0)
+	}
+}
+
 // purgeLinks deletes up to linkPurgeBatch tokens expired more than
-// ExpiredLinkRetention before now, unless the last purge, less than
-// linkPurgeEvery before now, found fewer than that.
+// ExpiredLinkRetention before now, when linkPurgeDue.
 func (db *DB) purgeLinks(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	if next := db.nextLinkPurge.Load(); next != 0 && now.UnixNano() < next {
+	if !db.linkPurgeDue(now) {
 		return nil
 	}
 	res, err := db.exec(ctx, tx, `DELETE FROM link_tokens WHERE token IN
@@ -165,30 +245,30 @@ func (db *DB) purgeLinks(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err == nil && n < linkPurgeBatch {
-		db.nextLinkPurge.Store(now.Add(linkPurgeEvery).UnixNano())
+	if n, err := res.RowsAffected(); err == nil {
+		db.linkPurged(now, int(n))
 	} else {
 		db.nextLinkPurge.Store(0)
 	}
 	return nil
 }
 
-// contactsOf returns which of the issues' addresses are contacts of their
-// accounts, keyed by lender, account and address.
-func (db *DB) contactsOf(ctx context.Context, tx *sql.Tx, issues []linkIssue) (map[string]bool, error) {
+// contactsQuery reads which of the issues' addresses are contacts of their
+// accounts into found, keyed by lender, account and address; false when no
+// issue has an address.
+func contactsQuery(issues []linkIssue, found map[string]bool) (readQuery, bool) {
 	var lenders, accounts, addresses []any
 	for _, is := range issues {
 		if is.l.Address != "" {
 			lenders, accounts, addresses = append(lenders, is.l.Lender), append(accounts, is.l.AccountID), append(addresses, is.l.Address)
 		}
 	}
-	found := map[string]bool{}
 	if len(addresses) == 0 {
-		return found, nil
+		return readQuery{}, false
 	}
 	lenders, accounts, addresses = compactAny(lenders), compactAny(accounts), compactAny(addresses)
 	args := append(append(append([]any{}, lenders...), accounts...), addresses...)
-	err := db.readEachIn(ctx, tx, readQuery{sql: `SELECT lender, account_id, address FROM contacts
+	return readQuery{name: "contacts", sql: `SELECT lender, account_id, address FROM contacts
 WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
   AND address IN (` + placeholders(len(addresses)) + `)`, args: args,
 		row: func(s interface{ Scan(...any) error }) error {
@@ -198,8 +278,7 @@ WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + plac
 			}
 			found[lender+"\x00"+account+"\x00"+address] = true
 			return nil
-		}})
-	return found, err
+		}}, true
 }
 
 // liveLinksQuery reads the tokens of the issues' lenders, accounts and
@@ -217,7 +296,7 @@ func (db *DB) liveLinksQuery(issues []linkIssue, found *[]link.Link) readQuery {
 	}
 	lenders, accounts, purposes = compactAny(lenders), compactAny(accounts), compactAny(purposes)
 	args := append(append(append([]any{}, lenders...), accounts...), purposes...)
-	return readQuery{sql: `SELECT ` + linkCols + ` FROM link_tokens
+	return readQuery{name: "live links", sql: `SELECT ` + linkCols + ` FROM link_tokens
 WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
   AND purpose IN (` + placeholders(len(purposes)) + `) AND (expires_at IS NULL OR expires_at >= ?)`,
 		args: append(args, db.tv(from)),

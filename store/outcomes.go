@@ -38,16 +38,28 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nu
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(outcomes[a].AttemptID, outcomes[b].AttemptID) })
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		events, err := db.recordOutcomesSet(ctx, tx, outcomes, order, results)
-		if errors.Is(err, errRepeated) {
-			events, err = db.recordOutcomesInOrder(ctx, tx, outcomes, order, results)
-		}
-		if err != nil {
-			return err
-		}
-		return db.appendEvents(ctx, tx, events)
-	})
+	err := errNotPiped
+	if db.backend == Postgres {
+		err = db.recordOutcomesPiped(ctx, outcomes, order, results)
+	}
+	if errors.Is(err, errNotPiped) || errors.Is(err, errRepeated) {
+		repeated := errors.Is(err, errRepeated)
+		clear(results)
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			var events []nudge.Event
+			err := errRepeated
+			if !repeated {
+				events, err = db.recordOutcomesSet(ctx, tx, outcomes, order, results)
+			}
+			if errors.Is(err, errRepeated) {
+				events, err = db.recordOutcomesInOrder(ctx, tx, outcomes, order, results)
+			}
+			if err != nil {
+				return err
+			}
+			return db.appendEvents(ctx, tx, events)
+		})
+	}
 	if err == nil {
 		return results
 	}

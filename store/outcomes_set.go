@@ -25,11 +25,125 @@ var errRepeated = errors.New("a batch's outcomes repeat an attempt or a reminder
 // that repeats an attempt or a reminder errRepeated, for the caller to write
 // outcome by outcome.
 func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudge.Outcome, order []int, results []nudge.OutcomeResult) ([]nudge.Event, error) {
-	var ids, pids, reminders []string
+	ids, pids, _, err := outcomeKeys(outcomes, order)
+	if err != nil {
+		return nil, err
+	}
+	locked := newLockedAttempts(pids)
+	if len(ids) > 0 || len(pids) > 0 {
+		if err := db.runIn(ctx, tx, db.lockAttemptsQuery(ids, pids, locked)); err != nil {
+			return nil, err
+		}
+	}
+	attemptOf, providers, err := resolveOutcomes(outcomes, order, locked)
+	if err != nil {
+		return nil, err
+	}
+	early, err := db.takeEarlyCallbacksOf(ctx, tx, providers)
+	if err != nil {
+		return nil, err
+	}
+	changed, moves, events := mergeOutcomes(outcomes, order, locked.byID, attemptOf, early, results)
+	if err := db.writeAttempts(ctx, tx, changed); err != nil {
+		return nil, err
+	}
+	return events, db.moveOpenReminders(ctx, tx, moves)
+}
+
+// recordOutcomesPiped is recordOutcomesSet in a pipelined transaction of its
+// own (PostgreSQL), in two or three round trips whatever the batch's size:
+// BEGIN, the attempts' locks and the reminders' existence in the first; the
+// provider ids' locks and their early callbacks taken in a second, when the
+// batch records provider ids; the attempts, the reminders, the events and
+// COMMIT in the last. The statements, their order and so the order of the
+// locks are recordOutcomesSet's, except that whether each reminder exists
+// is read up front (a reminder that does not exist is the batch's
+// aloneError before anything is written) and the early callbacks are read
+// and deleted in one statement. It returns errRepeated and aloneError as
+// recordOutcomesSet does.
+func (db *DB) recordOutcomesPiped(ctx context.Context, outcomes []nudge.Outcome, order []int, results []nudge.OutcomeResult) error {
+	ids, pids, reminders, err := outcomeKeys(outcomes, order)
+	if err != nil {
+		return err
+	}
+	var moves []reminderMove
+	moved := map[string]bool{}
+	err = db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+		locked := newLockedAttempts(pids)
+		exists := make(map[string]bool, len(reminders))
+		var first []readQuery
+		if len(ids) > 0 || len(pids) > 0 {
+			first = append(first, db.lockAttemptsQuery(ids, pids, locked))
+		}
+		if len(reminders) > 0 {
+			first = append(first, remindersExistQuery(reminders, exists))
+		}
+		if len(first) > 0 {
+			if err := tx.send(ctx, first...); err != nil {
+				return nil, err
+			}
+		}
+		attemptOf, providers, err := resolveOutcomes(outcomes, order, locked)
+		if err != nil {
+			return nil, err
+		}
+		early := map[string][]earlyCallback{}
+		if len(providers) > 0 {
+			providers = slices.Compact(slices.Sorted(slices.Values(providers)))
+			if err := tx.send(ctx, lockAllQuery(providerLockKeys(providers)), takeEarlyCallbacksQuery(providers, early)); err != nil {
+				return nil, err
+			}
+		}
+		var changed []nudge.Attempt
+		var events []nudge.Event
+		changed, moves, events = mergeOutcomes(outcomes, order, locked.byID, attemptOf, early, results)
+		for _, m := range moves {
+			if !exists[m.change.ID] {
+				return nil, aloneError{fmt.Errorf("set reminder status: reminder %s: %w", m.change.ID, nudge.ErrNotFound)}
+			}
+		}
+		for _, e := range events {
+			if err := checkEvent(e); err != nil {
+				return nil, aloneError{err}
+			}
+		}
+		var last []readQuery
+		if len(changed) > 0 {
+			q, err := db.writeAttemptsQuery(changed)
+			if err != nil {
+				return nil, err
+			}
+			last = append(last, q)
+		}
+		if len(moves) > 0 {
+			last = append(last, db.moveRemindersQuery(moves, moved))
+		}
+		if len(events) > 0 {
+			last = append(last, insertEventsQuery(events))
+		}
+		return last, nil
+	})
+	if err != nil {
+		return err
+	}
+	// A reminder that existed but was not moved is final (closed before
+	// this batch, or by a transaction that committed while it ran).
+	for _, m := range moves {
+		if !moved[m.change.ID] {
+			m.result.ReminderFinal = true
+		}
+	}
+	return nil
+}
+
+// outcomeKeys checks the outcomes and returns the attempt ids, provider ids
+// and reminder ids (sorted) they name, in order; errRepeated when one is
+// named twice.
+func outcomeKeys(outcomes []nudge.Outcome, order []int) (ids, pids, reminders []string, err error) {
 	for _, i := range order {
 		o := outcomes[i]
 		if err := checkOutcome(o); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		switch {
 		case o.AttemptID != "":
@@ -43,41 +157,47 @@ func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudg
 	}
 	slices.Sort(reminders)
 	if len(slices.Compact(slices.Clone(ids))) < len(ids) || len(slices.Compact(slices.Sorted(slices.Values(pids)))) < len(pids) ||
-		len(slices.Compact(reminders)) < len(reminders) {
-		return nil, errRepeated
+		len(slices.Compact(slices.Clone(reminders))) < len(reminders) {
+		return nil, nil, nil, errRepeated
 	}
-	cur, byPID, err := db.lockAttempts(ctx, tx, ids, pids)
-	if err != nil {
-		return nil, err
-	}
-	// attemptOf[i] is the id of the attempt outcome i updates, once the
-	// provider ids are resolved: a batch that names one attempt twice (by id
-	// and by provider id) is written in order too, before anything changes.
+	return ids, pids, reminders, nil
+}
+
+// resolveOutcomes returns the id of the attempt each outcome updates
+// (attemptOf, by outcome index), once the provider ids are resolved, and
+// the provider ids the batch records on attempts that do not carry them
+// yet. A batch that names one attempt twice (by id and by provider id) is
+// errRepeated, to be written in order before anything changes.
+func resolveOutcomes(outcomes []nudge.Outcome, order []int, locked *lockedAttempts) ([]string, []string, error) {
 	attemptOf := make([]string, len(outcomes))
 	seen := make(map[string]bool, len(order))
 	for _, i := range order {
 		id := outcomes[i].AttemptID
 		if byProvider(outcomes[i]) {
-			id = byPID[outcomes[i].ProviderID]
+			id = locked.byPID[outcomes[i].ProviderID]
 		}
 		if id == "" {
 			continue
 		}
 		if seen[id] {
-			return nil, errRepeated
+			return nil, nil, errRepeated
 		}
 		seen[id], attemptOf[i] = true, id
 	}
 	var providers []string
 	for _, i := range order {
-		if a, ok := cur[attemptOf[i]]; ok && recordsProviderID(a, outcomes[i].Attempt) {
+		if a, ok := locked.byID[attemptOf[i]]; ok && recordsProviderID(a, outcomes[i].Attempt) {
 			providers = append(providers, outcomes[i].Attempt.ProviderID)
 		}
 	}
-	early, err := db.takeEarlyCallbacksOf(ctx, tx, providers)
-	if err != nil {
-		return nil, err
-	}
+	return attemptOf, providers, nil
+}
+
+// mergeOutcomes decides each outcome against its locked attempt (cur) and
+// the early callbacks taken: it sets the results, and returns the attempts
+// that changed, the reminder moves and the events to append.
+func mergeOutcomes(outcomes []nudge.Outcome, order []int, cur map[string]nudge.Attempt, attemptOf []string,
+	early map[string][]earlyCallback, results []nudge.OutcomeResult) ([]nudge.Attempt, []reminderMove, []nudge.Event) {
 	var (
 		changed []nudge.Attempt
 		moves   []reminderMove
@@ -108,10 +228,7 @@ func (db *DB) recordOutcomesSet(ctx context.Context, tx *sql.Tx, outcomes []nudg
 			events = append(events, outcomeEvents(o, results[i])...)
 		}
 	}
-	if err := db.writeAttempts(ctx, tx, changed); err != nil {
-		return nil, err
-	}
-	return events, db.moveOpenReminders(ctx, tx, moves)
+	return changed, moves, events
 }
 
 // checkOutcome refuses an outcome that could never be written.
@@ -133,16 +250,27 @@ func checkOutcome(o nudge.Outcome) error {
 	return nil
 }
 
-// lockAttempts reads the attempts with ids (sorted) and those carrying the
-// provider ids pids, and locks their rows for the transaction, in id order,
-// in one statement. It returns them by id, and the id of the attempt each
-// provider id names (the earliest if several, as AttemptByProviderID).
-func (db *DB) lockAttempts(ctx context.Context, tx *sql.Tx, ids, pids []string) (map[string]nudge.Attempt, map[string]string, error) {
-	out := make(map[string]nudge.Attempt, len(ids)+len(pids))
-	byPID := make(map[string]string, len(pids))
-	if len(ids) == 0 && len(pids) == 0 {
-		return out, byPID, nil
+// lockedAttempts are the attempts lockAttemptsQuery read, by id, and the
+// id of the attempt each provider id asked for names (the earliest if
+// several, as AttemptByProviderID).
+type lockedAttempts struct {
+	byID   map[string]nudge.Attempt
+	byPID  map[string]string
+	wanted map[string]bool
+}
+
+func newLockedAttempts(pids []string) *lockedAttempts {
+	l := &lockedAttempts{byID: map[string]nudge.Attempt{}, byPID: map[string]string{}, wanted: make(map[string]bool, len(pids))}
+	for _, p := range pids {
+		l.wanted[p] = true
 	}
+	return l
+}
+
+// lockAttemptsQuery reads the attempts with ids (sorted) and those carrying
+// the provider ids pids into into, and locks their rows for the
+// transaction, in id order, in one statement.
+func (db *DB) lockAttemptsQuery(ids, pids []string, into *lockedAttempts) readQuery {
 	args := make([]any, 0, len(ids)+len(pids))
 	var where []string
 	if len(ids) > 0 {
@@ -157,28 +285,21 @@ func (db *DB) lockAttempts(ctx context.Context, tx *sql.Tx, ids, pids []string) 
 		}
 		where = append(where, `provider_id IN (`+placeholders(len(pids))+`)`)
 	}
-	rows, err := db.query(ctx, tx, `SELECT `+attemptCols+` FROM attempts WHERE `+strings.Join(where, " OR ")+` ORDER BY id`+db.forUpdate(), args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("lock attempts: %w", err)
-	}
-	defer rows.Close()
-	wanted := make(map[string]bool, len(pids))
-	for _, p := range pids {
-		wanted[p] = true
-	}
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, nil, fmt.Errorf("lock attempts: %w", err)
-		}
-		out[a.ID] = a
-		if p := a.ProviderID; wanted[p] {
-			if prev, ok := byPID[p]; !ok || earlier(a, out[prev]) {
-				byPID[p] = a.ID
+	return readQuery{name: "lock attempts", sql: `SELECT ` + attemptCols + ` FROM attempts WHERE ` + strings.Join(where, " OR ") +
+		` ORDER BY id` + db.forUpdate(), args: args,
+		row: func(s interface{ Scan(...any) error }) error {
+			a, err := scanAttempt(s)
+			if err != nil {
+				return err
 			}
-		}
-	}
-	return out, byPID, rows.Err()
+			into.byID[a.ID] = a
+			if p := a.ProviderID; into.wanted[p] {
+				if prev, ok := into.byPID[p]; !ok || earlier(a, into.byID[prev]) {
+					into.byPID[p] = a.ID
+				}
+			}
+			return nil
+		}}
 }
 
 // earlier reports whether a was created before b (by id on a tie).
@@ -191,8 +312,8 @@ func earlier(a, b nudge.Attempt) bool {
 
 // takeEarlyCallbacksOf is takeEarlyCallbacks for several provider ids: their
 // locks in one statement (in sorted order, so concurrent batches cannot
-// deadlock), their callbacks in a second one, issued after the locks so that
-// it sees every callback kept before them (KeepEarlyCallback takes the same
+// deadlock), their callbacks in a second, issued after the locks so that it
+// sees every callback kept before them (KeepEarlyCallback takes the same
 // lock), and a delete of those found.
 func (db *DB) takeEarlyCallbacksOf(ctx context.Context, tx *sql.Tx, providers []string) (map[string][]earlyCallback, error) {
 	if len(providers) == 0 {
@@ -203,31 +324,13 @@ func (db *DB) takeEarlyCallbacksOf(ctx context.Context, tx *sql.Tx, providers []
 	for i, p := range providers {
 		args[i] = p
 	}
-	keys := make([]string, len(providers))
-	for i, p := range providers {
-		keys[i] = "provider/" + p
-	}
-	if err := db.lockAll(ctx, tx, keys...); err != nil {
+	if err := db.lockAll(ctx, tx, providerLockKeys(providers)...); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, tx, `SELECT provider_id, status, error_code FROM early_callbacks WHERE provider_id IN (`+placeholders(len(providers))+`) ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("early callbacks: %w", err)
-	}
 	out := map[string][]earlyCallback{}
-	for rows.Next() {
-		var pid, status string
-		var cb earlyCallback
-		if err := rows.Scan(&pid, &status, &cb.errorCode); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("early callbacks: %w", err)
-		}
-		cb.status = nudge.AttemptStatus(status)
-		out[pid] = append(out[pid], cb)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("early callbacks: %w", err)
+	if err := db.runIn(ctx, tx, readQuery{name: "early callbacks", sql: `SELECT provider_id, status, error_code FROM early_callbacks
+WHERE provider_id IN (` + placeholders(len(providers)) + `) ORDER BY id`, args: args, row: earlyCallbackRow(out)}); err != nil {
+		return nil, err
 	}
 	if len(out) > 0 {
 		found := make([]any, 0, len(out))
@@ -241,33 +344,81 @@ func (db *DB) takeEarlyCallbacksOf(ctx context.Context, tx *sql.Tx, providers []
 	return out, nil
 }
 
+// takeEarlyCallbacksQuery is takeEarlyCallbacksOf's read and delete in one
+// statement (PostgreSQL), for a pipelined transaction to queue after the
+// providers' locks: it deletes every callback kept for providers (sorted,
+// distinct) and hands them to out in the order they were kept.
+func takeEarlyCallbacksQuery(providers []string, out map[string][]earlyCallback) readQuery {
+	args := make([]any, len(providers))
+	for i, p := range providers {
+		args[i] = p
+	}
+	return readQuery{name: "early callbacks", sql: `WITH taken AS (
+    DELETE FROM early_callbacks WHERE provider_id IN (` + placeholders(len(providers)) + `)
+    RETURNING id, provider_id, status, error_code)
+SELECT provider_id, status, error_code FROM taken ORDER BY id`, args: args, row: earlyCallbackRow(out)}
+}
+
+// providerLockKeys names the locks of providers (sorted), as
+// takeEarlyCallbacks and KeepEarlyCallback take them.
+func providerLockKeys(providers []string) []string {
+	keys := make([]string, len(providers))
+	for i, p := range providers {
+		keys[i] = "provider/" + p
+	}
+	return keys
+}
+
+// earlyCallbackRow is a readQuery row function adding each callback read
+// (provider id, status, error code) to out.
+func earlyCallbackRow(out map[string][]earlyCallback) func(s interface{ Scan(...any) error }) error {
+	return func(s interface{ Scan(...any) error }) error {
+		var pid, status string
+		var cb earlyCallback
+		if err := s.Scan(&pid, &status, &cb.errorCode); err != nil {
+			return err
+		}
+		cb.status = nudge.AttemptStatus(status)
+		out[pid] = append(out[pid], cb)
+		return nil
+	}
+}
+
 // attemptWriteCols are the columns writeAttempts sets, id last.
 const attemptWriteCols = 15
 
-// writeAttempts stores the merged attempts: one UPDATE for one attempt, one
-// UPDATE joined to column arrays (PostgreSQL) or a VALUES list (SQLite) for
-// several.
+// writeAttempts stores the merged attempts through tx (writeAttemptsQuery).
 func (db *DB) writeAttempts(ctx context.Context, tx *sql.Tx, as []nudge.Attempt) error {
 	if len(as) == 0 {
 		return nil
 	}
+	q, err := db.writeAttemptsQuery(as)
+	if err != nil {
+		return err
+	}
+	return db.runIn(ctx, tx, q)
+}
+
+// writeAttemptsQuery stores the merged attempts: one UPDATE for one
+// attempt, one UPDATE joined to column arrays (PostgreSQL) or a VALUES list
+// (SQLite) for several.
+func (db *DB) writeAttemptsQuery(as []nudge.Attempt) (readQuery, error) {
 	menus := make([]string, len(as))
 	for i, a := range as {
 		m, err := encodeMenu(a.Menu)
 		if err != nil {
-			return fmt.Errorf("attempt %s: %w", a.ID, err)
+			return readQuery{}, fmt.Errorf("attempt %s: %w", a.ID, err)
 		}
 		menus[i] = m
 	}
 	if len(as) == 1 {
 		a := as[0]
-		_, err := db.exec(ctx, tx, `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
+		return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
     answered_by = ?, conversation = ?, body = ?, template = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ?,
     segments = ?, call_seconds = ? WHERE id = ?`,
-			string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
-			a.Conversation, a.Body, a.Template, menus[0], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt),
-			a.Segments, a.CallSeconds, a.ID)
-		return err
+			args: []any{string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
+				a.Conversation, a.Body, a.Template, menus[0], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt),
+				a.Segments, a.CallSeconds, a.ID}}, nil
 	}
 	if db.backend == Postgres {
 		n := len(as)
@@ -282,8 +433,7 @@ func (db *DB) writeAttempts(ctx context.Context, tx *sql.Tx, as []nudge.Attempt)
 			conv[i], sending[i], sent[i], updated[i] = a.Conversation, pgTime(a.SendingAt), pgTime(a.SentAt), pgTime(a.UpdatedAt)
 			segs[i], secs[i] = int64(a.Segments), int64(a.CallSeconds)
 		}
-		db.roundTrips.Add(1)
-		_, err := tx.ExecContext(ctx, `UPDATE attempts AS a SET status = v.status, reason = v.reason, error_code = v.error_code,
+		return readQuery{name: "write attempts", sql: `UPDATE attempts AS a SET status = v.status, reason = v.reason, error_code = v.error_code,
     provider_id = v.provider_id, answered_by = v.answered_by, conversation = v.conversation, body = v.body,
     template = v.template, menu = v.menu, sending_at = v.sending_at, sent_at = v.sent_at, updated_at = v.updated_at,
     segments = v.segments, call_seconds = v.call_seconds
@@ -291,11 +441,7 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool
     $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::int[], $15::int[])
     AS v (status, reason, error_code, provider_id, answered_by, conversation, body, template, menu, sending_at, sent_at, updated_at, id,
     segments, call_seconds)
-WHERE a.id = v.id`, status, reason, code, pid, answered, conv, body, tmpl, menus, sending, sent, updated, id, segs, secs)
-		if err != nil {
-			return fmt.Errorf("write attempts: %w", err)
-		}
-		return nil
+WHERE a.id = v.id`, args: []any{status, reason, code, pid, answered, conv, body, tmpl, menus, sending, sent, updated, id, segs, secs}}, nil
 	}
 	args := make([]any, 0, len(as)*attemptWriteCols)
 	for i, a := range as {
@@ -303,15 +449,11 @@ WHERE a.id = v.id`, status, reason, code, pid, answered, conv, body, tmpl, menus
 			a.Conversation, a.Body, a.Template, menus[i], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.ID,
 			a.Segments, a.CallSeconds)
 	}
-	_, err := db.exec(ctx, tx, `UPDATE attempts SET status = v.column1, reason = v.column2, error_code = v.column3,
+	return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = v.column1, reason = v.column2, error_code = v.column3,
     provider_id = v.column4, answered_by = v.column5, conversation = v.column6, body = v.column7, template = v.column8,
     menu = v.column9, sending_at = v.column10, sent_at = v.column11, updated_at = v.column12,
     segments = v.column14, call_seconds = v.column15
-FROM (VALUES `+valuesRows(len(as), attemptWriteCols)+`) AS v WHERE attempts.id = v.column13`, args...)
-	if err != nil {
-		return fmt.Errorf("write attempts: %w", err)
-	}
-	return nil
+FROM (VALUES ` + valuesRows(len(as), attemptWriteCols) + `) AS v WHERE attempts.id = v.column13`, args: args}, nil
 }
 
 // reminderMove is a batch's reminder change and the result it reports to.
@@ -341,6 +483,39 @@ func (db *DB) moveOpenReminders(ctx context.Context, tx *sql.Tx, moves []reminde
 		}
 		return nil
 	}
+	moved := map[string]bool{}
+	if err := db.runIn(ctx, tx, db.moveRemindersQuery(moves, moved)); err != nil {
+		return err
+	}
+	var rest []string
+	for _, m := range moves {
+		if !moved[m.change.ID] {
+			rest = append(rest, m.change.ID)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	exists := map[string]bool{}
+	if err := db.runIn(ctx, tx, remindersExistQuery(rest, exists)); err != nil {
+		return err
+	}
+	for _, m := range moves {
+		switch {
+		case moved[m.change.ID]:
+		case exists[m.change.ID]:
+			m.result.ReminderFinal = true
+		default:
+			return aloneError{fmt.Errorf("set reminder status: reminder %s: %w", m.change.ID, nudge.ErrNotFound)}
+		}
+	}
+	return nil
+}
+
+// moveRemindersQuery applies the reminder changes of moves (distinct
+// reminders) to those still open, in one statement, and sets in moved the
+// ids it moved.
+func (db *DB) moveRemindersQuery(moves []reminderMove, moved map[string]bool) readQuery {
 	const cols = 5
 	args := make([]any, 0, len(moves)*cols+len(openReminderStatuses))
 	for _, m := range moves {
@@ -353,60 +528,30 @@ func (db *DB) moveOpenReminders(ctx context.Context, tx *sql.Tx, moves []reminde
 		// The first row's casts type the VALUES list's columns.
 		values = "(?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz)" + values[len(valuesRows(1, cols)):]
 	}
-	rows, err := db.query(ctx, tx, `UPDATE reminders SET status = v.column2, reason = v.column3,
+	return readQuery{name: "move reminders", sql: `UPDATE reminders SET status = v.column2, reason = v.column3,
     next_at = COALESCE(v.column4, reminders.next_at), updated_at = v.column5
-FROM (VALUES `+values+`) AS v WHERE reminders.id = v.column1 AND reminders.status IN (`+placeholders(len(openReminderStatuses))+`)
-RETURNING reminders.id`, args...)
-	if err != nil {
-		return fmt.Errorf("move reminders: %w", err)
+FROM (VALUES ` + values + `) AS v WHERE reminders.id = v.column1 AND reminders.status IN (` + placeholders(len(openReminderStatuses)) + `)
+RETURNING reminders.id`, args: args, row: idRow(moved)}
+}
+
+// remindersExistQuery sets in exists which of ids are reminders.
+func remindersExistQuery(ids []string, exists map[string]bool) readQuery {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
 	}
-	moved := map[string]bool{}
-	for rows.Next() {
+	return readQuery{name: "move reminders", sql: `SELECT id FROM reminders WHERE id IN (` + placeholders(len(ids)) + `)`,
+		args: args, row: idRow(exists)}
+}
+
+// idRow is a readQuery row function setting each id read in set.
+func idRow(set map[string]bool) func(s interface{ Scan(...any) error }) error {
+	return func(s interface{ Scan(...any) error }) error {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("move reminders: %w", err)
+		if err := s.Scan(&id); err != nil {
+			return err
 		}
-		moved[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("move reminders: %w", err)
-	}
-	var rest []any
-	for _, m := range moves {
-		if !moved[m.change.ID] {
-			rest = append(rest, m.change.ID)
-		}
-	}
-	if len(rest) == 0 {
+		set[id] = true
 		return nil
 	}
-	exists := map[string]bool{}
-	rows, err = db.query(ctx, tx, `SELECT id FROM reminders WHERE id IN (`+placeholders(len(rest))+`)`, rest...)
-	if err != nil {
-		return fmt.Errorf("move reminders: %w", err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("move reminders: %w", err)
-		}
-		exists[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("move reminders: %w", err)
-	}
-	for _, m := range moves {
-		switch {
-		case moved[m.change.ID]:
-		case exists[m.change.ID]:
-			m.result.ReminderFinal = true
-		default:
-			return aloneError{fmt.Errorf("set reminder status: reminder %s: %w", m.change.ID, nudge.ErrNotFound)}
-		}
-	}
-	return nil
 }

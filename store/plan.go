@@ -325,39 +325,50 @@ func (db *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []nudge.Ev
 	return db.insertEvents(ctx, tx, keep)
 }
 
+// eventDetail is e's detail for storage: NULL when empty.
+func eventDetail(e nudge.Event) *string {
+	if len(e.Detail) == 0 {
+		return nil
+	}
+	d := string(e.Detail)
+	return &d
+}
+
+// insertEventsQuery appends events in the order given (PostgreSQL), over
+// column arrays: one statement whatever their number.
+func insertEventsQuery(keep []nudge.Event) readQuery {
+	n := len(keep)
+	var (
+		lender, account, reminder, attempt = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		kind, action, reason, rule         = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		detail                             = make([]*string, n)
+		at                                 = make([]*time.Time, n)
+	)
+	for i, e := range keep {
+		lender[i], account[i], reminder[i], attempt[i] = e.Lender, e.AccountID, e.ReminderID, e.AttemptID
+		kind[i], action[i], reason[i], rule[i] = string(e.Kind), e.Action, string(e.Reason), e.Rule
+		detail[i], at[i] = eventDetail(e), pgTime(e.At)
+	}
+	// WITH ORDINALITY keeps the given order in the ids the log assigns.
+	return readQuery{name: "append events", sql: `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
+SELECT lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+    WITH ORDINALITY AS e (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at, n)
+ORDER BY n`, args: []any{lender, account, reminder, attempt, kind, action, reason, rule, detail, at}}
+}
+
 // insertEvents appends events through q in the order given: over column
 // arrays on PostgreSQL, with multi-row VALUES statements on SQLite.
 func (db *DB) insertEvents(ctx context.Context, q querier, keep []nudge.Event) error {
 	if len(keep) == 0 {
 		return nil
 	}
-	detailOf := func(e nudge.Event) *string {
-		if len(e.Detail) == 0 {
-			return nil
-		}
-		d := string(e.Detail)
-		return &d
-	}
 	if db.backend == Postgres {
-		n := len(keep)
-		var (
-			lender, account, reminder, attempt = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			kind, action, reason, rule         = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			detail                             = make([]*string, n)
-			at                                 = make([]*time.Time, n)
-		)
-		for i, e := range keep {
-			lender[i], account[i], reminder[i], attempt[i] = e.Lender, e.AccountID, e.ReminderID, e.AttemptID
-			kind[i], action[i], reason[i], rule[i] = string(e.Kind), e.Action, string(e.Reason), e.Rule
-			detail[i], at[i] = detailOf(e), pgTime(e.At)
-		}
-		// WITH ORDINALITY keeps the given order in the ids the log assigns.
-		if _, err := q.ExecContext(ctx, `INSERT INTO events (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at)
-SELECT lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-    WITH ORDINALITY AS e (lender, account_id, reminder_id, attempt_id, kind, action, reason, rule, detail, at, n)
-ORDER BY n`, lender, account, reminder, attempt, kind, action, reason, rule, detail, at); err != nil {
-			return fmt.Errorf("append events: %w", err)
+		// Counted as a round trip, which it is (it was not before the
+		// pipelined writes counted their batches).
+		ins := insertEventsQuery(keep)
+		if _, err := db.exec(ctx, q, ins.sql, ins.args...); err != nil {
+			return fmt.Errorf("%s: %w", ins.name, err)
 		}
 		return nil
 	}
@@ -365,7 +376,7 @@ ORDER BY n`, lender, account, reminder, attempt, kind, action, reason, rule, det
 		args := make([]any, 0, (end-start)*eventColCount)
 		for _, e := range keep[start:end] {
 			var detail any
-			if d := detailOf(e); d != nil {
+			if d := eventDetail(e); d != nil {
 				detail = *d
 			}
 			args = append(args, e.Lender, e.AccountID, e.ReminderID, e.AttemptID, string(e.Kind), e.Action, string(e.Reason), e.Rule, detail, db.tv(e.At))
