@@ -97,8 +97,14 @@ func epochDay(d nudge.Date) int64 {
 // dayDate is the date of an epoch day number.
 func dayDate(n int64) nudge.Date { return nudge.MustDate("1970-01-01").AddDays(int(n)) }
 
-// dayTime is the UTC midnight starting epoch day n.
-func dayTime(n int64) time.Time { return time.Unix(n*86400, 0).UTC() }
+// epochHour is the number of whole hours since 1970-01-01 UTC at t.
+func epochHour(t time.Time) int64 { return t.Unix() / 3600 }
+
+// hourTime is the instant starting epoch hour n.
+func hourTime(n int64) time.Time { return time.Unix(n*3600, 0).UTC() }
+
+// ceilDiv is a / b rounded up, for a ≥ 0 and b > 0.
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 // kpiGroupCols are the kpi_daily key columns after lender and day.
 const kpiGroupCols = "cadence, cadence_version, step, channel, language, arm"
@@ -319,26 +325,30 @@ func (r *kpiDailyRow) dims(by []kpi.Dimension) []string {
 }
 
 // KPIs returns the lender's KPI counters over q's days, grouped by q.By and
-// sorted by the dimension values. Days the lender's rollup covers (with the
-// same cure days) are read from kpi_daily; later days, the current one
-// included, are computed from the ledger.
+// sorted by the dimension values. The attempts the lender's rollup covers
+// (with the same cure days) are read from kpi_daily: every closed day and
+// the current day's hours up to the last rollup pass. Later attempts — at
+// most the hours since that pass — are computed from the ledger.
 func (db *DB) KPIs(ctx context.Context, q KPIQuery) ([]KPIRow, error) {
 	if err := q.check(); err != nil {
 		return nil, err
 	}
 	what := "kpis of " + q.Lender
-	from, to := epochDay(q.From), epochDay(q.To)+1
+	from, to := epochDay(q.From)*24, (epochDay(q.To)+1)*24
 	rolled := from
 	if !q.Live {
-		var until int64
-		var cure int
-		err := db.queryRow(ctx, db.read, `SELECT rolled_until, cure_days FROM kpi_rollups WHERE lender = ?`, q.Lender).Scan(&until, &cure)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, fmt.Errorf("%s: rollup watermark: %w", what, err)
-		case cure == q.CureDays:
-			rolled = max(from, min(until, to, epochDay(nudge.DateOf(q.Now.UTC()))))
+		w, err := db.kpiWatermark(ctx, db.read, q.Lender)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if w.ok && w.cure == q.CureDays {
+			rolled = max(from, min(w.hour, to, epochHour(q.Now)))
+			// kpi_daily's row of the watermark's day covers its hours up
+			// to the watermark only: an earlier hour of that day (a query
+			// at an instant before the last pass) must read it live.
+			if rolled%24 != 0 && rolled != w.hour {
+				rolled = rolled / 24 * 24
+			}
 		}
 	}
 	groups := map[string]*KPIRow{}
@@ -362,7 +372,7 @@ func (db *DB) KPIs(ctx context.Context, q KPIQuery) ([]KPIRow, error) {
 	}
 	if rolled > from {
 		err := db.each(ctx, what+": rollups", `SELECT day, `+kpiGroupCols+`, `+strings.Join(kpi.CounterNames, ", ")+`
-FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`, []any{q.Lender, from, rolled},
+FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`, []any{q.Lender, from / 24, ceilDiv(rolled, 24)},
 			add)
 		if err != nil {
 			return nil, err
@@ -370,7 +380,7 @@ FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`, []any{q.Lender, from,
 	}
 	if rolled < to {
 		err := db.kpiRead(ctx, func(r querier) error {
-			src, args := db.kpiSource(q.Lender, dayTime(rolled), dayTime(to), q.Now, q.CureDays)
+			src, args := db.kpiSource(q.Lender, hourTime(rolled), hourTime(to), q.Now, q.CureDays)
 			return db.eachOn(ctx, r, what+": live", src, args, add)
 		})
 		if err != nil {
@@ -397,25 +407,66 @@ func sortKPIRows(rs []KPIRow) {
 	slices.SortFunc(rs, less)
 }
 
-// RollupResult says what one RollupKPIs run did.
+// RollupResult says what one RollupKPIs pass did.
 type RollupResult struct {
-	// From and Until are the days recomputed (Until excluded); equal when
-	// nothing was.
+	// From is the first day recomputed, Until the day of Through (the
+	// rollup's end); equal when only the current day was.
 	From, Until nudge.Date
-	// Rows is how many kpi_daily rows the days now have.
+	// Through is the rollup's watermark after the pass: the attempts
+	// created before it (a whole hour) are rolled up.
+	Through time.Time
+	// Settled says the pass recomputed the settle window (the first pass
+	// of a UTC day, or a first rollup), not only the current day.
+	Settled bool
+	// Rows is how many kpi_daily rows the recomputed days now have.
 	Rows int64
 }
 
 // kpiRollupChunkDays is how many days one rollup transaction recomputes.
 const kpiRollupChunkDays = 31
 
-// RollupKPIs brings the lender's daily KPI rollups up to the day before
-// now's: it recomputes, from the ledger, the days from KPISettleDays (or
-// the cure days, when more) before the last rollup's end up to yesterday,
-// or every day since the lender's first attempt when there is no rollup
-// yet or it was computed with other cure days. Each chunk of days is
-// replaced in one transaction under the lender's rollup lock, so running
-// it twice, or on two replicas at once, leaves the same rows.
+// kpiMark is a lender's kpi_rollups row.
+type kpiMark struct {
+	ok bool
+	// hour is the watermark (epoch hours): the attempts created before it
+	// are rolled up.
+	hour int64
+	// settled is the day of the last pass that recomputed the settle
+	// window.
+	settled int64
+	cure    int
+}
+
+// kpiWatermark reads the lender's rollup watermark on q.
+func (db *DB) kpiWatermark(ctx context.Context, q querier, lender string) (kpiMark, error) {
+	w := kpiMark{ok: true}
+	err := db.queryRow(ctx, q, `SELECT rolled_hour, rolled_until, cure_days FROM kpi_rollups WHERE lender = ?`, lender).
+		Scan(&w.hour, &w.settled, &w.cure)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return kpiMark{}, nil
+	case err != nil:
+		return kpiMark{}, fmt.Errorf("rollup watermark: %w", err)
+	}
+	return w, nil
+}
+
+// errKPIWatermarkMoved stops a rollup pass whose next chunk no longer
+// continues the watermark (another pass rebuilt it with other cure days):
+// the next pass starts from what it finds.
+var errKPIWatermarkMoved = errors.New("the watermark moved under the pass (another rollup with other cure days?)")
+
+// RollupKPIs brings the lender's KPI rollups up to now's last whole hour.
+// A pass recomputes, from the ledger, the current day's closed hours; the
+// first pass of a UTC day also the settle window, the days from
+// KPISettleDays (or the cure days, when more) before the previous settle
+// pass, whose counters may still change as replies, payments and day-31
+// and day-61 marks arrive; and a first rollup, or one after the cure days
+// changed, every day since the lender's first attempt. The days are
+// replaced in chunks of kpiRollupChunkDays, each in one transaction under
+// the lender's rollup lock that also moves the watermark, so a pass that
+// stops resumes where it stopped, and running it twice, or on two replicas
+// at once, leaves the same rows.
 func (db *DB) RollupKPIs(ctx context.Context, lender string, now time.Time, cureDays int) (RollupResult, error) {
 	if cureDays == 0 {
 		cureDays = DefaultCureDays
@@ -425,46 +476,59 @@ func (db *DB) RollupKPIs(ctx context.Context, lender string, now time.Time, cure
 			lender, cureDays, now.Format(time.RFC3339), MaxCureDays)
 	}
 	what := "rollup kpis of " + lender
-	today := epochDay(nudge.DateOf(now.UTC()))
-	var (
-		until int64
-		cure  int
-		from  int64
-	)
-	err := db.queryRow(ctx, db.read, `SELECT rolled_until, cure_days FROM kpi_rollups WHERE lender = ?`, lender).Scan(&until, &cure)
-	switch {
-	case err == nil && cure == cureDays:
-		from = min(until, today) - int64(max(KPISettleDays, cureDays))
-	case err == nil || errors.Is(err, sql.ErrNoRows):
+	nowHour := epochHour(now)
+	today := nowHour / 24
+	w, err := db.kpiWatermark(ctx, db.read, lender)
+	if err != nil {
+		return RollupResult{}, fmt.Errorf("%s: %w", what, err)
+	}
+	rebuild := !w.ok || w.cure != cureDays
+	settle := rebuild || w.settled < today
+	var from int64 // an hour starting a day
+	if rebuild {
 		var first timeCol
 		var t time.Time
 		first.t = &t
 		if err := db.queryRow(ctx, db.read, `SELECT MIN(created_at) FROM attempts WHERE lender = ?`, lender).Scan(first); err != nil {
 			return RollupResult{}, fmt.Errorf("%s: first attempt: %w", what, err)
 		}
-		from = today
+		from = today * 24
 		if !t.IsZero() {
-			from = epochDay(nudge.DateOf(t))
+			from = min(from, epochHour(t)/24*24)
 		}
-	default:
-		return RollupResult{}, fmt.Errorf("%s: watermark: %w", what, err)
+	} else {
+		from = min(w.hour, nowHour) / 24 * 24
+		if settle {
+			from = min(from, (min(w.settled, today)-int64(max(KPISettleDays, cureDays)))*24)
+		}
 	}
-	res := RollupResult{From: dayDate(from), Until: dayDate(today)}
+	res := RollupResult{From: dayDate(from / 24), Until: dayDate(today), Through: hourTime(nowHour), Settled: settle}
 	cols := "lender, day, " + kpiGroupCols + ", " + strings.Join(kpi.CounterNames, ", ")
-	for start, end := from, from; ; start = end {
-		end = max(start, min(start+kpiRollupChunkDays, today))
+	for start := from; ; {
+		end := max(start, min(start+kpiRollupChunkDays*24, nowHour))
+		first, last := rebuild && start == from, end >= nowHour
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
 			if err := db.lock(ctx, tx, "kpi/"+lender); err != nil {
 				return err
 			}
-			if _, err := db.exec(ctx, tx, `DELETE FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`, lender, start, end); err != nil {
+			cur, err := db.kpiWatermark(ctx, tx, lender)
+			if err != nil {
+				return err
+			}
+			// Every chunk but a rebuild's first continues the rows before
+			// it: the watermark must still cover them, with these cure days.
+			if !first && (!cur.ok || cur.cure != cureDays || cur.hour < start) {
+				return errKPIWatermarkMoved
+			}
+			if _, err := db.exec(ctx, tx, `DELETE FROM kpi_daily WHERE lender = ? AND day >= ? AND day < ?`,
+				lender, start/24, ceilDiv(end, 24)); err != nil {
 				return fmt.Errorf("clear days: %w", err)
 			}
 			if end > start {
 				if err := db.noJIT(ctx, tx); err != nil {
 					return err
 				}
-				src, args := db.kpiSource(lender, dayTime(start), dayTime(end), now, cureDays)
+				src, args := db.kpiSource(lender, hourTime(start), hourTime(end), now, cureDays)
 				r, err := db.exec(ctx, tx, `INSERT INTO kpi_daily (`+cols+`) SELECT CAST(? AS TEXT), s.* FROM (`+src+`) s`,
 					append([]any{lender}, args...)...)
 				if err != nil {
@@ -476,20 +540,31 @@ func (db *DB) RollupKPIs(ctx context.Context, lender string, now time.Time, cure
 				}
 				res.Rows += n
 			}
-			if end < today {
-				return nil
+			// A settle chunk inside the rolled-up range leaves the
+			// watermark where it was; the last chunk sets it to now's hour.
+			hour, settled := end, cur.settled
+			if !first && !last && !rebuild && cur.hour > end {
+				hour = cur.hour
 			}
-			_, err := db.exec(ctx, tx, `INSERT INTO kpi_rollups (lender, rolled_until, cure_days, updated_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (lender) DO UPDATE SET rolled_until = excluded.rolled_until, cure_days = excluded.cure_days, updated_at = excluded.updated_at`,
-				lender, today, cureDays, db.tv(now))
+			if rebuild || (settle && last) {
+				settled = today
+			}
+			_, err = db.exec(ctx, tx, `INSERT INTO kpi_rollups (lender, rolled_hour, rolled_until, cure_days, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (lender) DO UPDATE SET rolled_hour = excluded.rolled_hour, rolled_until = excluded.rolled_until,
+  cure_days = excluded.cure_days, updated_at = excluded.updated_at`,
+				lender, hour, settled, cureDays, db.tv(now))
 			return err
 		})
 		if err != nil {
-			return RollupResult{}, fmt.Errorf("%s: days %s to %s: %w", what, dayDate(start), dayDate(end), err)
+			return RollupResult{}, fmt.Errorf("%s: %s to %s: %w", what, hourTime(start).Format(time.RFC3339), hourTime(end).Format(time.RFC3339), err)
 		}
-		if end >= today {
+		if db.afterKPIChunk != nil {
+			db.afterKPIChunk()
+		}
+		if last {
 			break
 		}
+		start = end
 	}
 	return res, nil
 }
