@@ -482,7 +482,10 @@ func (db *DB) RollupKPIs(ctx context.Context, lender string, now time.Time, cure
 	if err != nil {
 		return RollupResult{}, fmt.Errorf("%s: %w", what, err)
 	}
-	rebuild := !w.ok || w.cure != cureDays
+	// A watermark of hour 0 is a row an older binary created during an
+	// upgrade (it writes only rolled_until): rebuild rather than walk from
+	// 1970.
+	rebuild := !w.ok || w.cure != cureDays || w.hour == 0
 	settle := rebuild || w.settled < today
 	var from int64 // an hour starting a day
 	if rebuild {
