@@ -64,6 +64,7 @@ func TestQuickRun(t *testing.T) {
 	require.Positive(t, rep.KPIs.Attempts, "the seeded year has attempts")
 	require.Positive(t, rep.KPIs.Year)
 	require.Positive(t, rep.KPIs.LiveDay)
+	require.Positive(t, rep.KPIs.HourlyPass)
 
 	var table strings.Builder
 	require.NoError(t, rep.WriteTable(&table))

@@ -32,10 +32,12 @@ func kpiBenchAccounts(b *testing.B) int {
 }
 
 // BenchmarkKPIs measures a year of KPIs for one lender, grouped by channel
-// and step, over a synthetic year of history (store.SeedKPIHistory) whose
-// closed days are rolled up: the rollup rows of 364 days plus the live
-// computation of the current one. "live-day" measures the current day
-// alone, "rollup" one run of the rollup job (the settle window recomputed).
+// and step, over a synthetic year of history (store.SeedKPIHistory) rolled
+// up to the benchmark's hour: the rollup rows plus the live computation of
+// the hours since. "live-day" measures the current day alone, all live,
+// "hourly-pass" a rollup pass later the same day (the day's closed hours
+// recomputed), "settle-pass" the first pass of a day (the settle window
+// recomputed).
 // SQLite always; PostgreSQL when NUDGE_TEST_DATABASE_URL is set.
 func BenchmarkKPIs(b *testing.B) {
 	backends := map[string]func(b *testing.B) *store.DB{
@@ -86,10 +88,21 @@ func BenchmarkKPIs(b *testing.B) {
 					require.NoError(b, err)
 				}
 			})
-			b.Run("rollup", func(b *testing.B) {
+			b.Run("hourly-pass", func(b *testing.B) {
 				for b.Loop() {
 					_, err := db.RollupKPIs(ctx, "bench", kpiBenchEnd, 0)
 					require.NoError(b, err)
+				}
+			})
+			b.Run("settle-pass", func(b *testing.B) {
+				// Each pass is the first of a later day, so it recomputes the
+				// settle window; the history does not grow.
+				next := kpiBenchEnd.Truncate(24 * time.Hour)
+				for b.Loop() {
+					next = next.Add(24 * time.Hour)
+					res, err := db.RollupKPIs(ctx, "bench", next.Add(30*time.Minute), 0)
+					require.NoError(b, err)
+					require.True(b, res.Settled)
 				}
 			})
 		})

@@ -19,3 +19,7 @@ func (db *DB) PoolSetting(ctx context.Context, name string) (string, error) {
 	err := db.queryRow(ctx, db.read, `SELECT current_setting(?)`, name).Scan(&v)
 	return v, err
 }
+
+// AfterKPIChunk sets fn to run after each committed chunk of a KPI rollup
+// pass.
+func (db *DB) AfterKPIChunk(fn func()) { db.afterKPIChunk = fn }

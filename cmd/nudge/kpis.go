@@ -134,7 +134,8 @@ func (rt *runtime) rollupKPIs(ctx context.Context) {
 			}
 			continue
 		}
-		rt.logger.Debug("kpi rollup", "lender", l.ID, "from", res.From.String(), "until", res.Until.String(), "rows", res.Rows)
+		rt.logger.Debug("kpi rollup", "lender", l.ID, "from", res.From.String(), "through", res.Through.Format(time.RFC3339),
+			"settled", res.Settled, "rows", res.Rows)
 	}
 }
 
