@@ -75,3 +75,9 @@ func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []erro
 func (db *DB) RawQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, query, args...)
 }
+
+// RawExec runs a statement of the test's own on the write pool.
+func (db *DB) RawExec(ctx context.Context, query string, args ...any) error {
+	_, err := db.write.ExecContext(ctx, query, args...)
+	return err
+}

@@ -53,7 +53,8 @@ func requireRolledEqualsLive(t *testing.T, db *store.DB, now time.Time, cureDays
 // rollup stopped after two chunks resumes where it stopped; the passes of
 // the same day recompute only its closed hours; the first pass of the next
 // day recomputes the settle window; two passes at once (two replicas)
-// leave the rows a single one would. After each, the rollups plus the
+// leave the rows a single one would; a row an older binary left without an
+// hour watermark is rebuilt. After each, the rollups plus the
 // live hours equal a live computation.
 func TestKPIRollupPasses(t *testing.T) {
 	t.Parallel()
@@ -106,6 +107,16 @@ func TestKPIRollupPasses(t *testing.T) {
 			require.True(t, res.Settled)
 			require.Equal(t, nudge.DateOf(end).AddDays(-store.KPISettleDays), res.From)
 			require.Equal(t, 4, chunks, "96 days")
+			requireRolledEqualsLive(t, db, next, 0)
+
+			// An older binary, running beside this one during the upgrade to
+			// migration 0021, created the lender's row without an hour
+			// watermark: the next pass rebuilds from the first attempt.
+			require.NoError(t, db.RawExec(ctx, `UPDATE kpi_rollups SET rolled_hour = 0`))
+			res, err = db.RollupKPIs(ctx, "bench", next, 0)
+			require.NoError(t, err)
+			require.Equal(t, firstDay, res.From, "rebuilt from the first attempt")
+			require.True(t, res.Settled)
 			requireRolledEqualsLive(t, db, next, 0)
 
 			// Two replicas rebuild the rollups for other cure days at once.
