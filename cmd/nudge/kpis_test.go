@@ -18,7 +18,6 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/kpi"
-	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/web"
 )
 
@@ -116,15 +115,16 @@ func TestKPIRollupsAndAPIWiring(t *testing.T) {
 	require.Equal(t, nudge.DateOf(old), rolled.From, "the pass was skipped")
 
 	// The lock gone, the pass runs (with other cure days, so it recomputes
-	// and leaves a watermark of its own): the next rollup with those cure
-	// days recomputes only the settle window.
+	// and leaves a watermark of its own): the next rollup of the same day
+	// with those cure days recomputes only the day's closed hours.
 	mr.Del(kpiRollupLock)
 	rt.cfg.KPIs.CureDays = 45
 	rt.rollupKPIs(ctx)
 	require.True(t, mr.Exists(kpiRollupLock), "the pass holds the lock")
 	rolled, err = rt.db.RollupKPIs(ctx, "acme", now, 45)
 	require.NoError(t, err)
-	require.Equal(t, nudge.DateOf(now).AddDays(-store.KPISettleDays), rolled.From, "the scheduler's pass left a watermark")
+	require.Equal(t, nudge.DateOf(now), rolled.From, "the scheduler's pass left a watermark")
+	require.False(t, rolled.Settled, "the scheduler's pass settled the day")
 	rt.cfg.KPIs.CureDays = cfg.KPIs.CureDays
 
 	token, key, err := web.NewAPIKey("acme", nudge.RoleViewer, now)
