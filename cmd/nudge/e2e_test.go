@@ -129,6 +129,9 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 	accts := e.seedAccounts(4)
 	optedOut, paid, held, control := accts[0], accts[1], accts[2], accts[3]
 	e.start("scheduler", "scheduler")
+	enq := dispatcher.NewEnqueuer(e.rdb, dispatcher.EnqueuerConfig{})
+	// The planner records a batch's reminders as queued before it enqueues
+	// them (the ledger first), so wait for the tasks too.
 	e.waitFor("every reminder to be queued", func() error {
 		rs := e.reminders(accts)
 		if len(rs) < len(accts) {
@@ -137,6 +140,9 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 		for _, r := range rs {
 			if r.Status != nudge.ReminderQueued {
 				return fmt.Errorf("reminder %s is %s", r.ID, r.Status)
+			}
+			if _, err := enq.Inspector().GetTaskInfo(dispatcher.QueueSMS+":"+e2eLender, r.ID); err != nil {
+				return fmt.Errorf("task of reminder %s: %w", r.ID, err)
 			}
 		}
 		return nil
@@ -148,7 +154,6 @@ func TestE2ECancelWhileQueued(t *testing.T) {
 		Source: "sms_reply", Reason: "replied STOP", CreatedAt: now})
 	require.NoError(t, err)
 	require.NoError(t, e.db.SetAccountStatus(ctx, e2eLender, paid.ID, nudge.StatusPaid, now))
-	enq := dispatcher.NewEnqueuer(e.rdb, dispatcher.EnqueuerConfig{})
 	canceled, err := dispatcher.CancelAccount(ctx, e.db, enq, e2eLender, paid.ID, nudge.ReasonAccountPaid, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, canceled)
