@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -29,21 +28,9 @@ func TestKPISourceEquivalent(t *testing.T) {
 		n, err = strconv.Atoi(s)
 		require.NoError(t, err, "NUDGE_KPI_EQUIVALENCE_ACCOUNTS")
 	}
-	backends := map[string]func(t *testing.T) *store.DB{
-		"sqlite": func(t *testing.T) *store.DB {
-			db, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "kpi.db"))
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = db.Close() })
-			require.NoError(t, db.Migrate(context.Background()))
-			return db
-		},
-	}
-	if os.Getenv("NUDGE_TEST_DATABASE_URL") != "" {
-		backends["postgres"] = postgresOpener(t)
-	}
 	end := time.Date(2026, 6, 30, 16, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
-	for name, open := range backends {
+	for name, open := range kpiRollupBackends(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
