@@ -4,8 +4,11 @@ import "sync"
 
 // PhoneZoneCacheSize bounds how many numbers' zones and places PhoneZones
 // and phoneSite remember (two generations of at most half as many each:
-// about 3 MB at the bound).
-const PhoneZoneCacheSize = 32_768
+// under 1 MB at the bound). The uses that repeat come close together (a
+// tick's zone and window of an account, a send's decision and last gate),
+// so a few thousand numbers hold them; at 32,768 the cache held about
+// 7 MB of a worker's heap at 20,000 borrowers (#16).
+const PhoneZoneCacheSize = 8_192
 
 // phoneNumbers is the process's cache of what numbers tell (phoneFacts).
 var phoneNumbers = newNumberCache[phoneFacts](PhoneZoneCacheSize)
@@ -24,7 +27,7 @@ type numberCache[V any] struct {
 
 func newNumberCache[V any](size int) *numberCache[V] {
 	half := max(size/2, 1)
-	return &numberCache[V]{half: half, cur: make(map[string]V, half)}
+	return &numberCache[V]{half: half, cur: map[string]V{}}
 }
 
 func (c *numberCache[V]) get(number string) (V, bool) {

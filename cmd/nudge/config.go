@@ -236,6 +236,17 @@ type RedisConfig struct {
 	ClusterAddrs []string `yaml:"cluster_addrs"`
 }
 
+// Nudge's Redis commands and replies are small (task messages, Lua scripts,
+// token buckets), so its connections' buffers are a fraction of go-redis's
+// defaults (32 KiB per direction, 128 KiB on the pipeline pool): with a pool
+// of 20 connections and a pipeline pool of 10, the defaults held about 4 MB
+// of a worker's heap (#16). A bigger reply (a dashboard's task listing) is
+// read in more reads, not refused.
+const (
+	redisBufferSize         = 8 << 10
+	redisPipelineBufferSize = 32 << 10
+)
+
 // Options returns the go-redis options r describes: one server (addr), a
 // Sentinel-managed primary (sentinel_master and sentinel_addrs) or a Cluster
 // (cluster_addrs), refusing a mix of them or an incomplete one with the
@@ -277,7 +288,9 @@ func (r RedisConfig) Options() (*redis.UniversalOptions, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	o := &redis.UniversalOptions{Addrs: []string{r.Addr}, Username: r.Username, Password: r.Password, DB: r.DB}
+	o := &redis.UniversalOptions{Addrs: []string{r.Addr}, Username: r.Username, Password: r.Password, DB: r.DB,
+		ReadBufferSize: redisBufferSize, WriteBufferSize: redisBufferSize,
+		PipelineReadBufferSize: redisPipelineBufferSize, PipelineWriteBufferSize: redisPipelineBufferSize}
 	switch {
 	case len(r.SentinelAddrs) > 0:
 		o.Addrs, o.MasterName, o.SentinelPassword = r.SentinelAddrs, r.SentinelMaster, r.SentinelPassword
