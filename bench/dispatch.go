@@ -55,11 +55,14 @@ type DispatchResult struct {
 	Sent int `json:"sent"`
 	// Calls says where a reminder's time went, most expensive first.
 	Calls []StoreCall `json:"calls"`
-	// Transactions and WALSyncs are PostgreSQL's committed transactions
-	// (each statement outside a transaction is one) and WAL flushes to disk
-	// (what a durable commit waits for; concurrent commits share one) per
-	// reminder during the pipeline run; zero on SQLite.
+	// Transactions, Writes and WALSyncs are PostgreSQL's committed
+	// transactions (read-only ones included: each statement outside a
+	// transaction is one), write transactions (transaction ids assigned) and
+	// WAL flushes to disk (what a durable commit waits for; concurrent
+	// commits share one) per reminder during the pipeline run; zero on
+	// SQLite.
 	Transactions float64 `json:"transactions_per_reminder"`
+	Writes       float64 `json:"write_transactions_per_reminder"`
 	WALSyncs     float64 `json:"wal_syncs_per_reminder"`
 	// RoundTrips is the store's round trips to the database per reminder
 	// (store.DB.RoundTrips: statements, read batches, begins and commits).
@@ -121,21 +124,20 @@ func measureDispatch(ctx context.Context, e *env) (DispatchResult, error) {
 		return res, err
 	}
 	stopAnalyze := e.autoAnalyze(ctx)
-	txBefore, walBefore := e.commitCounters(ctx)
+	commitsBefore := e.commitCounters(ctx)
 	tripsBefore := e.db.RoundTrips()
 	res.Pipeline, err = runWorkers(ctx, e, pipe, n, cfg.CPUProfile)
 	stopAnalyze()
 	if err != nil {
 		return res, fmt.Errorf("pipeline run: %w", err)
 	}
-	txAfter, walAfter := e.commitCounters(ctx)
 	done := float64(max(res.Pipeline.Done, 1))
 	res.RoundTrips = float64(e.db.RoundTrips()-tripsBefore) / done
 	if e.pg != nil {
-		res.Transactions, res.WALSyncs = float64(txAfter-txBefore)/done, float64(walAfter-walBefore)/done
+		res.Transactions, res.Writes, res.WALSyncs = commitsBefore.per(e.commitCounters(ctx), done)
 	}
-	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s; %.1f round trips, %.1f transactions and %.2f WAL syncs per reminder)\n",
-		res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond(), res.RoundTrips, res.Transactions, res.WALSyncs)
+	fmt.Fprintf(cfg.Progress, "dispatch: pipeline %d reminders in %s (%.0f/s; %.1f round trips, %.2f write transactions of %.1f and %.2f WAL syncs per reminder)\n",
+		res.Pipeline.Done, res.Pipeline.Elapsed.Round(time.Millisecond), res.Pipeline.PerSecond(), res.RoundTrips, res.Writes, res.Transactions, res.WALSyncs)
 	counts, err := e.db.CountRemindersByStatus(ctx, e.lender)
 	if err != nil {
 		return res, err

@@ -157,18 +157,37 @@ func (e *env) analyze(ctx context.Context) error {
 	return nil
 }
 
-// commitCounters reads PostgreSQL's committed transactions in the bench
-// database and WAL flushes of the server (zero on SQLite, or when the
-// statistics cannot be read). Statistics are flushed to shared memory
+// commitCounts are PostgreSQL's counters of committed work.
+type commitCounts struct {
+	// transactions are the bench database's committed transactions, read-only
+	// ones included (every statement outside a transaction is one).
+	transactions int64
+	// writes are the transaction ids the server has assigned: one for each
+	// transaction that wrote, committed or not, in any database (on a quiet
+	// server, the bench's). Reading it assigns none.
+	writes int64
+	// walSyncs are the server's WAL flushes to disk (what a durable commit
+	// waits for; concurrent commits share one).
+	walSyncs int64
+}
+
+// per returns the counts from c to d, each divided by n.
+func (c commitCounts) per(d commitCounts, n float64) (transactions, writes, walSyncs float64) {
+	return float64(d.transactions-c.transactions) / n, float64(d.writes-c.writes) / n, float64(d.walSyncs-c.walSyncs) / n
+}
+
+// commitCounters reads PostgreSQL's commit counters (zero on SQLite, or when
+// the statistics cannot be read). Statistics are flushed to shared memory
 // about once a second, so the counters are read after a short wait.
-func (e *env) commitCounters(ctx context.Context) (transactions, walSyncs int64) {
+func (e *env) commitCounters(ctx context.Context) (c commitCounts) {
 	if e.pg == nil {
-		return 0, 0
+		return c
 	}
 	time.Sleep(1100 * time.Millisecond)
-	_ = e.pg.QueryRowContext(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&transactions)
-	_ = e.pg.QueryRowContext(ctx, "SELECT wal_sync FROM pg_stat_wal").Scan(&walSyncs)
-	return transactions, walSyncs
+	_ = e.pg.QueryRowContext(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&c.transactions)
+	_ = e.pg.QueryRowContext(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&c.writes)
+	_ = e.pg.QueryRowContext(ctx, "SELECT wal_sync FROM pg_stat_wal").Scan(&c.walSyncs)
+	return c
 }
 
 // autoAnalyze does autovacuum's analyzing during a run when the server's

@@ -35,10 +35,12 @@ type WebhookResult struct {
 	// callback's answer from Nudge's handler, as its client waits for it.
 	Latency50 time.Duration `json:"latency_p50"`
 	Latency99 time.Duration `json:"latency_p99"`
-	// RoundTrips and Transactions are the store's round trips and
-	// PostgreSQL's committed transactions per callback (as in DispatchResult).
+	// RoundTrips, Transactions and Writes are the store's round trips and
+	// PostgreSQL's committed and write transactions per callback (as in
+	// DispatchResult).
 	RoundTrips   float64 `json:"round_trips_per_callback"`
 	Transactions float64 `json:"transactions_per_callback"`
+	Writes       float64 `json:"write_transactions_per_callback"`
 	// SelfCPU and PostgresCPU are the CPU per callback of the bench process
 	// (handler and clients) and of the PostgreSQL backends connected to the
 	// bench database.
@@ -91,7 +93,7 @@ func measureWebhooks(ctx context.Context, e *env, providerIDs []string) (Webhook
 	defer client.CloseIdleConnections()
 	var err error
 	stopAnalyze := e.autoAnalyze(ctx)
-	txBefore, _ := e.commitCounters(ctx)
+	commitsBefore := e.commitCounters(ctx)
 	tripsBefore, cpuBefore, dbBefore := e.db.RoundTrips(), takeCPU(ctx, e.rdb), e.databaseCPU(ctx)
 	var lat []time.Duration
 	res.Handler, lat, err = post(ctx, client, target, bodies, sigs, cfg.WebhookClients)
@@ -104,14 +106,14 @@ func measureWebhooks(ctx context.Context, e *env, providerIDs []string) (Webhook
 	res.RoundTrips = float64(e.db.RoundTrips()-tripsBefore) / n
 	res.SelfCPU = cpu.self / time.Duration(len(ids))
 	if e.pg != nil {
-		txAfter, _ := e.commitCounters(ctx)
-		res.Transactions, res.PostgresCPU = float64(txAfter-txBefore)/n, dbCPU/time.Duration(len(ids))
+		res.Transactions, res.Writes, _ = commitsBefore.per(e.commitCounters(ctx), n)
+		res.PostgresCPU = dbCPU / time.Duration(len(ids))
 	}
 	slices.Sort(lat)
 	res.Latency50, res.Latency99 = lat[len(lat)/2], lat[len(lat)*99/100]
-	fmt.Fprintf(cfg.Progress, "webhooks: %d status callbacks in %s (%.0f/s; latency p50 %s, p99 %s; %.1f round trips, %.2f transactions, CPU %s in the bench process and %s in PostgreSQL per callback)\n",
+	fmt.Fprintf(cfg.Progress, "webhooks: %d status callbacks in %s (%.0f/s; latency p50 %s, p99 %s; %.1f round trips, %.2f write transactions of %.2f, CPU %s in the bench process and %s in PostgreSQL per callback)\n",
 		len(ids), res.Handler.Round(time.Millisecond), res.HandlerPerSecond(), res.Latency50.Round(10*time.Microsecond), res.Latency99.Round(10*time.Microsecond),
-		res.RoundTrips, res.Transactions, res.SelfCPU.Round(time.Microsecond), res.PostgresCPU.Round(time.Microsecond))
+		res.RoundTrips, res.Writes, res.Transactions, res.SelfCPU.Round(time.Microsecond), res.PostgresCPU.Round(time.Microsecond))
 	if res.Bare, _, err = post(ctx, client, bare.URL+twilio.StatusCallbackPath, bodies, sigs, cfg.WebhookClients); err != nil {
 		return res, fmt.Errorf("bare handler: %w", err)
 	}
