@@ -106,6 +106,10 @@ type Config struct {
 	// Micro runs the hot-function benchmarks (testing.Benchmark, about a
 	// second each).
 	Micro bool
+	// SQLite, when the database is PostgreSQL, runs the dispatch step a
+	// second time over a fresh SQLite store in a temporary directory (the
+	// same code path with one writer), reported as a row of its own.
+	SQLite bool
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
 	// Logger receives the pipeline's and Asynq's logs; nil discards them.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,4 +21,28 @@ func TestWorkerRSSRow(t *testing.T) {
 	require.Contains(t, row.Result, "nudge worker")
 	require.Contains(t, row.Ceiling, "bench process 120")
 	require.Equal(t, "ok", row.Verdict)
+}
+
+// TestSQLiteDispatchRow reports the dispatch over SQLite beside its own raw
+// Asynq rate, against the share it reached before #16.
+func TestSQLiteDispatchRow(t *testing.T) {
+	run := func(rate float64) *DispatchResult {
+		return &DispatchResult{Raw: WorkerRun{Done: 1000, Elapsed: time.Second}, Pipeline: WorkerRun{Done: int(rate * 1000), Elapsed: time.Second}}
+	}
+	find := func(r *Report) (Row, bool) {
+		for _, row := range r.Rows() {
+			if row.Measure == "dispatch on SQLite: reminders processed/s" {
+				return row, true
+			}
+		}
+		return Row{}, false
+	}
+	_, ok := find(&Report{})
+	require.False(t, ok, "no row without a SQLite run")
+	row, ok := find(&Report{SQLite: run(SQLiteDispatchFloor + 0.01)})
+	require.True(t, ok)
+	require.Equal(t, "ok", row.Verdict)
+	require.Contains(t, row.Ceiling, "raw Asynq 1000/s")
+	row, _ = find(&Report{SQLite: run(SQLiteDispatchFloor - 0.01)})
+	require.Equal(t, "MISSED", row.Verdict)
 }

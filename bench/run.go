@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/nudgehq/nudge/store"
 )
 
 // Report is everything one run measured.
@@ -17,6 +21,9 @@ type Report struct {
 	Config   Config           `json:"-"`
 	Planning []PlanningResult `json:"planning"`
 	Dispatch DispatchResult   `json:"dispatch"`
+	// SQLite is the dispatch step over SQLite when Config.SQLite was set
+	// and the database is PostgreSQL.
+	SQLite *DispatchResult `json:"sqlite_dispatch,omitempty"`
 	// Scale holds one run per count of Config.Workers: the dispatch worked
 	// off by real worker processes.
 	Scale    []ScaleRun    `json:"scale,omitempty"`
@@ -58,6 +65,12 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}{
 		{"planning", func() (err error) { rep.Planning, err = measurePlanning(ctx, e); return err }},
 		{"dispatch", func() (err error) { rep.Dispatch, err = measureDispatch(ctx, e); return err }},
+		{"dispatch on SQLite", func() (err error) {
+			if cfg.SQLite && e.db.Backend() == store.Postgres {
+				rep.SQLite, err = measureSQLiteDispatch(ctx, cfg)
+			}
+			return err
+		}},
 		{"scale-out", func() (err error) {
 			if len(cfg.Workers) > 0 {
 				rep.Scale, err = measureScale(ctx, e)
@@ -92,4 +105,22 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 // dispatched reminder, at least a thousand.
 func evalCount(cfg Config) int {
 	return max(10*cfg.Dispatch, 1000)
+}
+
+// measureSQLiteDispatch runs the dispatch step over a fresh SQLite store in
+// a temporary directory, on the same Redis database, raw Asynq included.
+func measureSQLiteDispatch(ctx context.Context, cfg Config) (_ *DispatchResult, err error) {
+	dir, err := os.MkdirTemp("", "nudge-bench-sqlite-")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	cfg.Database, cfg.CPUProfile = "sqlite://"+filepath.Join(dir, "bench.db"), ""
+	e, err := openEnv(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, e.close(context.WithoutCancel(ctx))) }()
+	res, err := measureDispatch(ctx, e)
+	return &res, err
 }

@@ -60,7 +60,7 @@ it creates the database when missing; without --database it uses SQLite in a tem
 					"dispatch":         func() { q.Dispatch = cfg.Dispatch }, "concurrency": func() { q.Concurrency = cfg.Concurrency },
 					"servers": func() { q.Servers = cfg.Servers }, "webhooks": func() { q.Webhooks = cfg.Webhooks },
 					"webhook-clients": func() { q.WebhookClients = cfg.WebhookClients }, "queued": func() { q.Queued = cfg.Queued },
-					"kpi-accounts": func() { q.KPIAccounts = cfg.KPIAccounts },
+					"kpi-accounts": func() { q.KPIAccounts = cfg.KPIAccounts }, "sqlite": func() { q.SQLite = cfg.SQLite },
 				} {
 					if f.Changed(name) {
 						set()
@@ -130,6 +130,7 @@ it creates the database when missing; without --database it uses SQLite in a tem
 	f.StringVar(&cfg.RedisBenchmark, "redis-benchmark", "", `redis-benchmark binary (default: from PATH; "none" measures EVALSHA with go-redis)`)
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the CPU profile of the pipeline's dispatch run here")
 	f.BoolVar(&cfg.Micro, "micro", true, "run the hot-function benchmarks (about a second each)")
+	f.BoolVar(&cfg.SQLite, "sqlite", true, "with a postgres:// database, also run the dispatch over a fresh SQLite store")
 	return cmd
 }
 

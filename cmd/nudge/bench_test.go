@@ -89,6 +89,7 @@ func TestBenchWorkerProcesses(t *testing.T) {
 	}
 	cfg.Sizes, cfg.Due, cfg.Dispatch, cfg.Queued, cfg.Concurrency = []int{40}, 20, 50, 40, 4
 	cfg.Workers, cfg.WorkerExe, cfg.WorkerEnv = []int{2}, exe, []string{e2eChildEnv + "=1"}
+	cfg.SQLite = true // a second dispatch over SQLite when the run is on PostgreSQL
 	cfg.Progress = testLog{t}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -111,6 +112,14 @@ func TestBenchWorkerProcesses(t *testing.T) {
 	var table strings.Builder
 	require.NoError(t, rep.WriteTable(&table))
 	require.Contains(t, table.String(), "WORKER PROCESSES")
+	if strings.HasPrefix(database, "postgres") {
+		require.NotNil(t, rep.SQLite, "the dispatch ran again over SQLite")
+		require.Equal(t, 50, rep.SQLite.Pipeline.Done)
+		require.Equal(t, 50, rep.SQLite.Sent, "every reminder is sent on SQLite too")
+		require.Contains(t, table.String(), "dispatch on SQLite")
+	} else {
+		require.Nil(t, rep.SQLite, "a run on SQLite has its dispatch row already")
+	}
 	var md strings.Builder
 	require.NoError(t, rep.WriteMarkdown(&md, "nudge bench --workers 2", ""))
 	require.Contains(t, md.String(), "## Scale-out")
