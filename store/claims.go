@@ -315,11 +315,13 @@ func (db *DB) claimHistory(claims []nudge.Claim, todo []int) (*claimsSeen, []rea
 			since = t
 		}
 	}
-	lenders, accounts = compactAny(lenders), compactAny(accounts)
-	args := append(append(append(append([]any{}, lenders...), accounts...), reminders...), db.tv(since))
+	lenderIn, lenderArgs := db.inList("lender", compactAny(lenders))
+	accountIn, accountArgs := db.inList("account_id", compactAny(accounts))
+	reminderIn, reminderArgs := db.inList("reminder_id", reminders)
+	args := append(append(append(append([]any{}, lenderArgs...), accountArgs...), reminderArgs...), db.tv(since))
 	qs := []readQuery{{name: "look up claims", sql: `SELECT ` + attemptCols + ` FROM attempts
-WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
-  AND (reminder_id IN (` + placeholders(len(reminders)) + `) OR created_at > ?)`, args: args,
+WHERE ` + lenderIn + ` AND ` + accountIn + `
+  AND (` + reminderIn + ` OR created_at > ?)`, args: args,
 		row: scanAttemptInto(func(a nudge.Attempt) {
 			s.mine[claimKey(a)] = a
 			s.byAccount[accountKey(a)] = append(s.byAccount[accountKey(a)], a)
@@ -327,17 +329,18 @@ WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + plac
 	if len(addresses) == 0 {
 		return s, qs
 	}
-	addrLenders, addresses = compactAny(addrLenders), compactAny(addresses)
-	q := `SELECT ` + attemptCols + ` FROM attempts WHERE lender IN (` + placeholders(len(addrLenders)) + `)
-  AND address IN (` + placeholders(len(addresses)) + `) AND created_at > ?`
-	args = append(append(append([]any{}, addrLenders...), addresses...), db.tv(addrSince))
+	addrLenderIn, addrLenderArgs := db.inList("lender", compactAny(addrLenders))
+	addressIn, addressArgs := db.inList("address", compactAny(addresses))
+	q := `SELECT ` + attemptCols + ` FROM attempts WHERE ` + addrLenderIn + `
+  AND ` + addressIn + ` AND created_at > ?`
+	args = append(append(append([]any{}, addrLenderArgs...), addressArgs...), db.tv(addrSince))
 	if !anyChannel {
 		// A limit without a channel counts every channel (Washington, New
 		// York City: communications of any kind); otherwise the address
 		// index serves the channels named.
-		addrChannels = compactAny(addrChannels)
-		q += ` AND channel IN (` + placeholders(len(addrChannels)) + `)`
-		args = append(args, addrChannels...)
+		channelIn, channelArgs := db.inList("channel", compactAny(addrChannels))
+		q += ` AND ` + channelIn
+		args = append(args, channelArgs...)
 	}
 	return s, append(qs, readQuery{name: "look up claims by address", sql: q, args: args,
 		row: scanAttemptInto(func(a nudge.Attempt) {
@@ -375,6 +378,9 @@ func compactAny(vs []any) []any {
 // have one is not inserted, and the ids inserted are set in inserted;
 // without, such an attempt fails the statement.
 func (db *DB) insertAttemptsQuery(claims []nudge.Claim, idx []int, onConflict bool, inserted map[string]bool) (readQuery, error) {
+	if db.backend == Postgres {
+		return insertAttemptsUnnest(claims, idx, onConflict, inserted)
+	}
 	args := make([]any, 0, len(idx)*attemptColCount)
 	for _, i := range idx {
 		a := claims[i].Attempt
@@ -394,6 +400,14 @@ func (db *DB) insertAttemptsQuery(claims []nudge.Claim, idx []int, onConflict bo
 			db.tv(a.CreatedAt), db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.Segments, a.CallSeconds)
 	}
 	q := readQuery{name: "insert", sql: `INSERT INTO attempts (` + attemptCols + `) VALUES ` + valuesRows(len(idx), attemptColCount), args: args}
+	onConflictReturning(&q, onConflict, inserted)
+	return q, nil
+}
+
+// onConflictReturning makes q, an insert of attempts, skip those whose
+// reminder and channel already have one and set the ids it inserted in
+// inserted, when onConflict.
+func onConflictReturning(q *readQuery, onConflict bool, inserted map[string]bool) {
 	if onConflict {
 		q.sql += `
 ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`
@@ -406,6 +420,51 @@ ON CONFLICT (reminder_id, channel) DO NOTHING RETURNING id`
 			return nil
 		}
 	}
+}
+
+// insertAttemptsUnnest is insertAttemptsQuery on PostgreSQL: one INSERT
+// over column arrays, whose text is the same for any number of attempts
+// (one prepared statement and plan, where a VALUES list is a statement of
+// its own for every length).
+func insertAttemptsUnnest(claims []nudge.Claim, idx []int, onConflict bool, inserted map[string]bool) (readQuery, error) {
+	n := len(idx)
+	var (
+		id, reminder, lender, account, channel, address = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		status, reason, code, pid, zones, profile       = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		answered, body, tmpl, menu                      = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		conv                                            = make([]bool, n)
+		created, sending, sent, updated                 = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		segs, secs                                      = make([]int64, n), make([]int64, n)
+	)
+	for k, i := range idx {
+		a := claims[i].Attempt
+		z, err := json.Marshal(a.Zones)
+		if err != nil {
+			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
+		}
+		if a.Zones == nil {
+			z = []byte("[]")
+		}
+		m, err := encodeMenu(a.Menu)
+		if err != nil {
+			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+		}
+		id[k], reminder[k], lender[k], account[k], channel[k], address[k] = a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address
+		status[k], reason[k], code[k], pid[k], zones[k], profile[k] = string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, string(z), a.Profile
+		answered[k], body[k], tmpl[k], menu[k] = a.AnsweredBy, a.Body, a.Template, m
+		conv[k] = a.Conversation
+		created[k], sending[k], sent[k], updated[k] = pgTime(a.CreatedAt), pgTime(a.SendingAt), pgTime(a.SentAt), pgTime(a.UpdatedAt)
+		segs[k], secs[k] = int64(a.Segments), int64(a.CallSeconds)
+	}
+	// WITH ORDINALITY keeps the claims' order.
+	q := readQuery{name: "insert", sql: `INSERT INTO attempts (` + attemptCols + `)
+SELECT ` + attemptCols + ` FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[], $15::text[], $16::text[], $17::text[],
+    $18::timestamptz[], $19::timestamptz[], $20::timestamptz[], $21::timestamptz[], $22::int[], $23::int[])
+    WITH ORDINALITY AS v (` + attemptCols + `, n)
+ORDER BY n`, args: []any{id, reminder, lender, account, channel, address, status, reason, code, pid, zones, profile,
+		answered, conv, body, tmpl, menu, created, sending, sent, updated, segs, secs}}
+	onConflictReturning(&q, onConflict, inserted)
 	return q, nil
 }
 

@@ -173,3 +173,31 @@ func rowsAffected(res sql.Result) (int64, error) {
 	}
 	return n, nil
 }
+
+// inList returns the condition "col IN (?, …)" over vals (strings) with its
+// arguments. On PostgreSQL it is "col = ?" for one value and otherwise
+// "col = ANY(?::text[])" with one array argument: the statement's text is
+// then one of two whatever the number of values, so that each connection
+// prepares it once, rather than once for every length a batch happens to
+// have (#16). One value keeps a statement of its own because the server
+// plans "= ANY" of a parameter afresh on every call (a generic plan
+// estimates the array's length), while "= ?" gets a generic plan after a
+// few calls; the read of a single reminder is the common case.
+func (db *DB) inList(col string, vals []any) (string, []any) {
+	if db.backend == Postgres {
+		if len(vals) == 1 {
+			return col + ` = ?`, vals
+		}
+		return col + ` = ANY(?::text[])`, []any{stringsOf(vals)}
+	}
+	return col + ` IN (` + placeholders(len(vals)) + `)`, vals
+}
+
+// stringsOf returns vals, which are strings, as a []string.
+func stringsOf(vals []any) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i], _ = v.(string)
+	}
+	return out
+}

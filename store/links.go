@@ -114,7 +114,7 @@ func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 				return err
 			}
 			contacts := map[string]bool{}
-			if q, ok := contactsQuery(issues, contacts); ok {
+			if q, ok := db.contactsQuery(issues, contacts); ok {
 				if err := db.readEachIn(ctx, tx, q); err != nil {
 					return err
 				}
@@ -154,7 +154,7 @@ func (db *DB) issueLinksPiped(ctx context.Context, issues []linkIssue, keys []st
 		contacts := map[string]bool{}
 		var live []link.Link
 		first := []readQuery{lockAllQuery(keys)}
-		if q, ok := contactsQuery(issues, contacts); ok {
+		if q, ok := db.contactsQuery(issues, contacts); ok {
 			first = append(first, q)
 		}
 		if err := tx.send(ctx, append(first, db.liveLinksQuery(issues, &live))...); err != nil {
@@ -208,6 +208,22 @@ func decideLinks(issues []linkIssue, contacts map[string]bool, live []link.Link,
 
 // insertLinksQuery stores links in one statement.
 func (db *DB) insertLinksQuery(links []link.Link) readQuery {
+	if db.backend == Postgres {
+		// Over column arrays: one statement text for any number of links.
+		n := len(links)
+		token, purpose, lender, account, channel, address, attempt := make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		created, expires := make([]*time.Time, n), make([]*time.Time, n)
+		for i, l := range links {
+			token[i], purpose[i], lender[i], account[i], channel[i], address[i], attempt[i] = l.Token, string(l.Purpose), l.Lender,
+				l.AccountID, string(l.Channel), l.Address, l.Attempt
+			created[i], expires[i] = pgTime(l.CreatedAt), pgTime(l.ExpiresAt)
+		}
+		return readQuery{name: "insert links", sql: `INSERT INTO link_tokens (` + linkCols + `)
+SELECT ` + linkCols + ` FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::timestamptz[], $9::timestamptz[]) AS v (` + linkCols + `)`,
+			args: []any{token, purpose, lender, account, channel, address, attempt, created, expires}}
+	}
 	args := make([]any, 0, 9*len(links))
 	for _, l := range links {
 		args = append(args, l.Token, string(l.Purpose), l.Lender, l.AccountID, string(l.Channel), l.Address, l.Attempt,
@@ -256,7 +272,7 @@ func (db *DB) purgeLinks(ctx context.Context, tx *sql.Tx, now time.Time) error {
 // contactsQuery reads which of the issues' addresses are contacts of their
 // accounts into found, keyed by lender, account and address; false when no
 // issue has an address.
-func contactsQuery(issues []linkIssue, found map[string]bool) (readQuery, bool) {
+func (db *DB) contactsQuery(issues []linkIssue, found map[string]bool) (readQuery, bool) {
 	var lenders, accounts, addresses []any
 	for _, is := range issues {
 		if is.l.Address != "" {
@@ -266,11 +282,13 @@ func contactsQuery(issues []linkIssue, found map[string]bool) (readQuery, bool) 
 	if len(addresses) == 0 {
 		return readQuery{}, false
 	}
-	lenders, accounts, addresses = compactAny(lenders), compactAny(accounts), compactAny(addresses)
-	args := append(append(append([]any{}, lenders...), accounts...), addresses...)
+	lenderIn, lenderArgs := db.inList("lender", compactAny(lenders))
+	accountIn, accountArgs := db.inList("account_id", compactAny(accounts))
+	addressIn, addressArgs := db.inList("address", compactAny(addresses))
+	args := append(append(append([]any{}, lenderArgs...), accountArgs...), addressArgs...)
 	return readQuery{name: "contacts", sql: `SELECT lender, account_id, address FROM contacts
-WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
-  AND address IN (` + placeholders(len(addresses)) + `)`, args: args,
+WHERE ` + lenderIn + ` AND ` + accountIn + `
+  AND ` + addressIn, args: args,
 		row: func(s interface{ Scan(...any) error }) error {
 			var lender, account, address string
 			if err := s.Scan(&lender, &account, &address); err != nil {
@@ -294,11 +312,13 @@ func (db *DB) liveLinksQuery(issues []linkIssue, found *[]link.Link) readQuery {
 			from = is.reuseFrom
 		}
 	}
-	lenders, accounts, purposes = compactAny(lenders), compactAny(accounts), compactAny(purposes)
-	args := append(append(append([]any{}, lenders...), accounts...), purposes...)
+	lenderIn, lenderArgs := db.inList("lender", compactAny(lenders))
+	accountIn, accountArgs := db.inList("account_id", compactAny(accounts))
+	purposeIn, purposeArgs := db.inList("purpose", compactAny(purposes))
+	args := append(append(append([]any{}, lenderArgs...), accountArgs...), purposeArgs...)
 	return readQuery{name: "live links", sql: `SELECT ` + linkCols + ` FROM link_tokens
-WHERE lender IN (` + placeholders(len(lenders)) + `) AND account_id IN (` + placeholders(len(accounts)) + `)
-  AND purpose IN (` + placeholders(len(purposes)) + `) AND (expires_at IS NULL OR expires_at >= ?)`,
+WHERE ` + lenderIn + ` AND ` + accountIn + `
+  AND ` + purposeIn + ` AND (expires_at IS NULL OR expires_at >= ?)`,
 		args: append(args, db.tv(from)),
 		row: func(s interface{ Scan(...any) error }) error {
 			l, err := scanLink(s)

@@ -76,7 +76,7 @@ func (db *DB) recordOutcomesPiped(ctx context.Context, outcomes []nudge.Outcome,
 			first = append(first, db.lockAttemptsQuery(ids, pids, locked))
 		}
 		if len(reminders) > 0 {
-			first = append(first, remindersExistQuery(reminders, exists))
+			first = append(first, db.remindersExistQuery(reminders, exists))
 		}
 		if len(first) > 0 {
 			if err := tx.send(ctx, first...); err != nil {
@@ -271,19 +271,15 @@ func newLockedAttempts(pids []string) *lockedAttempts {
 // the provider ids pids into into, and locks their rows for the
 // transaction, in id order, in one statement.
 func (db *DB) lockAttemptsQuery(ids, pids []string, into *lockedAttempts) readQuery {
-	args := make([]any, 0, len(ids)+len(pids))
+	var args []any
 	var where []string
 	if len(ids) > 0 {
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		where = append(where, `id IN (`+placeholders(len(ids))+`)`)
+		in, a := db.inList("id", anyOf(ids))
+		where, args = append(where, in), append(args, a...)
 	}
 	if len(pids) > 0 {
-		for _, p := range pids {
-			args = append(args, p)
-		}
-		where = append(where, `provider_id IN (`+placeholders(len(pids))+`)`)
+		in, a := db.inList("provider_id", anyOf(pids))
+		where, args = append(where, in), append(args, a...)
 	}
 	return readQuery{name: "lock attempts", sql: `SELECT ` + attemptCols + ` FROM attempts WHERE ` + strings.Join(where, " OR ") +
 		` ORDER BY id` + db.forUpdate(), args: args,
@@ -349,12 +345,9 @@ WHERE provider_id IN (` + placeholders(len(providers)) + `) ORDER BY id`, args: 
 // providers' locks: it deletes every callback kept for providers (sorted,
 // distinct) and hands them to out in the order they were kept.
 func takeEarlyCallbacksQuery(providers []string, out map[string][]earlyCallback) readQuery {
-	args := make([]any, len(providers))
-	for i, p := range providers {
-		args[i] = p
-	}
+	args := []any{providers}
 	return readQuery{name: "early callbacks", sql: `WITH taken AS (
-    DELETE FROM early_callbacks WHERE provider_id IN (` + placeholders(len(providers)) + `)
+    DELETE FROM early_callbacks WHERE provider_id = ANY(?::text[])
     RETURNING id, provider_id, status, error_code)
 SELECT provider_id, status, error_code FROM taken ORDER BY id`, args: args, row: earlyCallbackRow(out)}
 }
@@ -497,7 +490,7 @@ func (db *DB) moveOpenReminders(ctx context.Context, tx *sql.Tx, moves []reminde
 		return nil
 	}
 	exists := map[string]bool{}
-	if err := db.runIn(ctx, tx, remindersExistQuery(rest, exists)); err != nil {
+	if err := db.runIn(ctx, tx, db.remindersExistQuery(rest, exists)); err != nil {
 		return err
 	}
 	for _, m := range moves {
@@ -516,6 +509,9 @@ func (db *DB) moveOpenReminders(ctx context.Context, tx *sql.Tx, moves []reminde
 // reminders) to those still open, in one statement, and sets in moved the
 // ids it moved.
 func (db *DB) moveRemindersQuery(moves []reminderMove, moved map[string]bool) readQuery {
+	if db.backend == Postgres {
+		return moveRemindersUnnest(moves, moved)
+	}
 	const cols = 5
 	args := make([]any, 0, len(moves)*cols+len(openReminderStatuses))
 	for _, m := range moves {
@@ -534,14 +530,37 @@ FROM (VALUES ` + values + `) AS v WHERE reminders.id = v.column1 AND reminders.s
 RETURNING reminders.id`, args: args, row: idRow(moved)}
 }
 
-// remindersExistQuery sets in exists which of ids are reminders.
-func remindersExistQuery(ids []string, exists map[string]bool) readQuery {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+// moveRemindersUnnest is moveRemindersQuery on PostgreSQL, over column
+// arrays: one statement text (one prepared statement and plan) for any
+// number of reminders.
+func moveRemindersUnnest(moves []reminderMove, moved map[string]bool) readQuery {
+	n := len(moves)
+	id, status, reason := make([]string, n), make([]string, n), make([]string, n)
+	next, at := make([]*time.Time, n), make([]*time.Time, n)
+	for i, m := range moves {
+		c := m.change
+		id[i], status[i], reason[i], next[i], at[i] = c.ID, string(c.Status), string(c.Reason), pgTime(c.NextAt), pgTime(c.At)
 	}
-	return readQuery{name: "move reminders", sql: `SELECT id FROM reminders WHERE id IN (` + placeholders(len(ids)) + `)`,
-		args: args, row: idRow(exists)}
+	return readQuery{name: "move reminders", sql: `UPDATE reminders SET status = v.status, reason = v.reason,
+    next_at = COALESCE(v.next_at, reminders.next_at), updated_at = v.at
+FROM unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) AS v (id, status, reason, next_at, at)
+WHERE reminders.id = v.id AND reminders.status = ANY(?::text[])
+RETURNING reminders.id`, args: []any{id, status, reason, next, at, stringsOf(openReminderStatuses)}, row: idRow(moved)}
+}
+
+// remindersExistQuery sets in exists which of ids are reminders.
+func (db *DB) remindersExistQuery(ids []string, exists map[string]bool) readQuery {
+	in, args := db.inList("id", anyOf(ids))
+	return readQuery{name: "move reminders", sql: `SELECT id FROM reminders WHERE ` + in, args: args, row: idRow(exists)}
+}
+
+// anyOf returns ss as a []any.
+func anyOf(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // idRow is a readQuery row function setting each id read in set.
