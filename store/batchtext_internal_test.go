@@ -18,6 +18,7 @@ import (
 // parse and plan a statement per batch length (#16). SQLite keeps its
 // VALUES and IN lists.
 func TestPostgresBatchStatementsHaveOneText(t *testing.T) {
+	t.Parallel()
 	pg := &DB{backend: Postgres}
 	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	claims := func(n int) ([]nudge.Claim, []int) {
