@@ -42,6 +42,14 @@ type Config struct {
 	Linger time.Duration
 	// Timeout bounds one call (DefaultTimeout when zero).
 	Timeout time.Duration
+	// LingerForLast ends a linger as soon as the call would carry as many
+	// items as the last one did, instead of waiting for a full call or the
+	// whole Linger. Callers that come back together (a fixed set of clients
+	// that each wait for their answer before sending again) then wait only
+	// for each other, not for the Linger every time: with eight such
+	// clients and a one-millisecond Linger, a status callback's call would
+	// otherwise wait a millisecond that no ninth caller can fill.
+	LingerForLast bool
 }
 
 // WithDefaults returns c with zero fields set to the defaults.
@@ -80,6 +88,7 @@ type Group[In, Out any] struct {
 	queue   []*waiter[In, Out]
 	full    chan struct{} // wakes a lingering caller when the queue fills
 	lingers int           // callers lingering
+	want    int           // queued items that end a linger
 }
 
 // waiter is one caller's item waiting for its call. done receives true when
@@ -104,12 +113,12 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	g.mu.Lock()
 	if g.busy < g.cfg.Lanes {
 		g.busy++
-		if g.cfg.Linger > 0 && g.last > 1 && len(g.queue) < g.cfg.Max-1 {
+		if g.cfg.Linger > 0 && g.last > 1 && len(g.queue) < g.lingerWant() {
 			g.linger()
 		}
 	} else {
 		g.queue = append(g.queue, w)
-		if g.lingers > 0 && len(g.queue) >= g.cfg.Max-1 {
+		if g.lingers > 0 && len(g.queue) >= g.want {
 			select {
 			case g.full <- struct{}{}:
 			default:
@@ -153,11 +162,22 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	return w.out
 }
 
+// lingerWant is how many queued items end a linger (g.mu held): a full
+// call's, or with LingerForLast the last call's.
+func (g *Group[In, Out]) lingerWant() int {
+	if g.cfg.LingerForLast {
+		return min(g.cfg.Max-1, g.last-1)
+	}
+	return g.cfg.Max - 1
+}
+
 // linger waits, with g.mu held on entry and on return, for Linger or until
-// the queue holds a full call. Callers arriving meanwhile queue behind it
-// (when no other lane is free).
+// the queue holds a full call (with LingerForLast, as many items as the
+// last call carried). Callers arriving meanwhile queue behind it (when no
+// other lane is free).
 func (g *Group[In, Out]) linger() {
 	g.lingers++
+	g.want = g.lingerWant()
 	select {
 	case <-g.full: // a wake-up meant for an earlier linger
 	default:

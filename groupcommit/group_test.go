@@ -3,6 +3,7 @@ package groupcommit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +125,51 @@ func TestGroupLingerGathers(t *testing.T) {
 		return calls
 	}
 	require.Equal(t, []int{1, 4}, run(time.Minute), "a full call does not wait out the linger")
+}
+
+// TestGroupLingerForLast has callers come back together, as a fixed set of
+// clients does: with LingerForLast a call is made as soon as it holds as
+// many items as the last one, not after the linger (an hour here); without
+// it, the callers would wait for a full call or the linger.
+func TestGroupLingerForLast(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		calls [][]string
+	)
+	g := New(func(_ context.Context, items []string) []string {
+		mu.Lock()
+		calls = append(calls, slices.Clone(items))
+		mu.Unlock()
+		return items
+	}, Config{Max: 64, Linger: time.Hour, LingerForLast: true})
+	g.last = 3 // the last call carried three items
+	queued := func(n int) func() bool {
+		return func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return len(g.queue) == n && g.lingers == 1
+		}
+	}
+	done := make(chan string, 3)
+	do := func(item string) {
+		go func() { done <- g.Do(context.Background(), item) }()
+	}
+	do("a")
+	require.Eventually(t, queued(0), 10*time.Second, time.Millisecond, "a lingers for the others")
+	do("b")
+	require.Eventually(t, queued(1), 10*time.Second, time.Millisecond, "b joins a's call")
+	do("c")
+	got := make([]string, 0, 3)
+	for range 3 {
+		select {
+		case item := <-done:
+			got = append(got, item)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the call waited out the linger although it held as many items as the last")
+		}
+	}
+	require.ElementsMatch(t, []string{"a", "b", "c"}, got)
+	require.Equal(t, [][]string{{"a", "b", "c"}}, calls)
+	require.Equal(t, 3, g.last)
 }
