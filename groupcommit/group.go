@@ -43,12 +43,15 @@ type Config struct {
 	// Timeout bounds one call (DefaultTimeout when zero).
 	Timeout time.Duration
 	// LingerForLast ends a linger as soon as the call would carry as many
-	// items as the last one did, instead of waiting for a full call or the
-	// whole Linger. Callers that come back together (a fixed set of clients
-	// that each wait for their answer before sending again) then wait only
-	// for each other, not for the Linger every time: with eight such
-	// clients and a one-millisecond Linger, a status callback's call would
-	// otherwise wait a millisecond that no ninth caller can fill.
+	// items as were last in play (the last call's items and those queued
+	// behind it when it returned), instead of waiting for a full call or the
+	// whole Linger; and a caller handed a lane lingers too, until as many.
+	// Callers that come back together (a fixed set of clients that each
+	// wait for their answer before sending again) then share one call and
+	// wait only for each other: with eight such clients and a millisecond's
+	// Linger, a call would otherwise wait out a millisecond that no ninth
+	// caller can fill, or the clients split into two halves whose calls
+	// alternate.
 	LingerForLast bool
 }
 
@@ -89,6 +92,7 @@ type Group[In, Out any] struct {
 	full    chan struct{} // wakes a lingering caller when the queue fills
 	lingers int           // callers lingering
 	want    int           // queued items that end a linger
+	inPlay  int           // items in the last call plus those queued when it returned
 }
 
 // waiter is one caller's item waiting for its call. done receives true when
@@ -129,6 +133,9 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 			return w.out
 		}
 		g.mu.Lock() // handed a lane, and taken out of the queue
+		if g.cfg.LingerForLast && g.cfg.Linger > 0 && len(g.queue) < g.lingerWant() {
+			g.linger()
+		}
 	}
 	n := min(len(g.queue), g.cfg.Max-1)
 	batch := append([]*waiter[In, Out]{w}, g.queue[:n]...)
@@ -150,7 +157,7 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	}
 
 	g.mu.Lock()
-	g.last = len(batch)
+	g.last, g.inPlay = len(batch), len(batch)+len(g.queue)
 	if len(g.queue) > 0 {
 		next := g.queue[0]
 		g.queue = g.queue[1:]
@@ -163,17 +170,17 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 }
 
 // lingerWant is how many queued items end a linger (g.mu held): a full
-// call's, or with LingerForLast the last call's.
+// call's, or with LingerForLast as many as were last in play.
 func (g *Group[In, Out]) lingerWant() int {
 	if g.cfg.LingerForLast {
-		return min(g.cfg.Max-1, g.last-1)
+		return min(g.cfg.Max-1, g.inPlay-1)
 	}
 	return g.cfg.Max - 1
 }
 
 // linger waits, with g.mu held on entry and on return, for Linger or until
-// the queue holds a full call (with LingerForLast, as many items as the
-// last call carried). Callers arriving meanwhile queue behind it (when no
+// the queue holds a full call (with LingerForLast, as many items as were
+// last in play). Callers arriving meanwhile queue behind it (when no
 // other lane is free).
 func (g *Group[In, Out]) linger() {
 	g.lingers++

@@ -143,7 +143,7 @@ func TestGroupLingerForLast(t *testing.T) {
 		mu.Unlock()
 		return items
 	}, Config{Max: 64, Linger: time.Hour, LingerForLast: true})
-	g.last = 3 // the last call carried three items
+	g.last, g.inPlay = 3, 3 // the last call carried three items, none queued behind it
 	queued := func(n int) func() bool {
 		return func() bool {
 			g.mu.Lock()

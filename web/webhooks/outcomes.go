@@ -15,9 +15,12 @@ import (
 //
 // A callback's sender waits for its answer, so callbacks come back about
 // together once answered: the group lingers only until as many have come as
-// the last write carried (groupcommit.Config.LingerForLast), not for the
-// whole linger each time. In side runs of `nudge bench` (eight clients,
-// PostgreSQL) the whole linger was a millisecond of every write's three.
+// were last in play (groupcommit.Config.LingerForLast), not for the whole
+// linger each time, and a write handed the lane waits for the rest too, so
+// that a fixed set of clients shares one write instead of splitting into
+// halves whose writes alternate. With eight clients on PostgreSQL
+// (BenchmarkStatusCallback) that is 8 callbacks a write instead of 5 to 6,
+// and 0.25 round trips a callback instead of 0.35 to 0.41.
 type outcomeBatch struct {
 	once  sync.Once
 	group *groupcommit.Group[nudge.Outcome, nudge.OutcomeResult]

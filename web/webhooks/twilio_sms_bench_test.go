@@ -44,7 +44,8 @@ func BenchmarkStatusCallback(b *testing.B) {
 	srv := web.NewServer(nil, nil)
 	ts := httptest.NewServer(srv)
 	b.Cleanup(ts.Close)
-	(&webhooks.TwilioSMS{AuthToken: authToken, PublicURL: ts.URL, Store: db, Clock: nudge.SystemClock}).Register(srv)
+	counted := &countingStore{DB: db}
+	(&webhooks.TwilioSMS{AuthToken: authToken, PublicURL: ts.URL, Store: counted, Clock: nudge.SystemClock}).Register(srv)
 	target := ts.URL + twilio.StatusCallbackPath
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients,
@@ -52,7 +53,7 @@ func BenchmarkStatusCallback(b *testing.B) {
 	b.Cleanup(client.CloseIdleConnections)
 	var next atomic.Int64
 	b.SetParallelism((benchClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	self0, db0 := processCPU(), databaseCPU(b, raw)
+	self0, db0, trips0 := processCPU(), databaseCPU(b, raw), db.RoundTrips()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -65,6 +66,8 @@ func BenchmarkStatusCallback(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
 	b.ReportMetric(float64((processCPU()-self0).Microseconds())/float64(b.N), "self-cpu-µs/callback")
+	b.ReportMetric(float64(counted.writes.Load())/float64(b.N), "writes/callback")
+	b.ReportMetric(float64(db.RoundTrips()-trips0)/float64(b.N), "round-trips/callback")
 	if db := databaseCPU(b, raw); db > 0 {
 		b.ReportMetric(float64((db-db0).Microseconds())/float64(b.N), "db-cpu-µs/callback")
 	}
@@ -103,6 +106,18 @@ func databaseCPU(b *testing.B, raw *sql.DB) time.Duration {
 		total += time.Duration(u+s) * time.Second / 100 // USER_HZ
 	}
 	return total
+}
+
+// countingStore counts the store's shared writes of outcomes (one
+// transaction each, unless a batch must be written outcome by outcome).
+type countingStore struct {
+	*store.DB
+	writes atomic.Int64
+}
+
+func (c *countingStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
+	c.writes.Add(1)
+	return c.DB.RecordOutcomes(ctx, outcomes)
 }
 
 // postCallback posts a signed "delivered" callback for message sid.
