@@ -173,3 +173,57 @@ func TestGroupLingerForLast(t *testing.T) {
 	require.Equal(t, [][]string{{"a", "b", "c"}}, calls)
 	require.Equal(t, 3, g.last)
 }
+
+// TestGroupLingerForLastMerges shows the handed lane's linger: callers that
+// queued behind a call wait, when it returns, for its caller to come back,
+// so that a fixed set of callers shares one call instead of two
+// alternating ones.
+func TestGroupLingerForLastMerges(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		calls [][]string
+	)
+	release := make(chan struct{})
+	g := New(func(_ context.Context, items []string) []string {
+		if items[0] == "x" {
+			<-release
+		}
+		mu.Lock()
+		calls = append(calls, slices.Clone(items))
+		mu.Unlock()
+		return items
+	}, Config{Max: 64, Linger: time.Hour, LingerForLast: true})
+	done := make(chan string, 5)
+	do := func(item string) {
+		go func() { done <- g.Do(context.Background(), item) }()
+	}
+	state := func(queued, lingers int) func() bool {
+		return func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.busy == 1 && len(g.queue) == queued && g.lingers == lingers
+		}
+	}
+	do("x") // alone: its call is made at once, and blocks
+	require.Eventually(t, state(0, 0), 10*time.Second, time.Millisecond)
+	for _, item := range []string{"b", "c", "d"} {
+		do(item)
+	}
+	require.Eventually(t, state(3, 0), 10*time.Second, time.Millisecond, "b, c and d queue behind x's call")
+	close(release)
+	got := []string{<-done}
+	require.Equal(t, []string{"x"}, got, "x's caller is answered")
+	require.Eventually(t, state(2, 1), 10*time.Second, time.Millisecond, "b is handed the lane and lingers for x's caller")
+	do("x2") // x's caller comes back
+	for range 4 {
+		select {
+		case item := <-done:
+			got = append(got, item)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handed lane waited out the linger although as many items as were in play had come")
+		}
+	}
+	require.ElementsMatch(t, []string{"x", "b", "c", "d", "x2"}, got)
+	require.Equal(t, [][]string{{"x"}, {"b", "c", "d", "x2"}}, calls)
+}
