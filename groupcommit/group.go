@@ -42,6 +42,17 @@ type Config struct {
 	Linger time.Duration
 	// Timeout bounds one call (DefaultTimeout when zero).
 	Timeout time.Duration
+	// LingerForLast ends a linger as soon as the call would carry as many
+	// items as were last in play (the last call's items and those queued
+	// behind it when it returned), instead of waiting for a full call or the
+	// whole Linger; and a caller handed a lane lingers too, until as many.
+	// Callers that come back together (a fixed set of clients that each
+	// wait for their answer before sending again) then share one call and
+	// wait only for each other: with eight such clients and a millisecond's
+	// Linger, a call would otherwise wait out a millisecond that no ninth
+	// caller can fill, or the clients split into two halves whose calls
+	// alternate.
+	LingerForLast bool
 }
 
 // WithDefaults returns c with zero fields set to the defaults.
@@ -80,6 +91,8 @@ type Group[In, Out any] struct {
 	queue   []*waiter[In, Out]
 	full    chan struct{} // wakes a lingering caller when the queue fills
 	lingers int           // callers lingering
+	want    int           // queued items that end a linger
+	inPlay  int           // items in the last call plus those queued when it returned
 }
 
 // waiter is one caller's item waiting for its call. done receives true when
@@ -104,12 +117,12 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	g.mu.Lock()
 	if g.busy < g.cfg.Lanes {
 		g.busy++
-		if g.cfg.Linger > 0 && g.last > 1 && len(g.queue) < g.cfg.Max-1 {
+		if g.cfg.Linger > 0 && g.last > 1 && len(g.queue) < g.lingerWant() {
 			g.linger()
 		}
 	} else {
 		g.queue = append(g.queue, w)
-		if g.lingers > 0 && len(g.queue) >= g.cfg.Max-1 {
+		if g.lingers > 0 && len(g.queue) >= g.want {
 			select {
 			case g.full <- struct{}{}:
 			default:
@@ -120,6 +133,9 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 			return w.out
 		}
 		g.mu.Lock() // handed a lane, and taken out of the queue
+		if g.cfg.LingerForLast && g.cfg.Linger > 0 && len(g.queue) < g.lingerWant() {
+			g.linger()
+		}
 	}
 	n := min(len(g.queue), g.cfg.Max-1)
 	batch := append([]*waiter[In, Out]{w}, g.queue[:n]...)
@@ -141,7 +157,7 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	}
 
 	g.mu.Lock()
-	g.last = len(batch)
+	g.last, g.inPlay = len(batch), len(batch)+len(g.queue)
 	if len(g.queue) > 0 {
 		next := g.queue[0]
 		g.queue = g.queue[1:]
@@ -153,11 +169,22 @@ func (g *Group[In, Out]) Do(ctx context.Context, item In) Out {
 	return w.out
 }
 
+// lingerWant is how many queued items end a linger (g.mu held): a full
+// call's, or with LingerForLast as many as were last in play.
+func (g *Group[In, Out]) lingerWant() int {
+	if g.cfg.LingerForLast {
+		return min(g.cfg.Max-1, g.inPlay-1)
+	}
+	return g.cfg.Max - 1
+}
+
 // linger waits, with g.mu held on entry and on return, for Linger or until
-// the queue holds a full call. Callers arriving meanwhile queue behind it
-// (when no other lane is free).
+// the queue holds a full call (with LingerForLast, as many items as were
+// last in play). Callers arriving meanwhile queue behind it (when no
+// other lane is free).
 func (g *Group[In, Out]) linger() {
 	g.lingers++
+	g.want = g.lingerWant()
 	select {
 	case <-g.full: // a wake-up meant for an earlier linger
 	default:
