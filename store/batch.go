@@ -225,17 +225,6 @@ func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, er
 	})
 }
 
-// pipeGenericPlans goes with every pipelined transaction's BEGIN: its
-// statements (the claims', outcomes' and link issues' batches) are index
-// look-ups and writes by key over column arrays or = ANY lists, whose best
-// plan does not depend on the values, and which the server would otherwise
-// plan afresh on every run (a generic plan of = ANY or unnest of a parameter
-// is costed for an array of unknown length, so the plan cache keeps
-// choosing custom plans): in a side run of the dispatch about one plan per
-// reminder, 0.1 to 0.3 ms of the server's time (#16). SET LOCAL ends with
-// the transaction.
-const pipeGenericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
-
 // send runs qs in one round trip, after BEGIN when the transaction has not
 // begun, and hands each query's rows to it in order. It stops at the first
 // statement that fails and returns its error, named.
@@ -243,7 +232,6 @@ func (tx *pipeTx) send(ctx context.Context, qs ...readQuery) error {
 	var b pgx.Batch
 	if !tx.begun {
 		b.Queue("BEGIN")
-		b.Queue(pipeGenericPlans)
 	}
 	for _, q := range qs {
 		b.Queue(tx.db.rebind(q.sql), q.args...)
@@ -252,11 +240,9 @@ func (tx *pipeTx) send(ctx context.Context, qs ...readQuery) error {
 	br := tx.conn.SendBatch(ctx, &b)
 	if !tx.begun {
 		tx.begun = true
-		for range 2 {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return fmt.Errorf("begin: %w", err)
-			}
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("begin: %w", err)
 		}
 	}
 	for _, q := range qs {
