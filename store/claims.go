@@ -384,16 +384,9 @@ func (db *DB) insertAttemptsQuery(claims []nudge.Claim, idx []int, onConflict bo
 	args := make([]any, 0, len(idx)*attemptColCount)
 	for _, i := range idx {
 		a := claims[i].Attempt
-		zones, err := json.Marshal(a.Zones)
+		zones, menu, err := attemptBlobs(a)
 		if err != nil {
-			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
-		}
-		if a.Zones == nil {
-			zones = []byte("[]")
-		}
-		menu, err := encodeMenu(a.Menu)
-		if err != nil {
-			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+			return readQuery{}, err
 		}
 		args = append(args, a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address, string(a.Status), string(a.Reason),
 			a.ErrorCode, a.ProviderID, string(zones), a.Profile, a.AnsweredBy, a.Conversation, a.Body, a.Template, menu,
@@ -402,6 +395,21 @@ func (db *DB) insertAttemptsQuery(claims []nudge.Claim, idx []int, onConflict bo
 	q := readQuery{name: "insert", sql: `INSERT INTO attempts (` + attemptCols + `) VALUES ` + valuesRows(len(idx), attemptColCount), args: args}
 	onConflictReturning(&q, onConflict, inserted)
 	return q, nil
+}
+
+// attemptBlobs returns a's zones (a JSON list, [] for none) and menu as
+// they are stored.
+func attemptBlobs(a nudge.Attempt) (zones []byte, menu string, err error) {
+	if zones, err = json.Marshal(a.Zones); err != nil {
+		return nil, "", fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
+	}
+	if a.Zones == nil {
+		zones = []byte("[]")
+	}
+	if menu, err = encodeMenu(a.Menu); err != nil {
+		return nil, "", fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+	}
+	return zones, menu, nil
 }
 
 // onConflictReturning makes q, an insert of attempts, skip those whose
@@ -438,16 +446,9 @@ func insertAttemptsUnnest(claims []nudge.Claim, idx []int, onConflict bool, inse
 	)
 	for k, i := range idx {
 		a := claims[i].Attempt
-		z, err := json.Marshal(a.Zones)
+		z, m, err := attemptBlobs(a)
 		if err != nil {
-			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: zones: %w", a.ReminderID, err)
-		}
-		if a.Zones == nil {
-			z = []byte("[]")
-		}
-		m, err := encodeMenu(a.Menu)
-		if err != nil {
-			return readQuery{}, fmt.Errorf("claim attempt for reminder %s: %w", a.ReminderID, err)
+			return readQuery{}, err
 		}
 		id[k], reminder[k], lender[k], account[k], channel[k], address[k] = a.ID, a.ReminderID, a.Lender, a.AccountID, string(a.Channel), a.Address
 		status[k], reason[k], code[k], pid[k], zones[k], profile[k] = string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, string(z), a.Profile
