@@ -420,6 +420,10 @@ type RollupResult struct {
 	Settled bool
 	// Rows is how many kpi_daily rows the recomputed days now have.
 	Rows int64
+	// Yielded says the pass stopped before Through because another pass
+	// (another replica, or one with other cure days) rebuilt the rollups
+	// under it: that pass carries them on, and this one's rows are its.
+	Yielded bool
 }
 
 // kpiRollupChunkDays is how many days one rollup transaction recomputes.
@@ -452,9 +456,9 @@ func (db *DB) kpiWatermark(ctx context.Context, q querier, lender string) (kpiMa
 }
 
 // errKPIWatermarkMoved stops a rollup pass whose next chunk no longer
-// continues the watermark (another pass rebuilt it with other cure days):
-// the next pass starts from what it finds.
-var errKPIWatermarkMoved = errors.New("the watermark moved under the pass (another rollup with other cure days?)")
+// continues the watermark: another pass rebuilt it since (another replica,
+// or other cure days), and carries the rollup on from there.
+var errKPIWatermarkMoved = errors.New("the watermark moved under the pass")
 
 // RollupKPIs brings the lender's KPI rollups up to now's last whole hour.
 // A pass recomputes, from the ledger, the current day's closed hours; the
@@ -558,6 +562,10 @@ ON CONFLICT (lender) DO UPDATE SET rolled_hour = excluded.rolled_hour, rolled_un
 				lender, hour, settled, cureDays, db.tv(now))
 			return err
 		})
+		if errors.Is(err, errKPIWatermarkMoved) {
+			res.Yielded = true
+			return res, nil
+		}
 		if err != nil {
 			return RollupResult{}, fmt.Errorf("%s: %s to %s: %w", what, hourTime(start).Format(time.RFC3339), hourTime(end).Format(time.RFC3339), err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,9 +132,27 @@ func TestKPIRollupPasses(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			require.NoError(t, errs[0])
+			require.NoError(t, errs[0], "a pass another rebuilt under yields to it")
 			require.NoError(t, errs[1])
 			requireRolledEqualsLive(t, db, next, 45)
+
+			// A rebuild with other cure days between two chunks of a pass:
+			// the pass yields, and the rebuild's rows stand.
+			var rebuilt atomic.Bool // the rebuild's own chunks call the hook too
+			var other store.RollupResult
+			var otherErr error
+			db.AfterKPIChunk(func() {
+				if rebuilt.CompareAndSwap(false, true) {
+					other, otherErr = db.RollupKPIs(ctx, "bench", next, 60)
+				}
+			})
+			res, err = db.RollupKPIs(ctx, "bench", next, 30)
+			db.AfterKPIChunk(nil)
+			require.NoError(t, err)
+			require.True(t, res.Yielded, "the pass stopped at the rebuilt watermark")
+			require.NoError(t, otherErr)
+			require.False(t, other.Yielded)
+			requireRolledEqualsLive(t, db, next, 60)
 		})
 	}
 }

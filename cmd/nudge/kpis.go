@@ -135,7 +135,7 @@ func (rt *runtime) rollupKPIs(ctx context.Context) {
 			continue
 		}
 		rt.logger.Debug("kpi rollup", "lender", l.ID, "from", res.From.String(), "through", res.Through.Format(time.RFC3339),
-			"settled", res.Settled, "rows", res.Rows)
+			"settled", res.Settled, "rows", res.Rows, "yielded", res.Yielded)
 	}
 }
 
