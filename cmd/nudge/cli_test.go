@@ -15,13 +15,14 @@ import (
 )
 
 // runCLI runs the nudge command line in-process with args and returns its
-// output and error.
+// output and error. Its deadline is generous: under -race, beside the
+// other parallel tests on two cores, a forecast of two days took over 30 s.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(&out, &errOut)
 	root.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err = root.ExecuteContext(ctx)
 	return out.String(), errOut.String(), err
