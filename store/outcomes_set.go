@@ -68,7 +68,15 @@ func (db *DB) recordOutcomesPiped(ctx context.Context, outcomes []nudge.Outcome,
 	}
 	var moves []reminderMove
 	moved := map[string]bool{}
-	err = db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+	// A batch that moves no reminder (status callbacks) reads and writes
+	// attempts by id or provider id, takes early callbacks by provider id and
+	// appends events: generic plans, made once per connection. One that moves
+	// reminders plans per call, as before.
+	run := db.inPipeTx
+	if len(reminders) == 0 {
+		run = db.inPipeTxGeneric
+	}
+	err = run(ctx, func(tx *pipeTx) ([]readQuery, error) {
 		locked := newLockedAttempts(pids)
 		exists := make(map[string]bool, len(reminders))
 		var first []readQuery
@@ -278,8 +286,11 @@ func (db *DB) lockAttemptsQuery(ids, pids []string, into *lockedAttempts) readQu
 		where, args = append(where, in), append(args, a...)
 	}
 	if len(pids) > 0 {
+		// provider_id <> '' (true of every id asked for) is the predicate of
+		// the partial index attempts_provider: stated, it lets a generic plan
+		// use the index for a list of ids it cannot see.
 		in, a := db.inList("provider_id", anyOf(pids))
-		where, args = append(where, in), append(args, a...)
+		where, args = append(where, "("+in+" AND provider_id <> '')"), append(args, a...)
 	}
 	return readQuery{name: "lock attempts", sql: `SELECT ` + attemptCols + ` FROM attempts WHERE ` + strings.Join(where, " OR ") +
 		` ORDER BY id` + db.forUpdate(), args: args,
