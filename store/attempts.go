@@ -199,7 +199,7 @@ func (db *DB) applyAttemptUpdate(ctx context.Context, tx *sql.Tx, cur nudge.Atte
 	if !changed {
 		return cur, false, nil
 	}
-	return next, true, db.writeAttempts(ctx, tx, []nudge.Attempt{next})
+	return next, true, db.writeAttempts(ctx, tx, []nudge.Attempt{next}, nil)
 }
 
 // lockAttemptByProvider reads the attempt carrying providerID (the earliest

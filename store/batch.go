@@ -194,7 +194,20 @@ type pipeTx struct {
 	db    *DB
 	conn  *pgx.Conn
 	begun bool
+	// genericPlans sends pipeGenericPlans with BEGIN.
+	genericPlans bool
 }
+
+// pipeGenericPlans goes with the BEGIN of a pipelined transaction whose
+// every statement is a look-up or write by key over an index, with a plan
+// that does not depend on the values (inPipeTxGeneric): the server then plans
+// each statement once per connection instead of on every run. A generic plan
+// of = ANY or unnest over a parameter is costed for an array of unknown
+// length, so under the default plan_cache_mode the plan cache keeps choosing
+// custom plans, and planning was the largest part of the server's CPU per
+// status callback (19%, perf of the backends in BenchmarkStatusCallback).
+// SET LOCAL ends with the transaction.
+const pipeGenericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 // inPipeTx runs a pipelined transaction on a connection of the write pool:
 // fn sends the steps that read (tx.send) and returns the statements that
@@ -203,6 +216,20 @@ type pipeTx struct {
 // skip the rest of its batch, COMMIT included, so nothing of the
 // transaction is written. A statement's error names it.
 func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, error)) error {
+	return db.runPipeTx(ctx, false, fn)
+}
+
+// inPipeTxGeneric is inPipeTx with generic plans (pipeGenericPlans), for a
+// transaction whose statements all read and write by key through an index
+// whatever the values: the generic plan of a statement whose index is
+// partial or whose best plan depends on its values could be far worse than
+// a custom one (a lock by provider id whose = ANY could not prove the
+// partial index's predicate read the attempts in id order, 8a70545).
+func (db *DB) inPipeTxGeneric(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, error)) error {
+	return db.runPipeTx(ctx, true, fn)
+}
+
+func (db *DB) runPipeTx(ctx context.Context, generic bool, fn func(tx *pipeTx) ([]readQuery, error)) error {
 	c, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -213,7 +240,7 @@ func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, er
 		if !ok {
 			return fmt.Errorf("write transaction: the PostgreSQL driver connection is a %T, not pgx's", driverConn)
 		}
-		tx := &pipeTx{db: db, conn: sc.Conn()}
+		tx := &pipeTx{db: db, conn: sc.Conn(), genericPlans: generic}
 		last, err := fn(tx)
 		if err == nil && (tx.begun || len(last) > 0) {
 			err = tx.send(ctx, append(last, readQuery{sql: "COMMIT", name: "commit"})...)
@@ -230,16 +257,22 @@ func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, er
 // statement that fails and returns its error, named.
 func (tx *pipeTx) send(ctx context.Context, qs ...readQuery) error {
 	var b pgx.Batch
+	begin := 0
 	if !tx.begun {
 		b.Queue("BEGIN")
+		begin++
+		if tx.genericPlans {
+			b.Queue(pipeGenericPlans)
+			begin++
+		}
 	}
 	for _, q := range qs {
 		b.Queue(tx.db.rebind(q.sql), q.args...)
 	}
 	tx.db.roundTrips.Add(1)
 	br := tx.conn.SendBatch(ctx, &b)
-	if !tx.begun {
-		tx.begun = true
+	tx.begun = true
+	for range begin {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return fmt.Errorf("begin: %w", err)

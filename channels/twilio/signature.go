@@ -3,12 +3,12 @@ package twilio
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
-	"strings"
+	"slices"
 
 	"github.com/twilio/twilio-go/client"
 )
@@ -30,20 +30,35 @@ var (
 // ValidateSignature checks a webhook's X-Twilio-Signature. url must be the
 // exact public URL Twilio called (Config.PublicURL plus the path and query),
 // never one rebuilt from the Host header. It rejects a missing signature and
-// a form that repeats a key before asking twilio-go's RequestValidator.
+// a form that repeats a key, then accepts what twilio-go's RequestValidator
+// accepts: the signature of url with its port or without (https and :443,
+// http and :80). One of the two is url itself, the one Twilio signs when it
+// calls the URL it was given, so that signature is computed first, once,
+// without the validator's URL parsing and formatting; only a signature that
+// does not match it is handed to the validator, which tries both.
 func ValidateSignature(authToken, url string, form url.Values, signature string) error {
 	if signature == "" {
 		return ErrMissingSignature
 	}
-	params := make(map[string]string, len(form))
+	single := true // every key has one value, as in every parsed form
 	for k, vs := range form {
 		if len(vs) > 1 {
 			return fmt.Errorf("%w: %q", ErrRepeatedParameter, k)
 		}
+		single = single && len(vs) == 1
+	}
+	if single {
+		var sum [base64Sha1Len]byte
+		base64.StdEncoding.Encode(sum[:], sign(authToken, url, form))
+		if subtle.ConstantTimeCompare(sum[:], []byte(signature)) == 1 {
+			return nil
+		}
+	}
+	params := make(map[string]string, len(form))
+	for k, vs := range form {
+		params[k] = ""
 		if len(vs) == 1 {
 			params[k] = vs[0]
-		} else {
-			params[k] = ""
 		}
 	}
 	v := client.NewRequestValidator(authToken)
@@ -51,6 +66,40 @@ func ValidateSignature(authToken, url string, form url.Values, signature string)
 		return ErrBadSignature
 	}
 	return nil
+}
+
+// base64Sha1Len is the length of an HMAC-SHA1 in standard base64.
+const base64Sha1Len = (sha1.Size + 2) / 3 * 4
+
+// sign is the HMAC-SHA1, keyed by authToken, of url followed by every
+// parameter name and value of form, sorted by name (values of a repeated
+// name in sorted order), with no delimiters: Twilio's webhook signature
+// before its base64 encoding.
+func sign(authToken, url string, form url.Values) []byte {
+	keys := make([]string, 0, len(form))
+	n := len(url)
+	for k, vs := range form {
+		keys = append(keys, k)
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	b = append(b, url...)
+	for _, k := range keys {
+		vs := form[k]
+		if len(vs) > 1 {
+			vs = slices.Sorted(slices.Values(vs))
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, v...)
+		}
+	}
+	mac := hmac.New(sha1.New, []byte(authToken))
+	mac.Write(b)
+	return mac.Sum(nil)
 }
 
 // TokenFor is the auth token a webhook's signature is checked with: the
@@ -70,22 +119,5 @@ func TokenFor(tokens map[string]string, fallback string, form url.Values) string
 // every parameter name and value, sorted by name (values of a repeated name
 // in sorted order), with no delimiters.
 func SignRequest(authToken, url string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(url)
-	for _, k := range keys {
-		vs := append([]string(nil), form[k]...)
-		sort.Strings(vs)
-		for _, v := range vs {
-			b.WriteString(k)
-			b.WriteString(v)
-		}
-	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return base64.StdEncoding.EncodeToString(sign(authToken, url, form))
 }

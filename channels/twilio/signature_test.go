@@ -92,6 +92,14 @@ func TestValidateSignatureExplicitPort(t *testing.T) {
 	sig := referenceSignature(token, "https://nudge.example.com:443/webhooks/twilio/voice", params)
 	form := url.Values{"CallSid": {params["CallSid"]}}
 	require.NoError(t, twilio.ValidateSignature(token, "https://nudge.example.com/webhooks/twilio/voice", form, sig))
+	// And the other way round: a URL configured with its port, signed without it.
+	sig = referenceSignature(token, "https://nudge.example.com/webhooks/twilio/voice", params)
+	require.NoError(t, twilio.ValidateSignature(token, "https://nudge.example.com:443/webhooks/twilio/voice", form, sig))
+	// A form with an empty value list is signed as twilio-go signs it (the
+	// key with an empty value).
+	empty := url.Values{"CallSid": {params["CallSid"]}, "Digits": {}}
+	sig = referenceSignature(token, "https://nudge.example.com/webhooks/twilio/voice", map[string]string{"CallSid": params["CallSid"], "Digits": ""})
+	require.NoError(t, twilio.ValidateSignature(token, "https://nudge.example.com/webhooks/twilio/voice", empty, sig))
 }
 
 func TestSignRequest(t *testing.T) {

@@ -107,15 +107,19 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 	now := t.Clock.Now()
 	code := r.PostForm.Get("ErrorCode")
 	u := nudge.AttemptUpdate{Status: status, ErrorCode: code, ProviderID: sid, At: now}
-	if n, err := strconv.Atoi(r.PostForm.Get("NumSegments")); err == nil && n > 0 {
-		u.Segments = n // when the callback carries it; the send's answer usually did
+	if segs := r.PostForm.Get("NumSegments"); segs != "" {
+		if n, err := strconv.Atoi(segs); err == nil && n > 0 {
+			u.Segments = n // when the callback carries it; the send's answer usually did
+		}
 	}
 	var pe *nudge.ProviderError
-	if n, err := strconv.Atoi(code); err == nil && n != 0 && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
-		pe = twilio.ClassifyCode(n, 0, nil)
-		u.Reason = pe.Reason
+	if code != "" && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
+		if n, err := strconv.Atoi(code); err == nil && n != 0 {
+			pe = twilio.ClassifyCode(n, 0, nil)
+			u.Reason = pe.Reason
+		}
 	}
-	detail, _ := json.Marshal(map[string]string{"provider": "twilio", "message_sid": sid, "status": st, "error_code": code})
+	detail, _ := json.Marshal(callbackDetail{Provider: "twilio", MessageSID: sid, Status: st, ErrorCode: code})
 	event := nudge.Event{Kind: nudge.EventCallback, Action: string(status), Reason: u.Reason, Detail: detail, At: now}
 	if pe == nil || (!pe.OptOut && !pe.Undeliverable) {
 		// The usual callback names an attempt that recorded sid: the store
@@ -181,6 +185,15 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.applied(ctx, w, r, res, status, u.Reason)
+}
+
+// callbackDetail is a status callback event's detail. Its fields are in
+// the order of their names, as the keys of the map it replaced were written.
+type callbackDetail struct {
+	ErrorCode  string `json:"error_code"`
+	MessageSID string `json:"message_sid"`
+	Provider   string `json:"provider"`
+	Status     string `json:"status"`
 }
 
 // applied finishes a status callback whose outcome res is written: it tells
