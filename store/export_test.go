@@ -6,17 +6,50 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nudgehq/nudge"
 )
 
 // ExplainDueAccounts returns the query plan of DueAccounts, one line per step.
 func (db *DB) ExplainDueAccounts(ctx context.Context, at time.Time, limit int) (string, error) {
+	plan, err := db.explain(ctx, dueAccountsQuery, db.tv(at), limit)
+	if err != nil {
+		return "", fmt.Errorf("explain due accounts: %w", err)
+	}
+	return plan, nil
+}
+
+// ExplainAccountSnapshot returns the query plans of the account snapshot's
+// reads whose tables grow with the lender's traffic, by name: "history"
+// (the account's attempts), "promise" and "opt-outs" (of refs).
+func (db *DB) ExplainAccountSnapshot(ctx context.Context, lender, id string, since time.Time, refs []nudge.ContactRef) (map[string]string, error) {
+	var hits []optOutRow
+	optOuts := db.optOutsQuery(lender, refs, db.hashRefs(refs), &hits)
+	reads := map[string]readQuery{
+		"history":  {sql: accountHistoryQuery, args: []any{lender, id, db.tv(since)}},
+		"promise":  {sql: activePromiseQuery, args: []any{lender, id, string(nudge.PromisePending), string(nudge.PromiseBroken)}},
+		"opt-outs": optOuts,
+	}
+	plans := map[string]string{}
+	for name, q := range reads {
+		plan, err := db.explain(ctx, q.sql, q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("explain %s: %w", name, err)
+		}
+		plans[name] = plan
+	}
+	return plans, nil
+}
+
+// explain returns the plan of query, one line per step.
+func (db *DB) explain(ctx context.Context, query string, args ...any) (string, error) {
 	prefix := "EXPLAIN QUERY PLAN "
 	if db.backend == Postgres {
 		prefix = "EXPLAIN "
 	}
-	rows, err := db.query(ctx, db.read, prefix+dueAccountsQuery, db.tv(at), limit)
+	rows, err := db.query(ctx, db.read, prefix+query, args...)
 	if err != nil {
-		return "", fmt.Errorf("explain due accounts: %w", err)
+		return "", err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/nudgehq/nudge"
 )
@@ -63,8 +64,7 @@ func (db *DB) AccountSnapshot(ctx context.Context, lender, id string, q nudge.Ac
 			}},
 	}
 	if !q.HistorySince.IsZero() {
-		queries = append(queries, readQuery{sql: `SELECT ` + attemptCols + ` FROM attempts
-WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`, args: []any{lender, id, db.tv(q.HistorySince)},
+		queries = append(queries, readQuery{sql: accountHistoryQuery, args: []any{lender, id, db.tv(q.HistorySince)},
 			row: func(s interface{ Scan(...any) error }) error {
 				a, err := scanAttempt(s)
 				snap.History = append(snap.History, a)
@@ -90,7 +90,7 @@ WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`
 	}
 	hashes := db.hashRefs(q.OptOuts)
 	if len(q.OptOuts) > 0 {
-		queries = append(queries, db.optOutsQuery(lender, hashes, &hits))
+		queries = append(queries, db.optOutsQuery(lender, q.OptOuts, hashes, &hits))
 	}
 	if q.ContactedBesides != "" {
 		queries = append(queries, readQuery{sql: `SELECT 1 FROM attempts
@@ -123,7 +123,7 @@ func (db *DB) OptedOut(ctx context.Context, lender string, refs []nudge.ContactR
 	}
 	var hits []optOutRow
 	hashes := db.hashRefs(refs)
-	if err := db.readBatch(ctx, db.optOutsQuery(lender, hashes, &hits)); err != nil {
+	if err := db.readBatch(ctx, db.optOutsQuery(lender, refs, hashes, &hits)); err != nil {
 		return nil, fmt.Errorf("opt-outs of %d addresses for %s: %w", len(refs), lender, err)
 	}
 	return db.optedOutRefs(ctx, lender, refs, hashes, hits), nil
@@ -148,15 +148,26 @@ func (db *DB) hashRefs(refs []nudge.ContactRef) []refHashes {
 	return out
 }
 
-// optOutsQuery reads the lender's opt-outs stored under the keyed or the
-// plain hash of any ref (hashes, as IsOptedOut compares them) into hits.
-func (db *DB) optOutsQuery(lender string, hashes []refHashes, hits *[]optOutRow) readQuery {
-	args := make([]any, 0, 1+2*len(hashes))
+// optOutsQuery reads the lender's opt-outs of the refs' channels stored
+// under the keyed or the plain hash of any ref (hashes, as IsOptedOut
+// compares them) into hits. The channels let both backends look the hashes
+// up in the opt-outs' key (lender, channel, address_hash) rather than read
+// every opt-out of the lender.
+func (db *DB) optOutsQuery(lender string, refs []nudge.ContactRef, hashes []refHashes, hits *[]optOutRow) readQuery {
+	args := make([]any, 0, 1+len(refs)+2*len(hashes))
 	args = append(args, lender)
+	channels := 0
+	for i, r := range refs {
+		if !slices.ContainsFunc(refs[:i], func(o nudge.ContactRef) bool { return o.Channel == r.Channel }) {
+			args = append(args, string(r.Channel))
+			channels++
+		}
+	}
 	for _, h := range hashes {
 		args = append(args, h.keyed, h.plain)
 	}
-	return readQuery{sql: `SELECT channel, address_hash, keyed FROM opt_outs WHERE lender = ? AND address_hash IN (` + placeholders(2*len(hashes)) + `)`,
+	return readQuery{sql: `SELECT channel, address_hash, keyed FROM opt_outs WHERE lender = ? AND channel IN (` + placeholders(channels) +
+		`) AND address_hash IN (` + placeholders(2*len(hashes)) + `)`,
 		args: args,
 		row: func(s interface{ Scan(...any) error }) error {
 			var h optOutRow
@@ -190,6 +201,12 @@ func (db *DB) optedOutRefs(ctx context.Context, lender string, refs []nudge.Cont
 	}
 	return out
 }
+
+// accountHistoryQuery reads the account's attempts created at or after a
+// time, oldest first. Its arguments are the lender, the account and the
+// time.
+const accountHistoryQuery = `SELECT ` + attemptCols + ` FROM attempts
+WHERE lender = ? AND account_id = ? AND created_at >= ? ORDER BY created_at, id`
 
 // activePromiseQuery reads the promises nudge.ActivePromise chooses the
 // active one from: the pending ones, and the broken instalments of plans

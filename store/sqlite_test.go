@@ -56,6 +56,25 @@ func TestSQLiteDueAccountsUsesIndex(t *testing.T) {
 	require.NotContains(t, strings.ToUpper(plan), "TEMP B-TREE", "the index gives the order")
 }
 
+// TestSQLiteAccountSnapshotUsesAccountIndexes checks the plans of the reads
+// the dispatcher makes for every reminder it sends, on a store that was
+// never analyzed (the store never runs ANALYZE): each is a look-up by the
+// account or the address, never a walk through the lender's attempts,
+// promises or opt-outs, which grow with its traffic.
+func TestSQLiteAccountSnapshotUsesAccountIndexes(t *testing.T) {
+	t.Parallel()
+	db := openSQLite(t)
+	refs := []nudge.ContactRef{{Channel: nudge.SMS, Address: "+15125550100"}, {Channel: nudge.Email, Address: "ana@example.com"},
+		{Channel: nudge.SMS, Address: "+15125550199"}}
+	plans, err := db.ExplainAccountSnapshot(context.Background(), "acme", "A-1", storetest.T0, refs)
+	require.NoError(t, err)
+	require.Contains(t, plans["history"], "attempts_account (lender=? AND account_id=? AND created_at>?)", "plan:\n%s", plans["history"])
+	require.NotContains(t, plans["history"], "TEMP B-TREE", "the index gives the order")
+	require.Contains(t, plans["promise"], "promises_account (lender=? AND account_id=?)", "plan:\n%s", plans["promise"])
+	require.NotContains(t, plans["promise"], "TEMP B-TREE", "the index gives the order")
+	require.Contains(t, plans["opt-outs"], "(lender=? AND channel=? AND address_hash=?)", "plan:\n%s", plans["opt-outs"])
+}
+
 func TestMigrateIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
