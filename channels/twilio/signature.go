@@ -47,12 +47,8 @@ func ValidateSignature(authToken, url string, form url.Values, signature string)
 		}
 		single = single && len(vs) == 1
 	}
-	if single {
-		var sum [base64Sha1Len]byte
-		base64.StdEncoding.Encode(sum[:], sign(authToken, url, form))
-		if subtle.ConstantTimeCompare(sum[:], []byte(signature)) == 1 {
-			return nil
-		}
+	if single && subtle.ConstantTimeCompare([]byte(SignRequest(authToken, url, form)), []byte(signature)) == 1 {
+		return nil
 	}
 	params := make(map[string]string, len(form))
 	for k, vs := range form {
@@ -68,14 +64,23 @@ func ValidateSignature(authToken, url string, form url.Values, signature string)
 	return nil
 }
 
-// base64Sha1Len is the length of an HMAC-SHA1 in standard base64.
-const base64Sha1Len = (sha1.Size + 2) / 3 * 4
+// TokenFor is the auth token a webhook's signature is checked with: the
+// token of the account its form's AccountSid names, when tokens holds one
+// (a pool sender's subaccount signs its webhooks with its own token), else
+// fallback (the main account's). Choosing by AccountSid gives a forger
+// nothing: the signature must still match that account's token.
+func TokenFor(tokens map[string]string, fallback string, form url.Values) string {
+	if t := tokens[form.Get("AccountSid")]; t != "" {
+		return t
+	}
+	return fallback
+}
 
-// sign is the HMAC-SHA1, keyed by authToken, of url followed by every
-// parameter name and value of form, sorted by name (values of a repeated
-// name in sorted order), with no delimiters: Twilio's webhook signature
-// before its base64 encoding.
-func sign(authToken, url string, form url.Values) []byte {
+// SignRequest computes the X-Twilio-Signature Twilio sends for a form POST to
+// url: the base64 HMAC-SHA1, keyed by the auth token, of the URL followed by
+// every parameter name and value, sorted by name (values of a repeated name
+// in sorted order), with no delimiters.
+func SignRequest(authToken, url string, form url.Values) string {
 	keys := make([]string, 0, len(form))
 	n := len(url)
 	for k, vs := range form {
@@ -99,25 +104,5 @@ func sign(authToken, url string, form url.Values) []byte {
 	}
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write(b)
-	return mac.Sum(nil)
-}
-
-// TokenFor is the auth token a webhook's signature is checked with: the
-// token of the account its form's AccountSid names, when tokens holds one
-// (a pool sender's subaccount signs its webhooks with its own token), else
-// fallback (the main account's). Choosing by AccountSid gives a forger
-// nothing: the signature must still match that account's token.
-func TokenFor(tokens map[string]string, fallback string, form url.Values) string {
-	if t := tokens[form.Get("AccountSid")]; t != "" {
-		return t
-	}
-	return fallback
-}
-
-// SignRequest computes the X-Twilio-Signature Twilio sends for a form POST to
-// url: the base64 HMAC-SHA1, keyed by the auth token, of the URL followed by
-// every parameter name and value, sorted by name (values of a repeated name
-// in sorted order), with no delimiters.
-func SignRequest(authToken, url string, form url.Values) string {
-	return base64.StdEncoding.EncodeToString(sign(authToken, url, form))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
