@@ -389,12 +389,19 @@ func earlyCallbackRow(out map[string][]earlyCallback) func(s interface{ Scan(...
 	}
 }
 
-// attemptWriteCols are the columns writeAttempts sets, id last.
-const attemptWriteCols = 15
+// attemptSetCols are the columns writeAttempts sets, with their
+// PostgreSQL types: the status columns first (what a status callback
+// changes, statusOnly), then the rest. The attempt's id follows them in
+// every form of the UPDATE.
+var attemptSetCols = []struct{ name, pgType string }{
+	{"status", "text"}, {"reason", "text"}, {"error_code", "text"}, {"updated_at", "timestamptz"},
+	{"segments", "int"}, {"call_seconds", "int"},
+	{"provider_id", "text"}, {"answered_by", "text"}, {"conversation", "bool"}, {"body", "text"},
+	{"template", "text"}, {"menu", "text"}, {"sending_at", "timestamptz"}, {"sent_at", "timestamptz"},
+}
 
-// attemptStatusCols are the columns writeAttempts sets when only they
-// change (statusOnly), id last.
-const attemptStatusCols = 7
+// attemptStatusCols is how many of attemptSetCols are status columns.
+const attemptStatusCols = 6
 
 // writeAttempts stores the merged attempts through tx (writeAttemptsQuery).
 func (db *DB) writeAttempts(ctx context.Context, tx *sql.Tx, as []nudge.Attempt, cur map[string]nudge.Attempt) error {
@@ -431,97 +438,103 @@ func statusOnly(as []nudge.Attempt, cur map[string]nudge.Attempt) bool {
 // attempt, one UPDATE joined to column arrays (PostgreSQL) or a VALUES list
 // (SQLite) for several. When the attempts were read into cur in the same
 // transaction and differ from it only in their status columns (status
-// callbacks), it sets those alone (writeStatusQuery): the same rows result,
-// with a seventh of the bytes (no bodies) to encode, send and decode.
+// callbacks), it sets those alone: the same rows result, with a seventh of
+// the bytes (no bodies) to encode, send and decode.
 func (db *DB) writeAttemptsQuery(as []nudge.Attempt, cur map[string]nudge.Attempt) (readQuery, error) {
+	u, n := allColsUpdate, len(attemptSetCols)
+	var menus []string
 	if statusOnly(as, cur) {
-		return db.writeStatusQuery(as), nil
-	}
-	menus := make([]string, len(as))
-	for i, a := range as {
-		m, err := encodeMenu(a.Menu)
-		if err != nil {
-			return readQuery{}, fmt.Errorf("attempt %s: %w", a.ID, err)
-		}
-		menus[i] = m
-	}
-	if len(as) == 1 {
-		a := as[0]
-		return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = ?, reason = ?, error_code = ?, provider_id = ?,
-    answered_by = ?, conversation = ?, body = ?, template = ?, menu = ?, sending_at = ?, sent_at = ?, updated_at = ?,
-    segments = ?, call_seconds = ? WHERE id = ?`,
-			args: []any{string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
-				a.Conversation, a.Body, a.Template, menus[0], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt),
-				a.Segments, a.CallSeconds, a.ID}}, nil
-	}
-	if db.backend == Postgres {
-		n := len(as)
-		status, reason, code, pid, answered, body, tmpl, id := make([]string, n), make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		conv := make([]bool, n)
-		segs, secs := make([]int64, n), make([]int64, n)
-		sending, sent, updated := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		u, n = statusColsUpdate, attemptStatusCols
+	} else {
+		menus = make([]string, len(as))
 		for i, a := range as {
-			status[i], reason[i], code[i], pid[i], answered[i], body[i], tmpl[i], id[i] = string(a.Status), string(a.Reason), a.ErrorCode,
-				a.ProviderID, a.AnsweredBy, a.Body, a.Template, a.ID
-			conv[i], sending[i], sent[i], updated[i] = a.Conversation, pgTime(a.SendingAt), pgTime(a.SentAt), pgTime(a.UpdatedAt)
-			segs[i], secs[i] = int64(a.Segments), int64(a.CallSeconds)
+			m, err := encodeMenu(a.Menu)
+			if err != nil {
+				return readQuery{}, fmt.Errorf("attempt %s: %w", a.ID, err)
+			}
+			menus[i] = m
 		}
-		return readQuery{name: "write attempts", sql: `UPDATE attempts AS a SET status = v.status, reason = v.reason, error_code = v.error_code,
-    provider_id = v.provider_id, answered_by = v.answered_by, conversation = v.conversation, body = v.body,
-    template = v.template, menu = v.menu, sending_at = v.sending_at, sent_at = v.sent_at, updated_at = v.updated_at,
-    segments = v.segments, call_seconds = v.call_seconds
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[], $9::text[],
-    $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::int[], $15::int[])
-    AS v (status, reason, error_code, provider_id, answered_by, conversation, body, template, menu, sending_at, sent_at, updated_at, id,
-    segments, call_seconds)
-WHERE a.id = v.id`, args: []any{status, reason, code, pid, answered, conv, body, tmpl, menus, sending, sent, updated, id, segs, secs}}, nil
 	}
-	args := make([]any, 0, len(as)*attemptWriteCols)
-	for i, a := range as {
-		args = append(args, string(a.Status), string(a.Reason), a.ErrorCode, a.ProviderID, a.AnsweredBy,
-			a.Conversation, a.Body, a.Template, menus[i], db.tv(a.SendingAt), db.tv(a.SentAt), db.tv(a.UpdatedAt), a.ID,
-			a.Segments, a.CallSeconds)
+	switch {
+	case len(as) == 1:
+		return readQuery{name: "write attempts", sql: u.one, args: append(db.attemptSetArgs(nil, as[0], menus, 0, n), as[0].ID)}, nil
+	case db.backend == Postgres:
+		return readQuery{name: "write attempts", sql: u.unnest, args: pgAttemptArrays(as, menus)}, nil
+	default:
+		args := make([]any, 0, len(as)*(n+1))
+		for i, a := range as {
+			args = append(db.attemptSetArgs(args, a, menus, i, n), a.ID)
+		}
+		return readQuery{name: "write attempts", sql: u.values[0] + valuesRows(len(as), n+1) + u.values[1], args: args}, nil
 	}
-	return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = v.column1, reason = v.column2, error_code = v.column3,
-    provider_id = v.column4, answered_by = v.column5, conversation = v.column6, body = v.column7, template = v.column8,
-    menu = v.column9, sending_at = v.column10, sent_at = v.column11, updated_at = v.column12,
-    segments = v.column14, call_seconds = v.column15
-FROM (VALUES ` + valuesRows(len(as), attemptWriteCols) + `) AS v WHERE attempts.id = v.column13`, args: args}, nil
 }
 
-// writeStatusQuery is writeAttemptsQuery for attempts that differ from
-// their stored versions only in the status columns (statusOnly): it sets
-// status, reason, error_code, updated_at, segments and call_seconds.
-func (db *DB) writeStatusQuery(as []nudge.Attempt) readQuery {
-	if len(as) == 1 {
-		a := as[0]
-		return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = ?, reason = ?, error_code = ?, updated_at = ?,
-    segments = ?, call_seconds = ? WHERE id = ?`,
-			args: []any{string(a.Status), string(a.Reason), a.ErrorCode, db.tv(a.UpdatedAt), a.Segments, a.CallSeconds, a.ID}}
+// attemptUpdate holds the texts of writeAttemptsQuery's three forms for a
+// prefix of attemptSetCols: one attempt, column arrays (PostgreSQL), and a
+// VALUES list (SQLite; the rows go between its two parts).
+type attemptUpdate struct {
+	one, unnest string
+	values      [2]string
+}
+
+// allColsUpdate and statusColsUpdate are the texts that set every column
+// of attemptSetCols and the status columns alone.
+var (
+	allColsUpdate    = newAttemptUpdate(attemptSetCols)
+	statusColsUpdate = newAttemptUpdate(attemptSetCols[:attemptStatusCols])
+)
+
+func newAttemptUpdate(cols []struct{ name, pgType string }) attemptUpdate {
+	n := len(cols)
+	one, set, arrays, names, values := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for j, c := range cols {
+		one[j], set[j], values[j] = c.name+" = ?", c.name+" = v."+c.name, fmt.Sprintf("%s = v.column%d", c.name, j+1)
+		arrays[j], names[j] = fmt.Sprintf("$%d::%s[]", j+1, c.pgType), c.name
 	}
-	if db.backend == Postgres {
-		n := len(as)
-		status, reason, code, id := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		updated := make([]*time.Time, n)
-		segs, secs := make([]int64, n), make([]int64, n)
-		for i, a := range as {
-			status[i], reason[i], code[i], id[i] = string(a.Status), string(a.Reason), a.ErrorCode, a.ID
-			updated[i], segs[i], secs[i] = pgTime(a.UpdatedAt), int64(a.Segments), int64(a.CallSeconds)
-		}
-		return readQuery{name: "write attempts", sql: `UPDATE attempts AS a SET status = v.status, reason = v.reason, error_code = v.error_code,
-    updated_at = v.updated_at, segments = v.segments, call_seconds = v.call_seconds
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[])
-    AS v (status, reason, error_code, updated_at, segments, call_seconds, id)
-WHERE a.id = v.id`, args: []any{status, reason, code, updated, segs, secs, id}}
+	return attemptUpdate{
+		one: `UPDATE attempts SET ` + strings.Join(one, ", ") + ` WHERE id = ?`,
+		unnest: `UPDATE attempts AS a SET ` + strings.Join(set, ", ") + `
+FROM unnest(` + strings.Join(arrays, ", ") + fmt.Sprintf(", $%d::text[]", n+1) + `)
+    AS v (` + strings.Join(names, ", ") + `, id)
+WHERE a.id = v.id`,
+		values: [2]string{`UPDATE attempts SET ` + strings.Join(values, ", ") + `
+FROM (VALUES `, fmt.Sprintf(`) AS v WHERE attempts.id = v.column%d`, n+1)},
 	}
-	args := make([]any, 0, len(as)*attemptStatusCols)
-	for _, a := range as {
-		args = append(args, string(a.Status), string(a.Reason), a.ErrorCode, db.tv(a.UpdatedAt), a.Segments, a.CallSeconds, a.ID)
+}
+
+// attemptSetArgs appends to args the values of a's first n attemptSetCols
+// (menus[i] its encoded menu when n covers it).
+func (db *DB) attemptSetArgs(args []any, a nudge.Attempt, menus []string, i, n int) []any {
+	args = append(args, string(a.Status), string(a.Reason), a.ErrorCode, db.tv(a.UpdatedAt), a.Segments, a.CallSeconds)
+	if n == attemptStatusCols {
+		return args
 	}
-	return readQuery{name: "write attempts", sql: `UPDATE attempts SET status = v.column1, reason = v.column2, error_code = v.column3,
-    updated_at = v.column4, segments = v.column5, call_seconds = v.column6
-FROM (VALUES ` + valuesRows(len(as), attemptStatusCols) + `) AS v WHERE attempts.id = v.column7`, args: args}
+	return append(args, a.ProviderID, a.AnsweredBy, a.Conversation, a.Body, a.Template, menus[i], db.tv(a.SendingAt), db.tv(a.SentAt))
+}
+
+// pgAttemptArrays are the column arrays of writeAttemptsQuery's PostgreSQL
+// form, in attemptSetCols' order and the ids last: every column when menus
+// holds the encoded menus, the status columns alone when it is nil.
+func pgAttemptArrays(as []nudge.Attempt, menus []string) []any {
+	n := len(as)
+	status, reason, code, id := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	updated := make([]*time.Time, n)
+	segs, secs := make([]int64, n), make([]int64, n)
+	for i, a := range as {
+		status[i], reason[i], code[i], id[i] = string(a.Status), string(a.Reason), a.ErrorCode, a.ID
+		updated[i], segs[i], secs[i] = pgTime(a.UpdatedAt), int64(a.Segments), int64(a.CallSeconds)
+	}
+	if menus == nil {
+		return []any{status, reason, code, updated, segs, secs, id}
+	}
+	pid, answered, body, tmpl := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	conv := make([]bool, n)
+	sending, sent := make([]*time.Time, n), make([]*time.Time, n)
+	for i, a := range as {
+		pid[i], answered[i], body[i], tmpl[i] = a.ProviderID, a.AnsweredBy, a.Body, a.Template
+		conv[i], sending[i], sent[i] = a.Conversation, pgTime(a.SendingAt), pgTime(a.SentAt)
+	}
+	return []any{status, reason, code, updated, segs, secs, pid, answered, conv, body, tmpl, menus, sending, sent, id}
 }
 
 // reminderMove is a batch's reminder change and the result it reports to.
