@@ -200,7 +200,7 @@ type pipeTx struct {
 
 // pipeGenericPlans goes with the BEGIN of a pipelined transaction whose
 // every statement is a look-up or write by key over an index, with a plan
-// that does not depend on the values (inPipeTxGeneric): the server then plans
+// that does not depend on the values (inPipeTx's generic): the server then plans
 // each statement once per connection instead of on every run. A generic plan
 // of = ANY or unnest over a parameter is costed for an array of unknown
 // length, so under the default plan_cache_mode the plan cache keeps choosing
@@ -215,21 +215,14 @@ const pipeGenericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
 // fails the transaction is rolled back: a failed statement makes the server
 // skip the rest of its batch, COMMIT included, so nothing of the
 // transaction is written. A statement's error names it.
-func (db *DB) inPipeTx(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, error)) error {
-	return db.runPipeTx(ctx, false, fn)
-}
-
-// inPipeTxGeneric is inPipeTx with generic plans (pipeGenericPlans), for a
-// transaction whose statements all read and write by key through an index
-// whatever the values: the generic plan of a statement whose index is
-// partial or whose best plan depends on its values could be far worse than
-// a custom one (a lock by provider id whose = ANY could not prove the
-// partial index's predicate read the attempts in id order, 8a70545).
-func (db *DB) inPipeTxGeneric(ctx context.Context, fn func(tx *pipeTx) ([]readQuery, error)) error {
-	return db.runPipeTx(ctx, true, fn)
-}
-
-func (db *DB) runPipeTx(ctx context.Context, generic bool, fn func(tx *pipeTx) ([]readQuery, error)) error {
+//
+// generic asks for generic plans (pipeGenericPlans), only for a transaction
+// whose statements all read and write by key through an index whatever the
+// values: the generic plan of a statement whose index is partial or whose
+// best plan depends on its values could be far worse than a custom one (a
+// lock by provider id whose = ANY could not prove the partial index's
+// predicate read the attempts in id order, 8a70545).
+func (db *DB) inPipeTx(ctx context.Context, generic bool, fn func(tx *pipeTx) ([]readQuery, error)) error {
 	c, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

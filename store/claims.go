@@ -133,7 +133,7 @@ var errNotPiped = errors.New("not a pipelined write")
 // for this one and then finds its attempt in its history.
 func (db *DB) claimPiped(ctx context.Context, claims []nudge.Claim, todo []int, keys []string, results []nudge.ClaimResult) error {
 	var insert []int
-	err := db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+	err := db.inPipeTx(ctx, false, func(tx *pipeTx) ([]readQuery, error) {
 		seen, history := db.claimHistory(claims, todo)
 		if err := tx.send(ctx, append([]readQuery{lockAllQuery(keys)}, history...)...); err != nil {
 			return nil, err

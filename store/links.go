@@ -150,7 +150,7 @@ func (db *DB) issueLinksPiped(ctx context.Context, issues []linkIssue, keys []st
 		now    time.Time
 		purged int
 	)
-	err := db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+	err := db.inPipeTx(ctx, false, func(tx *pipeTx) ([]readQuery, error) {
 		contacts := map[string]bool{}
 		var live []link.Link
 		first := []readQuery{lockAllQuery(keys)}

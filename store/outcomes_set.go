@@ -73,11 +73,7 @@ func (db *DB) recordOutcomesPiped(ctx context.Context, outcomes []nudge.Outcome,
 	// attempts by id or provider id, takes early callbacks by provider id and
 	// appends events: generic plans, made once per connection. One that moves
 	// reminders plans per call, as before.
-	run := db.inPipeTx
-	if len(reminders) == 0 {
-		run = db.inPipeTxGeneric
-	}
-	err = run(ctx, func(tx *pipeTx) ([]readQuery, error) {
+	err = db.inPipeTx(ctx, len(reminders) == 0, func(tx *pipeTx) ([]readQuery, error) {
 		locked := newLockedAttempts(pids)
 		exists := make(map[string]bool, len(reminders))
 		var first []readQuery

@@ -19,7 +19,7 @@ func (db *DB) PipeWrite(ctx context.Context, first, last []string, fail error) e
 		}
 		return qs
 	}
-	return db.inPipeTx(ctx, func(tx *pipeTx) ([]readQuery, error) {
+	return db.inPipeTx(ctx, false, func(tx *pipeTx) ([]readQuery, error) {
 		if err := tx.send(ctx, toQueries(first)...); err != nil {
 			return nil, err
 		}
