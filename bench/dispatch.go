@@ -76,14 +76,13 @@ func (r DispatchResult) EnqueuePerSecond() float64 { return rate(r.Reminders, r.
 
 // instantSender accepts every message at once and remembers the ids it gave.
 type instantSender struct {
-	n   atomic.Int64
 	mu  sync.Mutex
 	ids []string
 }
 
 // Send implements nudge.Sender.
 func (s *instantSender) Send(_ context.Context, _ *nudge.Message) (nudge.SendResult, error) {
-	id := fmt.Sprintf("SM%032x", s.n.Add(1))
+	id := nextSID()
 	s.mu.Lock()
 	s.ids = append(s.ids, id)
 	s.mu.Unlock()

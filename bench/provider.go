@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -14,9 +15,8 @@ import (
 // simulator, twiliosim, also delivers, answers and calls back: work that
 // would compete with the workers for the machine's cores.)
 type instantTwilio struct {
-	url     string
-	srv     *http.Server
-	created atomic.Int64
+	url string
+	srv *http.Server
 }
 
 // startInstantTwilio serves the stand-in on a free loopback port.
@@ -32,7 +32,7 @@ func startInstantTwilio() (*instantTwilio, error) {
 			http.Error(w, `{"code":20003,"message":"Authenticate","status":401}`, http.StatusUnauthorized)
 			return
 		}
-		sid := fmt.Sprintf("SM%032x", p.created.Add(1))
+		sid := nextSID()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, `{"sid":%q,"account_sid":%q,"status":"queued","direction":"outbound-api","api_version":"2010-04-01"}`, sid, scaleAccountSID)
@@ -41,6 +41,20 @@ func startInstantTwilio() (*instantTwilio, error) {
 	go func() { _ = p.srv.Serve(ln) }() // ErrServerClosed at close
 	return p, nil
 }
+
+// sidRun and sidSeq make the stand-ins' message SIDs: "SM" and 32 hex
+// digits, as Twilio's, and never the same twice, as Twilio's, across the
+// in-process and worker-process runs of one bench (which share a database)
+// and across benches on a database kept with --reset-database=false. A SID
+// given twice would name two attempts, and every status callback for it
+// would find and lock both.
+var (
+	sidRun = rand.Uint64()
+	sidSeq atomic.Uint64
+)
+
+// nextSID returns a message SID never given before.
+func nextSID() string { return fmt.Sprintf("SM%016x%016x", sidRun, sidSeq.Add(1)) }
 
 // close stops serving.
 func (p *instantTwilio) close() { _ = p.srv.Close() }
