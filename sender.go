@@ -119,6 +119,15 @@ type ProviderRecord struct {
 	ErrorCode  string
 }
 
+// CodeClassifier classifies an error code a provider reports after it
+// accepted a message (in a status callback, or in its records), as a Sender
+// classifies its own refusals: whether the recipient opted out or the
+// address cannot be reached. A sender implements it when its provider's
+// codes say so; nil means the code says nothing lasting.
+type CodeClassifier interface {
+	ClassifyCode(code string) *ProviderError
+}
+
 // Prober looks an attempt up in a provider's records (Twilio's list
 // endpoints), so an attempt whose answer was lost is resolved by evidence
 // instead of being resent blind.

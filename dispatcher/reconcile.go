@@ -58,6 +58,9 @@ type ReconcileStore interface {
 	MoveReminder(ctx context.Context, id string, from, to nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) (bool, error)
 	AppendEvent(ctx context.Context, e nudge.Event) error
 	Events(ctx context.Context, lender, accountID string) ([]nudge.Event, error)
+	// AddOptOut and SetContactState record what an error code in the
+	// provider's records says about the address (RecordProviderCode).
+	ContactRecorder
 }
 
 // Requeuer puts a released reminder back on its queue (*Enqueuer is one).
@@ -282,10 +285,11 @@ func (rc *Reconciler) found(ctx context.Context, a nudge.Attempt, rec nudge.Prov
 	if err := res[0].Err; err != nil {
 		return fmt.Errorf("record %s on attempt %s: %w", rec.ProviderID, a.ID, err)
 	}
-	if res[0].AttemptChanged {
-		rc.cfg.Metrics.Attempt(a.Channel, status, nudge.ReasonReconciled)
+	if !res[0].AttemptChanged {
+		return nil
 	}
-	return nil
+	rc.cfg.Metrics.Attempt(a.Channel, status, nudge.ReasonReconciled)
+	return RecordProviderCode(ctx, rc.cfg.Store, res[0].Attempt, codeOf(rc.cfg.Probers[a.Channel], res[0].Attempt), now, rc.cfg.Metrics)
 }
 
 // noProber resolves an attempt no provider can be asked about: an email

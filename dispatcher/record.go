@@ -117,14 +117,16 @@ func (p *Pipeline) reminderChange(j *job, status nudge.ReminderStatus, reason nu
 
 // updateAttempt applies u to the attempt with id and records an attempt event.
 func (p *Pipeline) updateAttempt(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail) error {
-	return p.conclude(ctx, j, id, u, d, nudge.ReminderChange{})
+	_, err := p.conclude(ctx, j, id, u, d, nudge.ReminderChange{})
+	return err
 }
 
 // conclude writes the update u of attempt id with the event that records it
 // (detail d) and, when rc names the reminder, the reminder's change: one
 // outcome, committed together and in a transaction shared with the outcomes
-// of other handlers (PipelineConfig.Batch).
-func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail, rc nudge.ReminderChange) error {
+// of other handlers (PipelineConfig.Batch). It returns the attempt as
+// written.
+func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.AttemptUpdate, d attemptDetail, rc nudge.ReminderChange) (nudge.Attempt, error) {
 	u.At = p.cfg.Clock.Now()
 	d.Status = u.Status
 	if d.ErrorCode == "" {
@@ -134,7 +136,7 @@ func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.Atte
 	e.AttemptID = id
 	res := p.outcomes.Do(ctx, nudge.Outcome{AttemptID: id, Attempt: u, Reminder: rc, Events: []nudge.Event{e}})
 	if res.Err != nil {
-		return fmt.Errorf("update attempt %s to %s: %w", id, u.Status, res.Err)
+		return nudge.Attempt{}, fmt.Errorf("update attempt %s to %s: %w", id, u.Status, res.Err)
 	}
 	if res.AttemptChanged && u.Status != "" {
 		p.cfg.Metrics.Attempt(j.channel, u.Status, u.Reason)
@@ -142,5 +144,5 @@ func (p *Pipeline) conclude(ctx context.Context, j *job, id string, u nudge.Atte
 	if res.ReminderFinal {
 		j.log.Info("reminder already final", "want", rc.Status)
 	}
-	return nil
+	return res.Attempt, nil
 }

@@ -55,22 +55,34 @@ func (p *Pipeline) sent(ctx context.Context, j *job, res nudge.SendResult) error
 	if status == "" {
 		status = nudge.AttemptSent
 	}
-	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+	a, err := p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		Status: status, ProviderID: res.ProviderID, SentAt: p.cfg.Clock.Now(), Segments: res.Segments,
 	}, attemptDetail{ProviderID: res.ProviderID, From: j.message.From}, p.reminderChange(j, nudge.ReminderSent, nudge.ReasonNone))
+	if err != nil {
+		return err
+	}
+	// A status callback that outran this record was kept and has just been
+	// applied to the attempt: what its error code says about the address
+	// is recorded as the callback itself would have recorded it.
+	if err := RecordProviderCode(ctx, p.cfg.Store, a, codeOf(p.cfg.Senders[j.channel], a), p.cfg.Clock.Now(), p.cfg.Metrics); err != nil {
+		j.log.Error("record the provider's code", "code", a.ErrorCode, "err", err)
+		return err
+	}
+	return nil
 }
 
 func (p *Pipeline) unknownOutcome(ctx context.Context, j *job, sendErr error) error {
-	return p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+	_, err := p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 		From: nudge.AttemptSending, Status: nudge.AttemptUnknown, Reason: nudge.ReasonUnknownOutcome,
 	}, attemptDetail{Error: sendErr.Error(), From: j.message.From, Note: "the provider's answer was lost after the request reached it; reconciliation will ask the provider"},
 		p.reminderChange(j, nudge.ReminderUnknown, nudge.ReasonUnknownOutcome))
+	return err
 }
 
 func (p *Pipeline) transient(ctx context.Context, j *job, pe *nudge.ProviderError, sendErr error) error {
 	retried, maxRetry, known := retryState(ctx)
 	if known && retried >= maxRetry {
-		if err := p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
+		if _, err := p.conclude(ctx, j, j.attempt.ID, nudge.AttemptUpdate{
 			From: nudge.AttemptSending, Status: nudge.AttemptFailed, Reason: nudge.ReasonRetriesExhausted, ErrorCode: pe.Code,
 		}, attemptDetail{Error: sendErr.Error()}, p.reminderChange(j, nudge.ReminderFailed, nudge.ReasonRetriesExhausted)); err != nil {
 			return err

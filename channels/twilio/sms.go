@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	_ nudge.Sender = (*SMS)(nil)
-	_ nudge.Prober = (*SMS)(nil)
+	_ nudge.Sender         = (*SMS)(nil)
+	_ nudge.Prober         = (*SMS)(nil)
+	_ nudge.CodeClassifier = (*SMS)(nil)
 )
 
 // Limits of a message's validity period (Twilio's ValidityPeriod, seconds a
@@ -116,6 +117,16 @@ func ValidityPeriod(validFor time.Duration) int {
 		validFor = MaxValidityPeriod
 	}
 	return int(validFor / time.Second)
+}
+
+// ClassifyCode classifies an error code Twilio reported on a message after
+// accepting it (a status callback's ErrorCode, a message record's
+// error_code) as ClassifyCode does; nil for a code that is not a number.
+func (s *SMS) ClassifyCode(code string) *nudge.ProviderError {
+	if n, err := strconv.Atoi(code); err == nil && n != 0 {
+		return ClassifyCode(n, 0, nil)
+	}
+	return nil
 }
 
 // Send creates a Twilio message for m and returns its SID and status. The

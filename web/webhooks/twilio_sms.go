@@ -14,6 +14,7 @@ import (
 
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/twilio"
+	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/response"
 	"github.com/nudgehq/nudge/web"
@@ -159,20 +160,13 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if pe != nil && pe.OptOut {
-		// A new opt-out and its event are one transaction.
-		od, _ := json.Marshal(map[string]string{"source": "provider_" + code, "channel": string(att.Channel), "code": code})
-		if _, err := t.Store.AddOptOut(ctx, nudge.OptOut{Lender: att.Lender, Channel: att.Channel, Address: att.Address,
-			Source: "provider_" + code, Reason: "Twilio reported the recipient opted out", CreatedAt: now},
-			nudge.Event{Lender: att.Lender, AccountID: att.AccountID, ReminderID: att.ReminderID, AttemptID: att.ID,
-				Kind: nudge.EventOptOut, Action: "opt_out", Reason: nudge.ReasonOptedOut, Detail: od, At: now}); err != nil {
-			t.fail(w, "recording opt-out", err)
-			return
-		}
-	}
-	if pe != nil && pe.Undeliverable {
-		if err := t.Store.SetContactState(ctx, att.Lender, att.AccountID, att.Channel, att.Address, nudge.ContactUndeliverable); err != nil && !errors.Is(err, nudge.ErrNotFound) {
-			t.fail(w, "marking undeliverable", err)
+	if pe != nil {
+		// What the code says about the address (an opt-out and its event
+		// in one transaction, or an undeliverable contact).
+		coded := att
+		coded.ErrorCode = code
+		if err := dispatcher.RecordProviderCode(ctx, t.Store, coded, pe, now, t.Metrics); err != nil {
+			t.fail(w, "recording the provider's code", err)
 			return
 		}
 	}
