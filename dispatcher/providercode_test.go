@@ -12,7 +12,6 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/channels/sandbox"
 	"github.com/nudgehq/nudge/channels/twilio"
-	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
 	"github.com/nudgehq/nudge/store/storetest"
 )
@@ -50,39 +49,14 @@ func TestEarlyCallbackCodeIsRecorded(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				db := open(t)
-				noon := time.Date(2026, 6, 2, 16, 0, 0, 0, time.UTC) // 12:00 in New York
-				clock := nudge.NewFixedClock(noon)
-				const phone = "+12125550123"
-				acct := nudge.Account{ID: "A-1", Lender: "acme", Borrower: nudge.Borrower{Name: "Jane", Timezone: "America/New_York"},
-					Address:  &nudge.Address{Country: "US", Region: "NY"},
-					Contacts: []nudge.Contact{{Channel: nudge.SMS, Address: phone, Consent: true}},
-					Currency: "USD", AmountDue: "412.50", DueDate: nudge.MustDate("2026-06-01"), Status: nudge.StatusActive}
-				require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{acct}, noon.Add(-time.Hour)))
-				rs, err := db.InsertReminders(ctx, []nudge.Reminder{{Key: nudge.ReminderKey{Lender: "acme", AccountID: "A-1", Cadence: "standard",
-					Step: "day1", Cycle: nudge.MustDate("2026-06-01")}, CadenceVersion: 1, Channel: nudge.SMS, Template: "due",
-					DueAt: noon, ExpiresAt: noon.Add(8 * time.Hour), Status: nudge.ReminderQueued, CreatedAt: noon.Add(-time.Hour)}})
-				require.NoError(t, err)
 				sms := sandbox.New()
-				pipe, err := dispatcher.NewPipeline(dispatcher.PipelineConfig{
-					Store: db,
-					Profiles: dispatcher.ProfilesFunc(func(context.Context, string, string) (*compliance.Profile, error) {
-						return compliance.Builtin("us")
-					}),
-					Renderer: dispatcher.RendererFunc(func(_ context.Context, in dispatcher.RenderInput) (*nudge.Message, error) {
-						return &nudge.Message{From: "+18005550000", Locale: "en", Template: "due@en:0123456789ab",
-							Text: "Hi " + in.Account.Borrower.Name + ", a payment is due. Reply STOP to opt out."}, nil
-					}),
-					Senders: map[nudge.ChannelKind]nudge.Sender{nudge.SMS: twilioCodes{sms}},
-					Clock:   clock,
-					Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-				})
-				require.NoError(t, err)
+				pipe, r, clock := pipelineOverSQL(t, db, twilioCodes{sms})
 
 				// The sandbox's first message is sbx-1; its callback comes first.
-				require.NoError(t, db.KeepEarlyCallback(ctx, "sbx-1", tc.status, tc.code, noon))
-				require.NoError(t, pipe.Process(ctx, rs[0].ID))
+				require.NoError(t, db.KeepEarlyCallback(ctx, "sbx-1", tc.status, tc.code, clock.Now()))
+				require.NoError(t, pipe.Process(ctx, r.ID))
 
-				_, attempts, err := db.LoadReminder(ctx, rs[0].ID)
+				_, attempts, err := db.LoadReminder(ctx, r.ID)
 				require.NoError(t, err)
 				require.Len(t, attempts, 1)
 				require.Equal(t, "sbx-1", attempts[0].ProviderID)
@@ -90,7 +64,7 @@ func TestEarlyCallbackCodeIsRecorded(t *testing.T) {
 				require.Equal(t, tc.code, attempts[0].ErrorCode)
 				require.Equal(t, 1, sms.Sent())
 
-				opted, err := db.OptedOut(ctx, "acme", []nudge.ContactRef{{Channel: nudge.SMS, Address: phone}})
+				opted, err := db.OptedOut(ctx, "acme", []nudge.ContactRef{{Channel: nudge.SMS, Address: "+12125550123"}})
 				require.NoError(t, err)
 				require.Equal(t, tc.optedOut, len(opted) == 1, "opt-out recorded")
 				got, err := db.GetAccount(ctx, "acme", "A-1")
@@ -133,18 +107,7 @@ func TestReconciledCodeIsRecorded(t *testing.T) {
 				ctx := context.Background()
 				db := open(t)
 				clock := nudge.NewFixedClock(storetest.T0.Add(time.Hour))
-				require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, storetest.T0))
-				r := storetest.Reminder("acme", "A-1", "d0", storetest.T0)
-				r.Status, r.Channel = nudge.ReminderUnknown, nudge.SMS
-				_, err := db.InsertReminders(ctx, []nudge.Reminder{r})
-				require.NoError(t, err)
-				a := storetest.Attempt(r.ID, "A-1", nudge.SMS, storetest.T0)
-				a.ID, a.Body = dispatcher.AttemptID(r.ID, nudge.SMS), "A payment of $412.50 is due."
-				_, err = db.ClaimAttempt(ctx, a, nil)
-				require.NoError(t, err)
-				_, err = db.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown,
-					Reason: nudge.ReasonUnknownOutcome, SendingAt: storetest.T0, At: storetest.T0})
-				require.NoError(t, err)
+				a := unknownAttempt(t, db, nudge.SMS)
 
 				prober := codeProber{rec: nudge.ProviderRecord{Found: true, ProviderID: "SM-found", Status: nudge.AttemptUndelivered, ErrorCode: tc.code}}
 				rc, err := dispatcher.NewReconciler(dispatcher.ReconcilerConfig{Store: db,

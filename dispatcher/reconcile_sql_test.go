@@ -46,6 +46,27 @@ func sqlStores(t *testing.T) map[string]func(t *testing.T) *store.DB {
 	return stores
 }
 
+// unknownAttempt stores storetest's account A-1 of acme with a reminder on
+// channel whose send's answer was lost at storetest.T0: the reminder and
+// its attempt are unknown, for the reconciler.
+func unknownAttempt(t *testing.T, db *store.DB, channel nudge.ChannelKind) nudge.Attempt {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, storetest.T0))
+	r := storetest.Reminder("acme", "A-1", "d0", storetest.T0)
+	r.Status, r.Channel = nudge.ReminderUnknown, channel
+	_, err := db.InsertReminders(ctx, []nudge.Reminder{r})
+	require.NoError(t, err)
+	a := storetest.Attempt(r.ID, "A-1", channel, storetest.T0)
+	a.ID, a.Body = dispatcher.AttemptID(r.ID, channel), "A payment of $412.50 is due."
+	_, err = db.ClaimAttempt(ctx, a, nil)
+	require.NoError(t, err)
+	_, err = db.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown,
+		Reason: nudge.ReasonUnknownOutcome, SendingAt: storetest.T0, At: storetest.T0})
+	require.NoError(t, err)
+	return a
+}
+
 // meetingProber answers every look-up with rec once n look-ups have
 // arrived, so that n reconciler runs all find the send before any of them
 // records it (two schedulers at once).
@@ -95,18 +116,7 @@ func TestReconcileFoundWritesTheDeliveryOnce(t *testing.T) {
 				db := open(t)
 				now := storetest.T0.Add(time.Hour)
 				clock := nudge.NewFixedClock(now)
-				require.NoError(t, db.UpsertAccounts(ctx, []nudge.Account{storetest.Account("acme", "A-1")}, storetest.T0))
-				r := storetest.Reminder("acme", "A-1", "d0", storetest.T0)
-				r.Status, r.Channel = nudge.ReminderUnknown, tc.channel
-				_, err := db.InsertReminders(ctx, []nudge.Reminder{r})
-				require.NoError(t, err)
-				a := storetest.Attempt(r.ID, "A-1", tc.channel, storetest.T0)
-				a.ID, a.Body = dispatcher.AttemptID(r.ID, tc.channel), "A payment of $412.50 is due."
-				_, err = db.ClaimAttempt(ctx, a, nil)
-				require.NoError(t, err)
-				_, err = db.UpdateAttempt(ctx, a.ID, nudge.AttemptUpdate{From: nudge.AttemptSending, Status: nudge.AttemptUnknown,
-					Reason: nudge.ReasonUnknownOutcome, SendingAt: storetest.T0, At: storetest.T0})
-				require.NoError(t, err)
+				a := unknownAttempt(t, db, tc.channel)
 
 				prober := &meetingProber{rec: nudge.ProviderRecord{Found: true, ProviderID: "XX-found", Status: tc.status}}
 				prober.arrived.Add(2)

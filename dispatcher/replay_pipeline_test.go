@@ -24,17 +24,13 @@ type queueFunc func(r nudge.Reminder)
 func (f queueFunc) Enqueue(_ context.Context, r nudge.Reminder, _ time.Time) error     { f(r); return nil }
 func (f queueFunc) Cancel(context.Context, string, nudge.ChannelKind, ...string) error { return nil }
 
-// TestReplayRunsTheWholePipelineAgain fails a reminder for real (the
-// provider refuses the sender number before accepting it), replays it, and
-// runs the replayed task through the pipeline over the SQL store: it is
-// re-checked, claims a new attempt and is sent once.
-func TestReplayRunsTheWholePipelineAgain(t *testing.T) {
-	t.Parallel()
+// pipelineOverSQL stores account A-1 of acme (Jane in New York, one SMS
+// contact, +12125550123) and a reminder of it due at noon on 2 June 2026,
+// and returns a pipeline over db that sends SMS with sender at that
+// instant (a fixed clock), the reminder and the clock.
+func pipelineOverSQL(t *testing.T, db *store.DB, sender nudge.Sender) (*dispatcher.Pipeline, nudge.Reminder, *nudge.FixedClock) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "nudge.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	require.NoError(t, db.Migrate(ctx))
 	noon := time.Date(2026, 6, 2, 16, 0, 0, 0, time.UTC) // 12:00 in New York
 	clock := nudge.NewFixedClock(noon)
 	acct := nudge.Account{ID: "A-1", Lender: "acme", Borrower: nudge.Borrower{Name: "Jane", Timezone: "America/New_York"},
@@ -46,9 +42,6 @@ func TestReplayRunsTheWholePipelineAgain(t *testing.T) {
 		Step: "day1", Cycle: nudge.MustDate("2026-06-01")}, CadenceVersion: 1, Channel: nudge.SMS, Template: "due",
 		DueAt: noon, ExpiresAt: noon.Add(8 * time.Hour), Status: nudge.ReminderQueued, CreatedAt: noon.Add(-time.Hour)}})
 	require.NoError(t, err)
-	r := rs[0]
-
-	sms := sandbox.New()
 	pipe, err := dispatcher.NewPipeline(dispatcher.PipelineConfig{
 		Store: db,
 		Profiles: dispatcher.ProfilesFunc(func(context.Context, string, string) (*compliance.Profile, error) {
@@ -58,11 +51,27 @@ func TestReplayRunsTheWholePipelineAgain(t *testing.T) {
 			return &nudge.Message{From: "+18005550000", Locale: "en", Template: "due@en:0123456789ab",
 				Text: "Hi " + in.Account.Borrower.Name + ", a payment is due. Reply STOP to opt out."}, nil
 		}),
-		Senders: map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sms},
+		Senders: map[nudge.ChannelKind]nudge.Sender{nudge.SMS: sender},
 		Clock:   clock,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, err)
+	return pipe, rs[0], clock
+}
+
+// TestReplayRunsTheWholePipelineAgain fails a reminder for real (the
+// provider refuses the sender number before accepting it), replays it, and
+// runs the replayed task through the pipeline over the SQL store: it is
+// re-checked, claims a new attempt and is sent once.
+func TestReplayRunsTheWholePipelineAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "nudge.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	require.NoError(t, db.Migrate(ctx))
+	sms := sandbox.New()
+	pipe, r, clock := pipelineOverSQL(t, db, sms)
 
 	sms.FailNext(1, sandbox.Permanent("21606", nudge.ReasonProviderFailed, false, false))
 	require.NoError(t, pipe.Process(ctx, r.ID))
