@@ -21,7 +21,7 @@ import (
 type twilioCodes struct{ *sandbox.Sender }
 
 func (twilioCodes) ClassifyCode(code string) *nudge.ProviderError {
-	return (&twilio.SMS{}).ClassifyCode(code)
+	return twilio.ClassifyReportedCode(code)
 }
 
 // TestEarlyCallbackCodeIsRecorded: a status callback that outran the

@@ -130,6 +130,20 @@ func notSent(err error) bool {
 	return false
 }
 
+// ClassifyReportedCode classifies an error code Twilio reported on a message
+// after accepting it (a status callback's ErrorCode, a message record's
+// error_code) as ClassifyCode does; nil when there is none ("", "0") or it
+// is not a number. An absent code costs no parsing.
+func ClassifyReportedCode(code string) *nudge.ProviderError {
+	if code == "" {
+		return nil
+	}
+	if n, err := strconv.Atoi(code); err == nil && n != 0 {
+		return ClassifyCode(n, 0, nil)
+	}
+	return nil
+}
+
 // ClassifyCode classifies a Twilio error code (from an API error or the
 // ErrorCode of a status callback) together with the HTTP status, if any (0
 // when there is none). Opt-outs (21610) are permanent with OptOut set;

@@ -96,3 +96,17 @@ func TestClassifyCodeFromCallback(t *testing.T) {
 	require.Equal(t, "30005", pe.Code)
 	require.Error(t, pe.Err)
 }
+
+// TestClassifyReportedCode: a code reported after acceptance is classified
+// as ClassifyCode classifies it; no code, a zero or a non-number is nothing.
+func TestClassifyReportedCode(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"", "0", "abc"} {
+		require.Nil(t, twilio.ClassifyReportedCode(code), "code %q", code)
+	}
+	require.True(t, twilio.ClassifyReportedCode("21610").OptOut)
+	require.True(t, twilio.ClassifyReportedCode("30006").Undeliverable)
+	pe := twilio.ClassifyReportedCode("30007")
+	require.False(t, pe.OptOut || pe.Undeliverable || pe.Retry)
+	require.Equal(t, "30007", pe.Code)
+}

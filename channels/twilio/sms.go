@@ -119,15 +119,8 @@ func ValidityPeriod(validFor time.Duration) int {
 	return int(validFor / time.Second)
 }
 
-// ClassifyCode classifies an error code Twilio reported on a message after
-// accepting it (a status callback's ErrorCode, a message record's
-// error_code) as ClassifyCode does; nil for a code that is not a number.
-func (s *SMS) ClassifyCode(code string) *nudge.ProviderError {
-	if n, err := strconv.Atoi(code); err == nil && n != 0 {
-		return ClassifyCode(n, 0, nil)
-	}
-	return nil
-}
+// ClassifyCode implements nudge.CodeClassifier (ClassifyReportedCode).
+func (s *SMS) ClassifyCode(code string) *nudge.ProviderError { return ClassifyReportedCode(code) }
 
 // Send creates a Twilio message for m and returns its SID and status. The
 // message carries m.ValidFor as its validity period (ValidityPeriod), so

@@ -114,9 +114,8 @@ func (t *TwilioSMS) status(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var pe *nudge.ProviderError
-	if code != "" && (status == nudge.AttemptFailed || status == nudge.AttemptUndelivered) {
-		if n, err := strconv.Atoi(code); err == nil && n != 0 {
-			pe = twilio.ClassifyCode(n, 0, nil)
+	if status == nudge.AttemptFailed || status == nudge.AttemptUndelivered {
+		if pe = twilio.ClassifyReportedCode(code); pe != nil {
 			u.Reason = pe.Reason
 		}
 	}
