@@ -199,7 +199,9 @@ func (db *DB) applyAttemptUpdate(ctx context.Context, tx *sql.Tx, cur nudge.Atte
 	if !changed {
 		return cur, false, nil
 	}
-	return next, true, db.writeAttempts(ctx, tx, []nudge.Attempt{next}, nil)
+	// cur was read in tx, so a change of the status columns alone writes
+	// those alone, as in a batch.
+	return next, true, db.writeAttempts(ctx, tx, []nudge.Attempt{next}, map[string]nudge.Attempt{cur.ID: cur})
 }
 
 // lockAttemptByProvider reads the attempt carrying providerID (the earliest
