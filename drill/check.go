@@ -78,14 +78,24 @@ func (e *env) waitFinal(ctx context.Context, tick func(progress) error) error {
 	}
 }
 
+// A live worker extends the leases of its tasks every five seconds to
+// leaseAhead ahead (Asynq's heartbeat); a lease expiring within staleWithin
+// has not been extended for leaseAhead-staleWithin and belongs to a dead
+// worker.
+const (
+	leaseAhead  = 30 * time.Second
+	staleWithin = 18 * time.Second
+	// deadLeasesAged is how long after a worker dies ageStaleLeases has
+	// aged every lease it held, polled every tick.
+	deadLeasesAged = leaseAhead - staleWithin + time.Second
+)
+
 // ageStaleLeases makes Asynq's recoverer hand back, at the next worker's
-// start, the tasks of workers that died: a live worker extends its leases
-// every five seconds to thirty seconds ahead, so a lease expiring within
-// staleWithin has not been extended for a while and belongs to a dead one.
-// Asynq itself would recover them a minute or two later; ageing them stands
-// in for that wait. It returns the ids of the tasks whose leases it aged.
+// start, the tasks of workers that died: those whose leases have not been
+// extended for leaseAhead-staleWithin. Asynq itself would recover them a
+// minute or two later; ageing them stands in for that wait. It returns the
+// ids of the tasks whose leases it aged.
 func ageStaleLeases(ctx context.Context, rdb redis.UniversalClient, queue string, now time.Time) ([]string, error) {
-	const staleWithin = 18 * time.Second
 	key := "asynq:{" + queue + "}:lease"
 	ids, err := rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true, Start: "-inf", Stop: fmt.Sprint(now.Add(staleWithin).Unix())}).Result()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,10 +94,11 @@ func (s scenario) run(ctx context.Context, o Options, name string, res *Result) 
 // blind: the reconciler finds it at the provider or releases it.
 func runWorkerKill(ctx context.Context, o Options, res *Result) error {
 	var (
-		kills       int
+		kills, held int
 		finalAtKill = 0
 		aged        = map[string]bool{}
-		last        = time.Now()
+		lastKill    time.Time
+		replace     bool // the last worker killed is still to be replaced
 	)
 	return scenario{
 		// A short hold on every create request puts sends in flight when
@@ -104,10 +106,6 @@ func runWorkerKill(ctx context.Context, o Options, res *Result) error {
 		env:   envConfig{sim: twiliosim.Config{CreateDelay: 200 * time.Millisecond}},
 		roles: []roleCount{{"scheduler", 1}, {"worker", 2}},
 		tick: func(ctx context.Context, e *env, p progress) error {
-			if time.Since(last) < o.KillEvery {
-				return nil
-			}
-			last = time.Now()
 			ids, err := ageStaleLeases(ctx, e.q.rdb, smsQueue, time.Now())
 			if err != nil {
 				return err
@@ -115,33 +113,79 @@ func runWorkerKill(ctx context.Context, o Options, res *Result) error {
 			for _, id := range ids {
 				aged[id] = true
 			}
-			// Only a worker that has had the time to start and take work is
-			// killed, and only once the run has moved on since the last kill:
-			// on a slow or loaded machine, killing workers as they start would
-			// test nothing and starve the run.
-			workers := e.live("worker")
-			moved := p.final+p.byStatus[nudge.ReminderUnknown] > finalAtKill
-			if len(workers) == 0 || time.Since(workers[0].started) < 2*o.KillEvery || !moved {
-				return nil
-			}
-			finalAtKill = p.final + p.byStatus[nudge.ReminderUnknown]
-			if err := e.kill(workers[0]); err != nil {
+			// The replacement starts once the dead worker's leases are
+			// aged, so that its recoverer hands them back as it starts
+			// (Asynq's next look is a minute later).
+			if replace {
+				if time.Since(lastKill) < deadLeasesAged {
+					return nil
+				}
+				replace = false
+				_, err := e.start("worker")
 				return err
 			}
-			kills++
-			_, err = e.start("worker")
-			return err
+			// A worker is killed while the provider holds a create request
+			// it sent, one worker down at a time, at most once every
+			// KillEvery and only once the run has moved on since the last
+			// kill: on a slow or loaded machine, killing workers before
+			// they work would test nothing and starve the run.
+			moved := p.final+p.byStatus[nudge.ReminderUnknown] > finalAtKill
+			if time.Since(lastKill) < o.KillEvery || !moved {
+				return nil
+			}
+			for _, w := range e.live("worker") {
+				n, err := e.heldFrom(w, 2*o.KillEvery)
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					continue
+				}
+				finalAtKill, lastKill = p.final+p.byStatus[nudge.ReminderUnknown], time.Now()
+				if err := e.kill(w); err != nil {
+					return err
+				}
+				kills, held, replace = kills+1, held+n, true
+				return nil
+			}
+			return nil
 		},
 		after: func(_ context.Context, _ *env, res *Result) error {
 			if kills == 0 {
-				res.problemf("the run ended before the first kill: raise --reminders or lower --kill-every")
+				res.problemf("the run ended before a worker could be killed with a send in flight: raise --reminders")
 			}
 			return nil
 		},
 		chaos: func() string {
-			return fmt.Sprintf("%d workers killed with SIGKILL (each after at least %s), the leases of %d tasks they held handed back", kills, 2*o.KillEvery, len(aged))
+			return fmt.Sprintf("%d worker(s) killed with SIGKILL while the provider held create requests they had sent (%d in all), each replaced %s later; the leases of %d tasks they held handed back",
+				kills, held, deadLeasesAged, len(aged))
 		},
 	}.run(ctx, o, "worker-kill", res)
+}
+
+// heldFrom returns how many create requests the provider is holding (not
+// yet answered) that came from p's connections. Where there is no /proc to
+// read them from (any system but Linux), it counts every held request once
+// p has run for minAge, time enough to have started and taken work.
+func (e *env) heldFrom(p *proc, minAge time.Duration) (int, error) {
+	var ports map[int]bool
+	if _, err := os.Stat("/proc/self/net/tcp"); err == nil {
+		if ports, err = tcpPorts(p.cmd.Process.Pid); err != nil {
+			if p.exited() {
+				return 0, nil
+			}
+			return 0, err
+		}
+	} else if time.Since(p.started) < minAge {
+		return 0, nil
+	}
+	n := 0
+	for _, rq := range e.sim.Requests() {
+		if rq.Status == 0 && rq.SID == "" && (ports == nil || ports[portOf(rq.RemoteAddr)]) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // runProviderFaults spoils a share of the provider's create requests: it

@@ -237,7 +237,7 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 	from, service, body := f.Get("From"), f.Get("MessagingServiceSid"), f.Get("Body")
 	validity, validityErr := intParam(f, "ValidityPeriod")
 	smart, smartErr := boolParam(f, "SmartEncoded")
-	a, ok := s.admit(w, Request{Kind: RequestMessage, Account: acct, To: to, From: from, Body: body,
+	a, ok := s.admit(w, Request{Kind: RequestMessage, Account: acct, RemoteAddr: r.RemoteAddr, To: to, From: from, Body: body,
 		ValidityPeriod: validity, SmartEncoded: smart})
 	if !ok {
 		return

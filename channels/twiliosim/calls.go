@@ -152,7 +152,7 @@ func (s *Sim) createCall(w http.ResponseWriter, r *http.Request) {
 	from, target, twiml := f.Get("From"), f.Get("Url"), f.Get("Twiml")
 	timeout, timeoutErr := intParam(f, "Timeout")
 	timeLimit, timeLimitErr := intParam(f, "TimeLimit")
-	a, ok := s.admit(w, Request{Kind: RequestCall, Account: acct, To: to, From: from, Timeout: timeout, TimeLimit: timeLimit})
+	a, ok := s.admit(w, Request{Kind: RequestCall, Account: acct, RemoteAddr: r.RemoteAddr, To: to, From: from, Timeout: timeout, TimeLimit: timeLimit})
 	if !ok {
 		return
 	}

@@ -165,6 +165,10 @@ type Request struct {
 	// Account is the account SID the request authenticated as (the main
 	// account or a subaccount).
 	Account string
+	// RemoteAddr is the client's end of the connection (host:port): which
+	// process made the request, for a drill that kills the one that holds
+	// a request in flight.
+	RemoteAddr string
 	// To, From and Body (messages only) are the request's parameters.
 	To   string
 	From string

@@ -36,8 +36,9 @@ func TestMessageParametersAreRecorded(t *testing.T) {
 	require.True(t, got.SmartEncoded)
 	reqs := b.sim.Requests()
 	require.Len(t, reqs, 1)
+	require.NotEmpty(t, reqs[0].RemoteAddr)
 	require.Equal(t, twiliosim.Request{
-		Time: reqs[0].Time, Kind: twiliosim.RequestMessage, Account: b.sim.AccountSID(), To: to, From: from, Body: "Your payment is due.",
+		Time: reqs[0].Time, Kind: twiliosim.RequestMessage, Account: b.sim.AccountSID(), RemoteAddr: reqs[0].RemoteAddr, To: to, From: from, Body: "Your payment is due.",
 		SID: *m.Sid, Status: http.StatusCreated, ValidityPeriod: 600, SmartEncoded: true,
 	}, reqs[0])
 	require.NoError(t, b.sim.Idle(ctx(t)))

@@ -66,8 +66,7 @@ func TestDrills(t *testing.T) {
 			o := o
 			if name == "worker-kill" {
 				// The run must outlast the first kill, however fast the
-				// machine: more reminders, and a worker killed once it has
-				// worked for 2 s.
+				// machine, and last long enough for a second one.
 				o.Reminders, o.KillEvery, o.Deadline = 300, time.Second, 4*time.Minute
 			}
 			if name == "db-kill" {
