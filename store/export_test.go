@@ -114,3 +114,7 @@ func (db *DB) RawExec(ctx context.Context, query string, args ...any) error {
 	_, err := db.write.ExecContext(ctx, query, args...)
 	return err
 }
+
+// DecidedWhere is decidedWhere: the condition on events of the console's
+// decision reads.
+func DecidedWhere(action string) string { return decidedWhere(action) }
