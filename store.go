@@ -54,6 +54,9 @@ type AccountStore interface {
 	// and marks each for planning at now.
 	UpsertAccounts(ctx context.Context, accounts []Account, now time.Time) error
 	GetAccount(ctx context.Context, lender, id string) (Account, error)
+	// GetAccounts returns those of the lender's accounts ids names that
+	// exist, with their contacts and holds, in no particular order.
+	GetAccounts(ctx context.Context, lender string, ids []string) ([]Account, error)
 	// AccountSnapshot returns the account with what q asks for beside it
 	// (history, active promise, pauses, opt-outs), in one round trip where
 	// the backend allows.
@@ -101,6 +104,11 @@ type ReminderStore interface {
 	// PendingReminders returns non-terminal reminders whose NextAt is at or before at,
 	// to catch up after downtime or a lost queue.
 	PendingReminders(ctx context.Context, at time.Time, limit int) ([]Reminder, error)
+	// MoveOpenReminders applies each change to its reminder while the
+	// reminder is not yet terminal (SetReminderStatus's rule) and appends the
+	// events of the reminders it moved, in one transaction; it returns the
+	// ids it moved, sorted. A terminal or missing reminder is left out.
+	MoveOpenReminders(ctx context.Context, changes []ReminderChange, events []Event) ([]string, error)
 	// CancelReminders cancels every non-terminal reminder of the account and returns their ids.
 	CancelReminders(ctx context.Context, lender, accountID string, reason Reason, now time.Time) ([]string, error)
 	ListReminders(ctx context.Context, lender, accountID string) ([]Reminder, error)

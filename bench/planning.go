@@ -66,7 +66,17 @@ type LargeTick struct {
 	SelfCPU     time.Duration `json:"self_cpu_per_reminder"`
 	RedisCPU    time.Duration `json:"redis_cpu_per_reminder"`
 	PostgresCPU time.Duration `json:"postgres_cpu_per_reminder"`
+	// CaughtUp is how many reminders the catch-up put back on the queue
+	// after it was flushed (every reminder planned in the run), CatchUp the
+	// wall time of its ticks and CatchUpTicks how many ticks it took.
+	CaughtUp     int           `json:"caught_up"`
+	CatchUp      time.Duration `json:"catch_up"`
+	CatchUpTicks int           `json:"catch_up_ticks"`
 }
+
+// CatchUpPerSecond is how many reminders the catch-up re-enqueued per
+// second of its ticks.
+func (t LargeTick) CatchUpPerSecond() float64 { return rate(t.CaughtUp, t.CatchUp) }
 
 // PerSecond is how many reminders the tick planned and enqueued per second.
 func (t LargeTick) PerSecond() float64 { return rate(t.Planned, t.Tick) }
@@ -204,7 +214,47 @@ func measureLargeTick(ctx context.Context, e *env, p *schedules.Planner, due int
 		return res, err
 	}
 	fmt.Fprintf(cfg.Progress, "planning: %d stand-in tasks enqueued %d at a time in %s\n", due, res.Concurrency, res.Enqueue.Round(time.Millisecond))
-	return res, nil
+	res.CaughtUp, res.CatchUp, res.CatchUpTicks, err = measureCatchUp(ctx, e, p)
+	return res, err
+}
+
+// measureCatchUp flushes the queue, as a lost Redis would, and times the
+// ticks of a scheduler whose clock is past the catch-up grace until every
+// reminder the planning ticks queued is back on the queue. It returns how
+// many it re-enqueued, in how long and in how many ticks (a scheduler ticks
+// once a minute).
+func measureCatchUp(ctx context.Context, e *env, p *schedules.Planner) (int, time.Duration, int, error) {
+	if err := e.flush(ctx); err != nil {
+		return 0, 0, 0, err
+	}
+	counts, err := e.db.CountRemindersByStatus(ctx, e.lender)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("catch-up: %w", err)
+	}
+	want := counts[nudge.ReminderQueued]
+	late := *p
+	late.CatchUpGrace = schedules.DefaultCatchUpGrace
+	late.Clock = nudge.ClockFunc(func() time.Time { return e.clock.Now().Add(schedules.DefaultCatchUpGrace + time.Minute) })
+	var (
+		caught, ticks int
+		took          time.Duration
+	)
+	for caught < want {
+		start := time.Now()
+		st, err := late.Tick(ctx)
+		took += time.Since(start)
+		ticks++
+		if err != nil {
+			return caught, took, ticks, fmt.Errorf("catch-up tick: %w", err)
+		}
+		if st.CaughtUp == 0 || st.Planned != 0 || st.Expired != 0 {
+			return caught, took, ticks, fmt.Errorf("catch-up tick %d re-enqueued %d reminders (planned %d, expired %d); %d of %d so far",
+				ticks, st.CaughtUp, st.Planned, st.Expired, caught, want)
+		}
+		caught += st.CaughtUp
+	}
+	fmt.Fprintf(e.cfg.Progress, "planning: the queue flushed, %d catch-up tick(s) re-enqueued %d reminders in %s\n", ticks, caught, took.Round(time.Millisecond))
+	return caught, took, ticks, nil
 }
 
 // enqueueConcurrently puts n stand-in reminders (no ledger rows) on the SMS
@@ -325,6 +375,11 @@ func (r *Report) writePlanning(b *strings.Builder) {
 		l := r.Planning[n-1].Large
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %d | %d | %s |\n", size(r.Planning[n-1].Accounts), size(l.Due), dur(l.Load), dur(l.Tick), l.RowsRead, l.Planned, perSec(l.PerSecond()))
 		fmt.Fprintf(b, "\nEnqueue ceiling: %d stand-in tasks from %d goroutines in %s (%s).\n", l.Due, l.Concurrency, dur(l.Enqueue), perSec(l.EnqueuePerSecond()))
+		if l.CaughtUp > 0 {
+			fmt.Fprintf(b, "\nA lost queue: the Redis database flushed after that, a scheduler a minute past the catch-up grace\n"+
+				"(`schedules.DefaultCatchUpGrace`) put all %d queued reminders back on it in %d tick(s) taking %s (%s), a page\n"+
+				"of %d at a time.\n", l.CaughtUp, l.CatchUpTicks, dur(l.CatchUp), perSec(l.CatchUpPerSecond()), schedules.DefaultBatch)
+		}
 		cpu := l.SelfCPU + l.RedisCPU + l.PostgresCPU
 		fmt.Fprintf(b, "\nCPU per reminder in the large tick: bench process %s, Redis %s (the whole server), PostgreSQL %s (the\n"+
 			"backends of the bench database); %s in all, so %d idle cores would plan and enqueue about %s.\n",

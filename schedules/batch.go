@@ -339,7 +339,7 @@ func storedTime(t time.Time) time.Time {
 // returned.
 func (p *Planner) enqueueAll(ctx context.Context, jobs []enqueueJob) (int, error) {
 	fail := func(j enqueueJob, err error) error {
-		return fmt.Errorf("planning account %s/%s: enqueueing %s: %w", j.r.Key.Lender, j.r.Key.AccountID, j.r.ID, err)
+		return fmt.Errorf("enqueueing reminder %s of account %s/%s: %w", j.r.ID, j.r.Key.Lender, j.r.Key.AccountID, err)
 	}
 	workers := min(max(p.Concurrency, 1), len(jobs))
 	if workers <= 1 {

@@ -264,6 +264,8 @@ type countingStore struct {
 	calls map[string]int
 	// planned is the lender of each batch SavePlan wrote, in order.
 	planned []string
+	// afterGetAccounts, when set, runs after each GetAccounts.
+	afterGetAccounts func()
 }
 
 func (s *countingStore) count(name string) {
@@ -292,9 +294,12 @@ func (s *countingStore) DueAccountsAfter(ctx context.Context, lender string, at 
 	return s.DB.DueAccountsAfter(ctx, lender, at, after, limit)
 }
 
-func (s *countingStore) GetAccount(ctx context.Context, lender, id string) (nudge.Account, error) {
-	s.count("GetAccount")
-	return s.DB.GetAccount(ctx, lender, id)
+func (s *countingStore) GetAccounts(ctx context.Context, lender string, ids []string) ([]nudge.Account, error) {
+	s.count("GetAccounts")
+	if s.afterGetAccounts != nil {
+		defer s.afterGetAccounts()
+	}
+	return s.DB.GetAccounts(ctx, lender, ids)
 }
 
 func (s *countingStore) SetNextAction(ctx context.Context, lender, id string, at time.Time) error {
@@ -317,14 +322,14 @@ func (s *countingStore) SavePlan(ctx context.Context, rs []nudge.Reminder, event
 	return s.DB.SavePlan(ctx, rs, events, next)
 }
 
-func (s *countingStore) SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error {
-	s.count("SetReminderStatus")
-	return s.DB.SetReminderStatus(ctx, id, status, reason, nextAt, now)
+func (s *countingStore) PendingReminders(ctx context.Context, at time.Time, limit int) ([]nudge.Reminder, error) {
+	s.count("PendingReminders")
+	return s.DB.PendingReminders(ctx, at, limit)
 }
 
-func (s *countingStore) AppendEvent(ctx context.Context, e nudge.Event) error {
-	s.count("AppendEvent")
-	return s.DB.AppendEvent(ctx, e)
+func (s *countingStore) MoveOpenReminders(ctx context.Context, changes []nudge.ReminderChange, events []nudge.Event) ([]string, error) {
+	s.count("MoveOpenReminders")
+	return s.DB.MoveOpenReminders(ctx, changes, events)
 }
 
 var _ schedules.PlannerStore = (*countingStore)(nil)
@@ -357,7 +362,7 @@ func TestPlannerTickIsSetBased(t *testing.T) {
 			require.Equal(t, schedules.TickStats{Accounts: due, Planned: due, Enqueued: due}, st)
 			require.Equal(t, due, enq.count())
 			// Batches of 25, 25 and 10: the short one ends the tick.
-			require.Equal(t, map[string]int{"DueLenders": 1, "DueAccountsAfter": 3, "PromisesOf": 3, "SavePlan": 3}, cs.snapshot())
+			require.Equal(t, map[string]int{"DueLenders": 1, "DueAccountsAfter": 3, "PromisesOf": 3, "SavePlan": 3, "PendingReminders": 1}, cs.snapshot())
 			for _, a := range accts {
 				id := nudge.ReminderKey{Lender: testLender, AccountID: a.ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
 				require.Len(t, enq.at(id), 1, "account %s is planned once", a.ID)
@@ -435,6 +440,140 @@ func TestPlannerLedgerFirst(t *testing.T) {
 	require.Equal(t, due, st.CaughtUp)
 	require.Len(t, enq.at(lost), 1, "the refused reminder reaches the queue")
 	require.Empty(t, enq.early)
+}
+
+// finishingEnqueuer finishes the reminder finish, as a worker would, while
+// the catch-up enqueues it.
+type finishingEnqueuer struct {
+	*recordingEnqueuer
+	db     *store.DB
+	finish string
+}
+
+func (e *finishingEnqueuer) Enqueue(ctx context.Context, r nudge.Reminder, at time.Time) error {
+	if err := e.recordingEnqueuer.Enqueue(ctx, r, at); err != nil {
+		return err
+	}
+	if r.ID != e.finish || len(e.at(r.ID)) < 2 {
+		return nil
+	}
+	return e.db.SetReminderStatus(ctx, r.ID, nudge.ReminderSent, nudge.ReasonNone, time.Time{}, at)
+}
+
+// TestPlannerCatchUpIsSetBased: after a lost queue one tick re-enqueues
+// every overdue reminder, a page at a time with one read and one write
+// transaction per page, however many there are; a reminder a worker
+// finishes while its page is enqueued keeps the worker's status and gets no
+// event of the catch-up.
+func TestPlannerCatchUpIsSetBased(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openStore(t, t.TempDir())
+	activateCadence(t, db)
+	const due, batch = 60, 25
+	accts := make([]nudge.Account, due)
+	ids := make([]string, due)
+	for i := range accts {
+		accts[i] = dueAccount(fmt.Sprintf("C-%03d", i), i)
+		ids[i] = nudge.ReminderKey{Lender: testLender, AccountID: accts[i].ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
+	}
+	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
+	finished := 30
+	enq := &finishingEnqueuer{recordingEnqueuer: newRecordingEnqueuer(), db: db, finish: ids[finished]}
+	clock := nudge.NewFixedClock(t0)
+	p := newPlanner(db, clock, enq)
+	p.Batch, p.Concurrency, p.CatchUpGrace = batch, 4, time.Minute
+	st, err := p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, due, st.Enqueued)
+
+	// The queue is lost; nothing runs for two minutes.
+	clock.Advance(2 * time.Minute)
+	cs := &countingStore{DB: db, calls: map[string]int{}}
+	p.Store = cs
+	st, err = p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, schedules.TickStats{CaughtUp: due - 1}, st)
+	// Pages of 25, 25 and 10: the short one ends the catch-up.
+	require.Equal(t, map[string]int{"DueLenders": 1, "PendingReminders": 3, "MoveOpenReminders": 3}, cs.snapshot())
+	for i, id := range ids {
+		require.Len(t, enq.at(id), 2, "reminder %d is enqueued by the planning and by the catch-up", i)
+		r, err := db.GetReminder(ctx, id)
+		require.NoError(t, err)
+		events, err := db.Events(ctx, testLender, accts[i].ID)
+		require.NoError(t, err)
+		enqueued := 0
+		for _, e := range events {
+			if e.Kind == nudge.EventEnqueued {
+				enqueued++
+			}
+		}
+		if i == finished {
+			require.Equal(t, nudge.ReminderSent, r.Status, "the worker's status stands")
+			require.Equal(t, 1, enqueued, "the catch-up records nothing for a reminder finished meanwhile")
+			continue
+		}
+		require.Equal(t, nudge.ReminderQueued, r.Status)
+		require.Equal(t, clock.Now(), r.NextAt, "a caught-up reminder waits another grace")
+		require.Equal(t, 2, enqueued)
+	}
+
+	// Within the grace of the catch-up the next tick reads one empty page.
+	clock.Advance(30 * time.Second)
+	st, err = p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, schedules.TickStats{}, st)
+}
+
+// TestPlannerBreaksPromisesSetBased: a tick reads the accounts of all the
+// promises that may be over in one read per lender, breaks those whose date
+// is over in the borrower's zone, leaves those of today pending, and leaves
+// a promise kept after the read as it is, without failing the tick.
+func TestPlannerBreaksPromisesSetBased(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openStore(t, t.TempDir())
+	activateCadence(t, db)
+	const n = 20
+	accts := make([]nudge.Account, n)
+	for i := range accts {
+		accts[i] = dueAccount(fmt.Sprintf("P-%03d", i), i)
+	}
+	// Not due: only the promises bring them up.
+	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.AddDate(1, 0, 0)))
+	for i, a := range accts {
+		due := today // not over in New York at t0
+		if i%2 == 0 {
+			due = today.AddDays(-1)
+		}
+		insertPromise(t, db, a.ID, fmt.Sprintf("prm-%03d", i), due, nudge.PromisePending)
+	}
+	const kept = "prm-004" // dated yesterday, but paid after the tick read it
+	cs := &countingStore{DB: db, calls: map[string]int{}}
+	cs.afterGetAccounts = func() {
+		require.NoError(t, db.SetPromiseStatus(ctx, kept, nudge.PromiseKept, t0))
+	}
+	p := newPlanner(db, nudge.NewFixedClock(t0), newRecordingEnqueuer())
+	p.Store = cs
+
+	st, err := p.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, n/2-1, st.BrokenPromises)
+	require.Equal(t, n/2-1, st.Accounts, "the accounts of the broken promises are due, and planned in the same tick")
+	require.Equal(t, 1, cs.snapshot()["GetAccounts"], "one read of the accounts for the lender's promises")
+	for i, a := range accts {
+		ps, err := db.ListPromises(ctx, testLender, a.ID)
+		require.NoError(t, err)
+		require.Len(t, ps, 1)
+		want := nudge.PromisePending
+		switch {
+		case ps[0].ID == kept:
+			want = nudge.PromiseKept
+		case i%2 == 0:
+			want = nudge.PromiseBroken
+		}
+		require.Equal(t, want, ps[0].Status, "promise %s", ps[0].ID)
+	}
 }
 
 // TestPlannerTickTakesLendersInTurn: a lender's large backlog is planned a

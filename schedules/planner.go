@@ -33,7 +33,9 @@ type PlannerStore interface {
 	// action and id order, after the account after (from the first when
 	// after is zero), with their contacts and holds.
 	DueAccountsAfter(ctx context.Context, lender string, at time.Time, after nudge.Account, limit int) ([]nudge.Account, error)
-	GetAccount(ctx context.Context, lender, id string) (nudge.Account, error)
+	// GetAccounts returns those of the lender's accounts ids names that
+	// exist, with their contacts and holds.
+	GetAccounts(ctx context.Context, lender string, ids []string) ([]nudge.Account, error)
 	SetNextAction(ctx context.Context, lender, id string, at time.Time) error
 	// PromisesOf returns every promise of the accounts, grouped by account
 	// and oldest first within one: one read for a whole batch.
@@ -43,11 +45,13 @@ type PlannerStore interface {
 	// and sets the accounts' next actions, in one transaction; it returns
 	// the reminders it inserted.
 	SavePlan(ctx context.Context, rs []nudge.Reminder, events []nudge.Event, next []nudge.Account) ([]nudge.Reminder, error)
-	SetReminderStatus(ctx context.Context, id string, status nudge.ReminderStatus, reason nudge.Reason, nextAt, now time.Time) error
 	PendingReminders(ctx context.Context, at time.Time, limit int) ([]nudge.Reminder, error)
+	// MoveOpenReminders applies the changes to the reminders still open and
+	// appends the events of those it moved, in one transaction; it returns
+	// the ids it moved.
+	MoveOpenReminders(ctx context.Context, changes []nudge.ReminderChange, events []nudge.Event) ([]string, error)
 	PendingPromisesDueBefore(ctx context.Context, d nudge.Date) ([]nudge.Promise, error)
 	SetPromiseStatus(ctx context.Context, id string, status nudge.PromiseStatus, now time.Time, events ...nudge.Event) error
-	AppendEvent(ctx context.Context, e nudge.Event) error
 }
 
 // Enqueuer puts a reminder on its channel's queue to run at an instant. A
@@ -163,7 +167,10 @@ func Covering(cads []Versioned, portfolio string) (Versioned, bool) {
 
 // breakPromises marks pending promises whose date is over in the borrower's
 // zone as broken and makes their accounts due, so the broken-promise steps
-// are planned.
+// are planned. Every tick reads the promises dated up to today (UTC) with
+// their accounts in one read per lender, and the lenders' cadences once: most
+// of them are not over yet, and each was read one at a time before. A
+// promise kept or canceled since the read is left as it is.
 func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStats) error {
 	// Any zone is at most 14 hours ahead of UTC: a promise dated before
 	// tomorrow (UTC) may be over somewhere.
@@ -171,19 +178,37 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 	if err != nil {
 		return fmt.Errorf("reading promises: %w", err)
 	}
+	if len(ps) == 0 {
+		return nil
+	}
+	accounts, err := p.promiseAccounts(ctx, ps)
+	if err != nil {
+		return err
+	}
+	profiles := map[string]func(nudge.Account) *compliance.Profile{}
 	for _, pr := range ps {
-		a, err := p.Store.GetAccount(ctx, pr.Lender, pr.AccountID)
-		if err != nil {
-			return fmt.Errorf("promise %s: %w", pr.ID, err)
+		a, ok := accounts[accountKey{pr.Lender, pr.AccountID}]
+		if !ok {
+			p.logger().Warn("promise of an account that does not exist", "promise", pr.ID, "lender", pr.Lender, "account", pr.AccountID)
+			continue
 		}
-		loc := compliance.PrimaryLocationOf(a, p.profileFor(ctx, a))
+		profileOf, ok := profiles[pr.Lender]
+		if !ok {
+			profileOf = p.profiles(ctx, pr.Lender)
+			profiles[pr.Lender] = profileOf
+		}
+		loc := compliance.PrimaryLocationOf(a, profileOf(a))
 		if now.Before(pr.Due.AddDays(1).In(loc, 0, 0)) {
 			continue
 		}
 		// The status and its event are one transaction.
 		detail, _ := json.Marshal(map[string]any{"promise_id": pr.ID, "due": pr.Due, "amount": pr.Amount, "status": nudge.PromiseBroken})
-		if err := p.Store.SetPromiseStatus(ctx, pr.ID, nudge.PromiseBroken, now, nudge.Event{Lender: pr.Lender, AccountID: pr.AccountID,
-			Kind: nudge.EventPromise, Action: string(nudge.PromiseBroken), Detail: detail, At: now}); err != nil {
+		err := p.Store.SetPromiseStatus(ctx, pr.ID, nudge.PromiseBroken, now, nudge.Event{Lender: pr.Lender, AccountID: pr.AccountID,
+			Kind: nudge.EventPromise, Action: string(nudge.PromiseBroken), Detail: detail, At: now})
+		if errors.Is(err, nudge.ErrConflict) {
+			continue // kept or canceled since the read
+		}
+		if err != nil {
 			return err
 		}
 		if err := p.Store.SetNextAction(ctx, pr.Lender, pr.AccountID, now); err != nil {
@@ -197,80 +222,122 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 	return nil
 }
 
-// profileFor returns the profile of the account's cadence, or nil.
-func (p *Planner) profileFor(ctx context.Context, a nudge.Account) *compliance.Profile {
-	cads, err := p.Cadences.Cadences(ctx, a.Lender)
-	if err != nil {
-		return nil
+// promiseAccounts reads the accounts of the promises, one read per lender.
+func (p *Planner) promiseAccounts(ctx context.Context, ps []nudge.Promise) (map[accountKey]nudge.Account, error) {
+	ids := map[string][]string{}
+	for _, pr := range ps {
+		ids[pr.Lender] = append(ids[pr.Lender], pr.AccountID)
 	}
-	c, ok := p.cadenceFor(cads, &a)
-	if !ok {
-		return nil
+	out := make(map[accountKey]nudge.Account, len(ps))
+	for lender, list := range ids {
+		accts, err := p.Store.GetAccounts(ctx, lender, list)
+		if err != nil {
+			return nil, fmt.Errorf("reading the accounts of promises: %w", err)
+		}
+		for _, a := range accts {
+			out[accountKey{a.Lender, a.ID}] = a
+		}
 	}
-	prof, err := p.Cadences.Profiles().Lookup(c.Profile)
-	if err != nil {
-		return nil
+	return out, nil
+}
+
+// profiles returns a function giving the profile of the cadence that plans
+// each of the lender's accounts, or nil, from one read of its cadences.
+func (p *Planner) profiles(ctx context.Context, lender string) func(nudge.Account) *compliance.Profile {
+	cads, err := p.Cadences.Cadences(ctx, lender)
+	return func(a nudge.Account) *compliance.Profile {
+		if err != nil {
+			return nil
+		}
+		c, ok := p.cadenceFor(cads, &a)
+		if !ok {
+			return nil
+		}
+		prof, err := p.Cadences.Profiles().Lookup(c.Profile)
+		if err != nil {
+			return nil
+		}
+		return prof
 	}
-	return prof
 }
 
 // catchUp re-enqueues non-terminal reminders that should have run a while ago
 // (the queue lost them, or nothing was running), and expires those whose
-// moment has passed for good.
+// moment has passed for good. It works through every such reminder a page
+// (batch) at a time, as planning does: the page's enqueues, Concurrency at
+// a time, then one transaction that expires or re-queues the page's
+// reminders that are still open, with their events. A reminder it handled
+// runs next at now, so the next page's read does not return it again. The
+// ledger comes after the queue, as before: when an enqueue fails the tick
+// stops, and the page's reminders not expired are read again by the next
+// tick (an enqueue of a reminder already queued is not an error).
 func (p *Planner) catchUp(ctx context.Context, now time.Time, batch int, st *TickStats) error {
 	grace := p.CatchUpGrace
 	if grace <= 0 {
 		grace = DefaultCatchUpGrace
 	}
-	rs, err := p.Store.PendingReminders(ctx, now.Add(-grace), batch)
-	if err != nil {
-		return fmt.Errorf("reading pending reminders: %w", err)
-	}
-	for _, r := range rs {
-		if !now.Before(r.ExpiresAt) {
-			err := p.Store.SetReminderStatus(ctx, r.ID, nudge.ReminderExpired, nudge.ReasonExpired, time.Time{}, now)
-			if errors.Is(err, nudge.ErrConflict) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			st.Expired++
-			if err := p.event(ctx, r, nudge.EventExpired, now, map[string]any{"expires_at": r.ExpiresAt, "caught_up": true}); err != nil {
-				return err
-			}
-			continue
+	for {
+		rs, err := p.Store.PendingReminders(ctx, now.Add(-grace), batch)
+		if err != nil {
+			return fmt.Errorf("reading pending reminders: %w", err)
 		}
-		if err := p.enqueue(ctx, r, now, now); err != nil {
+		if err := p.catchUpPage(ctx, rs, now, st); err != nil {
 			return err
 		}
-		st.CaughtUp++
+		if len(rs) < batch || ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
-	return nil
 }
 
-// enqueue puts r on its queue at at and records it in the ledger.
-func (p *Planner) enqueue(ctx context.Context, r nudge.Reminder, at, now time.Time) error {
-	if err := p.Enqueuer.Enqueue(ctx, r, at); err != nil {
-		return fmt.Errorf("enqueueing %s: %w", r.ID, err)
+// catchUpPage expires or re-enqueues one page of overdue reminders.
+func (p *Planner) catchUpPage(ctx context.Context, rs []nudge.Reminder, now time.Time, st *TickStats) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	err := p.Store.SetReminderStatus(ctx, r.ID, nudge.ReminderQueued, nudge.ReasonNone, at, now)
-	if errors.Is(err, nudge.ErrConflict) {
-		return nil // a worker finished it meanwhile
+	var (
+		expired, queued []nudge.ReminderChange
+		events          []nudge.Event
+		jobs            []enqueueJob
+		isExpired       = map[string]bool{}
+	)
+	for _, r := range rs {
+		if !now.Before(r.ExpiresAt) {
+			isExpired[r.ID] = true
+			expired = append(expired, nudge.ReminderChange{ID: r.ID, Status: nudge.ReminderExpired, Reason: nudge.ReasonExpired, At: now})
+			events = append(events, reminderEvent(r, nudge.EventExpired, now, map[string]any{"expires_at": r.ExpiresAt, "caught_up": true}))
+			continue
+		}
+		jobs = append(jobs, enqueueJob{r: r, at: now})
+		queued = append(queued, nudge.ReminderChange{ID: r.ID, Status: nudge.ReminderQueued, NextAt: now, At: now})
+		events = append(events, reminderEvent(r, nudge.EventEnqueued, now, map[string]any{"process_at": now, "channel": r.Channel}))
 	}
+	_, enqErr := p.enqueueAll(ctx, jobs)
+	changes := expired
+	if enqErr == nil {
+		changes = append(changes, queued...)
+	}
+	moved, err := p.Store.MoveOpenReminders(ctx, changes, events)
 	if err != nil {
-		return err
+		return errors.Join(enqErr, fmt.Errorf("catching up %d reminders: %w", len(changes), err))
 	}
-	return p.event(ctx, r, nudge.EventEnqueued, now, map[string]any{"process_at": at, "channel": r.Channel})
+	// A reminder not moved was finished meanwhile (a worker sent it, an
+	// operator canceled it).
+	for _, id := range moved {
+		if isExpired[id] {
+			st.Expired++
+		} else {
+			st.CaughtUp++
+		}
+	}
+	return enqErr
 }
 
-func (p *Planner) event(ctx context.Context, r nudge.Reminder, kind nudge.EventKind, now time.Time, detail map[string]any) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	return p.Store.AppendEvent(ctx, nudge.Event{
+// reminderEvent is an event of the reminder r with detail.
+func reminderEvent(r nudge.Reminder, kind nudge.EventKind, now time.Time, detail map[string]any) nudge.Event {
+	b, _ := json.Marshal(detail) // times, strings, booleans and channels always marshal
+	return nudge.Event{
 		Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID,
 		Kind: kind, Reason: r.Reason, Detail: b, At: now,
-	})
+	}
 }

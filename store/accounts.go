@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -596,6 +597,24 @@ func (db *DB) GetAccount(ctx context.Context, lender, id string) (nudge.Account,
 		return nudge.Account{}, fmt.Errorf("account %s/%s: %w", lender, id, nudge.ErrNotFound)
 	}
 	return accts[0], nil
+}
+
+// GetAccounts returns those of the lender's accounts ids names that exist,
+// with their contacts and holds, in no particular order: one read of the
+// accounts and one of their contacts and holds (per chunk of ids).
+func (db *DB) GetAccounts(ctx context.Context, lender string, ids []string) ([]nudge.Account, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	var out []nudge.Account
+	err := db.eachIDChunk(ids, 1, func(chunk []any) error {
+		accts, err := db.loadAccounts(ctx, db.read, `SELECT `+accountCols+` FROM accounts WHERE lender = ? AND id IN (`+placeholders(len(chunk))+`)`,
+			append([]any{lender}, chunk...)...)
+		out = append(out, accts...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get %d accounts of %s: %w", len(ids), lender, err)
+	}
+	return out, nil
 }
 
 // dueAccountsQuery reads due accounts in next_action_at index order.

@@ -589,6 +589,10 @@ func (db *DB) moveOpenReminders(ctx context.Context, tx *sql.Tx, moves []reminde
 	return nil
 }
 
+// moveReminderCols is how many parameters moveRemindersQuery binds per
+// reminder on SQLite.
+const moveReminderCols = 5
+
 // moveRemindersQuery applies the reminder changes of moves (distinct
 // reminders) to those still open, in one statement, and sets in moved the
 // ids it moved.
@@ -596,18 +600,13 @@ func (db *DB) moveRemindersQuery(moves []reminderMove, moved map[string]bool) re
 	if db.backend == Postgres {
 		return moveRemindersUnnest(moves, moved)
 	}
-	const cols = 5
-	args := make([]any, 0, len(moves)*cols+len(openReminderStatuses))
+	args := make([]any, 0, len(moves)*moveReminderCols+len(openReminderStatuses))
 	for _, m := range moves {
 		c := m.change
 		args = append(args, c.ID, string(c.Status), string(c.Reason), db.tv(c.NextAt), db.tv(c.At))
 	}
 	args = append(args, openReminderStatuses...)
-	values := valuesRows(len(moves), cols)
-	if db.backend == Postgres {
-		// The first row's casts type the VALUES list's columns.
-		values = "(?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz)" + values[len(valuesRows(1, cols)):]
-	}
+	values := valuesRows(len(moves), moveReminderCols)
 	return readQuery{name: "move reminders", sql: `UPDATE reminders SET status = v.column2, reason = v.column3,
     next_at = COALESCE(v.column4, reminders.next_at), updated_at = v.column5
 FROM (VALUES ` + values + `) AS v WHERE reminders.id = v.column1 AND reminders.status IN (` + placeholders(len(openReminderStatuses)) + `)

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nudgehq/nudge"
@@ -184,6 +186,63 @@ WHERE id = ? AND status IN (`+placeholders(len(openReminderStatuses))+`)`, args.
 		return fmt.Errorf("set reminder %s status %s: %w", id, status, err)
 	}
 	return fmt.Errorf("set reminder %s status %s: already %s: %w", id, status, cur, nudge.ErrConflict)
+}
+
+// MoveOpenReminders applies each change to its reminder while the reminder
+// is open, as SetReminderStatus does one at a time, and appends the events
+// of the reminders it moved (an event's ReminderID names its reminder; the
+// events of the others are dropped), in one transaction. It returns the ids
+// it moved, sorted: a reminder already final, or gone, is left out. The
+// scheduler's catch-up expires and re-enqueues a page of reminders so.
+func (db *DB) MoveOpenReminders(ctx context.Context, changes []nudge.ReminderChange, events []nudge.Event) ([]string, error) {
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	moves := make([]reminderMove, len(changes))
+	named := make(map[string]bool, len(changes))
+	for i, c := range changes {
+		if !validReminderStatus(c.Status) {
+			return nil, fmt.Errorf("move reminders: reminder %s: unknown status %q", c.ID, c.Status)
+		}
+		if named[c.ID] {
+			return nil, fmt.Errorf("move reminders: reminder %s is named twice", c.ID)
+		}
+		named[c.ID] = true
+		moves[i] = reminderMove{change: c}
+	}
+	for _, e := range events {
+		if err := checkEvent(e); err != nil {
+			return nil, fmt.Errorf("move reminders: %w", err)
+		}
+	}
+	// The same order in every transaction that moves several reminders.
+	slices.SortFunc(moves, func(a, b reminderMove) int { return strings.Compare(a.change.ID, b.change.ID) })
+	moved := make(map[string]bool, len(moves))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := chunks(len(moves), moveReminderCols, func(start, end int) error {
+			return db.runIn(ctx, tx, db.moveRemindersQuery(moves[start:end], moved))
+		})
+		if err != nil {
+			return err
+		}
+		var keep []nudge.Event
+		for _, e := range events {
+			if moved[e.ReminderID] {
+				keep = append(keep, e)
+			}
+		}
+		return db.insertEvents(ctx, tx, keep)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("move %d reminders: %w", len(moves), err)
+	}
+	ids := make([]string, 0, len(moved))
+	for _, m := range moves {
+		if moved[m.change.ID] {
+			ids = append(ids, m.change.ID)
+		}
+	}
+	return ids, nil
 }
 
 // MoveReminder moves the reminder from status from to status to with reason

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) nudge.Store, opts ...Option) {
 		{"RemindersNaturalKey", testRemindersNaturalKey},
 		{"ReminderStatus", testReminderStatus},
 		{"PendingAndCancelReminders", testPendingAndCancel},
+		{"MoveOpenReminders", testMoveOpenReminders},
 		{"ClaimAttempt", testClaimAttempt},
 		{"ClaimCaps", testClaimCaps},
 		{"ClaimConcurrentCap", testClaimConcurrentCap},
@@ -233,6 +236,24 @@ func testAccountLenderScoping(t *testing.T, s nudge.Store) {
 	got, err := s.GetAccount(ctx, "acme", "A-1")
 	require.NoError(t, err)
 	require.Equal(t, "412.50", got.AmountDue)
+
+	// GetAccounts reads the lender's accounts among the ids, each once, with
+	// their contacts; missing ids and other lenders' accounts are left out.
+	require.NoError(t, s.UpsertAccounts(ctx, []nudge.Account{Account("acme", "A-2")}, T0))
+	many, err := s.GetAccounts(ctx, "acme", []string{"A-2", "A-9", "A-1", "A-2"})
+	require.NoError(t, err)
+	require.Len(t, many, 2)
+	slices.SortFunc(many, func(a, b nudge.Account) int { return strings.Compare(a.ID, b.ID) })
+	require.Equal(t, got, many[0])
+	require.Equal(t, "A-2", many[1].ID)
+	require.NotEmpty(t, many[1].Contacts)
+	many, err = s.GetAccounts(ctx, "beta", []string{"A-1", "A-2"})
+	require.NoError(t, err)
+	require.Len(t, many, 1)
+	require.Equal(t, "7.00", many[0].AmountDue)
+	many, err = s.GetAccounts(ctx, "acme", nil)
+	require.NoError(t, err)
+	require.Empty(t, many)
 }
 
 func testUpsertKeepsContactState(t *testing.T, s nudge.Store) {
@@ -521,6 +542,75 @@ func testReminderStatus(t *testing.T, s nudge.Store) {
 
 	err = s.SetReminderStatus(ctx, "rem_missing", nudge.ReminderQueued, "", time.Time{}, T0)
 	require.ErrorIs(t, err, nudge.ErrNotFound)
+}
+
+// testMoveOpenReminders: a page of changes moves the reminders still open,
+// leaves the terminal and the missing ones alone, and writes the events of
+// the moved ones only; a bad change writes nothing.
+func testMoveOpenReminders(t *testing.T, s nudge.Store) {
+	ctx := context.Background()
+	queued := Reminder("acme", "A-1", "s1", T0.Add(-time.Hour))
+	stale := Reminder("acme", "A-1", "s2", T0.Add(-2*time.Hour))
+	sent := Reminder("acme", "A-2", "s1", T0.Add(-time.Hour))
+	_, err := s.InsertReminders(ctx, []nudge.Reminder{queued, stale, sent})
+	require.NoError(t, err)
+	require.NoError(t, s.SetReminderStatus(ctx, queued.ID, nudge.ReminderQueued, "", time.Time{}, T0))
+	require.NoError(t, s.SetReminderStatus(ctx, sent.ID, nudge.ReminderSent, "", time.Time{}, T0))
+	at := T0.Add(5 * time.Minute)
+	event := func(r nudge.Reminder, kind nudge.EventKind) nudge.Event {
+		return nudge.Event{Lender: r.Key.Lender, AccountID: r.Key.AccountID, ReminderID: r.ID, Kind: kind, At: at}
+	}
+	const missing = "rem_missing"
+
+	// A change of an unknown status is refused, and nothing of the page is written.
+	_, err = s.MoveOpenReminders(ctx, []nudge.ReminderChange{
+		{ID: queued.ID, Status: nudge.ReminderQueued, NextAt: at, At: at},
+		{ID: stale.ID, Status: "lost", At: at},
+	}, []nudge.Event{event(queued, nudge.EventEnqueued)})
+	require.ErrorContains(t, err, stale.ID)
+	_, err = s.MoveOpenReminders(ctx, []nudge.ReminderChange{
+		{ID: queued.ID, Status: nudge.ReminderQueued, At: at}, {ID: queued.ID, Status: nudge.ReminderExpired, At: at},
+	}, nil)
+	require.ErrorContains(t, err, "named twice")
+	got, err := s.GetReminder(ctx, queued.ID)
+	require.NoError(t, err)
+	require.Equal(t, T0, got.UpdatedAt, "a refused page writes nothing")
+
+	moved, err := s.MoveOpenReminders(ctx, []nudge.ReminderChange{
+		{ID: stale.ID, Status: nudge.ReminderExpired, Reason: nudge.ReasonExpired, At: at},
+		{ID: queued.ID, Status: nudge.ReminderQueued, NextAt: at, At: at},
+		{ID: sent.ID, Status: nudge.ReminderQueued, NextAt: at, At: at},
+		{ID: missing, Status: nudge.ReminderQueued, NextAt: at, At: at},
+	}, []nudge.Event{event(stale, nudge.EventExpired), event(queued, nudge.EventEnqueued), event(sent, nudge.EventEnqueued),
+		{Lender: "acme", AccountID: "A-9", ReminderID: missing, Kind: nudge.EventEnqueued, At: at}})
+	require.NoError(t, err)
+	require.Equal(t, slices.Sorted(slices.Values([]string{stale.ID, queued.ID})), moved)
+
+	got, err = s.GetReminder(ctx, queued.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderQueued, got.Status)
+	require.Equal(t, at, got.NextAt)
+	require.Equal(t, at, got.UpdatedAt)
+	got, err = s.GetReminder(ctx, stale.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderExpired, got.Status)
+	require.Equal(t, nudge.ReasonExpired, got.Reason)
+	require.Equal(t, stale.NextAt, got.NextAt, "a change without NextAt keeps it")
+	got, err = s.GetReminder(ctx, sent.ID)
+	require.NoError(t, err)
+	require.Equal(t, nudge.ReminderSent, got.Status, "a terminal reminder is not moved")
+	require.Equal(t, T0, got.UpdatedAt)
+
+	kinds := map[string][]nudge.EventKind{}
+	for _, acct := range []string{"A-1", "A-2", "A-9"} {
+		events, err := s.Events(ctx, "acme", acct)
+		require.NoError(t, err)
+		for _, e := range events {
+			kinds[e.ReminderID] = append(kinds[e.ReminderID], e.Kind)
+		}
+	}
+	require.Equal(t, map[string][]nudge.EventKind{stale.ID: {nudge.EventExpired}, queued.ID: {nudge.EventEnqueued}}, kinds,
+		"only the moved reminders' events are written")
 }
 
 func testPendingAndCancel(t *testing.T, s nudge.Store) {
