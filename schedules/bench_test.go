@@ -70,6 +70,36 @@ func BenchmarkPlannerTick(b *testing.B) {
 	}
 }
 
+// BenchmarkTickPendingPromises measures a tick when promises dated today
+// are pending (not over yet in the borrowers' zone), on SQLite: every tick
+// reads them and their accounts to find those whose date is over, and none
+// is. Nothing else is due.
+func BenchmarkTickPendingPromises(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("promises=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			db := openStore(b, b.TempDir())
+			activateCadence(b, db)
+			accts := make([]nudge.Account, n)
+			for i := range accts {
+				accts[i] = dueAccount(fmt.Sprintf("P-%05d", i), i)
+			}
+			require.NoError(b, db.UpsertAccounts(ctx, accts, t0.AddDate(10, 0, 0)))
+			for i, a := range accts {
+				require.NoError(b, db.InsertPromise(ctx, nudge.Promise{ID: fmt.Sprintf("prm-%05d", i), Lender: testLender, AccountID: a.ID,
+					Amount: "100.00", Currency: "USD", Due: today, Status: nudge.PromisePending, Channel: nudge.SMS, CreatedAt: t0.Add(-time.Hour)}))
+			}
+			p := newPlanner(db, nudge.NewFixedClock(t0), noopEnqueuer{})
+			b.ResetTimer()
+			for range b.N {
+				st, err := p.Tick(ctx)
+				require.NoError(b, err)
+				require.Zero(b, st.BrokenPromises)
+			}
+		})
+	}
+}
+
 // BenchmarkTimeline measures the pure step planning of one account, without
 // any I/O.
 func BenchmarkTimeline(b *testing.B) {
