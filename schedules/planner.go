@@ -89,7 +89,8 @@ type Planner struct {
 	// Metrics counts broken promises; nil counts nothing.
 	Metrics metrics.Recorder
 	// Batch is how many due accounts one query reads and one transaction
-	// plans (DefaultBatch when 0).
+	// plans, and how many overdue reminders one page of the catch-up takes
+	// (DefaultBatch when 0).
 	Batch int
 	// Lanes is how many batches are planned at once, each with its own
 	// transaction and enqueues, while the next batch is read (DefaultLanes

@@ -304,7 +304,8 @@ func (r RedisConfig) Options() (*redis.UniversalOptions, error) {
 type SchedulerConfig struct {
 	// Spec is the robfig/cron schedule of planning ticks.
 	Spec string `yaml:"spec"`
-	// Batch is the most accounts planned per query.
+	// Batch is the most accounts planned per query, and the most overdue
+	// reminders one page of the catch-up re-enqueues.
 	Batch int `yaml:"batch"`
 	// Concurrency is how many due accounts are planned at once (default 8).
 	Concurrency int `yaml:"concurrency"`
