@@ -347,10 +347,7 @@ func TestPlannerTickIsSetBased(t *testing.T) {
 			db := openStore(t, t.TempDir())
 			activateCadence(t, db)
 			const due, batch = 60, 25
-			accts := make([]nudge.Account, due)
-			for i := range accts {
-				accts[i] = dueAccount(fmt.Sprintf("S-%03d", i), i)
-			}
+			accts := dueAccounts("S", due)
 			require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
 			cs := &countingStore{DB: db, calls: map[string]int{}}
 			enq := newRecordingEnqueuer()
@@ -405,10 +402,7 @@ func TestPlannerLedgerFirst(t *testing.T) {
 	db := openStore(t, t.TempDir())
 	activateCadence(t, db)
 	const due = 12
-	accts := make([]nudge.Account, due)
-	for i := range accts {
-		accts[i] = dueAccount(fmt.Sprintf("L-%03d", i), i)
-	}
+	accts := dueAccounts("L", due)
 	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
 	lost := nudge.ReminderKey{Lender: testLender, AccountID: accts[5].ID, Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
 	enq := &ledgerCheckingEnqueuer{recordingEnqueuer: newRecordingEnqueuer(), db: db, refuse: map[string]bool{lost: true}}
@@ -535,10 +529,7 @@ func TestPlannerBreaksPromisesSetBased(t *testing.T) {
 	db := openStore(t, t.TempDir())
 	activateCadence(t, db)
 	const n = 20
-	accts := make([]nudge.Account, n)
-	for i := range accts {
-		accts[i] = dueAccount(fmt.Sprintf("P-%03d", i), i)
-	}
+	accts := dueAccounts("P", n)
 	// Not due: only the promises bring them up.
 	require.NoError(t, db.UpsertAccounts(ctx, accts, t0.AddDate(1, 0, 0)))
 	for i, a := range accts {

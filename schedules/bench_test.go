@@ -37,10 +37,7 @@ func BenchmarkPlannerTick(b *testing.B) {
 			}
 			// Far in the future: never due during the benchmark.
 			require.NoError(b, db.UpsertAccounts(ctx, idle, t0.AddDate(10, 0, 0)))
-			dueAccts := make([]nudge.Account, due)
-			for i := range dueAccts {
-				dueAccts[i] = dueAccount(fmt.Sprintf("D-%04d", i), i)
-			}
+			dueAccts := dueAccounts("D", due)
 			clock := nudge.NewFixedClock(t0)
 			p := newPlanner(db, clock, noopEnqueuer{})
 			// The reminders of earlier iterations stay open; catching them
@@ -80,10 +77,7 @@ func BenchmarkTickPendingPromises(b *testing.B) {
 			ctx := context.Background()
 			db := openStore(b, b.TempDir())
 			activateCadence(b, db)
-			accts := make([]nudge.Account, n)
-			for i := range accts {
-				accts[i] = dueAccount(fmt.Sprintf("P-%05d", i), i)
-			}
+			accts := dueAccounts("P", n)
 			require.NoError(b, db.UpsertAccounts(ctx, accts, t0.AddDate(10, 0, 0)))
 			for i, a := range accts {
 				require.NoError(b, db.InsertPromise(ctx, nudge.Promise{ID: fmt.Sprintf("prm-%05d", i), Lender: testLender, AccountID: a.ID,

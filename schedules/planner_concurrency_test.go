@@ -3,7 +3,6 @@ package schedules_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -44,10 +43,7 @@ func TestPlannerConcurrency(t *testing.T) {
 			ctx := context.Background()
 			db := openStore(t, t.TempDir())
 			activateCadence(t, db)
-			accts := make([]nudge.Account, due)
-			for i := range accts {
-				accts[i] = dueAccount(fmt.Sprintf("C-%03d", i), i)
-			}
+			accts := dueAccounts("C", due)
 			require.NoError(t, db.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
 			rec := newRecordingEnqueuer()
 			enq := failingEnqueuer{recordingEnqueuer: rec}

@@ -130,6 +130,15 @@ func dueAccount(id string, n int) nudge.Account {
 	}
 }
 
+// dueAccounts returns n accounts like dueAccount, with ids prefix-00000 on.
+func dueAccounts(prefix string, n int) []nudge.Account {
+	accts := make([]nudge.Account, n)
+	for i := range accts {
+		accts[i] = dueAccount(fmt.Sprintf("%s-%05d", prefix, i), i)
+	}
+	return accts
+}
+
 func TestPlannerTick(t *testing.T) {
 	t.Parallel()
 	dueStep := nudge.ReminderKey{Lender: testLender, AccountID: "A-1", Cadence: cadenceName, Step: "due-sms", Cycle: today}.ID()
@@ -303,10 +312,7 @@ func TestPlannersOnTwoHandlesPlanOnce(t *testing.T) {
 	db1, db2 := openStore(t, dir), openStore(t, dir)
 	activateCadence(t, db1)
 	const n = 60
-	accts := make([]nudge.Account, n)
-	for i := range accts {
-		accts[i] = dueAccount(fmt.Sprintf("A-%03d", i), i)
-	}
+	accts := dueAccounts("A", n)
 	require.NoError(t, db1.UpsertAccounts(ctx, accts, t0.Add(-time.Minute)))
 
 	clock := nudge.NewFixedClock(t0)
@@ -347,10 +353,7 @@ func TestPlannerTickReadsOnlyDueAccounts(t *testing.T) {
 	}
 	// Marked for planning tomorrow: not due at t0.
 	require.NoError(t, db.UpsertAccounts(ctx, idle, t0.Add(24*time.Hour)))
-	dueAccts := make([]nudge.Account, due)
-	for i := range dueAccts {
-		dueAccts[i] = dueAccount(fmt.Sprintf("D-%03d", i), i)
-	}
+	dueAccts := dueAccounts("D", due)
 	require.NoError(t, db.UpsertAccounts(ctx, dueAccts, t0.Add(-time.Minute)))
 
 	enq := newRecordingEnqueuer()

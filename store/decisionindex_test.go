@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -23,15 +22,7 @@ import (
 func TestPostgresDecisionReadsUseTheKindIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dbURL := postgresDatabase(t)
-	db, err := store.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	require.NoError(t, db.Migrate(ctx))
-
-	raw, err := sql.Open("pgx", dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, raw.Close()) })
+	_, raw := migratedPostgres(t)
 	conn, err := raw.Conn(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, conn.Close()) })

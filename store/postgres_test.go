@@ -49,6 +49,23 @@ func postgresDatabase(t *testing.T) string {
 	return storetest.PostgresDatabase(t, postgresURL(t), "nudge_test_")
 }
 
+// migratedPostgres opens a store on a fresh database, migrated, and a plain
+// connection pool to the same database for what the test does beside the
+// store; both are closed when t ends.
+func migratedPostgres(t *testing.T) (*store.DB, *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := postgresDatabase(t)
+	db, err := store.Open(ctx, dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	require.NoError(t, db.Migrate(ctx))
+	raw, err := sql.Open("pgx", dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	return db, raw
+}
+
 // postgresOpener returns an open function giving each caller a fresh schema
 // in one database created for the test.
 func postgresOpener(t *testing.T) func(t *testing.T) *store.DB {
@@ -187,15 +204,8 @@ func TestPostgresReadBatchesShareRoundTrips(t *testing.T) {
 // positions do not.
 func TestPostgresFeedOutOfOrderCommit(t *testing.T) {
 	t.Parallel()
-	dbURL := postgresDatabase(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	require.NoError(t, db.Migrate(ctx))
-	raw, err := sql.Open("pgx", dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = raw.Close() })
+	db, raw := migratedPostgres(t)
 
 	tx, err := raw.BeginTx(ctx, nil)
 	require.NoError(t, err)
