@@ -179,13 +179,9 @@ func (p *Planner) decide(ctx context.Context, accts []nudge.Account, now time.Ti
 			setNext(a, time.Time{})
 			continue
 		}
-		cads, ok := cadences[a.Lender]
-		if !ok {
-			var err error
-			if cads, err = p.Cadences.Cadences(ctx, a.Lender); err != nil {
-				return nil, fmt.Errorf("planning account %s/%s: %w", a.Lender, a.ID, err)
-			}
-			cadences[a.Lender] = cads
+		cads, err := p.cadencesOf(ctx, cadences, a.Lender)
+		if err != nil {
+			return nil, fmt.Errorf("planning account %s/%s: %w", a.Lender, a.ID, err)
 		}
 		c, ok := p.cadenceFor(cads, a)
 		if !ok {

@@ -186,19 +186,14 @@ func (p *Planner) breakPromises(ctx context.Context, now time.Time, st *TickStat
 	if err != nil {
 		return err
 	}
-	profiles := map[string]func(nudge.Account) *compliance.Profile{}
+	cadences := map[string][]Versioned{}
 	for _, pr := range ps {
 		a, ok := accounts[accountKey{pr.Lender, pr.AccountID}]
 		if !ok {
 			p.logger().Warn("promise of an account that does not exist", "promise", pr.ID, "lender", pr.Lender, "account", pr.AccountID)
 			continue
 		}
-		profileOf, ok := profiles[pr.Lender]
-		if !ok {
-			profileOf = p.profiles(ctx, pr.Lender)
-			profiles[pr.Lender] = profileOf
-		}
-		loc := compliance.PrimaryLocationOf(a, profileOf(a))
+		loc := compliance.PrimaryLocationOf(a, p.profileFor(ctx, cadences, a))
 		if now.Before(pr.Due.AddDays(1).In(loc, 0, 0)) {
 			continue
 		}
@@ -242,24 +237,36 @@ func (p *Planner) promiseAccounts(ctx context.Context, ps []nudge.Promise) (map[
 	return out, nil
 }
 
-// profiles returns a function giving the profile of the cadence that plans
-// each of the lender's accounts, or nil, from one read of its cadences.
-func (p *Planner) profiles(ctx context.Context, lender string) func(nudge.Account) *compliance.Profile {
-	cads, err := p.Cadences.Cadences(ctx, lender)
-	return func(a nudge.Account) *compliance.Profile {
-		if err != nil {
-			return nil
-		}
-		c, ok := p.cadenceFor(cads, &a)
-		if !ok {
-			return nil
-		}
-		prof, err := p.Cadences.Profiles().Lookup(c.Profile)
-		if err != nil {
-			return nil
-		}
-		return prof
+// cadencesOf returns the lender's active cadences from seen, reading them
+// into it when the lender has none there yet: one read per lender for a
+// tick's promises or a batch's accounts.
+func (p *Planner) cadencesOf(ctx context.Context, seen map[string][]Versioned, lender string) ([]Versioned, error) {
+	if cads, ok := seen[lender]; ok {
+		return cads, nil
 	}
+	cads, err := p.Cadences.Cadences(ctx, lender)
+	if err != nil {
+		return nil, err
+	}
+	seen[lender] = cads
+	return cads, nil
+}
+
+// profileFor returns the profile of the account's cadence, or nil.
+func (p *Planner) profileFor(ctx context.Context, cadences map[string][]Versioned, a nudge.Account) *compliance.Profile {
+	cads, err := p.cadencesOf(ctx, cadences, a.Lender)
+	if err != nil {
+		return nil
+	}
+	c, ok := p.cadenceFor(cads, &a)
+	if !ok {
+		return nil
+	}
+	prof, err := p.Cadences.Profiles().Lookup(c.Profile)
+	if err != nil {
+		return nil
+	}
+	return prof
 }
 
 // catchUp re-enqueues non-terminal reminders that should have run a while ago
