@@ -41,6 +41,10 @@ type Recorder interface {
 	// Reconciled counts an unknown outcome resolved, by outcome (found,
 	// callback, released, held).
 	Reconciled(outcome string)
+	// CaughtUp counts a reminder the scheduler's catch-up found overdue (the
+	// queue lost it, or nothing ran): put back on its queue (requeued) or,
+	// its moment over, expired unsent (expired).
+	CaughtUp(outcome string)
 }
 
 // Nop is a Recorder that records nothing.
@@ -75,6 +79,9 @@ func (Nop) Paused(nudge.ChannelKind) {}
 // Reconciled does nothing.
 func (Nop) Reconciled(string) {}
 
+// CaughtUp does nothing.
+func (Nop) CaughtUp(string) {}
+
 // Registry is a Prometheus registry holding Nudge's counters and
 // histograms, the Go runtime and process collectors and, when given an
 // Asynq inspector, Asynq's queue metrics. It is a Recorder.
@@ -90,6 +97,7 @@ type Registry struct {
 	optOuts         *prometheus.CounterVec
 	paused          *prometheus.CounterVec
 	reconciled      *prometheus.CounterVec
+	caughtUp        *prometheus.CounterVec
 	senderBreakers  *prometheus.CounterVec
 }
 
@@ -140,13 +148,17 @@ func New(inspector *asynq.Inspector) *Registry {
 			Namespace: Namespace, Name: "reconciled_total",
 			Help: "Unknown outcomes resolved, by outcome (found, callback, released, held).",
 		}, []string{"outcome"}),
+		caughtUp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "caught_up_total",
+			Help: "Overdue reminders the scheduler's catch-up put back on their queue (requeued) or expired unsent (expired).",
+		}, []string{"outcome"}),
 		senderBreakers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "sender_breaker_changes_total",
 			Help: "A pool's sender taken out after failures (tripped) or back in service (recovered), by sender and change.",
 		}, []string{"sender", "change"}),
 	}
 	r.reg.MustRegister(r.attempts, r.suppressed, r.deferred, r.providerLatency, r.webhookLatency, r.promises, r.optOuts,
-		r.paused, r.reconciled, r.senderBreakers,
+		r.paused, r.reconciled, r.caughtUp, r.senderBreakers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if inspector != nil {
 		r.reg.MustRegister(asynqmetrics.NewQueueMetricsCollector(inspector))
@@ -220,4 +232,9 @@ func (r *Registry) SenderBreaker(sender string, tripped bool) {
 // Reconciled counts an unknown outcome resolved, by outcome.
 func (r *Registry) Reconciled(outcome string) {
 	r.reconciled.WithLabelValues(outcome).Inc()
+}
+
+// CaughtUp counts an overdue reminder the catch-up requeued or expired.
+func (r *Registry) CaughtUp(outcome string) {
+	r.caughtUp.WithLabelValues(outcome).Inc()
 }

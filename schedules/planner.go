@@ -86,7 +86,8 @@ type Planner struct {
 	Enqueuer Enqueuer
 	Clock    nudge.Clock
 	Logger   *slog.Logger
-	// Metrics counts broken promises; nil counts nothing.
+	// Metrics counts broken promises and what the catch-up requeued or
+	// expired; nil counts nothing.
 	Metrics metrics.Recorder
 	// Batch is how many due accounts one query reads and one transaction
 	// plans, and how many overdue reminders one page of the catch-up takes
@@ -332,10 +333,15 @@ func (p *Planner) catchUpPage(ctx context.Context, rs []nudge.Reminder, now time
 	// A reminder not moved was finished meanwhile (a worker sent it, an
 	// operator canceled it).
 	for _, id := range moved {
+		outcome := "requeued"
 		if isExpired[id] {
+			outcome = "expired"
 			st.Expired++
 		} else {
 			st.CaughtUp++
+		}
+		if p.Metrics != nil {
+			p.Metrics.CaughtUp(outcome)
 		}
 	}
 	return enqErr

@@ -19,6 +19,7 @@ import (
 	"github.com/nudgehq/nudge"
 	"github.com/nudgehq/nudge/compliance"
 	"github.com/nudgehq/nudge/dispatcher"
+	"github.com/nudgehq/nudge/metrics"
 	"github.com/nudgehq/nudge/schedules"
 	"github.com/nudgehq/nudge/store"
 	"github.com/nudgehq/nudge/templates"
@@ -431,6 +432,8 @@ func TestPlannerCatchUpAfterRedisFlush(t *testing.T) {
 	ins := enq.Inspector()
 	p := newPlanner(db, clock, enq)
 	p.CatchUpGrace = time.Minute
+	reg := metrics.New(nil)
+	p.Metrics = reg
 
 	const n = 3
 	ids := make([]string, n)
@@ -509,6 +512,29 @@ func TestPlannerCatchUpAfterRedisFlush(t *testing.T) {
 		require.Equal(t, nudge.ReasonExpired, r.Reason)
 	}
 	require.ElementsMatch(t, ids[1:], got.ids(), "nothing more was enqueued")
+	// An operator's dashboard sees both catch-ups.
+	require.Equal(t, map[string]float64{"requeued": n - 1, "expired": n - 1}, caughtUp(t, reg))
+}
+
+// caughtUp returns nudge_caught_up_total by outcome.
+func caughtUp(t *testing.T, reg *metrics.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gatherer().Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != metrics.Namespace+"_caught_up_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
 }
 
 // received records the reminder ids a worker was handed.
