@@ -127,6 +127,29 @@ func TestExplainCommand(t *testing.T) {
 	require.ErrorContains(t, err, `--channel: unknown channel "fax"`)
 }
 
+// TestWorkerDefaultsAreTheReadmes keeps the worker settings a
+// configuration without a worker section gets equal to those the README's
+// example shows: the binary once ran 20 tasks at once while the README, the
+// deploy example and the bench said 64.
+func TestWorkerDefaultsAreTheReadmes(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	var line string
+	for l := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(l, "worker: {") {
+			line, _, _ = strings.Cut(l, "#")
+		}
+	}
+	require.NotEmpty(t, line, "the README's example configuration has no worker line")
+	documented, err := LoadConfig(writeFile(t, "nudge.yaml", line), func(string) (string, bool) { return "", false })
+	require.NoError(t, err)
+	defaults, err := LoadConfig(writeFile(t, "empty.yaml", "{}\n"), func(string) (string, bool) { return "", false })
+	require.NoError(t, err)
+	require.Equal(t, documented.Worker.Concurrency, defaults.Worker.Concurrency)
+	require.Equal(t, documented.Worker.ShutdownTimeout, defaults.Worker.ShutdownTimeout)
+}
+
 func TestConfigFileEnvironmentAndSecretFiles(t *testing.T) {
 	t.Parallel()
 	secret := writeFile(t, "token", "s3cret-token\n")

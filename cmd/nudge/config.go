@@ -313,6 +313,8 @@ type SchedulerConfig struct {
 
 // WorkerConfig tunes the Asynq worker.
 type WorkerConfig struct {
+	// Concurrency is how many tasks a worker process runs at once (default
+	// dispatcher.DefaultConcurrency, the bench's and the README's 64).
 	Concurrency     int           `yaml:"concurrency"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// DiscoverEvery is how often a worker looks for new lender queues
@@ -493,7 +495,7 @@ func (c Config) WithDefaults() Config {
 		c.Voice.EndMargin = dispatcher.DefaultVoiceEndMargin
 	}
 	if c.Worker.Concurrency == 0 {
-		c.Worker.Concurrency = 20
+		c.Worker.Concurrency = dispatcher.DefaultConcurrency
 	}
 	if c.Worker.ShutdownTimeout == 0 {
 		c.Worker.ShutdownTimeout = 25 * time.Second
