@@ -19,11 +19,14 @@ const (
 	// DefaultConcurrency is how many tasks one worker process runs at once.
 	// A task spends most of its time waiting for the database, whose work
 	// concurrent tasks share (PipelineConfig.Batch), and for the provider,
-	// so it is high: in side runs of the bench on two cores (3,000
-	// reminders, PostgreSQL) 64 tasks made 3.8 database round trips and 1.2
-	// commits per reminder where 20 made 9.0 and 3.0, and used a quarter less
-	// CPU per reminder.
-	DefaultConcurrency = 64
+	// so it is high: more tasks at once make fuller shared calls and less
+	// CPU per reminder in every process. In the bench on two cores
+	// (20,000 reminders, PostgreSQL, 5 December) 256 tasks processed 1,662
+	// reminders/s where 64 did 1,170/s (0.7 database round trips and 0.20
+	// write transactions per reminder against 1.7 and 0.51), and 512 no
+	// more than 256 (1,678/s) with a larger worker; a real `nudge worker`
+	// peaked at 77 MiB at 256 (bench/analysis.md).
+	DefaultConcurrency = 256
 	// DefaultShutdownTimeout is how long in-flight tasks may run after a
 	// shutdown begins; Asynq puts back on the queue what is still running.
 	DefaultShutdownTimeout = 30 * time.Second

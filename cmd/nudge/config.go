@@ -314,7 +314,7 @@ type SchedulerConfig struct {
 // WorkerConfig tunes the Asynq worker.
 type WorkerConfig struct {
 	// Concurrency is how many tasks a worker process runs at once (default
-	// dispatcher.DefaultConcurrency, the bench's and the README's 64).
+	// dispatcher.DefaultConcurrency, the bench's and the README's 256).
 	Concurrency     int           `yaml:"concurrency"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// DiscoverEvery is how often a worker looks for new lender queues
