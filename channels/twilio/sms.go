@@ -44,8 +44,9 @@ type SMS struct {
 // Option changes how New builds an SMS sender.
 type Option func(*SMS)
 
-// WithTransport sets the HTTP transport under the sender (default
-// http.DefaultTransport). Requests are still rewritten to Config.BaseURL.
+// WithTransport sets the HTTP transport under the sender (default: one
+// shared transport that keeps IdleConnsPerHost connections open). Requests
+// are still rewritten to Config.BaseURL.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(s *SMS) { s.base = rt }
 }
@@ -60,7 +61,7 @@ func New(cfg Config, opts ...Option) (*SMS, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("twilio config: %w", err)
 	}
-	s := &SMS{cfg: cfg, base: http.DefaultTransport, statusURL: cfg.PublicURL + StatusCallbackPath}
+	s := &SMS{cfg: cfg, base: defaultTransport, statusURL: cfg.PublicURL + StatusCallbackPath}
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)
 		if err != nil {

@@ -2,14 +2,18 @@ package twilio_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	nudge "github.com/nudgehq/nudge"
@@ -329,4 +333,61 @@ func TestStatusCallbackURLFor(t *testing.T) {
 			require.Equal(t, tt.want, twilio.StatusCallbackURLFor(tt.publicURL, tt.attempt))
 		})
 	}
+}
+
+// TestSendReusesConnectionsAcrossBursts sends two bursts of concurrent
+// messages through the default transport and counts the connections the API
+// host accepted: the second burst finds the first one's connections open,
+// where net/http's default transport kept two and dialled the rest again.
+func TestSendReusesConnectionsAcrossBursts(t *testing.T) {
+	t.Parallel()
+	const burst = 32
+	var (
+		mu      sync.Mutex
+		arrived int
+		full    = make(chan struct{})
+		dialled atomic.Int32
+	)
+	rec := &recorder{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Hold each request of the first burst until all of it arrived, so
+		// that the burst is in flight at once, on as many connections.
+		mu.Lock()
+		arrived++
+		if arrived == burst {
+			close(full)
+		}
+		mu.Unlock()
+		select {
+		case <-full:
+		case <-time.After(5 * time.Second):
+		}
+		rec.ServeHTTP(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialled.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := smsAt(t, srv.URL, 10*time.Second)
+
+	send := func() {
+		var wg sync.WaitGroup
+		for i := range burst {
+			wg.Go(func() {
+				m := message(fmt.Sprintf("+1415555%04d", i), "acme")
+				_, err := s.Send(context.Background(), m)
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+	}
+	send()
+	first := dialled.Load()
+	require.EqualValues(t, burst, first, "the first burst is in flight at once")
+	send()
+	require.LessOrEqual(t, dialled.Load()-first, int32(2), "the second burst reuses the first one's connections")
+	require.Len(t, rec.forms, 2*burst)
 }

@@ -16,6 +16,28 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
+// IdleConnsPerHost is how many idle connections to Twilio's API the senders
+// keep for reuse. A worker sends up to dispatcher.DefaultConcurrency (256)
+// messages and calls at once; net/http's default transport keeps 2 idle
+// connections a host, so after each burst all but two were closed and the
+// next burst paid a TCP and TLS handshake for each request.
+const IdleConnsPerHost = 256
+
+// defaultTransport is the senders' transport when none is given (WithTransport,
+// WithVoiceTransport): http.DefaultTransport's settings, with room for a
+// worker's concurrent requests to stay open. SMS and voice share it, so they
+// share the connections to the API host.
+var defaultTransport = func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConns = max(t.MaxIdleConns, IdleConnsPerHost)
+	t.MaxIdleConnsPerHost = IdleConnsPerHost
+	return t
+}()
+
 // writeState is how far the last request got on its way to Twilio, as the
 // HTTP transport reported it through net/http/httptrace.
 type writeState int32

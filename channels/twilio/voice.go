@@ -82,8 +82,9 @@ type Voice struct {
 // VoiceOption changes how NewVoice builds a voice sender.
 type VoiceOption func(*Voice)
 
-// WithVoiceTransport sets the HTTP transport under the sender (default
-// http.DefaultTransport). Requests are still rewritten to Config.BaseURL.
+// WithVoiceTransport sets the HTTP transport under the sender (default: one
+// shared transport that keeps IdleConnsPerHost connections open). Requests
+// are still rewritten to Config.BaseURL.
 func WithVoiceTransport(rt http.RoundTripper) VoiceOption {
 	return func(v *Voice) { v.base = rt }
 }
@@ -137,7 +138,7 @@ func NewVoice(cfg Config, token TokenFunc, opts ...VoiceOption) (*Voice, error) 
 	if err := cfg.loadSecrets(); err != nil {
 		return nil, err
 	}
-	v := &Voice{cfg: cfg, token: token, base: http.DefaultTransport, from: cfg.From, cps: DefaultVoiceCPS, detection: DefaultMachineDetection}
+	v := &Voice{cfg: cfg, token: token, base: defaultTransport, from: cfg.From, cps: DefaultVoiceCPS, detection: DefaultMachineDetection}
 	for _, o := range opts {
 		o(v)
 	}
