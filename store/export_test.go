@@ -118,3 +118,6 @@ func (db *DB) RawExec(ctx context.Context, query string, args ...any) error {
 // DecidedWhere is decidedWhere: the condition on events of the console's
 // decision reads.
 func DecidedWhere(action string) string { return decidedWhere(action) }
+
+// AnalyzeChanged runs one round of AutoAnalyze.
+var AnalyzeChanged = analyzeChanged
