@@ -2,9 +2,11 @@ package twiliosim
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	nudge "github.com/nudgehq/nudge"
@@ -194,9 +196,9 @@ var replyTexts = map[Behaviour]map[string][]string{
 		"zh": {"STOP"},
 	},
 	BehaviourPromise: {
-		"en": {"PAY 200 FRI", "I will pay on 12/05", "I can pay 150 next Friday"},
-		"es": {"Pagaré el 5 de diciembre", "Pago 200 el viernes"},
-		"zh": {"我明天还款", "承诺12月5日还款"},
+		"en": {"PAY 200 FRI", "I will pay on " + promiseDateToken, "I can pay 150 next Friday"},
+		"es": {"Pagaré el " + promiseDateToken, "Pago 200 el viernes"},
+		"zh": {"我明天还款", "承诺" + promiseDateToken + "还款"},
 	},
 	BehaviourPaid: {
 		"en": {"paid", "I already paid", "Paid it yesterday"},
@@ -208,6 +210,38 @@ var replyTexts = map[Behaviour]map[string][]string{
 		"es": {"Número equivocado", "Se equivocó de número"},
 		"zh": {"打错了", "你发错人了"},
 	},
+}
+
+// promiseDateToken stands in a reply text for the calendar date a borrower
+// promises to pay on; withPromiseDate writes it out when the reply is sent.
+const promiseDateToken = "{date}"
+
+// promiseDays is how far ahead a dated promise falls: within every lender's
+// promise horizon, and after the borrower's today in any time zone.
+const promiseDays = 3
+
+// spanishMonths are the month names a Spanish reply writes dates with.
+var spanishMonths = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+	"agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+
+// withPromiseDate writes the date promiseDays after now (UTC) into text in
+// the reply's language (12/09, 9 de diciembre, 12月9日), so that a dated
+// promise is a future one whatever day the simulator runs on.
+func withPromiseDate(text string, now time.Time) string {
+	if !strings.Contains(text, promiseDateToken) {
+		return text
+	}
+	d := now.UTC().AddDate(0, 0, promiseDays)
+	var date string
+	switch {
+	case strings.HasPrefix(text, "Pagaré"):
+		date = fmt.Sprintf("%d de %s", d.Day(), spanishMonths[d.Month()-1])
+	case strings.HasPrefix(text, "承诺"):
+		date = fmt.Sprintf("%d月%d日", d.Month(), d.Day())
+	default:
+		date = d.Format("01/02")
+	}
+	return strings.ReplaceAll(text, promiseDateToken, date)
 }
 
 // menuOffers find the key of a numbered menu option in a reminder body, per

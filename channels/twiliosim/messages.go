@@ -45,6 +45,7 @@ func (s *Sim) runMessage(sid string) {
 		s.replies[m.To] = n + 1
 	}
 	s.mu.Unlock()
+	text = withPromiseDate(text, s.cfg.Clock.Now())
 	if !ok || !s.wait(replyDelay) {
 		return
 	}

@@ -404,16 +404,16 @@ func TestRepliesFollowLanguage(t *testing.T) {
 		to    string
 		b     twiliosim.Borrower
 		body  string
-		reply []string
+		reply string // a regular expression the whole reply matches
 	}{
 		{name: "spanish promise", to: "+14155550141", b: twiliosim.Borrower{Behaviour: twiliosim.BehaviourPromise, Language: "zh"},
-			body: "Hola, su pago de $200 vence el viernes.", reply: []string{"Pagaré el 5 de diciembre", "Pago 200 el viernes"}},
+			body: "Hola, su pago de $200 vence el viernes.", reply: `Pagaré el \d+ de \p{L}+|Pago 200 el viernes`},
 		{name: "chinese paid", to: "+14155550142", b: twiliosim.Borrower{Behaviour: twiliosim.BehaviourPaid, Language: "en"},
-			body: "您的还款200元将于周五到期。", reply: []string{"已还", "我已经还款了"}},
+			body: "您的还款200元将于周五到期。", reply: `已还|我已经还款了`},
 		{name: "undetectable uses borrower language", to: "+14155550143", b: twiliosim.Borrower{Behaviour: twiliosim.BehaviourWrongNumber, Language: "es"},
-			body: "ACME 200 USD 12/05", reply: []string{"Número equivocado", "Se equivocó de número"}},
+			body: "ACME 200 USD 12/05", reply: `Número equivocado|Se equivocó de número`},
 		{name: "scripted reply", to: "+14155550144", b: twiliosim.Borrower{Behaviour: twiliosim.BehaviourPromise, Replies: []string{"PAY 75 MON"}},
-			body: "Your payment is due.", reply: []string{"PAY 75 MON"}},
+			body: "Your payment is due.", reply: `PAY 75 MON`},
 	}
 	sids := map[string]string{}
 	for _, tt := range tests {
@@ -432,7 +432,7 @@ func TestRepliesFollowLanguage(t *testing.T) {
 				}
 			}
 			require.Len(t, got, 1)
-			require.Contains(t, tt.reply, got[0])
+			require.Regexp(t, "^(?:"+tt.reply+")$", got[0])
 		})
 	}
 }

@@ -59,7 +59,7 @@ borrower model; SQLite and an in-process Redis, or a fresh database of --databas
 database --redis-db of --redis when given) over --reminders accounts, whose firm arm's
 true promise rate is --lift higher, --seeds times; each run prints the /ops experiment
 view's figures beside the provider's counts, and the drill fails if a run names the worse
-arm.`,
+arm or its view counts other deliveries or promises than the provider's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(only) == 1 && only[0] == "experiment" {

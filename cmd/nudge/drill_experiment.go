@@ -331,6 +331,7 @@ func (a *app) experimentDrill(ctx context.Context, stdout, stderr io.Writer, acc
 		return fmt.Errorf("experiment drill: want --reminders of at least 10, --seeds of at least 1 and --lift between 0 and %.2f", 1-experimentBase)
 	}
 	named := map[string]int{}
+	var miscounted []string
 	for i := range seeds {
 		r, err := a.runExperimentDrill(ctx, accounts, first+int64(i), lift, be, stderr)
 		if err != nil {
@@ -338,13 +339,32 @@ func (a *app) experimentDrill(ctx context.Context, stdout, stderr io.Writer, acc
 		}
 		writeExperimentRun(stdout, r)
 		named[r.View.Better]++
+		miscounted = append(miscounted, r.miscounts()...)
 	}
 	fmt.Fprintf(stdout, "runs %d: firm (true +%.0f points) named better %d, kind (worse) named %d, none %d\n",
 		seeds, 100*lift, named["firm"], named["kind"], named[""])
 	if named["kind"] > 0 {
 		return fmt.Errorf("experiment drill: the worse arm was named better in %d of %d runs", named["kind"], seeds)
 	}
+	if len(miscounted) > 0 {
+		return fmt.Errorf("experiment drill: the view does not count what the provider carried: %s", strings.Join(miscounted, "; "))
+	}
 	return nil
+}
+
+// miscounts names each arm whose view credits it with other numbers of
+// delivered reminders or promises than the provider delivered and carried
+// back (seed, arm, view against provider).
+func (r experimentRun) miscounts() []string {
+	var out []string
+	for _, arm := range r.View.Arms {
+		iv := arm.Rates[r.View.Metric]
+		if iv.Den != int64(r.Delivered[arm.Arm]) || iv.Num != int64(r.Replies[arm.Arm]) {
+			out = append(out, fmt.Sprintf("seed %d, %s: %d promises of %d delivered in the view, %d of %d at the provider",
+				r.Seed, arm.Arm, iv.Num, iv.Den, r.Replies[arm.Arm], r.Delivered[arm.Arm]))
+		}
+	}
+	return out
 }
 
 // statusCounts counts messages by direction and status, for the progress line.

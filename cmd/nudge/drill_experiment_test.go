@@ -27,13 +27,12 @@ func TestExperimentDrillSmall(t *testing.T) {
 	v := r.View
 	require.Equal(t, "promise_rate", v.Metric)
 	require.Len(t, v.Arms, 2)
+	// Every reminder delivered and every promise answered at the provider is
+	// one the ledger credits to the same arm.
+	require.Empty(t, r.miscounts())
 	var sent int64
 	for _, arm := range v.Arms {
 		iv := arm.Rates["promise_rate"]
-		// Every reminder was delivered and every promise answered at the
-		// provider is one the ledger credits to the same arm.
-		require.Equal(t, int64(r.Delivered[arm.Arm]), iv.Den, arm.Arm)
-		require.Equal(t, int64(r.Replies[arm.Arm]), iv.Num, arm.Arm)
 		require.LessOrEqual(t, iv.Low, float64(iv.Num)/float64(iv.Den))
 		sent += arm.Counts.Sent
 	}
