@@ -196,9 +196,9 @@ var replyTexts = map[Behaviour]map[string][]string{
 		"zh": {"STOP"},
 	},
 	BehaviourPromise: {
-		"en": {"PAY 200 FRI", "I will pay on " + promiseDateToken, "I can pay 150 next Friday"},
-		"es": {"Pagaré el " + promiseDateToken, "Pago 200 el viernes"},
-		"zh": {"我明天还款", "承诺" + promiseDateToken + "还款"},
+		"en": {"PAY 200 FRI", "I will pay on {mm/dd}", "I can pay 150 next Friday"},
+		"es": {"Pagaré el {d de mes}", "Pago 200 el viernes"},
+		"zh": {"我明天还款", "承诺{m月d日}还款"},
 	},
 	BehaviourPaid: {
 		"en": {"paid", "I already paid", "Paid it yesterday"},
@@ -212,10 +212,6 @@ var replyTexts = map[Behaviour]map[string][]string{
 	},
 }
 
-// promiseDateToken stands in a reply text for the calendar date a borrower
-// promises to pay on; withPromiseDate writes it out when the reply is sent.
-const promiseDateToken = "{date}"
-
 // promiseDays is how far ahead a dated promise falls: within every lender's
 // promise horizon, and after the borrower's today in any time zone.
 const promiseDays = 3
@@ -224,24 +220,25 @@ const promiseDays = 3
 var spanishMonths = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
 	"agosto", "septiembre", "octubre", "noviembre", "diciembre"}
 
-// withPromiseDate writes the date promiseDays after now (UTC) into text in
-// the reply's language (12/09, 9 de diciembre, 12月9日), so that a dated
+// promiseDates write the date a borrower promises to pay on into a reply
+// text, each in the form its token names.
+var promiseDates = map[string]func(time.Time) string{
+	"{mm/dd}":    func(d time.Time) string { return d.Format("01/02") },
+	"{d de mes}": func(d time.Time) string { return fmt.Sprintf("%d de %s", d.Day(), spanishMonths[d.Month()-1]) },
+	"{m月d日}":     func(d time.Time) string { return fmt.Sprintf("%d月%d日", d.Month(), d.Day()) },
+}
+
+// withPromiseDate writes the date promiseDays after now (UTC) over the date
+// tokens of a reply text (12/09, 9 de diciembre, 12月9日), so that a dated
 // promise is a future one whatever day the simulator runs on.
 func withPromiseDate(text string, now time.Time) string {
-	if !strings.Contains(text, promiseDateToken) {
-		return text
-	}
 	d := now.UTC().AddDate(0, 0, promiseDays)
-	var date string
-	switch {
-	case strings.HasPrefix(text, "Pagaré"):
-		date = fmt.Sprintf("%d de %s", d.Day(), spanishMonths[d.Month()-1])
-	case strings.HasPrefix(text, "承诺"):
-		date = fmt.Sprintf("%d月%d日", d.Month(), d.Day())
-	default:
-		date = d.Format("01/02")
+	for token, write := range promiseDates {
+		if strings.Contains(text, token) {
+			text = strings.ReplaceAll(text, token, write(d))
+		}
 	}
-	return strings.ReplaceAll(text, promiseDateToken, date)
+	return text
 }
 
 // menuOffers find the key of a numbered menu option in a reminder body, per
