@@ -2,12 +2,13 @@ package twiliosim
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/fnv"
 	"regexp"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/goodsign/monday"
 
 	nudge "github.com/nudgehq/nudge"
 )
@@ -216,16 +217,16 @@ var replyTexts = map[Behaviour]map[string][]string{
 // promise horizon, and after the borrower's today in any time zone.
 const promiseDays = 3
 
-// spanishMonths are the month names a Spanish reply writes dates with.
-var spanishMonths = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-	"agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-
-// promiseDates write the date a borrower promises to pay on into a reply
-// text, each in the form its token names.
-var promiseDates = map[string]func(time.Time) string{
-	"{mm/dd}":    func(d time.Time) string { return d.Format("01/02") },
-	"{d de mes}": func(d time.Time) string { return fmt.Sprintf("%d de %s", d.Day(), spanishMonths[d.Month()-1]) },
-	"{m月d日}":     func(d time.Time) string { return fmt.Sprintf("%d月%d日", d.Month(), d.Day()) },
+// promiseDates are the date tokens of the reply texts and how each is
+// written: a layout in its language's locale, as the templates write dates
+// (monday.Format).
+var promiseDates = map[string]struct {
+	layout string
+	locale monday.Locale
+}{
+	"{mm/dd}":    {"01/02", monday.LocaleEnUS},
+	"{d de mes}": {"2 de January", monday.LocaleEsES},
+	"{m月d日}":     {"1月2日", monday.LocaleZhCN},
 }
 
 // withPromiseDate writes the date promiseDays after now (UTC) over the date
@@ -233,9 +234,9 @@ var promiseDates = map[string]func(time.Time) string{
 // promise is a future one whatever day the simulator runs on.
 func withPromiseDate(text string, now time.Time) string {
 	d := now.UTC().AddDate(0, 0, promiseDays)
-	for token, write := range promiseDates {
+	for token, form := range promiseDates {
 		if strings.Contains(text, token) {
-			text = strings.ReplaceAll(text, token, write(d))
+			text = strings.ReplaceAll(text, token, monday.Format(d, form.layout, form.locale))
 		}
 	}
 	return text

@@ -17,7 +17,7 @@ import (
 // and the product rightly did not count it.
 func TestPromiseTextsPromiseAFutureDate(t *testing.T) {
 	t.Parallel()
-	ny, err := time.LoadLocation("America/New_York")
+	ny, err := nudge.LoadLocation("America/New_York")
 	require.NoError(t, err)
 	for _, day := range []string{"2026-12-06", "2026-12-30", "2027-02-26", "2027-07-15"} {
 		now, err := time.Parse(time.DateOnly, day)
