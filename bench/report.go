@@ -253,8 +253,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command, notes string) error {
 	if m.Autovacuum == "off" {
 		b.WriteString("- PostgreSQL's autovacuum is off on this server: the harness runs ANALYZE after each bulk load and,\n" +
 			"  during the dispatch and webhook runs, analyzes every half second each table changed by more than\n" +
-			"  50 rows plus its size since its last analysis (once per doubling: autovacuum's tenth, every half\n" +
-			"  second on tables growing from empty, spent a third of PostgreSQL's CPU on ANALYZE).\n")
+			"  50 rows plus its size since its last analysis (once per doubling; store.AutoAnalyze says why).\n")
 	}
 	fmt.Fprintf(&b, "- Load average (1, 5, 15 min): %s at the start, %s at the end. The machine is shared: other\n  engineers' builds and tests ran at the same time, so absolute rates are low and noisy; the ratios\n  compare figures measured side by side.\n", m.LoadBefore, m.LoadAfter)
 	fmt.Fprintf(&b, "- Run: %s, %s.\n\n", r.Started.Format(time.RFC3339), dur(r.Duration))
