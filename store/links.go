@@ -50,9 +50,11 @@ func scanLink(s interface{ Scan(...any) error }) (link.Link, error) {
 // one of the account's contacts (or l has no address): once the borrower's
 // data is erased no new link can name them.
 //
-// Concurrent issues share one transaction (db.links): every account's lock
-// in one statement, the contacts and the live tokens of every link in one
-// each, the new tokens in one insert.
+// Concurrent issues share their work (db.links): most renders find a live
+// token, so the live tokens of every issue are read first in one statement,
+// without a lock; the issues that found none share one transaction, with
+// every account's lock in one statement, the contacts and the live tokens
+// in one each, and the new tokens in one insert.
 func (db *DB) IssueLink(ctx context.Context, l link.Link, reuseFrom time.Time) (link.Link, error) {
 	switch {
 	case !l.Purpose.Valid():
@@ -63,15 +65,6 @@ func (db *DB) IssueLink(ctx context.Context, l link.Link, reuseFrom time.Time) (
 		return link.Link{}, errors.New("issue link: lender and account are required")
 	case l.CreatedAt.IsZero():
 		return link.Link{}, errors.New("issue link: created at is required")
-	}
-	// Most renders find a live token: read it without taking the write lock,
-	// in the read batch of whoever else reads at the moment.
-	var found []link.Link
-	if err := db.readBatch(ctx, db.liveLinksQuery([]linkIssue{{l, reuseFrom}}, &found)); err != nil {
-		return link.Link{}, fmt.Errorf("issue %s link for %s/%s: %w", l.Purpose, l.Lender, l.AccountID, err)
-	}
-	if got, ok := newestLive(found, l, reuseFrom); ok {
-		return got, nil
 	}
 	res := db.links.Do(ctx, linkIssue{l, reuseFrom})
 	if res.err != nil {
@@ -93,11 +86,44 @@ type (
 	}
 )
 
-// issueLinks stores the links of a batch of IssueLink calls in one
-// transaction, or finds a live token stored meanwhile (by another process,
-// or by an earlier issue of the batch). A link whose address is no contact
-// of its account fails alone.
+// issueLinks answers a batch of IssueLink calls: each issue with a live
+// token gets it, read in one statement without a lock (in the read batch of
+// whoever else reads at the moment); the others are stored by storeLinks.
 func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
+	out := make([]linkIssued, len(issues))
+	var found []link.Link
+	if err := db.readBatch(ctx, db.liveLinksQuery(issues, &found)); err != nil {
+		for i := range out {
+			out[i].err = err
+		}
+		return out
+	}
+	var misses []int
+	for i, is := range issues {
+		if got, ok := newestLive(found, is.l, is.reuseFrom); ok {
+			out[i].link = got
+		} else {
+			misses = append(misses, i)
+		}
+	}
+	if len(misses) == 0 {
+		return out
+	}
+	rest := make([]linkIssue, len(misses))
+	for k, i := range misses {
+		rest[k] = issues[i]
+	}
+	for k, r := range db.storeLinks(ctx, rest) {
+		out[misses[k]] = r
+	}
+	return out
+}
+
+// storeLinks stores the links of a batch of issues in one transaction, or
+// finds a live token stored meanwhile (by another process, or by an earlier
+// issue of the batch). A link whose address is no contact of its account
+// fails alone.
+func (db *DB) storeLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 	out := make([]linkIssued, len(issues))
 	keys := make([]string, len(issues))
 	for i, is := range issues {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -166,6 +167,38 @@ func TestLinksIssuedTogether(t *testing.T) {
 				stored, err := db.GetLink(ctx, tokens[i][0])
 				require.NoError(t, err)
 				require.Equal(t, accounts[i].ID, stored.AccountID)
+			}
+
+			// A second wave mixes issues that find their token (the first
+			// wave's accounts) with issues that store one (new accounts):
+			// each gets its own account's.
+			fresh := []nudge.Account{storetest.Account("acme", "B-0"), storetest.Account("acme", "B-1")}
+			require.NoError(t, db.UpsertAccounts(ctx, fresh, t0))
+			all := append(slices.Clone(accounts), fresh...)
+			again := make([]link.Link, len(all))
+			errs = make([]error, len(all))
+			for i, a := range all {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					l := link.Link{Token: link.NewToken(), Purpose: link.SelfService, Lender: "acme", AccountID: a.ID,
+						Channel: nudge.SMS, Address: "+15125550100", CreatedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(25 * time.Hour)}
+					again[i], errs[i] = db.IssueLink(ctx, l, t0.Add(13*time.Hour))
+				}()
+			}
+			wg.Wait()
+			for i, a := range all {
+				require.NoError(t, errs[i])
+				require.Equal(t, a.ID, again[i].AccountID)
+				if i < len(accounts) {
+					require.Equal(t, tokens[i][0], again[i].Token, "account %s reuses its token", a.ID)
+					continue
+				}
+				require.False(t, seen[again[i].Token], "account %s gets a token of its own", a.ID)
+				seen[again[i].Token] = true
+				stored, err := db.GetLink(ctx, again[i].Token)
+				require.NoError(t, err)
+				require.Equal(t, a.ID, stored.AccountID)
 			}
 		})
 	}
