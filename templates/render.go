@@ -183,10 +183,12 @@ func (p *Pack) smsText(l *localized, f *Formatter, d Data, budget int) (smsBody,
 		return smsBody{}, err
 	}
 	b := smsBody{raw: raw, text: raw}
-	if p.Transliterates(l.locale) {
-		b.text, b.transliterated = fitBudget(raw, budget)
+	b.segments, b.encoding, b.length = CountSegments(raw)
+	if b.segments > budget && p.Transliterates(l.locale) {
+		if b.text, b.transliterated = fitBudget(raw, budget); b.transliterated {
+			b.segments, b.encoding, b.length = CountSegments(b.text)
+		}
 	}
-	b.segments, b.encoding, b.length = CountSegments(b.text)
 	return b, nil
 }
 
