@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,5 +257,65 @@ func TestRenderedMessageNamesItsTemplate(t *testing.T) {
 	for ch, name := range map[nudge.ChannelKind]string{nudge.SMS: "due_sms", nudge.Email: "due_email", nudge.Voice: "late_voice"} {
 		m := b.render(t, ch)
 		require.Regexp(t, `^`+name+`@en:[0-9a-f]{12}$`, m.Template, ch)
+	}
+}
+
+// snapshotRecorder records the account reads the pipeline asks for.
+type snapshotRecorder struct {
+	*memStore
+	mu      sync.Mutex
+	queries []nudge.AccountSnapshotQuery
+}
+
+func (s *snapshotRecorder) AccountSnapshot(ctx context.Context, lender, id string, q nudge.AccountSnapshotQuery) (nudge.AccountSnapshot, error) {
+	s.mu.Lock()
+	s.queries = append(s.queries, q)
+	s.mu.Unlock()
+	return s.memStore.AccountSnapshot(ctx, lender, id, q)
+}
+
+// TestContactedReadOnlyForDisclosures: the account stage asks whether
+// another reminder ever reached the borrower only when the lender's profile
+// may need Regulation F's first-contact disclosure; a first-party lender's
+// reminder is sent without that read, and the renderer is told nothing.
+func TestContactedReadOnlyForDisclosures(t *testing.T) {
+	t.Parallel()
+	for _, collector := range []string{compliance.ThirdParty, compliance.FirstParty} {
+		t.Run(collector, func(t *testing.T) {
+			t.Parallel()
+			var rec *snapshotRecorder
+			var contacted []*bool
+			b := setup(t, func(c *PipelineConfig) {
+				rec = &snapshotRecorder{memStore: c.Store.(*memStore)}
+				c.Store = rec
+				c.Profiles = ProfilesFunc(func(context.Context, string, string) (*compliance.Profile, error) {
+					p, err := compliance.Builtin("us")
+					if err != nil {
+						return nil, err
+					}
+					cp := *p
+					cp.Collector = collector
+					return &cp, nil
+				})
+				render := c.Renderer
+				c.Renderer = RendererFunc(func(ctx context.Context, in RenderInput) (*nudge.Message, error) {
+					contacted = append(contacted, in.Contacted)
+					return render.Render(ctx, in)
+				})
+			})
+			r := b.add("L-1", nil, nil)
+			require.NoError(t, b.pipe.Process(context.Background(), r.ID))
+			require.Equal(t, 1, b.sms.Sent())
+			require.NotEmpty(t, rec.queries)
+			require.Len(t, contacted, 1)
+			if collector == compliance.FirstParty {
+				require.Empty(t, rec.queries[0].ContactedBesides, "no first-contact read for a first-party lender")
+				require.Nil(t, contacted[0])
+				return
+			}
+			require.Equal(t, r.ID, rec.queries[0].ContactedBesides)
+			require.NotNil(t, contacted[0])
+			require.False(t, *contacted[0], "no other reminder reached the borrower")
+		})
 	}
 }

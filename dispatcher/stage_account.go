@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/nudgehq/nudge"
+	"github.com/nudgehq/nudge/compliance"
 )
 
 // account reloads the account with what the decision needs (the recent
@@ -19,9 +20,11 @@ import (
 func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
-	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, nudge.AccountSnapshotQuery{
-		HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, ContactedBesides: r.ID,
-		Pauses: r.Channel == nudge.Task})
+	q := nudge.AccountSnapshotQuery{HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, Pauses: r.Channel == nudge.Task}
+	if p.needsContacted(ctx, r) {
+		q.ContactedBesides = r.ID
+	}
+	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, q)
 	if errors.Is(err, nudge.ErrNotFound) {
 		why := "the account no longer exists"
 		if err := p.record(ctx, p.event(j, nudge.EventCanceled, nudge.ReasonCanceled, map[string]string{"note": why})); err != nil {
@@ -42,7 +45,9 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	j.history = slices.DeleteFunc(snap.History, func(a nudge.Attempt) bool { return a.ReminderID == r.ID })
 	j.promise = snap.Promise
 	j.pauses = snap.Pauses
-	j.contacted = &snap.Contacted
+	if q.ContactedBesides != "" {
+		j.contacted = &snap.Contacted
+	}
 	if !r.BrokenPromise && r.Key.Cycle != acct.DueDate {
 		// The account has a new due date: this reminder's cycle is over and it
 		// is never sent late.
@@ -89,4 +94,15 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	}
 	j.channel = chans[0]
 	return false, nil
+}
+
+// needsContacted reports whether the renderer may need to know if another
+// reminder of the account ever reached the borrower (Regulation F's fuller
+// disclosure in a third-party collector's first message), so that the
+// account's read asks too. A first-party lender's messages carry no
+// disclosure and skip that read. When the profile cannot be loaded here the
+// read is made, and the decision reports the error as it always has.
+func (p *Pipeline) needsContacted(ctx context.Context, r nudge.Reminder) bool {
+	profile, err := p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
+	return err != nil || profile.Collector != compliance.FirstParty
 }
