@@ -34,7 +34,7 @@ func (db *DB) rebind(q string) string {
 		return r.(string)
 	}
 	r := rebindText(q)
-	if rebound.bytes.Add(int64(2*len(q))) <= maxReboundBytes {
+	if rebound.bytes.Load() < maxReboundBytes && rebound.bytes.Add(int64(2*len(q))) <= maxReboundBytes {
 		rebound.m.Store(q, r)
 	}
 	return r
