@@ -288,6 +288,9 @@ type job struct {
 	history []nudge.Attempt
 	promise *nudge.Promise
 	profile *compliance.Profile
+	// profileErr is why the account stage could not load the profile; the
+	// decision reports it.
+	profileErr error
 	// pauses are the lender's pauses, read for task steps only.
 	pauses []nudge.Pause
 	// contacted says whether another reminder's attempt ever reached a

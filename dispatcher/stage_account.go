@@ -20,8 +20,15 @@ import (
 func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
+	// The profile decides whether the renderer may need to know if another
+	// reminder ever reached the borrower (a third-party collector's first
+	// message carries Regulation F's fuller disclosure); a first-party
+	// lender's reminders skip that read. A profile that cannot be loaded is
+	// reported by the decision, after the cancellations below, as before:
+	// until then the read is made.
+	j.profile, j.profileErr = p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
 	q := nudge.AccountSnapshotQuery{HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, Pauses: r.Channel == nudge.Task}
-	if p.needsContacted(ctx, r) {
+	if j.profileErr != nil || j.profile.Collector != compliance.FirstParty {
 		q.ContactedBesides = r.ID
 	}
 	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, q)
@@ -94,15 +101,4 @@ func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	}
 	j.channel = chans[0]
 	return false, nil
-}
-
-// needsContacted reports whether the renderer may need to know if another
-// reminder of the account ever reached the borrower (Regulation F's fuller
-// disclosure in a third-party collector's first message), so that the
-// account's read asks too. A first-party lender's messages carry no
-// disclosure and skip that read. When the profile cannot be loaded here the
-// read is made, and the decision reports the error as it always has.
-func (p *Pipeline) needsContacted(ctx context.Context, r nudge.Reminder) bool {
-	profile, err := p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
-	return err != nil || profile.Collector != compliance.FirstParty
 }

@@ -14,24 +14,22 @@ import (
 // at claim time, no address to send to).
 const RuleDispatcher = "nudge dispatcher"
 
-// decide asks compliance, with what the account stage read, and applies the
-// decision.
+// decide asks compliance, with what the account stage read (the account and
+// the lender's profile), and applies the decision.
 func (p *Pipeline) decide(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
-	profile, err := p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
-	if err != nil {
-		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, err)
+	if j.profileErr != nil {
+		return false, fmt.Errorf("load compliance profile for cadence %q: %w", r.Key.Cadence, j.profileErr)
 	}
 	if r.Channel == nudge.Task {
-		return p.decideTask(ctx, j, profile, now)
+		return p.decideTask(ctx, j, now)
 	}
-	d := p.cfg.Decide(p.input(j, profile, now, j.optedOut))
+	d := p.cfg.Decide(p.input(j, j.profile, now, j.optedOut))
 	if d.Action == compliance.Send && j.address == "" {
 		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,
 			Explanation: fmt.Sprintf("The account has no %s contact.", j.channel), Zones: d.Zones, Profile: d.Profile}
 	}
-	j.profile = profile
 	return p.apply(ctx, j, d, now)
 }
 

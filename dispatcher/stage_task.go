@@ -40,10 +40,10 @@ func taskChannels(kind string) []nudge.ChannelKind {
 // cease-communication from creating it) and the lender's and cadence's
 // pauses. Allowed, it creates the work item instead of claiming, rendering
 // and sending: the reminder ends sent with the item, in one transaction.
-func (p *Pipeline) decideTask(ctx context.Context, j *job, profile *compliance.Profile, now time.Time) (bool, error) {
+func (p *Pipeline) decideTask(ctx context.Context, j *job, now time.Time) (bool, error) {
 	r := j.reminder
 	kind := r.Template
-	d := compliance.DecideTask(p.input(j, profile, now, j.optedOut), kind)
+	d := compliance.DecideTask(p.input(j, j.profile, now, j.optedOut), kind)
 	if d.Action == compliance.Send && kind == nudge.WorkCallList && j.address == "" {
 		d = compliance.Decision{Action: compliance.Suppress, Reason: nudge.ReasonNoContact, Rule: RuleDispatcher,
 			Explanation: "The account has no voice contact for the call list.", Zones: d.Zones, Profile: d.Profile}
@@ -54,7 +54,6 @@ func (p *Pipeline) decideTask(ctx context.Context, j *job, profile *compliance.P
 			Explanation: fmt.Sprintf("The lender's %s pause %q stops this work item: %s", pause.Scope, pause.Target, pause.Reason),
 			Zones:       d.Zones, Profile: d.Profile}
 	}
-	j.profile = profile
 	if stop, err := p.apply(ctx, j, d, now); stop || err != nil {
 		return stop, err
 	}
