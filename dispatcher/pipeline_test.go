@@ -705,6 +705,29 @@ func TestAccountGoneCancels(t *testing.T) {
 	require.Len(t, b.store.eventsOf(nudge.EventCanceled), 1)
 }
 
+// TestProfileErrorAfterCancellations: a profile that cannot be loaded (a
+// cadence deactivated since planning) fails the task at the decision, with
+// nothing sent; a reminder whose account is gone is still canceled first.
+func TestProfileErrorAfterCancellations(t *testing.T) {
+	t.Parallel()
+	noProfile := func(c *PipelineConfig) {
+		c.Profiles = ProfilesFunc(func(context.Context, string, string) (*compliance.Profile, error) {
+			return nil, errors.New("cadence standard of lender acme is not active")
+		})
+	}
+	b := setup(t, noProfile)
+	r := b.add("a1", nil, nil)
+	err := b.pipe.Process(context.Background(), r.ID)
+	require.ErrorContains(t, err, "load compliance profile for cadence \"standard\": cadence standard of lender acme is not active")
+	require.Equal(t, 0, b.sms.Count())
+	require.Empty(t, b.store.eventsOf(nudge.EventDecision))
+
+	gone := testReminder("gone", "day1")
+	b.store.putReminder(gone)
+	require.NoError(t, b.pipe.Process(context.Background(), gone.ID))
+	require.Equal(t, nudge.ReminderCanceled, b.store.reminder(gone.ID).Status)
+}
+
 func TestNoSenderForChannel(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *PipelineConfig) { delete(c.Senders, nudge.SMS) })
