@@ -304,6 +304,11 @@ func cnProfile() *Profile {
 	}
 }
 
+// Discloses reports whether messages under p carry Regulation F's
+// debt-collector disclosures: a third-party collector's do, a lender
+// collecting in its own name's do not.
+func (p *Profile) Discloses() bool { return p.Collector == ThirdParty }
+
 // Window returns the allowed window for channel c (the zero Window when the profile has none).
 func (p *Profile) Window(c nudge.ChannelKind) Window { return p.Windows[c] }
 

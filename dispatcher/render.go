@@ -147,7 +147,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, in RenderInput) (*nudge.M
 			data.PromiseDate, data.PromiseAmount = p.Due, p.Amount
 		}
 	}
-	data.Disclosure = profile.Collector == compliance.ThirdParty
+	data.Disclosure = profile.Discloses()
 	if data.Disclosure {
 		if in.Contacted != nil {
 			data.FirstContact = !*in.Contacted

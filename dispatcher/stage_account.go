@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/nudgehq/nudge"
-	"github.com/nudgehq/nudge/compliance"
 )
 
 // account reloads the account with what the decision needs (the recent
@@ -20,15 +19,14 @@ import (
 func (p *Pipeline) account(ctx context.Context, j *job) (bool, error) {
 	r := j.reminder
 	now := p.cfg.Clock.Now()
-	// The profile decides whether the renderer may need to know if another
-	// reminder ever reached the borrower (a third-party collector's first
-	// message carries Regulation F's fuller disclosure); a first-party
-	// lender's reminders skip that read. A profile that cannot be loaded is
-	// reported by the decision, after the cancellations below, as before:
-	// until then the read is made.
+	// The profile says whether the renderer may need to know if another
+	// reminder ever reached the borrower (a disclosing collector's first
+	// message says more); other lenders' reminders skip that read. A profile
+	// that cannot be loaded is reported by the decision, after the
+	// cancellations below, as before.
 	j.profile, j.profileErr = p.cfg.Profiles.Profile(ctx, r.Key.Lender, r.Key.Cadence)
 	q := nudge.AccountSnapshotQuery{HistorySince: now.Add(-p.cfg.HistoryWindow), Promise: true, Pauses: r.Channel == nudge.Task}
-	if j.profileErr != nil || j.profile.Collector != compliance.FirstParty {
+	if j.profileErr == nil && j.profile.Discloses() {
 		q.ContactedBesides = r.ID
 	}
 	snap, err := p.cfg.Store.AccountSnapshot(ctx, r.Key.Lender, r.Key.AccountID, q)

@@ -444,7 +444,7 @@ func (h *Handler) render(ctx context.Context, name string, a nudge.Account, prof
 	d := templates.DataFor(a, name0, nudge.DateOf(h.Clock.Now().In(loc)))
 	d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
 	if profile != nil {
-		d.Disclosure = profile.Collector == compliance.ThirdParty
+		d.Disclosure = profile.Discloses()
 	}
 	if !extra.PromiseDate.IsZero() || name == DateConfirmSMS {
 		// The date asked back is the other reading or nothing, never the

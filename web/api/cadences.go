@@ -250,7 +250,7 @@ func (a *API) previewCadence(c *call) error {
 			continue
 		}
 		d := templates.DataFor(acct, lender.Name, day)
-		d.Disclosure = profile.Collector == compliance.ThirdParty
+		d.Disclosure = profile.Discloses()
 		d.HelpPhone, d.AgentPhone = lender.HelpPhone, lender.AgentPhone
 		d.Link, d.UnsubscribeURL = base+"/p/TOKEN", base+"/u/TOKEN"
 		out, err := a.Pack.Render(step.Template, step.Channel, langs, d)

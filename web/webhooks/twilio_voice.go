@@ -349,7 +349,7 @@ func (t *TwilioVoice) load(ctx context.Context, c *voiceCall) error {
 	if limit := c.today.AddDays(c.maxDays()); c.data.PromiseDate.After(limit) {
 		c.data.PromiseDate = limit
 	}
-	c.data.Disclosure = c.profile.Collector == compliance.ThirdParty
+	c.data.Disclosure = c.profile.Discloses()
 	if c.data.Disclosure {
 		hist, err := t.Store.AttemptHistory(ctx, acct.Lender, acct.ID, time.Time{})
 		if err != nil {
