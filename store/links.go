@@ -98,23 +98,21 @@ func (db *DB) issueLinks(ctx context.Context, issues []linkIssue) []linkIssued {
 		}
 		return out
 	}
-	var misses []int
+	var (
+		rest []linkIssue
+		at   []int // rest[k] is issues[at[k]]
+	)
 	for i, is := range issues {
 		if got, ok := newestLive(found, is.l, is.reuseFrom); ok {
 			out[i].link = got
 		} else {
-			misses = append(misses, i)
+			rest, at = append(rest, is), append(at, i)
 		}
 	}
-	if len(misses) == 0 {
-		return out
-	}
-	rest := make([]linkIssue, len(misses))
-	for k, i := range misses {
-		rest[k] = issues[i]
-	}
-	for k, r := range db.storeLinks(ctx, rest) {
-		out[misses[k]] = r
+	if len(rest) > 0 {
+		for k, r := range db.storeLinks(ctx, rest) {
+			out[at[k]] = r
+		}
 	}
 	return out
 }
