@@ -69,6 +69,7 @@ func BenchmarkStatusCallback(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
 	b.ReportMetric(float64((processCPU()-self0).Microseconds())/float64(b.N), "self-cpu-µs/callback")
 	b.ReportMetric(float64(counted.writes.Load())/float64(b.N), "writes/callback")
+	b.ReportMetric(float64(counted.wall.Load())/1e3/float64(counted.writes.Load()), "µs/write")
 	b.ReportMetric(float64(db.RoundTrips()-trips0)/float64(b.N), "round-trips/callback")
 	if db := databaseCPU(b, raw); db > 0 {
 		b.ReportMetric(float64((db-db0).Microseconds())/float64(b.N), "db-cpu-µs/callback")
@@ -116,10 +117,13 @@ func databaseCPU(b *testing.B, raw *sql.DB) time.Duration {
 type countingStore struct {
 	*store.DB
 	writes atomic.Int64
+	wall   atomic.Int64 // nanoseconds spent in the writes
 }
 
 func (c *countingStore) RecordOutcomes(ctx context.Context, outcomes []nudge.Outcome) []nudge.OutcomeResult {
 	c.writes.Add(1)
+	start := time.Now()
+	defer func() { c.wall.Add(int64(time.Since(start))) }()
 	return c.DB.RecordOutcomes(ctx, outcomes)
 }
 
