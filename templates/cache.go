@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 )
@@ -34,4 +35,38 @@ func (c *cache[K, V]) get(k K, compute func() (V, error)) (V, error) {
 		c.m.Store(k, v)
 	}
 	return v, nil
+}
+
+// recentSlots is the number of slots of a recent cache.
+const recentSlots = 128
+
+// recentSeed hashes the keys of every recent cache.
+var recentSeed = maphash.MakeSeed()
+
+// recent is a cache for keys too varied for cache (each borrower's amount)
+// that are asked for again soon after (a reminder's amount is formatted in
+// its text and again in its menu): each key has one of recentSlots slots,
+// chosen by its hash, which keeps the last key computed there and its value.
+// The zero recent is ready to use.
+type recent[K comparable, V any] struct {
+	slots [recentSlots]atomic.Pointer[recentEntry[K, V]]
+}
+
+type recentEntry[K comparable, V any] struct {
+	k K
+	v V
+}
+
+// get returns the value for k, computing it with compute when k's slot
+// holds another key. A value that compute fails on is not kept.
+func (c *recent[K, V]) get(k K, compute func() (V, error)) (V, error) {
+	slot := &c.slots[maphash.Comparable(recentSeed, k)%recentSlots]
+	if e := slot.Load(); e != nil && e.k == k {
+		return e.v, nil
+	}
+	v, err := compute()
+	if err == nil {
+		slot.Store(&recentEntry[K, V]{k, v})
+	}
+	return v, err
 }

@@ -38,3 +38,35 @@ func TestCacheDoesNotKeepFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ok", v)
 }
+
+func TestRecentKeepsTheLastKeyOfEachSlot(t *testing.T) {
+	t.Parallel()
+	var c recent[int, int]
+	calls := 0
+	square := func(k int) func() (int, error) {
+		return func() (int, error) { calls++; return k * k, nil }
+	}
+	for range 3 {
+		v, err := c.get(7, square(7))
+		require.NoError(t, err)
+		require.Equal(t, 49, v)
+	}
+	require.Equal(t, 1, calls, "a key asked for again is not computed again")
+	// Fill every slot with other keys: 7 is then computed again, and the
+	// value returned is always its key's, never a slot-mate's.
+	for k := 100; k < 100+50*recentSlots; k++ {
+		v, err := c.get(k, square(k))
+		require.NoError(t, err)
+		require.Equal(t, k*k, v)
+	}
+	before := calls
+	v, err := c.get(7, square(7))
+	require.NoError(t, err)
+	require.Equal(t, 49, v)
+	require.Equal(t, before+1, calls, "a key pushed out of its slot is computed again")
+	_, err = c.get(8, func() (int, error) { return 0, errors.New("boom") })
+	require.Error(t, err)
+	v, err = c.get(8, square(8))
+	require.NoError(t, err)
+	require.Equal(t, 64, v, "a failure is not kept")
+}
