@@ -59,11 +59,19 @@ func (db *DB) readBatch(ctx context.Context, queries ...readQuery) error {
 }
 
 // sendReads runs the queries of several callers in one pgx batch and returns
-// each caller's error. A batch is one implicit transaction on the server, so
-// a query that fails aborts the ones after it: the caller whose query failed
-// gets the error, and the callers after it are read again in a batch of
-// their own (none of their rows was handed to them yet).
+// each caller's error; queries of several callers with the same text go as
+// one statement (planReads, readshare.go). A batch is one implicit
+// transaction on the server, so a statement that fails aborts the ones after
+// it: the caller whose query failed gets the error, and the queries after it
+// that were handed no row are read again in a batch of their own, each
+// caller's in its order (a shared statement that failed is read again query
+// by query, to find whose it was). A caller handed part of a query's rows
+// before its statement failed gets the error.
 func (db *DB) sendReads(ctx context.Context, callers [][]readQuery) []error {
+	return db.sendReadsSharing(ctx, callers, true)
+}
+
+func (db *DB) sendReadsSharing(ctx context.Context, callers [][]readQuery, share bool) []error {
 	errs := make([]error, len(callers))
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
@@ -74,31 +82,32 @@ func (db *DB) sendReads(ctx context.Context, callers [][]readQuery) []error {
 	}
 	defer conn.Close()
 	db.roundTrips.Add(1)
-	failed := len(callers)
+	entries := planReads(callers, share)
+	touched := make([][]bool, len(callers))
+	for i, qs := range callers {
+		touched[i] = make([]bool, len(qs))
+	}
+	failed, failure := len(entries), error(nil)
 	err = conn.Raw(func(driverConn any) error {
 		sc, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("read batch: the PostgreSQL driver connection is a %T, not pgx's", driverConn)
 		}
 		var b pgx.Batch
-		for _, qs := range callers {
-			for _, q := range qs {
-				b.Queue(db.rebind(q.sql), q.args...)
-			}
+		for _, e := range entries {
+			e.queue(db, &b, callers)
 		}
 		br := sc.Conn().SendBatch(ctx, &b)
-		for i, qs := range callers {
-			for _, q := range qs {
-				if err := readRows(br, q); err != nil {
-					errs[i], failed = err, i
-					_ = br.Close()
-					return nil //nolint:nilerr // the error is caller i's (errs[i]); the callers after it read again
-				}
+		for k, e := range entries {
+			if err := readEntryRows(br, callers, e, errs, touched); err != nil {
+				failed, failure = k, err
+				_ = br.Close()
+				return nil //nolint:nilerr // the error is failure's, handled below
 			}
 		}
 		return br.Close()
 	})
-	if err != nil && failed == len(callers) {
+	if err != nil && failed == len(entries) {
 		// Every row was read but the batch did not end cleanly: report it
 		// to every caller, as a failed commit would be.
 		for i := range errs {
@@ -106,8 +115,44 @@ func (db *DB) sendReads(ctx context.Context, callers [][]readQuery) []error {
 		}
 		return errs
 	}
-	if rest := callers[min(failed+1, len(callers)):]; len(rest) > 0 {
-		copy(errs[failed+1:], db.sendReads(ctx, rest))
+	if failed == len(entries) {
+		return errs
+	}
+	// Statement failed failed: its query's caller gets the error (or, when
+	// it was shared, each caller it handed a row); the queries after it
+	// that were handed nothing are read again.
+	entryOf := make([][]int, len(callers))
+	for i, qs := range callers {
+		entryOf[i] = make([]int, len(qs))
+	}
+	for k, e := range entries {
+		for _, r := range e.refs {
+			entryOf[r.caller][r.query] = k
+		}
+	}
+	shared := entries[failed].shared()
+	var again [][]readQuery
+	var whose []int
+	for i, qs := range callers {
+		var rest []readQuery
+		for j, q := range qs {
+			k := entryOf[i][j]
+			switch {
+			case errs[i] != nil || k < failed:
+			case touched[i][j] || (k == failed && !shared):
+				errs[i], rest = failure, nil
+			default:
+				rest = append(rest, q)
+			}
+		}
+		if errs[i] == nil && len(rest) > 0 {
+			again, whose = append(again, rest), append(whose, i)
+		}
+	}
+	if len(again) > 0 {
+		for n, err := range db.sendReadsSharing(ctx, again, share && !shared) {
+			errs[whose[n]] = err
+		}
 	}
 	return errs
 }

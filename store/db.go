@@ -67,6 +67,9 @@ type DB struct {
 	// roundTrips counts the statements, batches and transaction boundaries
 	// sent through the store's helpers (see RoundTrips).
 	roundTrips atomic.Int64
+	// sharedReads counts the queries of read batches answered by a
+	// statement shared with other callers' (readshare.go).
+	sharedReads atomic.Int64
 	// afterKPIChunk, when set (by tests), runs after each committed chunk
 	// of a KPI rollup pass.
 	afterKPIChunk func()

@@ -30,27 +30,36 @@ func (db *DB) rebind(q string) string {
 	if db.backend != Postgres || !strings.Contains(q, "?") {
 		return q
 	}
-	if r, ok := rebound.m.Load(q); ok {
-		return r.(string)
-	}
-	r := rebindText(q)
-	if rebound.bytes.Load() < maxReboundBytes && rebound.bytes.Add(int64(2*len(q))) <= maxReboundBytes {
-		rebound.m.Store(q, r)
-	}
-	return r
+	return rebound.get(q, func() string { return rebindText(q) })
 }
 
 // rebound keeps rebind's answers, keyed by the text with ? marks: most
 // statements are constants, and rebinding each on every call was about 2% of
-// a dispatch run's worker CPU. Statements built for a batch's size (IN lists,
-// VALUES rows) vary with it, so the cache keeps texts until they take
-// maxReboundBytes (both forms counted) and rebinds the others every time.
-var rebound struct {
+// a dispatch run's worker CPU.
+var rebound textCache
+
+// textCache keeps statement texts made from other texts. Statements built
+// for a batch's size (IN lists, VALUES rows) vary with it, so it keeps texts
+// until they take maxReboundBytes (key and text counted) and makes the
+// others every time.
+type textCache struct {
 	m     sync.Map
 	bytes atomic.Int64
 }
 
 const maxReboundBytes = 1 << 20
+
+// get returns the text made from key, making it with build when not kept.
+func (c *textCache) get(key string, build func() string) string {
+	if r, ok := c.m.Load(key); ok {
+		return r.(string)
+	}
+	r := build()
+	if c.bytes.Load() < maxReboundBytes && c.bytes.Add(int64(len(key)+len(r))) <= maxReboundBytes {
+		c.m.Store(key, r)
+	}
+	return r
+}
 
 // rebindText is rebind without the cache.
 func rebindText(q string) string {

@@ -104,6 +104,33 @@ func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []erro
 	return got, errs
 }
 
+// IntQuery is a query returning one integer column, with its arguments.
+type IntQuery struct {
+	SQL  string
+	Args []any
+}
+
+// ReadIntsWith is ReadInts for queries with arguments, on PostgreSQL.
+func (db *DB) ReadIntsWith(ctx context.Context, callers [][]IntQuery) ([][]int, []error) {
+	got := make([][]int, len(callers))
+	queries := make([][]readQuery, len(callers))
+	for i, qs := range callers {
+		for _, q := range qs {
+			queries[i] = append(queries[i], readQuery{sql: q.SQL, args: q.Args, row: func(s interface{ Scan(...any) error }) error {
+				var n int
+				err := s.Scan(&n)
+				got[i] = append(got[i], n)
+				return err
+			}})
+		}
+	}
+	return got, db.sendReads(ctx, queries)
+}
+
+// SharedReads returns how many queries of read batches were answered by a
+// statement shared with other callers' queries.
+func (db *DB) SharedReads() int64 { return db.sharedReads.Load() }
+
 // RawQueryRow runs a query of the test's own on the read pool.
 func (db *DB) RawQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, query, args...)

@@ -199,6 +199,130 @@ func TestPostgresReadBatchesShareRoundTrips(t *testing.T) {
 	require.Equal(t, []int{6, 7}, got[3])
 }
 
+// TestPostgresReadBatchesShareStatements reads for several callers whose
+// queries have the same text in one shared statement: each caller gets its
+// own rows in its query's order; when the shared statement fails, the
+// queries it handed nothing are read again one by one and only the caller
+// whose arguments fail gets the error, but a caller handed a row of it
+// before it failed gets the error too; and a caller's later queries are read
+// again after another caller's failure, its earlier rows kept, each once.
+func TestPostgresReadBatchesShareStatements(t *testing.T) {
+	t.Parallel()
+	db := postgresOpener(t)(t)
+	ctx := context.Background()
+	q := func(sql string, args ...any) store.IntQuery { return store.IntQuery{SQL: sql, Args: args} }
+	const series = "SELECT ? * 10 + g FROM generate_series(1, 3) g ORDER BY g DESC"
+
+	before, shared := db.RoundTrips(), db.SharedReads()
+	got, errs := db.ReadIntsWith(ctx, [][]store.IntQuery{
+		{q(series, 1), q("SELECT ? + 100", 1)},
+		{q(series, 2), q("SELECT ? + 100", 2)},
+		{q(series, 3)},
+		{q("SELECT 7")},
+	})
+	require.Equal(t, []error{nil, nil, nil, nil}, errs)
+	require.Equal(t, [][]int{{13, 12, 11, 101}, {23, 22, 21, 102}, {33, 32, 31}, {7}}, got)
+	require.Equal(t, int64(1), db.RoundTrips()-before)
+	require.Equal(t, int64(5), db.SharedReads()-shared, "three callers' series and two callers' sums shared")
+
+	got, errs = db.ReadIntsWith(ctx, [][]store.IntQuery{
+		{q("SELECT 10 / ?", 0)}, {q("SELECT 10 / ?", 1)}, {q("SELECT 10 / ?", 5)},
+	})
+	require.ErrorContains(t, errs[0], "division by zero")
+	require.NoError(t, errs[1])
+	require.NoError(t, errs[2])
+	require.Equal(t, [][]int{nil, {10}, {2}}, got, "the shared statement failed first thing; each query read again alone")
+
+	// The second caller's rows fail after its first was handed over: it
+	// gets the error, and so does the first, whose rows came before (the
+	// batch cannot tell it had them all); the third had none and is read
+	// again.
+	const countdown = "SELECT 12 / (? - g) FROM generate_series(1, 2) g ORDER BY g"
+	got, errs = db.ReadIntsWith(ctx, [][]store.IntQuery{{q(countdown, 5)}, {q(countdown, 2)}, {q(countdown, 7)}})
+	require.Error(t, errs[0])
+	require.ErrorContains(t, errs[1], "division by zero")
+	require.NoError(t, errs[2])
+	require.Equal(t, []int{2, 2}, got[2], "read again once")
+
+	got, errs = db.ReadIntsWith(ctx, [][]store.IntQuery{
+		{q("SELECT ?", 1), q("SELECT 1/0")},
+		{q("SELECT ?", 2), q("SELECT 7")},
+	})
+	require.ErrorContains(t, errs[0], "division by zero")
+	require.NoError(t, errs[1])
+	require.Equal(t, []int{2, 7}, got[1], "the shared rows kept, the query after the failure read again")
+}
+
+// TestPostgresSharedSnapshotsEqualSeparateReads reads the send path's
+// snapshots (a reminder with its attempts, an account with its contacts,
+// holds, history, promise, pauses, opt-outs and first-contact probe) for
+// many accounts at once, until their read batches shared statements, and
+// checks that each equals the same read made alone.
+func TestPostgresSharedSnapshotsEqualSeparateReads(t *testing.T) {
+	t.Parallel()
+	db := postgresOpener(t)(t)
+	ctx := context.Background()
+	const n = 16
+	var accts []nudge.Account
+	for i := range n {
+		a := storetest.Account("acme", fmt.Sprintf("A-%02d", i))
+		a.Contacts = append(a.Contacts, nudge.Contact{Channel: nudge.SMS, Address: fmt.Sprintf("+1512555%04d", i), Consent: true})
+		accts = append(accts, a)
+	}
+	require.NoError(t, db.UpsertAccounts(ctx, accts, storetest.T0))
+	var reminders []string
+	for i, a := range accts {
+		rs, err := db.InsertReminders(ctx, []nudge.Reminder{storetest.Reminder("acme", a.ID, "d0", storetest.T0),
+			storetest.Reminder("acme", a.ID, "d1", storetest.T0.Add(time.Hour))})
+		require.NoError(t, err)
+		reminders = append(reminders, rs[1].ID)
+		for k := range i % 3 {
+			at := storetest.Attempt(rs[k%2].ID, a.ID, []nudge.ChannelKind{nudge.SMS, nudge.Email}[k], storetest.T0.Add(time.Duration(k)*time.Minute))
+			_, err := db.ClaimAttempt(ctx, at, nil)
+			require.NoError(t, err)
+		}
+		if i%2 == 0 {
+			require.NoError(t, db.AddHold(ctx, "acme", a.ID, nudge.Hold{Kind: nudge.HoldDispute, Reason: "says paid"}, storetest.T0))
+			require.NoError(t, db.InsertPromise(ctx, nudge.Promise{ID: "prm_" + a.ID, Lender: "acme", AccountID: a.ID, Amount: "10.00",
+				Currency: "USD", Due: nudge.MustDate("2026-06-10"), Channel: nudge.SMS, CreatedAt: storetest.T0}))
+		}
+		if i%4 == 0 {
+			_, err := db.AddOptOut(ctx, nudge.OptOut{Lender: "acme", Channel: nudge.SMS, Address: a.Contacts[3].Address, Source: "sms_keyword", CreatedAt: storetest.T0})
+			require.NoError(t, err)
+		}
+	}
+	type read struct {
+		snap     nudge.AccountSnapshot
+		reminder nudge.Reminder
+		attempts []nudge.Attempt
+	}
+	readOne := func(i int) read {
+		a := accts[i]
+		snap, err := db.AccountSnapshot(ctx, "acme", a.ID, nudge.AccountSnapshotQuery{HistorySince: storetest.T0.Add(-time.Hour),
+			Promise: true, Pauses: true, ContactedBesides: reminders[i],
+			OptOuts: []nudge.ContactRef{{Channel: nudge.SMS, Address: a.Contacts[3].Address}, {Channel: nudge.Email, Address: "ana@example.com"}}})
+		require.NoError(t, err)
+		r, atts, err := db.LoadReminder(ctx, reminders[i])
+		require.NoError(t, err)
+		return read{snap, r, atts}
+	}
+	want := make([]read, n)
+	for i := range n {
+		want[i] = readOne(i)
+	}
+	shared := db.SharedReads()
+	for round := 0; db.SharedReads() == shared; round++ {
+		require.Less(t, round, 50, "the concurrent reads never shared a statement")
+		got := make([]read, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { got[i] = readOne(i) })
+		}
+		wg.Wait()
+		require.Equal(t, want, got)
+	}
+}
+
 // TestPostgresFeedOutOfOrderCommit commits an event with a smaller id after
 // one with a larger id was read: paging by id would skip it, the feed's
 // positions do not.
