@@ -118,9 +118,9 @@ func (db *DB) sendReadsSharing(ctx context.Context, callers [][]readQuery, share
 	if failed == len(entries) {
 		return errs
 	}
-	// Statement failed failed: its query's caller gets the error (or, when
-	// it was shared, each caller it handed a row); the queries after it
-	// that were handed nothing are read again.
+	// The statement entries[failed] failed: its query's caller gets the
+	// error (or, when it was shared, each caller it handed a row); the
+	// queries after it that were handed nothing are read again.
 	entryOf := make([][]int, len(callers))
 	for i, qs := range callers {
 		entryOf[i] = make([]int, len(qs))
