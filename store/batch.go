@@ -83,11 +83,8 @@ func (db *DB) sendReadsSharing(ctx context.Context, callers [][]readQuery, share
 	defer conn.Close()
 	db.roundTrips.Add(1)
 	entries := planReads(callers, share)
-	touched := make([][]bool, len(callers))
-	for i, qs := range callers {
-		touched[i] = make([]bool, len(qs))
-	}
 	failed, failure := len(entries), error(nil)
+	var handed []bool // the shared statement last read: which of its queries were handed a row
 	err = conn.Raw(func(driverConn any) error {
 		sc, ok := driverConn.(*stdlib.Conn)
 		if !ok {
@@ -99,7 +96,10 @@ func (db *DB) sendReadsSharing(ctx context.Context, callers [][]readQuery, share
 		}
 		br := sc.Conn().SendBatch(ctx, &b)
 		for k, e := range entries {
-			if err := readEntryRows(br, callers, e, errs, touched); err != nil {
+			if e.shared() {
+				handed = make([]bool, len(e.refs))
+			}
+			if err := readEntryRows(br, callers, e, errs, handed); err != nil {
 				failed, failure = k, err
 				_ = br.Close()
 				return nil //nolint:nilerr // the error is failure's, handled below
@@ -120,37 +120,32 @@ func (db *DB) sendReadsSharing(ctx context.Context, callers [][]readQuery, share
 	}
 	// The statement entries[failed] failed: its query's caller gets the
 	// error (or, when it was shared, each caller it handed a row); the
-	// queries after it that were handed nothing are read again.
-	entryOf := make([][]int, len(callers))
-	for i, qs := range callers {
-		entryOf[i] = make([]int, len(qs))
-	}
-	for k, e := range entries {
-		for _, r := range e.refs {
-			entryOf[r.caller][r.query] = k
+	// queries of that statement and of those after it whose callers have
+	// no error are read again. A caller's queries are in entries of rising
+	// index (planReads), so they are gathered in its order.
+	f := entries[failed]
+	for n, r := range f.refs {
+		if (!f.shared() || handed[n]) && errs[r.caller] == nil {
+			errs[r.caller] = failure
 		}
 	}
-	shared := entries[failed].shared()
-	var again [][]readQuery
-	var whose []int
-	for i, qs := range callers {
-		var rest []readQuery
-		for j, q := range qs {
-			k := entryOf[i][j]
-			switch {
-			case errs[i] != nil || k < failed:
-			case touched[i][j] || (k == failed && !shared):
-				errs[i], rest = failure, nil
-			default:
-				rest = append(rest, q)
+	rest := make([][]readQuery, len(callers))
+	for _, e := range entries[failed:] {
+		for _, r := range e.refs {
+			if errs[r.caller] == nil {
+				rest[r.caller] = append(rest[r.caller], callers[r.caller][r.query])
 			}
 		}
-		if errs[i] == nil && len(rest) > 0 {
-			again, whose = append(again, rest), append(whose, i)
+	}
+	var again [][]readQuery
+	var whose []int
+	for i, qs := range rest {
+		if len(qs) > 0 {
+			again, whose = append(again, qs), append(whose, i)
 		}
 	}
 	if len(again) > 0 {
-		for n, err := range db.sendReadsSharing(ctx, again, share && !shared) {
+		for n, err := range db.sendReadsSharing(ctx, again, share && !f.shared()) {
 			errs[whose[n]] = err
 		}
 	}

@@ -65,17 +65,23 @@ func (c *textCache) get(key string, build func() string) string {
 func rebindText(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 16)
+	writeNumbered(&b, q, "$")
+	return b.String()
+}
+
+// writeNumbered writes q to b with its n-th ? mark replaced by prefix and n
+// (from 1).
+func writeNumbered(b *strings.Builder, q, prefix string) {
 	n := 0
 	for i := 0; i < len(q); i++ {
 		if q[i] == '?' {
 			n++
-			b.WriteByte('$')
+			b.WriteString(prefix)
 			b.WriteString(strconv.Itoa(n))
 			continue
 		}
 		b.WriteByte(q[i])
 	}
-	return b.String()
 }
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {

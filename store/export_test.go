@@ -82,11 +82,28 @@ func (db *DB) Analyze(ctx context.Context) error {
 // as read batches at the same moment, and returns each caller's integers and
 // error.
 func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []error) {
+	withArgs := make([][]IntQuery, len(callers))
+	for i, qs := range callers {
+		for _, q := range qs {
+			withArgs[i] = append(withArgs[i], IntQuery{SQL: q})
+		}
+	}
+	return db.ReadIntsWith(ctx, withArgs)
+}
+
+// IntQuery is a query returning one integer column, with its arguments.
+type IntQuery struct {
+	SQL  string
+	Args []any
+}
+
+// ReadIntsWith is ReadInts for queries with arguments.
+func (db *DB) ReadIntsWith(ctx context.Context, callers [][]IntQuery) ([][]int, []error) {
 	got := make([][]int, len(callers))
 	queries := make([][]readQuery, len(callers))
 	for i, qs := range callers {
 		for _, q := range qs {
-			queries[i] = append(queries[i], readQuery{sql: q, row: func(s interface{ Scan(...any) error }) error {
+			queries[i] = append(queries[i], readQuery{sql: q.SQL, args: q.Args, row: func(s interface{ Scan(...any) error }) error {
 				var n int
 				err := s.Scan(&n)
 				got[i] = append(got[i], n)
@@ -102,29 +119,6 @@ func (db *DB) ReadInts(ctx context.Context, callers [][]string) ([][]int, []erro
 		errs[i] = db.readBatch(ctx, qs...)
 	}
 	return got, errs
-}
-
-// IntQuery is a query returning one integer column, with its arguments.
-type IntQuery struct {
-	SQL  string
-	Args []any
-}
-
-// ReadIntsWith is ReadInts for queries with arguments, on PostgreSQL.
-func (db *DB) ReadIntsWith(ctx context.Context, callers [][]IntQuery) ([][]int, []error) {
-	got := make([][]int, len(callers))
-	queries := make([][]readQuery, len(callers))
-	for i, qs := range callers {
-		for _, q := range qs {
-			queries[i] = append(queries[i], readQuery{sql: q.SQL, args: q.Args, row: func(s interface{ Scan(...any) error }) error {
-				var n int
-				err := s.Scan(&n)
-				got[i] = append(got[i], n)
-				return err
-			}})
-		}
-	}
-	return got, db.sendReads(ctx, queries)
 }
 
 // SharedReads returns how many queries of read batches were answered by a

@@ -24,17 +24,22 @@ import (
 type readRef struct{ caller, query int }
 
 // readEntry is one statement of a read batch: one caller's query, or the
-// queries of several callers shared (kinds set).
+// queries of several callers shared.
 type readEntry struct {
 	refs []readRef
-	// kinds is the array type of each argument when the entry may be
-	// shared (sharedKinds); key is its text and kinds, which queries must
-	// match to join it.
-	kinds []string
-	key   string
+	// sig is the kinds of the query's arguments (argKinds) when it may be
+	// shared, empty otherwise.
+	sig string
 }
 
 func (e readEntry) shared() bool { return len(e.refs) > 1 }
+
+// readKey is what queries must have alike to share a statement.
+type readKey struct{ sql, sig string }
+
+// argKinds are the argument kinds a shared statement takes, each a letter of
+// a signature, with the PostgreSQL array type its values go in.
+var argKinds = map[byte]string{'t': "text", 'z': "timestamptz", 'i': "int8", 'b': "bool"}
 
 // planReads orders the queries of callers into the statements of one batch.
 // With share, a query joins the latest entry of the same text and argument
@@ -43,91 +48,88 @@ func (e readEntry) shared() bool { return len(e.refs) > 1 }
 func planReads(callers [][]readQuery, share bool) []readEntry {
 	var (
 		entries []readEntry
-		open    map[string]int
+		open    map[readKey]int
 	)
 	for i, qs := range callers {
 		last := -1
 		for j, q := range qs {
-			var (
-				kinds []string
-				key   string
-			)
+			var sig string
 			if share {
-				kinds = sharedKinds(q.args)
+				sig = signature(q.args)
 			}
-			if kinds != nil {
-				key = q.sql + "\x00" + strings.Join(kinds, ",")
+			if sig != "" {
+				key := readKey{q.sql, sig}
 				if k, ok := open[key]; ok && k > last {
 					entries[k].refs = append(entries[k].refs, readRef{i, j})
 					last = k
 					continue
 				}
 				if open == nil {
-					open = map[string]int{}
+					open = map[readKey]int{}
 				}
 				open[key] = len(entries)
 			}
 			last = len(entries)
-			entries = append(entries, readEntry{refs: []readRef{{i, j}}, kinds: kinds, key: key})
+			entries = append(entries, readEntry{refs: []readRef{{i, j}}, sig: sig})
 		}
 	}
 	return entries
 }
 
-// sharedKinds returns the PostgreSQL array type each of args goes in when
-// the query is shared, or nil when one of them has no such type here (a
-// NULL, a list, a named type) or there are none.
-func sharedKinds(args []any) []string {
-	if len(args) == 0 {
-		return nil
+// signature returns the kinds of args (a letter of argKinds each), or ""
+// when one of them has no kind here (a NULL, a list, a named type), or there
+// are none or more than 64: such a query is not shared.
+func signature(args []any) string {
+	if len(args) == 0 || len(args) > 64 {
+		return ""
 	}
-	kinds := make([]string, len(args))
+	var sig [64]byte
 	for i, a := range args {
 		switch a.(type) {
 		case string:
-			kinds[i] = "text"
+			sig[i] = 't'
 		case time.Time:
-			kinds[i] = "timestamptz"
+			sig[i] = 'z'
 		case int, int64:
-			kinds[i] = "int8"
+			sig[i] = 'i'
 		case bool:
-			kinds[i] = "bool"
+			sig[i] = 'b'
 		default:
-			return nil
+			return ""
 		}
 	}
-	return kinds
+	return string(sig[:len(args)])
 }
 
 // queue adds e's statement to b: the query with its own arguments, or the
 // shared statement with an array of each argument's values.
 func (e readEntry) queue(db *DB, b *pgx.Batch, callers [][]readQuery) {
+	first := callers[e.refs[0].caller][e.refs[0].query]
 	if !e.shared() {
-		q := callers[e.refs[0].caller][e.refs[0].query]
-		b.Queue(db.rebind(q.sql), q.args...)
+		b.Queue(db.rebind(first.sql), first.args...)
 		return
 	}
 	db.sharedReads.Add(int64(len(e.refs)))
-	first := callers[e.refs[0].caller][e.refs[0].query]
-	args := make([]any, len(e.kinds))
-	for p, kind := range e.kinds {
-		switch kind {
-		case "text":
+	args := make([]any, len(e.sig))
+	for p := range e.sig {
+		switch e.sig[p] {
+		case 't':
 			args[p] = column(callers, e.refs, p, func(a any) string { return a.(string) })
-		case "timestamptz":
+		case 'z':
 			args[p] = column(callers, e.refs, p, func(a any) time.Time { return a.(time.Time) })
-		case "int8":
+		case 'i':
 			args[p] = column(callers, e.refs, p, func(a any) int64 {
 				if n, ok := a.(int); ok {
 					return int64(n)
 				}
 				return a.(int64)
 			})
-		case "bool":
+		case 'b':
 			args[p] = column(callers, e.refs, p, func(a any) bool { return a.(bool) })
 		}
 	}
-	b.Queue(sharedTexts.get(e.key, func() string { return sharedText(first.sql, e.kinds) }), args...)
+	text := sharedTexts.get(e.sig+"\x00"+first.sql, func() string { return sharedText(first.sql, e.sig) })
+	b.Queue(text, args...)
 }
 
 // column returns the argument at position p of each query refs names.
@@ -139,39 +141,31 @@ func column[T any](callers [][]readQuery, refs []readRef, p int, as func(any) T)
 	return out
 }
 
-// sharedTexts keeps sharedText's answers by entry key.
+// sharedTexts keeps sharedText's answers by signature and query.
 var sharedTexts textCache
 
-// sharedText returns the statement that runs query (with ? marks) once for
-// each row of arrays of its arguments, each result row led by the ordinal
-// (from 1, as text) of the arguments it was found with. Inside the LATERAL
-// subquery the query keeps its own ORDER BY and LIMIT, and its rows come
-// out of the nested loop in the order it gives them.
-func sharedText(query string, kinds []string) string {
+// sharedText returns the statement that runs query (with ? marks, whose
+// arguments are of the kinds sig names) once for each row of arrays of its
+// arguments, each result row led by the ordinal (from 1, as text) of the
+// arguments it was found with. Inside the LATERAL subquery the query keeps
+// its own ORDER BY and LIMIT, and its rows come out of the nested loop in
+// the order it gives them.
+func sharedText(query, sig string) string {
 	var b strings.Builder
-	b.Grow(len(query) + 64 + 32*len(kinds))
+	b.Grow(len(query) + 64 + 32*len(sig))
 	b.WriteString("SELECT nudge_args.nudge_ord::text, nudge_row.* FROM unnest(")
-	for p, kind := range kinds {
+	for p := range sig {
 		if p > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s[]", p+1, kind)
+		fmt.Fprintf(&b, "$%d::%s[]", p+1, argKinds[sig[p]])
 	}
 	b.WriteString(") WITH ORDINALITY AS nudge_args(")
-	for p := range kinds {
+	for p := range sig {
 		fmt.Fprintf(&b, "nudge_p%d, ", p+1)
 	}
 	b.WriteString("nudge_ord) CROSS JOIN LATERAL (")
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteString("nudge_args.nudge_p")
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
+	writeNumbered(&b, query, "nudge_args.nudge_p")
 	b.WriteString(") AS nudge_row")
 	return b.String()
 }
@@ -190,10 +184,10 @@ func (s *sharedRow) Scan(dest ...any) error {
 
 // readEntryRows reads e's result from br and hands each row to the query
 // it belongs to. A row function's error is its caller's (errs), whose
-// later rows are dropped; the batch goes on. It records which queries
-// were handed a row (touched[caller][query]) and returns the statement's
-// own error.
-func readEntryRows(br pgx.BatchResults, callers [][]readQuery, e readEntry, errs []error, touched [][]bool) error {
+// later rows are dropped; the batch goes on. For a shared entry it records
+// which of its queries were handed a row (handed, one per e.refs). It
+// returns the statement's own error.
+func readEntryRows(br pgx.BatchResults, callers [][]readQuery, e readEntry, errs []error, handed []bool) error {
 	rows, err := br.Query()
 	if err != nil {
 		return err
@@ -201,7 +195,6 @@ func readEntryRows(br pgx.BatchResults, callers [][]readQuery, e readEntry, errs
 	defer rows.Close()
 	hand := func(r readRef, s interface{ Scan(...any) error }) {
 		q := callers[r.caller][r.query]
-		touched[r.caller][r.query] = true
 		if errs[r.caller] != nil || q.row == nil {
 			return
 		}
@@ -221,6 +214,7 @@ func readEntryRows(br pgx.BatchResults, callers [][]readQuery, e readEntry, errs
 		if err != nil || ord < 1 || ord > len(e.refs) {
 			return fmt.Errorf("shared read: a row for arguments %q of %d", rows.RawValues()[0], len(e.refs))
 		}
+		handed[ord-1] = true
 		hand(e.refs[ord-1], s)
 	}
 	return rows.Err()
