@@ -75,15 +75,9 @@ func (db *DB) PageDeadLetters(ctx context.Context, q DeadLetterQuery) ([]DeadLet
 	if err := checkPage("page dead letters", q.Lender, q.Limit); err != nil {
 		return nil, err
 	}
-	p := &pageClause{db: db}
-	p.add("status = ?", string(nudge.ReminderFailed))
-	p.add("lender = ?", q.Lender)
-	if q.Channel != "" {
-		p.add("channel = ?", string(q.Channel))
-	}
-	tail, args := p.finishIn("updated_at", true, true, q.After, q.Limit)
+	query, args := db.deadLettersQuery(q)
 	var out []DeadLetter
-	err := db.eachOn(ctx, db.replicaOrRead(), what, `SELECT `+reminderCols+` FROM reminders`+tail, args, func(scan func(...any) error) error {
+	err := db.eachOn(ctx, db.replicaOrRead(), what, query, args, func(scan func(...any) error) error {
 		r, err := scanReminder(scanFunc(scan))
 		if err != nil {
 			return err
@@ -115,6 +109,19 @@ WHERE lender = ? AND reminder_id IN (`+placeholders(len(ids)-1)+`) ORDER BY crea
 		return nil
 	})
 	return out, err
+}
+
+// deadLettersQuery is PageDeadLetters' read of q's page of failed
+// reminders, and its arguments.
+func (db *DB) deadLettersQuery(q DeadLetterQuery) (string, []any) {
+	p := &pageClause{db: db}
+	p.add("status = " + sqlList([]nudge.ReminderStatus{nudge.ReminderFailed}))
+	p.add("lender = ?", q.Lender)
+	if q.Channel != "" {
+		p.add("channel = ?", string(q.Channel))
+	}
+	tail, args := p.finishIn("updated_at", true, true, q.After, q.Limit)
+	return `SELECT ` + reminderCols + ` FROM reminders` + tail, args
 }
 
 // scanFunc adapts a scan function to the Scan method scanners take.

@@ -21,6 +21,12 @@ const reminderColCount = 19
 // openReminderStatuses are the statuses that may still change.
 var openReminderStatuses = []any{string(nudge.ReminderPlanned), string(nudge.ReminderQueued), string(nudge.ReminderDeferred)}
 
+// openReminderList is openReminderStatuses as a list of SQL literals. The
+// reads that a partial index over some statuses serves name them as
+// literals: PostgreSQL proves an index's condition from literals, but not
+// from parameters under a generic plan.
+var openReminderList = sqlList(stringsOf(openReminderStatuses))
+
 func validReminderStatus(s nudge.ReminderStatus) bool {
 	switch s {
 	case nudge.ReminderPlanned, nudge.ReminderQueued, nudge.ReminderDeferred, nudge.ReminderSent,
@@ -273,13 +279,24 @@ WHERE id = ? AND status = ?`, string(to), string(reason), db.tv(nextAt), db.tv(n
 }
 
 // RemindersInStatus returns up to limit reminders of every lender in status,
-// least recently updated first.
+// least recently updated first. On PostgreSQL an index serves the unknown
+// and failed statuses (reminders_status_updated); other statuses are read
+// by a scan.
 func (db *DB) RemindersInStatus(ctx context.Context, status nudge.ReminderStatus, limit int) ([]nudge.Reminder, error) {
+	if !validReminderStatus(status) {
+		return nil, fmt.Errorf("reminders in status: unknown status %q", status)
+	}
 	if limit <= 0 {
 		return nil, nil
 	}
-	return db.listReminders(ctx, "reminders in status", `SELECT `+reminderCols+` FROM reminders
-WHERE status = ? ORDER BY updated_at, id LIMIT ?`, string(status), limit)
+	return db.listReminders(ctx, "reminders in status", remindersInStatusQuery(status), limit)
+}
+
+// remindersInStatusQuery is RemindersInStatus' read of status (a valid
+// one), with the limit its argument.
+func remindersInStatusQuery(status nudge.ReminderStatus) string {
+	return `SELECT ` + reminderCols + ` FROM reminders WHERE status = ` + sqlList([]nudge.ReminderStatus{status}) +
+		` ORDER BY updated_at, id LIMIT ?`
 }
 
 // PendingReminders returns up to limit non-terminal reminders of every lender
@@ -288,12 +305,14 @@ func (db *DB) PendingReminders(ctx context.Context, at time.Time, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
-	args := append([]any{}, openReminderStatuses...)
-	args = append(args, db.tv(at), limit)
-	return db.listReminders(ctx, "pending reminders", `SELECT `+reminderCols+` FROM reminders
-WHERE status IN (`+placeholders(len(openReminderStatuses))+`) AND next_at IS NOT NULL AND next_at <= ?
-ORDER BY next_at, id LIMIT ?`, args...)
+	return db.listReminders(ctx, "pending reminders", pendingRemindersQuery, db.tv(at), limit)
 }
+
+// pendingRemindersQuery is PendingReminders' read (arguments: the time and
+// the limit).
+var pendingRemindersQuery = `SELECT ` + reminderCols + ` FROM reminders
+WHERE status IN (` + openReminderList + `) AND next_at IS NOT NULL AND next_at <= ?
+ORDER BY next_at, id LIMIT ?`
 
 // CancelReminders cancels every non-terminal reminder of the account with
 // reason and returns their ids, sorted.
