@@ -13,7 +13,8 @@ import (
 // TestAnalyzeChangedOncePerDoubling checks AutoAnalyze's threshold from the
 // server's own statistics: a table analyzed at 1,000 rows is left alone
 // after 1,000 more (not more than 50 plus its size) and analyzed after one
-// more row.
+// more row, with its small sample (a histogram of at most 11 bounds, where
+// the server's default target gave 101).
 func TestAnalyzeChangedOncePerDoubling(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -48,7 +49,16 @@ func TestAnalyzeChangedOncePerDoubling(t *testing.T) {
 	insert(1000)
 	require.NoError(t, store.AnalyzeChanged(ctx, conn))
 	require.Equal(t, int64(1000), changed(), "analyzed before changing by 50 rows plus its size")
+	bounds := func() int {
+		t.Helper()
+		var n int
+		require.NoError(t, conn.QueryRowContext(ctx, `SELECT COALESCE(array_length(histogram_bounds::text::int[], 1), 0)
+FROM pg_stats WHERE tablename = 'grown' AND attname = 'n'`).Scan(&n))
+		return n
+	}
+	require.Equal(t, 101, bounds(), "the server's default statistics target")
 	insert(51)
 	require.NoError(t, store.AnalyzeChanged(ctx, conn))
 	require.Zero(t, changed(), "not analyzed after changing by more than 50 rows plus its size")
+	require.LessOrEqual(t, bounds(), 11, "analyzed with the server's default sample, not AutoAnalyze's")
 }
