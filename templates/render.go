@@ -203,8 +203,7 @@ func (p *Pack) smsWithMenu(l *localized, name string, f *Formatter, d Data, budg
 		if err != nil {
 			return smsBody{}, nil, err
 		}
-		block, err := l.parts[PartText].exec(f, d, BlockMenu)
-		if err == nil && block != "" && strings.Contains(b.raw, block) && b.segments <= budget {
+		if b.segments <= budget && menuShown(l, f, d, b.raw) {
 			menu := make(nudge.Menu, len(d.Menu))
 			for _, it := range d.Menu {
 				menu[it.Key] = nudge.MenuOption{Intent: it.Intent, Date: it.Date, Amount: it.Amount}
@@ -215,6 +214,13 @@ func (p *Pack) smsWithMenu(l *localized, name string, f *Formatter, d Data, budg
 	d.Menu = nil
 	b, err := p.smsText(l, f, d, budget)
 	return b, nil, err
+}
+
+// menuShown reports whether raw, an SMS rendered with d's menu, writes the
+// menu out: whether it holds the menu block rendered alone.
+func menuShown(l *localized, f *Formatter, d Data, raw string) bool {
+	block, err := l.parts[PartText].exec(f, d, BlockMenu)
+	return err == nil && block != "" && strings.Contains(raw, block)
 }
 
 // menuItems returns the options of the menu the template name declares for
