@@ -144,15 +144,15 @@ func DecidedWhere(action string) string { return decidedWhere(action) }
 var AnalyzeChanged = analyzeChanged
 
 // ReminderStatusReads returns the reads that the partial indexes of
-// migration 0024 serve, by the index that serves each, in the backend's
-// placeholders: the catch-up's pending reminders (the time, the limit), the
+// migration 0024 serve, by name, in the backend's placeholders: the
+// catch-up's pending reminders (arguments: the time, the limit), the
 // reconciler's unknown reminders (the limit) and a lender's first page of
-// dead letters (the lender, the limit).
+// dead letters (the lender, the cursor's epoch, the limit).
 func (db *DB) ReminderStatusReads() map[string]string {
 	deadLetters, _ := db.deadLettersQuery(DeadLetterQuery{Lender: "acme", Limit: 50})
 	return map[string]string{
-		"reminders_pending":        db.rebind(pendingRemindersQuery),
-		"reminders_status_updated": db.rebind(remindersInStatusQuery(nudge.ReminderUnknown)),
-		"dead letters":             db.rebind(deadLetters),
+		"pending":      db.rebind(pendingRemindersQuery),
+		"unknown":      db.rebind(remindersInStatusQuery(nudge.ReminderUnknown)),
+		"dead letters": db.rebind(deadLetters),
 	}
 }
