@@ -33,8 +33,9 @@ func TestPostgresDecisionReadsUseTheKindIndex(t *testing.T) {
 		_, err := conn.ExecContext(ctx, `PREPARE decided_`+action+`(text, text, text, timestamptz, timestamptz) AS
 SELECT reminder_id FROM events WHERE lender = $1 AND kind IN ($2, $3) AND at >= $4 AND at < $5 AND `+store.DecidedWhere(action))
 		require.NoError(t, err)
-		plan := explainPlan(ctx, t, conn, `EXECUTE decided_`+action+`('acme', '`+string(nudge.EventDecision)+`', '`+
+		plan, err := store.ExplainOn(ctx, conn, `EXECUTE decided_`+action+`('acme', '`+string(nudge.EventDecision)+`', '`+
 			string(nudge.EventEnqueued)+`', '2026-12-01', '2026-12-02')`)
+		require.NoError(t, err)
 		require.Contains(t, plan, "events_lender_kind_at", "the %s reads' generic plan:\n%s", action, plan)
 	}
 }

@@ -51,6 +51,24 @@ func (db *DB) explain(ctx context.Context, query string, args ...any) (string, e
 	if err != nil {
 		return "", err
 	}
+	return planLines(rows)
+}
+
+// ExplainOn returns PostgreSQL's plan of stmt (a statement EXPLAIN takes,
+// such as EXECUTE of a prepared one) run through q, a connection or
+// transaction whose settings the plan is to see, one line per step.
+func ExplainOn(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, stmt string) (string, error) {
+	rows, err := q.QueryContext(ctx, "EXPLAIN "+stmt)
+	if err != nil {
+		return "", err
+	}
+	return planLines(rows)
+}
+
+// planLines reads and closes the rows of an EXPLAIN: one line per step.
+func planLines(rows *sql.Rows) (string, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {

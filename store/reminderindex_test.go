@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/nudgehq/nudge/store"
 )
 
 // TestPostgresStatusReadsUseThePartialReminderIndexes checks that the
@@ -45,27 +47,10 @@ func TestPostgresStatusReadsUseThePartialReminderIndexes(t *testing.T) {
 		stmt := "read_" + strings.ReplaceAll(name, " ", "_")
 		_, err := tx.ExecContext(ctx, "PREPARE "+stmt+" AS "+query)
 		require.NoError(t, err, name)
-		plan := explainPlan(ctx, t, tx, "EXECUTE "+stmt+c.args)
+		plan, err := store.ExplainOn(ctx, tx, "EXECUTE "+stmt+c.args)
+		require.NoError(t, err, name)
 		require.Contains(t, plan, c.index, "the %s read's generic plan:\n%s", name, plan)
 	}
-}
-
-// explainPlan returns PostgreSQL's plan of stmt, read through q, a line a
-// step.
-func explainPlan(ctx context.Context, t *testing.T, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, stmt string) string {
-	t.Helper()
-	rows, err := q.QueryContext(ctx, "EXPLAIN "+stmt)
-	require.NoError(t, err, stmt)
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		require.NoError(t, rows.Scan(&line))
-		plan.WriteString(line + "\n")
-	}
-	require.NoError(t, rows.Err())
-	return plan.String()
 }
 
 // dropOtherReminderIndexes drops, in tx, every index of reminders but keep
