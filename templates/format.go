@@ -32,10 +32,11 @@ type Formatter struct {
 	// the rendering in a dispatch run's CPU profile).
 	dates, shortDates cache[nudge.Date, string]
 	phones            cache[string, string]
-	// money keeps Money's recent results: an SMS formats its amount in the
-	// text, in its menu and in the menu block its text is checked against
-	// (CLDR's formatter was a sixth of the rendering in a dispatch run's
-	// CPU profile).
+	// money keeps Money's recent results: an SMS formats its amount in its
+	// text with the menu, in the menu block that text is checked against
+	// when it fits, and in the text without the menu when it does not
+	// (CLDR's formatter was a sixth of the rendering in a dispatch run's CPU
+	// profile).
 	money recent[moneyKey, string]
 }
 
