@@ -22,13 +22,7 @@ func TestPostgresDecisionReadsUseTheKindIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, raw := migratedPostgres(t)
-	conn, err := raw.Conn(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, conn.Close()) })
-	for _, s := range []string{"SET plan_cache_mode = force_generic_plan", "SET enable_seqscan = off"} {
-		_, err := conn.ExecContext(ctx, s)
-		require.NoError(t, err)
-	}
+	conn := genericPlansTx(ctx, t, raw)
 	for _, action := range []string{store.ActionDefer, store.ActionSuppress} {
 		_, err := conn.ExecContext(ctx, `PREPARE decided_`+action+`(text, text, text, timestamptz, timestamptz) AS
 SELECT reminder_id FROM events WHERE lender = $1 AND kind IN ($2, $3) AND at >= $4 AND at < $5 AND `+store.DecidedWhere(action))

@@ -25,13 +25,7 @@ func TestPostgresStatusReadsUseThePartialReminderIndexes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, raw := migratedPostgres(t)
-	tx, err := raw.BeginTx(ctx, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, tx.Rollback()) })
-	for _, s := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"} {
-		_, err := tx.ExecContext(ctx, s)
-		require.NoError(t, err)
-	}
+	tx := genericPlansTx(ctx, t, raw)
 	dropOtherReminderIndexes(ctx, t, tx, "reminders_pkey", "reminders_pending", "reminders_status_updated")
 
 	cases := map[string]struct{ index, args string }{
@@ -51,6 +45,22 @@ func TestPostgresStatusReadsUseThePartialReminderIndexes(t *testing.T) {
 		require.NoError(t, err, name)
 		require.Contains(t, plan, c.index, "the %s read's generic plan:\n%s", name, plan)
 	}
+}
+
+// genericPlansTx begins a transaction on raw, rolled back when the test
+// ends, whose plans are generic and avoid sequential scans: a plan then
+// names an index whenever one can serve the statement, whatever the test's
+// few rows would favour.
+func genericPlansTx(ctx context.Context, t *testing.T, raw *sql.DB) *sql.Tx {
+	t.Helper()
+	tx, err := raw.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, tx.Rollback()) })
+	for _, s := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"} {
+		_, err := tx.ExecContext(ctx, s)
+		require.NoError(t, err)
+	}
+	return tx
 }
 
 // dropOtherReminderIndexes drops, in tx, every index of reminders but keep
